@@ -1,0 +1,82 @@
+// The one interface every engine meets at: an unconstrained log-density R^d -> R with gradient.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace exmc {
+
+// A named quantity on the constrained (user-facing) scale: a parameter, transformed
+// parameter or deterministic. Shape {} is a scalar; {n} a vector; {r, c} a matrix.
+struct VarInfo {
+  std::string name;
+  std::vector<size_t> shape;
+  size_t size() const;
+};
+
+// Stan-style flat element names: "mu", "theta.3", "Sigma.2.1" (1-based; matrices are
+// flattened column-major, as CmdStan writes them).
+std::vector<std::string> flat_names(const std::vector<VarInfo>& vars);
+size_t total_size(const std::vector<VarInfo>& vars);
+
+// Models compile to this; samplers and optimisers consume only this.
+//
+// Contract: logp_grad is const and re-entrant. Any number of threads may call it at once on
+// one object; after each thread's first call it performs no heap allocation. A non-finite
+// return value (or a throw) tells the caller the point is outside the support or numerically
+// unusable; samplers treat it as a divergence, never as a crash.
+class LogDensity {
+ public:
+  virtual ~LogDensity() = default;
+
+  virtual size_t dim() const = 0;
+
+  // Log density at x (length dim()) and its gradient into g (length dim()).
+  virtual double logp_grad(const double* x, double* g) const = 0;
+
+  // Value only. The default calls logp_grad with a scratch gradient (allocates: not for hot paths).
+  virtual double logp(const double* x) const;
+
+  // What constrain() writes, in order. The default is one vector "x" of length dim().
+  virtual std::vector<VarInfo> output_vars() const;
+
+  // Map an unconstrained point to the constrained values of output_vars(), flattened in order
+  // (length total_size(output_vars())). The default copies x.
+  virtual void constrain(const double* x, double* out) const;
+
+  // Inverse of constrain() restricted to the free parameters, for user-given initial values.
+  // `values` maps each parameter name to its flattened constrained value. Returns false, with a
+  // message in *error, when a value is missing, of the wrong size or outside its support.
+  // The default accepts a single entry "x" of length dim().
+  virtual bool unconstrain(const std::vector<std::pair<std::string, std::vector<double>>>& values,
+                           double* x, std::string* error) const;
+};
+
+// Wraps a hand-written log density: `f(const double* x, double* g) -> double` fills the
+// gradient and returns the value. f must itself be safe to call from several threads.
+template <class F>
+class FunctorLogDensity final : public LogDensity {
+ public:
+  FunctorLogDensity(size_t dim, F f, std::vector<VarInfo> vars = {})
+      : dim_(dim), f_(std::move(f)), vars_(std::move(vars)) {}
+  size_t dim() const override { return dim_; }
+  double logp_grad(const double* x, double* g) const override { return f_(x, g); }
+  std::vector<VarInfo> output_vars() const override {
+    return vars_.empty() ? LogDensity::output_vars() : vars_;
+  }
+
+ private:
+  size_t dim_;
+  F f_;
+  std::vector<VarInfo> vars_;
+};
+
+template <class F>
+std::unique_ptr<LogDensity> make_log_density(size_t dim, F f, std::vector<VarInfo> vars = {}) {
+  return std::make_unique<FunctorLogDensity<F>>(dim, std::move(f), std::move(vars));
+}
+
+}  // namespace exmc
