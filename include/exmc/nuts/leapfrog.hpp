@@ -1,0 +1,43 @@
+// Leapfrog (velocity Verlet) integrator that turns density faults into an unusable point.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "exmc/core/log_density.hpp"
+#include "exmc/nuts/metric.hpp"
+#include "exmc/nuts/phase_point.hpp"
+
+namespace exmc::nuts {
+
+class Leapfrog {
+ public:
+  Leapfrog(const LogDensity& density, const Metric& metric);
+
+  // Evaluates the density at z.q into z.logp / z.g. A NaN/Inf value or gradient, or an
+  // exception, leaves z.logp = -inf (so the energy error is infinite) and counts a fault.
+  // Returns false on a fault.
+  bool evaluate(PhasePoint& z);
+
+  // One step of size eps (negative integrates backward). Writes M^{-1} p at the new point into
+  // v and returns the kinetic energy there; if the density faults, returns +inf.
+  double step(PhasePoint& z, double eps, double* v);
+
+  const Metric& metric() const { return *metric_; }
+  void set_metric(const Metric& m) { metric_ = &m; }
+  const LogDensity& density() const { return *density_; }
+
+  uint64_t grad_evals() const { return grad_evals_; }
+  uint64_t faults() const { return faults_; }
+  const std::string& last_fault() const { return last_fault_; }
+
+ private:
+  const LogDensity* density_;
+  const Metric* metric_;
+  std::vector<double> v_;
+  uint64_t grad_evals_ = 0;
+  uint64_t faults_ = 0;
+  std::string last_fault_;
+};
+
+}  // namespace exmc::nuts

@@ -1,0 +1,54 @@
+// Euclidean metric (diagonal or dense inverse mass matrix): momentum draws, velocity, kinetic energy.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "exmc/core/rng.hpp"
+
+namespace exmc::nuts {
+
+enum class MetricKind { Diag, Dense };
+
+// Holds M^{-1}. One class for both shapes: the per-leapfrog branch on kind is perfectly
+// predicted and keeps the tree free of templates.
+class Metric {
+ public:
+  Metric() = default;
+  static Metric unit(MetricKind kind, size_t dim);
+  static Metric diag(std::vector<double> inv_diag);
+  // Column-major d*d symmetric positive-definite M^{-1}; throws std::invalid_argument otherwise.
+  static Metric dense(std::vector<double> inv_dense, size_t dim);
+
+  MetricKind kind() const { return kind_; }
+  bool is_dense() const { return kind_ == MetricKind::Dense; }
+  size_t dim() const { return dim_; }
+  // Diagonal: d entries of M^{-1}. Dense: d*d column-major M^{-1}.
+  const std::vector<double>& inv() const { return inv_; }
+
+  // v = M^{-1} p (Stan's dtau_dp, "p_sharp").
+  void velocity(const double* p, double* v) const {
+    if (kind_ == MetricKind::Diag) {
+      const double* m = inv_.data();
+      for (size_t i = 0; i < dim_; ++i) v[i] = m[i] * p[i];
+    } else {
+      dense_velocity(p, v);
+    }
+  }
+  static double kinetic(const double* p, const double* v, size_t d) {
+    double s = 0;
+    for (size_t i = 0; i < d; ++i) s += p[i] * v[i];
+    return 0.5 * s;
+  }
+  // p ~ N(0, M).
+  void sample_momentum(Rng& rng, double* p) const;
+
+ private:
+  void dense_velocity(const double* p, double* v) const;
+  MetricKind kind_ = MetricKind::Diag;
+  size_t dim_ = 0;
+  std::vector<double> inv_;
+  std::vector<double> aux_;  // diag: 1/sqrt(inv); dense: lower Cholesky factor of M^{-1}
+};
+
+}  // namespace exmc::nuts

@@ -1,0 +1,72 @@
+// nutpie-style gradient-based diagonal metric adaptation.
+#include "exmc/nuts/grad_metric_adapter.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace exmc::nuts {
+
+namespace {
+// Keeps a single wild coordinate from producing a useless metric.
+constexpr double kMinInv = 1e-10, kMaxInv = 1e10;
+inline double clamp_inv(double v) {
+  if (!std::isfinite(v)) return 1.0;
+  return std::clamp(v, kMinInv, kMaxInv);
+}
+}  // namespace
+
+GradMetricAdapter::GradMetricAdapter(size_t dim, unsigned num_warmup, GradMetricConfig cfg)
+    : d_(dim),
+      cfg_(cfg),
+      num_warmup_(num_warmup),
+      early_end_(static_cast<unsigned>(cfg.early_fraction * num_warmup)),
+      freeze_at_(num_warmup - static_cast<unsigned>(cfg.step_size_fraction * num_warmup)),
+      fg_x_(dim, false),
+      fg_g_(dim, false),
+      bg_x_(dim, false),
+      bg_g_(dim, false),
+      vx_(dim),
+      vg_(dim),
+      inv_(dim) {}
+
+void GradMetricAdapter::start(const PhasePoint& init, Metric& metric) {
+  // With no draws yet, Var x / Var grad ~ 1 / grad^2, i.e. M^{-1} ~ 1/|grad|.
+  for (size_t i = 0; i < d_; ++i) {
+    const double a = std::fabs(init.g[i]);
+    inv_[i] = a > 0 ? clamp_inv(1.0 / a) : 1.0;
+  }
+  metric = Metric::diag(inv_);
+}
+
+void GradMetricAdapter::update(Metric& metric) {
+  fg_x_.variance(vx_);
+  fg_g_.variance(vg_);
+  for (size_t i = 0; i < d_; ++i) inv_[i] = clamp_inv(std::sqrt(vx_[i] / vg_[i]));
+  metric = Metric::diag(inv_);
+}
+
+AdaptEvent GradMetricAdapter::observe(const PhasePoint& draw, Metric& metric) {
+  const unsigned it = iter_++;
+  if (it >= freeze_at_) return AdaptEvent::None;
+  fg_x_.add(draw.q.data());
+  fg_g_.add(draw.g.data());
+  bg_x_.add(draw.q.data());
+  bg_g_.add(draw.g.data());
+  const unsigned every = it < early_end_ ? cfg_.early_switch : cfg_.switch_every;
+  if (bg_x_.count() >= every) {
+    std::swap(fg_x_, bg_x_);
+    std::swap(fg_g_, bg_g_);
+    bg_x_.restart();
+    bg_g_.restart();
+  }
+  AdaptEvent ev = AdaptEvent::None;
+  if (fg_x_.count() >= 3) {
+    update(metric);
+    ev = AdaptEvent::MetricChanged;
+  }
+  // Entering the step-size-only phase: start dual averaging afresh for the final metric.
+  if (it + 1 == freeze_at_) ev = AdaptEvent::Restart;
+  return ev;
+}
+
+}  // namespace exmc::nuts

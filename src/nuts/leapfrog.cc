@@ -1,0 +1,59 @@
+// Leapfrog integrator with fault capture around the density call.
+#include "exmc/nuts/leapfrog.hpp"
+
+#include <cmath>
+#include <exception>
+#include <limits>
+
+namespace exmc::nuts {
+
+Leapfrog::Leapfrog(const LogDensity& density, const Metric& metric)
+    : density_(&density), metric_(&metric), v_(density.dim()) {}
+
+bool Leapfrog::evaluate(PhasePoint& z) {
+  const size_t d = z.q.size();
+  ++grad_evals_;
+  double lp;
+  try {
+    lp = density_->logp_grad(z.q.data(), z.g.data());
+  } catch (const std::exception& e) {
+    ++faults_;
+    last_fault_ = e.what();
+    z.logp = -std::numeric_limits<double>::infinity();
+    return false;
+  } catch (...) {
+    ++faults_;
+    last_fault_ = "unknown exception";
+    z.logp = -std::numeric_limits<double>::infinity();
+    return false;
+  }
+  // Sum instead of a branch per element; any NaN/Inf element makes the sum non-finite.
+  double s = 0;
+  for (size_t i = 0; i < d; ++i) s += z.g[i] * 0.0;
+  if (!std::isfinite(lp) || !(s == 0.0)) {
+    ++faults_;
+    last_fault_ = std::isfinite(lp) ? "non-finite gradient" : "non-finite log density";
+    z.logp = -std::numeric_limits<double>::infinity();
+    return false;
+  }
+  z.logp = lp;
+  return true;
+}
+
+double Leapfrog::step(PhasePoint& z, double eps, double* v) {
+  const size_t d = z.q.size();
+  double* q = z.q.data();
+  double* p = z.p.data();
+  const double* g = z.g.data();
+  const double half = 0.5 * eps;
+  for (size_t i = 0; i < d; ++i) p[i] += half * g[i];
+  metric_->velocity(p, v_.data());
+  const double* vm = v_.data();
+  for (size_t i = 0; i < d; ++i) q[i] += eps * vm[i];
+  if (!evaluate(z)) return std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < d; ++i) p[i] += half * g[i];
+  metric_->velocity(p, v);
+  return Metric::kinetic(p, v, d);
+}
+
+}  // namespace exmc::nuts

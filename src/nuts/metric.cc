@@ -1,0 +1,93 @@
+// Euclidean metric: Cholesky set-up, momentum draws and dense velocity.
+#include "exmc/nuts/metric.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace exmc::nuts {
+
+Metric Metric::unit(MetricKind kind, size_t dim) {
+  if (kind == MetricKind::Diag) return diag(std::vector<double>(dim, 1.0));
+  std::vector<double> m(dim * dim, 0.0);
+  for (size_t i = 0; i < dim; ++i) m[i * dim + i] = 1.0;
+  return dense(std::move(m), dim);
+}
+
+Metric Metric::diag(std::vector<double> inv_diag) {
+  Metric m;
+  m.kind_ = MetricKind::Diag;
+  m.dim_ = inv_diag.size();
+  for (size_t i = 0; i < inv_diag.size(); ++i) {
+    if (!(inv_diag[i] > 0) || !std::isfinite(inv_diag[i]))
+      throw std::invalid_argument("diagonal inverse metric element " + std::to_string(i) +
+                                  " must be positive and finite, got " +
+                                  std::to_string(inv_diag[i]));
+  }
+  m.aux_.resize(m.dim_);
+  for (size_t i = 0; i < m.dim_; ++i) m.aux_[i] = 1.0 / std::sqrt(inv_diag[i]);
+  m.inv_ = std::move(inv_diag);
+  return m;
+}
+
+Metric Metric::dense(std::vector<double> a, size_t d) {
+  if (a.size() != d * d)
+    throw std::invalid_argument("dense inverse metric must have " + std::to_string(d * d) +
+                                " elements, got " + std::to_string(a.size()));
+  Metric m;
+  m.kind_ = MetricKind::Dense;
+  m.dim_ = d;
+  // Lower Cholesky factor L of M^{-1} (column-major), so p = L^{-T} u has covariance M.
+  std::vector<double> L(d * d, 0.0);
+  for (size_t j = 0; j < d; ++j) {
+    for (size_t i = 0; i < d; ++i) {
+      if (std::fabs(a[j * d + i] - a[i * d + j]) > 1e-8 * (std::fabs(a[j * d + i]) + 1.0))
+        throw std::invalid_argument("dense inverse metric is not symmetric at (" +
+                                    std::to_string(i) + ", " + std::to_string(j) + ")");
+    }
+    double s = a[j * d + j];
+    for (size_t k = 0; k < j; ++k) s -= L[k * d + j] * L[k * d + j];
+    if (!(s > 0) || !std::isfinite(s))
+      throw std::invalid_argument("dense inverse metric is not positive definite (pivot " +
+                                  std::to_string(j) + ")");
+    const double ljj = std::sqrt(s);
+    L[j * d + j] = ljj;
+    for (size_t i = j + 1; i < d; ++i) {
+      double t = a[j * d + i];
+      for (size_t k = 0; k < j; ++k) t -= L[k * d + i] * L[k * d + j];
+      L[j * d + i] = t / ljj;
+    }
+  }
+  m.aux_ = std::move(L);
+  m.inv_ = std::move(a);
+  return m;
+}
+
+void Metric::dense_velocity(const double* p, double* v) const {
+  const size_t d = dim_;
+  const double* a = inv_.data();
+  for (size_t i = 0; i < d; ++i) v[i] = 0;
+  for (size_t j = 0; j < d; ++j) {
+    const double pj = p[j];
+    const double* col = a + j * d;
+    for (size_t i = 0; i < d; ++i) v[i] += col[i] * pj;
+  }
+}
+
+void Metric::sample_momentum(Rng& rng, double* p) const {
+  const size_t d = dim_;
+  if (kind_ == MetricKind::Diag) {
+    for (size_t i = 0; i < d; ++i) p[i] = rng.normal() * aux_[i];
+    return;
+  }
+  for (size_t i = 0; i < d; ++i) p[i] = rng.normal();
+  // Solve L^T p = u by back substitution (L lower, column-major: L^T(i,k) = L[i*d+k]).
+  const double* L = aux_.data();
+  for (size_t ii = d; ii-- > 0;) {
+    double s = p[ii];
+    for (size_t k = ii + 1; k < d; ++k) s -= L[ii * d + k] * p[k];
+    p[ii] = s / L[ii * d + ii];
+  }
+}
+
+}  // namespace exmc::nuts
