@@ -1,0 +1,74 @@
+// Writes one chain's draws as a CmdStan-compatible CSV, incrementally, renamed into place at the end.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace exmc::io {
+
+// The run settings CmdStan prints in its comment header.
+struct CmdStanCsvHeader {
+  std::string model = "model";
+  unsigned num_samples = 1000;
+  unsigned num_warmup = 1000;
+  bool save_warmup = false;
+  unsigned thin = 1;
+  bool adapt_engaged = true;
+  double delta = 0.8, gamma = 0.05, kappa = 0.75, t0 = 10;
+  unsigned init_buffer = 75, term_buffer = 50, window = 25;
+  int max_depth = 10;
+  std::string metric = "diag_e";  // or dense_e
+  std::string metric_file;
+  double stepsize = 1;
+  double stepsize_jitter = 0;
+  unsigned num_chains = 1;
+  unsigned id = 1;                // CmdStan's 1-based chain id
+  std::string data_file;
+  std::string init = "2";
+  uint64_t seed = 0;
+  std::string output_file;        // defaults to the path written
+  int sig_figs = -1;              // -1: 6 significant digits, as CmdStan's default
+  // Extra "# key = value" lines (e.g. exmc's own settings) after the standard block.
+  std::vector<std::pair<std::string, std::string>> extra;
+};
+
+// Usage: construct (writes the header to `path`.tmp), write_draw() for each warmup draw when
+// saved, write_adaptation(), write_draw() for each sampling draw, finish() (timing comments,
+// close, rename to `path`). Destroyed without finish(), it removes the temporary file, so no
+// half-written file ever sits under the final name.
+class CmdStanCsvWriter {
+ public:
+  CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& header,
+                   const std::vector<std::string>& stat_names,
+                   const std::vector<std::string>& param_names);
+  ~CmdStanCsvWriter();
+  CmdStanCsvWriter(const CmdStanCsvWriter&) = delete;
+  CmdStanCsvWriter& operator=(const CmdStanCsvWriter&) = delete;
+
+  void write_draw(const double* stats, const double* values);
+  // inv_metric: d entries (diag_e) or d*d column-major (dense_e).
+  void write_adaptation(double step_size, bool dense, const std::vector<double>& inv_metric,
+                        size_t dim);
+  void finish(double warmup_seconds, double sampling_seconds);
+  // Flush buffered rows to the temporary file so a reader can follow the run.
+  void flush();
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return tmp_; }
+  size_t rows_written() const { return rows_; }
+
+ private:
+  void put_number(double v);
+  void check_io(const char* what);
+  std::string path_, tmp_;
+  FILE* f_ = nullptr;
+  size_t n_stats_, n_params_;
+  size_t rows_ = 0;
+  char fmt_[16];
+  bool finished_ = false;
+};
+
+}  // namespace exmc::io

@@ -1,0 +1,83 @@
+// Run N NUTS chains on threads: deterministic per (seed, chain), streaming draws to callbacks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "exmc/core/log_density.hpp"
+#include "exmc/nuts/adaptation_state.hpp"
+#include "exmc/nuts/sample_stats.hpp"
+#include "exmc/nuts/sampler_config.hpp"
+#include "exmc/runtime/cancel_token.hpp"
+#include "exmc/runtime/progress.hpp"
+
+namespace exmc::runtime {
+
+struct RunConfig {
+  nuts::SamplerConfig sampler;
+  unsigned num_chains = 4;
+  unsigned num_threads = 0;    // 0: min(num_chains, hardware threads)
+  uint64_t seed = 1;
+  uint64_t chain_offset = 0;   // chain c uses Rng stream chain_offset + c (for scale-out)
+  bool save_warmup = false;    // keep warmup draws in the result (callbacks always see them)
+  bool keep_draws = true;      // false: stream only, the result holds no draws
+  const CancelToken* cancel = nullptr;
+  ProgressOptions progress;
+};
+
+// One draw as it is produced. `values` are on the constrained scale, in the order of
+// flat_names(density.output_vars()); the pointer is valid only during the call.
+struct DrawEvent {
+  unsigned chain;
+  bool warmup;
+  unsigned iteration;  // 0-based, counting warmup
+  const double* values;
+  size_t num_values;
+  const nuts::SampleStats& stats;
+};
+
+// Called from the chain's worker thread. Calls for one chain are sequential; calls for
+// different chains may run concurrently, so a callback shared by chains must synchronise.
+struct Callbacks {
+  std::function<void(const DrawEvent&)> on_draw;
+  // After the last warmup iteration, before the first sampling draw.
+  std::function<void(unsigned chain, const nuts::AdaptationState&)> on_adaptation;
+};
+using DrawCallback = std::function<void(const DrawEvent&)>;
+
+struct ChainResult {
+  unsigned chain = 0;
+  size_t num_values = 0;
+  // Row-major [draw][value]; warmup ones only with save_warmup.
+  std::vector<double> draws, warmup_draws;
+  std::vector<nuts::SampleStats> stats, warmup_stats;
+  nuts::AdaptationState adaptation;
+  uint64_t grad_evals = 0;          // total, warmup included (initialisation too)
+  uint64_t warmup_grad_evals = 0;
+  uint64_t divergences = 0;         // sampling draws marked divergent
+  uint64_t warmup_divergences = 0;
+  uint64_t recoveries = 0;          // density faults (NaN/Inf/throw) turned into divergences
+  double warmup_seconds = 0, sampling_seconds = 0;
+  bool cancelled = false;
+  std::string error;                // non-empty when the chain could not run (e.g. no init)
+
+  size_t num_draws() const { return stats.size(); }
+  const double* draw(size_t i) const { return draws.data() + i * num_values; }
+};
+
+struct RunResult {
+  std::vector<std::string> names;  // flat constrained names
+  std::vector<ChainResult> chains;
+  bool cancelled = false;
+  double wall_seconds = 0;
+  // Throws std::runtime_error naming the first chain that failed, if any did.
+  void throw_if_failed() const;
+};
+
+RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Callbacks& callbacks);
+RunResult run_chains(const LogDensity& density, const RunConfig& cfg,
+                     const DrawCallback& on_draw = {});
+
+}  // namespace exmc::runtime

@@ -1,0 +1,159 @@
+// CmdStan CSV writer: comment header, column names, adaptation block, rows, timing footer.
+#include "exmc/io/cmdstan_csv_writer.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace exmc::io {
+
+namespace {
+std::string dflt(bool is_default) { return is_default ? " (Default)" : ""; }
+std::string num(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+}  // namespace
+
+CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& h,
+                                   const std::vector<std::string>& stat_names,
+                                   const std::vector<std::string>& param_names)
+    : path_(std::move(path)), n_stats_(stat_names.size()), n_params_(param_names.size()) {
+  tmp_ = path_ + ".tmp";
+  f_ = std::fopen(tmp_.c_str(), "w");
+  if (!f_)
+    throw std::runtime_error("cannot open " + tmp_ + " for writing: " + std::strerror(errno));
+  std::setvbuf(f_, nullptr, _IOFBF, 1 << 16);
+  std::snprintf(fmt_, sizeof fmt_, "%%.%dg", h.sig_figs > 0 ? h.sig_figs : 6);
+
+  std::string s;
+  auto line = [&](const std::string& l) { s += "# " + l + "\n"; };
+  line("stan_version_major = 2");
+  line("stan_version_minor = 36");
+  line("stan_version_patch = 0");
+  line("model = " + h.model);
+  line("method = sample (Default)");
+  line("  sample");
+  line("    num_samples = " + std::to_string(h.num_samples) + dflt(h.num_samples == 1000));
+  line("    num_warmup = " + std::to_string(h.num_warmup) + dflt(h.num_warmup == 1000));
+  line("    save_warmup = " + std::to_string(h.save_warmup ? 1 : 0) + dflt(!h.save_warmup));
+  line("    thin = " + std::to_string(h.thin) + dflt(h.thin == 1));
+  line("    adapt");
+  line("      engaged = " + std::to_string(h.adapt_engaged ? 1 : 0) + dflt(h.adapt_engaged));
+  line("      gamma = " + num(h.gamma) + dflt(h.gamma == 0.05));
+  line("      delta = " + num(h.delta) + dflt(h.delta == 0.8));
+  line("      kappa = " + num(h.kappa) + dflt(h.kappa == 0.75));
+  line("      t0 = " + num(h.t0) + dflt(h.t0 == 10));
+  line("      init_buffer = " + std::to_string(h.init_buffer) + dflt(h.init_buffer == 75));
+  line("      term_buffer = " + std::to_string(h.term_buffer) + dflt(h.term_buffer == 50));
+  line("      window = " + std::to_string(h.window) + dflt(h.window == 25));
+  line("    algorithm = hmc (Default)");
+  line("      hmc");
+  line("        engine = nuts (Default)");
+  line("          nuts");
+  line("            max_depth = " + std::to_string(h.max_depth) + dflt(h.max_depth == 10));
+  line("        metric = " + h.metric + dflt(h.metric == "diag_e"));
+  line("        metric_file = " + h.metric_file + dflt(h.metric_file.empty()));
+  line("        stepsize = " + num(h.stepsize) + dflt(h.stepsize == 1));
+  line("        stepsize_jitter = " + num(h.stepsize_jitter) + dflt(h.stepsize_jitter == 0));
+  line("    num_chains = " + std::to_string(h.num_chains) + dflt(h.num_chains == 1));
+  line("id = " + std::to_string(h.id) + dflt(h.id == 1));
+  line("data");
+  line("  file = " + h.data_file);
+  line("init = " + h.init + dflt(h.init == "2"));
+  line("random");
+  line("  seed = " + std::to_string(h.seed));
+  line("output");
+  line("  file = " + (h.output_file.empty() ? path_ : h.output_file));
+  line("  diagnostic_file =  (Default)");
+  line("  refresh = 100 (Default)");
+  line("  sig_figs = " + std::to_string(h.sig_figs) + dflt(h.sig_figs == -1));
+  for (const auto& [k, v] : h.extra) line(k + " = " + v);
+  bool first = true;
+  for (const auto* names : {&stat_names, &param_names})
+    for (const auto& n : *names) {
+      if (!first) s += ",";
+      s += n;
+      first = false;
+    }
+  s += "\n";
+  std::fputs(s.c_str(), f_);
+  check_io("writing the header");
+}
+
+CmdStanCsvWriter::~CmdStanCsvWriter() {
+  if (f_) std::fclose(f_);
+  if (!finished_) std::remove(tmp_.c_str());
+}
+
+void CmdStanCsvWriter::check_io(const char* what) {
+  if (std::ferror(f_))
+    throw std::runtime_error("I/O error " + std::string(what) + " in " + tmp_ + ": " +
+                             std::strerror(errno));
+}
+
+void CmdStanCsvWriter::put_number(double v) {
+  if (std::isnan(v)) {
+    std::fputs("nan", f_);
+  } else if (std::isinf(v)) {
+    std::fputs(v > 0 ? "inf" : "-inf", f_);
+  } else {
+    std::fprintf(f_, fmt_, v);
+  }
+}
+
+void CmdStanCsvWriter::write_draw(const double* stats, const double* values) {
+  for (size_t i = 0; i < n_stats_; ++i) {
+    if (i) std::fputc(',', f_);
+    put_number(stats[i]);
+  }
+  for (size_t i = 0; i < n_params_; ++i) {
+    if (i || n_stats_) std::fputc(',', f_);
+    put_number(values[i]);
+  }
+  std::fputc('\n', f_);
+  ++rows_;
+  if (rows_ % 256 == 0) check_io("writing draws");
+}
+
+void CmdStanCsvWriter::write_adaptation(double step_size, bool dense,
+                                        const std::vector<double>& inv, size_t d) {
+  std::fputs("# Adaptation terminated\n# Step size = ", f_);
+  std::fprintf(f_, fmt_, step_size);
+  std::fputs(dense ? "\n# Elements of inverse mass matrix:\n"
+                   : "\n# Diagonal elements of inverse mass matrix:\n",
+             f_);
+  const size_t rows = dense ? d : 1;
+  for (size_t r = 0; r < rows; ++r) {
+    std::fputs("# ", f_);
+    for (size_t k = 0; k < d; ++k) {
+      if (k) std::fputs(", ", f_);
+      std::fprintf(f_, fmt_, dense ? inv[k * d + r] : inv[k]);
+    }
+    std::fputc('\n', f_);
+  }
+  check_io("writing the adaptation block");
+}
+
+void CmdStanCsvWriter::flush() { std::fflush(f_); }
+
+void CmdStanCsvWriter::finish(double warmup_seconds, double sampling_seconds) {
+  if (finished_) return;
+  std::fprintf(f_, "# \n#  Elapsed Time: %g seconds (Warm-up)\n", warmup_seconds);
+  std::fprintf(f_, "#                %g seconds (Sampling)\n", sampling_seconds);
+  std::fprintf(f_, "#                %g seconds (Total)\n# \n", warmup_seconds + sampling_seconds);
+  check_io("writing the timing footer");
+  if (std::fclose(f_) != 0) {
+    f_ = nullptr;
+    throw std::runtime_error("I/O error closing " + tmp_ + ": " + std::strerror(errno));
+  }
+  f_ = nullptr;
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+    throw std::runtime_error("cannot rename " + tmp_ + " to " + path_ + ": " +
+                             std::strerror(errno));
+  finished_ = true;
+}
+
+}  // namespace exmc::io

@@ -1,0 +1,166 @@
+// Chain runner: a small thread pool pulling chain ids, each chain a pure function of its seed.
+#include "exmc/runtime/run_chains.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "exmc/nuts/chain_sampler.hpp"
+
+namespace exmc::runtime {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& cb, unsigned c,
+             ChainResult& out, ChainProgress* progress) {
+  const nuts::SamplerConfig& sc = cfg.sampler;
+  out.chain = c;
+  const size_t n_out = total_size(density.output_vars());
+  out.num_values = n_out;
+  std::vector<double> values(n_out);
+  if (cfg.keep_draws) {
+    out.draws.reserve(size_t(sc.num_samples) * n_out);
+    out.stats.reserve(sc.num_samples);
+    if (cfg.save_warmup) {
+      out.warmup_draws.reserve(size_t(sc.num_warmup) * n_out);
+      out.warmup_stats.reserve(sc.num_warmup);
+    }
+  }
+  if (progress) {
+    progress->total = sc.num_warmup + sc.num_samples;
+    progress->num_warmup = sc.num_warmup;
+    progress->start_ns = Clock::now().time_since_epoch().count();
+    progress->started = true;
+  }
+
+  std::optional<nuts::ChainSampler> sampler;
+  const auto t0 = Clock::now();
+  try {
+    sampler.emplace(density, sc, cfg.seed, cfg.chain_offset + c);
+    sampler->initialize();
+  } catch (const std::exception& e) {
+    out.error = std::string("chain ") + std::to_string(c) + ": " + e.what();
+    if (progress) progress->done = true;
+    return;
+  }
+
+  auto t_phase = t0;
+  const unsigned total = sc.num_warmup + sc.num_samples;
+  for (unsigned it = 0; it < total; ++it) {
+    if (cfg.cancel && cfg.cancel->cancelled()) {
+      out.cancelled = true;
+      break;
+    }
+    const bool warmup = it < sc.num_warmup;
+    const nuts::SampleStats* st;
+    try {
+      st = &sampler->iterate();
+    } catch (const std::exception& e) {  // adaptation overflow or step size search failure
+      out.error = "chain " + std::to_string(c) + " iteration " + std::to_string(it) + ": " +
+                  e.what();
+      break;
+    }
+    density.constrain(sampler->state().q.data(), values.data());
+    if (warmup) {
+      out.warmup_divergences += st->divergent;
+      if (cfg.keep_draws && cfg.save_warmup) {
+        out.warmup_draws.insert(out.warmup_draws.end(), values.begin(), values.end());
+        out.warmup_stats.push_back(*st);
+      }
+    } else {
+      out.divergences += st->divergent;
+      if (cfg.keep_draws) {
+        out.draws.insert(out.draws.end(), values.begin(), values.end());
+        out.stats.push_back(*st);
+      }
+    }
+    if (cb.on_draw) cb.on_draw(DrawEvent{c, warmup, it, values.data(), n_out, *st});
+    if (progress) {
+      progress->iteration.store(it + 1, std::memory_order_relaxed);
+      progress->divergences.store(out.divergences + out.warmup_divergences,
+                                  std::memory_order_relaxed);
+      progress->grad_evals.store(sampler->grad_evals(), std::memory_order_relaxed);
+      progress->step_size.store(sampler->step_size(), std::memory_order_relaxed);
+    }
+    if (it + 1 == sc.num_warmup) {
+      out.warmup_seconds = seconds_since(t_phase);
+      out.warmup_grad_evals = sampler->grad_evals();
+      t_phase = Clock::now();
+      if (cb.on_adaptation) cb.on_adaptation(c, sampler->adaptation());
+    }
+  }
+  if (sc.num_warmup == 0) {
+    out.warmup_grad_evals = sampler->grad_evals();
+    if (cb.on_adaptation && !out.cancelled) cb.on_adaptation(c, sampler->adaptation());
+  }
+  if (sampler->iteration() >= sc.num_warmup) out.sampling_seconds = seconds_since(t_phase);
+  else out.warmup_seconds = seconds_since(t_phase);
+  out.adaptation = sampler->adaptation();
+  out.grad_evals = sampler->grad_evals();
+  out.recoveries = sampler->faults();
+  if (progress) {
+    progress->grad_evals = out.grad_evals;
+    progress->done = true;
+  }
+}
+
+}  // namespace
+
+void RunResult::throw_if_failed() const {
+  for (const auto& c : chains)
+    if (!c.error.empty()) throw std::runtime_error(c.error);
+}
+
+RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Callbacks& cb) {
+  RunResult res;
+  res.names = flat_names(density.output_vars());
+  res.chains.resize(cfg.num_chains);
+  const auto t0 = Clock::now();
+
+  std::unique_ptr<ProgressReporter> reporter;
+  if (cfg.progress.enabled) {
+    reporter = std::make_unique<ProgressReporter>(cfg.num_chains, cfg.progress);
+    reporter->start();
+  }
+
+  unsigned threads = cfg.num_threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::max(1u, std::min(threads, cfg.num_chains));
+
+  std::atomic<unsigned> next{0};
+  auto worker = [&] {
+    for (unsigned c = next.fetch_add(1); c < cfg.num_chains; c = next.fetch_add(1))
+      run_one(density, cfg, cb, c, res.chains[c], reporter ? &reporter->chain(c) : nullptr);
+  };
+  if (threads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  if (reporter) reporter->stop();
+  res.wall_seconds = seconds_since(t0);
+  for (const auto& c : res.chains) res.cancelled = res.cancelled || c.cancelled;
+  return res;
+}
+
+RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const DrawCallback& on_draw) {
+  Callbacks cb;
+  cb.on_draw = on_draw;
+  return run_chains(density, cfg, cb);
+}
+
+}  // namespace exmc::runtime

@@ -1,0 +1,158 @@
+// Chain runner: thread-count independence, streaming callbacks, cancellation, grad counts.
+#include "exmc/runtime/run_chains.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include "../nuts/test_util.hpp"
+
+namespace exmc::runtime {
+namespace {
+
+RunConfig small_config(unsigned threads) {
+  RunConfig cfg;
+  cfg.sampler.num_warmup = 300;
+  cfg.sampler.num_samples = 300;
+  cfg.num_chains = 4;
+  cfg.num_threads = threads;
+  cfg.seed = 12345;
+  cfg.save_warmup = true;
+  return cfg;
+}
+
+TEST(RunChains, IdenticalDrawsForOneTwoFourThreads) {
+  auto ld = exmc::testing::scaled_normal(5, {1, 2, 3, 0.5, 0.1});
+  const RunResult r1 = run_chains(*ld, small_config(1));
+  const RunResult r2 = run_chains(*ld, small_config(2));
+  const RunResult r4 = run_chains(*ld, small_config(4));
+  r1.throw_if_failed();
+  ASSERT_EQ(r1.chains.size(), 4u);
+  for (const RunResult* r : {&r2, &r4}) {
+    for (unsigned c = 0; c < 4; ++c) {
+      ASSERT_EQ(r->chains[c].draws.size(), 300u * 5);
+      EXPECT_EQ(r->chains[c].draws, r1.chains[c].draws) << "chain " << c;
+      EXPECT_EQ(r->chains[c].warmup_draws, r1.chains[c].warmup_draws) << "chain " << c;
+      EXPECT_EQ(r->chains[c].grad_evals, r1.chains[c].grad_evals);
+      EXPECT_EQ(r->chains[c].adaptation.step_size, r1.chains[c].adaptation.step_size);
+    }
+  }
+  // Different chains really are different streams.
+  EXPECT_NE(r1.chains[0].draws, r1.chains[1].draws);
+}
+
+TEST(RunChains, GradEvalsEqualLeapfrogsPlusOverhead) {
+  auto ld = exmc::testing::scaled_normal(3);
+  std::atomic<uint64_t> calls{0};
+  auto counting = make_log_density(3, [&](const double* x, double* g) {
+    calls.fetch_add(1, std::memory_order_relaxed);
+    return ld->logp_grad(x, g);
+  });
+  RunConfig cfg = small_config(2);
+  const RunResult r = run_chains(*counting, cfg);
+  uint64_t total = 0;
+  for (const auto& c : r.chains) {
+    total += c.grad_evals;
+    uint64_t leapfrogs = 0;
+    for (const auto& s : c.stats) leapfrogs += s.n_leapfrog;
+    // Sampling-phase gradient evaluations are exactly the leapfrog steps.
+    EXPECT_EQ(c.grad_evals - c.warmup_grad_evals, leapfrogs);
+  }
+  EXPECT_EQ(total, calls.load());
+}
+
+TEST(RunChains, CallbackSeesEveryDrawInOrderOnConstrainedScale) {
+  auto ld = exmc::testing::scaled_normal(2);
+  RunConfig cfg = small_config(2);
+  std::mutex mu;
+  std::vector<std::vector<unsigned>> iters(4);
+  std::vector<int> adapt_calls(4, 0);
+  Callbacks cb;
+  cb.on_draw = [&](const DrawEvent& e) {
+    std::lock_guard<std::mutex> lk(mu);
+    EXPECT_EQ(e.num_values, 2u);
+    EXPECT_EQ(e.warmup, e.iteration < 300);
+    // Adaptation is reported before the first sampling draw.
+    EXPECT_EQ(adapt_calls[e.chain], e.warmup ? 0 : 1);
+    iters[e.chain].push_back(e.iteration);
+  };
+  cb.on_adaptation = [&](unsigned c, const nuts::AdaptationState& a) {
+    std::lock_guard<std::mutex> lk(mu);
+    ++adapt_calls[c];
+    EXPECT_GT(a.step_size, 0);
+  };
+  const RunResult r = run_chains(*ld, cfg, cb);
+  for (unsigned c = 0; c < 4; ++c) {
+    ASSERT_EQ(iters[c].size(), 600u);
+    for (unsigned i = 0; i < 600; ++i) EXPECT_EQ(iters[c][i], i);
+    EXPECT_EQ(adapt_calls[c], 1);
+  }
+}
+
+TEST(RunChains, CancelFromAnotherThreadReturnsDrawsSoFar) {
+  // A slow density so that the run is still going when cancelled.
+  auto ld = make_log_density(2, [](const double* x, double* g) {
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    g[0] = -x[0];
+    g[1] = -x[1];
+    return -0.5 * (x[0] * x[0] + x[1] * x[1]);
+  });
+  CancelToken token;
+  RunConfig cfg = small_config(2);
+  cfg.sampler.num_samples = 100000;
+  cfg.cancel = &token;
+  std::atomic<int> draws{0};
+  std::thread canceller([&] {
+    while (draws.load() < 500) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    token.cancel();
+  });
+  const RunResult r = run_chains(*ld, cfg, [&](const DrawEvent&) { draws.fetch_add(1); });
+  canceller.join();
+  EXPECT_TRUE(r.cancelled);
+  size_t kept = 0;
+  for (const auto& c : r.chains) {
+    EXPECT_TRUE(c.cancelled);
+    EXPECT_EQ(c.draws.size(), c.stats.size() * 2);
+    kept += c.stats.size() + c.warmup_stats.size();
+  }
+  EXPECT_GT(kept, 0u);
+  EXPECT_LT(kept, 4u * 100300);
+}
+
+TEST(RunChains, InitFailureIsReportedPerChainWithReason) {
+  auto ld = make_log_density(2, [](const double*, double* g) {
+    g[0] = g[1] = 0;
+    return std::nan("");
+  });
+  RunConfig cfg = small_config(1);
+  const RunResult r = run_chains(*ld, cfg);
+  for (const auto& c : r.chains) {
+    EXPECT_NE(c.error.find("100 attempts"), std::string::npos) << c.error;
+    EXPECT_NE(c.error.find("non-finite log density"), std::string::npos) << c.error;
+    EXPECT_TRUE(c.draws.empty());
+  }
+  EXPECT_THROW(r.throw_if_failed(), std::runtime_error);
+}
+
+TEST(Progress, RendersOneLinePerChain) {
+  ProgressOptions o;
+  o.stream = nullptr;
+  ProgressReporter p(2, o);
+  p.chain(0).started = true;
+  p.chain(0).total = 100;
+  p.chain(0).num_warmup = 50;
+  p.chain(0).iteration = 25;
+  p.chain(0).grad_evals = 250;
+  p.chain(0).divergences = 3;
+  const std::string s = p.render(false);
+  EXPECT_NE(s.find("chain 0 warmup"), std::string::npos) << s;
+  EXPECT_NE(s.find("divergences 3"), std::string::npos) << s;
+  EXPECT_NE(s.find("grads/draw 10.0"), std::string::npos) << s;
+  EXPECT_NE(s.find("chain 1 waiting"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace exmc::runtime
