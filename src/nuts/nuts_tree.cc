@@ -121,13 +121,12 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
                                  log_sum_weight_subtree);
       z_bck_ = z_;
     }
-    if (observer_) observer_->on_subtree(depth, valid_subtree);
+    if (observer_) observer_->on_extension(depth, valid_subtree);
 
     // A subtree that diverged or turned back inside is discarded whole, never merged.
     if (!valid_subtree) break;
 
     ++depth;
-    if (observer_) observer_->on_top_merge(depth - 1);
     // Biased progressive sampling favours the newer (outer) subtree.
     if (log_sum_weight_subtree > log_sum_weight) {
       take(sample_, propose_);

@@ -10,12 +10,12 @@ class TreeObserver {
   virtual ~TreeObserver() = default;
   // A new leaf at position q; divergent when its energy error exceeded the limit.
   virtual void on_leaf(const double* q, size_t d, bool divergent) {}
-  // A subtree of 2^depth leaves finished building; valid = no divergence and no U-turn inside.
+  // An inner subtree of 2^depth leaves finished; valid = no divergence and no U-turn inside.
   virtual void on_subtree(int depth, bool valid) {}
   // Two sibling subtrees of the given depth were merged (their proposal sampled).
   virtual void on_merge(int depth) {}
-  // The top-level trajectory absorbed a new subtree of 2^depth leaves.
-  virtual void on_top_merge(int depth) {}
+  // The trajectory was extended by a subtree of 2^depth leaves; only a valid one is merged.
+  virtual void on_extension(int depth, bool valid) {}
 };
 
 }  // namespace exmc::nuts
