@@ -1,0 +1,229 @@
+// Warmup pieces: Stan's window schedule, dual averaging, Welford shrinkage, metric, init.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "exmc/nuts/adaptation_state.hpp"
+#include "exmc/nuts/chain_sampler.hpp"
+#include "exmc/nuts/dual_averaging.hpp"
+#include "exmc/nuts/initializer.hpp"
+#include "exmc/nuts/welford.hpp"
+#include "exmc/nuts/window_schedule.hpp"
+#include "exmc/nuts/windowed_metric_adapter.hpp"
+#include "test_util.hpp"
+
+namespace exmc::testing {
+namespace {
+
+using namespace exmc::nuts;
+
+std::vector<unsigned> window_ends(unsigned num_warmup, WindowConfig cfg = {}) {
+  WindowSchedule s(num_warmup, cfg);
+  std::vector<unsigned> ends;
+  for (unsigned i = 0; i < num_warmup; ++i) {
+    if (s.window_ends()) ends.push_back(i);
+    s.advance();
+  }
+  return ends;
+}
+
+TEST(WindowSchedule, StanDefaultsFor1000Warmup) {
+  EXPECT_EQ(window_ends(1000), (std::vector<unsigned>{99, 149, 249, 449, 949}));
+  WindowSchedule s(1000, {});
+  unsigned in = 0;
+  for (unsigned i = 0; i < 1000; ++i, s.advance()) in += s.in_window();
+  EXPECT_EQ(in, 1000u - 75 - 50);
+}
+
+TEST(WindowSchedule, ShortWarmupsUse15_75_10Split) {
+  WindowSchedule s(100, {});
+  EXPECT_EQ(s.init_buffer(), 15u);
+  EXPECT_EQ(s.term_buffer(), 10u);
+  EXPECT_EQ(s.base_window(), 75u);
+  EXPECT_EQ(window_ends(100), (std::vector<unsigned>{89}));
+  EXPECT_EQ(window_ends(150), (std::vector<unsigned>{99}));  // exactly fits: one window
+  EXPECT_TRUE(window_ends(19).empty());                      // Stan: no metric below 20
+  EXPECT_EQ(window_ends(2000), (std::vector<unsigned>{99, 149, 249, 449, 849, 1949}));
+}
+
+TEST(DualAveraging, FirstStepByHandAndConvergence) {
+  DualAveraging da;
+  da.set_mu(std::log(10.0));
+  da.restart();
+  const double eps1 = da.learn(1.0);
+  const double s_bar = (0.8 - 1.0) / 11.0;
+  EXPECT_DOUBLE_EQ(eps1, std::exp(std::log(10.0) - s_bar / 0.05));
+  EXPECT_DOUBLE_EQ(da.final_step_size(), eps1);
+  // accept(eps) = exp(-eps) has accept = 0.8 at eps = -log(0.8).
+  double eps = eps1;
+  for (int i = 0; i < 5000; ++i) eps = da.learn(std::exp(-eps));
+  EXPECT_NEAR(da.final_step_size(), -std::log(0.8), 0.01 * -std::log(0.8));
+}
+
+TEST(WindowedMetricAdapter, ShrinksWelfordVarianceLikeStan) {
+  // 25 iterations of warmup with init/term buffers scaled: feed known draws and compare the
+  // metric after the single window with n/(n+5) var + 1e-3 * 5/(n+5).
+  const unsigned nw = 100;
+  WindowedMetricAdapter ad(2, MetricKind::Diag, nw, {});
+  Metric m = Metric::unit(MetricKind::Diag, 2);
+  PhasePoint z(2);
+  Welford ref(2, false);
+  Rng rng(3, 3);
+  int updates = 0;
+  for (unsigned i = 0; i < nw; ++i) {
+    z.q = {rng.normal() * 3, rng.normal() * 0.1};
+    if (i >= 15 && i < 90) ref.add(z.q.data());
+    updates += ad.observe(z, m) == AdaptEvent::Restart;
+  }
+  EXPECT_EQ(updates, 1);
+  std::vector<double> v;
+  ref.variance(v);
+  const double n = 75;
+  for (int i = 0; i < 2; ++i)
+    EXPECT_DOUBLE_EQ(m.inv()[i], n / (n + 5) * v[i] + 1e-3 * 5 / (n + 5));
+}
+
+TEST(Metric, DenseMomentumHasCovarianceMAndVelocityIsInverseTimesP) {
+  // M^{-1} = [[2, 0.6], [0.6, 0.5]] => M = inv.
+  const std::vector<double> inv = {2, 0.6, 0.6, 0.5};
+  const Metric m = Metric::dense(inv, 2);
+  const double det = 2 * 0.5 - 0.36;
+  const double M[4] = {0.5 / det, -0.6 / det, -0.6 / det, 2 / det};
+  Rng rng(9, 9);
+  const int n = 200000;
+  double c[4] = {0, 0, 0, 0};
+  double p[2], v[2];
+  for (int k = 0; k < n; ++k) {
+    m.sample_momentum(rng, p);
+    c[0] += p[0] * p[0], c[1] += p[0] * p[1], c[3] += p[1] * p[1];
+  }
+  c[2] = c[1];
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) {
+      const double se = std::sqrt((M[i * 2 + i] * M[j * 2 + j] + M[i * 2 + j] * M[i * 2 + j]) / n);
+      EXPECT_NEAR(c[i * 2 + j] / n, M[i * 2 + j], 5 * se) << i << "," << j;
+    }
+  p[0] = 1.5, p[1] = -2;
+  m.velocity(p, v);
+  EXPECT_DOUBLE_EQ(v[0], 2 * 1.5 + 0.6 * -2);
+  EXPECT_DOUBLE_EQ(v[1], 0.6 * 1.5 + 0.5 * -2);
+  EXPECT_THROW(Metric::dense({1, 2, 2, 1}, 2), std::invalid_argument);
+  EXPECT_THROW(Metric::diag({1, -1}), std::invalid_argument);
+}
+
+TEST(AdaptationState, JsonRoundTripIsExact) {
+  const std::vector<double> inv = {2.0000000000000004, 0.1 + 0.2, 0.1 + 0.2, 1.0 / 3};
+  const auto s = AdaptationState::from(0.123456789012345678, Metric::dense(inv, 2));
+  const auto r = AdaptationState::from_json(s.to_json());
+  EXPECT_EQ(r.step_size, s.step_size);
+  EXPECT_EQ(r.metric_kind, MetricKind::Dense);
+  EXPECT_EQ(r.inv_metric, s.inv_metric);
+  const auto d = AdaptationState::from(0.7, Metric::diag({1.0 / 7, 3e-12}));
+  EXPECT_EQ(AdaptationState::from_json(d.to_json()).inv_metric, d.inv_metric);
+  try {
+    AdaptationState::from_json(R"({"stepsize": 1, "inv_metric": [1, "a"]})");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("inv_metric[1]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(AdaptationState::from_json(R"({"inv_metric": [1]})"), std::invalid_argument);
+}
+
+TEST(Init, UserValuesAndClearErrors) {
+  auto ld = make_log_density(2, [](const double* x, double* g) {
+    g[0] = g[1] = -1;
+    return x[0] > 0 ? -x[0] - x[1] : std::nan("");
+  });
+  SamplerConfig cfg;
+  cfg.init_x = {0.5, 0.5};
+  const Metric m = Metric::unit(MetricKind::Diag, 2);
+  Leapfrog integ(*ld, m);
+  Rng rng(1, 1);
+  PhasePoint z(2);
+  initialize_point(integ, cfg, rng, z);
+  EXPECT_EQ(z.q, cfg.init_x);
+  EXPECT_DOUBLE_EQ(z.logp, -1.0);
+
+  cfg.init_x = {-1, 0};
+  try {
+    initialize_point(integ, cfg, rng, z);
+    FAIL();
+  } catch (const InitError& e) {
+    EXPECT_NE(std::string(e.what()).find("given initial values"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("non-finite log density"), std::string::npos);
+  }
+  cfg.init_x = {1};
+  EXPECT_THROW(initialize_point(integ, cfg, rng, z), InitError);
+  cfg.init_x.clear();
+  cfg.init_values = {{"y", {1, 2}}};
+  try {
+    initialize_point(integ, cfg, rng, z);
+    FAIL();
+  } catch (const InitError& e) {
+    EXPECT_NE(std::string(e.what()).find("\"x\""), std::string::npos) << e.what();
+  }
+  cfg.init_values = {{"x", {2, 3}}};
+  initialize_point(integ, cfg, rng, z);
+  EXPECT_EQ(z.q, (std::vector<double>{2, 3}));
+  // Random init succeeds when half the box is valid.
+  cfg.init_values.clear();
+  initialize_point(integ, cfg, rng, z);
+  EXPECT_GT(z.q[0], 0);
+  EXPECT_LT(std::fabs(z.q[1]), 2);
+  // ... and fails with a reason when none is.
+  auto bad = make_log_density(1, [](const double*, double* g) -> double {
+    g[0] = 0;
+    throw std::domain_error("sigma must be positive");
+  });
+  Leapfrog integ_bad(*bad, Metric::unit(MetricKind::Diag, 1));
+  PhasePoint z1(1);
+  try {
+    initialize_point(integ_bad, cfg, rng, z1);
+    FAIL();
+  } catch (const InitError& e) {
+    EXPECT_NE(std::string(e.what()).find("sigma must be positive"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("100 attempts"), std::string::npos);
+  }
+}
+
+TEST(Init, NonFiniteGradientNamesTheCoordinate) {
+  auto ld = make_log_density(3, [](const double*, double* g) {
+    g[0] = 0, g[1] = 0, g[2] = std::numeric_limits<double>::infinity();
+    return 0.0;
+  });
+  SamplerConfig cfg;
+  cfg.init_x = {0, 0, 0};
+  const Metric m = Metric::unit(MetricKind::Diag, 3);
+  Leapfrog integ(*ld, m);
+  Rng rng(1, 1);
+  PhasePoint z(3);
+  try {
+    initialize_point(integ, cfg, rng, z);
+    FAIL();
+  } catch (const InitError& e) {
+    EXPECT_NE(std::string(e.what()).find("gradient element 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ChainSampler, WarmupAdaptsScalesAndStepSize) {
+  auto ld = scaled_normal(3, {0.01, 1, 100});
+  SamplerConfig cfg;
+  cfg.num_warmup = 1000;
+  ChainSampler s(*ld, cfg, 5, 0);
+  s.initialize();
+  double accept = 0;
+  for (unsigned i = 0; i < 2000; ++i) {
+    const auto& st = s.iterate();
+    if (i >= 1000) {
+      accept += st.accept_stat;
+      EXPECT_EQ(st.step_size, s.step_size());
+    }
+  }
+  // The inverse metric tracks the variances (within the noise of ~500 draws: 25% is > 5 se).
+  const double var[3] = {1e-4, 1, 1e4};
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(s.metric().inv()[i] / var[i], 1.0, 0.25) << i;
+  EXPECT_GT(accept / 1000, 0.7);
+}
+
+}  // namespace
+}  // namespace exmc::testing
