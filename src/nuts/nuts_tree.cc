@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace exmc::nuts {
@@ -19,7 +20,21 @@ inline double log_sum_exp(double a, double b) {
   return m + std::log1p(std::exp(-std::fabs(a - b)));
 }
 
-inline void copy(double* dst, const double* src, size_t d) { std::copy(src, src + d, dst); }
+// Small vectors: a plain loop (this file is built with -fno-tree-loop-distribute-patterns so
+// it stays one), since a memcpy call costs more than the copy; large ones: memcpy.
+inline void copy(double* __restrict dst, const double* __restrict src, size_t d) {
+  if (d > 16) {
+    std::memcpy(dst, src, d * sizeof(double));
+    return;
+  }
+  for (size_t i = 0; i < d; ++i) dst[i] = src[i];
+}
+inline void copy_point(PhasePoint& dst, const PhasePoint& src, size_t d) {
+  copy(dst.q.data(), src.q.data(), d);
+  copy(dst.p.data(), src.p.data(), d);
+  copy(dst.g.data(), src.g.data(), d);
+  dst.logp = src.logp;
+}
 
 }  // namespace
 
@@ -78,8 +93,8 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
   const double k0 = Metric::kinetic(z_.p.data(), v_.data(), d);
   const double H0 = -z_.logp + k0;
 
-  z_fwd_ = z_;
-  z_bck_ = z_;
+  copy_point(z_fwd_, z_, d);
+  copy_point(z_bck_, z_, d);
   copy(sample_.q.data(), z_.q.data(), d);
   copy(sample_.g.data(), z_.g.data(), d);
   sample_.logp = z_.logp;
@@ -97,29 +112,28 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
   int depth = 0;
 
   while (depth < max_depth_) {
-    std::fill(rho_fwd_.begin(), rho_fwd_.end(), 0.0);
-    std::fill(rho_bck_.begin(), rho_bck_.end(), 0.0);
+    for (size_t i = 0; i < d; ++i) rho_fwd_[i] = rho_bck_[i] = 0.0;
     double log_sum_weight_subtree = kNegInf;
     bool valid_subtree;
 
     if (rng_.uniform() > 0.5) {
-      z_ = z_fwd_;
+      copy_point(z_, z_fwd_, d);
       copy(rho_bck_.data(), rho_.data(), d);
       copy(p_bck_fwd_.data(), p_fwd_bck_.data(), d);
       copy(ps_bck_fwd_.data(), ps_fwd_bck_.data(), d);
       valid_subtree = build_tree(depth, propose_, ps_fwd_bck_.data(), ps_fwd_fwd_.data(),
                                  rho_fwd_.data(), p_fwd_bck_.data(), p_fwd_fwd_.data(), H0, eps,
                                  log_sum_weight_subtree);
-      z_fwd_ = z_;
+      copy_point(z_fwd_, z_, d);
     } else {
-      z_ = z_bck_;
+      copy_point(z_, z_bck_, d);
       copy(rho_fwd_.data(), rho_.data(), d);
       copy(p_fwd_bck_.data(), p_bck_fwd_.data(), d);
       copy(ps_fwd_bck_.data(), ps_bck_fwd_.data(), d);
       valid_subtree = build_tree(depth, propose_, ps_bck_fwd_.data(), ps_bck_bck_.data(),
                                  rho_bck_.data(), p_bck_fwd_.data(), p_bck_bck_.data(), H0, -eps,
                                  log_sum_weight_subtree);
-      z_bck_ = z_;
+      copy_point(z_bck_, z_, d);
     }
     if (observer_) observer_->on_extension(depth, valid_subtree);
 
@@ -190,7 +204,7 @@ bool NutsTree::build_tree(int depth, Proposal& propose, double* ps_beg, double* 
   Level& L = levels_[static_cast<size_t>(depth)];
 
   double log_sum_weight_init = kNegInf;
-  std::fill(L.rho_init.begin(), L.rho_init.end(), 0.0);
+  for (size_t i = 0; i < d; ++i) L.rho_init[i] = 0.0;
   const bool valid_init =
       build_tree(depth - 1, propose, ps_beg, L.ps_init_end.data(), L.rho_init.data(), p_beg,
                  L.p_init_end.data(), H0, signed_eps, log_sum_weight_init);
@@ -198,7 +212,7 @@ bool NutsTree::build_tree(int depth, Proposal& propose, double* ps_beg, double* 
   if (!valid_init) return false;
 
   double log_sum_weight_final = kNegInf;
-  std::fill(L.rho_final.begin(), L.rho_final.end(), 0.0);
+  for (size_t i = 0; i < d; ++i) L.rho_final[i] = 0.0;
   const bool valid_final =
       build_tree(depth - 1, L.final_proposal, L.ps_final_beg.data(), ps_end, L.rho_final.data(),
                  L.p_final_beg.data(), p_end, H0, signed_eps, log_sum_weight_final);
