@@ -139,6 +139,13 @@ void CmdStanCsvWriter::write_adaptation(double step_size, bool dense,
 
 void CmdStanCsvWriter::flush() { std::fflush(f_); }
 
+void CmdStanCsvWriter::close_incomplete() {
+  if (finished_ || !f_) return;
+  std::fclose(f_);
+  f_ = nullptr;
+  finished_ = true;  // keeps the temporary file
+}
+
 void CmdStanCsvWriter::finish(double warmup_seconds, double sampling_seconds) {
   if (finished_) return;
   std::fprintf(f_, "# \n#  Elapsed Time: %g seconds (Warm-up)\n", warmup_seconds);

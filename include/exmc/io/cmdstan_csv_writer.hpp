@@ -53,6 +53,9 @@ class CmdStanCsvWriter {
   void write_adaptation(double step_size, bool dense, const std::vector<double>& inv_metric,
                         size_t dim);
   void finish(double warmup_seconds, double sampling_seconds);
+  // For a run that stopped early (cancelled): close the file but keep it under the temporary
+  // name, so the draws so far are readable and nothing looks complete.
+  void close_incomplete();
   // Flush buffered rows to the temporary file so a reader can follow the run.
   void flush();
 

@@ -1,0 +1,80 @@
+// Streams every chain of a run_chains() call into its own CmdStan CSV while it samples.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exmc/io/cmdstan_csv_writer.hpp"
+#include "exmc/nuts/sample_stats.hpp"
+#include "exmc/runtime/run_chains.hpp"
+
+namespace exmc::io {
+
+// Header-only glue (io links no runtime): pass callbacks() to run_chains, then finish(result).
+// A chain that failed or was cancelled leaves only its `path`.tmp file (the draws so far).
+class CmdStanCsvSink {
+ public:
+  CmdStanCsvSink(const std::function<std::string(unsigned chain)>& path_for, CmdStanCsvHeader base,
+                 const std::vector<std::string>& names, const runtime::RunConfig& cfg)
+      : save_warmup_(cfg.save_warmup) {
+    const auto& sc = cfg.sampler;
+    base.num_samples = sc.num_samples;
+    base.num_warmup = sc.num_warmup;
+    base.save_warmup = cfg.save_warmup;
+    base.adapt_engaged = sc.adapt;
+    base.delta = sc.dual_averaging.delta;
+    base.gamma = sc.dual_averaging.gamma;
+    base.kappa = sc.dual_averaging.kappa;
+    base.t0 = sc.dual_averaging.t0;
+    base.init_buffer = sc.windows.init_buffer;
+    base.term_buffer = sc.windows.term_buffer;
+    base.window = sc.windows.base_window;
+    base.max_depth = sc.max_depth;
+    const bool dense = (sc.warm_start ? sc.warm_start->metric_kind : sc.metric) ==
+                       nuts::MetricKind::Dense;
+    base.metric = dense ? "dense_e" : "diag_e";
+    base.stepsize = sc.warm_start ? sc.warm_start->step_size : sc.init_step_size;
+    base.num_chains = cfg.num_chains;
+    base.seed = cfg.seed;
+    const auto& stat_names = nuts::SampleStats::names();
+    const std::vector<std::string> stats(stat_names.begin(), stat_names.end());
+    for (unsigned c = 0; c < cfg.num_chains; ++c) {
+      CmdStanCsvHeader h = base;
+      h.id = static_cast<unsigned>(cfg.chain_offset) + c + 1;
+      writers_.push_back(std::make_unique<CmdStanCsvWriter>(path_for(c), h, stats, names));
+    }
+  }
+
+  runtime::Callbacks callbacks() {
+    runtime::Callbacks cb;
+    cb.on_draw = [this](const runtime::DrawEvent& e) {
+      if (e.warmup && !save_warmup_) return;
+      const auto s = e.stats.as_array();
+      writers_[e.chain]->write_draw(s.data(), e.values);
+    };
+    cb.on_adaptation = [this](unsigned chain, const nuts::AdaptationState& a) {
+      writers_[chain]->write_adaptation(a.step_size, a.metric_kind == nuts::MetricKind::Dense,
+                                        a.inv_metric, a.dim);
+    };
+    return cb;
+  }
+
+  // Timing footers and rename for completed chains.
+  void finish(const runtime::RunResult& r) {
+    for (const auto& c : r.chains) {
+      auto& w = *writers_[c.chain];
+      if (c.error.empty() && !c.cancelled) w.finish(c.warmup_seconds, c.sampling_seconds);
+      else w.close_incomplete();
+    }
+  }
+
+  CmdStanCsvWriter& writer(unsigned chain) { return *writers_[chain]; }
+
+ private:
+  bool save_warmup_;
+  std::vector<std::unique_ptr<CmdStanCsvWriter>> writers_;
+};
+
+}  // namespace exmc::io
