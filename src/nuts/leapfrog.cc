@@ -40,8 +40,19 @@ bool Leapfrog::evaluate(PhasePoint& z) {
   return true;
 }
 
+double Leapfrog::prepare(PhasePoint& z, double* v) {
+  const size_t d = z.q.size();
+  metric_->velocity(z.p.data(), v);
+  if (metric_->is_dense()) {
+    for (size_t i = 0; i < d; ++i) z.v[i] = v[i];
+    metric_->velocity(z.g.data(), z.mg.data());
+  }
+  return Metric::kinetic(z.p.data(), v, d);
+}
+
 double Leapfrog::step(PhasePoint& z, double eps, double* v) {
   const size_t d = z.q.size();
+  if (metric_->is_dense()) return dense_step(z, eps, v);
   double* q = z.q.data();
   double* p = z.p.data();
   const double* g = z.g.data();
@@ -53,6 +64,29 @@ double Leapfrog::step(PhasePoint& z, double eps, double* v) {
   if (!evaluate(z)) return std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < d; ++i) p[i] += half * g[i];
   metric_->velocity(p, v);
+  return Metric::kinetic(p, v, d);
+}
+
+double Leapfrog::dense_step(PhasePoint& z, double eps, double* v) {
+  // Linearity of M^{-1}: the velocity after each half kick is v + (eps/2) M^{-1} g, so only the
+  // new gradient needs a product.
+  const size_t d = z.q.size();
+  double* q = z.q.data();
+  double* p = z.p.data();
+  double* zv = z.v.data();
+  const double half = 0.5 * eps;
+  for (size_t i = 0; i < d; ++i) {
+    p[i] += half * z.g[i];
+    zv[i] += half * z.mg[i];
+    q[i] += eps * zv[i];
+  }
+  if (!evaluate(z)) return std::numeric_limits<double>::infinity();
+  metric_->velocity(z.g.data(), z.mg.data());
+  for (size_t i = 0; i < d; ++i) {
+    p[i] += half * z.g[i];
+    zv[i] += half * z.mg[i];
+    v[i] = zv[i];
+  }
   return Metric::kinetic(p, v, d);
 }
 

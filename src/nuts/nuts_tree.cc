@@ -29,10 +29,14 @@ inline void copy(double* __restrict dst, const double* __restrict src, size_t d)
   }
   for (size_t i = 0; i < d; ++i) dst[i] = src[i];
 }
-inline void copy_point(PhasePoint& dst, const PhasePoint& src, size_t d) {
+inline void copy_point(PhasePoint& dst, const PhasePoint& src, size_t d, bool dense) {
   copy(dst.q.data(), src.q.data(), d);
   copy(dst.p.data(), src.p.data(), d);
   copy(dst.g.data(), src.g.data(), d);
+  if (dense) {
+    copy(dst.v.data(), src.v.data(), d);
+    copy(dst.mg.data(), src.mg.data(), d);
+  }
   dst.logp = src.logp;
 }
 
@@ -89,12 +93,12 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
   copy(z_.g.data(), z.g.data(), d);
   z_.logp = z.logp;
   metric.sample_momentum(rng_, z_.p.data());
-  metric.velocity(z_.p.data(), v_.data());
-  const double k0 = Metric::kinetic(z_.p.data(), v_.data(), d);
+  const double k0 = integ_.prepare(z_, v_.data());
+  const bool dense = metric.is_dense();
   const double H0 = -z_.logp + k0;
 
-  copy_point(z_fwd_, z_, d);
-  copy_point(z_bck_, z_, d);
+  copy_point(z_fwd_, z_, d, dense);
+  copy_point(z_bck_, z_, d, dense);
   copy(sample_.q.data(), z_.q.data(), d);
   copy(sample_.g.data(), z_.g.data(), d);
   sample_.logp = z_.logp;
@@ -117,23 +121,23 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
     bool valid_subtree;
 
     if (rng_.uniform() > 0.5) {
-      copy_point(z_, z_fwd_, d);
+      copy_point(z_, z_fwd_, d, dense);
       copy(rho_bck_.data(), rho_.data(), d);
       copy(p_bck_fwd_.data(), p_fwd_bck_.data(), d);
       copy(ps_bck_fwd_.data(), ps_fwd_bck_.data(), d);
       valid_subtree = build_tree(depth, propose_, ps_fwd_bck_.data(), ps_fwd_fwd_.data(),
                                  rho_fwd_.data(), p_fwd_bck_.data(), p_fwd_fwd_.data(), H0, eps,
                                  log_sum_weight_subtree);
-      copy_point(z_fwd_, z_, d);
+      copy_point(z_fwd_, z_, d, dense);
     } else {
-      copy_point(z_, z_bck_, d);
+      copy_point(z_, z_bck_, d, dense);
       copy(rho_fwd_.data(), rho_.data(), d);
       copy(p_fwd_bck_.data(), p_bck_fwd_.data(), d);
       copy(ps_fwd_bck_.data(), ps_bck_fwd_.data(), d);
       valid_subtree = build_tree(depth, propose_, ps_bck_fwd_.data(), ps_bck_bck_.data(),
                                  rho_bck_.data(), p_bck_fwd_.data(), p_bck_bck_.data(), H0, -eps,
                                  log_sum_weight_subtree);
-      copy_point(z_bck_, z_, d);
+      copy_point(z_bck_, z_, d, dense);
     }
     if (observer_) observer_->on_extension(depth, valid_subtree);
 

@@ -12,13 +12,11 @@ namespace {
 // Energy change (H0 - h) of one leapfrog step from z with fresh momentum.
 double one_step_delta(Leapfrog& integ, Rng& rng, const PhasePoint& z, double eps, PhasePoint& w,
                       std::vector<double>& v) {
-  const size_t d = z.q.size();
   w.q = z.q;
   w.g = z.g;
   w.logp = z.logp;
   integ.metric().sample_momentum(rng, w.p.data());
-  integ.metric().velocity(w.p.data(), v.data());
-  const double H0 = -w.logp + Metric::kinetic(w.p.data(), v.data(), d);
+  const double H0 = -w.logp + integ.prepare(w, v.data());
   const double k = integ.step(w, eps, v.data());
   double h = -w.logp + k;
   if (std::isnan(h)) h = std::numeric_limits<double>::infinity();

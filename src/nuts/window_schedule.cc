@@ -17,8 +17,8 @@ WindowSchedule::WindowSchedule(unsigned num_warmup, WindowConfig cfg) {
     term_buffer_ = cfg.term_buffer;
     base_window_ = cfg.base_window;
   }
-  // Stan forgets to reset its counters on the shortened path (so it never adapts the metric
-  // there); we reset in both cases, which is what the 15/75/10 split is meant to do.
+  // Stan releases before the fix for stan-dev/stan#3380 skipped this reset on the shortened
+  // path, leaving the metric unadapted there; we reset in both cases, as the split intends.
   counter_ = 0;
   window_size_ = base_window_;
   next_window_ = init_buffer_ + window_size_ - 1;

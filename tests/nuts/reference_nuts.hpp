@@ -22,8 +22,7 @@ class ReferenceNuts {
     z_ = start;
     integ_.metric().sample_momentum(rng_, z_.p.data());
     V v0(d);
-    integ_.metric().velocity(z_.p.data(), v0.data());
-    const double H0 = -z_.logp + nuts::Metric::kinetic(z_.p.data(), v0.data(), d);
+    const double H0 = -z_.logp + integ_.prepare(z_, v0.data());
     nuts::PhasePoint z_fwd = z_, z_bck = z_;
     Prop sample{z_.q, z_.g, z_.logp, H0 + z_.logp};
     V p_ff = z_.p, ps_ff = v0, p_fb = z_.p, ps_fb = v0, p_bf = z_.p, ps_bf = v0, p_bb = z_.p,

@@ -19,6 +19,10 @@ class Leapfrog {
   // Returns false on a fault.
   bool evaluate(PhasePoint& z);
 
+  // Call after setting z.p (and z.q/z.g/z.logp): sets up the cached products a dense metric
+  // needs. Writes M^{-1} p into v and returns the kinetic energy.
+  double prepare(PhasePoint& z, double* v);
+
   // One step of size eps (negative integrates backward). Writes M^{-1} p at the new point into
   // v and returns the kinetic energy there; if the density faults, returns +inf.
   double step(PhasePoint& z, double eps, double* v);
@@ -32,6 +36,7 @@ class Leapfrog {
   const std::string& last_fault() const { return last_fault_; }
 
  private:
+  double dense_step(PhasePoint& z, double eps, double* v);
   const LogDensity* density_;
   const Metric* metric_;
   std::vector<double> v_;
