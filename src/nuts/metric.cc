@@ -1,6 +1,8 @@
 // Euclidean metric: Cholesky set-up, momentum draws and dense velocity.
 #include "exmc/nuts/metric.hpp"
 
+#include "exmc/nuts/ziggurat_normal.hpp"
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -77,10 +79,10 @@ void Metric::dense_velocity(const double* p, double* v) const {
 void Metric::sample_momentum(Rng& rng, double* p) const {
   const size_t d = dim_;
   if (kind_ == MetricKind::Diag) {
-    for (size_t i = 0; i < d; ++i) p[i] = rng.normal() * aux_[i];
+    for (size_t i = 0; i < d; ++i) p[i] = ziggurat_normal(rng) * aux_[i];
     return;
   }
-  for (size_t i = 0; i < d; ++i) p[i] = rng.normal();
+  for (size_t i = 0; i < d; ++i) p[i] = ziggurat_normal(rng);
   // Solve L^T p = u by back substitution (L lower, column-major: L^T(i,k) = L[i*d+k]).
   const double* L = aux_.data();
   for (size_t ii = d; ii-- > 0;) {
