@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "../nuts/test_util.hpp"
@@ -152,6 +153,45 @@ TEST(Progress, RendersOneLinePerChain) {
   EXPECT_NE(s.find("divergences 3"), std::string::npos) << s;
   EXPECT_NE(s.find("grads/draw 10.0"), std::string::npos) << s;
   EXPECT_NE(s.find("chain 1 waiting"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace exmc::runtime
+
+namespace exmc::runtime {
+namespace {
+
+TEST(Progress, PlainLinesWhenNotATerminalDuringARealRun) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  auto ld = make_log_density(2, [](const double* x, double* g) {
+    std::this_thread::sleep_for(std::chrono::microseconds(5));
+    g[0] = -x[0];
+    g[1] = -x[1];
+    return -0.5 * (x[0] * x[0] + x[1] * x[1]);
+  });
+  RunConfig cfg = small_config(2);
+  cfg.progress.enabled = true;
+  cfg.progress.stream = f;
+  cfg.progress.interval_seconds = 0.01;
+  run_chains(*ld, cfg);
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+  std::fclose(f);
+  EXPECT_EQ(text.find("\x1b["), std::string::npos) << "no terminal escapes in plain mode";
+  // The final report (last four lines) shows every chain done with all its iterations.
+  std::vector<std::string> lines;
+  std::stringstream ss(text);
+  for (std::string l; std::getline(ss, l);) lines.push_back(l);
+  ASSERT_GE(lines.size(), 4u);
+  for (int c = 0; c < 4; ++c) {
+    const std::string& l = lines[lines.size() - 4 + c];
+    EXPECT_EQ(l.rfind("chain " + std::to_string(c) + " done", 0), 0u) << l;
+    EXPECT_NE(l.find("600/600"), std::string::npos) << l;
+  }
+  EXPECT_GT(std::count(text.begin(), text.end(), '\n'), 8);
 }
 
 }  // namespace
