@@ -47,26 +47,29 @@ void GradMetricAdapter::update(Metric& metric) {
 
 AdaptEvent GradMetricAdapter::observe(const PhasePoint& draw, Metric& metric) {
   const unsigned it = iter_++;
-  if (it >= freeze_at_) return AdaptEvent::None;
+  if (it >= freeze_at_) return AdaptEvent::None;  // final window: step size only
   fg_x_.add(draw.q.data());
   fg_g_.add(draw.g.data());
   bg_x_.add(draw.q.data());
   bg_g_.add(draw.g.data());
   const unsigned every = it < early_end_ ? cfg_.early_switch : cfg_.switch_every;
-  if (bg_x_.count() >= every) {
+  // Switch only when the background estimator is full and a full one could still follow
+  // before the metric freezes.
+  if (bg_x_.count() >= every && every + it <= freeze_at_) {
     std::swap(fg_x_, bg_x_);
     std::swap(fg_g_, bg_g_);
     bg_x_.restart();
     bg_g_.restart();
   }
-  AdaptEvent ev = AdaptEvent::None;
-  if (fg_x_.count() >= 3) {
-    update(metric);
-    ev = AdaptEvent::MetricChanged;
+  if (fg_x_.count() < 3) return AdaptEvent::None;
+  update(metric);
+  // The first metric from draws replaces the gradient-only guess, usually by a lot: start the
+  // step size afresh then; later refinements are small and dual averaging just carries on.
+  if (first_update_) {
+    first_update_ = false;
+    return AdaptEvent::Restart;
   }
-  // Entering the step-size-only phase: start dual averaging afresh for the final metric.
-  if (it + 1 == freeze_at_) ev = AdaptEvent::Restart;
-  return ev;
+  return AdaptEvent::MetricChanged;
 }
 
 }  // namespace exmc::nuts

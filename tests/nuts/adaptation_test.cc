@@ -225,5 +225,27 @@ TEST(ChainSampler, WarmupAdaptsScalesAndStepSize) {
   EXPECT_GT(accept / 1000, 0.7);
 }
 
+TEST(ChainSampler, GradientAdaptationFindsGaussianVariances) {
+  // For a Gaussian, sqrt(Var x / Var grad) = sqrt(s^2 / s^-2) = s^2: the exact variance.
+  auto ld = scaled_normal(3, {0.01, 1, 100});
+  SamplerConfig cfg;
+  cfg.num_warmup = 1000;
+  cfg.metric_adaptation = MetricAdaptation::Gradient;
+  ChainSampler s(*ld, cfg, 6, 0);
+  s.initialize();
+  // Right after initialisation the metric is 1/|grad| at the initial point (not the unit).
+  const double var[3] = {1e-4, 1, 1e4};
+  EXPECT_NE(s.metric().inv()[0], 1.0);
+  std::vector<double> frozen;
+  double accept = 0;
+  for (unsigned i = 0; i < 2000; ++i) {
+    accept += i >= 1000 ? s.iterate().accept_stat : (s.iterate(), 0.0);
+    if (i == 850) frozen = s.metric().inv();  // last 15% of warmup: metric fixed
+  }
+  EXPECT_EQ(s.metric().inv(), frozen);
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(s.metric().inv()[i] / var[i], 1.0, 0.25) << i;
+  EXPECT_GT(accept / 1000, 0.7);
+}
+
 }  // namespace
 }  // namespace exmc::testing

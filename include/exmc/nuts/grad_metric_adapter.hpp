@@ -15,15 +15,17 @@ struct GradMetricConfig {
   unsigned switch_every = 80;       // draws per estimator afterwards
 };
 
-// Two estimators run side by side: the foreground one sets the metric after every draw; the
-// background one starts fresh and replaces it every `switch` draws, so old (transient) draws
-// are forgotten. The initial metric comes from the initial gradient alone.
+// nutpie's schedule: two estimators run side by side; the foreground one sets the metric after
+// every draw; the background one starts fresh and replaces it every `switch` draws (10 in the
+// first 30% of warmup, 80 after), so transient early draws are forgotten. The last 15% of warmup
+// keeps the metric fixed and only adapts the step size. The initial metric is 1/|grad| at the
+// initial point.
 class GradMetricAdapter final : public MetricAdapter {
  public:
   GradMetricAdapter(size_t dim, unsigned num_warmup, GradMetricConfig cfg = {});
   void start(const PhasePoint& init, Metric& metric) override;
   AdaptEvent observe(const PhasePoint& draw, Metric& metric) override;
-  // Iteration at which the metric freezes (dual averaging is restarted there).
+  // Iteration from which the metric stays fixed and only the step size adapts.
   unsigned freeze_at() const { return freeze_at_; }
 
  private:
@@ -32,6 +34,7 @@ class GradMetricAdapter final : public MetricAdapter {
   GradMetricConfig cfg_;
   unsigned num_warmup_, early_end_, freeze_at_;
   unsigned iter_ = 0;
+  bool first_update_ = true;
   Welford fg_x_, fg_g_, bg_x_, bg_g_;
   std::vector<double> vx_, vg_, inv_;
 };
