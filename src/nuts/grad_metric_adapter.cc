@@ -42,7 +42,7 @@ void GradMetricAdapter::update(Metric& metric) {
   fg_x_.variance(vx_);
   fg_g_.variance(vg_);
   for (size_t i = 0; i < d_; ++i) inv_[i] = clamp_inv(std::sqrt(vx_[i] / vg_[i]));
-  metric = Metric::diag(inv_);
+  metric.assign_diag(inv_);
 }
 
 AdaptEvent GradMetricAdapter::observe(const PhasePoint& draw, Metric& metric) {

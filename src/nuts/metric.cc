@@ -32,6 +32,21 @@ Metric Metric::diag(std::vector<double> inv_diag) {
   return m;
 }
 
+void Metric::assign_diag(const std::vector<double>& inv_diag) {
+  if (kind_ != MetricKind::Diag || inv_diag.size() != dim_) {
+    *this = diag(inv_diag);
+    return;
+  }
+  for (size_t i = 0; i < dim_; ++i) {
+    const double v = inv_diag[i];
+    if (!(v > 0) || !std::isfinite(v))
+      throw std::invalid_argument("diagonal inverse metric element " + std::to_string(i) +
+                                  " must be positive and finite, got " + std::to_string(v));
+    inv_[i] = v;
+    aux_[i] = 1.0 / std::sqrt(v);
+  }
+}
+
 Metric Metric::dense(std::vector<double> a, size_t d) {
   if (a.size() != d * d)
     throw std::invalid_argument("dense inverse metric must have " + std::to_string(d * d) +

@@ -20,6 +20,9 @@ class Metric {
   // Column-major d*d symmetric positive-definite M^{-1}; throws std::invalid_argument otherwise.
   static Metric dense(std::vector<double> inv_dense, size_t dim);
 
+  // Replace a diagonal metric's values in place (no allocation); same checks as diag().
+  void assign_diag(const std::vector<double>& inv_diag);
+
   MetricKind kind() const { return kind_; }
   bool is_dense() const { return kind_ == MetricKind::Dense; }
   size_t dim() const { return dim_; }
