@@ -82,7 +82,10 @@ const SampleStats& ChainSampler::iterate() {
       const AdaptEvent ev = adapter_->observe(z_, metric_);
       if (ev == AdaptEvent::Restart) reinit_step_size();
     }
-    if (iter_ + 1 == cfg_.num_warmup) eps_ = dual_.final_step_size();
+    // When a metric window closes on the very last warmup iteration (term_buffer = 0), dual
+    // averaging was just restarted; Stan then ends with exp(0) = 1 (stan-dev/stan#3023). Keep
+    // the freshly initialised step size instead.
+    if (iter_ + 1 == cfg_.num_warmup && dual_.has_learned()) eps_ = dual_.final_step_size();
   }
   ++iter_;
   return stats_;

@@ -10,7 +10,7 @@ namespace {
 // Keeps a single wild coordinate from producing a useless metric.
 constexpr double kMinInv = 1e-10, kMaxInv = 1e10;
 inline double clamp_inv(double v) {
-  if (!std::isfinite(v)) return 1.0;
+  if (std::isnan(v)) return 1.0;  // 0/0: no information about this coordinate yet
   return std::clamp(v, kMinInv, kMaxInv);
 }
 }  // namespace

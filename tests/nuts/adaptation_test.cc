@@ -225,6 +225,22 @@ TEST(ChainSampler, WarmupAdaptsScalesAndStepSize) {
   EXPECT_GT(accept / 1000, 0.7);
 }
 
+TEST(ChainSampler, ZeroTermBufferDoesNotResetStepSizeToOne) {
+  auto ld = scaled_normal(2, {0.05, 0.05});
+  SamplerConfig cfg;
+  cfg.num_warmup = 200;
+  cfg.windows.term_buffer = 0;
+  ChainSampler s(*ld, cfg, 2, 0);
+  s.initialize();
+  for (unsigned i = 0; i < 200; ++i) s.iterate();
+  // The last window closes on iteration 199, the last of warmup.
+  EXPECT_EQ(window_ends(200, cfg.windows), (std::vector<unsigned>{99, 199}));
+  // Stan would end with exp(0) = 1 exactly here; we keep the re-initialised step size.
+  EXPECT_NE(s.step_size(), 1.0);
+  EXPECT_GT(s.step_size(), 0.1);
+  EXPECT_LT(s.step_size(), 4.0);
+}
+
 TEST(ChainSampler, GradientAdaptationFindsGaussianVariances) {
   // For a Gaussian, sqrt(Var x / Var grad) = sqrt(s^2 / s^-2) = s^2: the exact variance.
   auto ld = scaled_normal(3, {0.01, 1, 100});

@@ -24,6 +24,8 @@ class DualAveraging {
   double learn(double accept_stat);
   // The averaged step size exp(x_bar) that warmup ends with.
   double final_step_size() const;
+  // False right after restart(): x_bar holds no information yet.
+  bool has_learned() const { return counter_ > 0; }
   const DualAveragingConfig& config() const { return cfg_; }
 
  private:
