@@ -122,9 +122,11 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
 
     if (rng_.uniform() > 0.5) {
       copy_point(z_, z_fwd_, d, dense);
+      // The whole old trajectory becomes the backward subtree; its forward end is the old
+      // forward end.
       copy(rho_bck_.data(), rho_.data(), d);
-      copy(p_bck_fwd_.data(), p_fwd_bck_.data(), d);
-      copy(ps_bck_fwd_.data(), ps_fwd_bck_.data(), d);
+      copy(p_bck_fwd_.data(), p_fwd_fwd_.data(), d);
+      copy(ps_bck_fwd_.data(), ps_fwd_fwd_.data(), d);
       valid_subtree = build_tree(depth, propose_, ps_fwd_bck_.data(), ps_fwd_fwd_.data(),
                                  rho_fwd_.data(), p_fwd_bck_.data(), p_fwd_fwd_.data(), H0, eps,
                                  log_sum_weight_subtree);
@@ -132,8 +134,8 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
     } else {
       copy_point(z_, z_bck_, d, dense);
       copy(rho_fwd_.data(), rho_.data(), d);
-      copy(p_fwd_bck_.data(), p_bck_fwd_.data(), d);
-      copy(ps_fwd_bck_.data(), ps_bck_fwd_.data(), d);
+      copy(p_fwd_bck_.data(), p_bck_bck_.data(), d);
+      copy(ps_fwd_bck_.data(), ps_bck_bck_.data(), d);
       valid_subtree = build_tree(depth, propose_, ps_bck_fwd_.data(), ps_bck_bck_.data(),
                                  rho_bck_.data(), p_bck_fwd_.data(), p_bck_bck_.data(), H0, -eps,
                                  log_sum_weight_subtree);

@@ -208,20 +208,24 @@ TEST(Init, NonFiniteGradientNamesTheCoordinate) {
 TEST(ChainSampler, WarmupAdaptsScalesAndStepSize) {
   auto ld = scaled_normal(3, {0.01, 1, 100});
   SamplerConfig cfg;
-  cfg.num_warmup = 1000;
+  // 4000 warmup iterations make the last window 2400 draws long, so each variance estimate has
+  // a relative standard error of about sqrt(2 / ESS) ~ 0.04; 0.2 is about 5 of those.
+  cfg.num_warmup = 4000;
+  cfg.num_samples = 1000;
   ChainSampler s(*ld, cfg, 5, 0);
   s.initialize();
   double accept = 0;
-  for (unsigned i = 0; i < 2000; ++i) {
+  for (unsigned i = 0; i < 5000; ++i) {
     const auto& st = s.iterate();
-    if (i >= 1000) {
+    if (i >= 4000) {
       accept += st.accept_stat;
       EXPECT_EQ(st.step_size, s.step_size());
     }
   }
-  // The inverse metric tracks the variances (within the noise of ~500 draws: 25% is > 5 se).
   const double var[3] = {1e-4, 1, 1e4};
-  for (int i = 0; i < 3; ++i) EXPECT_NEAR(s.metric().inv()[i] / var[i], 1.0, 0.25) << i;
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(s.metric().inv()[i] / var[i], 1.0, 0.2) << i;
+  // Dual averaging aims at 0.8 during warmup; with the averaged step size the sampling-phase
+  // mean is typically higher on Gaussians (as in Stan), so only a floor is checked.
   EXPECT_GT(accept / 1000, 0.7);
 }
 
@@ -259,7 +263,9 @@ TEST(ChainSampler, GradientAdaptationFindsGaussianVariances) {
     if (i == 850) frozen = s.metric().inv();  // last 15% of warmup: metric fixed
   }
   EXPECT_EQ(s.metric().inv(), frozen);
-  for (int i = 0; i < 3; ++i) EXPECT_NEAR(s.metric().inv()[i] / var[i], 1.0, 0.25) << i;
+  // grad = -x / s^2 exactly, so the sample variances of x and grad from the same draws differ
+  // by exactly s^4 and the estimate is exact up to rounding.
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(s.metric().inv()[i] / var[i], 1.0, 1e-9) << i;
   EXPECT_GT(accept / 1000, 0.7);
 }
 

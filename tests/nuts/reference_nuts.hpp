@@ -40,15 +40,15 @@ class ReferenceNuts {
       if (rng_.uniform() > 0.5) {
         z_ = z_fwd;
         rho_b = rho;
-        p_bf = p_fb;
-        ps_bf = ps_fb;
+        p_bf = p_ff;
+        ps_bf = ps_ff;
         valid = build(depth, propose, ps_fb, ps_ff, rho_f, p_fb, p_ff, H0, eps, lsw_sub);
         z_fwd = z_;
       } else {
         z_ = z_bck;
         rho_f = rho;
-        p_fb = p_bf;
-        ps_fb = ps_bf;
+        p_fb = p_bb;
+        ps_fb = ps_bb;
         valid = build(depth, propose, ps_bf, ps_bb, rho_b, p_bf, p_bb, H0, -eps, lsw_sub);
         z_bck = z_;
       }
