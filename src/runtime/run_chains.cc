@@ -63,46 +63,53 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
       break;
     }
     const bool warmup = it < sc.num_warmup;
-    const nuts::SampleStats* st;
+    // Adaptation overflow, a failed step size search, a throwing constrain() or callback (an
+    // I/O error in a writer) stop this chain with a message; the other chains go on.
     try {
-      st = &sampler->iterate();
-    } catch (const std::exception& e) {  // adaptation overflow or step size search failure
+      const nuts::SampleStats& st = sampler->iterate();
+      density.constrain(sampler->state().q.data(), values.data());
+      if (warmup) {
+        out.warmup_divergences += st.divergent;
+        if (cfg.keep_draws && cfg.save_warmup) {
+          out.warmup_draws.insert(out.warmup_draws.end(), values.begin(), values.end());
+          out.warmup_stats.push_back(st);
+        }
+      } else {
+        out.divergences += st.divergent;
+        if (cfg.keep_draws) {
+          out.draws.insert(out.draws.end(), values.begin(), values.end());
+          out.stats.push_back(st);
+        }
+      }
+      if (cb.on_draw) cb.on_draw(DrawEvent{c, warmup, it, values.data(), n_out, st});
+      if (progress) {
+        progress->iteration.store(it + 1, std::memory_order_relaxed);
+        progress->divergences.store(out.divergences + out.warmup_divergences,
+                                    std::memory_order_relaxed);
+        progress->grad_evals.store(sampler->grad_evals(), std::memory_order_relaxed);
+        progress->step_size.store(sampler->step_size(), std::memory_order_relaxed);
+      }
+      if (it + 1 == sc.num_warmup) {
+        out.warmup_seconds = seconds_since(t_phase);
+        out.warmup_grad_evals = sampler->grad_evals();
+        t_phase = Clock::now();
+        if (cb.on_adaptation) cb.on_adaptation(c, sampler->adaptation());
+      }
+    } catch (const std::exception& e) {
       out.error = "chain " + std::to_string(c) + " iteration " + std::to_string(it) + ": " +
                   e.what();
       break;
     }
-    density.constrain(sampler->state().q.data(), values.data());
-    if (warmup) {
-      out.warmup_divergences += st->divergent;
-      if (cfg.keep_draws && cfg.save_warmup) {
-        out.warmup_draws.insert(out.warmup_draws.end(), values.begin(), values.end());
-        out.warmup_stats.push_back(*st);
-      }
-    } else {
-      out.divergences += st->divergent;
-      if (cfg.keep_draws) {
-        out.draws.insert(out.draws.end(), values.begin(), values.end());
-        out.stats.push_back(*st);
-      }
-    }
-    if (cb.on_draw) cb.on_draw(DrawEvent{c, warmup, it, values.data(), n_out, *st});
-    if (progress) {
-      progress->iteration.store(it + 1, std::memory_order_relaxed);
-      progress->divergences.store(out.divergences + out.warmup_divergences,
-                                  std::memory_order_relaxed);
-      progress->grad_evals.store(sampler->grad_evals(), std::memory_order_relaxed);
-      progress->step_size.store(sampler->step_size(), std::memory_order_relaxed);
-    }
-    if (it + 1 == sc.num_warmup) {
-      out.warmup_seconds = seconds_since(t_phase);
-      out.warmup_grad_evals = sampler->grad_evals();
-      t_phase = Clock::now();
-      if (cb.on_adaptation) cb.on_adaptation(c, sampler->adaptation());
-    }
   }
   if (sc.num_warmup == 0) {
     out.warmup_grad_evals = sampler->grad_evals();
-    if (cb.on_adaptation && !out.cancelled) cb.on_adaptation(c, sampler->adaptation());
+    if (cb.on_adaptation && !out.cancelled) {
+      try {
+        cb.on_adaptation(c, sampler->adaptation());
+      } catch (const std::exception& e) {
+        out.error = "chain " + std::to_string(c) + ": " + e.what();
+      }
+    }
   }
   if (sampler->iteration() >= sc.num_warmup) out.sampling_seconds = seconds_since(t_phase);
   else out.warmup_seconds = seconds_since(t_phase);

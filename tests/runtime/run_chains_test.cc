@@ -196,3 +196,24 @@ TEST(Progress, PlainLinesWhenNotATerminalDuringARealRun) {
 
 }  // namespace
 }  // namespace exmc::runtime
+
+namespace exmc::runtime {
+namespace {
+
+TEST(RunChains, ThrowingCallbackStopsOnlyItsChainWithAMessage) {
+  auto ld = exmc::testing::scaled_normal(2);
+  RunConfig cfg = small_config(2);
+  const RunResult r = run_chains(*ld, cfg, [](const DrawEvent& e) {
+    if (e.chain == 1 && e.iteration == 350) throw std::runtime_error("disk full");
+  });
+  EXPECT_NE(r.chains[1].error.find("chain 1 iteration 350: disk full"), std::string::npos)
+      << r.chains[1].error;
+  EXPECT_EQ(r.chains[1].num_draws(), 51u);  // draws 300..350 were made before the throw
+  for (unsigned c : {0u, 2u, 3u}) {
+    EXPECT_TRUE(r.chains[c].error.empty());
+    EXPECT_EQ(r.chains[c].num_draws(), 300u);
+  }
+}
+
+}  // namespace
+}  // namespace exmc::runtime
