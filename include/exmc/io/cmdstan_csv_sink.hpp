@@ -18,7 +18,7 @@ class CmdStanCsvSink {
  public:
   CmdStanCsvSink(const std::function<std::string(unsigned chain)>& path_for, CmdStanCsvHeader base,
                  const std::vector<std::string>& names, const runtime::RunConfig& cfg)
-      : save_warmup_(cfg.save_warmup) {
+      : save_warmup_(cfg.save_warmup), adapt_(cfg.sampler.adapt && cfg.sampler.num_warmup > 0) {
     const auto& sc = cfg.sampler;
     base.num_samples = sc.num_samples;
     base.num_warmup = sc.num_warmup;
@@ -55,6 +55,8 @@ class CmdStanCsvSink {
       writers_[e.chain]->write_draw(s.data(), e.values);
     };
     cb.on_adaptation = [this](unsigned chain, const nuts::AdaptationState& a) {
+      // CmdStan writes the adaptation block only when adaptation ran.
+      if (!adapt_) return;
       writers_[chain]->write_adaptation(a.step_size, a.metric_kind == nuts::MetricKind::Dense,
                                         a.inv_metric, a.dim);
     };
@@ -74,6 +76,7 @@ class CmdStanCsvSink {
 
  private:
   bool save_warmup_;
+  bool adapt_;
   std::vector<std::unique_ptr<CmdStanCsvWriter>> writers_;
 };
 
