@@ -81,7 +81,7 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
           out.stats.push_back(st);
         }
       }
-      if (cb.on_draw) cb.on_draw(DrawEvent{c, warmup, it, values.data(), n_out, st});
+      if (cb.on_draw) cb.on_draw(DrawEvent{c, warmup, it, values.data(), n_out, st, sampler->state().q.data()});
       if (progress) {
         progress->iteration.store(it + 1, std::memory_order_relaxed);
         progress->divergences.store(out.divergences + out.warmup_divergences,

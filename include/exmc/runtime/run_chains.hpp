@@ -36,6 +36,7 @@ struct DrawEvent {
   const double* values;
   size_t num_values;
   const nuts::SampleStats& stats;
+  const double* unconstrained;  // the sampler's position, density.dim() values
 };
 
 // Called from the chain's worker thread. Calls for one chain are sequential; calls for
