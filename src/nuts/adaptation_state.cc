@@ -48,9 +48,12 @@ AdaptationState AdaptationState::from_json(const std::string& text) {
     throw std::invalid_argument(std::string("adaptation state is not valid JSON: ") + e.what());
   }
   AdaptationState s;
-  if (!j.contains("stepsize") || !j["stepsize"].is_number())
-    throw std::invalid_argument("adaptation state: \"stepsize\" must be a number");
-  s.step_size = j["stepsize"].get<double>();
+  // A CmdStan metric file has only "inv_metric"; the step size then starts at 1 as in CmdStan.
+  if (j.contains("stepsize")) {
+    if (!j["stepsize"].is_number() || !(j["stepsize"].get<double>() > 0))
+      throw std::invalid_argument("adaptation state: \"stepsize\" must be a positive number");
+    s.step_size = j["stepsize"].get<double>();
+  }
   if (!j.contains("inv_metric") || !j["inv_metric"].is_array())
     throw std::invalid_argument("adaptation state: \"inv_metric\" must be an array");
   const auto& m = j["inv_metric"];

@@ -126,7 +126,14 @@ TEST(AdaptationState, JsonRoundTripIsExact) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("inv_metric[1]"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(AdaptationState::from_json(R"({"inv_metric": [1]})"), std::invalid_argument);
+  // A CmdStan metric file: no step size.
+  const auto cmdstan = AdaptationState::from_json(R"({"inv_metric": [[2, 0.5], [0.5, 1]]})");
+  EXPECT_EQ(cmdstan.step_size, 1.0);
+  EXPECT_EQ(cmdstan.metric_kind, MetricKind::Dense);
+  EXPECT_THROW(AdaptationState::from_json(R"({"stepsize": -1, "inv_metric": [1]})"),
+               std::invalid_argument);
+  EXPECT_THROW(AdaptationState::from_json(R"({"inv_metric": [[1, 2], [2, 1]]})"),
+               std::invalid_argument);  // not positive definite
 }
 
 TEST(Init, UserValuesAndClearErrors) {

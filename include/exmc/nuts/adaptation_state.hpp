@@ -20,6 +20,7 @@ struct AdaptationState {
   // {"stepsize": ..., "metric": "diag_e"|"dense_e", "inv_metric": [...] or [[row], ...]}
   // Numbers are written with round-trip precision so a restored run is bit-identical.
   std::string to_json() const;
+  // Also reads CmdStan metric files ({"inv_metric": ...} alone; step size 1).
   // Throws std::invalid_argument naming the offending field.
   static AdaptationState from_json(const std::string& text);
   void save(const std::string& path) const;
