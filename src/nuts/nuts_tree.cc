@@ -147,13 +147,17 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
     if (!valid_subtree) break;
 
     ++depth;
-    // Biased progressive sampling favours the newer (outer) subtree.
-    if (log_sum_weight_subtree > log_sum_weight) {
+    // Biased progressive sampling favours the newer (outer) subtree. One exp serves both the
+    // acceptance probability and the log-sum-exp (same values as computing them apart).
+    const double diff = log_sum_weight_subtree - log_sum_weight;
+    const double ratio = std::exp(-std::fabs(diff));
+    if (diff > 0) {
       take(sample_, propose_);
-    } else if (rng_.uniform() < std::exp(log_sum_weight_subtree - log_sum_weight)) {
-      take(sample_, propose_);
+      log_sum_weight = log_sum_weight_subtree + std::log1p(ratio);
+    } else {
+      if (rng_.uniform() < ratio) take(sample_, propose_);
+      log_sum_weight += std::log1p(ratio);
     }
-    log_sum_weight = log_sum_exp(log_sum_weight, log_sum_weight_subtree);
 
     for (size_t i = 0; i < d; ++i) rho_[i] = rho_bck_[i] + rho_fwd_[i];
     bool persist = criterion(ps_bck_bck_.data(), ps_fwd_fwd_.data(), rho_.data());
@@ -227,13 +231,16 @@ bool NutsTree::build_tree(int depth, Proposal& propose, double* ps_beg, double* 
 
   if (observer_) observer_->on_merge(depth - 1);
   // Uniform progressive sampling inside a subtree.
-  const double log_sum_weight_subtree = log_sum_exp(log_sum_weight_init, log_sum_weight_final);
+  // Both halves are valid, so both weights are finite. With r = w_small / w_large from one exp,
+  // log(w_init + w_final) = log w_large + log1p(r) and P(final) = w_final / (w_init + w_final).
+  // Stan always draws the uniform here (its "final > subtree" branch cannot fire), as we do.
+  const double diff = log_sum_weight_final - log_sum_weight_init;
+  const double ratio = std::exp(-std::fabs(diff));
+  const double log_sum_weight_subtree =
+      std::max(log_sum_weight_init, log_sum_weight_final) + std::log1p(ratio);
   log_sum_weight = log_sum_exp(log_sum_weight, log_sum_weight_subtree);
-  if (log_sum_weight_final > log_sum_weight_subtree) {
-    take(propose, L.final_proposal);
-  } else if (rng_.uniform() < std::exp(log_sum_weight_final - log_sum_weight_subtree)) {
-    take(propose, L.final_proposal);
-  }
+  const double p_final = diff >= 0 ? 1.0 / (1.0 + ratio) : ratio / (1.0 + ratio);
+  if (rng_.uniform() < p_final) take(propose, L.final_proposal);
 
   double* ext = rho_ext_.data();
   // Extra checks across the two halves: init + first point of final, and final + last of init.
