@@ -13,11 +13,13 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
+// log(1 + r) for r in (0, 1] instead of log1p: glibc's log1p costs about twice as much, and the
+// absolute error (< 1.2e-16, one ulp of 1) is far below anything the weights can resolve.
 inline double log_sum_exp(double a, double b) {
   if (a == kNegInf) return b;
   if (b == kNegInf) return a;
   const double m = std::max(a, b);
-  return m + std::log1p(std::exp(-std::fabs(a - b)));
+  return m + std::log(1.0 + std::exp(-std::fabs(a - b)));
 }
 
 // Small vectors: a plain loop (this file is built with -fno-tree-loop-distribute-patterns so
@@ -153,10 +155,10 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
     const double ratio = std::exp(-std::fabs(diff));
     if (diff > 0) {
       take(sample_, propose_);
-      log_sum_weight = log_sum_weight_subtree + std::log1p(ratio);
+      log_sum_weight = log_sum_weight_subtree + std::log(1.0 + ratio);
     } else {
       if (rng_.uniform() < ratio) take(sample_, propose_);
-      log_sum_weight += std::log1p(ratio);
+      log_sum_weight += std::log(1.0 + ratio);
     }
 
     for (size_t i = 0; i < d; ++i) rho_[i] = rho_bck_[i] + rho_fwd_[i];
@@ -237,7 +239,7 @@ bool NutsTree::build_tree(int depth, Proposal& propose, double* ps_beg, double* 
   const double diff = log_sum_weight_final - log_sum_weight_init;
   const double ratio = std::exp(-std::fabs(diff));
   const double log_sum_weight_subtree =
-      std::max(log_sum_weight_init, log_sum_weight_final) + std::log1p(ratio);
+      std::max(log_sum_weight_init, log_sum_weight_final) + std::log(1.0 + ratio);
   log_sum_weight = log_sum_exp(log_sum_weight, log_sum_weight_subtree);
   const double p_final = diff >= 0 ? 1.0 / (1.0 + ratio) : ratio / (1.0 + ratio);
   if (rng_.uniform() < p_final) take(propose, L.final_proposal);
