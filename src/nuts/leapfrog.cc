@@ -56,15 +56,21 @@ double Leapfrog::step(PhasePoint& z, double eps, double* v) {
   double* q = z.q.data();
   double* p = z.p.data();
   const double* g = z.g.data();
+  const double* m = metric_->inv().data();
   const double half = 0.5 * eps;
-  for (size_t i = 0; i < d; ++i) p[i] += half * g[i];
-  metric_->velocity(p, v_.data());
-  const double* vm = v_.data();
-  for (size_t i = 0; i < d; ++i) q[i] += eps * vm[i];
+  // Fused kick and drift: the diagonal velocity needs no buffer.
+  for (size_t i = 0; i < d; ++i) {
+    p[i] += half * g[i];
+    q[i] += eps * (m[i] * p[i]);
+  }
   if (!evaluate(z)) return std::numeric_limits<double>::infinity();
-  for (size_t i = 0; i < d; ++i) p[i] += half * g[i];
-  metric_->velocity(p, v);
-  return Metric::kinetic(p, v, d);
+  double two_k = 0;
+  for (size_t i = 0; i < d; ++i) {
+    p[i] += half * g[i];
+    v[i] = m[i] * p[i];
+    two_k += p[i] * v[i];
+  }
+  return 0.5 * two_k;
 }
 
 double Leapfrog::dense_step(PhasePoint& z, double eps, double* v) {
