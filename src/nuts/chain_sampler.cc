@@ -63,12 +63,13 @@ void ChainSampler::initialize() {
     dual_.set_mu(std::log(10.0 * eps_));
     dual_.restart();
     if (adapter_) adapter_->start(z_, metric_);
-    eps_ = find_initial_step_size(integ_, rng_, z_, eps_, scratch_);
+    // With no parameters every step is exact and the search would double forever.
+    if (density_.dim() > 0) eps_ = find_initial_step_size(integ_, rng_, z_, eps_, scratch_);
   }
 }
 
 void ChainSampler::reinit_step_size() {
-  eps_ = find_initial_step_size(integ_, rng_, z_, eps_, scratch_);
+  if (density_.dim() > 0) eps_ = find_initial_step_size(integ_, rng_, z_, eps_, scratch_);
   dual_.set_mu(std::log(10.0 * eps_));
   dual_.restart();
 }

@@ -217,3 +217,28 @@ TEST(RunChains, ThrowingCallbackStopsOnlyItsChainWithAMessage) {
 
 }  // namespace
 }  // namespace exmc::runtime
+
+namespace exmc::runtime {
+namespace {
+
+TEST(RunChains, ZeroDimensionalDensityRunsAndEmitsDeterministics) {
+  // No parameters, only a derived output (as a generated-quantities-only model would have).
+  class Empty final : public LogDensity {
+   public:
+    size_t dim() const override { return 0; }
+    double logp_grad(const double*, double*) const override { return 0.0; }
+    std::vector<VarInfo> output_vars() const override { return {VarInfo{"c", {}}}; }
+    void constrain(const double*, double* out) const override { out[0] = 42; }
+  } ld;
+  RunConfig cfg = small_config(1);
+  const RunResult r = run_chains(ld, cfg);
+  r.throw_if_failed();
+  for (const auto& c : r.chains) {
+    ASSERT_EQ(c.num_draws(), 300u);
+    EXPECT_EQ(c.draw(299)[0], 42);
+    EXPECT_FALSE(c.stats[0].divergent);
+  }
+}
+
+}  // namespace
+}  // namespace exmc::runtime
