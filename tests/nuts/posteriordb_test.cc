@@ -56,7 +56,9 @@ TEST(PosteriorDb, EightSchoolsGradientIsRight) {
   }
 }
 
-TEST(PosteriorDb, EightSchoolsNoncenteredMatchesReference) {
+class EightSchools : public ::testing::TestWithParam<nuts::MetricAdaptation> {};
+
+TEST_P(EightSchools, NoncenteredMatchesReference) {
   std::ifstream f(std::string(EXMC_SHARED_DIR) +
                   "/posteriordb/eight_schools-eight_schools_noncentered/reference.json");
   if (!f) GTEST_SKIP() << "posteriordb reference not found under " << EXMC_SHARED_DIR;
@@ -66,6 +68,7 @@ TEST(PosteriorDb, EightSchoolsNoncenteredMatchesReference) {
   cfg.num_warmup = 1000;
   cfg.num_samples = 2000;
   cfg.dual_averaging.delta = 0.9;  // a handful of divergences otherwise; they are not the point
+  cfg.metric_adaptation = GetParam();
   const auto draws = sample_chains(ld, cfg, 4, 8);
   const std::vector<std::string> names = {"theta[1]", "theta[2]", "theta[3]", "theta[4]",
                                           "theta[5]", "theta[6]", "theta[7]", "theta[8]",
@@ -95,6 +98,10 @@ TEST(PosteriorDb, EightSchoolsNoncenteredMatchesReference) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(PosteriorDb, EightSchools,
+                         ::testing::Values(nuts::MetricAdaptation::Windowed,
+                                           nuts::MetricAdaptation::Gradient));
 
 }  // namespace
 }  // namespace exmc::testing
