@@ -1,6 +1,7 @@
 // One NUTS chain: warmup schedule wiring (Stan's adapt_*_nuts transition) and sampling.
 #include "exmc/nuts/chain_sampler.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -11,6 +12,31 @@
 #include "exmc/nuts/windowed_metric_adapter.hpp"
 
 namespace exmc::nuts {
+
+void SamplerConfig::validate() const {
+  auto bad = [](const std::string& field, const std::string& want, double got) {
+    throw std::invalid_argument("sampler option " + field + " must be " + want + ", got " +
+                                std::to_string(got));
+  };
+  if (max_depth < 1 || max_depth > 30) bad("max_depth", "in [1, 30]", max_depth);
+  if (!(max_delta_h > 0)) bad("max_delta_h", "positive", max_delta_h);
+  if (!(init_step_size > 0) || !std::isfinite(init_step_size))
+    bad("init_step_size (stepsize)", "positive and finite", init_step_size);
+  const auto& da = dual_averaging;
+  if (!(da.delta > 0 && da.delta < 1)) bad("delta (adapt_delta)", "in (0, 1)", da.delta);
+  if (!(da.gamma > 0)) bad("gamma", "positive", da.gamma);
+  if (!(da.kappa > 0 && da.kappa <= 1)) bad("kappa", "in (0, 1]", da.kappa);
+  if (!(da.t0 > 0)) bad("t0", "positive", da.t0);
+  if (!(init_radius >= 0) || !std::isfinite(init_radius)) bad("init_radius", ">= 0", init_radius);
+  if (init_attempts < 1) bad("init_attempts", ">= 1", init_attempts);
+  const auto& gm = grad_metric;
+  if (!(gm.early_fraction >= 0 && gm.step_size_fraction >= 0 &&
+        gm.early_fraction + gm.step_size_fraction < 1))
+    bad("grad_metric fractions (early + step size)", "non-negative with a sum below 1",
+        gm.early_fraction + gm.step_size_fraction);
+  if (gm.early_switch < 1 || gm.switch_every < 1)
+    bad("grad_metric switch intervals", ">= 1", std::min(gm.early_switch, gm.switch_every));
+}
 
 namespace {
 Metric initial_metric(const SamplerConfig& cfg, size_t d) {
@@ -28,7 +54,7 @@ ChainSampler::ChainSampler(const LogDensity& density, const SamplerConfig& cfg, 
     : density_(density),
       cfg_(cfg),
       rng_(seed, chain),
-      metric_(initial_metric(cfg, density.dim())),
+      metric_((cfg.validate(), initial_metric(cfg, density.dim()))),
       integ_(density, metric_),
       tree_(integ_, rng_, cfg.max_depth, cfg.max_delta_h),
       dual_(cfg.dual_averaging),

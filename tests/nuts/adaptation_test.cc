@@ -236,6 +236,34 @@ TEST(ChainSampler, WarmupAdaptsScalesAndStepSize) {
   EXPECT_GT(accept / 1000, 0.7);
 }
 
+TEST(SamplerConfig, BadOptionsNameTheField) {
+  auto ld = scaled_normal(1);
+  auto expect_error = [&](SamplerConfig cfg, const std::string& field) {
+    try {
+      ChainSampler s(*ld, cfg, 1, 0);
+      ADD_FAILURE() << "no error for " << field;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  };
+  SamplerConfig c;
+  c.dual_averaging.delta = 1.0;
+  expect_error(c, "delta");
+  c = {};
+  c.max_depth = 0;
+  expect_error(c, "max_depth");
+  c = {};
+  c.init_step_size = -1;
+  expect_error(c, "stepsize");
+  c = {};
+  c.metric = MetricKind::Dense;
+  c.metric_adaptation = MetricAdaptation::Gradient;
+  expect_error(c, "diagonal only");
+  c = {};
+  c.warm_start = AdaptationState::from(0.5, Metric::unit(MetricKind::Diag, 3));
+  expect_error(c, "dimension 3");
+}
+
 TEST(ChainSampler, ZeroTermBufferDoesNotResetStepSizeToOne) {
   auto ld = scaled_normal(2, {0.05, 0.05});
   SamplerConfig cfg;

@@ -45,6 +45,9 @@ struct SamplerConfig {
   std::vector<std::pair<std::string, std::vector<double>>> init_values;
   double init_radius = 2.0;
   int init_attempts = 100;
+
+  // Throws std::invalid_argument naming the first bad field and the range it must lie in.
+  void validate() const;
 };
 
 }  // namespace exmc::nuts
