@@ -24,7 +24,11 @@ double seconds_since(Clock::time_point t) {
 
 void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& cb, unsigned c,
              ChainResult& out, ChainProgress* progress) {
-  const nuts::SamplerConfig& sc = cfg.sampler;
+  nuts::SamplerConfig sc = cfg.sampler;
+  if (!cfg.chain_init_values.empty()) {
+    sc.init_values = cfg.chain_init_values[c];
+    sc.init_x.clear();
+  }
   out.chain = c;
   const size_t n_out = total_size(density.output_vars());
   out.num_values = n_out;
@@ -133,6 +137,10 @@ RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Call
   RunResult res;
   res.names = flat_names(density.output_vars());
   res.chains.resize(cfg.num_chains);
+  if (!cfg.chain_init_values.empty() && cfg.chain_init_values.size() != cfg.num_chains)
+    throw std::invalid_argument("chain_init_values has " +
+                                std::to_string(cfg.chain_init_values.size()) +
+                                " entries but num_chains is " + std::to_string(cfg.num_chains));
   const auto t0 = Clock::now();
 
   std::unique_ptr<ProgressReporter> reporter;

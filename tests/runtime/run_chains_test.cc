@@ -242,3 +242,26 @@ TEST(RunChains, ZeroDimensionalDensityRunsAndEmitsDeterministics) {
 
 }  // namespace
 }  // namespace exmc::runtime
+
+namespace exmc::runtime {
+namespace {
+
+TEST(RunChains, PerChainInitialValues) {
+  auto ld = exmc::testing::scaled_normal(2);
+  RunConfig cfg = small_config(2);
+  cfg.num_chains = 2;
+  cfg.sampler.num_warmup = 0;
+  cfg.sampler.adapt = false;
+  cfg.sampler.init_step_size = 1e-3;  // one tiny step: the first draw stays near the start
+  cfg.sampler.max_depth = 1;
+  cfg.chain_init_values = {{{"x", {5, 5}}}, {{"x", {-5, -5}}}};
+  const RunResult r = run_chains(*ld, cfg);
+  r.throw_if_failed();
+  EXPECT_NEAR(r.chains[0].draw(0)[0], 5, 0.1);
+  EXPECT_NEAR(r.chains[1].draw(0)[0], -5, 0.1);
+  cfg.chain_init_values.pop_back();
+  EXPECT_THROW(run_chains(*ld, cfg), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace exmc::runtime

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "exmc/core/log_density.hpp"
@@ -25,6 +26,9 @@ struct RunConfig {
   bool keep_draws = true;      // false: stream only, the result holds no draws
   const CancelToken* cancel = nullptr;
   ProgressOptions progress;
+  // Optional per-chain starting points (CmdStan's per-chain init files): when non-empty it has
+  // one entry per chain and replaces sampler.init_values for that chain.
+  std::vector<std::vector<std::pair<std::string, std::vector<double>>>> chain_init_values;
 };
 
 // One draw as it is produced. `values` are on the constrained scale, in the order of
