@@ -3,6 +3,7 @@
 
 #include "exmc/nuts/ziggurat_normal.hpp"
 
+#include <Eigen/Core>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -81,14 +82,11 @@ Metric Metric::dense(std::vector<double> a, size_t d) {
 }
 
 void Metric::dense_velocity(const double* p, double* v) const {
-  const size_t d = dim_;
-  const double* a = inv_.data();
-  for (size_t i = 0; i < d; ++i) v[i] = 0;
-  for (size_t j = 0; j < d; ++j) {
-    const double pj = p[j];
-    const double* col = a + j * d;
-    for (size_t i = 0; i < d; ++i) v[i] += col[i] * pj;
-  }
+  // Eigen's matrix-vector kernel is blocked and unrolled; it beats a plain loop from d ~ 10.
+  const auto d = static_cast<Eigen::Index>(dim_);
+  Eigen::Map<Eigen::VectorXd>(v, d).noalias() =
+      Eigen::Map<const Eigen::MatrixXd>(inv_.data(), d, d) *
+      Eigen::Map<const Eigen::VectorXd>(p, d);
 }
 
 void Metric::sample_momentum(Rng& rng, double* p) const {
