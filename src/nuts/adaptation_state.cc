@@ -16,9 +16,10 @@ Metric AdaptationState::metric() const {
 AdaptationState AdaptationState::from(double step_size, const Metric& m) {
   AdaptationState s;
   s.step_size = step_size;
-  s.metric_kind = m.kind();
   s.dim = m.dim();
-  s.inv_metric = m.inv();
+  // A low-rank metric is saved as the dense matrix it stands for.
+  s.metric_kind = m.kind() == MetricKind::Diag ? MetricKind::Diag : MetricKind::Dense;
+  s.inv_metric = m.kind() == MetricKind::LowRank ? m.to_dense() : m.inv();
   return s;
 }
 

@@ -8,6 +8,7 @@
 
 #include "exmc/nuts/grad_metric_adapter.hpp"
 #include "exmc/nuts/initializer.hpp"
+#include "exmc/nuts/low_rank_metric_adapter.hpp"
 #include "exmc/nuts/step_size_init.hpp"
 #include "exmc/nuts/windowed_metric_adapter.hpp"
 
@@ -61,10 +62,12 @@ ChainSampler::ChainSampler(const LogDensity& density, const SamplerConfig& cfg, 
       z_(density.dim()),
       scratch_(density.dim()) {
   if (cfg_.warm_start) cfg_.metric = cfg_.warm_start->metric_kind;
-  if (cfg_.metric_adaptation == MetricAdaptation::Gradient && cfg_.metric == MetricKind::Dense)
+  if ((cfg_.metric_adaptation == MetricAdaptation::Gradient ||
+       cfg_.metric_adaptation == MetricAdaptation::LowRank) &&
+      cfg_.metric == MetricKind::Dense && !cfg_.warm_start)
     throw std::invalid_argument(
-        "gradient-based metric adaptation is diagonal only; use MetricAdaptation::Windowed for a "
-        "dense metric");
+        "gradient-based metric adaptation is diagonal only (LowRank adds its own low-rank part); "
+        "use MetricAdaptation::Windowed for a dense metric");
   eps_ = cfg_.warm_start ? cfg_.warm_start->step_size : cfg_.init_step_size;
   if (!(eps_ > 0) || !std::isfinite(eps_))
     throw std::invalid_argument("initial step size must be positive and finite, got " +
@@ -76,6 +79,9 @@ ChainSampler::ChainSampler(const LogDensity& density, const SamplerConfig& cfg, 
     else if (cfg_.metric_adaptation == MetricAdaptation::Gradient)
       adapter_ = std::make_unique<GradMetricAdapter>(density.dim(), cfg_.num_warmup,
                                                      cfg_.grad_metric);
+    else if (cfg_.metric_adaptation == MetricAdaptation::LowRank)
+      adapter_ = std::make_unique<LowRankMetricAdapter>(density.dim(), cfg_.num_warmup,
+                                                        cfg_.grad_metric, cfg_.low_rank);
   }
 }
 

@@ -53,6 +53,7 @@ double Leapfrog::prepare(PhasePoint& z, double* v) {
 double Leapfrog::step(PhasePoint& z, double eps, double* v) {
   const size_t d = z.q.size();
   if (metric_->is_dense()) return dense_step(z, eps, v);
+  if (metric_->kind() == MetricKind::LowRank) return generic_step(z, eps, v);
   double* q = z.q.data();
   double* p = z.p.data();
   const double* g = z.g.data();
@@ -71,6 +72,20 @@ double Leapfrog::step(PhasePoint& z, double eps, double* v) {
     two_k += p[i] * v[i];
   }
   return 0.5 * two_k;
+}
+
+double Leapfrog::generic_step(PhasePoint& z, double eps, double* v) {
+  const size_t d = z.q.size();
+  double* q = z.q.data();
+  double* p = z.p.data();
+  const double half = 0.5 * eps;
+  for (size_t i = 0; i < d; ++i) p[i] += half * z.g[i];
+  metric_->velocity(p, v_.data());
+  for (size_t i = 0; i < d; ++i) q[i] += eps * v_[i];
+  if (!evaluate(z)) return std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < d; ++i) p[i] += half * z.g[i];
+  metric_->velocity(p, v);
+  return Metric::kinetic(p, v, d);
 }
 
 double Leapfrog::dense_step(PhasePoint& z, double eps, double* v) {

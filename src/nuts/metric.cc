@@ -12,6 +12,7 @@ namespace exmc::nuts {
 
 Metric Metric::unit(MetricKind kind, size_t dim) {
   if (kind == MetricKind::Diag) return diag(std::vector<double>(dim, 1.0));
+  if (kind == MetricKind::LowRank) return low_rank(std::vector<double>(dim, 1.0), {}, {});
   std::vector<double> m(dim * dim, 0.0);
   for (size_t i = 0; i < dim; ++i) m[i * dim + i] = 1.0;
   return dense(std::move(m), dim);
@@ -89,10 +90,89 @@ void Metric::dense_velocity(const double* p, double* v) const {
       Eigen::Map<const Eigen::VectorXd>(p, d);
 }
 
+Metric Metric::low_rank(std::vector<double> stds, std::vector<double> u,
+                        std::vector<double> eigenvalues) {
+  const size_t d = stds.size(), k = eigenvalues.size();
+  if (u.size() != d * k)
+    throw std::invalid_argument("low-rank metric: U must have " + std::to_string(d * k) +
+                                " entries, got " + std::to_string(u.size()));
+  std::vector<double> var(d);
+  for (size_t i = 0; i < d; ++i) var[i] = stds[i] * stds[i];
+  Metric m = diag(std::move(var));  // validates the scales
+  m.kind_ = MetricKind::LowRank;
+  m.std_ = std::move(stds);
+  m.u_ = std::move(u);
+  for (double l : eigenvalues) {
+    if (!(l > 0) || !std::isfinite(l))
+      throw std::invalid_argument("low-rank metric eigenvalues must be positive and finite");
+    m.lam_m1_.push_back(l - 1.0);
+    m.lam_isqrt_m1_.push_back(1.0 / std::sqrt(l) - 1.0);
+  }
+  m.scratch_d_.assign(d, 0.0);
+  m.scratch_k_.assign(k, 0.0);
+  return m;
+}
+
+void Metric::low_rank_velocity(const double* p, double* v) const {
+  // v = S (I + U (L - 1) U^T) S p, in O(d k).
+  const size_t d = dim_, k = lam_m1_.size();
+  double* y = scratch_d_.data();
+  for (size_t i = 0; i < d; ++i) y[i] = std_[i] * p[i];
+  for (size_t j = 0; j < k; ++j) {
+    const double* col = u_.data() + j * d;
+    double t = 0;
+    for (size_t i = 0; i < d; ++i) t += col[i] * y[i];
+    scratch_k_[j] = t * lam_m1_[j];
+  }
+  for (size_t i = 0; i < d; ++i) v[i] = y[i];
+  for (size_t j = 0; j < k; ++j) {
+    const double* col = u_.data() + j * d;
+    const double t = scratch_k_[j];
+    for (size_t i = 0; i < d; ++i) v[i] += col[i] * t;
+  }
+  for (size_t i = 0; i < d; ++i) v[i] *= std_[i];
+}
+
+std::vector<double> Metric::to_dense() const {
+  const size_t d = dim_;
+  if (kind_ == MetricKind::Dense) return inv_;
+  std::vector<double> out(d * d, 0.0);
+  if (kind_ == MetricKind::Diag) {
+    for (size_t i = 0; i < d; ++i) out[i * d + i] = inv_[i];
+    return out;
+  }
+  const size_t k = lam_m1_.size();
+  for (size_t c = 0; c < d; ++c)
+    for (size_t r = 0; r < d; ++r) {
+      double a = r == c ? 1.0 : 0.0;
+      for (size_t j = 0; j < k; ++j) a += u_[j * d + r] * lam_m1_[j] * u_[j * d + c];
+      out[c * d + r] = std_[r] * a * std_[c];
+    }
+  return out;
+}
+
 void Metric::sample_momentum(Rng& rng, double* p) const {
   const size_t d = dim_;
   if (kind_ == MetricKind::Diag) {
     for (size_t i = 0; i < d; ++i) p[i] = ziggurat_normal(rng) * aux_[i];
+    return;
+  }
+  if (kind_ == MetricKind::LowRank) {
+    // p = S^{-1} (I + U (L^{-1/2} - 1) U^T) z has covariance S^{-1} (I + U (L^{-1} - 1) U^T) S^{-1},
+    // the inverse of M^{-1} since U has orthonormal columns.
+    const size_t k = lam_m1_.size();
+    for (size_t i = 0; i < d; ++i) p[i] = ziggurat_normal(rng);
+    for (size_t j = 0; j < k; ++j) {
+      const double* col = u_.data() + j * d;
+      double t = 0;
+      for (size_t i = 0; i < d; ++i) t += col[i] * p[i];
+      scratch_k_[j] = t * lam_isqrt_m1_[j];
+    }
+    for (size_t j = 0; j < k; ++j) {
+      const double* col = u_.data() + j * d;
+      for (size_t i = 0; i < d; ++i) p[i] += col[i] * scratch_k_[j];
+    }
+    for (size_t i = 0; i < d; ++i) p[i] *= aux_[i];  // aux_ = 1 / stds
     return;
   }
   for (size_t i = 0; i < d; ++i) p[i] = ziggurat_normal(rng);

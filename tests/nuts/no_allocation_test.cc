@@ -24,12 +24,25 @@ namespace exmc::testing {
 namespace {
 
 TEST(NoAllocation, SamplingTransitionsAllocateNothing) {
-  for (auto kind : {nuts::MetricKind::Diag, nuts::MetricKind::Dense}) {
-    auto ld = scaled_normal(5, {1, 2, 3, 4, 5});
+  for (auto kind : {nuts::MetricKind::Diag, nuts::MetricKind::Dense, nuts::MetricKind::LowRank}) {
+    // Correlation 0.9 between the first two coordinates gives the low-rank part work to do.
+    auto ld = make_log_density(5, [](const double* x, double* g) {
+      const double a = 1 / (1 - 0.81);
+      g[0] = -a * (x[0] - 0.9 * x[1]);
+      g[1] = -a * (x[1] - 0.9 * x[0]);
+      double lp = 0.5 * (x[0] * g[0] + x[1] * g[1]);
+      for (int i = 2; i < 5; ++i) g[i] = -x[i] / (i * i), lp += 0.5 * x[i] * g[i];
+      return lp;
+    });
     nuts::SamplerConfig cfg;
     cfg.num_warmup = 300;
     cfg.num_samples = 2000;
-    cfg.metric = kind;
+    if (kind == nuts::MetricKind::LowRank) {
+      cfg.metric_adaptation = nuts::MetricAdaptation::LowRank;
+      cfg.low_rank.eigval_cutoff = 1.01;  // keep (almost) every direction: a real low-rank part
+    } else {
+      cfg.metric = kind;
+    }
     nuts::ChainSampler s(*ld, cfg, 1, 0);
     s.initialize();
     for (unsigned i = 0; i < cfg.num_warmup; ++i) s.iterate();
@@ -38,7 +51,9 @@ TEST(NoAllocation, SamplingTransitionsAllocateNothing) {
     long leapfrogs = 0;
     for (unsigned i = 0; i < cfg.num_samples; ++i) leapfrogs += s.iterate().n_leapfrog;
     g_counting = false;
-    EXPECT_EQ(g_allocations.load(), 0) << (kind == nuts::MetricKind::Diag ? "diag" : "dense");
+    EXPECT_EQ(s.metric().kind(), kind);
+    if (kind == nuts::MetricKind::LowRank) EXPECT_GE(s.metric().rank(), 1u);
+    EXPECT_EQ(g_allocations.load(), 0) << int(kind);
     EXPECT_GT(leapfrogs, 2000);
   }
 }

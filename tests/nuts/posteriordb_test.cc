@@ -101,7 +101,8 @@ TEST_P(EightSchools, NoncenteredMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(PosteriorDb, EightSchools,
                          ::testing::Values(nuts::MetricAdaptation::Windowed,
-                                           nuts::MetricAdaptation::Gradient));
+                                           nuts::MetricAdaptation::Gradient,
+                                           nuts::MetricAdaptation::LowRank));
 
 }  // namespace
 }  // namespace exmc::testing

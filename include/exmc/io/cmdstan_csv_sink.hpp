@@ -32,8 +32,10 @@ class CmdStanCsvSink {
     base.term_buffer = sc.windows.term_buffer;
     base.window = sc.windows.base_window;
     base.max_depth = sc.max_depth;
+    // A low-rank metric is reported as the dense matrix it stands for.
     const bool dense = (sc.warm_start ? sc.warm_start->metric_kind : sc.metric) ==
-                       nuts::MetricKind::Dense;
+                           nuts::MetricKind::Dense ||
+                       (!sc.warm_start && sc.metric_adaptation == nuts::MetricAdaptation::LowRank);
     base.metric = dense ? "dense_e" : "diag_e";
     base.stepsize = sc.warm_start ? sc.warm_start->step_size : sc.init_step_size;
     base.num_chains = cfg.num_chains;

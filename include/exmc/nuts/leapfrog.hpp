@@ -37,6 +37,7 @@ class Leapfrog {
 
  private:
   double dense_step(PhasePoint& z, double eps, double* v);
+  double generic_step(PhasePoint& z, double eps, double* v);
   const LogDensity* density_;
   const Metric* metric_;
   std::vector<double> v_;

@@ -10,6 +10,7 @@
 #include "exmc/nuts/adaptation_state.hpp"
 #include "exmc/nuts/dual_averaging.hpp"
 #include "exmc/nuts/grad_metric_adapter.hpp"
+#include "exmc/nuts/low_rank_metric_adapter.hpp"
 #include "exmc/nuts/metric.hpp"
 #include "exmc/nuts/window_schedule.hpp"
 
@@ -18,6 +19,7 @@ namespace exmc::nuts {
 enum class MetricAdaptation {
   Windowed,  // Stan: Welford (co)variance of draws over doubling windows
   Gradient,  // nutpie: sqrt(Var x / Var grad), diagonal only
+  LowRank,   // nutpie: the Gradient diagonal plus a low-rank correction (metric = Diag)
   None,      // keep the initial metric; only the step size adapts (if adapt is on)
 };
 
@@ -33,7 +35,8 @@ struct SamplerConfig {
   double init_step_size = 1.0;
   DualAveragingConfig dual_averaging;
   WindowConfig windows;
-  GradMetricConfig grad_metric;
+  GradMetricConfig grad_metric;  // schedule of both nutpie-style adaptations
+  LowRankConfig low_rank;
 
   // Start from a saved adaptation (metric + step size). With adapt = false this reproduces a
   // run that used the same state, with zero further adaptation.
