@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   Simple ld;
   ld.y = j["y"].get<std::vector<double>>();
   for (double v : ld.y) ld.sum += v, ld.sum_sq += v * v;
-  for (auto adapt : {exmc::nuts::MetricAdaptation::Windowed, exmc::nuts::MetricAdaptation::Gradient}) {
+  for (auto adapt : {exmc::nuts::MetricAdaptation::Windowed, exmc::nuts::MetricAdaptation::Gradient,
+                     exmc::nuts::MetricAdaptation::LowRank}) {
     for (uint64_t seed = 1; seed <= 5; ++seed) {
       exmc::nuts::SamplerConfig cfg;
       cfg.metric_adaptation = adapt;
@@ -70,7 +71,9 @@ int main(int argc, char** argv) {
       const double grads = double(s.grad_evals() - g0);
       std::printf("%-8s seed %llu: sampling %.5f s, %6.0f grads, %.0f ns/leapfrog, min ESS %4.0f, "
                   "ESS/s %8.0f, ESS/grad %.3f, divergences %d, step %.3f\n",
-                  adapt == exmc::nuts::MetricAdaptation::Windowed ? "stan" : "gradient",
+                  adapt == exmc::nuts::MetricAdaptation::Windowed   ? "stan"
+                  : adapt == exmc::nuts::MetricAdaptation::Gradient ? "gradient"
+                                                                    : "lowrank",
                   (unsigned long long)seed, sec, grads, sec / grads * 1e9, ess, ess / sec,
                   ess / grads, div, s.step_size());
     }
