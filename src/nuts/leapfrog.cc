@@ -53,7 +53,9 @@ double Leapfrog::prepare(PhasePoint& z, double* v) {
 double Leapfrog::step(PhasePoint& z, double eps, double* v) {
   const size_t d = z.q.size();
   if (metric_->is_dense()) return dense_step(z, eps, v);
-  if (metric_->kind() == MetricKind::LowRank) return generic_step(z, eps, v);
+  // A low-rank metric with no directions kept is just its diagonal (inv() holds it).
+  if (metric_->kind() == MetricKind::LowRank && metric_->rank() > 0)
+    return generic_step(z, eps, v);
   double* q = z.q.data();
   double* p = z.p.data();
   const double* g = z.g.data();
