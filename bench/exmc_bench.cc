@@ -1,0 +1,240 @@
+// exmc-bench: gradient timing (`grad`) and sampler runs (`sample`) on the ten benchmark models.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench_data.hpp"
+#include "handwritten.hpp"
+#ifdef EXMC_BENCH_HAVE_GRAPH
+#include "graph_models.hpp"
+#endif
+#ifdef EXMC_BENCH_HAVE_RUNTIME
+#include "exmc/runtime/runtime.hpp"
+#endif
+
+namespace {
+
+using exmc::LogDensity;
+using exmc::bench::BenchData;
+using Clock = std::chrono::steady_clock;
+
+volatile double g_sink;  // keeps the timed calls from being optimised away
+
+// Median nanoseconds per logp_grad call: batches of about `batch_ms`, `reps` batches.
+double time_grad(const LogDensity& m, const std::vector<double>& x, int reps, double batch_ms) {
+  std::vector<double> g(m.dim());
+  double acc = 0;
+  for (int i = 0; i < 3; ++i) acc += m.logp_grad(x.data(), g.data());
+  // Calibrate the batch length on one timed call, then refine once.
+  long n = 1;
+  for (;;) {
+    auto t0 = Clock::now();
+    for (long i = 0; i < n; ++i) acc += m.logp_grad(x.data(), g.data());
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (ms >= batch_ms / 4 || n > (1L << 30)) {
+      n = std::max(1L, long(double(n) * batch_ms / std::max(ms, 1e-6)));
+      break;
+    }
+    n *= 4;
+  }
+  std::vector<double> per_call(reps);
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = Clock::now();
+    for (long i = 0; i < n; ++i) acc += m.logp_grad(x.data(), g.data());
+    per_call[r] = std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / double(n);
+  }
+  g_sink = acc + g[0];
+  std::nth_element(per_call.begin(), per_call.begin() + reps / 2, per_call.end());
+  return per_call[reps / 2];
+}
+
+std::vector<double> bench_point(size_t dim, const std::string& model) {
+  // A fixed, model-specific point in the typical range of the unconstrained scale.
+  std::seed_seq seq(model.begin(), model.end());
+  std::mt19937_64 rng(seq);
+  std::uniform_real_distribution<double> unif(-1.0, 1.0);
+  std::vector<double> x(dim);
+  for (auto& v : x) v = unif(rng);
+  return x;
+}
+
+std::string fmt_ns(double ns) { return std::isfinite(ns) ? fmt::format("{:.1f}", ns) : "NA"; }
+
+struct Options {
+  std::string shared_dir = EXMC_SHARED_DIR;
+  std::vector<std::string> models;
+  int reps = 31;
+  double batch_ms = 2.0;
+  std::vector<unsigned> seeds = {1, 2, 3, 4, 5};
+  std::vector<std::string> metrics = {"windowed", "gradient"};
+  std::string out_dir;
+  unsigned warmup = 1000, samples = 1000;
+};
+
+int cmd_grad(const Options& o) {
+  std::printf("model\tdim\tgraph_f64_ns\tgraph_f32_ns\thandwritten_ns\n");
+  for (const auto& name : o.models) {
+    BenchData data(exmc::bench::data_path(o.shared_dir, name));
+    auto hand = exmc::bench::make_handwritten(name, data);
+    const auto x = bench_point(hand->dim(), name);
+    double g64 = NAN, g32 = NAN;
+#ifdef EXMC_BENCH_HAVE_GRAPH
+    {
+      auto m64 = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64);
+      g64 = time_grad(*m64, x, o.reps, o.batch_ms);
+      auto m32 = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F32);
+      g32 = time_grad(*m32, x, o.reps, o.batch_ms);
+    }
+#endif
+    const double h = time_grad(*hand, x, o.reps, o.batch_ms);
+    std::printf("%s\t%zu\t%s\t%s\t%s\n", name.c_str(), hand->dim(), fmt_ns(g64).c_str(),
+                fmt_ns(g32).c_str(), fmt_ns(h).c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+#ifdef EXMC_BENCH_HAVE_RUNTIME
+// One chain per run; writes the sampling draws (constrained parameters) as CSV when asked, so
+// bulk ESS can be computed identically for exmc and Stan.
+int cmd_sample(const Options& o, const std::string& impl) {
+  std::printf("model\timpl\tmetric\tseed\tsampling_s\twarmup_s\tgrad_evals\tdivergences\tstepsize\n");
+  for (const auto& name : o.models) {
+    BenchData data(exmc::bench::data_path(o.shared_dir, name));
+    std::unique_ptr<LogDensity> m;
+#ifdef EXMC_BENCH_HAVE_GRAPH
+    if (impl == "graph") m = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64);
+#endif
+    if (impl == "handwritten") m = exmc::bench::make_handwritten(name, data);
+    if (!m) throw std::runtime_error("--impl " + impl + " is not available in this build");
+    for (const auto& metric : o.metrics) {
+      for (unsigned seed : o.seeds) {
+        exmc::runtime::RunConfig cfg;
+        cfg.num_chains = 1;
+        cfg.num_threads = 1;
+        cfg.seed = seed;
+        cfg.progress.enabled = false;
+        cfg.sampler.num_warmup = o.warmup;
+        cfg.sampler.num_samples = o.samples;
+        cfg.sampler.max_depth = 10;
+        cfg.sampler.dual_averaging.delta = 0.8;
+        if (metric == "windowed")
+          cfg.sampler.metric_adaptation = exmc::nuts::MetricAdaptation::Windowed;
+        else if (metric == "gradient")
+          cfg.sampler.metric_adaptation = exmc::nuts::MetricAdaptation::Gradient;
+        else
+          throw std::runtime_error("--metric must be windowed or gradient, got '" + metric + "'");
+        auto res = exmc::runtime::run_chains(*m, cfg);
+        res.throw_if_failed();
+        const auto& c = res.chains.at(0);
+        std::printf("%s\t%s\t%s\t%u\t%.6f\t%.6f\t%llu\t%llu\t%.6g\n", name.c_str(), impl.c_str(),
+                    metric.c_str(), seed, c.sampling_seconds, c.warmup_seconds,
+                    (unsigned long long)c.grad_evals, (unsigned long long)c.divergences,
+                    c.adaptation.step_size);
+        std::fflush(stdout);
+        if (!o.out_dir.empty()) {
+          const std::string path =
+              fmt::format("{}/exmc_{}_{}_{}_seed{}.csv", o.out_dir, impl, name, metric, seed);
+          std::ofstream f(path);
+          if (!f) throw std::runtime_error(path + ": cannot write");
+          for (size_t j = 0; j < res.names.size(); ++j) f << (j ? "," : "") << res.names[j];
+          f << "\n";
+          for (size_t i = 0; i < c.num_draws(); ++i) {
+            const double* d = c.draw(i);
+            for (size_t j = 0; j < c.num_values; ++j) f << (j ? "," : "") << fmt::format("{}", d[j]);
+            f << "\n";
+          }
+        }
+      }
+    }
+  }
+  return 0;
+}
+#endif
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p <= s.size()) {
+    size_t q = s.find(',', p);
+    if (q == std::string::npos) q = s.size();
+    if (q > p) out.push_back(s.substr(p, q - p));
+    p = q + 1;
+  }
+  return out;
+}
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: exmc-bench grad   [--models a,b] [--reps N] [--batch-ms MS] [--shared DIR]\n"
+               "       exmc-bench sample [--models a,b] [--seeds 1,2,..] [--metric windowed,gradient]\n"
+               "                         [--impl graph|handwritten] [--out DIR] [--warmup N] [--samples N]\n"
+               "Models default to all ten; --shared is the folder holding bench/models and bench/data.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage();
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  Options o;
+  o.models = exmc::bench::model_names();
+#ifdef EXMC_BENCH_HAVE_GRAPH
+  std::string impl = "graph";
+#else
+  std::string impl = "handwritten";
+#endif
+  try {
+    for (int i = 2; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto val = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+        return argv[++i];
+      };
+      if (a == "--models") o.models = split(val());
+      else if (a == "--reps") o.reps = std::stoi(val());
+      else if (a == "--batch-ms") o.batch_ms = std::stod(val());
+      else if (a == "--shared") o.shared_dir = val();
+      else if (a == "--seeds") {
+        o.seeds.clear();
+        for (const auto& s : split(val())) o.seeds.push_back(unsigned(std::stoul(s)));
+      } else if (a == "--metric") o.metrics = split(val());
+      else if (a == "--impl") impl = val();
+      else if (a == "--out") o.out_dir = val();
+      else if (a == "--warmup") o.warmup = unsigned(std::stoul(val()));
+      else if (a == "--samples") o.samples = unsigned(std::stoul(val()));
+      else if (a == "-h" || a == "--help") {
+        usage();
+        return 0;
+      } else throw std::runtime_error("unknown option '" + a + "'");
+    }
+    if (o.reps < 1) throw std::runtime_error("--reps must be >= 1");
+    for (const auto& m : o.models) {
+      const auto& all = exmc::bench::model_names();
+      if (std::find(all.begin(), all.end(), m) == all.end())
+        throw std::runtime_error("unknown model '" + m + "'");
+    }
+    if (cmd == "grad") return cmd_grad(o);
+#ifdef EXMC_BENCH_HAVE_RUNTIME
+    if (cmd == "sample") return cmd_sample(o, impl);
+#endif
+    usage();
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "exmc-bench: %s\n", e.what());
+    return 1;
+  }
+}
