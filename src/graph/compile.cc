@@ -1,0 +1,620 @@
+// Graph compilation: folding, CSE, dead-node removal, memory planning, and the interpreter
+// that runs the planned program on per-thread workspaces.
+#include "exmc/graph/compile.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <new>
+#include <stdexcept>
+#include <thread>
+
+#include "exec.hpp"
+#include "exmc/dist/kernel.hpp"
+
+namespace exmc::graph {
+namespace {
+
+using detail::Exec;
+using detail::Ins;
+
+[[noreturn]] void fail(const std::string& m) { throw std::invalid_argument("exmc::graph::compile: " + m); }
+
+// ---------------------------------------------------------------- graph passes
+
+// Nodes of the optimised graph (ids are positions; inputs always precede their users).
+using Nodes = std::vector<Node>;
+
+// Keeps the nodes reachable from roots, renumbered in order; remaps roots in place.
+Nodes keep_reachable(const Nodes& in, std::vector<int>& roots) {
+  std::vector<char> live(in.size(), 0);
+  for (int r : roots) live[size_t(r)] = 1;
+  for (size_t i = in.size(); i-- > 0;)
+    if (live[i])
+      for (int j : in[i].in) live[size_t(j)] = 1;
+  std::vector<int> map(in.size(), -1);
+  Nodes out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!live[i]) continue;
+    Node n = in[i];
+    for (int& j : n.in) j = map[size_t(j)];
+    map[i] = int(out.size());
+    out.push_back(std::move(n));
+  }
+  for (int& r : roots) r = map[size_t(r)];
+  return out;
+}
+
+Ins make_ins(const Nodes& nodes, int id) {
+  const Node& nd = nodes[size_t(id)];
+  Ins I;
+  I.op = nd.op;
+  I.node = id;
+  I.n = uint32_t(shape_size(nd.shape));
+  I.in = nd.in;
+  for (int j : nd.in) I.in_size.push_back(uint32_t(shape_size(nodes[size_t(j)].shape)));
+  I.offset = uint32_t(nd.offset);
+  I.idx = nd.index;
+  I.dist = nd.dist;
+  I.propto = nd.propto;
+  auto dims = [&](int k) -> const Shape& { return nodes[size_t(nd.in[size_t(k)])].shape; };
+  switch (nd.op) {
+    case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kPow:
+    case Op::kFmin: case Op::kFmax:
+      I.mode = (I.in_size[0] == I.in_size[1]) ? 0 : (I.in_size[0] == 1 ? 1 : 2);
+      break;
+    case Op::kMatVec: I.r = uint32_t(dims(0)[0]); I.c = uint32_t(dims(0)[1]); break;
+    case Op::kMatMul:
+      I.r = uint32_t(dims(0)[0]); I.k = uint32_t(dims(0)[1]); I.c = uint32_t(dims(1)[1]);
+      break;
+    case Op::kTranspose: I.r = uint32_t(dims(0)[0]); I.c = uint32_t(dims(0)[1]); break;
+    case Op::kCholesky: case Op::kLogDet: I.r = uint32_t(dims(0)[0]); break;
+    case Op::kMdivLeftTriLow:
+      I.r = uint32_t(dims(0)[0]);
+      I.c = dims(1).size() == 2 ? uint32_t(dims(1)[1]) : 1;
+      break;
+    default: break;
+  }
+  return I;
+}
+
+void fill_args(const Nodes& nodes, const Node& nd, std::vector<dist::Arg<double>>& args) {
+  args.resize(nd.in.size());
+  for (size_t k = 0; k < nd.in.size(); ++k) {
+    const Node& a = nodes[size_t(nd.in[k])];
+    args[k] = dist::Arg<double>{};
+    args[k].size = shape_size(a.shape);
+    args[k].rows = a.shape.size() >= 1 ? a.shape[0] : 1;
+    args[k].cols = a.shape.size() >= 2 ? a.shape[1] : 1;
+    args[k].is_param = a.depends_on_params;
+  }
+}
+
+// Evaluates a node whose inputs are all constants, in double.
+std::vector<double> eval_const(const Nodes& nodes, int id) {
+  const Node& nd = nodes[size_t(id)];
+  Ins I = make_ins(nodes, id);
+  std::vector<double> out(std::max<size_t>(I.n, 1));
+  std::vector<const double*> in;
+  std::vector<double*> ain(nd.in.size(), nullptr);
+  for (int j : nd.in) in.push_back(nodes[size_t(j)].values.data());
+  std::vector<double> fscr(detail::fwd_scratch_size(I, false));
+  std::vector<dist::Arg<double>> args;
+  double dval = 0;
+  Exec<double> E;
+  E.out = out.data();
+  E.fscr = fscr.data();
+  E.in = in.data();
+  E.ain = ain.data();
+  if (nd.op == Op::kDistLpdf) {
+    fill_args(nodes, nd, args);
+    for (size_t k = 0; k < args.size(); ++k) args[k].val = in[k];
+    E.args = args.data();
+    E.dval = &dval;
+  }
+  detail::forward(I, E, nullptr, false);
+  out.resize(I.n);
+  return out;
+}
+
+void fold_constants(Nodes& nodes) {
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    Node& nd = nodes[i];
+    if (nd.depends_on_params || nd.op == Op::kConst || nd.op == Op::kParam) continue;
+    std::vector<double> v = eval_const(nodes, int(i));
+    Node c;
+    c.op = Op::kConst;
+    c.shape = nd.shape;
+    c.values = std::move(v);
+    nodes[i] = std::move(c);
+  }
+}
+
+// Hash-consing: structurally identical nodes (same op, attributes, inputs, or same constant
+// values) become one.
+Nodes cse(const Nodes& in, std::vector<int>& roots) {
+  std::map<std::string, int> seen;
+  std::vector<int> map(in.size());
+  Nodes out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    Node n = in[i];
+    for (int& j : n.in) j = map[size_t(j)];
+    std::string key;
+    auto put = [&key](const void* p, size_t bytes) { key.append(static_cast<const char*>(p), bytes); };
+    const uint8_t op = uint8_t(n.op);
+    put(&op, 1);
+    const size_t rank = n.shape.size();
+    put(&rank, sizeof rank);
+    put(n.shape.data(), rank * sizeof(size_t));
+    const size_t nin = n.in.size();
+    put(&nin, sizeof nin);
+    put(n.in.data(), nin * sizeof(int));
+    put(&n.offset, sizeof n.offset);
+    put(&n.dist, sizeof n.dist);
+    put(&n.propto, sizeof n.propto);
+    put(n.index.data(), n.index.size() * sizeof(int));
+    put(n.values.data(), n.values.size() * sizeof(double));
+    auto [it, fresh] = seen.emplace(std::move(key), int(out.size()));
+    if (fresh) out.push_back(std::move(n));
+    map[i] = it->second;
+  }
+  for (int& r : roots) r = map[size_t(r)];
+  return out;
+}
+
+// ---------------------------------------------------------------- memory plan
+
+struct Interval {
+  size_t start, end, size;  // times inclusive; size in elements
+  size_t* where;            // receives the arena offset
+};
+
+// Packs intervals into one arena: two buffers share memory only if their lifetimes are
+// disjoint. First-fit over a sorted free list. Returns the arena size.
+size_t pack(std::vector<Interval>& iv) {
+  std::sort(iv.begin(), iv.end(), [](const Interval& a, const Interval& b) {
+    return a.start != b.start ? a.start < b.start : a.size > b.size;
+  });
+  std::vector<std::pair<size_t, size_t>> free_list;  // (offset, size), sorted by offset
+  std::vector<const Interval*> active;
+  size_t top = 0;
+  auto release = [&](size_t off, size_t sz) {
+    auto it = std::lower_bound(free_list.begin(), free_list.end(), std::make_pair(off, size_t(0)));
+    it = free_list.insert(it, {off, sz});
+    if (it + 1 != free_list.end() && it->first + it->second == (it + 1)->first) {
+      it->second += (it + 1)->second;
+      free_list.erase(it + 1);
+    }
+    if (it != free_list.begin() && (it - 1)->first + (it - 1)->second == it->first) {
+      (it - 1)->second += it->second;
+      it = free_list.erase(it) - 1;
+    }
+    if (it->first + it->second == top) {  // give the tail back to the arena
+      top = it->first;
+      free_list.erase(it);
+    }
+  };
+  for (Interval& v : iv) {
+    for (size_t a = 0; a < active.size();) {
+      if (active[a]->end < v.start) {
+        release(*active[a]->where, active[a]->size);
+        active[a] = active.back();
+        active.pop_back();
+      } else {
+        ++a;
+      }
+    }
+    if (v.size == 0) { *v.where = 0; continue; }
+    bool placed = false;
+    for (size_t f = 0; f < free_list.size(); ++f) {
+      if (free_list[f].second >= v.size) {
+        *v.where = free_list[f].first;
+        free_list[f].first += v.size;
+        free_list[f].second -= v.size;
+        if (free_list[f].second == 0) free_list.erase(free_list.begin() + long(f));
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) { *v.where = top; top += v.size; }
+    active.push_back(&v);
+  }
+  size_t hi = 0;
+  for (const Interval& v : iv) hi = std::max(hi, *v.where + v.size);
+  return hi;
+}
+
+constexpr size_t kNone = size_t(-1);
+
+// ---------------------------------------------------------------- programs
+
+template <class T>
+struct Workspace;
+
+// A planned program over the optimised graph: forward-only (outputs) or forward + reverse.
+template <class T>
+struct Program {
+  bool grad = false;
+  std::vector<Ins> ins;
+  // Per instruction: arena offsets.
+  std::vector<size_t> out_off, adj_off, fscr_off, bscr_off;
+  // Per instruction: adjoint buffers to zero before its backward step.
+  std::vector<std::vector<int>> zero_before;
+  // Node id -> instruction index (-1 for constants); node id -> constant block offset.
+  std::vector<int> ins_of;
+  std::vector<size_t> const_off;
+  std::vector<T> consts;
+  const Nodes* nodes = nullptr;
+  size_t arena = 0, arena_unplanned = 0, n_dist = 0, n_inputs = 0;
+  // Terms of the total (grad program): node id and sign; constant part in double.
+  std::vector<std::pair<int, double>> terms;
+  double const_total = 0;
+  std::vector<int> term_ins;  // instruction of each term (-1: none)
+  std::vector<int> dist_slot; // per instruction: index into dval (-1 if not a dist)
+  size_t align = 64 / sizeof(T);
+
+  size_t round(size_t n) const { return (n + align - 1) / align * align; }
+
+  void build(const Nodes& g, const std::vector<int>& roots, bool with_grad,
+             const std::vector<std::pair<int, double>>& term_list) {
+    nodes = &g;
+    grad = with_grad;
+    terms = term_list;
+    // Reachable non-constant nodes become instructions, in order.
+    std::vector<char> live(g.size(), 0);
+    for (int r : roots) live[size_t(r)] = 1;
+    for (size_t i = g.size(); i-- > 0;)
+      if (live[i]) for (int j : g[i].in) live[size_t(j)] = 1;
+    ins_of.assign(g.size(), -1);
+    const_off.assign(g.size(), kNone);
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (!live[i]) continue;
+      if (g[i].op == Op::kConst) {
+        const_off[i] = consts.size();
+        for (double v : g[i].values) consts.push_back(T(v));
+        consts.resize(round(consts.size()));
+        continue;
+      }
+      ins_of[i] = int(ins.size());
+      ins.push_back(make_ins(g, int(i)));
+      ins.back().has_adj = grad && g[i].depends_on_params;
+    }
+    const size_t N = ins.size();
+    out_off.assign(N, 0); adj_off.assign(N, kNone); fscr_off.assign(N, 0); bscr_off.assign(N, 0);
+    zero_before.assign(N, {});
+    dist_slot.assign(N, -1);
+    // Lifetimes. Forward step of i at time i; the accumulation of the total at N; backward
+    // step of i at 2N - i.
+    std::vector<size_t> val_end(N), max_cons(N, 0);
+    std::vector<char> has_cons(N, 0);
+    for (size_t i = 0; i < N; ++i) {
+      val_end[i] = i;
+      if (grad && detail::bwd_reads_output(ins[i].op)) val_end[i] = std::max(val_end[i], 2 * N - i);
+    }
+    for (size_t j = 0; j < N; ++j) {
+      n_inputs += ins[j].in.size();
+      for (int nid : ins[j].in) {
+        const int i = ins_of[size_t(nid)];
+        if (i < 0) continue;
+        val_end[size_t(i)] = std::max(val_end[size_t(i)], j);
+        if (grad && detail::bwd_reads_inputs(ins[j].op))
+          val_end[size_t(i)] = std::max(val_end[size_t(i)], 2 * N - j);
+        max_cons[size_t(i)] = std::max(max_cons[size_t(i)], j);
+        has_cons[size_t(i)] = 1;
+      }
+      if (ins[j].op == Op::kDistLpdf) dist_slot[j] = int(n_dist++);
+    }
+    std::vector<char> is_term(N, 0);
+    term_ins.clear();
+    for (auto& [nid, sign] : terms) {
+      const int i = ins_of[size_t(nid)];
+      term_ins.push_back(i);
+      if (i >= 0) { is_term[size_t(i)] = 1; val_end[size_t(i)] = std::max(val_end[size_t(i)], N); }
+    }
+    // Forward-only programs keep their roots until the outputs are copied out (time N).
+    if (!grad)
+      for (int r : roots)
+        if (ins_of[size_t(r)] >= 0) val_end[size_t(ins_of[size_t(r)])] = N;
+    std::vector<Interval> iv;
+    for (size_t i = 0; i < N; ++i) {
+      const Ins& I = ins[i];
+      iv.push_back({i, val_end[i], round(I.n), &out_off[i]});
+      arena_unplanned += round(I.n);
+      if (const size_t f = detail::fwd_scratch_size(I, grad)) {
+        iv.push_back({i, grad ? 2 * N - i : i, round(f), &fscr_off[i]});
+        arena_unplanned += round(f);
+      }
+      if (I.has_adj) {
+        size_t start;
+        if (is_term[i]) start = N;
+        else {
+          if (!has_cons[i]) fail("internal: a differentiable node has no consumer");
+          start = 2 * N - max_cons[i];
+          zero_before[max_cons[i]].push_back(int(i));
+        }
+        iv.push_back({start, 2 * N - i, round(I.n), &adj_off[i]});
+        arena_unplanned += round(I.n);
+        if (const size_t b = detail::bwd_scratch_size(I)) {
+          iv.push_back({2 * N - i, 2 * N - i, round(b), &bscr_off[i]});
+          arena_unplanned += round(b);
+        }
+      }
+    }
+    arena = pack(iv);
+  }
+};
+
+template <class T>
+struct alignas(64) Workspace {
+  T* arena = nullptr;
+  std::vector<Exec<T>> ex;
+  std::vector<const T*> inv;
+  std::vector<T*> ina;
+  std::vector<dist::Arg<T>> args;
+  std::vector<double> dval;
+
+  explicit Workspace(const Program<T>& P) {
+    arena = static_cast<T*>(::operator new(std::max<size_t>(P.arena, 1) * sizeof(T), std::align_val_t(64)));
+    std::memset(static_cast<void*>(arena), 0, std::max<size_t>(P.arena, 1) * sizeof(T));
+    const size_t N = P.ins.size();
+    ex.resize(N);
+    inv.resize(P.n_inputs);
+    ina.resize(P.n_inputs);
+    dval.resize(P.n_dist);
+    size_t n_args = 0;
+    for (const Ins& I : P.ins) if (I.op == Op::kDistLpdf) n_args += I.in.size();
+    args.resize(n_args);
+    size_t q = 0, qa = 0;
+    auto val_ptr = [&](int nid) -> const T* {
+      const int i = P.ins_of[size_t(nid)];
+      return i >= 0 ? arena + P.out_off[size_t(i)] : P.consts.data() + P.const_off[size_t(nid)];
+    };
+    auto adj_ptr = [&](int nid) -> T* {
+      const int i = P.ins_of[size_t(nid)];
+      return (i >= 0 && P.adj_off[size_t(i)] != kNone) ? arena + P.adj_off[size_t(i)] : nullptr;
+    };
+    for (size_t i = 0; i < N; ++i) {
+      const Ins& I = P.ins[i];
+      Exec<T>& E = ex[i];
+      E.out = arena + P.out_off[i];
+      E.adj = P.adj_off[i] != kNone ? arena + P.adj_off[i] : nullptr;
+      E.fscr = arena + P.fscr_off[i];
+      E.bscr = arena + P.bscr_off[i];
+      E.in = inv.data() + q;
+      E.ain = ina.data() + q;
+      for (int nid : I.in) { inv[q] = val_ptr(nid); ina[q] = adj_ptr(nid); ++q; }
+      if (I.op == Op::kDistLpdf) {
+        E.args = args.data() + qa;
+        E.dval = dval.data() + P.dist_slot[i];
+        for (size_t k = 0; k < I.in.size(); ++k) {
+          const Node& a = (*P.nodes)[size_t(I.in[k])];
+          dist::Arg<T>& A = args[qa++];
+          A.val = val_ptr(I.in[k]);
+          A.size = shape_size(a.shape);
+          A.rows = a.shape.size() >= 1 ? a.shape[0] : 1;
+          A.cols = a.shape.size() >= 2 ? a.shape[1] : 1;
+          A.is_param = a.depends_on_params;
+          A.grad = nullptr;
+        }
+      }
+    }
+  }
+  ~Workspace() { ::operator delete(static_cast<void*>(arena), std::align_val_t(64)); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+};
+
+// A fixed pool of lazily created workspaces, claimed with one atomic exchange each.
+template <class W, class P>
+class Pool {
+ public:
+  explicit Pool(const P* prog) : prog_(prog) {}
+  ~Pool() { for (auto& s : slots_) delete s.ws; }
+
+  // Runs f(workspace&) on a workspace no other thread is using.
+  template <class F>
+  auto with(F&& f) const {
+    thread_local const size_t hint = next_hint();
+    for (size_t t = 0; t < kMaxWorkspaces; ++t) {
+      Slot& s = slots_[(hint + t) % kMaxWorkspaces];
+      if (!s.busy.load(std::memory_order_relaxed) && !s.busy.exchange(true, std::memory_order_acquire)) {
+        if (!s.ws) s.ws = new W(*prog_);
+        struct Release { std::atomic<bool>& b; ~Release() { b.store(false, std::memory_order_release); } } rel{s.busy};
+        return f(*s.ws);
+      }
+    }
+    W tmp(*prog_);  // every slot busy: more than kMaxWorkspaces concurrent callers
+    return f(tmp);
+  }
+
+ private:
+  static size_t next_hint() {
+    static std::atomic<size_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed);
+  }
+  struct alignas(64) Slot {
+    std::atomic<bool> busy{false};
+    W* ws = nullptr;
+  };
+  const P* prog_;
+  mutable Slot slots_[kMaxWorkspaces];
+};
+
+template <class T>
+class Compiled final : public CompiledDensity {
+ public:
+  Compiled(Nodes nodes, std::vector<std::pair<int, double>> terms, std::vector<int> outputs,
+           std::vector<VarInfo> vars, size_t dim, UnconstrainFn unc)
+      : nodes_(std::move(nodes)), outputs_(std::move(outputs)), vars_(std::move(vars)),
+        dim_(dim), unconstrain_(std::move(unc)) {
+    std::vector<int> roots;
+    for (auto& t : terms) roots.push_back(t.first);
+    double c = 0;
+    std::vector<std::pair<int, double>> live_terms;
+    for (auto& [nid, sign] : terms) {
+      const Node& n = nodes_[size_t(nid)];
+      if (n.op == Op::kConst) c += sign * n.values[0];
+      else live_terms.push_back({nid, sign});
+    }
+    std::vector<int> live_roots;
+    for (auto& t : live_terms) live_roots.push_back(t.first);
+    grad_.build(nodes_, live_roots, true, live_terms);
+    grad_.const_total = c;
+    out_.build(nodes_, outputs_, false, {});
+  }
+
+  size_t dim() const override { return dim_; }
+
+  double logp_grad(const double* x, double* g) const override {
+    return grad_pool_.with([&](Workspace<T>& ws) { return run(ws, x, g); });
+  }
+  double logp(const double* x) const override {
+    return grad_pool_.with([&](Workspace<T>& ws) { return run(ws, x, nullptr); });
+  }
+  std::vector<VarInfo> output_vars() const override {
+    return vars_.empty() && outputs_.empty() ? LogDensity::output_vars() : vars_;
+  }
+  void constrain(const double* x, double* out) const override {
+    if (outputs_.empty()) { LogDensity::constrain(x, out); return; }
+    out_pool_.with([&](Workspace<double>& ws) {
+      for (size_t i = 0; i < out_.ins.size(); ++i) detail::forward(out_.ins[i], ws.ex[i], x, false);
+      size_t o = 0;
+      for (int nid : outputs_) {
+        const size_t n = shape_size(nodes_[size_t(nid)].shape);
+        const int i = out_.ins_of[size_t(nid)];
+        const double* src = i >= 0 ? ws.arena + out_.out_off[size_t(i)] : out_.consts.data() + out_.const_off[size_t(nid)];
+        std::memcpy(out + o, src, n * sizeof(double));
+        o += n;
+      }
+      return 0;
+    });
+  }
+  bool unconstrain(const std::vector<std::pair<std::string, std::vector<double>>>& values,
+                   double* x, std::string* error) const override {
+    if (unconstrain_) return unconstrain_(values, x, error);
+    return LogDensity::unconstrain(values, x, error);
+  }
+
+  size_t nodes_per_gradient() const override { return grad_.ins.size(); }
+  size_t arena_bytes() const override { return grad_.arena * sizeof(T); }
+  size_t arena_bytes_unplanned() const override { return grad_.arena_unplanned * sizeof(T); }
+  bool single_precision() const override { return std::is_same_v<T, float>; }
+
+  std::string dump() const override {
+    std::string s;
+    for (size_t i = 0; i < grad_.ins.size(); ++i) {
+      const Ins& I = grad_.ins[i];
+      s += "%" + std::to_string(I.node) + " = " + op_name(I.op) + "(";
+      for (size_t k = 0; k < I.in.size(); ++k)
+        s += (k ? ", %" : "%") + std::to_string(I.in[k]) +
+             (nodes_[size_t(I.in[k])].op == Op::kConst ? "c" : "");
+      s += ") " + shape_str(nodes_[size_t(I.node)].shape) + " @" + std::to_string(grad_.out_off[i]);
+      if (grad_.adj_off[i] != kNone) s += " adj@" + std::to_string(grad_.adj_off[i]);
+      s += "\n";
+    }
+    return s;
+  }
+
+ private:
+  double run(Workspace<T>& ws, const double* x, double* g) const {
+    const Program<T>& P = grad_;
+    const bool grad = g != nullptr;
+    const size_t N = P.ins.size();
+    const Ins* ins = P.ins.data();
+    const Exec<T>* ex = ws.ex.data();
+    for (size_t i = 0; i < N; ++i) detail::forward(ins[i], ex[i], x, grad);
+    double total = P.const_total;
+    for (size_t t = 0; t < P.terms.size(); ++t) {
+      const int i = P.term_ins[t];
+      const double v = P.dist_slot[size_t(i)] >= 0 ? ws.dval[size_t(P.dist_slot[size_t(i)])]
+                                                   : double(ex[i].out[0]);
+      total += P.terms[t].second * v;
+    }
+    if (!grad) return total;
+    std::memset(g, 0, dim_ * sizeof(double));
+    for (size_t t = 0; t < P.terms.size(); ++t) ex[P.term_ins[t]].adj[0] = T(0);
+    for (size_t t = 0; t < P.terms.size(); ++t) ex[P.term_ins[t]].adj[0] += T(P.terms[t].second);
+    for (size_t i = N; i-- > 0;) {
+      for (int z : P.zero_before[i]) std::memset(static_cast<void*>(ex[z].adj), 0, ins[z].n * sizeof(T));
+      if (ins[i].has_adj) detail::backward(ins[i], ex[i], g);
+    }
+    return total;
+  }
+
+  Nodes nodes_;
+  std::vector<int> outputs_;
+  std::vector<VarInfo> vars_;
+  size_t dim_;
+  UnconstrainFn unconstrain_;
+  Program<T> grad_;
+  Program<double> out_;
+  Pool<Workspace<T>, Program<T>> grad_pool_{&grad_};
+  Pool<Workspace<double>, Program<double>> out_pool_{&out_};
+};
+
+// Splits a scalar sum/difference tree at the top of the target into terms accumulated in
+// double. An inner +/- node is split only if nothing else uses it.
+void collect_terms(const Nodes& g, int id, double sign, const std::vector<int>& uses,
+                   std::vector<std::pair<int, double>>& terms, bool top) {
+  const Node& n = g[size_t(id)];
+  if ((n.op == Op::kAdd || n.op == Op::kSub) && shape_size(n.shape) == 1 &&
+      (top || uses[size_t(id)] == 1) && shape_size(g[size_t(n.in[0])].shape) == 1 &&
+      shape_size(g[size_t(n.in[1])].shape) == 1) {
+    collect_terms(g, n.in[0], sign, uses, terms, false);
+    collect_terms(g, n.in[1], n.op == Op::kSub ? -sign : sign, uses, terms, false);
+    return;
+  }
+  terms.push_back({id, sign});
+}
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<CompiledDensity> compile(const Graph& g, Expr target,
+                                         std::vector<std::pair<std::string, Expr>> outputs,
+                                         CompileOptions opts) {
+  if (!target.valid() || target.graph() != &g) fail("the target is not an expression of this graph");
+  if (target.size() != 1) fail("the target must be a scalar, got shape " + shape_str(target.shape()));
+  std::vector<int> roots = {target.id()};
+  std::vector<VarInfo> default_vars;
+  for (auto& [name, e] : outputs) {
+    if (!e.valid() || e.graph() != &g) fail("output '" + name + "' is not an expression of this graph");
+    roots.push_back(e.id());
+    default_vars.push_back(VarInfo{name, e.shape()});
+  }
+  std::vector<VarInfo> vars = opts.output_vars.empty() ? default_vars : opts.output_vars;
+  if (!outputs.empty() && total_size(vars) != total_size(default_vars))
+    fail("output_vars hold " + std::to_string(total_size(vars)) + " values but the outputs have " +
+         std::to_string(total_size(default_vars)));
+  const size_t dim = opts.dim ? opts.dim : g.num_params();
+  if (dim < g.num_params())
+    fail("dim " + std::to_string(dim) + " is smaller than the parameters used (" +
+         std::to_string(g.num_params()) + ")");
+
+  Nodes nodes;
+  nodes.reserve(g.size());
+  for (size_t i = 0; i < g.size(); ++i) nodes.push_back(g.node(int(i)));
+  nodes = keep_reachable(nodes, roots);
+  if (opts.fold_constants) fold_constants(nodes);
+  if (opts.cse) nodes = cse(nodes, roots);
+  nodes = keep_reachable(nodes, roots);
+
+  std::vector<int> uses(nodes.size(), 0);
+  for (const Node& n : nodes) for (int j : n.in) ++uses[size_t(j)];
+  for (size_t r = 1; r < roots.size(); ++r) ++uses[size_t(roots[r])];
+  std::vector<std::pair<int, double>> terms;
+  collect_terms(nodes, roots[0], 1.0, uses, terms, true);
+  std::vector<int> outs(roots.begin() + 1, roots.end());
+  return std::make_unique<Compiled<T>>(std::move(nodes), std::move(terms), std::move(outs),
+                                       outputs.empty() ? opts.output_vars : std::move(vars), dim,
+                                       std::move(opts.unconstrain));
+}
+
+template std::unique_ptr<CompiledDensity> compile<double>(
+    const Graph&, Expr, std::vector<std::pair<std::string, Expr>>, CompileOptions);
+template std::unique_ptr<CompiledDensity> compile<float>(
+    const Graph&, Expr, std::vector<std::pair<std::string, Expr>>, CompileOptions);
+
+}  // namespace exmc::graph

@@ -1,0 +1,243 @@
+// Interpreter internals: one compiled instruction, its bound pointers, and the forward and
+// reverse kernels of every op, templated on float/double. Private to src/graph.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "exmc/core/math.hpp"
+#include "exmc/dist/kernel.hpp"
+#include "exmc/graph/graph.hpp"
+
+namespace exmc::graph::detail {
+
+// Static description of one instruction (shared by all workspaces).
+struct Ins {
+  Op op = Op::kConst;
+  uint8_t mode = 0;       // binary broadcast: 0 equal sizes, 1 a is scalar, 2 b is scalar
+  bool propto = false;
+  bool has_adj = false;   // this node's output carries an adjoint
+  uint32_t n = 0;         // output size
+  uint32_t r = 0, c = 0, k = 0;  // matrix dims (see forward())
+  uint32_t offset = 0;    // param offset into x; slice start
+  int node = -1;          // node id in the optimised graph (for dump())
+  std::vector<int> in;                // input node ids
+  std::vector<uint32_t> in_size;      // input sizes
+  std::vector<int> idx;               // gather indices
+  const dist::DistInfo* dist = nullptr;
+};
+
+// Pointers of one instruction inside one workspace.
+template <class T>
+struct Exec {
+  T* out = nullptr;
+  T* adj = nullptr;
+  T* fscr = nullptr;  // forward scratch, alive until this node's backward step
+  T* bscr = nullptr;  // backward-only scratch
+  const T* const* in = nullptr;  // input values
+  T* const* ain = nullptr;       // input adjoints (nullptr where the input is constant)
+  dist::Arg<T>* args = nullptr;  // kDistLpdf: one per input
+  double* dval = nullptr;        // kDistLpdf: the double log density
+};
+
+template <class T>
+inline T inv_logit_(T a) {
+  // Two-sided form keeps full precision in both tails.
+  if (a >= T(0)) return T(1) / (T(1) + std::exp(-a));
+  const T e = std::exp(a);
+  return e / (T(1) + e);
+}
+template <class T>
+inline T log1p_exp_(T a) {
+  return std::fmax(a, T(0)) + std::log1p(std::exp(-std::fabs(a)));
+}
+
+inline constexpr double kSqrt2 = 1.41421356237309504880;
+inline constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+inline constexpr double kSqrt2Pi = 2.50662827463100050242;
+inline constexpr double kTwoOverSqrtPi = 1.12837916709551257390;
+
+template <class T>
+inline T unary_f(Op op, T a) {
+  switch (op) {
+    case Op::kNeg: return -a;
+    case Op::kAbs: return std::fabs(a);
+    case Op::kSqrt: return std::sqrt(a);
+    case Op::kSquare: return a * a;
+    case Op::kExp: return std::exp(a);
+    case Op::kLog: return std::log(a);
+    case Op::kLog1p: return std::log1p(a);
+    case Op::kExpm1: return std::expm1(a);
+    case Op::kLog1pExp: return log1p_exp_(a);
+    case Op::kLogInvLogit: return -log1p_exp_(-a);
+    case Op::kLog1mInvLogit: return -log1p_exp_(a);
+    case Op::kInvLogit: return inv_logit_(a);
+    case Op::kLogit: return std::log(a / (T(1) - a));
+    case Op::kTanh: return std::tanh(a);
+    case Op::kLgamma: return math::lgamma(a);
+    case Op::kDigamma: return math::digamma(a);
+    case Op::kErf: return math::erf(a);
+    case Op::kErfc: return math::erfc(a);
+    case Op::kPhi: return T(0.5) * math::erfc(-a / T(kSqrt2));
+    case Op::kInvPhi:
+      if (!(a > T(0) && a < T(1))) {
+        if (a == T(0)) return -std::numeric_limits<T>::infinity();
+        if (a == T(1)) return std::numeric_limits<T>::infinity();
+        return std::numeric_limits<T>::quiet_NaN();
+      }
+      return -T(kSqrt2) * math::erfc_inv(T(2) * a);
+    default: return std::numeric_limits<T>::quiet_NaN();
+  }
+}
+
+// d out / d a given a and out.
+template <class T>
+inline T unary_d(Op op, T a, T out) {
+  switch (op) {
+    case Op::kNeg: return T(-1);
+    case Op::kAbs: return a > T(0) ? T(1) : (a < T(0) ? T(-1) : T(0));
+    case Op::kSqrt: return T(0.5) / out;
+    case Op::kSquare: return T(2) * a;
+    case Op::kExp: return out;
+    case Op::kLog: return T(1) / a;
+    case Op::kLog1p: return T(1) / (T(1) + a);
+    case Op::kExpm1: return out + T(1);
+    case Op::kLog1pExp: return inv_logit_(a);
+    case Op::kLogInvLogit: return inv_logit_(-a);
+    case Op::kLog1mInvLogit: return -inv_logit_(a);
+    case Op::kInvLogit: return out * (T(1) - out);
+    case Op::kLogit: return T(1) / (a * (T(1) - a));
+    case Op::kTanh: return T(1) - out * out;
+    case Op::kLgamma: return math::digamma(a);
+    case Op::kDigamma: return math::trigamma(a);
+    case Op::kErf: return T(kTwoOverSqrtPi) * std::exp(-a * a);
+    case Op::kErfc: return -T(kTwoOverSqrtPi) * std::exp(-a * a);
+    case Op::kPhi: return T(kInvSqrt2Pi) * std::exp(T(-0.5) * a * a);
+    case Op::kInvPhi: return T(kSqrt2Pi) * std::exp(T(0.5) * out * out);
+    default: return std::numeric_limits<T>::quiet_NaN();
+  }
+}
+
+// Elementwise unary loop with the op hoisted out so the loop body is branch-free per op.
+template <class T, class F>
+inline void map1(uint32_t n, const T* __restrict a, T* __restrict out, F f) {
+  for (uint32_t i = 0; i < n; ++i) out[i] = f(a[i]);
+}
+template <class T, class F>
+inline void map1_bwd(uint32_t n, const T* __restrict a, const T* __restrict out,
+                     const T* __restrict adj, T* __restrict aa, F d) {
+  for (uint32_t i = 0; i < n; ++i) aa[i] += adj[i] * d(a[i], out[i]);
+}
+
+template <class T, class F>
+inline void map2(uint8_t mode, uint32_t n, const T* __restrict a, const T* __restrict b,
+                 T* __restrict out, F f) {
+  if (mode == 0) {
+    for (uint32_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+  } else if (mode == 1) {
+    const T a0 = a[0];
+    for (uint32_t i = 0; i < n; ++i) out[i] = f(a0, b[i]);
+  } else {
+    const T b0 = b[0];
+    for (uint32_t i = 0; i < n; ++i) out[i] = f(a[i], b0);
+  }
+}
+
+// Accumulates adj * dF/da into aa and adj * dF/db into ab (either may be null); a scalar
+// (broadcast) operand receives the sum.
+template <class T, class DA, class DB>
+inline void map2_bwd(uint8_t mode, uint32_t n, const T* __restrict a, const T* __restrict b,
+                     const T* __restrict out, const T* __restrict adj, T* aa, T* ab, DA da,
+                     DB db) {
+  if (mode == 0) {
+    if (aa) for (uint32_t i = 0; i < n; ++i) aa[i] += adj[i] * da(a[i], b[i], out[i]);
+    if (ab) for (uint32_t i = 0; i < n; ++i) ab[i] += adj[i] * db(a[i], b[i], out[i]);
+  } else if (mode == 1) {
+    const T a0 = a[0];
+    if (aa) {
+      T s = 0;
+      for (uint32_t i = 0; i < n; ++i) s += adj[i] * da(a0, b[i], out[i]);
+      aa[0] += s;
+    }
+    if (ab) for (uint32_t i = 0; i < n; ++i) ab[i] += adj[i] * db(a0, b[i], out[i]);
+  } else {
+    const T b0 = b[0];
+    if (aa) for (uint32_t i = 0; i < n; ++i) aa[i] += adj[i] * da(a[i], b0, out[i]);
+    if (ab) {
+      T s = 0;
+      for (uint32_t i = 0; i < n; ++i) s += adj[i] * db(a[i], b0, out[i]);
+      ab[0] += s;
+    }
+  }
+}
+
+template <class T>
+using MapM = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>;
+template <class T>
+using CMapM = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>;
+template <class T>
+using MapV = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+template <class T>
+using CMapV = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+
+// Scratch sizes (elements of T) an instruction needs.
+inline size_t fwd_scratch_size(const Ins& I, bool grad) {
+  switch (I.op) {
+    case Op::kLogDet: return size_t(I.r) * I.r + I.r;  // LU factors + pivots
+    case Op::kDistLpdf: {
+      if (!grad) return 0;
+      size_t s = 0;
+      for (size_t k = 0; k < I.in_size.size(); ++k) s += I.in_size[k];
+      return s;  // partials (only parameter arguments use theirs)
+    }
+    default: return 0;
+  }
+}
+inline size_t bwd_scratch_size(const Ins& I) {
+  switch (I.op) {
+    case Op::kCholesky: return 2 * size_t(I.r) * I.r;
+    case Op::kMdivLeftTriLow: return size_t(I.r) * I.c;
+    case Op::kLogDet: return I.r;
+    default: return 0;
+  }
+}
+// Whether the backward step reads the input values / the output value.
+inline bool bwd_reads_inputs(Op op) {
+  switch (op) {
+    case Op::kAdd: case Op::kSub: case Op::kNeg: case Op::kSum: case Op::kMean:
+    case Op::kCumSum: case Op::kTranspose: case Op::kGather: case Op::kSlice:
+    case Op::kConcat: case Op::kBroadcast: case Op::kReshape: case Op::kDistLpdf:
+    case Op::kParam: case Op::kCholesky: case Op::kLogDet:
+      return false;
+    default: return true;
+  }
+}
+inline bool bwd_reads_output(Op op) {
+  switch (op) {
+    case Op::kDiv: case Op::kPow: case Op::kSqrt: case Op::kExp: case Op::kExpm1:
+    case Op::kInvLogit: case Op::kTanh: case Op::kInvPhi: case Op::kLogSumExp:
+    case Op::kCholesky: case Op::kMdivLeftTriLow:
+      return true;
+    default: return false;
+  }
+}
+
+// Forward step. x is the unconstrained point (kParam only). grad says whether the dist
+// kernels should produce partials.
+template <class T>
+void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad);
+// Reverse step: propagates E.adj into the input adjoints; kParam adds into g.
+template <class T>
+void backward(const Ins& I, const Exec<T>& E, double* g);
+
+extern template void forward<double>(const Ins&, const Exec<double>&, const double*, bool);
+extern template void forward<float>(const Ins&, const Exec<float>&, const double*, bool);
+extern template void backward<double>(const Ins&, const Exec<double>&, double*);
+extern template void backward<float>(const Ins&, const Exec<float>&, double*);
+
+}  // namespace exmc::graph::detail
