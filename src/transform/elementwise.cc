@@ -1,0 +1,223 @@
+// Elementwise transforms: lower, upper, lower-upper (logit-scaled), offset/multiplier, softplus.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "exmc/transform/guards.hpp"
+#include "exmc/transform/kernels.hpp"
+#include "util.hpp"
+
+namespace exmc::transform {
+
+using detail::num;
+
+namespace {
+template <class T> void add_grad(BoundArg<T> b, size_t i, T g) {
+  if (b.grad) b.grad[b.size == 1 ? 0 : i] += g;
+}
+}  // namespace
+
+// ---- lower: y = lb + exp(clamp(x)), log|J| = clamp(x)
+template <class T> double lower_constrain(const T* x, size_t n, BoundArg<T> lb, T* y) {
+  double lj = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const T c = clamp_log(x[i]);
+    y[i] = lb.at(i) + std::exp(c);
+    lj += c;
+  }
+  return lj;
+}
+template <class T> void lower_vjp(const T* x, const T*, const T* gy, double glj, size_t n, BoundArg<T> lb, T* gx) {
+  for (size_t i = 0; i < n; ++i) {
+    const T d = clamp_log_deriv(x[i]);
+    gx[i] += d * (gy[i] * std::exp(clamp_log(x[i])) + T(glj));
+    add_grad(lb, i, gy[i]);
+  }
+}
+template <class T> std::string lower_unconstrain(const T* y, size_t n, BoundArg<T> lb, T* x) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!(y[i] > lb.at(i)))
+      return "value " + num(y[i]) + " at index " + std::to_string(i) + " is not above the lower bound " +
+             num(lb.at(i));
+    x[i] = std::log(y[i] - lb.at(i));
+  }
+  return "";
+}
+
+// ---- upper: y = ub - exp(clamp(x)), log|J| = clamp(x)
+template <class T> double upper_constrain(const T* x, size_t n, BoundArg<T> ub, T* y) {
+  double lj = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const T c = clamp_log(x[i]);
+    y[i] = ub.at(i) - std::exp(c);
+    lj += c;
+  }
+  return lj;
+}
+template <class T> void upper_vjp(const T* x, const T*, const T* gy, double glj, size_t n, BoundArg<T> ub, T* gx) {
+  for (size_t i = 0; i < n; ++i) {
+    const T d = clamp_log_deriv(x[i]);
+    gx[i] += d * (-gy[i] * std::exp(clamp_log(x[i])) + T(glj));
+    add_grad(ub, i, gy[i]);
+  }
+}
+template <class T> std::string upper_unconstrain(const T* y, size_t n, BoundArg<T> ub, T* x) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!(y[i] < ub.at(i)))
+      return "value " + num(y[i]) + " at index " + std::to_string(i) + " is not below the upper bound " +
+             num(ub.at(i));
+    x[i] = std::log(ub.at(i) - y[i]);
+  }
+  return "";
+}
+
+// ---- lower-upper: y = lb + w inv_logit(x), w = floor(ub - lb),
+//      log|J| = log w + log inv_logit(x) + log inv_logit(-x)
+template <class T> double lower_upper_constrain(const T* x, size_t n, BoundArg<T> lb, BoundArg<T> ub, T* y) {
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  double lj = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const T l = lb.at(i), u = ub.at(i);
+    if (l == -inf || u == inf) {  // half- or un-bounded element
+      if (l == -inf && u == inf) {
+        y[i] = x[i];
+      } else {
+        const T c = clamp_log(x[i]);
+        y[i] = (l == -inf) ? u - std::exp(c) : l + std::exp(c);
+        lj += c;
+      }
+      continue;
+    }
+    const T w = floor_scale(u - l);
+    y[i] = l + w * inv_logit(x[i]);
+    lj += std::log(w) + log_inv_logit(x[i]) + log_inv_logit(-x[i]);
+  }
+  return lj;
+}
+template <class T> void lower_upper_vjp(const T* x, const T*, const T* gy, double glj, size_t n, BoundArg<T> lb,
+                                        BoundArg<T> ub, T* gx) {
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  for (size_t i = 0; i < n; ++i) {
+    const T l = lb.at(i), u = ub.at(i);
+    if (l == -inf || u == inf) {
+      if (l == -inf && u == inf) {
+        gx[i] += gy[i];
+      } else {
+        const T d = clamp_log_deriv(x[i]);
+        const T e = std::exp(clamp_log(x[i]));
+        gx[i] += d * ((l == -inf ? -gy[i] : gy[i]) * e + T(glj));
+        if (l == -inf) add_grad(ub, i, gy[i]); else add_grad(lb, i, gy[i]);
+      }
+      continue;
+    }
+    const T raw = u - l;
+    const T w = floor_scale(raw), dw = floor_scale_deriv(raw);
+    const T s = inv_logit(x[i]), sn = inv_logit(-x[i]);
+    gx[i] += gy[i] * w * s * sn + T(glj) * (sn - s);
+    // y = l + w(u - l) s, log|J| has log w: dw/du = dw, dw/dl = -dw.
+    const T gw = gy[i] * s + T(glj) / w;
+    add_grad(lb, i, gy[i] - dw * gw);
+    add_grad(ub, i, dw * gw);
+  }
+}
+template <class T> std::string lower_upper_unconstrain(const T* y, size_t n, BoundArg<T> lb, BoundArg<T> ub, T* x) {
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  for (size_t i = 0; i < n; ++i) {
+    const T l = lb.at(i), u = ub.at(i);
+    if (!(l < u))
+      return "lower bound " + num(l) + " is not below upper bound " + num(u) + " at index " + std::to_string(i);
+    if (!(y[i] > l && y[i] < u))
+      return "value " + num(y[i]) + " at index " + std::to_string(i) + " is outside the open interval (" + num(l) +
+             ", " + num(u) + ")";
+    if (l == -inf && u == inf) x[i] = y[i];
+    else if (l == -inf) x[i] = std::log(u - y[i]);
+    else if (u == inf) x[i] = std::log(y[i] - l);
+    else {
+      // logit((y-l)/(u-l)) written as log(y-l) - log(u-y) keeps precision near both ends.
+      x[i] = std::log(y[i] - l) - std::log(u - y[i]);
+    }
+  }
+  return "";
+}
+
+// ---- offset/multiplier: y = mu + m x, m = floor(multiplier), log|J| = sum log m
+template <class T> double offset_multiplier_constrain(const T* x, size_t n, BoundArg<T> off, BoundArg<T> mult, T* y) {
+  double lj = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const T m = mult.size ? floor_scale(mult.at(i)) : T(1);
+    const T mu = off.size ? off.at(i) : T(0);
+    y[i] = mu + m * x[i];
+    lj += std::log(m);
+  }
+  return lj;
+}
+template <class T> void offset_multiplier_vjp(const T* x, const T*, const T* gy, double glj, size_t n,
+                                              BoundArg<T> off, BoundArg<T> mult, T* gx) {
+  for (size_t i = 0; i < n; ++i) {
+    const T m = mult.size ? floor_scale(mult.at(i)) : T(1);
+    gx[i] += gy[i] * m;
+    if (off.size) add_grad(off, i, gy[i]);
+    if (mult.size) add_grad(mult, i, floor_scale_deriv(mult.at(i)) * (gy[i] * x[i] + T(glj) / m));
+  }
+}
+template <class T> std::string offset_multiplier_unconstrain(const T* y, size_t n, BoundArg<T> off,
+                                                             BoundArg<T> mult, T* x) {
+  for (size_t i = 0; i < n; ++i) {
+    const T m = mult.size ? mult.at(i) : T(1);
+    if (!(m > T(0)) || !std::isfinite(m))
+      return "multiplier " + num(m) + " at index " + std::to_string(i) + " is not positive and finite";
+    if (!std::isfinite(y[i])) return "value " + num(y[i]) + " at index " + std::to_string(i) + " is not finite";
+    x[i] = (y[i] - (off.size ? off.at(i) : T(0))) / m;
+  }
+  return "";
+}
+
+// ---- softplus: y = lb + log1p(exp(x)), log|J| = log inv_logit(x)
+template <class T> double softplus_constrain(const T* x, size_t n, BoundArg<T> lb, T* y) {
+  double lj = 0;
+  for (size_t i = 0; i < n; ++i) {
+    y[i] = (lb.size ? lb.at(i) : T(0)) + log1p_exp(x[i]);
+    lj += log_inv_logit(x[i]);
+  }
+  return lj;
+}
+template <class T> void softplus_vjp(const T* x, const T*, const T* gy, double glj, size_t n, BoundArg<T> lb, T* gx) {
+  for (size_t i = 0; i < n; ++i) {
+    gx[i] += gy[i] * inv_logit(x[i]) + T(glj) * inv_logit(-x[i]);
+    if (lb.size) add_grad(lb, i, gy[i]);
+  }
+}
+template <class T> std::string softplus_unconstrain(const T* y, size_t n, BoundArg<T> lb, T* x) {
+  for (size_t i = 0; i < n; ++i) {
+    const T l = lb.size ? lb.at(i) : T(0);
+    const T z = y[i] - l;
+    if (!(z > T(0)) || !std::isfinite(z))
+      return "value " + num(y[i]) + " at index " + std::to_string(i) + " is not above the lower bound " + num(l);
+    // inverse softplus: z + log(1 - exp(-z)), exact for small and large z alike.
+    x[i] = z + std::log(-std::expm1(-z));
+  }
+  return "";
+}
+
+#define EXMC_INSTANTIATE(T)                                                                                      \
+  template double lower_constrain<T>(const T*, size_t, BoundArg<T>, T*);                                       \
+  template void lower_vjp<T>(const T*, const T*, const T*, double, size_t, BoundArg<T>, T*);                   \
+  template std::string lower_unconstrain<T>(const T*, size_t, BoundArg<T>, T*);                                \
+  template double upper_constrain<T>(const T*, size_t, BoundArg<T>, T*);                                       \
+  template void upper_vjp<T>(const T*, const T*, const T*, double, size_t, BoundArg<T>, T*);                   \
+  template std::string upper_unconstrain<T>(const T*, size_t, BoundArg<T>, T*);                                \
+  template double lower_upper_constrain<T>(const T*, size_t, BoundArg<T>, BoundArg<T>, T*);                    \
+  template void lower_upper_vjp<T>(const T*, const T*, const T*, double, size_t, BoundArg<T>, BoundArg<T>, T*); \
+  template std::string lower_upper_unconstrain<T>(const T*, size_t, BoundArg<T>, BoundArg<T>, T*);             \
+  template double offset_multiplier_constrain<T>(const T*, size_t, BoundArg<T>, BoundArg<T>, T*);              \
+  template void offset_multiplier_vjp<T>(const T*, const T*, const T*, double, size_t, BoundArg<T>, BoundArg<T>, \
+                                         T*);                                                                  \
+  template std::string offset_multiplier_unconstrain<T>(const T*, size_t, BoundArg<T>, BoundArg<T>, T*);       \
+  template double softplus_constrain<T>(const T*, size_t, BoundArg<T>, T*);                                    \
+  template void softplus_vjp<T>(const T*, const T*, const T*, double, size_t, BoundArg<T>, T*);                \
+  template std::string softplus_unconstrain<T>(const T*, size_t, BoundArg<T>, T*);
+EXMC_INSTANTIATE(float)
+EXMC_INSTANTIATE(double)
+#undef EXMC_INSTANTIATE
+
+}  // namespace exmc::transform
