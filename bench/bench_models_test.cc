@@ -1,7 +1,9 @@
 // Checks every benchmark model: hand-written gradients vs finite differences and values vs Stan.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -10,11 +12,16 @@
 
 #include "bench_data.hpp"
 #include "handwritten.hpp"
+#ifdef EXMC_BENCH_HAVE_GRAPH
+#include "graph_models.hpp"
+#endif
 
 namespace exmc::bench {
 namespace {
 
 std::string shared_dir() { return EXMC_SHARED_DIR; }
+
+constexpr double kF32LpTol = 1e-5, kF32GradTol = 1e-5;
 
 class ModelTest : public ::testing::TestWithParam<std::string> {};
 
@@ -94,6 +101,71 @@ TEST_P(ModelTest, ConstrainAppliesLowerBoundTransform) {
       EXPECT_DOUBLE_EQ(out[i], positive ? std::exp(-0.5) : -0.5) << name << " " << v.name;
   }
 }
+
+#ifdef EXMC_BENCH_HAVE_GRAPH
+std::vector<std::vector<double>> test_points(size_t d) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> unif(-1.5, 1.5);
+  std::vector<std::vector<double>> pts(4, std::vector<double>(d));
+  for (auto& p : pts)
+    for (auto& v : p) v = unif(rng);
+  return pts;
+}
+
+double max_abs(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+// The graph (f64) computes the same density as the hand-written code up to rounding order.
+TEST_P(ModelTest, GraphF64MatchesHandwritten) {
+  const std::string name = GetParam();
+  BenchData data(data_path(shared_dir(), name));
+  auto hand = make_handwritten(name, data);
+  auto gr = make_graph_model(name, data, Precision::F64);
+  ASSERT_EQ(gr->dim(), hand->dim());
+  ASSERT_EQ(flat_names(gr->output_vars()), flat_names(hand->output_vars()));
+  const size_t d = hand->dim();
+  std::vector<double> gh(d), gg(d), ch(d), cg(d);
+  for (const auto& x : test_points(d)) {
+    const double lh = hand->logp_grad(x.data(), gh.data());
+    const double lg = gr->logp_grad(x.data(), gg.data());
+    EXPECT_NEAR(lg, lh, 1e-10 * std::max(1.0, std::fabs(lh))) << name;
+    const double scale = std::max(1.0, max_abs(gh));
+    for (size_t i = 0; i < d; ++i)
+      EXPECT_NEAR(gg[i], gh[i], 1e-10 * scale) << name << " coordinate " << i;
+    hand->constrain(x.data(), ch.data());
+    gr->constrain(x.data(), cg.data());
+    for (size_t i = 0; i < d; ++i) EXPECT_NEAR(cg[i], ch[i], 1e-14 * std::fabs(ch[i])) << name;
+  }
+}
+
+// f32 rounds every node to 2^-24 relative; the log density sums up to N*K such terms, so
+// the bounds below are ~1e2 float epsilons of the scale (|lp| or the largest partial).
+TEST_P(ModelTest, GraphF32AgreesWithF64) {
+  const std::string name = GetParam();
+  BenchData data(data_path(shared_dir(), name));
+  auto g64 = make_graph_model(name, data, Precision::F64);
+  auto g32 = make_graph_model(name, data, Precision::F32);
+  const size_t d = g64->dim();
+  std::vector<double> a(d), b(d);
+  double worst_lp = 0, worst_g = 0;
+  for (const auto& x : test_points(d)) {
+    const double l64 = g64->logp_grad(x.data(), a.data());
+    const double l32 = g32->logp_grad(x.data(), b.data());
+    const double scale = std::max(1.0, max_abs(a));
+    worst_lp = std::max(worst_lp, std::fabs(l32 - l64) / std::max(1.0, std::fabs(l64)));
+    for (size_t i = 0; i < d; ++i) worst_g = std::max(worst_g, std::fabs(b[i] - a[i]) / scale);
+  }
+  EXPECT_LT(worst_lp, kF32LpTol) << name;
+  EXPECT_LT(worst_g, kF32GradTol) << name;
+  RecordProperty("f32_lp_rel_err", std::to_string(worst_lp));
+  RecordProperty("f32_grad_rel_err", std::to_string(worst_g));
+  std::printf("%s: f32 vs f64 worst relative error lp %.2e, gradient %.2e\n", name.c_str(),
+              worst_lp, worst_g);
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(Bench, ModelTest, ::testing::ValuesIn(model_names()),
                          [](const auto& info) { return info.param; });

@@ -1,0 +1,44 @@
+# Joins the sampler-benchmark rows of Stan and exmc, computes exmc's min bulk ESS from its draw
+# CSVs (the same posterior::ess_bulk as for Stan), and prints per-run rows, medians over seeds
+# and exmc/Stan ratios. Usage: Rscript bench/stan/summarize.R RAW.tsv OUT_DIR
+source(file.path(local({
+  a <- commandArgs(FALSE); f <- sub("^--file=", "", a[grep("^--file=", a)]); dirname(f)
+}), "ess.R"))
+args <- commandArgs(trailingOnly = TRUE)
+raw <- read.delim(args[1], stringsAsFactors = FALSE)
+out <- args[2]
+for (i in which(is.na(raw$min_bulk_ess))) {
+  csv <- file.path(out, sprintf("exmc_%s_%s_%s_seed%d.csv", raw$impl[i], raw$model[i],
+                                raw$metric[i], raw$seed[i]))
+  raw$min_bulk_ess[i] <- min_bulk_ess(read.csv(csv, check.names = FALSE))
+}
+raw$ess_per_s <- raw$min_bulk_ess / raw$sampling_s
+raw$ess_per_grad <- raw$min_bulk_ess / raw$grad_evals
+write.table(raw, file.path(out, "runs.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
+
+cols <- c("sampling_s", "grad_evals", "min_bulk_ess", "ess_per_s", "ess_per_grad",
+          "divergences", "stepsize")
+key <- paste(raw$model, raw$impl, raw$metric, sep = "\t")
+med <- do.call(rbind, lapply(split(raw, factor(key, levels = unique(key))), function(d) {
+  data.frame(model = d$model[1], impl = d$impl[1], metric = d$metric[1], n = nrow(d),
+             t(sapply(cols, function(c) median(d[[c]]))), check.names = FALSE)
+}))
+rownames(med) <- NULL
+cat("# medians over seeds\n")
+print(format(med, digits = 4), row.names = FALSE)
+write.table(med, file.path(out, "medians.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
+
+stan <- med[med$impl == "stan", ]
+ex <- med[med$impl != "stan", ]
+if (nrow(stan) && nrow(ex)) {
+  m <- merge(ex, stan, by = "model", suffixes = c("", ".stan"))
+  ratio <- data.frame(model = m$model, impl = m$impl, metric = m$metric,
+                      time_ratio = m$sampling_s / m$sampling_s.stan,
+                      grad_ratio = m$grad_evals / m$grad_evals.stan,
+                      ess_ratio = m$min_bulk_ess / m$min_bulk_ess.stan,
+                      ess_per_s_ratio = m$ess_per_s / m$ess_per_s.stan,
+                      ess_per_grad_ratio = m$ess_per_grad / m$ess_per_grad.stan)
+  cat("\n# exmc / Stan (medians; ESS/s and ESS/grad: > 1 means exmc is better)\n")
+  print(format(ratio, digits = 3), row.names = FALSE)
+  write.table(ratio, file.path(out, "ratios.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
+}
