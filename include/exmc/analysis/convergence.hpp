@@ -1,0 +1,49 @@
+// Convergence diagnostics as r-cran-posterior 1.4.0 computes them: rank-normalised split R-hat,
+// bulk/tail/quantile ESS, MCSE of mean, sd and quantiles (Vehtari et al. 2021).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace exmc::analysis {
+
+// One variable's draws: num_chains blocks of num_draws values each (chain after chain).
+struct ChainView {
+  const double* x;
+  size_t num_draws;
+  size_t num_chains;
+  size_t size() const { return num_draws * num_chains; }
+};
+
+// Each returns NaN where posterior returns NA (non-finite or constant draws, < 3 iterations).
+double rhat(ChainView x);             // max of bulk and folded rank-normalised split R-hat
+double rhat_basic(ChainView x);       // classic split R-hat, no rank normalisation
+double ess_bulk(ChainView x);
+double ess_tail(ChainView x);         // min of ess_quantile at 0.05 and 0.95
+double ess_basic(ChainView x);        // split, not rank-normalised
+double ess_mean(ChainView x);
+double ess_sd(ChainView x);
+double ess_quantile(ChainView x, double prob);
+double ess_median(ChainView x);
+double mcse_mean(ChainView x);
+double mcse_sd(ChainView x);
+double mcse_quantile(ChainView x, double prob);
+double mcse_median(ChainView x);
+
+// Plain statistics over all draws, as R computes them.
+double mean(const double* x, size_t n);
+double sd(const double* x, size_t n);                     // n - 1 denominator
+double quantile(const double* x, size_t n, double prob);  // R's type 7
+double median(const double* x, size_t n);
+double mad(const double* x, size_t n);                    // 1.4826 * median |x - median|
+
+namespace detail {
+// The ESS of a (draws x chains) matrix with Geyer's initial positive + monotone sequence and
+// posterior's cap tau >= 1/log10(S). loo_scaling reproduces loo 2.5.1's autocovariance, which
+// is scaled by nextn(N)/N relative to posterior's (it matters when chains differ in mean).
+double ess_raw(ChainView x, bool loo_scaling = false);
+// Autocovariance at lags 0..n-1 (biased, 1/n), computed with a zero-padded FFT.
+std::vector<double> autocovariance(const double* x, size_t n);
+}  // namespace detail
+
+}  // namespace exmc::analysis

@@ -1,0 +1,28 @@
+// A plain-words diagnosis of a run (like CmdStan's diagnose): what failed, and what to do.
+#pragma once
+
+#include <string>
+
+#include "exmc/analysis/summary.hpp"
+
+namespace exmc::analysis {
+
+struct DiagnoseThresholds {
+  double rhat = 1.01;
+  double ebfmi = 0.3;
+  double ess_per_chain = 100;  // bulk and tail ESS below 100 per chain is "low"
+};
+
+struct DiagnoseResult {
+  bool divergences = false, treedepth = false, ebfmi = false, rhat = false, ess = false;
+  bool ok() const { return !(divergences || treedepth || ebfmi || rhat || ess); }
+  std::string report;
+};
+
+DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_t num_chains,
+                        const DiagnoseThresholds& t = {});
+// The report text alone.
+std::string diagnose_report(const Summary& summary, const SamplerStats& stats,
+                            size_t num_chains, const DiagnoseThresholds& t = {});
+
+}  // namespace exmc::analysis

@@ -1,0 +1,95 @@
+// CmdStan CSV chains -> Draws (parameters + lp__) and per-chain sampler statistics.
+#include "exmc/analysis/cmdstan.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "exmc/analysis/convergence.hpp"
+
+namespace exmc::analysis {
+namespace {
+
+bool is_sampler_column(const std::string& name) {
+  return name.size() > 2 && name.compare(name.size() - 2, 2, "__") == 0 && name != "lp__";
+}
+
+void check_same_shape(const std::vector<io::CmdStanCsv>& chains) {
+  if (chains.empty()) throw std::runtime_error("no CmdStan CSV files given");
+  const auto& first = chains[0];
+  for (const auto& c : chains) {
+    if (c.columns != first.columns)
+      throw std::runtime_error(c.path + ": columns differ from those of " + first.path);
+    if (c.num_rows != first.num_rows)
+      throw std::runtime_error(c.path + ": " + std::to_string(c.num_rows) + " draws, but " +
+                               first.path + " has " + std::to_string(first.num_rows));
+  }
+  if (first.num_rows == 0) throw std::runtime_error(first.path + ": no draws");
+}
+
+}  // namespace
+
+Draws draws_from_cmdstan(const std::vector<io::CmdStanCsv>& chains) {
+  check_same_shape(chains);
+  const auto& first = chains[0];
+  std::vector<size_t> cols;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < first.columns.size(); ++i) {
+    if (is_sampler_column(first.columns[i])) continue;
+    cols.push_back(i);
+    names.push_back(first.columns[i]);
+  }
+  Draws d(chains.size(), first.num_rows, names);
+  for (size_t v = 0; v < cols.size(); ++v)
+    for (size_t c = 0; c < chains.size(); ++c)
+      for (size_t r = 0; r < first.num_rows; ++r) d.at(v, c, r) = chains[c].at(r, cols[v]);
+  return d;
+}
+
+SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chains) {
+  check_same_shape(chains);
+  SamplerStats s;
+  const auto& first = chains[0];
+  auto it = first.config.find("max_depth");
+  if (it != first.config.end()) s.max_depth = std::stoi(it->second);
+  const long div = first.column("divergent__"), td = first.column("treedepth__"),
+             en = first.column("energy__"), acc = first.column("accept_stat__"),
+             nl = first.column("n_leapfrog__"), eps = first.column("stepsize__");
+  s.has_divergent = div >= 0;
+  s.has_treedepth = td >= 0;
+  s.has_energy = en >= 0;
+  for (const auto& c : chains) {
+    ChainStats cs;
+    const size_t n = c.num_rows;
+    cs.draws = n;
+    std::vector<double> energy, accept;
+    for (size_t r = 0; r < n; ++r) {
+      if (div >= 0 && c.at(r, div) != 0) ++cs.divergent;
+      if (td >= 0 && c.at(r, td) >= s.max_depth) ++cs.treedepth_hits;
+      if (en >= 0) energy.push_back(c.at(r, en));
+      if (acc >= 0) accept.push_back(c.at(r, acc));
+      if (nl >= 0) cs.gradient_evals += c.at(r, nl);
+    }
+    if (en >= 0 && n >= 2) {
+      double num = 0;
+      for (size_t r = 1; r < n; ++r) num += (energy[r] - energy[r - 1]) * (energy[r] - energy[r - 1]);
+      const double sdv = sd(energy.data(), n);
+      cs.ebfmi = (num / static_cast<double>(n)) / (sdv * sdv);
+    } else {
+      cs.ebfmi = std::nan("");
+    }
+    cs.mean_accept_stat = acc >= 0 ? mean(accept.data(), n) : std::nan("");
+    cs.step_size = c.has_adaptation ? c.step_size : (eps >= 0 ? c.at(0, eps) : std::nan(""));
+    s.chains.push_back(cs);
+  }
+  return s;
+}
+
+CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths) {
+  CmdStanRun run;
+  for (const auto& p : paths) run.chains.push_back(io::read_cmdstan_csv(p));
+  run.draws = draws_from_cmdstan(run.chains);
+  run.stats = sampler_stats_from_cmdstan(run.chains);
+  return run;
+}
+
+}  // namespace exmc::analysis

@@ -1,0 +1,116 @@
+// Plain-words checks of a run: divergences, tree depth, E-BFMI, R-hat and ESS, with remedies.
+#include "exmc/analysis/diagnose.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace exmc::analysis {
+
+DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_t num_chains,
+                        const DiagnoseThresholds& t) {
+  DiagnoseResult r;
+  std::string& out = r.report;
+  size_t total = 0, div = 0, hits = 0;
+  for (const auto& c : stats.chains) {
+    total += c.draws;
+    div += c.divergent;
+    hits += c.treedepth_hits;
+  }
+  out += "Processing CmdStan output.\n\n";
+  if (stats.has_divergent) {
+    out += "Checking sampler transitions for divergences.\n";
+    if (div > 0) {
+      r.divergences = true;
+      out += fmt::format(
+          "{} of {} ({:.2f}%) transitions ended with a divergence.\n"
+          "These divergent transitions indicate that HMC is not fully able to explore the "
+          "posterior distribution.\nTry increasing adapt delta closer to 1 (e.g. 0.95 or 0.99).\n"
+          "If this doesn't remove all divergences, try to reparameterize the model (for "
+          "example a non-centred parameterisation of hierarchical scales).\n\n",
+          div, total, 100.0 * static_cast<double>(div) / static_cast<double>(total));
+    } else {
+      out += "No divergent transitions found.\n\n";
+    }
+  }
+  if (stats.has_treedepth) {
+    out += "Checking sampler transitions treedepth.\n";
+    if (hits > 0) {
+      r.treedepth = true;
+      out += fmt::format(
+          "{} of {} ({:.2f}%) transitions hit the maximum treedepth limit of {}.\n"
+          "Trajectories were cut short, which makes sampling inefficient (not biased).\n"
+          "Try increasing max_depth, or reparameterize the model so its posterior is less "
+          "correlated or better scaled (a dense metric may help).\n\n",
+          hits, total, 100.0 * static_cast<double>(hits) / static_cast<double>(total),
+          stats.max_depth);
+    } else {
+      out += "Treedepth satisfactory for all transitions.\n\n";
+    }
+  }
+  if (stats.has_energy) {
+    out += "Checking E-BFMI - sampler transitions HMC potential energy.\n";
+    std::string low;
+    for (size_t c = 0; c < stats.chains.size(); ++c) {
+      if (stats.chains[c].ebfmi < t.ebfmi)
+        low += fmt::format("  Chain {}: E-BFMI = {:.3f}\n", c + 1, stats.chains[c].ebfmi);
+    }
+    if (!low.empty()) {
+      r.ebfmi = true;
+      out += fmt::format(
+          "The E-BFMI of these chains is below the threshold of {}:\n{}"
+          "Momentum resampling explores the energy distribution poorly; the posterior likely "
+          "has heavy tails or a funnel.\nTry reparameterizing the model (non-centred "
+          "parameterisation, rescaling) or more informative priors.\n\n",
+          t.ebfmi, low);
+    } else {
+      out += "E-BFMI satisfactory.\n\n";
+    }
+  }
+  out += "Rank-normalized split effective sample size.\n";
+  const double min_ess = t.ess_per_chain * static_cast<double>(num_chains);
+  std::string low_ess, high_rhat, undefined;
+  for (const auto& row : summary.rows) {
+    if (std::isnan(row.rhat) || std::isnan(row.ess_bulk) || std::isnan(row.ess_tail)) {
+      undefined += "  " + row.variable + "\n";
+      continue;
+    }
+    if (row.ess_bulk < min_ess || row.ess_tail < min_ess)
+      low_ess += fmt::format("  {}: ess_bulk = {:.0f}, ess_tail = {:.0f}\n", row.variable,
+                             row.ess_bulk, row.ess_tail);
+    if (row.rhat > t.rhat) high_rhat += fmt::format("  {}: R-hat = {:.3f}\n", row.variable, row.rhat);
+  }
+  if (!low_ess.empty()) {
+    r.ess = true;
+    out += fmt::format(
+        "These parameters have an effective sample size below {:.0f} ({:.0f} per chain):\n{}"
+        "Estimates of their means and quantiles are imprecise. Run the chains longer (more "
+        "draws) or improve the parameterization to reduce autocorrelation.\n\n",
+        min_ess, t.ess_per_chain, low_ess);
+  } else {
+    out += "Effective sample size satisfactory.\n\n";
+  }
+  out += "Split R-hat values.\n";
+  if (!high_rhat.empty()) {
+    r.rhat = true;
+    out += fmt::format(
+        "These parameters have a rank-normalized split R-hat above {}:\n{}"
+        "The chains have not mixed: they disagree with each other or drift. Run longer warmup "
+        "and sampling, check for multimodality, and do not trust these draws yet.\n\n",
+        t.rhat, high_rhat);
+  } else {
+    out += "R-hat values satisfactory for all parameters.\n\n";
+  }
+  if (!undefined.empty())
+    out += "R-hat and ESS are undefined (constant or non-finite draws) for:\n" + undefined +
+           "That is expected for a fixed quantity; otherwise check the model.\n\n";
+  out += r.ok() ? "Processing complete, no problems detected.\n" : "Processing complete.\n";
+  return r;
+}
+
+std::string diagnose_report(const Summary& summary, const SamplerStats& stats,
+                            size_t num_chains, const DiagnoseThresholds& t) {
+  return diagnose(summary, stats, num_chains, t).report;
+}
+
+}  // namespace exmc::analysis

@@ -1,0 +1,187 @@
+// summarise_draws-style rows and sampler-stat summaries, printed as a table, CSV or JSON.
+#include "exmc/analysis/summary.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "exmc/analysis/convergence.hpp"
+
+namespace exmc::analysis {
+namespace {
+
+std::string full(double v) {
+  if (std::isnan(v)) return "NA";
+  if (std::isinf(v)) return v > 0 ? "Inf" : "-Inf";
+  return fmt::format("{:.17g}", v);
+}
+std::string json_num(double v) {
+  if (!std::isfinite(v)) return "null";
+  return fmt::format("{:.17g}", v);
+}
+std::string json_str(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) { o += fmt::format("\\u{:04x}", c); continue; }
+    o += c;
+  }
+  return o + "\"";
+}
+// Like posterior's print: 2 decimals for estimates, 2 for rhat, whole numbers for ESS.
+std::string shown(double v, int decimals) {
+  if (std::isnan(v)) return "NA";
+  return fmt::format("{:.{}f}", v, decimals);
+}
+
+const char* kColumns[] = {"variable", "mean", "median", "sd", "mad", "q5", "q95", "rhat",
+                          "ess_bulk", "ess_tail", "mcse_mean", "mcse_median", "mcse_sd",
+                          "mcse_q5", "mcse_q95"};
+
+std::vector<double> row_values(const SummaryRow& r) {
+  return {r.mean, r.median, r.sd, r.mad, r.q5, r.q95, r.rhat, r.ess_bulk, r.ess_tail,
+          r.mcse_mean, r.mcse_median, r.mcse_sd, r.mcse_q5, r.mcse_q95};
+}
+
+std::string render_table(const std::vector<std::vector<std::string>>& cells) {
+  std::vector<size_t> w(cells[0].size(), 0);
+  for (const auto& row : cells)
+    for (size_t j = 0; j < row.size(); ++j) w[j] = std::max(w[j], row[j].size());
+  std::string out;
+  for (const auto& row : cells) {
+    for (size_t j = 0; j < row.size(); ++j) {
+      if (j == 0) out += fmt::format("{:<{}}", row[j], w[j]);
+      else out += fmt::format("  {:>{}}", row[j], w[j]);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+SummaryRow summarise_variable(const Draws& d, size_t v) {
+  const ChainView x{d.variable(v), d.num_draws, d.num_chains};
+  const size_t n = x.size();
+  SummaryRow r;
+  r.variable = d.names[v];
+  r.mean = mean(x.x, n);
+  r.median = median(x.x, n);
+  r.sd = sd(x.x, n);
+  r.mad = mad(x.x, n);
+  r.q5 = quantile(x.x, n, 0.05);
+  r.q95 = quantile(x.x, n, 0.95);
+  r.rhat = rhat(x);
+  r.ess_bulk = ess_bulk(x);
+  r.ess_tail = ess_tail(x);
+  r.mcse_mean = mcse_mean(x);
+  r.mcse_median = mcse_median(x);
+  r.mcse_sd = mcse_sd(x);
+  r.mcse_q5 = mcse_quantile(x, 0.05);
+  r.mcse_q95 = mcse_quantile(x, 0.95);
+  return r;
+}
+
+Summary summarise(const Draws& d) {
+  if (d.values.size() != d.num_variables() * d.num_chains * d.num_draws)
+    throw std::invalid_argument(fmt::format(
+        "draws: {} values, expected {} variables x {} chains x {} draws", d.values.size(),
+        d.num_variables(), d.num_chains, d.num_draws));
+  Summary s;
+  for (size_t v = 0; v < d.num_variables(); ++v) s.rows.push_back(summarise_variable(d, v));
+  return s;
+}
+
+Format parse_format(const std::string& s) {
+  if (s == "table") return Format::Table;
+  if (s == "csv") return Format::Csv;
+  if (s == "json") return Format::Json;
+  throw std::invalid_argument("unknown format '" + s + "': expected table, csv or json");
+}
+
+std::string format_summary(const Summary& s, Format f) {
+  std::string out;
+  if (f == Format::Csv) {
+    for (size_t j = 0; j < std::size(kColumns); ++j) out += (j ? "," : "") + std::string(kColumns[j]);
+    out += '\n';
+    for (const auto& r : s.rows) {
+      out += r.variable;  // CmdStan names (theta.1, theta[1]) carry no commas
+      for (double v : row_values(r)) out += "," + full(v);
+      out += '\n';
+    }
+    return out;
+  }
+  if (f == Format::Json) {
+    out = "[\n";
+    for (size_t i = 0; i < s.rows.size(); ++i) {
+      const auto vals = row_values(s.rows[i]);
+      out += "  {\"variable\": " + json_str(s.rows[i].variable);
+      for (size_t j = 0; j < vals.size(); ++j)
+        out += fmt::format(", \"{}\": {}", kColumns[j + 1], json_num(vals[j]));
+      out += i + 1 < s.rows.size() ? "},\n" : "}\n";
+    }
+    return out + "]\n";
+  }
+  std::vector<std::vector<std::string>> cells;
+  cells.emplace_back(std::begin(kColumns), std::end(kColumns));
+  for (const auto& r : s.rows) {
+    std::vector<std::string> row{r.variable};
+    const auto vals = row_values(r);
+    for (size_t j = 0; j < vals.size(); ++j) {
+      const std::string col = kColumns[j + 1];
+      if (col == "ess_bulk" || col == "ess_tail") row.push_back(shown(std::round(vals[j]), 0));
+      else if (col == "rhat") row.push_back(shown(vals[j], 2));
+      else if (col.rfind("mcse", 0) == 0) row.push_back(shown(vals[j], 3));
+      else row.push_back(shown(vals[j], 2));
+    }
+    cells.push_back(std::move(row));
+  }
+  return render_table(cells);
+}
+
+std::string format_sampler_stats(const SamplerStats& s, Format f) {
+  const char* cols[] = {"chain", "draws", "divergent", "treedepth_hits", "ebfmi",
+                        "mean_accept_stat", "step_size", "gradient_evals"};
+  std::string out;
+  if (f == Format::Json) {
+    out = fmt::format("{{\"max_depth\": {}, \"chains\": [\n", s.max_depth);
+    for (size_t c = 0; c < s.chains.size(); ++c) {
+      const auto& ch = s.chains[c];
+      out += fmt::format(
+          "  {{\"chain\": {}, \"draws\": {}, \"divergent\": {}, \"treedepth_hits\": {}, "
+          "\"ebfmi\": {}, \"mean_accept_stat\": {}, \"step_size\": {}, \"gradient_evals\": {}}}{}\n",
+          c + 1, ch.draws, ch.divergent, ch.treedepth_hits, json_num(ch.ebfmi),
+          json_num(ch.mean_accept_stat), json_num(ch.step_size), json_num(ch.gradient_evals),
+          c + 1 < s.chains.size() ? "," : "");
+    }
+    return out + "]}\n";
+  }
+  std::vector<std::vector<std::string>> cells;
+  cells.emplace_back(std::begin(cols), std::end(cols));
+  for (size_t c = 0; c < s.chains.size(); ++c) {
+    const auto& ch = s.chains[c];
+    if (f == Format::Csv) {
+      cells.push_back({std::to_string(c + 1), std::to_string(ch.draws),
+                       std::to_string(ch.divergent), std::to_string(ch.treedepth_hits),
+                       full(ch.ebfmi), full(ch.mean_accept_stat), full(ch.step_size),
+                       full(ch.gradient_evals)});
+    } else {
+      cells.push_back({std::to_string(c + 1), std::to_string(ch.draws),
+                       std::to_string(ch.divergent), std::to_string(ch.treedepth_hits),
+                       shown(ch.ebfmi, 3), shown(ch.mean_accept_stat, 3),
+                       fmt::format("{:.4g}", ch.step_size), shown(ch.gradient_evals, 0)});
+    }
+  }
+  if (f == Format::Csv) {
+    for (const auto& row : cells) {
+      for (size_t j = 0; j < row.size(); ++j) out += (j ? "," : "") + row[j];
+      out += '\n';
+    }
+    return out;
+  }
+  return fmt::format("Sampler statistics (max tree depth {}):\n", s.max_depth) +
+         render_table(cells);
+}
+
+}  // namespace exmc::analysis

@@ -1,0 +1,155 @@
+// Parses CmdStan CSV output: '#' comments (config, adaptation, timing), one header row, numbers.
+#include "exmc/io/cmdstan_csv_reader.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+namespace exmc::io {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, size_t line, const std::string& what) {
+  throw std::runtime_error(path + ":" + std::to_string(line) + ": " + what);
+}
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  const size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+// Numbers as CmdStan writes them, plus the spellings of non-finite values it and R use.
+bool parse_number(const std::string& field, double* out) {
+  const std::string f = trim(field);
+  if (f.empty()) return false;
+  if (f == "nan" || f == "NaN" || f == "NA" || f == "-nan") {
+    *out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  if (f == "inf" || f == "Inf" || f == "+inf") { *out = std::numeric_limits<double>::infinity(); return true; }
+  if (f == "-inf" || f == "-Inf") { *out = -std::numeric_limits<double>::infinity(); return true; }
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(f.c_str(), &end);
+  if (end != f.c_str() + f.size()) return false;
+  *out = v;
+  return true;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t p = s.find(',', start);
+    out.push_back(s.substr(start, p == std::string::npos ? std::string::npos : p - start));
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+long CmdStanCsv::column(const std::string& name) const {
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i] == name) return static_cast<long>(i);
+  return -1;
+}
+
+CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
+  CmdStanCsv out;
+  out.path = path;
+  std::istringstream in(text);
+  std::string line;
+  size_t lineno = 0;
+  bool have_header = false;
+  // Adaptation block state: after "Adaptation terminated" come the step size, a title line,
+  // then one line of metric values (diag_e) or d lines (dense_e).
+  enum { None, AfterTerminated, InMetric } adapt = None;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (line[0] == '#') {
+      const std::string body = trim(line.substr(1));
+      if (body == "Adaptation terminated") {
+        adapt = AfterTerminated;
+        out.has_adaptation = true;
+        continue;
+      }
+      if (adapt == AfterTerminated) {
+        if (body.rfind("Step size =", 0) == 0) {
+          if (!parse_number(body.substr(11), &out.step_size))
+            fail(path, lineno, "step size '" + trim(body.substr(11)) + "' is not a number");
+        } else if (body.find("inverse mass matrix") != std::string::npos) {
+          out.dense_metric = body.rfind("Diagonal", 0) != 0;
+          adapt = InMetric;
+        }
+        continue;
+      }
+      if (adapt == InMetric) {
+        if (body.empty() || body.find_first_of("0123456789") == std::string::npos ||
+            body.find('=') != std::string::npos || body.find(':') != std::string::npos) {
+          adapt = None;
+        } else {
+          for (const std::string& f : split_commas(body)) {
+            double v;
+            if (!parse_number(f, &v))
+              fail(path, lineno, "inverse metric entry '" + trim(f) + "' is not a number");
+            out.inv_metric.push_back(v);
+          }
+          if (!out.dense_metric) adapt = None;
+          continue;
+        }
+      }
+      const size_t eq = body.find('=');
+      if (eq != std::string::npos) {
+        std::string key = trim(body.substr(0, eq));
+        std::string value = trim(body.substr(eq + 1));
+        const size_t def = value.find("(Default)");
+        if (def != std::string::npos) value = trim(value.substr(0, def));
+        if (!key.empty() && out.config.find(key) == out.config.end()) out.config[key] = value;
+      }
+      continue;
+    }
+    if (!have_header) {
+      out.columns = split_commas(line);
+      for (size_t i = 0; i < out.columns.size(); ++i) {
+        out.columns[i] = trim(out.columns[i]);
+        if (out.columns[i].empty())
+          fail(path, lineno, "header column " + std::to_string(i + 1) + " has no name");
+      }
+      have_header = true;
+      continue;
+    }
+    const std::vector<std::string> fields = split_commas(line);
+    if (fields.size() != out.columns.size())
+      fail(path, lineno, "row has " + std::to_string(fields.size()) + " fields, the header has " +
+                             std::to_string(out.columns.size()));
+    for (size_t i = 0; i < fields.size(); ++i) {
+      double v;
+      if (!parse_number(fields[i], &v))
+        fail(path, lineno, "column " + std::to_string(i + 1) + " (" + out.columns[i] +
+                               "): '" + trim(fields[i]) + "' is not a number");
+      out.values.push_back(v);
+    }
+    ++out.num_rows;
+  }
+  if (!have_header) fail(path, lineno, "no header row (column names) found");
+  return out;
+}
+
+CmdStanCsv read_cmdstan_csv(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error(path + ": cannot open file for reading");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return parse_cmdstan_csv(ss.str(), path);
+}
+
+}  // namespace exmc::io

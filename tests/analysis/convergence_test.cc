@@ -1,0 +1,112 @@
+// Golden tests: R-hat, ESS, MCSE and summary statistics against posterior 1.4.0.
+#include <cstdio>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "exmc/analysis/convergence.hpp"
+#include "exmc/analysis/summary.hpp"
+#include "golden.hpp"
+
+namespace exmc::analysis {
+namespace {
+
+using testing::expect_rel;
+using testing::read_table;
+
+// draws_<case>.csv: chain,draw,var... with rows chain after chain.
+Draws read_draws(const std::string& cas) {
+  const testing::Table t = read_table("draws_" + cas + ".csv");
+  std::set<std::string> chains;
+  for (const auto& r : t.rows) chains.insert(r[0]);
+  const size_t nchains = chains.size(), ndraws = t.rows.size() / nchains;
+  Draws d(nchains, ndraws, std::vector<std::string>(t.header.begin() + 2, t.header.end()));
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    const size_t c = std::stoul(t.rows[i][0]) - 1, s = std::stoul(t.rows[i][1]) - 1;
+    for (size_t v = 0; v < d.num_variables(); ++v) d.at(v, c, s) = testing::to_num(t.rows[i][v + 2]);
+  }
+  return d;
+}
+
+class ConvergenceGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ConvergenceGolden, MatchesPosterior) {
+  const std::string cas = GetParam();
+  const Draws d = read_draws(cas);
+  const testing::Table g = read_table("summary_golden.csv");
+  size_t checked = 0;
+  for (const auto& row : g.rows) {
+    if (row[0] != cas) continue;
+    const size_t v = d.index_of(row[1]);
+    const ChainView x{d.variable(v), d.num_draws, d.num_chains};
+    const SummaryRow s = summarise_variable(d, v);
+    auto gv = [&](const char* c) { return testing::to_num(row[g.col(c)]); };
+    const std::string w = cas + "/" + row[1] + " ";
+    expect_rel(s.mean, gv("mean"), w + "mean");
+    expect_rel(s.median, gv("median"), w + "median");
+    expect_rel(s.sd, gv("sd"), w + "sd");
+    expect_rel(s.mad, gv("mad"), w + "mad");
+    expect_rel(s.q5, gv("q5"), w + "q5");
+    expect_rel(s.q95, gv("q95"), w + "q95");
+    expect_rel(s.rhat, gv("rhat"), w + "rhat");
+    expect_rel(s.ess_bulk, gv("ess_bulk"), w + "ess_bulk");
+    expect_rel(s.ess_tail, gv("ess_tail"), w + "ess_tail");
+    expect_rel(s.mcse_mean, gv("mcse_mean"), w + "mcse_mean");
+    expect_rel(s.mcse_median, gv("mcse_median"), w + "mcse_median");
+    expect_rel(s.mcse_sd, gv("mcse_sd"), w + "mcse_sd");
+    expect_rel(s.mcse_q5, gv("mcse_q5"), w + "mcse_q5");
+    expect_rel(s.mcse_q95, gv("mcse_q95"), w + "mcse_q95");
+    expect_rel(ess_mean(x), gv("ess_mean"), w + "ess_mean");
+    expect_rel(ess_median(x), gv("ess_median"), w + "ess_median");
+    expect_rel(rhat_basic(x), gv("rhat_basic"), w + "rhat_basic");
+    expect_rel(ess_basic(x), gv("ess_basic"), w + "ess_basic");
+    ++checked;
+  }
+  EXPECT_GT(checked, 0u) << "no golden rows for " << cas;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ConvergenceGolden,
+                         ::testing::Values("well_mixed", "ar1", "trend", "constant", "cauchy",
+                                           "odd", "one_chain", "one_chain_odd"));
+
+TEST(Convergence, TrendIsFlaggedAndWellMixedIsNot) {
+  const Draws trend = read_draws("trend");
+  const Draws mixed = read_draws("well_mixed");
+  EXPECT_GT(rhat({trend.variable(0), trend.num_draws, trend.num_chains}), 1.01);
+  EXPECT_LT(rhat({mixed.variable(0), mixed.num_draws, mixed.num_chains}), 1.01);
+}
+
+TEST(Convergence, AutocovarianceMatchesDirectSum) {
+  const double x[] = {1.0, 3.0, -2.0, 0.5, 4.0, 2.0, -1.0};
+  const size_t n = 7;
+  const std::vector<double> ac = detail::autocovariance(x, n);
+  double m = 0;
+  for (double v : x) m += v / n;
+  for (size_t t = 0; t < n; ++t) {
+    double s = 0;
+    for (size_t i = 0; i + t < n; ++i) s += (x[i] - m) * (x[i + t] - m);
+    EXPECT_NEAR(ac[t], s / n, 1e-13) << "lag " << t;
+  }
+}
+
+TEST(Convergence, NonFiniteDrawsGiveNaN) {
+  std::vector<double> x(40);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i % 7);
+  x[5] = std::numeric_limits<double>::infinity();
+  const ChainView v{x.data(), 20, 2};
+  EXPECT_TRUE(std::isnan(rhat(v)));
+  EXPECT_TRUE(std::isnan(ess_bulk(v)));
+  EXPECT_TRUE(std::isnan(ess_tail(v)));
+}
+
+// Printed once so the report can quote the worst agreement with the goldens.
+class MaxErrorPrinter : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::printf("[analysis] max relative error vs golden values: %.3g\n", testing::max_rel_error());
+  }
+};
+const auto* const kPrinter = ::testing::AddGlobalTestEnvironment(new MaxErrorPrinter);
+
+}  // namespace
+}  // namespace exmc::analysis
