@@ -406,6 +406,14 @@ struct alignas(64) Workspace {
   Workspace& operator=(const Workspace&) = delete;
 };
 
+// Each thread starts its search for a free workspace at its own slot, so threads that keep
+// calling one density keep their own workspace (one per thread, warm in its cache).
+size_t thread_hint() {
+  static std::atomic<size_t> counter{0};
+  thread_local const size_t hint = counter.fetch_add(1, std::memory_order_relaxed);
+  return hint;
+}
+
 // A fixed pool of lazily created workspaces, claimed with one atomic exchange each.
 template <class W, class P>
 class Pool {
@@ -416,7 +424,7 @@ class Pool {
   // Runs f(workspace&) on a workspace no other thread is using.
   template <class F>
   auto with(F&& f) const {
-    thread_local const size_t hint = next_hint();
+    const size_t hint = thread_hint();
     for (size_t t = 0; t < kMaxWorkspaces; ++t) {
       Slot& s = slots_[(hint + t) % kMaxWorkspaces];
       if (!s.busy.load(std::memory_order_relaxed) && !s.busy.exchange(true, std::memory_order_acquire)) {
@@ -430,10 +438,6 @@ class Pool {
   }
 
  private:
-  static size_t next_hint() {
-    static std::atomic<size_t> counter{0};
-    return counter.fetch_add(1, std::memory_order_relaxed);
-  }
   struct alignas(64) Slot {
     std::atomic<bool> busy{false};
     W* ws = nullptr;

@@ -114,9 +114,6 @@ Expr Graph::data(std::vector<double> values, Shape shape) {
   return add_node(std::move(n));
 }
 
-Expr Graph::data(const std::vector<int>& values, Shape shape) {
-  return data(std::vector<double>(values.begin(), values.end()), std::move(shape));
-}
 
 Expr operator+(Expr a, Expr b) { return binary(Op::kAdd, a, b); }
 Expr operator-(Expr a, Expr b) { return binary(Op::kSub, a, b); }

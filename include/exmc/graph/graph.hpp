@@ -87,7 +87,6 @@ class Graph {
   Expr constant(double v);
   // Data bound now (copied), column-major for matrices. Throws if values.size() != size(shape).
   Expr data(std::vector<double> values, Shape shape);
-  Expr data(const std::vector<int>& values, Shape shape);  // converted to double
   // Highest offset + size over all params: the default dimension of a compiled density.
   size_t num_params() const { return num_params_; }
 
