@@ -80,6 +80,12 @@ CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
       if (body == "Adaptation terminated") {
         adapt = AfterTerminated;
         out.has_adaptation = true;
+        const auto sw = out.config.find("save_warmup");
+        if (sw != out.config.end() && (sw->second == "1" || sw->second == "true")) {
+          out.num_warmup_rows = out.num_rows;
+          out.warmup_values.swap(out.values);
+          out.num_rows = 0;
+        }
         continue;
       }
       if (adapt == AfterTerminated) {

@@ -12,7 +12,10 @@ struct CmdStanCsv {
   std::string path;
   std::vector<std::string> columns;
   size_t num_rows = 0;
-  std::vector<double> values;  // row-major: num_rows x columns.size()
+  std::vector<double> values;  // row-major: num_rows x columns.size(), post-warmup draws
+  // With save_warmup = 1, the rows before "# Adaptation terminated" are warmup: kept apart.
+  size_t num_warmup_rows = 0;
+  std::vector<double> warmup_values;
   // "# key = value" comment lines of the config block (first occurrence; "(Default)" removed).
   std::map<std::string, std::string> config;
   // From "# Step size = ..." and the inverse metric lines after "# Adaptation terminated".

@@ -1,0 +1,151 @@
+// CmdStan CSV -> summary and sampler statistics, against posterior 1.4.0 and R's E-BFMI formula.
+#include <gtest/gtest.h>
+
+#include "exmc/analysis/cmdstan.hpp"
+#include "exmc/analysis/diagnose.hpp"
+#include "golden.hpp"
+
+namespace exmc::analysis {
+namespace {
+
+using testing::expect_rel;
+using testing::golden_path;
+using testing::read_table;
+using testing::to_num;
+
+std::vector<std::string> chain_paths() {
+  std::vector<std::string> p;
+  for (int c = 1; c <= 4; ++c) p.push_back(golden_path("cmdstan_chain_" + std::to_string(c) + ".csv"));
+  return p;
+}
+
+TEST(CmdStan, SummaryMatchesPosterior) {
+  const CmdStanRun run = read_cmdstan_run(chain_paths());
+  ASSERT_EQ(run.draws.num_chains, 4u);
+  ASSERT_EQ(run.draws.num_draws, 300u);
+  EXPECT_EQ(run.draws.names, (std::vector<std::string>{"lp__", "mu", "theta.1", "theta.2"}));
+  const Summary s = summarise(run.draws);
+  const testing::Table g = read_table("cmdstan_summary_golden.csv");
+  ASSERT_EQ(g.rows.size(), s.rows.size());
+  for (size_t i = 0; i < g.rows.size(); ++i) {
+    const SummaryRow& r = s.rows[i];
+    ASSERT_EQ(r.variable, g.rows[i][0]);
+    auto gv = [&](const char* c) { return to_num(g.rows[i][g.col(c)]); };
+    const std::string w = r.variable + " ";
+    expect_rel(r.mean, gv("mean"), w + "mean");
+    expect_rel(r.median, gv("median"), w + "median");
+    expect_rel(r.sd, gv("sd"), w + "sd");
+    expect_rel(r.mad, gv("mad"), w + "mad");
+    expect_rel(r.q5, gv("q5"), w + "q5");
+    expect_rel(r.q95, gv("q95"), w + "q95");
+    expect_rel(r.rhat, gv("rhat"), w + "rhat");
+    expect_rel(r.ess_bulk, gv("ess_bulk"), w + "ess_bulk");
+    expect_rel(r.ess_tail, gv("ess_tail"), w + "ess_tail");
+    expect_rel(r.mcse_mean, gv("mcse_mean"), w + "mcse_mean");
+    expect_rel(r.mcse_median, gv("mcse_median"), w + "mcse_median");
+    expect_rel(r.mcse_sd, gv("mcse_sd"), w + "mcse_sd");
+    expect_rel(r.mcse_q5, gv("mcse_q5"), w + "mcse_q5");
+    expect_rel(r.mcse_q95, gv("mcse_q95"), w + "mcse_q95");
+  }
+}
+
+TEST(CmdStan, SamplerStatsMatchR) {
+  const CmdStanRun run = read_cmdstan_run(chain_paths());
+  EXPECT_EQ(run.stats.max_depth, 4);
+  const testing::Table g = read_table("cmdstan_stats_golden.csv");
+  ASSERT_EQ(run.stats.chains.size(), g.rows.size());
+  for (size_t c = 0; c < g.rows.size(); ++c) {
+    const ChainStats& cs = run.stats.chains[c];
+    const auto& row = g.rows[c];
+    const std::string w = "chain " + row[0] + " ";
+    EXPECT_EQ(cs.draws, 300u);
+    EXPECT_EQ(static_cast<double>(cs.divergent), to_num(row[1])) << w;
+    EXPECT_EQ(static_cast<double>(cs.treedepth_hits), to_num(row[2])) << w;
+    expect_rel(cs.ebfmi, to_num(row[3]), w + "ebfmi");
+    expect_rel(cs.mean_accept_stat, to_num(row[4]), w + "accept");
+    expect_rel(cs.step_size, to_num(row[5]), w + "step size");
+    EXPECT_EQ(cs.gradient_evals, to_num(row[6])) << w;
+  }
+  // Adaptation comments: step size and the diagonal inverse metric.
+  EXPECT_TRUE(run.chains[1].has_adaptation);
+  EXPECT_FALSE(run.chains[1].dense_metric);
+  ASSERT_EQ(run.chains[1].inv_metric.size(), 3u);
+  expect_rel(run.chains[1].inv_metric[2], 0.09 * 2, "inv_metric");
+}
+
+TEST(CmdStan, FormatsCarryEveryColumn) {
+  const CmdStanRun run = read_cmdstan_run(chain_paths());
+  const Summary s = summarise(run.draws);
+  const std::string csv = format_summary(s, Format::Csv);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "variable,mean,median,sd,mad,q5,q95,rhat,ess_bulk,ess_tail,mcse_mean,mcse_median,"
+            "mcse_sd,mcse_q5,mcse_q95");
+  // 17 significant digits round-trip the value exactly.
+  const std::string mu_line = csv.substr(csv.find("\nmu,") + 4);
+  EXPECT_EQ(std::stod(mu_line.substr(0, mu_line.find(','))), s.rows[1].mean);
+  const std::string json = format_summary(s, Format::Json);
+  EXPECT_NE(json.find("\"variable\": \"theta.2\""), std::string::npos);
+  EXPECT_NE(json.find("\"ess_tail\": "), std::string::npos);
+  const std::string table = format_summary(s, Format::Table);
+  EXPECT_NE(table.find("theta.1"), std::string::npos);
+  EXPECT_NE(table.find("ess_bulk"), std::string::npos);
+  EXPECT_EQ(parse_format("json"), Format::Json);
+  EXPECT_THROW(parse_format("xml"), std::invalid_argument);
+  EXPECT_NE(format_sampler_stats(run.stats, Format::Table).find("max tree depth 4"), std::string::npos);
+  EXPECT_NE(format_sampler_stats(run.stats, Format::Csv).find("gradient_evals"), std::string::npos);
+}
+
+TEST(CmdStan, MismatchedChainsAreNamed) {
+  std::vector<io::CmdStanCsv> chains{io::parse_cmdstan_csv("a,b\n1,2\n3,4\n", "one.csv"),
+                                     io::parse_cmdstan_csv("a,b\n1,2\n", "two.csv")};
+  try {
+    draws_from_cmdstan(chains);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("two.csv: 1 draws, but one.csv has 2"), std::string::npos)
+        << e.what();
+  }
+  chains[1] = io::parse_cmdstan_csv("a,c\n1,2\n3,4\n", "three.csv");
+  EXPECT_THROW(draws_from_cmdstan(chains), std::runtime_error);
+}
+
+TEST(Diagnose, FlagsEachProblemInWords) {
+  const CmdStanRun run = read_cmdstan_run(chain_paths());
+  const Summary s = summarise(run.draws);
+  const DiagnoseResult d = diagnose(s, run.stats, run.draws.num_chains);
+  // The golden chains have divergences (2+4+8+17), depth-4 hits and chain 4's E-BFMI of 0.12.
+  EXPECT_TRUE(d.divergences);
+  EXPECT_TRUE(d.treedepth);
+  EXPECT_TRUE(d.ebfmi);
+  EXPECT_NE(d.report.find("31 of 1200 (2.58%) transitions ended with a divergence"),
+            std::string::npos) << d.report;
+  EXPECT_NE(d.report.find("Chain 4: E-BFMI = 0.119"), std::string::npos) << d.report;
+  EXPECT_EQ(d.report.find("Chain 1: E-BFMI"), std::string::npos) << d.report;
+  EXPECT_NE(d.report.find("adapt delta"), std::string::npos);
+  EXPECT_NE(d.report.find("max_depth"), std::string::npos);
+}
+
+TEST(Diagnose, RhatAndEssFromSummary) {
+  Summary s;
+  SummaryRow good{"good", 0, 0, 1, 1, -1.6, 1.6, 1.001, 3000, 2800, 0.02, 0.02, 0.01, 0.03, 0.03};
+  SummaryRow bad = good;
+  bad.variable = "stuck";
+  bad.rhat = 1.2;
+  bad.ess_bulk = 12;
+  s.rows = {good, bad};
+  SamplerStats none;  // no sampler columns: only R-hat and ESS are checked
+  const DiagnoseResult d = diagnose(s, none, 4);
+  EXPECT_TRUE(d.rhat);
+  EXPECT_TRUE(d.ess);
+  EXPECT_FALSE(d.divergences);
+  EXPECT_NE(d.report.find("stuck: R-hat = 1.200"), std::string::npos) << d.report;
+  EXPECT_NE(d.report.find("stuck: ess_bulk = 12"), std::string::npos) << d.report;
+  EXPECT_EQ(d.report.find("good:"), std::string::npos) << d.report;
+  s.rows = {good};
+  const DiagnoseResult ok = diagnose(s, none, 4);
+  EXPECT_TRUE(ok.ok());
+  EXPECT_NE(ok.report.find("no problems detected"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace exmc::analysis
