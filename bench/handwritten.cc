@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "exmc/core/math.hpp"
 
 namespace exmc::bench {
@@ -233,61 +235,57 @@ class Funnel final : public HandModel {
   }
 };
 
-// Logistic regression: one fused pass over X per gradient (eta row, then X^T r accumulation).
+// Logistic regression: eta = alpha + X beta and X^T r through Eigen's matrix-vector kernels on a
+// column-major X (faster than a fused row loop without -ffast-math: Eigen vectorises both).
 class Logistic final : public HandModel {
  public:
   explicit Logistic(const BenchData& d)
       : HandModel({{"alpha", 0, false}, {"beta", count(d, "K"), false}}),
         n_(count(d, "N")),
         k_(count(d, "K")),
-        x_(d.matrix_row_major("X", n_, k_)),
-        y_(n_) {
+        x_(Eigen::Index(n_), Eigen::Index(k_)),
+        y_(Eigen::Index(n_)) {
+    const auto xr = d.matrix_row_major("X", n_, k_);
+    for (size_t i = 0; i < n_; ++i)
+      for (size_t k = 0; k < k_; ++k) x_(Eigen::Index(i), Eigen::Index(k)) = xr[i * k_ + k];
     auto yi = d.int_vector("y", n_);
     for (size_t i = 0; i < n_; ++i) {
       if (yi[i] != 0 && yi[i] != 1)
         throw std::runtime_error(d.path() + ": variable 'y': expected 0 or 1, found " +
                                  std::to_string(yi[i]) + " at index " + std::to_string(i + 1));
-      y_[i] = double(yi[i]);
+      y_[Eigen::Index(i)] = double(yi[i]);
     }
   }
   double logp_grad(const double* x, double* g) const override {
+    // Per-thread scratch: allocated on a thread's first call only (re-entrant, then alloc-free).
+    thread_local Eigen::VectorXd eta;
+    if (eta.size() < Eigen::Index(n_)) eta.resize(Eigen::Index(n_));
+    auto e = eta.head(Eigen::Index(n_));
     const double alpha = x[0];
-    const double* beta = x + 1;
-    double* gb = g + 1;
-    double lp = 0, sb = 0, gal = 0;
-    for (size_t k = 0; k < k_; ++k) {
-      sb += beta[k] * beta[k];
-      gb[k] = -beta[k] * 0.01;
-    }
-    const size_t k4 = k_ & ~size_t(3);
-    for (size_t i = 0; i < n_; ++i) {
-      const double* row = x_.data() + i * k_;
-      // Four partial sums break the add dependency chain (no -ffast-math here).
-      double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      size_t k = 0;
-      for (; k < k4; k += 4) {
-        a0 += row[k] * beta[k];
-        a1 += row[k + 1] * beta[k + 1];
-        a2 += row[k + 2] * beta[k + 2];
-        a3 += row[k + 3] * beta[k + 3];
-      }
-      for (; k < k_; ++k) a0 += row[k] * beta[k];
-      const double eta = alpha + ((a0 + a1) + (a2 + a3));
+    Eigen::Map<const Eigen::VectorXd> beta(x + 1, Eigen::Index(k_));
+    Eigen::Map<Eigen::VectorXd> gb(g + 1, Eigen::Index(k_));
+    e.noalias() = x_ * beta;
+    double lp = 0, gal = 0;
+    for (Eigen::Index i = 0; i < Eigen::Index(n_); ++i) {
+      const double v = alpha + e[i];
       // One exp serves both log1p_exp(eta) and inv_logit(eta).
-      const double e = std::exp(-std::fabs(eta));
-      const double p = eta >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-      lp += y_[i] * eta - (std::max(eta, 0.0) + std::log1p(e));
+      const double ex = std::exp(-std::fabs(v));
+      const double p = v >= 0 ? 1.0 / (1.0 + ex) : ex / (1.0 + ex);
+      lp += y_[i] * v - (std::max(v, 0.0) + std::log1p(ex));
       const double r = y_[i] - p;
       gal += r;
-      for (k = 0; k < k_; ++k) gb[k] += r * row[k];
+      e[i] = r;
     }
+    gb.noalias() = x_.transpose() * e;
+    gb -= 0.01 * beta;
     g[0] = -alpha * 0.01 + gal;
-    return lp - 0.005 * alpha * alpha - 0.005 * sb;
+    return lp - 0.005 * alpha * alpha - 0.005 * beta.squaredNorm();
   }
 
  private:
   size_t n_, k_;
-  std::vector<double> x_, y_;
+  Eigen::MatrixXd x_;
+  Eigen::VectorXd y_;
 };
 
 // Stochastic volatility: Gaussian random walk of log-volatilities, Student-t returns.
