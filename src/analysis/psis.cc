@@ -89,24 +89,22 @@ GpdFit gpd_fit(const std::vector<double>& x) {
   const double prior = 3;
   const size_t M = 30 + static_cast<size_t>(std::floor(std::sqrt(static_cast<double>(N))));
   const double xstar = x[static_cast<size_t>(std::floor(static_cast<double>(N) / 4 + 0.5)) - 1];
-  std::vector<double> theta(M), l_theta(M);
+  std::vector<double> theta(M), l_theta(M), buf(N);
   for (size_t j = 0; j < M; ++j) {
     theta[j] = 1 / x[N - 1] +
                (1 - std::sqrt(static_cast<double>(M) / (static_cast<double>(j + 1) - 0.5))) /
                    prior / xstar;
     // Profile log-likelihood of theta (Zhang & Stephens 2009), times N.
     const double a = -theta[j];
-    double k = 0;
-    for (double xi : x) k += std::log1p(a * xi);
-    k /= static_cast<double>(N);
+    for (size_t i = 0; i < N; ++i) buf[i] = std::log1p(a * x[i]);
+    const double k = mean(buf.data(), N);  // R's mean (long double), as loo's lx
     l_theta[j] = static_cast<double>(N) * (std::log(a / k) - k - 1);
   }
   const double lse = log_sum_exp(l_theta.data(), M);
   double theta_hat = 0;
   for (size_t j = 0; j < M; ++j) theta_hat += theta[j] * std::exp(l_theta[j] - lse);
-  double k = 0;
-  for (double xi : x) k += std::log1p(-theta_hat * xi);
-  k /= static_cast<double>(N);
+  for (size_t i = 0; i < N; ++i) buf[i] = std::log1p(-theta_hat * x[i]);
+  double k = mean(buf.data(), N);
   const double sigma = -k / theta_hat;
   // Weakly informative prior: shrink k towards 0.5 as if 10 extra observations had k = 0.5.
   const double a = 10, n = static_cast<double>(N);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -78,6 +80,10 @@ inline void expect_rel(double actual, double golden, const std::string& what, do
   }
   const double err = golden == 0 ? std::abs(actual) : std::abs(actual - golden) / std::abs(golden);
   if (std::isfinite(err)) max_rel_error() = std::max(max_rel_error(), err);
+  // EXMC_GOLDEN_VERBOSE=1 lists every comparison off by more than 1e-13 (to see where the
+  // small differences from R come from).
+  if (std::getenv("EXMC_GOLDEN_VERBOSE") && err > 1e-13)
+    std::printf("  %s: rel err %.3g\n", what.c_str(), err);
   EXPECT_LE(err, rtol) << what << ": got " << actual << ", golden " << golden;
 }
 
