@@ -167,6 +167,26 @@ PsisResult psis(const std::vector<double>& log_ratios, double r_eff) {
   return out;
 }
 
+LogLik loglik_from_draws(const Draws& d, const std::string& name) {
+  std::vector<size_t> vars;
+  for (size_t v = 0; v < d.num_variables(); ++v) {
+    const std::string& n = d.names[v];
+    if (n == name || (n.size() > name.size() && n.compare(0, name.size(), name) == 0 &&
+                      (n[name.size()] == '.' || n[name.size()] == '[')))
+      vars.push_back(v);
+  }
+  if (vars.empty())
+    throw std::invalid_argument("no variable named '" + name + "' (or " + name + ".1, " + name +
+                                "[1], ...) in the draws: save the pointwise log-likelihood "
+                                "in generated quantities");
+  LogLik ll;
+  ll.num_draws = d.num_chains * d.num_draws;
+  ll.num_obs = vars.size();
+  ll.values.reserve(ll.num_draws * ll.num_obs);
+  for (size_t v : vars) ll.values.insert(ll.values.end(), d.variable(v), d.variable(v) + ll.num_draws);
+  return ll;
+}
+
 std::vector<double> relative_eff(const LogLik& ll, size_t num_chains) {
   check_loglik(ll);
   if (num_chains == 0 || ll.num_draws % num_chains != 0)

@@ -1,6 +1,7 @@
 // summarise_draws-style rows and sampler-stat summaries, printed as a table, CSV or JSON.
 #include "exmc/analysis/summary.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -29,10 +30,16 @@ std::string json_str(const std::string& s) {
   }
   return o + "\"";
 }
-// Like posterior's print: 2 decimals for estimates, 2 for rhat, whole numbers for ESS.
 std::string shown(double v, int decimals) {
   if (std::isnan(v)) return "NA";
   return fmt::format("{:.{}f}", v, decimals);
+}
+// Three significant digits in fixed notation, as posterior's printed tibble shows estimates.
+std::string sig3(double v) {
+  if (!std::isfinite(v)) return std::isnan(v) ? "NA" : (v > 0 ? "Inf" : "-Inf");
+  if (v == 0) return "0";
+  const int mag = static_cast<int>(std::floor(std::log10(std::abs(v))));
+  return shown(v, std::clamp(2 - mag, 0, 8));
 }
 
 const char* kColumns[] = {"variable", "mean", "median", "sd", "mad", "q5", "q95", "rhat",
@@ -131,9 +138,8 @@ std::string format_summary(const Summary& s, Format f) {
     for (size_t j = 0; j < vals.size(); ++j) {
       const std::string col = kColumns[j + 1];
       if (col == "ess_bulk" || col == "ess_tail") row.push_back(shown(std::round(vals[j]), 0));
-      else if (col == "rhat") row.push_back(shown(vals[j], 2));
-      else if (col.rfind("mcse", 0) == 0) row.push_back(shown(vals[j], 3));
-      else row.push_back(shown(vals[j], 2));
+      else if (col == "rhat") row.push_back(shown(vals[j], 3));
+      else row.push_back(sig3(vals[j]));
     }
     cells.push_back(std::move(row));
   }

@@ -117,6 +117,18 @@ TEST(Psis, SmoothedLogWeightsMatchLoo) {
   EXPECT_EQ(p.tail_length, 161u);  // ceil(min(0.2 * 2000, 3 sqrt(2000 / 0.7)))
 }
 
+TEST(Loo, LogLikFromDrawsPicksIndexedColumns) {
+  Draws d(2, 3, {"mu", "log_lik.1", "log_lik.2", "log_likx", "y_rep[1]"});
+  for (size_t v = 0; v < 5; ++v)
+    for (size_t c = 0; c < 2; ++c)
+      for (size_t s = 0; s < 3; ++s) d.at(v, c, s) = static_cast<double>(100 * v + 10 * c + s);
+  const LogLik ll = loglik_from_draws(d);
+  ASSERT_EQ(ll.num_obs, 2u);
+  ASSERT_EQ(ll.num_draws, 6u);
+  EXPECT_EQ(ll.at(4, 1), 211.0);  // chain 2, draw 2 of log_lik.2
+  EXPECT_THROW(loglik_from_draws(d, "ll"), std::invalid_argument);
+}
+
 TEST(Psis, RejectsNonFiniteInput) {
   LogLik ll;
   ll.num_draws = 3;

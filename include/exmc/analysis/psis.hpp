@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "exmc/analysis/draws.hpp"
+
 namespace exmc::analysis {
 
 struct PsisResult {
@@ -28,6 +30,11 @@ struct LogLik {
   std::vector<double> values;  // column-major: observation j's S draws are contiguous
   double at(size_t s, size_t j) const { return values[j * num_draws + s]; }
 };
+
+// The log-likelihood matrix from the variables of draws named `name`, `name.i` or `name[i]`
+// (Stan's generated quantities log_lik), in their order. Throws std::invalid_argument when
+// there are none.
+LogLik loglik_from_draws(const Draws& draws, const std::string& name = "log_lik");
 
 // Relative efficiency of exp(log_lik) per observation, as loo::relative_eff(exp(ll), chain_id)
 // with num_chains equal blocks of draws.
