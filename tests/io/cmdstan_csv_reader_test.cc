@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
 #include "exmc/io/cmdstan_csv_reader.hpp"
+#include "exmc/io/cmdstan_csv_writer.hpp"
 
 namespace exmc::io {
 namespace {
@@ -81,6 +84,35 @@ TEST(CmdStanCsvReader, SavedWarmupRowsAreKeptApart) {
   EXPECT_EQ(c.warmup_values, (std::vector<double>{1, 10, 2, 20}));
   EXPECT_EQ(c.num_rows, 1u);
   EXPECT_EQ(c.values, (std::vector<double>{3, 30}));
+}
+
+TEST(CmdStanCsvReader, ReadsWhatTheWriterWrites) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "exmc_reader_roundtrip.csv").string();
+  CmdStanCsvHeader h;
+  h.max_depth = 7;
+  h.metric = "dense_e";
+  h.sig_figs = 17;
+  {
+    CmdStanCsvWriter w(path, h, {"lp__", "accept_stat__"}, {"a", "b"});
+    w.write_adaptation(0.375, true, {2.0, 0.5, 0.5, 3.0}, 2);
+    const double stats[] = {-1.25, 0.875};
+    const double values[] = {0.1, -2e-7};
+    w.write_draw(stats, values);
+    w.finish(0.1, 0.2);
+  }
+  const CmdStanCsv c = read_cmdstan_csv(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(c.columns, (std::vector<std::string>{"lp__", "accept_stat__", "a", "b"}));
+  ASSERT_EQ(c.num_rows, 1u);
+  EXPECT_EQ(c.at(0, 0), -1.25);
+  EXPECT_EQ(c.at(0, 2), 0.1);
+  EXPECT_EQ(c.at(0, 3), -2e-7);
+  EXPECT_EQ(c.config.at("max_depth"), "7");
+  EXPECT_TRUE(c.has_adaptation);
+  EXPECT_EQ(c.step_size, 0.375);
+  EXPECT_TRUE(c.dense_metric);
+  EXPECT_EQ(c.inv_metric, (std::vector<double>{2.0, 0.5, 0.5, 3.0}));
 }
 
 TEST(CmdStanCsvReader, ErrorsNameFileLineAndProblem) {
