@@ -135,14 +135,18 @@ void fft(std::vector<std::complex<double>>& a, bool inverse) {
     j ^= bit;
     if (i < j) std::swap(a[i], a[j]);
   }
+  // Twiddles from cos/sin of each angle (not by repeated multiplication) to keep rounding small.
+  std::vector<std::complex<double>> tw(n / 2);
+  const double sign = inverse ? 1 : -1;
+  for (size_t k = 0; k < n / 2; ++k) {
+    const double ang = 2 * M_PI * static_cast<double>(k) / static_cast<double>(n);
+    tw[k] = {std::cos(ang), sign * std::sin(ang)};
+  }
   for (size_t len = 2; len <= n; len <<= 1) {
-    const double ang = 2 * M_PI / static_cast<double>(len) * (inverse ? 1 : -1);
+    const size_t stride = n / len;
     for (size_t i = 0; i < n; i += len) {
       for (size_t k = 0; k < len / 2; ++k) {
-        // Twiddles from cos/sin directly (not by repeated multiplication) to keep rounding small.
-        const std::complex<double> w(std::cos(ang * static_cast<double>(k)),
-                                     std::sin(ang * static_cast<double>(k)));
-        const std::complex<double> u = a[i + k], v = a[i + k + len / 2] * w;
+        const std::complex<double> u = a[i + k], v = a[i + k + len / 2] * tw[k * stride];
         a[i + k] = u + v;
         a[i + k + len / 2] = u - v;
       }

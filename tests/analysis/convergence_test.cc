@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "exmc/analysis/convergence.hpp"
+#include "exmc/analysis/analysis.hpp"
 #include "exmc/analysis/summary.hpp"
 #include "golden.hpp"
 
@@ -97,6 +97,21 @@ TEST(Convergence, NonFiniteDrawsGiveNaN) {
   EXPECT_TRUE(std::isnan(rhat(v)));
   EXPECT_TRUE(std::isnan(ess_bulk(v)));
   EXPECT_TRUE(std::isnan(ess_tail(v)));
+}
+
+TEST(Convergence, TooFewDrawsGiveNaNEss) {
+  const double x[] = {0.1, 0.7, -0.3, 1.2, 0.4, -0.8};
+  const ChainView v{x, 3, 2};  // split chains have one draw each: posterior returns NA
+  EXPECT_TRUE(std::isnan(ess_bulk(v)));
+  EXPECT_TRUE(std::isnan(ess_mean(v)));
+  EXPECT_FALSE(std::isnan(mean(x, 6)));
+}
+
+TEST(Convergence, SummariseRejectsInconsistentShape) {
+  Draws d(2, 10, {"a"});
+  d.values.resize(5);
+  EXPECT_THROW(summarise(d), std::invalid_argument);
+  EXPECT_THROW(d.index_of("b"), std::out_of_range);
 }
 
 // Printed once so the report can quote the worst agreement with the goldens.
