@@ -1,0 +1,76 @@
+// The model IR the rewrite passes read and annotate: rv / obs / det / potential records whose
+// expressions are node ids of the model's source graph.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exmc/graph/graph.hpp"
+#include "exmc/transform/transform.hpp"
+
+namespace exmc::dist {
+struct DistInfo;
+}
+
+namespace exmc::model {
+
+enum class Ncp { kAuto, kOn, kOff };
+
+// A transform bound: absent, a constant, or a source node (which may depend on parameters).
+struct BoundRef {
+  bool set = false;
+  int node = -1;  // -1: the constant `value`
+  double value = 0;
+  static BoundRef constant(double v) { return {true, -1, v}; }
+  static BoundRef of(int id) { return {true, id, 0}; }
+};
+
+struct RvDecl {
+  std::string name;
+  const dist::DistInfo* dist = nullptr;
+  std::vector<int> args;  // source node ids of the distribution's arguments (variate excluded)
+  graph::Shape shape;
+  int placeholder = -1;  // the source node standing for the constrained value
+  // Constraint: kind empty until the default-transforms pass (or the user) sets it.
+  std::optional<transform::Kind> kind;
+  BoundRef lower, upper, offset, multiplier;
+  Ncp ncp = Ncp::kAuto;
+  bool non_centered = false;  // set by the non-centring pass
+};
+
+struct ObsDecl {
+  std::string name;
+  const dist::DistInfo* dist = nullptr;
+  std::vector<int> args;
+  int data = -1;  // source node id of the observed values (named data `name`)
+  std::vector<double> weights;
+  std::vector<bool> mask;
+};
+
+struct DetDecl {
+  std::string name;
+  int expr = -1;
+};
+
+struct PotentialDecl {
+  std::string name;
+  int expr = -1;
+};
+
+struct DataDecl {
+  std::string name;
+  int node = -1;
+  std::vector<double> values;  // current values (set_data replaces them)
+  graph::Shape shape;
+};
+
+struct ModelIR {
+  std::vector<RvDecl> rvs;
+  std::vector<ObsDecl> obs;
+  std::vector<DetDecl> dets;
+  std::vector<PotentialDecl> potentials;
+  std::vector<DataDecl> data;
+};
+
+}  // namespace exmc::model

@@ -1,0 +1,116 @@
+// The model builder: named random variables, observations, deterministics, potentials and
+// swappable data over a graph, compiled (after the rewrite passes) into a LogDensity.
+//
+//   exmc::model::Model m;
+//   auto mu  = m.rv("mu", "normal", {0.0, 5.0});
+//   auto tau = m.rv("tau", "half_cauchy", {0.0, 5.0});          // default transform: lower(0)
+//   auto th  = m.rv("theta", "normal", {mu, tau}, {8});          // auto non-centred
+//   m.observe("y", "normal", {th, m.data("sigma", s, {8})}, y);
+//   m.det("theta_mean", mean(th));
+//   auto ld = m.compile<double>();                                // exmc::LogDensity
+//
+// Parameter expressions are ordinary graph expressions (exmc/graph/graph.hpp) over m.graph();
+// a random variable's handle stands for its constrained value.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exmc/graph/compile.hpp"
+#include "exmc/graph/graph.hpp"
+#include "exmc/model/ir.hpp"
+#include "exmc/transform/transform.hpp"
+
+namespace exmc::dist {
+struct DistInfo;
+}
+
+namespace exmc::model {
+
+using graph::Expr;
+using graph::Shape;
+
+// A distribution argument or bound: an expression of the model's graph or a constant.
+struct Arg {
+  Arg(Expr e) : expr(e), is_expr(true) {}  // NOLINT: implicit by design
+  Arg(double v) : value(v) {}              // NOLINT
+  Arg(int v) : value(v) {}                 // NOLINT
+  Expr expr;
+  double value = 0;
+  bool is_expr = false;
+};
+
+// A declared constraint. An empty kind means "the distribution's default" (attached by the
+// default-transforms pass).
+struct Constraint {
+  std::optional<transform::Kind> kind;
+  std::optional<Arg> lower, upper, offset, multiplier;
+};
+Constraint lower(Arg lb);
+Constraint upper(Arg ub);
+Constraint lower_upper(Arg lb, Arg ub);
+Constraint offset_multiplier(Arg offset, Arg multiplier);
+Constraint softplus(std::optional<Arg> lb = std::nullopt);
+Constraint constraint(transform::Kind kind);  // one of the shape transforms (simplex, ...)
+Constraint unconstrained();                   // identity, overriding the default
+
+struct ObserveOptions {
+  std::vector<double> weights;  // empty, or one per element: the term is sum_i w_i log p(y_i)
+  std::vector<bool> mask;       // empty, or one per element: false drops the element
+};
+
+struct CompileOptions {
+  Ncp ncp = Ncp::kAuto;  // global non-centring policy; a variable's own setting wins unless kAuto
+  bool propto = true;    // drop constant terms (Stan's ~); false keeps the full log density
+};
+
+class Model {
+ public:
+  Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  graph::Graph& graph() { return *g_; }
+
+  // Named data, swappable with set_data() without rebuilding the model (shape must not change).
+  Expr data(std::string name, std::vector<double> values, Shape shape);
+  void set_data(std::string_view name, std::vector<double> values);
+
+  // A free random variable; `dist` is a registry name (exmc::dist::find_dist).
+  Expr rv(std::string name, std::string_view dist, std::vector<Arg> args, Shape shape = {}, Constraint c = {},
+          Ncp ncp = Ncp::kAuto);
+  Expr rv(std::string name, const dist::DistInfo& dist, std::vector<Arg> args, Shape shape = {},
+          Constraint c = {}, Ncp ncp = Ncp::kAuto);
+
+  // An observed variable: its values become named data `name` (swappable).
+  void observe(std::string name, std::string_view dist, std::vector<Arg> args, std::vector<double> values,
+               Shape shape = {}, ObserveOptions opts = {});
+  void observe(std::string name, const dist::DistInfo& dist, std::vector<Arg> args, std::vector<double> values,
+               Shape shape = {}, ObserveOptions opts = {});
+
+  Expr det(std::string name, Expr e);
+  void potential(Expr e, std::string name = "");
+
+  // Looks up a declared variable (rv, data or det) by name; throws naming it when unknown.
+  Expr var(std::string_view name) const;
+
+  const ModelIR& ir() const { return ir_; }
+
+  // Runs the rewrite passes on a copy of the IR and compiles. T = double or float.
+  template <class T>
+  std::unique_ptr<graph::CompiledDensity> compile(CompileOptions opts = {}) const;
+
+ private:
+  Expr to_expr(const Arg& a);
+  void check_new_name(const std::string& name) const;
+  std::unique_ptr<graph::Graph> g_;
+  ModelIR ir_;
+};
+
+extern template std::unique_ptr<graph::CompiledDensity> Model::compile<double>(CompileOptions) const;
+extern template std::unique_ptr<graph::CompiledDensity> Model::compile<float>(CompileOptions) const;
+
+}  // namespace exmc::model

@@ -1,0 +1,300 @@
+// Lowering: rebuilds the model's graph with each random variable's placeholder replaced by its
+// transformed (or non-centred) parameter slice, adds prior, Jacobian, likelihood and potential
+// terms, validates data arguments, and compiles to a LogDensity with named outputs and an
+// inverse (unconstrain) for initial values.
+#include <cmath>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "exmc/dist/kernel.hpp"
+#include "exmc/model/model.hpp"
+#include "exmc/model/passes.hpp"
+#include "exmc/transform/guards.hpp"
+#include "transform_graph.hpp"
+
+namespace exmc::model {
+
+namespace {
+
+using graph::Node;
+using graph::Op;
+
+[[noreturn]] void fail(const std::string& var, const std::string& what) {
+  throw std::invalid_argument("variable '" + var + "': " + what);
+}
+
+// What unconstrain() needs per free variable; bound / location / scale values are read from a
+// forward-only evaluator (they may depend on earlier variables).
+struct RvInverse {
+  std::string name;
+  size_t n = 0, offset = 0, usize = 0;
+  transform::Transform t;
+  bool non_centered = false;
+  int lower = -1, upper = -1, offset_arg = -1, multiplier = -1, loc = -1, scale = -1;  // evaluator outputs
+};
+
+struct Inverse {
+  std::vector<RvInverse> rvs;
+  std::vector<std::string> other_names;  // deterministics: accepted and ignored
+  std::vector<size_t> eval_offsets, eval_sizes;
+  std::shared_ptr<graph::CompiledDensity> eval;
+  size_t dim = 0;
+
+  bool operator()(const std::vector<std::pair<std::string, std::vector<double>>>& values, double* x,
+                  std::string* error) const {
+    auto err = [&](const std::string& m) {
+      if (error) *error = m;
+      return false;
+    };
+    for (const auto& [name, v] : values) {
+      bool known = false;
+      for (const auto& r : rvs) known |= r.name == name;
+      for (const auto& o : other_names) known |= o == name;
+      if (!known) return err("unknown variable '" + name + "' in the initial values");
+    }
+    std::fill(x, x + dim, 0.0);
+    std::vector<double> ev(total_size(eval->output_vars()));
+    for (const RvInverse& r : rvs) {
+      const std::vector<double>* y = nullptr;
+      for (const auto& [name, v] : values)
+        if (name == r.name) y = &v;
+      if (!y) return err("variable '" + r.name + "': no initial value given");
+      if (y->size() != r.n)
+        return err("variable '" + r.name + "': initial value has " + std::to_string(y->size()) +
+                   " elements; expected " + std::to_string(r.n));
+      if (!ev.empty()) eval->constrain(x, ev.data());
+      auto arg = [&](int k) {
+        transform::BoundArg<double> b;
+        if (k >= 0) b = {ev.data() + eval_offsets[size_t(k)], eval_sizes[size_t(k)], nullptr};
+        return b;
+      };
+      if (r.non_centered) {
+        auto loc = arg(r.loc), scale = arg(r.scale);
+        for (size_t i = 0; i < r.n; ++i) {
+          const double s = scale.at(i);
+          if (!(s > 0)) return err("variable '" + r.name + "': its scale is " + std::to_string(s) + ", not positive");
+          x[r.offset + i] = ((*y)[i] - loc.at(i)) / s;
+        }
+        continue;
+      }
+      transform::Bounds<double> b{arg(r.lower), arg(r.upper), arg(r.offset_arg), arg(r.multiplier)};
+      if (!r.t.unconstrain(y->data(), b, x + r.offset, r.name, error)) return false;
+    }
+    return true;
+  }
+};
+
+std::string dist_label(const dist::DistInfo& d) { return std::string(d.name); }
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) const {
+  ModelIR ir = ir_;
+  attach_default_transforms(*g_, ir);
+  non_center(*g_, ir, opts.ncp);
+
+  const graph::Graph& src = *g_;
+  auto tg = std::make_unique<graph::Graph>();
+  const double clamp = transform::log_clamp_bound<T>();
+
+  std::map<int, size_t> rv_of, data_of;
+  for (size_t r = 0; r < ir.rvs.size(); ++r) rv_of[ir.rvs[r].placeholder] = r;
+  for (size_t d = 0; d < ir.data.size(); ++d) data_of[ir.data[d].node] = d;
+
+  std::vector<Expr> m(src.size());
+  std::vector<Expr> terms;
+  std::vector<std::pair<std::string, Expr>> outputs;
+  Inverse inv;
+  std::vector<std::pair<std::string, Expr>> eval_outputs;
+  auto eval_slot = [&](Expr e) {
+    eval_outputs.push_back({"b" + std::to_string(eval_outputs.size()), e});
+    return int(eval_outputs.size() - 1);
+  };
+  // Arguments to validate: (variable, dist, mapped args incl. variate, variate is data).
+  struct Check {
+    std::string var;
+    const dist::DistInfo* d;
+    std::vector<Expr> args;
+  };
+  std::vector<Check> checks;
+
+  size_t offset = 0;
+  std::vector<Expr> rv_value(ir.rvs.size());
+  for (size_t id = 0; id < src.size(); ++id) {
+    const Node& nd = src.node(int(id));
+    if (auto it = rv_of.find(int(id)); it != rv_of.end()) {
+      const RvDecl& r = ir.rvs[it->second];
+      const size_t n = graph::shape_size(r.shape);
+      std::vector<Expr> args;
+      for (int a : r.args) args.push_back(m[size_t(a)]);
+      RvInverse ri;
+      ri.name = r.name;
+      ri.n = n;
+      ri.offset = offset;
+      ri.non_centered = r.non_centered;
+      Expr value;
+      if (r.non_centered) {
+        Expr z = tg->param(offset, r.shape);
+        value = args[0] + args[1] * z;
+        if (value.shape() != r.shape) value = graph::reshape(value, r.shape);
+        terms.push_back(graph::dist_lpdf(*r.dist, {z, tg->constant(0.0), tg->constant(1.0)}, opts.propto));
+        ri.usize = n;
+        ri.loc = eval_slot(args[0]);
+        ri.scale = eval_slot(args[1]);
+      } else {
+        const transform::Transform t = transform::Transform::make(*r.kind, r.shape, r.name);
+        const size_t u = t.unconstrained_size();
+        Expr x = u ? tg->param(offset, {u}) : Expr();
+        auto bound = [&](const BoundRef& b) {
+          if (!b.set) return Expr();
+          return b.node < 0 ? tg->constant(b.value) : m[size_t(b.node)];
+        };
+        Expr lo = bound(r.lower), up = bound(r.upper), of = bound(r.offset), mu = bound(r.multiplier);
+        auto gt = detail::transform_in_graph(*tg, *r.kind, x, r.shape, lo, up, of, mu, clamp);
+        value = gt.y;
+        if (gt.logj.valid()) terms.push_back(gt.logj);
+        std::vector<Expr> a = {value};
+        a.insert(a.end(), args.begin(), args.end());
+        terms.push_back(graph::dist_lpdf(*r.dist, a, opts.propto));
+        ri.usize = u;
+        ri.t = t;
+        if (lo.valid()) ri.lower = eval_slot(lo);
+        if (up.valid()) ri.upper = eval_slot(up);
+        if (of.valid()) ri.offset_arg = eval_slot(of);
+        if (mu.valid()) ri.multiplier = eval_slot(mu);
+      }
+      {
+        std::vector<Expr> a = {value};
+        a.insert(a.end(), args.begin(), args.end());
+        checks.push_back({r.name, r.dist, a});
+      }
+      offset += ri.usize;
+      inv.rvs.push_back(std::move(ri));
+      rv_value[it->second] = value;
+      m[id] = value;
+      continue;
+    }
+    if (auto it = data_of.find(int(id)); it != data_of.end()) {
+      const DataDecl& d = ir.data[it->second];
+      m[id] = tg->data(d.values, d.shape);
+      continue;
+    }
+    if (nd.op == Op::kParam)
+      throw std::invalid_argument("the model graph holds a raw parameter node (graph().param); declare free "
+                                  "variables with rv()");
+    Node copy = nd;
+    for (int& in : copy.in) in = m[size_t(in)].id();
+    copy.depends_on_params = false;  // recomputed by add_node
+    m[id] = tg->add_node(std::move(copy));
+  }
+
+  for (const ObsDecl& o : ir.obs) {
+    Expr y = m[size_t(o.data)];
+    std::vector<Expr> args;
+    for (int a : o.args) args.push_back(m[size_t(a)]);
+    {
+      std::vector<Expr> a = {y};
+      a.insert(a.end(), args.begin(), args.end());
+      checks.push_back({o.name, o.dist, a});
+    }
+    const size_t n = y.size();
+    if (o.weights.empty() && o.mask.empty()) {
+      std::vector<Expr> a = {y};
+      a.insert(a.end(), args.begin(), args.end());
+      terms.push_back(graph::dist_lpdf(*o.dist, a, opts.propto));
+      continue;
+    }
+    // Masked / weighted: one fused term per distinct weight over the kept elements.
+    std::map<double, std::vector<int>> groups;
+    for (size_t i = 0; i < n; ++i) {
+      if (!o.mask.empty() && !o.mask[i]) continue;
+      const double w = o.weights.empty() ? 1.0 : o.weights[i];
+      if (w == 0) continue;
+      groups[w].push_back(int(i));
+    }
+    for (auto& [w, idx] : groups) {
+      std::vector<Expr> a = {graph::gather(y, idx)};
+      for (Expr e : args) a.push_back(e.size() == 1 ? e : graph::gather(e, idx));
+      Expr lp = graph::dist_lpdf(*o.dist, a, opts.propto);
+      terms.push_back(w == 1.0 ? lp : w * lp);
+    }
+  }
+  for (const PotentialDecl& p : ir.potentials) terms.push_back(m[size_t(p.expr)]);
+
+  for (size_t r = 0; r < ir.rvs.size(); ++r) outputs.push_back({ir.rvs[r].name, rv_value[r]});
+  for (const DetDecl& d : ir.dets) {
+    outputs.push_back({d.name, m[size_t(d.expr)]});
+    inv.other_names.push_back(d.name);
+  }
+
+  // Validate data arguments (a negative scale given as data, a variate outside the support).
+  {
+    std::vector<std::pair<std::string, Expr>> vals;
+    std::vector<std::vector<int>> slot(checks.size());
+    for (size_t c = 0; c < checks.size(); ++c)
+      for (Expr e : checks[c].args) {
+        slot[c].push_back(tg->node(e.id()).depends_on_params ? -1 : int(vals.size()));
+        if (!tg->node(e.id()).depends_on_params) vals.push_back({"v" + std::to_string(vals.size()), e});
+      }
+    if (!vals.empty()) {
+      graph::CompileOptions co;
+      co.dim = offset ? offset : 1;
+      auto ev = graph::compile<double>(*tg, tg->constant(0.0), vals, co);
+      std::vector<double> out(total_size(ev->output_vars())), x0(co.dim, 0.0);
+      ev->constrain(x0.data(), out.data());
+      std::vector<size_t> off(vals.size());
+      for (size_t i = 0, o = 0; i < vals.size(); o += vals[i].second.size(), ++i) off[i] = o;
+      for (size_t c = 0; c < checks.size(); ++c) {
+        const Check& ch = checks[c];
+        if (!ch.d->validate) continue;
+        std::vector<dist::Arg<double>> a(ch.args.size());
+        std::vector<std::vector<double>> zeros(ch.args.size());
+        for (size_t k = 0; k < ch.args.size(); ++k) {
+          const graph::Shape& s = ch.args[k].shape();
+          a[k].size = ch.args[k].size();
+          a[k].rows = s.empty() ? 1 : s[0];
+          a[k].cols = s.size() == 2 ? s[1] : 1;
+          if (slot[c][k] >= 0) {
+            a[k].val = out.data() + off[size_t(slot[c][k])];
+          } else {
+            zeros[k].assign(a[k].size, 0.0);
+            a[k].val = zeros[k].data();
+            a[k].is_param = true;
+          }
+        }
+        const std::string msg = ch.d->validate(a.data());
+        if (!msg.empty()) fail(ch.var, dist_label(*ch.d) + ": " + msg);
+      }
+    }
+  }
+
+  Expr target;
+  for (Expr t : terms) target = target.valid() ? target + t : t;
+  if (!target.valid()) target = tg->constant(0.0);
+
+  inv.dim = offset;
+  {
+    graph::CompileOptions co;
+    co.dim = offset ? offset : 1;
+    if (eval_outputs.empty()) eval_outputs.push_back({"none", tg->constant(0.0)});
+    inv.eval = graph::compile<double>(*tg, tg->constant(0.0), eval_outputs, co);
+    for (size_t i = 0, o = 0; i < eval_outputs.size(); o += eval_outputs[i].second.size(), ++i) {
+      inv.eval_offsets.push_back(o);
+      inv.eval_sizes.push_back(eval_outputs[i].second.size());
+    }
+  }
+  graph::CompileOptions co;
+  co.dim = offset;
+  if (offset == 0) throw std::invalid_argument("the model has no free variables");
+  co.unconstrain = inv;
+  return graph::compile<T>(*tg, target, outputs, co);
+}
+
+template std::unique_ptr<graph::CompiledDensity> Model::compile<double>(CompileOptions) const;
+template std::unique_ptr<graph::CompiledDensity> Model::compile<float>(CompileOptions) const;
+
+}  // namespace exmc::model

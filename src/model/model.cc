@@ -1,0 +1,231 @@
+// Model builder: records rv / obs / det / potential / data declarations with checks that name
+// the variable.
+#include "exmc/model/model.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "exmc/dist/kernel.hpp"
+
+namespace exmc::model {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& var, const std::string& what) {
+  throw std::invalid_argument("variable '" + var + "': " + what);
+}
+
+const dist::DistInfo& lookup(const std::string& var, std::string_view name) {
+#ifdef EXMC_HAVE_DIST_REGISTRY
+  if (const dist::DistInfo* d = dist::find_dist(name)) return *d;
+  fail(var, "unknown distribution '" + std::string(name) + "'");
+#else
+  fail(var, "distribution '" + std::string(name) + "' requested by name, but the distribution registry is not built");
+#endif
+}
+
+void check_arity(const std::string& var, const dist::DistInfo& d, size_t nargs) {
+  if (nargs + 1 != d.arg_names.size()) {
+    std::string names;
+    for (size_t i = 1; i < d.arg_names.size(); ++i) names += (i > 1 ? ", " : "") + std::string(d.arg_names[i]);
+    fail(var, std::string(d.name) + " takes " + std::to_string(d.arg_names.size() - 1) + " argument(s) (" + names +
+                  "), got " + std::to_string(nargs));
+  }
+}
+
+}  // namespace
+
+Constraint lower(Arg lb) {
+  Constraint c;
+  c.kind = transform::Kind::kLower;
+  c.lower = lb;
+  return c;
+}
+Constraint upper(Arg ub) {
+  Constraint c;
+  c.kind = transform::Kind::kUpper;
+  c.upper = ub;
+  return c;
+}
+Constraint lower_upper(Arg lb, Arg ub) {
+  Constraint c;
+  c.kind = transform::Kind::kLowerUpper;
+  c.lower = lb;
+  c.upper = ub;
+  return c;
+}
+Constraint offset_multiplier(Arg offset, Arg multiplier) {
+  Constraint c;
+  c.kind = transform::Kind::kOffsetMultiplier;
+  c.offset = offset;
+  c.multiplier = multiplier;
+  return c;
+}
+Constraint softplus(std::optional<Arg> lb) {
+  Constraint c;
+  c.kind = transform::Kind::kSoftplus;
+  c.lower = lb;
+  return c;
+}
+Constraint constraint(transform::Kind kind) {
+  Constraint c;
+  c.kind = kind;
+  return c;
+}
+Constraint unconstrained() { return constraint(transform::Kind::kIdentity); }
+
+Model::Model() : g_(std::make_unique<graph::Graph>()) {}
+
+Expr Model::to_expr(const Arg& a) {
+  if (!a.is_expr) return g_->constant(a.value);
+  if (!a.expr.valid() || a.expr.graph() != g_.get())
+    throw std::invalid_argument("an argument is not an expression of this model's graph");
+  return a.expr;
+}
+
+void Model::check_new_name(const std::string& name) const {
+  if (name.empty()) throw std::invalid_argument("a variable needs a non-empty name");
+  auto taken = [&](const std::string& n) { return n == name; };
+  for (const auto& r : ir_.rvs) if (taken(r.name)) fail(name, "declared twice");
+  for (const auto& o : ir_.obs) if (taken(o.name)) fail(name, "declared twice");
+  for (const auto& d : ir_.dets) if (taken(d.name)) fail(name, "declared twice");
+  for (const auto& d : ir_.data) if (taken(d.name)) fail(name, "declared twice");
+}
+
+Expr Model::data(std::string name, std::vector<double> values, Shape shape) {
+  check_new_name(name);
+  if (values.size() != graph::shape_size(shape))
+    fail(name, "data of shape " + graph::shape_str(shape) + " needs " + std::to_string(graph::shape_size(shape)) +
+                   " values, got " + std::to_string(values.size()));
+  Expr e = g_->data(values, shape);
+  ir_.data.push_back(DataDecl{name, e.id(), std::move(values), std::move(shape)});
+  return e;
+}
+
+void Model::set_data(std::string_view name, std::vector<double> values) {
+  for (auto& d : ir_.data) {
+    if (d.name != name) continue;
+    if (values.size() != d.values.size())
+      fail(d.name, "new data has " + std::to_string(values.size()) + " values; the model was built with " +
+                       std::to_string(d.values.size()) + " (shape " + graph::shape_str(d.shape) + ")");
+    d.values = std::move(values);
+    return;
+  }
+  fail(std::string(name), "no data of that name");
+}
+
+Expr Model::rv(std::string name, std::string_view dist, std::vector<Arg> args, Shape shape, Constraint c, Ncp ncp) {
+  return rv(name, lookup(name, dist), std::move(args), std::move(shape), std::move(c), ncp);
+}
+
+Expr Model::rv(std::string name, const dist::DistInfo& d, std::vector<Arg> args, Shape shape, Constraint c,
+               Ncp ncp) {
+  check_new_name(name);
+  check_arity(name, d, args.size());
+  if (d.discrete) fail(name, std::string(d.name) + " is discrete; a free variable must be continuous");
+  RvDecl r;
+  r.name = name;
+  r.dist = &d;
+  r.shape = shape;
+  const size_t n = graph::shape_size(shape);
+  for (size_t i = 0; i < args.size(); ++i) {
+    Expr e = to_expr(args[i]);
+    if (!d.multivariate && e.size() != 1 && e.size() != n)
+      fail(name, "argument '" + std::string(d.arg_names[i + 1]) + "' of " + std::string(d.name) + " has " +
+                     std::to_string(e.size()) + " elements; expected 1 or " + std::to_string(n) +
+                     " (the variable's size)");
+    r.args.push_back(e.id());
+  }
+  r.kind = c.kind;
+  if (c.kind) transform::Transform::make(*c.kind, shape, name);  // throws naming the variable
+  auto bound = [&](const std::optional<Arg>& a) {
+    if (!a) return BoundRef{};
+    return a->is_expr ? BoundRef::of(to_expr(*a).id()) : BoundRef::constant(a->value);
+  };
+  r.lower = bound(c.lower);
+  r.upper = bound(c.upper);
+  r.offset = bound(c.offset);
+  r.multiplier = bound(c.multiplier);
+  if (c.kind) {
+    auto sz = [&](const BoundRef& b) {
+      return !b.set ? size_t(0) : b.node < 0 ? size_t(1) : graph::shape_size(g_->node(b.node).shape);
+    };
+    transform::Transform::make(*c.kind, shape, name).check_bounds(sz(r.lower), sz(r.upper), sz(r.offset),
+                                                                   sz(r.multiplier), name);
+  }
+  r.ncp = ncp;
+  // The placeholder stands for the constrained value in every expression built on it; the
+  // lowering replaces it. Its offset is irrelevant (the compiled graph is rebuilt).
+  Expr p = g_->param(0, shape);
+  r.placeholder = p.id();
+  ir_.rvs.push_back(std::move(r));
+  return p;
+}
+
+void Model::observe(std::string name, std::string_view dist, std::vector<Arg> args, std::vector<double> values,
+                    Shape shape, ObserveOptions opts) {
+  observe(name, lookup(name, dist), std::move(args), std::move(values), std::move(shape), std::move(opts));
+}
+
+void Model::observe(std::string name, const dist::DistInfo& d, std::vector<Arg> args, std::vector<double> values,
+                    Shape shape, ObserveOptions opts) {
+  check_new_name(name);
+  check_arity(name, d, args.size());
+  if (shape.empty() && values.size() != 1) shape = {values.size()};
+  const size_t n = graph::shape_size(shape);
+  if (values.size() != n)
+    fail(name, "observed values of shape " + graph::shape_str(shape) + " need " + std::to_string(n) +
+                   " values, got " + std::to_string(values.size()));
+  ObsDecl o;
+  o.name = name;
+  o.dist = &d;
+  for (size_t i = 0; i < args.size(); ++i) {
+    Expr e = to_expr(args[i]);
+    if (!d.multivariate && e.size() != 1 && e.size() != n)
+      fail(name, "argument '" + std::string(d.arg_names[i + 1]) + "' of " + std::string(d.name) + " has " +
+                     std::to_string(e.size()) + " elements; expected 1 or " + std::to_string(n) +
+                     " (the number of observations)");
+    o.args.push_back(e.id());
+  }
+  if (!opts.weights.empty() && opts.weights.size() != n)
+    fail(name, "weights have " + std::to_string(opts.weights.size()) + " elements; expected " + std::to_string(n));
+  if (!opts.mask.empty() && opts.mask.size() != n)
+    fail(name, "mask has " + std::to_string(opts.mask.size()) + " elements; expected " + std::to_string(n));
+  if ((!opts.weights.empty() || !opts.mask.empty()) && d.multivariate)
+    fail(name, "weights and masks apply to univariate distributions only, not " + std::string(d.name));
+  for (size_t i = 0; i < opts.weights.size(); ++i)
+    if (!(opts.weights[i] >= 0) || !std::isfinite(opts.weights[i]))
+      fail(name, "weight " + std::to_string(opts.weights[i]) + " at index " + std::to_string(i) +
+                     " is not a finite non-negative number");
+  Expr y = g_->data(values, shape);
+  ir_.data.push_back(DataDecl{name, y.id(), std::move(values), shape});
+  o.data = y.id();
+  o.weights = std::move(opts.weights);
+  o.mask = std::move(opts.mask);
+  ir_.obs.push_back(std::move(o));
+}
+
+Expr Model::det(std::string name, Expr e) {
+  check_new_name(name);
+  if (!e.valid() || e.graph() != g_.get()) fail(name, "the expression is not of this model's graph");
+  ir_.dets.push_back(DetDecl{name, e.id()});
+  return e;
+}
+
+void Model::potential(Expr e, std::string name) {
+  if (!e.valid() || e.graph() != g_.get())
+    throw std::invalid_argument("potential '" + name + "': the expression is not of this model's graph");
+  if (e.size() != 1)
+    throw std::invalid_argument("potential '" + name + "': must be a scalar, got shape " +
+                                graph::shape_str(e.shape()));
+  ir_.potentials.push_back(PotentialDecl{name, e.id()});
+}
+
+Expr Model::var(std::string_view name) const {
+  for (const auto& r : ir_.rvs) if (r.name == name) return Expr(g_.get(), r.placeholder);
+  for (const auto& d : ir_.data) if (d.name == name) return Expr(g_.get(), d.node);
+  for (const auto& d : ir_.dets) if (d.name == name) return Expr(g_.get(), d.expr);
+  throw std::invalid_argument("unknown variable '" + std::string(name) + "'");
+}
+
+}  // namespace exmc::model

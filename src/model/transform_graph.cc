@@ -1,0 +1,207 @@
+// Constraint transforms as graph ops (see transform_graph.hpp).
+#include "transform_graph.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace exmc::model::detail {
+
+using graph::Expr;
+using graph::Shape;
+using transform::Kind;
+using graph::concat;
+using graph::cumulative_sum;
+using graph::gather;
+using graph::reshape;
+using graph::slice;
+using graph::dot;
+using graph::sum;
+using graph::matmul;
+using graph::transpose;
+
+namespace {
+
+constexpr double kLog2 = 0.693147180559945309417232121458176568;
+
+Expr vec_const(graph::Graph& g, std::vector<double> v) {
+  const size_t n = v.size();
+  return g.data(std::move(v), {n});
+}
+
+// A bound as a flat {n} vector or a one-element expression.
+Expr flat(Expr b, size_t n) {
+  if (b.size() == n && b.shape() != Shape{n} && n != 1) return reshape(b, {n});
+  return b;
+}
+
+// sum(log w) over n elements, w of size 1 or n.
+Expr sum_log(graph::Graph& g, Expr w, size_t n) {
+  if (w.size() == 1) return g.constant(double(n)) * log(w);
+  return sum(log(w));
+}
+
+Expr clamp_expr(Expr e, double c) { return fmax(fmin(e, c), -c); }
+
+// Lower-triangular M x N factor with log-diagonal: returns L and the clamped log-diagonal.
+std::pair<Expr, Expr> cholesky_cov_graph(graph::Graph& g, Expr x, size_t M, size_t N, double clamp) {
+  const size_t p = N * (N + 1) / 2 + (M - N) * N;
+  std::vector<int> dpos(N);
+  for (size_t i = 0; i < N; ++i) dpos[i] = int(i * (i + 1) / 2 + i);
+  Expr c = clamp_expr(gather(x, dpos), clamp);
+  Expr all = concat({x, exp(c), g.constant(0.0)});
+  std::vector<int> cell(M * N);
+  for (size_t j = 0; j < N; ++j)
+    for (size_t i = 0; i < M; ++i) {
+      int k;
+      if (i < j) k = int(p + N);
+      else if (i == j) k = int(p + i);
+      else k = int(i < N ? i * (i + 1) / 2 + j : N * (N + 1) / 2 + (i - N) * N + j);
+      cell[i + M * j] = k;
+    }
+  return {reshape(gather(all, cell), {M, N}), c};
+}
+
+// Cholesky factor of a correlation matrix (see src/transform/matrix.cc for the maths).
+GraphTransform cholesky_corr_graph(graph::Graph& g, Expr x, size_t K, bool to_corr) {
+  if (K == 1) return {reshape(vec_const(g, {1.0}), {1, 1}), Expr()};
+  const size_t p = K * (K - 1) / 2;
+  Expr ax = abs(x);
+  Expr c = g.constant(2 * kLog2) - 2.0 * ax - 2.0 * log1p(exp(-2.0 * ax));  // log(1 - tanh^2)
+  Expr cs = cumulative_sum(c);
+  Expr ex = cs - c;  // exclusive prefix sums over all rows
+  std::vector<int> base(p), row_base(K - 1), row_last(K - 1);
+  size_t k = 0;
+  for (size_t i = 1; i < K; ++i) {
+    row_base[i - 1] = int(i * (i - 1) / 2);
+    row_last[i - 1] = int(i * (i - 1) / 2 + i - 1);
+    for (size_t j = 0; j < i; ++j) base[k++] = int(i * (i - 1) / 2);
+  }
+  Expr lw = ex - gather(ex, base);                              // lw_j within each row
+  Expr lwr = gather(cs, row_last) - gather(ex, row_base);       // lw of each row's diagonal
+  Expr off = tanh(x) * exp(0.5 * lw);
+  Expr diag = exp(0.5 * lwr);
+  Expr all = concat({off, diag, g.constant(0.0), g.constant(1.0)});
+  std::vector<int> cell(K * K);
+  for (size_t j = 0; j < K; ++j)
+    for (size_t i = 0; i < K; ++i) {
+      int id;
+      if (i < j) id = int(p + K - 1);
+      else if (i == 0) id = int(p + K);
+      else if (i == j) id = int(p + i - 1);
+      else id = int(i * (i - 1) / 2 + j);
+      cell[i + K * j] = id;
+    }
+  Expr L = reshape(gather(all, cell), {K, K});
+  Expr lj = sum(c) + 0.5 * sum(lw);
+  if (to_corr) {
+    std::vector<double> coef(K - 1);
+    for (size_t i = 1; i < K; ++i) coef[i - 1] = 0.5 * double(K - 1 - i);
+    lj = lj + dot(lwr, vec_const(g, coef));
+  }
+  return {L, lj};
+}
+
+}  // namespace
+
+GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shape& shape, Expr lower, Expr upper,
+                                  Expr offset, Expr multiplier, double clamp) {
+  const size_t n = graph::shape_size(shape);
+  auto shaped = [&](Expr y) { return y.shape() == shape ? y : reshape(y, shape); };
+  if (lower.valid()) lower = flat(lower, n);
+  if (upper.valid()) upper = flat(upper, n);
+  if (offset.valid()) offset = flat(offset, n);
+  if (multiplier.valid()) multiplier = flat(multiplier, n);
+  auto const_value = [&](Expr e, double* v) {
+    const graph::Node& nd = g.node(e.id());
+    if (nd.op != graph::Op::kConst || nd.values.size() != 1) return false;
+    *v = nd.values[0];
+    return true;
+  };
+  switch (kind) {
+    case Kind::kIdentity:
+      return {shaped(x), Expr()};
+    case Kind::kLower: {
+      Expr c = clamp_expr(x, clamp);
+      return {shaped(lower + exp(c)), sum(c)};
+    }
+    case Kind::kUpper: {
+      Expr c = clamp_expr(x, clamp);
+      return {shaped(upper - exp(c)), sum(c)};
+    }
+    case Kind::kLowerUpper: {
+      double lv, uv;
+      const bool lo_inf = const_value(lower, &lv) && lv == -INFINITY;
+      const bool up_inf = const_value(upper, &uv) && uv == INFINITY;
+      if (lo_inf && up_inf) return {shaped(x), Expr()};
+      if (lo_inf) return transform_in_graph(g, Kind::kUpper, x, shape, Expr(), upper, Expr(), Expr(), clamp);
+      if (up_inf) return transform_in_graph(g, Kind::kLower, x, shape, lower, Expr(), Expr(), Expr(), clamp);
+      Expr w = fmax(upper - lower, 1e-30);
+      Expr y = lower + w * inv_logit(x);
+      Expr lj = sum(log_inv_logit(x) + log1m_inv_logit(x)) + sum_log(g, w, n);
+      return {shaped(y), lj};
+    }
+    case Kind::kOffsetMultiplier: {
+      Expr y = x;
+      Expr lj;
+      if (multiplier.valid()) {
+        Expr m = fmax(multiplier, 1e-30);
+        y = m * x;
+        lj = sum_log(g, m, n);
+      }
+      if (offset.valid()) y = offset + y;
+      return {shaped(y), lj};
+    }
+    case Kind::kSoftplus: {
+      Expr y = log1p_exp(x);
+      if (lower.valid()) y = lower + y;
+      return {shaped(y), sum(log_inv_logit(x))};
+    }
+    case Kind::kOrdered: {
+      if (n == 1) return {shaped(x), Expr()};
+      Expr tail = clamp_expr(slice(x, 1, n - 1), clamp);
+      return {shaped(cumulative_sum(concat({slice(x, 0, 1), exp(tail)}))), sum(tail)};
+    }
+    case Kind::kPositiveOrdered: {
+      Expr c = clamp_expr(x, clamp);
+      return {shaped(cumulative_sum(exp(c))), sum(c)};
+    }
+    case Kind::kSimplex: {
+      const size_t K = n;
+      if (K == 1) return {shaped(vec_const(g, {1.0})), Expr()};
+      std::vector<double> centre(K - 1);
+      for (size_t k = 0; k + 1 < K; ++k) centre[k] = std::log(double(K - 1 - k));
+      Expr a = x - vec_const(g, centre);
+      Expr lp = log_inv_logit(a), ln = log1m_inv_logit(a);
+      Expr cs = cumulative_sum(ln);  // log stick after each break
+      Expr prev = K == 2 ? vec_const(g, {0.0}) : concat({g.constant(0.0), slice(cs, 0, K - 2)});
+      Expr y = concat({exp(prev + lp), exp(slice(cs, K - 2, 1))});
+      return {shaped(y), sum(prev) + sum(lp) + sum(ln)};
+    }
+    case Kind::kUnitVector: {
+      Expr ss = dot_self(x);
+      Expr r = fmax(sqrt(ss), 1e-30);
+      return {shaped(x / r), -0.5 * ss};
+    }
+    case Kind::kCholeskyCov: {
+      auto [L, c] = cholesky_cov_graph(g, x, shape[0], shape[1], clamp);
+      return {L, sum(c)};
+    }
+    case Kind::kCovMatrix: {
+      const size_t K = shape[0];
+      auto [L, c] = cholesky_cov_graph(g, x, K, K, clamp);
+      std::vector<double> w(K);
+      for (size_t i = 0; i < K; ++i) w[i] = double(K - i + 1);
+      return {matmul(L, transpose(L)), g.constant(K * kLog2) + dot(c, vec_const(g, w))};
+    }
+    case Kind::kCholeskyCorr:
+      return cholesky_corr_graph(g, x, shape[0], false);
+    case Kind::kCorrMatrix: {
+      GraphTransform t = cholesky_corr_graph(g, x, shape[0], true);
+      return {matmul(t.y, transpose(t.y)), t.logj};
+    }
+  }
+  throw std::logic_error("transform_in_graph: unknown kind");
+}
+
+}  // namespace exmc::model::detail

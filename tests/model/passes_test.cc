@@ -1,0 +1,57 @@
+// The rewrite passes alone: which transform each support gets, and which variables the
+// non-centring pass selects under each policy.
+#include "exmc/model/passes.hpp"
+
+#include <gtest/gtest.h>
+
+#include "exmc/model/model.hpp"
+#include "test_dists.hpp"
+
+namespace exmc::model {
+namespace {
+
+using testing::dirichlet;
+using testing::half_normal;
+using testing::normal;
+
+TEST(DefaultTransforms, FromSupport) {
+  Model m;
+  m.rv("a", normal(), {0.0, 1.0});
+  m.rv("s", half_normal(), {1.0});
+  m.rv("p", dirichlet(), {1.0}, {4});
+  m.rv("q", half_normal(), {1.0}, {}, softplus());
+  ModelIR ir = m.ir();
+  attach_default_transforms(m.graph(), ir);
+  EXPECT_EQ(*ir.rvs[0].kind, transform::Kind::kIdentity);
+  EXPECT_EQ(*ir.rvs[1].kind, transform::Kind::kLower);
+  EXPECT_TRUE(ir.rvs[1].lower.set);
+  EXPECT_EQ(ir.rvs[1].lower.value, 0.0);
+  EXPECT_EQ(*ir.rvs[2].kind, transform::Kind::kSimplex);
+  EXPECT_EQ(*ir.rvs[3].kind, transform::Kind::kSoftplus);  // a declared choice is kept
+}
+
+TEST(NonCentring, PolicySelectsVariables) {
+  Model m;
+  Expr mu = m.rv("mu", normal(), {0.0, 1.0});
+  Expr tau = m.rv("tau", half_normal(), {1.0});
+  m.rv("both", normal(), {mu, tau}, {3});                       // auto: yes
+  m.rv("loc_only", normal(), {mu, 2.0}, {3});                   // auto: no
+  m.rv("off", normal(), {mu, tau}, {3}, {}, Ncp::kOff);         // never
+  m.rv("on", normal(), {0.0, 2.0}, {3}, {}, Ncp::kOn);          // forced
+  m.rv("bounded", normal(), {mu, tau}, {}, lower(0.0));         // has a transform: skipped
+  auto run = [&](Ncp global) {
+    ModelIR ir = m.ir();
+    attach_default_transforms(m.graph(), ir);
+    non_center(m.graph(), ir, global);
+    std::vector<bool> r;
+    for (const auto& v : ir.rvs) r.push_back(v.non_centered);
+    return r;
+  };
+  EXPECT_EQ(run(Ncp::kAuto), (std::vector<bool>{false, false, true, false, false, true, false}));
+  // A variable's own on/off wins; its auto defers to the global policy.
+  EXPECT_EQ(run(Ncp::kOff), (std::vector<bool>{false, false, false, false, false, true, false}));
+  EXPECT_EQ(run(Ncp::kOn), (std::vector<bool>{true, false, true, true, false, true, false}));
+}
+
+}  // namespace
+}  // namespace exmc::model
