@@ -240,8 +240,10 @@ struct Program {
   std::vector<Ins> ins;
   // Per instruction: arena offsets.
   std::vector<size_t> out_off, adj_off, fscr_off, bscr_off;
-  // Per instruction: adjoint buffers to zero before its backward step.
-  std::vector<std::vector<int>> zero_before;
+  // Per instruction: adjoint buffers to zero before its backward step / its forward step.
+  std::vector<std::vector<int>> zero_before, zero_fwd;
+  // Per instruction: a dist node whose kernel writes partials straight into input adjoints.
+  std::vector<char> direct;
   // Node id -> instruction index (-1 for constants); node id -> constant block offset.
   std::vector<int> ins_of;
   std::vector<size_t> const_off;
@@ -252,6 +254,7 @@ struct Program {
   std::vector<std::pair<int, double>> terms;
   double const_total = 0;
   std::vector<int> term_ins;  // instruction of each term (-1: none)
+  std::vector<int> term_zero; // term adjoints zeroed before seeding (not already holding partials)
   std::vector<int> dist_slot; // per instruction: index into dval (-1 if not a dist)
   size_t align = 64 / sizeof(T);
 
@@ -284,6 +287,8 @@ struct Program {
     const size_t N = ins.size();
     out_off.assign(N, 0); adj_off.assign(N, kNone); fscr_off.assign(N, 0); bscr_off.assign(N, 0);
     zero_before.assign(N, {});
+    zero_fwd.assign(N, {});
+    direct.assign(N, 0);
     dist_slot.assign(N, -1);
     // Lifetimes. Forward step of i at time i; the accumulation of the total at N; backward
     // step of i at 2N - i.
@@ -313,6 +318,32 @@ struct Program {
       term_ins.push_back(i);
       if (i >= 0) { is_term[size_t(i)] = 1; val_end[size_t(i)] = std::max(val_end[size_t(i)], N); }
     }
+    // A dist node that is a +1 term used nowhere else has upstream adjoint exactly 1: its
+    // kernel can add partials into its inputs' adjoints during the forward sweep. Those
+    // adjoints are then zeroed at the first such forward step instead of during the reverse.
+    std::vector<size_t> first_direct(N, kNone);
+    if (grad) {
+      std::vector<int> term_count(N, 0);
+      for (size_t t = 0; t < terms.size(); ++t)
+        if (term_ins[t] >= 0) ++term_count[size_t(term_ins[t])];
+      for (size_t t = 0; t < terms.size(); ++t) {
+        const int i = term_ins[t];
+        if (i < 0 || ins[size_t(i)].op != Op::kDistLpdf || terms[t].second != 1.0 ||
+            term_count[size_t(i)] != 1 || has_cons[size_t(i)])
+          continue;
+        direct[size_t(i)] = 1;
+        for (int nid : ins[size_t(i)].in) {
+          const int a = ins_of[size_t(nid)];
+          if (a >= 0 && first_direct[size_t(a)] == kNone) {
+            first_direct[size_t(a)] = size_t(i);
+            zero_fwd[size_t(i)].push_back(a);
+          }
+        }
+      }
+    }
+    term_zero.clear();
+    for (int i : term_ins)
+      if (i >= 0 && grad && ins[size_t(i)].has_adj && first_direct[size_t(i)] == kNone) term_zero.push_back(i);
     // Forward-only programs keep their roots until the outputs are copied out (time N).
     if (!grad)
       for (int r : roots)
@@ -322,13 +353,14 @@ struct Program {
       const Ins& I = ins[i];
       iv.push_back({i, val_end[i], round(I.n), &out_off[i]});
       arena_unplanned += round(I.n);
-      if (const size_t f = detail::fwd_scratch_size(I, grad)) {
+      if (const size_t f = direct[i] ? 0 : detail::fwd_scratch_size(I, grad)) {
         iv.push_back({i, grad ? 2 * N - i : i, round(f), &fscr_off[i]});
         arena_unplanned += round(f);
       }
       if (I.has_adj) {
         size_t start;
-        if (is_term[i]) start = N;
+        if (first_direct[i] != kNone) start = first_direct[i];
+        else if (is_term[i]) start = N;
         else {
           if (!has_cons[i]) fail("internal: a differentiable node has no consumer");
           start = 2 * N - max_cons[i];
@@ -352,6 +384,7 @@ struct alignas(64) Workspace {
   std::vector<Exec<T>> ex;
   std::vector<const T*> inv;
   std::vector<T*> ina;
+  std::vector<T*> dgr;
   std::vector<dist::Arg<T>> args;
   std::vector<double> dval;
 
@@ -362,6 +395,7 @@ struct alignas(64) Workspace {
     ex.resize(N);
     inv.resize(P.n_inputs);
     ina.resize(P.n_inputs);
+    dgr.resize(P.n_inputs);
     dval.resize(P.n_dist);
     size_t n_args = 0;
     for (const Ins& I : P.ins) if (I.op == Op::kDistLpdf) n_args += I.in.size();
@@ -384,7 +418,8 @@ struct alignas(64) Workspace {
       E.bscr = arena + P.bscr_off[i];
       E.in = inv.data() + q;
       E.ain = ina.data() + q;
-      for (int nid : I.in) { inv[q] = val_ptr(nid); ina[q] = adj_ptr(nid); ++q; }
+      if (P.direct[i]) E.dgrad = dgr.data() + q;
+      for (int nid : I.in) { inv[q] = val_ptr(nid); ina[q] = adj_ptr(nid); dgr[q] = ina[q]; ++q; }
       if (I.op == Op::kDistLpdf) {
         E.args = args.data() + qa;
         E.dval = dval.data() + P.dist_slot[i];
@@ -528,7 +563,14 @@ class Compiled final : public CompiledDensity {
     const size_t N = P.ins.size();
     const Ins* ins = P.ins.data();
     const Exec<T>* ex = ws.ex.data();
-    for (size_t i = 0; i < N; ++i) detail::forward(ins[i], ex[i], x, grad);
+    if (grad) {
+      for (size_t i = 0; i < N; ++i) {
+        for (int z : P.zero_fwd[i]) std::memset(static_cast<void*>(ex[z].adj), 0, ins[z].n * sizeof(T));
+        detail::forward(ins[i], ex[i], x, true);
+      }
+    } else {
+      for (size_t i = 0; i < N; ++i) detail::forward(ins[i], ex[i], x, false);
+    }
     double total = P.const_total;
     for (size_t t = 0; t < P.terms.size(); ++t) {
       const int i = P.term_ins[t];
@@ -538,8 +580,9 @@ class Compiled final : public CompiledDensity {
     }
     if (!grad) return total;
     std::memset(g, 0, dim_ * sizeof(double));
-    for (size_t t = 0; t < P.terms.size(); ++t) ex[P.term_ins[t]].adj[0] = T(0);
-    for (size_t t = 0; t < P.terms.size(); ++t) ex[P.term_ins[t]].adj[0] += T(P.terms[t].second);
+    for (int z : P.term_zero) ex[z].adj[0] = T(0);
+    for (size_t t = 0; t < P.terms.size(); ++t)
+      if (T* a = ex[P.term_ins[t]].adj) a[0] += T(P.terms[t].second);
     for (size_t i = N; i-- > 0;) {
       for (int z : P.zero_before[i]) std::memset(static_cast<void*>(ex[z].adj), 0, ins[z].n * sizeof(T));
       if (ins[i].has_adj) detail::backward(ins[i], ex[i], g);

@@ -245,7 +245,9 @@ void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad) {
       dist::Arg<T>* args = E.args;
       T* p = E.fscr;
       for (size_t k = 0; k < I.in_size.size(); ++k) {
-        if (grad && args[k].is_param) {
+        if (E.dgrad) {
+          args[k].grad = grad ? E.dgrad[k] : nullptr;
+        } else if (grad && args[k].is_param) {
           std::memset(p, 0, sizeof(T) * I.in_size[k]);
           args[k].grad = p;
         } else {
@@ -463,6 +465,7 @@ void backward(const Ins& I, const Exec<T>& E, double* g) {
       if (aa) add_into(aa, adj, I.n);
       return;
     case Op::kDistLpdf: {
+      if (E.dgrad) return;  // partials were added in the forward step
       const T d = adj[0];
       const T* p = E.fscr;
       for (size_t k = 0; k < I.in_size.size(); ++k) {

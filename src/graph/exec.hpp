@@ -43,6 +43,9 @@ struct Exec {
   T* const* ain = nullptr;       // input adjoints (nullptr where the input is constant)
   dist::Arg<T>* args = nullptr;  // kDistLpdf: one per input
   double* dval = nullptr;        // kDistLpdf: the double log density
+  // kDistLpdf with a fixed upstream adjoint of 1: the kernel adds its partials straight into
+  // these input adjoints (nullptr where an input has none) and the backward step is empty.
+  T* const* dgrad = nullptr;
 };
 
 template <class T>

@@ -210,6 +210,14 @@ std::vector<Case> all_cases() {
                   Expr lp = dist_lpdf(testing::test_normal(), {g.param(0), g.param(1), g.param(2)});
                   return 2.0 * lp + square(lp) - lp;
                 }});
+  // Direct-partials path: dist terms whose inputs are shared with other terms and consumers.
+  cs.push_back({"dist_direct_shared_inputs", 3 + 1, uniform(0.5, 2), [](Graph& g) {
+                  Expr v = g.param(0, {3}), s = g.param(3);
+                  const auto& nrm = testing::test_normal();
+                  return dist_lpdf(nrm, {v, 0.5 * v, s}) + s + dist_lpdf(nrm, {s, g.constant(1), s}) +
+                         dist_lpdf(nrm, {exp(v), sum(v), g.constant(2)}) - dist_lpdf(nrm, {v, s, s}) +
+                         sum(square(v)) + dist_lpdf(nrm, {v, s, s});
+                }});
   cs.push_back({"sum_of_terms", 4, uniform(0.5, 2), [](Graph& g) {
                   Expr a = g.param(0, {4});
                   Expr s = log(g.param(0));
