@@ -248,7 +248,7 @@ LooResult loo(const LogLik& ll, const std::vector<double>& r_eff_in) {
 
 size_t WaicResult::count_p_waic_over_04() const {
   return static_cast<size_t>(
-      std::count_if(p_waic.begin(), p_waic.end(), [](double p) { return p > 0.4; }));
+      std::count_if(p_waic.begin(), p_waic.end(), [](double pw) { return pw > 0.4; }));
 }
 
 WaicResult waic(const LogLik& ll) {
