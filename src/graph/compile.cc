@@ -332,11 +332,14 @@ struct Program {
             term_count[size_t(i)] != 1 || has_cons[size_t(i)])
           continue;
         direct[size_t(i)] = 1;
-        for (int nid : ins[size_t(i)].in) {
+      }
+      for (size_t i = 0; i < N; ++i) {  // in execution order: zero before the first writer
+        if (!direct[i]) continue;
+        for (int nid : ins[i].in) {
           const int a = ins_of[size_t(nid)];
           if (a >= 0 && first_direct[size_t(a)] == kNone) {
-            first_direct[size_t(a)] = size_t(i);
-            zero_fwd[size_t(i)].push_back(a);
+            first_direct[size_t(a)] = i;
+            zero_fwd[i].push_back(a);
           }
         }
       }
