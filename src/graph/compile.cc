@@ -390,6 +390,15 @@ struct alignas(64) Workspace {
   std::vector<T*> dgr;
   std::vector<dist::Arg<T>> args;
   std::vector<double> dval;
+  // Resolved per-call bookkeeping: buffers to zero (pointer, bytes) with per-instruction
+  // ranges, the terms of the total, and the adjoint seeds.
+  struct Zero { void* p; size_t bytes; };
+  std::vector<Zero> zeros;
+  std::vector<uint32_t> zf, zb;  // instruction i zeroes zeros[zf[i] .. zf[i+1]) before its forward step
+  std::vector<std::pair<const double*, double>> dterms;
+  std::vector<std::pair<const T*, double>> tterms;
+  std::vector<T*> seed_zero;
+  std::vector<std::pair<T*, T>> seeds;
 
   explicit Workspace(const Program<T>& P) {
     arena = static_cast<T*>(::operator new(std::max<size_t>(P.arena, 1) * sizeof(T), std::align_val_t(64)));
@@ -438,6 +447,31 @@ struct alignas(64) Workspace {
         }
       }
     }
+    bind_lists(P);
+  }
+  void bind_lists(const Program<T>& P) {
+    const size_t N = P.ins.size();
+    auto zero_of = [&](int z) { return Zero{ex[size_t(z)].adj, P.ins[size_t(z)].n * sizeof(T)}; };
+    zf.assign(N + 1, 0);
+    zb.assign(N + 1, 0);
+    for (size_t i = 0; i < N; ++i) {
+      zf[i] = uint32_t(zeros.size());
+      for (int z : P.zero_fwd[i]) zeros.push_back(zero_of(z));
+    }
+    zf[N] = uint32_t(zeros.size());
+    for (size_t i = 0; i < N; ++i) {
+      zb[i] = uint32_t(zeros.size());
+      for (int z : P.zero_before[i]) zeros.push_back(zero_of(z));
+    }
+    zb[N] = uint32_t(zeros.size());
+    for (size_t t = 0; t < P.terms.size(); ++t) {
+      const int i = P.term_ins[size_t(t)];
+      const double sign = P.terms[t].second;
+      if (P.dist_slot[size_t(i)] >= 0) dterms.push_back({dval.data() + P.dist_slot[size_t(i)], sign});
+      else tterms.push_back({ex[size_t(i)].out, sign});
+      if (T* a = ex[size_t(i)].adj) seeds.push_back({a, T(sign)});
+    }
+    for (int z : P.term_zero) seed_zero.push_back(ex[size_t(z)].adj);
   }
   ~Workspace() { ::operator delete(static_cast<void*>(arena), std::align_val_t(64)); }
   Workspace(const Workspace&) = delete;
@@ -566,28 +600,26 @@ class Compiled final : public CompiledDensity {
     const size_t N = P.ins.size();
     const Ins* ins = P.ins.data();
     const Exec<T>* ex = ws.ex.data();
+    const typename Workspace<T>::Zero* zeros = ws.zeros.data();
     if (grad) {
+      const uint32_t* zf = ws.zf.data();
       for (size_t i = 0; i < N; ++i) {
-        for (int z : P.zero_fwd[i]) std::memset(static_cast<void*>(ex[z].adj), 0, ins[z].n * sizeof(T));
+        for (uint32_t z = zf[i]; z < zf[i + 1]; ++z) std::memset(zeros[z].p, 0, zeros[z].bytes);
         detail::forward(ins[i], ex[i], x, true);
       }
     } else {
       for (size_t i = 0; i < N; ++i) detail::forward(ins[i], ex[i], x, false);
     }
     double total = P.const_total;
-    for (size_t t = 0; t < P.terms.size(); ++t) {
-      const int i = P.term_ins[t];
-      const double v = P.dist_slot[size_t(i)] >= 0 ? ws.dval[size_t(P.dist_slot[size_t(i)])]
-                                                   : double(ex[i].out[0]);
-      total += P.terms[t].second * v;
-    }
+    for (const auto& [p, sign] : ws.dterms) total += sign * *p;
+    for (const auto& [p, sign] : ws.tterms) total += sign * double(*p);
     if (!grad) return total;
     std::memset(g, 0, dim_ * sizeof(double));
-    for (int z : P.term_zero) ex[z].adj[0] = T(0);
-    for (size_t t = 0; t < P.terms.size(); ++t)
-      if (T* a = ex[P.term_ins[t]].adj) a[0] += T(P.terms[t].second);
+    for (T* a : ws.seed_zero) a[0] = T(0);
+    for (const auto& [a, sign] : ws.seeds) a[0] += sign;
+    const uint32_t* zb = ws.zb.data();
     for (size_t i = N; i-- > 0;) {
-      for (int z : P.zero_before[i]) std::memset(static_cast<void*>(ex[z].adj), 0, ins[z].n * sizeof(T));
+      for (uint32_t z = zb[i]; z < zb[i + 1]; ++z) std::memset(zeros[z].p, 0, zeros[z].bytes);
       if (ins[i].has_adj) detail::backward(ins[i], ex[i], g);
     }
     return total;
