@@ -1,0 +1,288 @@
+// Stan JSON reader: nested rectangular arrays flattened row-major, with NaN/Inf strings.
+#include "exmc/io/stan_json.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace exmc::io {
+namespace {
+
+using nlohmann::json;
+
+std::string shape_str(const std::vector<size_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+// Stan writes non-finite values as strings; accept the spellings CmdStan accepts.
+bool special_number(const std::string& s, double* out) {
+  std::string t;
+  for (char c : s) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const double inf = std::numeric_limits<double>::infinity();
+  if (t == "nan" || t == "-nan" || t == "+nan") {
+    *out = std::numeric_limits<double>::quiet_NaN();
+  } else if (t == "inf" || t == "infinity" || t == "+inf" || t == "+infinity") {
+    *out = inf;
+  } else if (t == "-inf" || t == "-infinity") {
+    *out = -inf;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+struct Flattener {
+  const std::string& source;
+  const std::string& name;
+  StanJsonValue& out;
+  bool dims_fixed = false;  // set once the first leaf fixed the shape
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw StanJsonError(fmt::format("{}: variable '{}': {}", source, name, what));
+  }
+
+  std::string where(const std::vector<size_t>& path) const {
+    if (path.empty()) return "";
+    std::string s = " at [";
+    for (size_t i = 0; i < path.size(); ++i) s += (i ? "," : "") + std::to_string(path[i] + 1);
+    return s + "]";
+  }
+
+  void leaf(const json& j, const std::vector<size_t>& path) {
+    double v = 0;
+    bool integer = false;
+    if (j.is_number_integer() || j.is_number_unsigned()) {
+      integer = true;
+      v = j.is_number_unsigned() ? static_cast<double>(j.get<uint64_t>())
+                                 : static_cast<double>(j.get<int64_t>());
+    } else if (j.is_number_float()) {
+      v = j.get<double>();
+    } else if (j.is_string() && special_number(j.get<std::string>(), &v)) {
+    } else if (j.is_boolean()) {
+      fail("expected a number, found boolean" + where(path));
+    } else if (j.is_null()) {
+      fail("expected a number, found null" + where(path));
+    } else if (j.is_object()) {
+      fail("expected a number or array, found an object" + where(path));
+    } else {
+      fail(fmt::format("expected a number, found \"{}\"{}", j.get<std::string>(), where(path)));
+    }
+    if (!integer) out.is_integer = false;
+    out.values.push_back(v);
+  }
+
+  // The shape of an array is fixed by its first path to a leaf; every other sub-array must
+  // match it, which rejects ragged arrays with the index where the mismatch occurs.
+  void walk(const json& j, std::vector<size_t>& path) {
+    const size_t depth = path.size();
+    if (!j.is_array()) {
+      if (dims_fixed && depth != out.dims.size())
+        fail(fmt::format("ragged array: expected {} nested levels, found a number{}",
+                         out.dims.size(), where(path)));
+      dims_fixed = true;
+      leaf(j, path);
+      return;
+    }
+    if (!dims_fixed) {
+      out.dims.push_back(j.size());
+      if (j.empty()) {
+        dims_fixed = true;
+        return;
+      }
+    } else {
+      if (depth >= out.dims.size())
+        fail(fmt::format("ragged array: expected a number, found an array{}", where(path)));
+      if (out.dims[depth] != j.size())
+        fail(fmt::format("ragged array: expected {} elements, found {}{} (shape {})",
+                         out.dims[depth], j.size(), where(path), shape_str(out.dims)));
+      if (j.empty()) return;
+    }
+    for (size_t i = 0; i < j.size(); ++i) {
+      path.push_back(i);
+      walk(j[i], path);
+      path.pop_back();
+    }
+  }
+};
+
+std::string line_col(const std::string& text, size_t byte) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < std::min(byte, text.size()); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return fmt::format("{}:{}", line, col > 1 ? col - 1 : 1);
+}
+
+}  // namespace
+
+double StanJsonValue::at(const std::vector<size_t>& index) const {
+  if (index.size() != dims.size())
+    throw StanJsonError(fmt::format("variable '{}': index of rank {} for a value of shape {}",
+                                    name, index.size(), shape_str(dims)));
+  size_t flat = 0;
+  for (size_t k = 0; k < dims.size(); ++k) {
+    if (index[k] >= dims[k])
+      throw StanJsonError(fmt::format("variable '{}': index {} out of range for shape {}", name,
+                                      index[k] + 1, shape_str(dims)));
+    flat = flat * dims[k] + index[k];
+  }
+  return values[flat];
+}
+
+std::vector<double> StanJsonValue::column_major() const { return to_column_major(values, dims); }
+
+double StanJsonValue::as_double() const {
+  if (!is_scalar())
+    throw StanJsonError(
+        fmt::format("variable '{}': expected a scalar, found shape {}", name, shape_str(dims)));
+  return values[0];
+}
+
+int64_t StanJsonValue::as_int() const {
+  const double v = as_double();
+  if (!(std::nearbyint(v) == v) || std::fabs(v) > 9007199254740992.0)
+    throw StanJsonError(fmt::format("variable '{}': expected an integer, found {}", name, v));
+  return static_cast<int64_t>(v);
+}
+
+std::vector<int64_t> StanJsonValue::as_ints() const {
+  std::vector<int64_t> r;
+  r.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double v = values[i];
+    if (!(std::nearbyint(v) == v) || std::fabs(v) > 9007199254740992.0)
+      throw StanJsonError(fmt::format("variable '{}': expected integers, found {} at element {}",
+                                      name, v, i + 1));
+    r.push_back(static_cast<int64_t>(v));
+  }
+  return r;
+}
+
+namespace {
+// Permutes between the two orders; `to_col` picks the direction.
+std::vector<double> permute(const std::vector<double>& in, const std::vector<size_t>& dims,
+                            bool to_col) {
+  if (dims.size() <= 1) return in;
+  size_t n = 1;
+  for (size_t d : dims) n *= d;
+  if (n != in.size())
+    throw StanJsonError(fmt::format("reorder: {} values for shape {}", in.size(), shape_str(dims)));
+  std::vector<double> out(n);
+  const size_t r = dims.size();
+  std::vector<size_t> idx(r, 0);
+  // Walk in row-major order; compute the column-major offset incrementally via strides.
+  std::vector<size_t> cstride(r);
+  size_t s = 1;
+  for (size_t k = 0; k < r; ++k) {
+    cstride[k] = s;
+    s *= dims[k];
+  }
+  for (size_t i = 0; i < n; ++i) {
+    size_t c = 0;
+    for (size_t k = 0; k < r; ++k) c += idx[k] * cstride[k];
+    if (to_col) {
+      out[c] = in[i];
+    } else {
+      out[i] = in[c];
+    }
+    for (size_t k = r; k-- > 0;) {
+      if (++idx[k] < dims[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<double> to_column_major(const std::vector<double>& row_major,
+                                    const std::vector<size_t>& dims) {
+  return permute(row_major, dims, true);
+}
+
+std::vector<double> to_row_major(const std::vector<double>& column_major,
+                                 const std::vector<size_t>& dims) {
+  return permute(column_major, dims, false);
+}
+
+StanJsonData StanJsonData::from_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw StanJsonError(fmt::format("{}: cannot open data file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return from_string(ss.str(), path);
+}
+
+StanJsonData StanJsonData::from_string(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string msg = e.what();
+    // nlohmann prefixes "[json.exception.parse_error.101] parse error at line L, column C: ".
+    const auto colon = msg.find(": ", msg.find("parse error"));
+    if (colon != std::string::npos) msg = msg.substr(colon + 2);
+    throw StanJsonError(
+        fmt::format("{}:{}: invalid JSON: {}", source, line_col(text, e.byte), msg));
+  }
+  if (!j.is_object())
+    throw StanJsonError(fmt::format("{}: Stan JSON data must be an object {{\"name\": value, ...}}",
+                                    source));
+  StanJsonData d;
+  d.source_ = source;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    StanJsonValue v;
+    v.name = it.key();
+    Flattener f{source, v.name, v};
+    std::vector<size_t> path;
+    f.walk(it.value(), path);
+    d.vars_.emplace(v.name, std::move(v));
+  }
+  return d;
+}
+
+const StanJsonValue& StanJsonData::at(const std::string& name) const {
+  auto it = vars_.find(name);
+  if (it == vars_.end())
+    throw StanJsonError(fmt::format("{}: no variable '{}'", source_, name));
+  return it->second;
+}
+
+const StanJsonValue* StanJsonData::find(const std::string& name) const {
+  auto it = vars_.find(name);
+  return it == vars_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> StanJsonData::names() const {
+  std::vector<std::string> r;
+  for (const auto& [k, _] : vars_) r.push_back(k);
+  return r;
+}
+
+void StanJsonData::set(const std::string& name, std::vector<size_t> dims,
+                       std::vector<double> values, bool is_integer) {
+  size_t n = 1;
+  for (size_t dd : dims) n *= dd;
+  if (n != values.size())
+    throw StanJsonError(fmt::format("variable '{}': {} values for shape {}", name, values.size(),
+                                    shape_str(dims)));
+  StanJsonValue v;
+  v.name = name;
+  v.dims = std::move(dims);
+  v.values = std::move(values);
+  v.is_integer = is_integer;
+  vars_[name] = std::move(v);
+}
+
+}  // namespace exmc::io

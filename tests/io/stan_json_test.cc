@@ -1,0 +1,137 @@
+// Stan JSON reader: shapes, row-major flattening, column-major helpers, specials and errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "exmc/io/stan_json.hpp"
+
+namespace exmc::io {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    StanJsonData::from_string(text, "d.json");
+  } catch (const StanJsonError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(StanJson, ScalarsVectorsAndIntegerFlag) {
+  auto d = StanJsonData::from_string(R"({"N": 3, "x": 2.5, "y": [1, 2, 3], "z": [1, 2.0]})");
+  EXPECT_EQ(d.size(), 4u);
+  EXPECT_TRUE(d.at("N").is_scalar());
+  EXPECT_TRUE(d.at("N").is_integer);
+  EXPECT_EQ(d.at("N").as_int(), 3);
+  EXPECT_FALSE(d.at("x").is_integer);
+  EXPECT_DOUBLE_EQ(d.at("x").as_double(), 2.5);
+  EXPECT_EQ(d.at("y").dims, (std::vector<size_t>{3}));
+  EXPECT_TRUE(d.at("y").is_integer);
+  EXPECT_FALSE(d.at("z").is_integer);  // 2.0 is written as a real
+  EXPECT_EQ(d.at("z").as_ints(), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(d.names(), (std::vector<std::string>{"N", "x", "y", "z"}));
+}
+
+TEST(StanJson, MatrixIsRowMajorAndColumnMajorHelperTransposesOrder) {
+  auto d = StanJsonData::from_string(R"({"X": [[1, 2, 3], [4, 5, 6]]})");
+  const auto& x = d.at("X");
+  EXPECT_EQ(x.dims, (std::vector<size_t>{2, 3}));
+  EXPECT_EQ(x.values, (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(x.column_major(), (std::vector<double>{1, 4, 2, 5, 3, 6}));
+  EXPECT_EQ(x.at({1, 0}), 4);
+  EXPECT_EQ(x.at({0, 2}), 3);
+  EXPECT_EQ(to_row_major(x.column_major(), x.dims), x.values);
+}
+
+TEST(StanJson, Rank3ColumnMajorRoundTrip) {
+  auto d = StanJsonData::from_string(
+      R"({"a": [[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]]})");
+  const auto& a = d.at("a");
+  EXPECT_EQ(a.dims, (std::vector<size_t>{2, 3, 2}));
+  EXPECT_EQ(a.at({1, 2, 0}), 11);
+  auto cm = a.column_major();
+  // Column-major offset of [i][j][k] is i + 2*j + 6*k.
+  EXPECT_EQ(cm[1 + 2 * 2 + 6 * 0], 11);
+  EXPECT_EQ(cm[0 + 2 * 1 + 6 * 1], 4);
+  EXPECT_EQ(to_row_major(cm, a.dims), a.values);
+}
+
+TEST(StanJson, EmptyArraysKeepTheirShape) {
+  auto d = StanJsonData::from_string(R"({"e": [], "m": [[], []]})");
+  EXPECT_EQ(d.at("e").dims, (std::vector<size_t>{0}));
+  EXPECT_EQ(d.at("e").size(), 0u);
+  EXPECT_TRUE(d.at("e").is_integer);
+  EXPECT_EQ(d.at("m").dims, (std::vector<size_t>{2, 0}));
+}
+
+TEST(StanJson, NonFiniteStrings) {
+  auto d = StanJsonData::from_string(R"({"v": ["NaN", "Inf", "-Infinity", 1]})");
+  const auto& v = d.at("v").values;
+  EXPECT_TRUE(std::isnan(v[0]));
+  EXPECT_EQ(v[1], INFINITY);
+  EXPECT_EQ(v[2], -INFINITY);
+  EXPECT_FALSE(d.at("v").is_integer);
+}
+
+TEST(StanJson, Errors) {
+  EXPECT_EQ(error_of(R"({"y": [[1, 2], [3]]})"),
+            "d.json: variable 'y': ragged array: expected 2 elements, found 1 at [2] (shape [2,2])");
+  EXPECT_EQ(error_of(R"({"y": [[1, 2], 3]})"),
+            "d.json: variable 'y': ragged array: expected 2 nested levels, found a number at [2]");
+  EXPECT_EQ(error_of(R"({"y": [1, [2]]})"),
+            "d.json: variable 'y': ragged array: expected a number, found an array at [2]");
+  EXPECT_EQ(error_of(R"({"y": [1, "a"]})"),
+            "d.json: variable 'y': expected a number, found \"a\" at [2]");
+  EXPECT_EQ(error_of(R"({"y": true})"), "d.json: variable 'y': expected a number, found boolean");
+  EXPECT_EQ(error_of(R"({"y": null})"), "d.json: variable 'y': expected a number, found null");
+  EXPECT_EQ(error_of("[1, 2]"),
+            "d.json: Stan JSON data must be an object {\"name\": value, ...}");
+  const std::string syntax = error_of("{\n  \"a\": 1,\n  \"b\": ]\n}");
+  EXPECT_EQ(syntax.rfind("d.json:3:8: invalid JSON", 0), 0u) << syntax;
+  auto d = StanJsonData::from_string(R"({"x": 2.5, "v": [1, 2]})", "d.json");
+  EXPECT_THROW(d.at("x").as_int(), StanJsonError);
+  EXPECT_THROW(d.at("v").as_double(), StanJsonError);
+  try {
+    d.at("missing");
+    FAIL();
+  } catch (const StanJsonError& e) {
+    EXPECT_STREQ(e.what(), "d.json: no variable 'missing'");
+  }
+  EXPECT_THROW(StanJsonData::from_file("/nonexistent/d.json"), StanJsonError);
+}
+
+TEST(StanJson, SetChecksShape) {
+  StanJsonData d;
+  d.set("m", {2, 2}, {1, 2, 3, 4}, false);
+  EXPECT_EQ(d.at("m").at({1, 1}), 4);
+  EXPECT_THROW(d.set("m", {2, 2}, {1, 2, 3}, false), StanJsonError);
+}
+
+// Every data file shipped in ../shared loads.
+TEST(StanJson, SharedDataFilesLoad) {
+  namespace fs = std::filesystem;
+  const fs::path shared = EXMC_SHARED_DIR;
+  int n = 0;
+  std::vector<fs::path> files;
+  if (fs::exists(shared / "bench" / "data"))
+    for (const auto& e : fs::directory_iterator(shared / "bench" / "data"))
+      if (e.path().extension() == ".json") files.push_back(e.path());
+  if (fs::exists(shared / "posteriordb"))
+    for (const auto& e : fs::directory_iterator(shared / "posteriordb"))
+      if (fs::exists(e.path() / "data.json")) files.push_back(e.path() / "data.json");
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    EXPECT_NO_THROW(StanJsonData::from_file(f.string()));
+    ++n;
+  }
+  if (n == 0) GTEST_SKIP() << "no shared data found under " << shared;
+  auto logistic = StanJsonData::from_file((shared / "bench/data/logistic.json").string());
+  EXPECT_EQ(logistic.at("X").dims, (std::vector<size_t>{500, 20}));
+  EXPECT_EQ(logistic.at("N").as_int(), 500);
+}
+
+}  // namespace
+}  // namespace exmc::io
