@@ -1,0 +1,29 @@
+// binomial(n | N, theta): successes in N trials.
+#include "univariate.hpp"
+#include "samplers.hpp"
+
+namespace exmc::dist::detail {
+namespace {
+struct Binomial {
+  static constexpr int K = 3;
+  static constexpr std::string_view names[K] = {"n", "N", "theta"};
+  static constexpr Check checks[K] = {Check::kNonNegInt, Check::kNonNegInt, Check::kUnit};
+  static constexpr const char* extra_text = "n <= N, theta > 0 where n > 0 and theta < 1 where n < N";
+  static bool extra_valid(const double* x) {
+    return x[0] <= x[1] && (x[0] == 0 || x[2] > 0) && (x[0] == x[1] || x[2] < 1);
+  }
+  static double lp(const double* x, const Ctx& c, double* g, Memos& m) {
+    const double k = x[0], N = x[1], th = x[2];
+    double lp = 0;
+    if (c.keep(3)) lp += m.m[0](N, [](double v) { return lgam(v + 1); }) - lgam(k + 1) - lgam(N - k + 1);
+    if (k > 0) lp += k * std::log(th);
+    if (N - k > 0) lp += (N - k) * std::log1p(-th);
+    g[2] = (k > 0 ? k / th : 0.0) - (N - k > 0 ? (N - k) / (1.0 - th) : 0.0);
+    return lp;
+  }
+  static double draw(const double* x, Rng& r) { return draw_binomial(r, x[1], x[2]); }
+};
+}  // namespace
+
+EXMC_REGISTER_DIST(binomial, Binomial, Support::kNonNegInteger, true)
+}  // namespace exmc::dist::detail
