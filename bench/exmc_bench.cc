@@ -30,33 +30,44 @@ using Clock = std::chrono::steady_clock;
 
 volatile double g_sink;  // keeps the timed calls from being optimised away
 
-// Median nanoseconds per logp_grad call: batches of about `batch_ms`, `reps` batches.
-double time_grad(const LogDensity& m, const std::vector<double>& x, int reps, double batch_ms) {
-  std::vector<double> g(m.dim());
-  double acc = 0;
-  for (int i = 0; i < 3; ++i) acc += m.logp_grad(x.data(), g.data());
-  // Calibrate the batch length on one timed call, then refine once.
-  long n = 1;
-  for (;;) {
-    auto t0 = Clock::now();
-    for (long i = 0; i < n; ++i) acc += m.logp_grad(x.data(), g.data());
-    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (ms >= batch_ms / 4 || n > (1L << 30)) {
-      n = std::max(1L, long(double(n) * batch_ms / std::max(ms, 1e-6)));
-      break;
+// Times logp_grad in batches of about batch_ms; samples() from all batches give the median.
+class GradTimer {
+ public:
+  GradTimer(const LogDensity& m, const std::vector<double>& x, double batch_ms)
+      : m_(m), x_(x), g_(m.dim()) {
+    for (int i = 0; i < 3; ++i) acc_ += m_.logp_grad(x_.data(), g_.data());
+    long n = 1;
+    for (;;) {  // grow until one batch is measurable, then scale to batch_ms
+      const double ms = run(n) * 1e-6 * double(n);
+      if (ms >= batch_ms / 4 || n > (1L << 30)) {
+        n_ = std::max(1L, long(double(n) * batch_ms / std::max(ms, 1e-6)));
+        break;
+      }
+      n *= 4;
     }
-    n *= 4;
   }
-  std::vector<double> per_call(reps);
-  for (int r = 0; r < reps; ++r) {
-    auto t0 = Clock::now();
-    for (long i = 0; i < n; ++i) acc += m.logp_grad(x.data(), g.data());
-    per_call[r] = std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / double(n);
+  void batch() { samples_.push_back(run(n_)); }
+  double median() {
+    g_sink = acc_ + g_[0];
+    if (samples_.empty()) return NAN;
+    auto mid = samples_.begin() + long(samples_.size() / 2);
+    std::nth_element(samples_.begin(), mid, samples_.end());
+    return *mid;
   }
-  g_sink = acc + g[0];
-  std::nth_element(per_call.begin(), per_call.begin() + reps / 2, per_call.end());
-  return per_call[reps / 2];
-}
+
+ private:
+  double run(long n) {  // ns per call over n calls
+    const auto t0 = Clock::now();
+    for (long i = 0; i < n; ++i) acc_ += m_.logp_grad(x_.data(), g_.data());
+    return std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / double(n);
+  }
+  const LogDensity& m_;
+  const std::vector<double>& x_;
+  std::vector<double> g_;
+  std::vector<double> samples_;
+  long n_ = 1;
+  double acc_ = 0;
+};
 
 std::vector<double> bench_point(size_t dim, const std::string& model) {
   // A fixed, model-specific point in the typical range of the unconstrained scale.
@@ -73,8 +84,10 @@ std::string fmt_ns(double ns) { return std::isfinite(ns) ? fmt::format("{:.1f}",
 struct Options {
   std::string shared_dir = EXMC_SHARED_DIR;
   std::vector<std::string> models;
-  int reps = 31;
-  double batch_ms = 2.0;
+  // Short batches: on a shared machine a batch shorter than a scheduler slice is rarely
+  // preempted, so the median over many of them stays the undisturbed cost.
+  int reps = 301;
+  double batch_ms = 0.25;
   std::vector<unsigned> seeds = {1, 2, 3, 4, 5};
   std::vector<std::string> metrics = {"windowed", "gradient"};
   std::string out_dir;
@@ -85,20 +98,25 @@ int cmd_grad(const Options& o) {
   std::printf("model\tdim\tgraph_f64_ns\tgraph_f32_ns\thandwritten_ns\n");
   for (const auto& name : o.models) {
     BenchData data(exmc::bench::data_path(o.shared_dir, name));
-    auto hand = exmc::bench::make_handwritten(name, data);
-    const auto x = bench_point(hand->dim(), name);
-    double g64 = NAN, g32 = NAN;
+    std::vector<std::unique_ptr<LogDensity>> impls(3);  // graph f64, graph f32, hand-written
 #ifdef EXMC_BENCH_HAVE_GRAPH
-    {
-      auto m64 = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64);
-      g64 = time_grad(*m64, x, o.reps, o.batch_ms);
-      auto m32 = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F32);
-      g32 = time_grad(*m32, x, o.reps, o.batch_ms);
-    }
+    impls[0] = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64);
+    impls[1] = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F32);
 #endif
-    const double h = time_grad(*hand, x, o.reps, o.batch_ms);
-    std::printf("%s\t%zu\t%s\t%s\t%s\n", name.c_str(), hand->dim(), fmt_ns(g64).c_str(),
-                fmt_ns(g32).c_str(), fmt_ns(h).c_str());
+    impls[2] = exmc::bench::make_handwritten(name, data);
+    const auto x = bench_point(impls[2]->dim(), name);
+    std::vector<std::unique_ptr<GradTimer>> timers(3);
+    for (size_t k = 0; k < 3; ++k)
+      if (impls[k]) timers[k] = std::make_unique<GradTimer>(*impls[k], x, o.batch_ms);
+    // Batches interleave across the implementations so load bursts on a shared machine hit
+    // all columns alike.
+    for (int r = 0; r < o.reps; ++r)
+      for (auto& t : timers)
+        if (t) t->batch();
+    double ns[3];
+    for (size_t k = 0; k < 3; ++k) ns[k] = timers[k] ? timers[k]->median() : NAN;
+    std::printf("%s\t%zu\t%s\t%s\t%s\n", name.c_str(), impls[2]->dim(), fmt_ns(ns[0]).c_str(),
+                fmt_ns(ns[1]).c_str(), fmt_ns(ns[2]).c_str());
     std::fflush(stdout);
   }
   return 0;

@@ -5,6 +5,7 @@ source(file.path(local({
   a <- commandArgs(FALSE); f <- sub("^--file=", "", a[grep("^--file=", a)]); dirname(f)
 }), "ess.R"))
 args <- commandArgs(trailingOnly = TRUE)
+options(width = 200)
 raw <- read.delim(args[1], stringsAsFactors = FALSE)
 out <- args[2]
 for (i in which(is.na(raw$min_bulk_ess))) {
@@ -14,10 +15,12 @@ for (i in which(is.na(raw$min_bulk_ess))) {
 }
 raw$ess_per_s <- raw$min_bulk_ess / raw$sampling_s
 raw$ess_per_grad <- raw$min_bulk_ess / raw$grad_evals
+# Whole-run cost of one leapfrog step (gradient + sampler overhead), warmup included.
+raw$us_per_leapfrog <- 1e6 * (raw$sampling_s + raw$warmup_s) / raw$grad_evals
 write.table(raw, file.path(out, "runs.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
 
 cols <- c("sampling_s", "grad_evals", "min_bulk_ess", "ess_per_s", "ess_per_grad",
-          "divergences", "stepsize")
+          "divergences", "stepsize", "us_per_leapfrog")
 key <- paste(raw$model, raw$impl, raw$metric, sep = "\t")
 med <- do.call(rbind, lapply(split(raw, factor(key, levels = unique(key))), function(d) {
   data.frame(model = d$model[1], impl = d$impl[1], metric = d$metric[1], n = nrow(d),
@@ -32,12 +35,14 @@ stan <- med[med$impl == "stan", ]
 ex <- med[med$impl != "stan", ]
 if (nrow(stan) && nrow(ex)) {
   m <- merge(ex, stan, by = "model", suffixes = c("", ".stan"))
+  m <- m[order(match(m$model, unique(med$model)), m$impl, m$metric), ]
   ratio <- data.frame(model = m$model, impl = m$impl, metric = m$metric,
                       time_ratio = m$sampling_s / m$sampling_s.stan,
                       grad_ratio = m$grad_evals / m$grad_evals.stan,
                       ess_ratio = m$min_bulk_ess / m$min_bulk_ess.stan,
                       ess_per_s_ratio = m$ess_per_s / m$ess_per_s.stan,
-                      ess_per_grad_ratio = m$ess_per_grad / m$ess_per_grad.stan)
+                      ess_per_grad_ratio = m$ess_per_grad / m$ess_per_grad.stan,
+                      leapfrog_cost_ratio = m$us_per_leapfrog / m$us_per_leapfrog.stan)
   cat("\n# exmc / Stan (medians; ESS/s and ESS/grad: > 1 means exmc is better)\n")
   print(format(ratio, digits = 3), row.names = FALSE)
   write.table(ratio, file.path(out, "ratios.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
