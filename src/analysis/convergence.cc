@@ -74,13 +74,25 @@ double qnorm(double p) {
   return boost::math::quantile(boost::math::normal_distribution<double, math::policy>(), p);
 }
 
-// Blom-offset normal scores of the pooled ranks.
+// Blom-offset normal scores of the pooled ranks. Ranks are multiples of 1/2 (averaged ties),
+// so the scores for a given draw count are cached per thread: the normal quantile dominated
+// the summary's run time when evaluated afresh for every variable.
 Matrix z_scale(const Matrix& m) {
   if (should_return_na(m.data(), m.size())) return m;  // callers return NaN anyway
   const std::vector<double> r = ranks(m.data(), m.size());
   const double c = 3.0 / 8.0, s = static_cast<double>(m.size());
+  thread_local size_t cached_size = 0;
+  thread_local std::vector<double> cache;  // index 2r - 2, NaN until computed
+  if (cached_size != m.size()) {
+    cached_size = m.size();
+    cache.assign(2 * m.size() - 1, kNaN);
+  }
   Matrix z(m.size());
-  for (size_t i = 0; i < m.size(); ++i) z[i] = qnorm((r[i] - c) / (s - 2 * c + 1));
+  for (size_t i = 0; i < m.size(); ++i) {
+    double& slot = cache[static_cast<size_t>(2 * r[i]) - 2];
+    if (std::isnan(slot)) slot = qnorm((r[i] - c) / (s - 2 * c + 1));
+    z[i] = slot;
+  }
   return z;
 }
 
@@ -127,6 +139,8 @@ double rhat_ranked(ChainView x) {
   return rhat_matrix(view(z, half));
 }
 
+// In-place radix-2 FFT. Complex products are written out by hand: std::complex's operator*
+// goes through the C99 NaN-recovery path (__muldc3), which made this the summary's hot spot.
 void fft(std::vector<std::complex<double>>& a, bool inverse) {
   const size_t n = a.size();
   for (size_t i = 1, j = 0; i < n; ++i) {
@@ -135,20 +149,35 @@ void fft(std::vector<std::complex<double>>& a, bool inverse) {
     j ^= bit;
     if (i < j) std::swap(a[i], a[j]);
   }
-  // Twiddles from cos/sin of each angle (not by repeated multiplication) to keep rounding small.
-  std::vector<std::complex<double>> tw(n / 2);
-  const double sign = inverse ? 1 : -1;
-  for (size_t k = 0; k < n / 2; ++k) {
-    const double ang = 2 * M_PI * static_cast<double>(k) / static_cast<double>(n);
-    tw[k] = {std::cos(ang), sign * std::sin(ang)};
+  // Twiddles from cos/sin of each angle (not by repeated multiplication) to keep rounding
+  // small; cached per thread for the last size used.
+  thread_local size_t tw_n = 0;
+  thread_local std::vector<double> tw_re, tw_im;
+  if (tw_n != n) {
+    tw_n = n;
+    tw_re.resize(n / 2);
+    tw_im.resize(n / 2);
+    for (size_t k = 0; k < n / 2; ++k) {
+      const double ang = 2 * M_PI * static_cast<double>(k) / static_cast<double>(n);
+      tw_re[k] = std::cos(ang);
+      tw_im[k] = -std::sin(ang);
+    }
   }
+  const double sign = inverse ? -1 : 1;
+  // Plain pointers: every access to a thread_local object goes through its TLS wrapper.
+  const double* twr = tw_re.data();
+  const double* twi = tw_im.data();
+  std::complex<double>* d = a.data();
   for (size_t len = 2; len <= n; len <<= 1) {
-    const size_t stride = n / len;
+    const size_t stride = n / len, half = len / 2;
     for (size_t i = 0; i < n; i += len) {
-      for (size_t k = 0; k < len / 2; ++k) {
-        const std::complex<double> u = a[i + k], v = a[i + k + len / 2] * tw[k * stride];
-        a[i + k] = u + v;
-        a[i + k + len / 2] = u - v;
+      for (size_t k = 0; k < half; ++k) {
+        const double wr = twr[k * stride], wi = sign * twi[k * stride];
+        const std::complex<double> b = d[i + k + half];
+        const double vr = b.real() * wr - b.imag() * wi, vi = b.real() * wi + b.imag() * wr;
+        const std::complex<double> u = d[i + k];
+        d[i + k] = {u.real() + vr, u.imag() + vi};
+        d[i + k + half] = {u.real() - vr, u.imag() - vi};
       }
     }
   }
@@ -202,22 +231,26 @@ double quantile(const double* x, size_t n, double prob) {
   for (size_t i = 0; i < n; ++i)
     if (std::isnan(x[i])) return kNaN;
   std::vector<double> s(x, x + n);
-  std::sort(s.begin(), s.end());
   const double index = static_cast<double>(n - 1) * prob;  // 0-based
   const size_t lo = static_cast<size_t>(std::floor(index));
   const size_t hi = static_cast<size_t>(std::ceil(index));
+  std::nth_element(s.begin(), s.begin() + static_cast<long>(lo), s.end());
   double q = s[lo];
+  // The next order statistic is the smallest value above position lo.
+  const double next = hi > lo ? *std::min_element(s.begin() + static_cast<long>(lo) + 1, s.end()) : q;
   const double h = index - static_cast<double>(lo);
-  if (index > static_cast<double>(lo) && s[hi] != q) q = (1 - h) * q + h * s[hi];
+  if (index > static_cast<double>(lo) && next != q) q = (1 - h) * q + h * next;
   return q;
 }
 
 double median(const double* x, size_t n) {
   if (n == 0) return kNaN;
   std::vector<double> s(x, x + n);
-  std::sort(s.begin(), s.end());
-  if (n % 2 == 1) return s[n / 2];
-  return static_cast<double>((static_cast<long double>(s[n / 2 - 1]) + s[n / 2]) / 2);
+  std::nth_element(s.begin(), s.begin() + static_cast<long>(n / 2), s.end());
+  const double upper = s[n / 2];
+  if (n % 2 == 1) return upper;
+  const double lower = *std::max_element(s.begin(), s.begin() + static_cast<long>(n / 2));
+  return static_cast<double>((static_cast<long double>(lower) + upper) / 2);
 }
 
 double mad(const double* x, size_t n) {
