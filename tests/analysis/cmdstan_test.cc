@@ -113,14 +113,26 @@ TEST(Diagnose, FlagsEachProblemInWords) {
   const CmdStanRun run = read_cmdstan_run(chain_paths());
   const Summary s = summarise(run.draws);
   const DiagnoseResult d = diagnose(s, run.stats, run.draws.num_chains);
-  // The golden chains have divergences (2+4+8+17), depth-4 hits and chain 4's E-BFMI of 0.12.
+  // Expected counts come from the R-computed golden statistics of the same files.
+  const testing::Table g = read_table("cmdstan_stats_golden.csv");
+  size_t div = 0, low_bfmi = 0;
+  for (const auto& row : g.rows) {
+    div += static_cast<size_t>(to_num(row[1]));
+    const double e = to_num(row[3]);
+    const std::string line = "Chain " + row[0] + ": E-BFMI = ";
+    if (e < 0.3) {
+      ++low_bfmi;
+      EXPECT_NE(d.report.find(line), std::string::npos) << d.report;
+    } else {
+      EXPECT_EQ(d.report.find(line), std::string::npos) << d.report;
+    }
+  }
+  ASSERT_GT(div, 0u);        // the golden chains were made with divergences,
+  ASSERT_GT(low_bfmi, 0u);   // one chain with a low E-BFMI,
   EXPECT_TRUE(d.divergences);
-  EXPECT_TRUE(d.treedepth);
+  EXPECT_TRUE(d.treedepth);  // and max_depth = 4 with tree depths up to 5
   EXPECT_TRUE(d.ebfmi);
-  EXPECT_NE(d.report.find("31 of 1200 (2.58%) transitions ended with a divergence"),
-            std::string::npos) << d.report;
-  EXPECT_NE(d.report.find("Chain 4: E-BFMI = 0.119"), std::string::npos) << d.report;
-  EXPECT_EQ(d.report.find("Chain 1: E-BFMI"), std::string::npos) << d.report;
+  EXPECT_NE(d.report.find(std::to_string(div) + " of 1200 ("), std::string::npos) << d.report;
   EXPECT_NE(d.report.find("adapt delta"), std::string::npos);
   EXPECT_NE(d.report.find("max_depth"), std::string::npos);
 }

@@ -25,7 +25,8 @@ cases <- list(
     b = function(n, ch) 3 * rnorm(n) + 1,
     c = function(n, ch) rexp(n),
     d = function(n, ch) as.numeric(rpois(n, 3)))),          # ties -> average ranks
-  ar1 = mk(4, 1000, list(theta = function(n, ch) ar1(n, 0.9))),
+  ar1 = mk(4, 1000, list(theta = function(n, ch) ar1(n, 0.9),
+                         slow = function(n, ch) ar1(n, 0.99))),   # long Geyer sequence
   trend = mk(4, 400, list(
     x = function(n, ch) seq_len(n) / n * 2 + rnorm(n, 0, 0.5) + 0.3 * ch)),
   constant = mk(4, 100, list(k = function(n, ch) rep(2.5, n))),
