@@ -87,6 +87,13 @@ struct Inverse {
   }
 };
 
+// Errors raised while lowering one variable (a graph op's shape check, say) get its name.
+[[noreturn]] void rethrow_named(const std::string& var, const std::invalid_argument& e) {
+  const std::string what = e.what();
+  if (what.rfind("variable '", 0) == 0) throw e;
+  throw std::invalid_argument("variable '" + var + "': " + what);
+}
+
 std::string dist_label(const dist::DistInfo& d) { return std::string(d.name); }
 
 }  // namespace
@@ -128,6 +135,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     const Node& nd = src.node(int(id));
     if (auto it = rv_of.find(int(id)); it != rv_of.end()) {
       const RvDecl& r = ir.rvs[it->second];
+      try {
       const size_t n = graph::shape_size(r.shape);
       std::vector<Expr> args;
       for (int a : r.args) args.push_back(m[size_t(a)]);
@@ -157,9 +165,11 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
         auto gt = detail::transform_in_graph(*tg, *r.kind, x, r.shape, lo, up, of, mu, clamp);
         value = gt.y;
         if (gt.logj.valid()) terms.push_back(gt.logj);
-        std::vector<Expr> a = {value};
-        a.insert(a.end(), args.begin(), args.end());
-        terms.push_back(graph::dist_lpdf(*r.dist, a, opts.propto));
+        if (r.dist) {
+          std::vector<Expr> a = {value};
+          a.insert(a.end(), args.begin(), args.end());
+          terms.push_back(graph::dist_lpdf(*r.dist, a, opts.propto));
+        }
         ri.usize = u;
         ri.t = t;
         if (lo.valid()) ri.lower = eval_slot(lo);
@@ -167,7 +177,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
         if (of.valid()) ri.offset_arg = eval_slot(of);
         if (mu.valid()) ri.multiplier = eval_slot(mu);
       }
-      {
+      if (r.dist) {
         std::vector<Expr> a = {value};
         a.insert(a.end(), args.begin(), args.end());
         checks.push_back({r.name, r.dist, a});
@@ -176,6 +186,9 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
       inv.rvs.push_back(std::move(ri));
       rv_value[it->second] = value;
       m[id] = value;
+      } catch (const std::invalid_argument& e) {
+        rethrow_named(r.name, e);
+      }
       continue;
     }
     if (auto it = data_of.find(int(id)); it != data_of.end()) {
@@ -201,6 +214,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
       a.insert(a.end(), args.begin(), args.end());
       checks.push_back({o.name, o.dist, a});
     }
+    try {
     const size_t n = y.size();
     if (o.weights.empty() && o.mask.empty()) {
       std::vector<Expr> a = {y};
@@ -221,6 +235,19 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
       for (Expr e : args) a.push_back(e.size() == 1 ? e : graph::gather(e, idx));
       Expr lp = graph::dist_lpdf(*o.dist, a, opts.propto);
       terms.push_back(w == 1.0 ? lp : w * lp);
+    }
+    } catch (const std::invalid_argument& e) {
+      rethrow_named(o.name, e);
+    }
+  }
+  for (const FactorDecl& f : ir.factors) {
+    std::vector<Expr> a;
+    for (int k : f.args) a.push_back(m[size_t(k)]);
+    checks.push_back({f.name, f.dist, a});
+    try {
+      terms.push_back(graph::dist_lpdf(*f.dist, a, opts.propto));
+    } catch (const std::invalid_argument& e) {
+      rethrow_named(f.name, e);
     }
   }
   for (const PotentialDecl& p : ir.potentials) terms.push_back(m[size_t(p.expr)]);

@@ -120,24 +120,35 @@ Expr Model::rv(std::string name, std::string_view dist, std::vector<Arg> args, S
 
 Expr Model::rv(std::string name, const dist::DistInfo& d, std::vector<Arg> args, Shape shape, Constraint c,
                Ncp ncp) {
+  return declare_rv(std::move(name), &d, std::move(args), std::move(shape), std::move(c), ncp);
+}
+
+Expr Model::param(std::string name, Shape shape, Constraint c) {
+  if (!c.kind) c.kind = transform::Kind::kIdentity;
+  return declare_rv(std::move(name), nullptr, {}, std::move(shape), std::move(c), Ncp::kOff);
+}
+
+Expr Model::declare_rv(std::string name, const dist::DistInfo* d, std::vector<Arg> args, Shape shape, Constraint c,
+                       Ncp ncp) {
   check_new_name(name);
-  check_arity(name, d, args.size());
-  if (d.discrete) fail(name, std::string(d.name) + " is discrete; a free variable must be continuous");
+  if (d) {
+    check_arity(name, *d, args.size());
+    if (d->discrete) fail(name, std::string(d->name) + " is discrete; a free variable must be continuous");
+  }
   RvDecl r;
   r.name = name;
-  r.dist = &d;
+  r.dist = d;
   r.shape = shape;
   const size_t n = graph::shape_size(shape);
   for (size_t i = 0; i < args.size(); ++i) {
     Expr e = to_expr(args[i]);
-    if (!d.multivariate && e.size() != 1 && e.size() != n)
-      fail(name, "argument '" + std::string(d.arg_names[i + 1]) + "' of " + std::string(d.name) + " has " +
+    if (!d->multivariate && e.size() != 1 && e.size() != n)
+      fail(name, "argument '" + std::string(d->arg_names[i + 1]) + "' of " + std::string(d->name) + " has " +
                      std::to_string(e.size()) + " elements; expected 1 or " + std::to_string(n) +
                      " (the variable's size)");
     r.args.push_back(e.id());
   }
   r.kind = c.kind;
-  if (c.kind) transform::Transform::make(*c.kind, shape, name);  // throws naming the variable
   auto bound = [&](const std::optional<Arg>& a) {
     if (!a) return BoundRef{};
     return a->is_expr ? BoundRef::of(to_expr(*a).id()) : BoundRef::constant(a->value);
@@ -150,6 +161,8 @@ Expr Model::rv(std::string name, const dist::DistInfo& d, std::vector<Arg> args,
     auto sz = [&](const BoundRef& b) {
       return !b.set ? size_t(0) : b.node < 0 ? size_t(1) : graph::shape_size(g_->node(b.node).shape);
     };
+    // Both throw naming the variable: a transform that does not fit the shape, bounds that do
+    // not fit the transform.
     transform::Transform::make(*c.kind, shape, name).check_bounds(sz(r.lower), sz(r.upper), sz(r.offset),
                                                                    sz(r.multiplier), name);
   }
@@ -162,6 +175,39 @@ Expr Model::rv(std::string name, const dist::DistInfo& d, std::vector<Arg> args,
   return p;
 }
 
+void Model::add_lpdf(std::string_view dist, Expr variate, std::vector<Arg> args, std::string name) {
+  add_lpdf(lookup(name.empty() ? std::string("lpdf term ") + std::to_string(ir_.factors.size() + 1) : name, dist),
+           variate, std::move(args), std::move(name));
+}
+
+void Model::add_lpdf(const dist::DistInfo& d, Expr variate, std::vector<Arg> args, std::string name) {
+  if (name.empty()) name = "lpdf term " + std::to_string(ir_.factors.size() + 1) + " (" + std::string(d.name) + ")";
+  check_arity(name, d, args.size());
+  FactorDecl f;
+  f.name = name;
+  f.dist = &d;
+  f.args.push_back(to_expr(variate).id());
+  const size_t n = variate.size();
+  for (size_t i = 0; i < args.size(); ++i) {
+    Expr e = to_expr(args[i]);
+    if (!d.multivariate && e.size() != 1 && e.size() != n)
+      fail(name, "argument '" + std::string(d.arg_names[i + 1]) + "' of " + std::string(d.name) + " has " +
+                     std::to_string(e.size()) + " elements; expected 1 or " + std::to_string(n) +
+                     " (the variate's size)");
+    f.args.push_back(e.id());
+  }
+  ir_.factors.push_back(std::move(f));
+}
+
+void Model::set_ncp(std::string_view name, Ncp ncp) {
+  for (auto& r : ir_.rvs)
+    if (r.name == name) {
+      r.ncp = ncp;
+      return;
+    }
+  throw std::invalid_argument("unknown variable '" + std::string(name) + "'");
+}
+
 void Model::observe(std::string name, std::string_view dist, std::vector<Arg> args, std::vector<double> values,
                     Shape shape, ObserveOptions opts) {
   observe(name, lookup(name, dist), std::move(args), std::move(values), std::move(shape), std::move(opts));
@@ -170,12 +216,32 @@ void Model::observe(std::string name, std::string_view dist, std::vector<Arg> ar
 void Model::observe(std::string name, const dist::DistInfo& d, std::vector<Arg> args, std::vector<double> values,
                     Shape shape, ObserveOptions opts) {
   check_new_name(name);
-  check_arity(name, d, args.size());
   if (shape.empty() && values.size() != 1) shape = {values.size()};
   const size_t n = graph::shape_size(shape);
   if (values.size() != n)
     fail(name, "observed values of shape " + graph::shape_str(shape) + " need " + std::to_string(n) +
                    " values, got " + std::to_string(values.size()));
+  check_arity(name, d, args.size());
+  Expr y = g_->data(values, shape);
+  ir_.data.push_back(DataDecl{name, y.id(), std::move(values), shape});
+  add_obs(std::move(name), d, std::move(args), y, std::move(opts));
+}
+
+void Model::observe(std::string name, std::string_view dist, std::vector<Arg> args, Expr data, ObserveOptions opts) {
+  observe(name, lookup(name, dist), std::move(args), data, std::move(opts));
+}
+
+void Model::observe(std::string name, const dist::DistInfo& d, std::vector<Arg> args, Expr data,
+                    ObserveOptions opts) {
+  check_new_name(name);
+  Expr y = to_expr(data);
+  if (g_->node(y.id()).depends_on_params) fail(name, "observed values must not depend on parameters");
+  add_obs(std::move(name), d, std::move(args), y, std::move(opts));
+}
+
+void Model::add_obs(std::string name, const dist::DistInfo& d, std::vector<Arg> args, Expr y, ObserveOptions opts) {
+  check_arity(name, d, args.size());
+  const size_t n = y.size();
   ObsDecl o;
   o.name = name;
   o.dist = &d;
@@ -197,8 +263,6 @@ void Model::observe(std::string name, const dist::DistInfo& d, std::vector<Arg> 
     if (!(opts.weights[i] >= 0) || !std::isfinite(opts.weights[i]))
       fail(name, "weight " + std::to_string(opts.weights[i]) + " at index " + std::to_string(i) +
                      " is not a finite non-negative number");
-  Expr y = g_->data(values, shape);
-  ir_.data.push_back(DataDecl{name, y.id(), std::move(values), shape});
   o.data = y.id();
   o.weights = std::move(opts.weights);
   o.mask = std::move(opts.mask);

@@ -14,6 +14,10 @@ void attach_default_transforms(const graph::Graph&, ModelIR& ir) {
   constexpr double kPi = 3.14159265358979323846;
   for (RvDecl& r : ir.rvs) {
     if (r.kind) continue;
+    if (!r.dist) {  // a flat parameter
+      r.kind = K::kIdentity;
+      continue;
+    }
     auto fail = [&](const std::string& what) {
       throw std::invalid_argument("variable '" + r.name + "': " + what);
     };

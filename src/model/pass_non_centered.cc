@@ -12,7 +12,7 @@ void non_center(const graph::Graph& g, ModelIR& ir, Ncp global) {
   for (RvDecl& r : ir.rvs) {
     const Ncp policy = r.ncp != Ncp::kAuto ? r.ncp : global;
     r.non_centered = false;
-    if (policy == Ncp::kOff) continue;
+    if (policy == Ncp::kOff || !r.dist) continue;
     const bool normal = r.dist->name == "normal" && r.args.size() == 2;
     const bool identity = !r.kind || *r.kind == transform::Kind::kIdentity;
     if (policy == Ncp::kOn && r.ncp == Ncp::kOn && (!normal || !identity))

@@ -331,6 +331,76 @@ TEST(Builder, PotentialAndExpressionArguments) {
   EXPECT_THROW(m.potential(b), std::invalid_argument);  // not a scalar
 }
 
+// Stan-style: a flat parameter whose density is given by lpdf terms on slices of it (a
+// Gaussian random walk), observed through an expression of data.
+TEST(Builder, FlatParameterWithLpdfTermsOnSlices) {
+  Model m;
+  Expr sigma = m.rv("sigma", half_normal(), {1.0});
+  Expr s = m.param("s", {4});
+  m.add_lpdf(normal(), graph::slice(s, 0, 1), {0.0, sigma});
+  m.add_lpdf(normal(), graph::slice(s, 1, 3), {graph::slice(s, 0, 3), sigma});
+  Expr r = m.data("r", {0.5, -0.2, 0.1, 0.3}, {4});
+  m.observe("r_obs", normal(), {s, 1.0}, r);
+  auto ld = m.compile<double>();
+  ASSERT_EQ(ld->dim(), 5u);
+  auto x = random_point(5, 12);
+  const double sg = std::exp(x[0]);
+  double want = -0.5 * sg * sg + x[0];
+  const double rv[4] = {0.5, -0.2, 0.1, 0.3};
+  for (int t = 0; t < 4; ++t) {
+    const double prev = t == 0 ? 0.0 : x[t];
+    const double z = (x[1 + t] - prev) / sg;
+    want += -0.5 * z * z - std::log(sg) - 0.5 * (rv[t] - x[1 + t]) * (rv[t] - x[1 + t]);
+  }
+  EXPECT_NEAR(ld->logp(x.data()), want, 1e-12);
+  expect_grad_matches_fd(*ld, x);
+}
+
+TEST(NonCentred, PerVariablePolicyAfterDeclaration) {
+  Model m;
+  build_eight_schools(m);
+  m.set_ncp("theta", Ncp::kOff);
+  Model c;
+  build_eight_schools(c, Ncp::kOff);
+  auto a = m.compile<double>(), b = c.compile<double>();
+  auto x = random_point(10, 1);
+  EXPECT_EQ(a->logp(x.data()), b->logp(x.data()));
+  CompileOptions o;
+  o.ncp = Ncp::kOn;  // also non-centres mu ~ normal(0, 5): mu = 5 z, a constant Jacobian
+  EXPECT_NE(m.compile<double>(o)->logp(x.data()), b->logp(x.data()));
+  m.set_ncp("mu", Ncp::kOff);  // the variables' own "off" wins over the global "on"
+  EXPECT_EQ(m.compile<double>(o)->logp(x.data()), b->logp(x.data()));
+  EXPECT_THROW(m.set_ncp("thetaa", Ncp::kOn), std::invalid_argument);
+}
+
+// Far past the log-transform clamp (f32: 20, f64: 200) the density and gradient stay finite,
+// and the gradient is that of the clamped map.
+TEST(Transforms, ClampInCompiledModels) {
+  Model m;
+  m.rv("s", half_normal(), {1e-6});
+  auto lf = m.compile<float>();
+  auto ld = m.compile<double>();
+  for (double x : {-30.0, -25.0, 30.0}) {
+    double g = 0;
+    const double lp = lf->logp_grad(&x, &g);
+    EXPECT_TRUE(std::isfinite(g)) << x;
+    if (x < 0) {
+      EXPECT_TRUE(std::isfinite(lp)) << x;
+      EXPECT_EQ(g, 0.0) << x;  // flat past the clamp
+      double out;
+      lf->constrain(&x, &out);
+      EXPECT_NEAR(out, std::exp(-20.0), 1e-12);
+    }
+  }
+  double x = -250, g = 0;
+  EXPECT_TRUE(std::isfinite(ld->logp_grad(&x, &g)));
+  EXPECT_EQ(g, 0.0);
+  x = -150;
+  const double lp = ld->logp_grad(&x, &g);
+  EXPECT_TRUE(std::isfinite(lp));
+  EXPECT_NEAR(g, 1.0, 1e-12);  // d/dx [x - 0.5 e^{2x} / 1e-12] with e^{2x} negligible
+}
+
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
@@ -393,6 +463,18 @@ TEST(Errors, NameTheVariable) {
               std::string::npos);
     m.rv("h", half_normal(), {1.0}, {}, {}, Ncp::kOn);
     EXPECT_NE(error_of([&] { m.compile<double>(); }).find("variable 'h': non-centring"), std::string::npos);
+  }
+  // A shape error inside a graph op while lowering names the variable.
+  {
+    Model m;
+    Expr loc = m.data("loc", {0, 0, 0, 0}, {2, 2});
+    m.rv("w", normal(), {loc, 1.0}, {4}, {}, Ncp::kOff);
+    Model m2;
+    Expr mu = m2.rv("mu", normal(), {0.0, 1.0});
+    Expr tau = m2.rv("tau", half_normal(), {1.0});
+    m2.rv("w", normal(), {mu + m2.data("loc", {0, 0, 0, 0}, {2, 2}), tau}, {4});
+    const std::string e = error_of([&] { m2.compile<double>(); });
+    EXPECT_NE(e.find("variable 'w'"), std::string::npos) << e;
   }
   // Bounds of the wrong size.
   {

@@ -28,7 +28,7 @@ struct BoundRef {
 
 struct RvDecl {
   std::string name;
-  const dist::DistInfo* dist = nullptr;
+  const dist::DistInfo* dist = nullptr;  // nullptr: a parameter with no prior of its own (flat)
   std::vector<int> args;  // source node ids of the distribution's arguments (variate excluded)
   graph::Shape shape;
   int placeholder = -1;  // the source node standing for the constrained value
@@ -46,6 +46,14 @@ struct ObsDecl {
   int data = -1;  // source node id of the observed values (named data `name`)
   std::vector<double> weights;
   std::vector<bool> mask;
+};
+
+// An extra log-density term log p(args[0] | args[1..]) on arbitrary expressions (Stan's
+// `expr ~ dist(...)` statement).
+struct FactorDecl {
+  std::string name;
+  const dist::DistInfo* dist = nullptr;
+  std::vector<int> args;  // variate first
 };
 
 struct DetDecl {
@@ -68,6 +76,7 @@ struct DataDecl {
 struct ModelIR {
   std::vector<RvDecl> rvs;
   std::vector<ObsDecl> obs;
+  std::vector<FactorDecl> factors;
   std::vector<DetDecl> dets;
   std::vector<PotentialDecl> potentials;
   std::vector<DataDecl> data;

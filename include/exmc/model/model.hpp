@@ -85,11 +85,28 @@ class Model {
   Expr rv(std::string name, const dist::DistInfo& dist, std::vector<Arg> args, Shape shape = {},
           Constraint c = {}, Ncp ncp = Ncp::kAuto);
 
+  // A free parameter with no distribution of its own (flat prior; Stan's parameters block):
+  // its density comes from add_lpdf / potential terms. Default constraint: none.
+  Expr param(std::string name, Shape shape = {}, Constraint c = {});
+
+  // Adds log p(variate | args) to the target: Stan's `variate ~ dist(args)` on any expression
+  // (slices of a parameter, transformed values). `name` labels error messages.
+  void add_lpdf(std::string_view dist, Expr variate, std::vector<Arg> args, std::string name = "");
+  void add_lpdf(const dist::DistInfo& dist, Expr variate, std::vector<Arg> args, std::string name = "");
+
+  // Per-variable non-centring policy, after declaration.
+  void set_ncp(std::string_view name, Ncp ncp);
+
   // An observed variable: its values become named data `name` (swappable).
   void observe(std::string name, std::string_view dist, std::vector<Arg> args, std::vector<double> values,
                Shape shape = {}, ObserveOptions opts = {});
   void observe(std::string name, const dist::DistInfo& dist, std::vector<Arg> args, std::vector<double> values,
                Shape shape = {}, ObserveOptions opts = {});
+
+  // An observed variable whose values are an existing data expression (no parameters).
+  void observe(std::string name, std::string_view dist, std::vector<Arg> args, Expr data, ObserveOptions opts = {});
+  void observe(std::string name, const dist::DistInfo& dist, std::vector<Arg> args, Expr data,
+               ObserveOptions opts = {});
 
   Expr det(std::string name, Expr e);
   void potential(Expr e, std::string name = "");
@@ -105,6 +122,9 @@ class Model {
 
  private:
   Expr to_expr(const Arg& a);
+  Expr declare_rv(std::string name, const dist::DistInfo* dist, std::vector<Arg> args, Shape shape, Constraint c,
+                  Ncp ncp);
+  void add_obs(std::string name, const dist::DistInfo& d, std::vector<Arg> args, Expr y, ObserveOptions opts);
   void check_new_name(const std::string& name) const;
   std::unique_ptr<graph::Graph> g_;
   ModelIR ir_;
