@@ -305,13 +305,52 @@ std::vector<CompareRow> loo_compare(const std::vector<std::string>& names,
   return rows;
 }
 
-std::string format_loo(const LooResult& r) {
-  std::string out = fmt::format("Computed from {} observations.\n\n", r.elpd_loo.size());
-  out += fmt::format("{:<10}{:>10}{:>8}\n", "", "Estimate", "SE");
-  out += fmt::format("{:<10}{:>10.1f}{:>8.1f}\n", "elpd_loo", r.elpd.estimate, r.elpd.se);
-  out += fmt::format("{:<10}{:>10.1f}{:>8.1f}\n", "p_loo", r.p.estimate, r.p.se);
-  out += fmt::format("{:<10}{:>10.1f}{:>8.1f}\n", "looic", r.ic.estimate, r.ic.se);
+namespace {
+std::string num17(double v) {
+  if (std::isnan(v)) return "NA";
+  if (std::isinf(v)) return v > 0 ? "Inf" : "-Inf";
+  return fmt::format("{:.17g}", v);
+}
+std::string json17(double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : "null"; }
+std::string json_array(const std::vector<double>& v) {
+  std::string o = "[";
+  for (size_t i = 0; i < v.size(); ++i) o += (i ? ", " : "") + json17(v[i]);
+  return o + "]";
+}
+std::string json_estimate(const char* name, const Estimate& e) {
+  return fmt::format("\"{}\": {{\"estimate\": {}, \"se\": {}}}", name, json17(e.estimate),
+                     json17(e.se));
+}
+std::string estimates_table(const char* a, const Estimate& ea, const char* b, const Estimate& eb,
+                            const char* c, const Estimate& ec) {
+  std::string out = fmt::format("{:<10}{:>10}{:>8}\n", "", "Estimate", "SE");
+  out += fmt::format("{:<10}{:>10.1f}{:>8.1f}\n", a, ea.estimate, ea.se);
+  out += fmt::format("{:<10}{:>10.1f}{:>8.1f}\n", b, eb.estimate, eb.se);
+  out += fmt::format("{:<10}{:>10.1f}{:>8.1f}\n", c, ec.estimate, ec.se);
+  return out;
+}
+}  // namespace
+
+std::string format_loo(const LooResult& r, Format f) {
   const size_t n = r.pareto_k.size();
+  if (f == Format::Csv) {
+    std::string out = "observation,elpd_loo,mcse_elpd_loo,p_loo,looic,pareto_k,n_eff,r_eff\n";
+    for (size_t i = 0; i < n; ++i)
+      out += fmt::format("{},{},{},{},{},{},{},{}\n", i + 1, num17(r.elpd_loo[i]),
+                         num17(r.mcse_elpd_loo[i]), num17(r.p_loo[i]), num17(r.looic[i]),
+                         num17(r.pareto_k[i]), num17(r.n_eff[i]), num17(r.r_eff[i]));
+    return out;
+  }
+  if (f == Format::Json) {
+    return "{" + json_estimate("elpd_loo", r.elpd) + ", " + json_estimate("p_loo", r.p) + ", " +
+           json_estimate("looic", r.ic) + ",\n \"pointwise\": {\"elpd_loo\": " +
+           json_array(r.elpd_loo) + ",\n  \"mcse_elpd_loo\": " + json_array(r.mcse_elpd_loo) +
+           ",\n  \"p_loo\": " + json_array(r.p_loo) + ",\n  \"looic\": " + json_array(r.looic) +
+           ",\n  \"pareto_k\": " + json_array(r.pareto_k) + ",\n  \"n_eff\": " +
+           json_array(r.n_eff) + ",\n  \"r_eff\": " + json_array(r.r_eff) + "}}\n";
+  }
+  std::string out = fmt::format("Computed from {} observations.\n\n", n);
+  out += estimates_table("elpd_loo", r.elpd, "p_loo", r.p, "looic", r.ic);
   const size_t bad = r.count(ParetoLevel::Bad) + r.count(ParetoLevel::VeryBad);
   out += "\nPareto k diagnostic values:\n";
   const char* labels[] = {"(-Inf, 0.5]  (good)", "(0.5, 0.7]   (ok)", "(0.7, 1]     (bad)",
@@ -331,7 +370,51 @@ std::string format_loo(const LooResult& r) {
   return out;
 }
 
-std::string format_compare(const std::vector<CompareRow>& rows) {
+std::string format_waic(const WaicResult& w, Format f) {
+  const size_t n = w.waic.size();
+  if (f == Format::Csv) {
+    std::string out = "observation,elpd_waic,p_waic,waic\n";
+    for (size_t i = 0; i < n; ++i)
+      out += fmt::format("{},{},{},{}\n", i + 1, num17(w.elpd_waic[i]), num17(w.p_waic[i]),
+                         num17(w.waic[i]));
+    return out;
+  }
+  if (f == Format::Json) {
+    return "{" + json_estimate("elpd_waic", w.elpd) + ", " + json_estimate("p_waic", w.p) + ", " +
+           json_estimate("waic", w.ic) + ",\n \"pointwise\": {\"elpd_waic\": " +
+           json_array(w.elpd_waic) + ",\n  \"p_waic\": " + json_array(w.p_waic) +
+           ",\n  \"waic\": " + json_array(w.waic) + "}}\n";
+  }
+  std::string out = fmt::format("Computed from {} observations.\n\n", n);
+  out += estimates_table("elpd_waic", w.elpd, "p_waic", w.p, "waic", w.ic);
+  const size_t high = w.count_p_waic_over_04();
+  if (high > 0)
+    out += fmt::format("\nWarning: {} ({:.1f}%) p_waic estimates greater than 0.4. We recommend "
+                       "trying loo instead.\n", high,
+                       100.0 * static_cast<double>(high) / static_cast<double>(n));
+  return out;
+}
+
+std::string format_compare(const std::vector<CompareRow>& rows, Format f) {
+  if (f == Format::Csv) {
+    std::string out = "model,elpd_diff,se_diff,elpd_loo,se_elpd_loo,p_loo,looic\n";
+    for (const auto& r : rows)
+      out += fmt::format("{},{},{},{},{},{},{}\n", r.model, num17(r.elpd_diff), num17(r.se_diff),
+                         num17(r.elpd_loo), num17(r.se_elpd_loo), num17(r.p_loo), num17(r.looic));
+    return out;
+  }
+  if (f == Format::Json) {
+    std::string out = "[\n";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      out += fmt::format("  {{\"model\": \"{}\", \"elpd_diff\": {}, \"se_diff\": {}, "
+                         "\"elpd_loo\": {}, \"se_elpd_loo\": {}, \"p_loo\": {}, \"looic\": {}}}{}\n",
+                         r.model, json17(r.elpd_diff), json17(r.se_diff), json17(r.elpd_loo),
+                         json17(r.se_elpd_loo), json17(r.p_loo), json17(r.looic),
+                         i + 1 < rows.size() ? "," : "");
+    }
+    return out + "]\n";
+  }
   size_t w = 5;
   for (const auto& r : rows) w = std::max(w, r.model.size());
   std::string out = fmt::format("{:<{}}  {:>10}  {:>8}\n", "model", w, "elpd_diff", "se_diff");

@@ -76,6 +76,16 @@ TEST(Loo, OutliersGiveHighParetoKAndWarnings) {
   EXPECT_GT(r.count(ParetoLevel::Bad) + r.count(ParetoLevel::VeryBad), 0u);
   const std::string text = format_loo(r);
   EXPECT_NE(text.find("k > 0.7"), std::string::npos) << text;
+  const std::string csv = format_loo(r, Format::Csv);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), static_cast<long>(ll.num_obs) + 1);
+  // 17 significant digits: the first observation's elpd_loo reads back exactly.
+  const std::string first = csv.substr(csv.find('\n') + 3);
+  EXPECT_EQ(std::stod(first.substr(0, first.find(','))), r.elpd_loo[0]);
+  EXPECT_NE(format_loo(r, Format::Json).find("\"pareto_k\": ["), std::string::npos);
+  const WaicResult w = waic(ll);
+  EXPECT_NE(format_waic(w).find("p_waic estimates greater than 0.4"), std::string::npos)
+      << format_waic(w);
+  EXPECT_NE(format_waic(w, Format::Csv).find("observation,elpd_waic,p_waic,waic"), std::string::npos);
   EXPECT_EQ(pareto_level(0.5), ParetoLevel::Good);
   EXPECT_EQ(pareto_level(0.7), ParetoLevel::Ok);
   EXPECT_EQ(pareto_level(1.0), ParetoLevel::Bad);
@@ -99,6 +109,10 @@ TEST(Loo, CompareMatchesLooCompare) {
     expect_rel(rows[i].elpd_loo, to_num(g.rows[i][3]), rows[i].model + " elpd_loo");
   }
   EXPECT_NE(format_compare(rows).find("elpd_diff"), std::string::npos);
+  const std::string csv = format_compare(rows, Format::Csv);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "model,elpd_diff,se_diff,elpd_loo,se_elpd_loo,p_loo,looic");
+  EXPECT_NE(csv.find("\nstudent,0,0,"), std::string::npos) << csv;
+  EXPECT_NE(format_compare(rows, Format::Json).find("\"model\": \"narrow\""), std::string::npos);
   EXPECT_THROW(loo_compare({"a"}, {fits[0]}), std::invalid_argument);
 }
 

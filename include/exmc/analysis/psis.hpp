@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exmc/analysis/draws.hpp"
+#include "exmc/analysis/format.hpp"
 
 namespace exmc::analysis {
 
@@ -70,7 +71,13 @@ struct CompareRow {
 // two models or their observation counts differ.
 std::vector<CompareRow> loo_compare(const std::vector<std::string>& names,
                                     const std::vector<LooResult>& models);
-std::string format_loo(const LooResult& r);
-std::string format_compare(const std::vector<CompareRow>& rows);
+// Table: loo's print (estimates, Pareto k table, warning); CSV: one row per observation
+// (elpd_loo, mcse_elpd_loo, p_loo, looic, pareto_k, n_eff, r_eff); JSON: estimates and
+// pointwise arrays. Full precision (17 digits) in CSV and JSON.
+std::string format_loo(const LooResult& r, Format f = Format::Table);
+std::string format_waic(const WaicResult& w, Format f = Format::Table);
+// Table: model, elpd_diff, se_diff (as loo prints); CSV/JSON add elpd_loo, se_elpd_loo,
+// p_loo and looic.
+std::string format_compare(const std::vector<CompareRow>& rows, Format f = Format::Table);
 
 }  // namespace exmc::analysis

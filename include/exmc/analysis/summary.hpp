@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exmc/analysis/draws.hpp"
+#include "exmc/analysis/format.hpp"
 
 namespace exmc::analysis {
 
@@ -21,9 +22,6 @@ struct Summary { std::vector<SummaryRow> rows; };
 Summary summarise(const Draws& draws);
 SummaryRow summarise_variable(const Draws& draws, size_t v);
 
-enum class Format { Table, Csv, Json };
-// Parses "table" | "csv" | "json"; throws std::invalid_argument naming the bad value.
-Format parse_format(const std::string& s);
 // Columns: variable mean median sd mad q5 q95 rhat ess_bulk ess_tail mcse_mean mcse_median
 // mcse_sd mcse_q5 mcse_q95. CSV/JSON keep 17 significant digits; NA for undefined values.
 std::string format_summary(const Summary& s, Format f);
