@@ -245,6 +245,8 @@ double quantile(const double* x, size_t n, double prob) {
 
 double median(const double* x, size_t n) {
   if (n == 0) return kNaN;
+  for (size_t i = 0; i < n; ++i)
+    if (std::isnan(x[i])) return kNaN;  // R: NA; also keeps NaN out of nth_element's ordering
   std::vector<double> s(x, x + n);
   std::nth_element(s.begin(), s.begin() + static_cast<long>(n / 2), s.end());
   const double upper = s[n / 2];

@@ -99,6 +99,18 @@ TEST(Convergence, NonFiniteDrawsGiveNaN) {
   EXPECT_TRUE(std::isnan(ess_tail(v)));
 }
 
+TEST(Convergence, NaNDrawGivesNaNSummary) {
+  Draws d(2, 50, {"a"});
+  for (size_t c = 0; c < 2; ++c)
+    for (size_t s = 0; s < 50; ++s) d.at(0, c, s) = std::sin(static_cast<double>(s + 7 * c));
+  d.at(0, 1, 10) = std::nan("");
+  const SummaryRow r = summarise_variable(d, 0);
+  for (double v : {r.mean, r.median, r.sd, r.mad, r.q5, r.q95, r.rhat, r.ess_bulk, r.ess_tail,
+                   r.mcse_mean, r.mcse_median, r.mcse_sd, r.mcse_q5, r.mcse_q95})
+    EXPECT_TRUE(std::isnan(v)) << v;
+  EXPECT_NE(format_summary(Summary{{r}}, Format::Csv).find("a,NA,NA"), std::string::npos);
+}
+
 TEST(Convergence, TooFewDrawsGiveNaNEss) {
   const double x[] = {0.1, 0.7, -0.3, 1.2, 0.4, -0.8};
   const ChainView v{x, 3, 2};  // split chains have one draw each: posterior returns NA
