@@ -5,7 +5,7 @@ namespace exmc::dist::detail {
 namespace {
 struct Bernoulli {
   static constexpr int K = 2;
-  static constexpr std::string_view names[K] = {"y", "theta"};
+  static constexpr std::string_view names[K] = {"n", "theta"};
   static constexpr Check checks[K] = {Check::kBinary, Check::kUnit};
   static constexpr const char* extra_text = "theta > 0 where y = 1 and theta < 1 where y = 0";
   static bool extra_valid(const double* x) { return x[0] == 1 ? x[1] > 0 : x[1] < 1; }

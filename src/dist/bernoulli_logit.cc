@@ -5,7 +5,7 @@ namespace exmc::dist::detail {
 namespace {
 struct BernoulliLogit {
   static constexpr int K = 2;
-  static constexpr std::string_view names[K] = {"y", "alpha"};
+  static constexpr std::string_view names[K] = {"n", "alpha"};
   static constexpr Check checks[K] = {Check::kBinary, Check::kReal};
   static double lp(const double* x, const Ctx&, double* g, Memos&) {
     // log inv_logit(s * alpha) with s = +1 for y = 1, -1 for y = 0.
