@@ -156,7 +156,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
       } else {
         const transform::Transform t = transform::Transform::make(*r.kind, r.shape, r.name);
         const size_t u = t.unconstrained_size();
-        Expr x = u ? tg->param(offset, {u}) : Expr();
+        Expr x = !u ? Expr() : t.elementwise() ? tg->param(offset, r.shape) : tg->param(offset, {u});
         auto bound = [&](const BoundRef& b) {
           if (!b.set) return Expr();
           return b.node < 0 ? tg->constant(b.value) : m[size_t(b.node)];

@@ -29,10 +29,19 @@ Expr vec_const(graph::Graph& g, std::vector<double> v) {
   return g.data(std::move(v), {n});
 }
 
-// A bound as a flat {n} vector or a one-element expression.
-Expr flat(Expr b, size_t n) {
-  if (b.size() == n && b.shape() != Shape{n} && n != 1) return reshape(b, {n});
+// A bound in the variable's shape, or a one-element expression (broadcast).
+Expr in_shape(Expr b, const Shape& shape) {
+  const size_t n = graph::shape_size(shape);
+  if (b.size() == n && n != 1 && b.shape() != shape) return reshape(b, shape);
   return b;
+}
+
+// Sum of a log-Jacobian vector; a one-element one is already a term (saves a node).
+Expr total(Expr v) { return v.size() == 1 ? v : sum(v); }
+
+bool is_const(const graph::Graph& g, Expr e, double v) {
+  const graph::Node& nd = g.node(e.id());
+  return nd.op == graph::Op::kConst && nd.values.size() == 1 && nd.values[0] == v;
 }
 
 // sum(log w) over n elements, w of size 1 or n.
@@ -108,10 +117,11 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
                                   Expr offset, Expr multiplier, double clamp) {
   const size_t n = graph::shape_size(shape);
   auto shaped = [&](Expr y) { return y.shape() == shape ? y : reshape(y, shape); };
-  if (lower.valid()) lower = flat(lower, n);
-  if (upper.valid()) upper = flat(upper, n);
-  if (offset.valid()) offset = flat(offset, n);
-  if (multiplier.valid()) multiplier = flat(multiplier, n);
+  // Elementwise transforms receive x in the variable's shape; the others a flat {u} vector.
+  if (lower.valid()) lower = in_shape(lower, shape);
+  if (upper.valid()) upper = in_shape(upper, shape);
+  if (offset.valid()) offset = in_shape(offset, shape);
+  if (multiplier.valid()) multiplier = in_shape(multiplier, shape);
   auto const_value = [&](Expr e, double* v) {
     const graph::Node& nd = g.node(e.id());
     if (nd.op != graph::Op::kConst || nd.values.size() != 1) return false;
@@ -123,11 +133,11 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
       return {shaped(x), Expr()};
     case Kind::kLower: {
       Expr c = clamp_expr(x, clamp);
-      return {shaped(lower + exp(c)), sum(c)};
+      return {shaped(is_const(g, lower, 0.0) ? exp(c) : lower + exp(c)), total(c)};
     }
     case Kind::kUpper: {
       Expr c = clamp_expr(x, clamp);
-      return {shaped(upper - exp(c)), sum(c)};
+      return {shaped(upper - exp(c)), total(c)};
     }
     case Kind::kLowerUpper: {
       double lv, uv;
@@ -155,7 +165,7 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
     case Kind::kSoftplus: {
       Expr y = log1p_exp(x);
       if (lower.valid()) y = lower + y;
-      return {shaped(y), sum(log_inv_logit(x))};
+      return {shaped(y), total(log_inv_logit(x))};
     }
     case Kind::kOrdered: {
       if (n == 1) return {shaped(x), Expr()};
