@@ -57,6 +57,16 @@ Ins make_ins(const Nodes& nodes, int id) {
   for (int j : nd.in) I.in_size.push_back(uint32_t(shape_size(nodes[size_t(j)].shape)));
   I.offset = uint32_t(nd.offset);
   I.idx = nd.index;
+  if (nd.op == Op::kGather && !nd.index.empty()) {
+    std::vector<uint32_t> runs;
+    for (size_t i = 0; i < nd.index.size();) {
+      size_t j = i + 1;
+      while (j < nd.index.size() && nd.index[j] == nd.index[i]) ++j;
+      runs.insert(runs.end(), {uint32_t(nd.index[i]), uint32_t(i), uint32_t(j - i)});
+      i = j;
+    }
+    if (runs.size() / 3 * 4 <= nd.index.size()) I.runs = std::move(runs);  // runs of 4+ on average
+  }
   I.dist = nd.dist;
   I.propto = nd.propto;
   auto dims = [&](int k) -> const Shape& { return nodes[size_t(nd.in[size_t(k)])].shape; };
@@ -130,6 +140,45 @@ void fold_constants(Nodes& nodes) {
     c.values = std::move(v);
     nodes[i] = std::move(c);
   }
+}
+
+// Peephole rewrites that drop work translated code often carries: x + 0, x - 0, x * 1,
+// x / 1 (when the shape is unchanged) and log(exp(x)).
+void simplify(Nodes& nodes, std::vector<int>& roots) {
+  std::vector<int> alias(nodes.size());
+  auto all_equal = [&](int id, double v) {
+    const Node& n = nodes[size_t(id)];
+    if (n.op != Op::kConst) return false;
+    for (double x : n.values) if (x != v) return false;
+    return true;
+  };
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    Node& n = nodes[i];
+    for (int& j : n.in) j = alias[size_t(j)];
+    alias[i] = int(i);
+    auto same_shape = [&](int k) { return nodes[size_t(n.in[size_t(k)])].shape == n.shape; };
+    switch (n.op) {
+      case Op::kAdd:
+        if (all_equal(n.in[1], 0.0) && same_shape(0)) alias[i] = n.in[0];
+        else if (all_equal(n.in[0], 0.0) && same_shape(1)) alias[i] = n.in[1];
+        break;
+      case Op::kSub:
+        if (all_equal(n.in[1], 0.0) && same_shape(0)) alias[i] = n.in[0];
+        break;
+      case Op::kMul:
+        if (all_equal(n.in[1], 1.0) && same_shape(0)) alias[i] = n.in[0];
+        else if (all_equal(n.in[0], 1.0) && same_shape(1)) alias[i] = n.in[1];
+        break;
+      case Op::kDiv:
+        if (all_equal(n.in[1], 1.0) && same_shape(0)) alias[i] = n.in[0];
+        break;
+      case Op::kLog:
+        if (nodes[size_t(n.in[0])].op == Op::kExp) alias[i] = nodes[size_t(n.in[0])].in[0];
+        break;
+      default: break;
+    }
+  }
+  for (int& r : roots) r = alias[size_t(r)];
 }
 
 // Hash-consing: structurally identical nodes (same op, attributes, inputs, or same constant
@@ -680,6 +729,7 @@ std::unique_ptr<CompiledDensity> compile(const Graph& g, Expr target,
   for (size_t i = 0; i < g.size(); ++i) nodes.push_back(g.node(int(i)));
   nodes = keep_reachable(nodes, roots);
   if (opts.fold_constants) fold_constants(nodes);
+  if (opts.fold_constants) simplify(nodes, roots);
   if (opts.cse) nodes = cse(nodes, roots);
   nodes = keep_reachable(nodes, roots);
 

@@ -124,7 +124,14 @@ void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad) {
     case Op::kAdd: map2(I.mode, I.n, a, E.in[1], out, [](T u, T v) { return u + v; }); return;
     case Op::kSub: map2(I.mode, I.n, a, E.in[1], out, [](T u, T v) { return u - v; }); return;
     case Op::kMul: map2(I.mode, I.n, a, E.in[1], out, [](T u, T v) { return u * v; }); return;
-    case Op::kDiv: map2(I.mode, I.n, a, E.in[1], out, [](T u, T v) { return u / v; }); return;
+    case Op::kDiv:
+      if (I.mode == 2) {  // scalar divisor: one division, then multiplies (as Stan's inv_sigma)
+        const T r = T(1) / E.in[1][0];
+        map1(I.n, a, out, [r](T u) { return u * r; });
+      } else {
+        map2(I.mode, I.n, a, E.in[1], out, [](T u, T v) { return u / v; });
+      }
+      return;
     case Op::kPow: map2(I.mode, I.n, a, E.in[1], out, [](T u, T v) { return std::pow(u, v); }); return;
     case Op::kFmin: map2(I.mode, I.n, a, E.in[1], out, [](T u, T v) { return std::fmin(u, v); }); return;
     case Op::kFmax: map2(I.mode, I.n, a, E.in[1], out, [](T u, T v) { return std::fmax(u, v); }); return;
@@ -148,31 +155,20 @@ void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad) {
     EXMC_UNARY(kErfc, math::erfc(a))
     EXMC_UNARY(kPhi, unary_f(Op::kPhi, a))
     EXMC_UNARY(kInvPhi, unary_f(Op::kInvPhi, a))
-    case Op::kSum: {
-      double s = 0;
-      for (uint32_t i = 0; i < I.in_size[0]; ++i) s += a[i];
-      out[0] = T(s);
+    case Op::kSum:
+      out[0] = T(reduce4<double, T>(I.in_size[0], [a](uint32_t i) { return a[i]; }));
       return;
-    }
-    case Op::kMean: {
-      double s = 0;
-      for (uint32_t i = 0; i < I.in_size[0]; ++i) s += a[i];
-      out[0] = T(s / I.in_size[0]);
+    case Op::kMean:
+      out[0] = T(reduce4<double, T>(I.in_size[0], [a](uint32_t i) { return a[i]; }) / I.in_size[0]);
       return;
-    }
     case Op::kDot: {
       const T* b = E.in[1];
-      T s = 0;
-      for (uint32_t i = 0; i < I.in_size[0]; ++i) s += a[i] * b[i];
-      out[0] = s;
+      out[0] = T(reduce4<double, T>(I.in_size[0], [a, b](uint32_t i) { return a[i] * b[i]; }));
       return;
     }
-    case Op::kDotSelf: {
-      T s = 0;
-      for (uint32_t i = 0; i < I.in_size[0]; ++i) s += a[i] * a[i];
-      out[0] = s;
+    case Op::kDotSelf:
+      out[0] = T(reduce4<double, T>(I.in_size[0], [a](uint32_t i) { return a[i] * a[i]; }));
       return;
-    }
     case Op::kLogSumExp: {
       const uint32_t m = I.in_size[0];
       if (m == 0) { out[0] = -std::numeric_limits<T>::infinity(); return; }
@@ -218,6 +214,14 @@ void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad) {
       return;
     }
     case Op::kGather: {
+      if (!I.runs.empty()) {
+        for (size_t r = 0; r < I.runs.size(); r += 3) {
+          const T v = a[I.runs[r]];
+          T* o = out + I.runs[r + 1];
+          for (uint32_t k = 0, m = I.runs[r + 2]; k < m; ++k) o[k] = v;
+        }
+        return;
+      }
       const int* idx = I.idx.data();
       for (uint32_t i = 0; i < I.n; ++i) out[i] = a[idx[i]];
       return;
@@ -298,8 +302,17 @@ void backward(const Ins& I, const Exec<T>& E, double* g) {
                [](T, T v, T) { return v; }, [](T u, T, T) { return u; });
       return;
     case Op::kDiv:
-      map2_bwd(I.mode, I.n, a, E.in[1], E.out, adj, aa, E.ain[1],
-               [](T, T v, T) { return T(1) / v; }, [](T, T v, T o) { return -o / v; });
+      if (I.mode == 2) {
+        const T r = T(1) / E.in[1][0];
+        if (aa) for (uint32_t i = 0; i < I.n; ++i) aa[i] += adj[i] * r;
+        if (T* ab = E.ain[1]) {
+          const T* o = E.out;
+          ab[0] -= r * reduce4<T, T>(I.n, [adj, o](uint32_t i) { return adj[i] * o[i]; });
+        }
+      } else {
+        map2_bwd(I.mode, I.n, a, E.in[1], E.out, adj, aa, E.ain[1],
+                 [](T, T v, T) { return T(1) / v; }, [](T, T v, T o) { return -o / v; });
+      }
       return;
     case Op::kPow:
       map2_bwd(I.mode, I.n, a, E.in[1], E.out, adj, aa, E.ain[1],
@@ -438,7 +451,12 @@ void backward(const Ins& I, const Exec<T>& E, double* g) {
       return;
     }
     case Op::kGather:
-      if (aa) {
+      if (aa && !I.runs.empty()) {
+        for (size_t r = 0; r < I.runs.size(); r += 3) {
+          const T* p = adj + I.runs[r + 1];
+          aa[I.runs[r]] += reduce4<T, T>(I.runs[r + 2], [p](uint32_t k) { return p[k]; });
+        }
+      } else if (aa) {
         const int* idx = I.idx.data();
         for (uint32_t i = 0; i < I.n; ++i) aa[idx[i]] += adj[i];
       }
@@ -455,11 +473,7 @@ void backward(const Ins& I, const Exec<T>& E, double* g) {
       return;
     }
     case Op::kBroadcast:
-      if (aa) {
-        T s = 0;
-        for (uint32_t i = 0; i < I.n; ++i) s += adj[i];
-        aa[0] += s;
-      }
+      if (aa) aa[0] += reduce4<T, T>(I.n, [adj](uint32_t i) { return adj[i]; });
       return;
     case Op::kReshape:
       if (aa) add_into(aa, adj, I.n);

@@ -29,6 +29,9 @@ struct Ins {
   std::vector<int> in;                // input node ids
   std::vector<uint32_t> in_size;      // input sizes
   std::vector<int> idx;               // gather indices
+  // Gather over sorted, grouped indices as runs (source index, start, length): the forward
+  // step fills, the reverse step sums each run once instead of scattering element by element.
+  std::vector<uint32_t> runs;
   const dist::DistInfo* dist = nullptr;
 };
 
@@ -127,6 +130,18 @@ inline T unary_d(Op op, T a, T out) {
 }
 
 // Elementwise unary loop with the op hoisted out so the loop body is branch-free per op.
+// Sums with independent accumulators so the loop vectorises without reassociation flags.
+template <class A, class T, class F>
+inline A reduce4(uint32_t n, F f) {
+  A s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += A(f(i)); s1 += A(f(i + 1)); s2 += A(f(i + 2)); s3 += A(f(i + 3));
+  }
+  for (; i < n; ++i) s0 += A(f(i));
+  return (s0 + s1) + (s2 + s3);
+}
+
 template <class T, class F>
 inline void map1(uint32_t n, const T* __restrict a, T* __restrict out, F f) {
   for (uint32_t i = 0; i < n; ++i) out[i] = f(a[i]);
@@ -162,20 +177,12 @@ inline void map2_bwd(uint8_t mode, uint32_t n, const T* __restrict a, const T* _
     if (ab) for (uint32_t i = 0; i < n; ++i) ab[i] += adj[i] * db(a[i], b[i], out[i]);
   } else if (mode == 1) {
     const T a0 = a[0];
-    if (aa) {
-      T s = 0;
-      for (uint32_t i = 0; i < n; ++i) s += adj[i] * da(a0, b[i], out[i]);
-      aa[0] += s;
-    }
+    if (aa) aa[0] += reduce4<T, T>(n, [&](uint32_t i) { return adj[i] * da(a0, b[i], out[i]); });
     if (ab) for (uint32_t i = 0; i < n; ++i) ab[i] += adj[i] * db(a0, b[i], out[i]);
   } else {
     const T b0 = b[0];
     if (aa) for (uint32_t i = 0; i < n; ++i) aa[i] += adj[i] * da(a[i], b0, out[i]);
-    if (ab) {
-      T s = 0;
-      for (uint32_t i = 0; i < n; ++i) s += adj[i] * db(a[i], b0, out[i]);
-      ab[0] += s;
-    }
+    if (ab) ab[0] += reduce4<T, T>(n, [&](uint32_t i) { return adj[i] * db(a[i], b0, out[i]); });
   }
 }
 

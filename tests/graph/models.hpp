@@ -8,14 +8,14 @@
 
 namespace exmc::graph::testing {
 
-// Hierarchical normal, non-centred, with theta[g] gathered over N observations.
-// x = (mu, log_tau, z[J]).
-inline Expr hier_model(Graph& g, size_t J, size_t N, unsigned seed = 7) {
+// Hierarchical normal, non-centred, with theta[g] gathered over N observations; groups are
+// interleaved (scattered gather) or sorted (gather by runs). x = (mu, log_tau, z[J]).
+inline Expr hier_model(Graph& g, size_t J, size_t N, unsigned seed = 7, bool sorted = false) {
   std::mt19937 r(seed);
   std::vector<int> grp(N);
   std::vector<double> y(N);
   for (size_t i = 0; i < N; ++i) {
-    grp[i] = int(i % J);
+    grp[i] = sorted ? int(i * J / N) : int(i % J);
     y[i] = std::normal_distribution<double>(0.5 * double(grp[i] % 5), 1.0)(r);
   }
   Expr mu = g.param(0), ltau = g.param(1), z = g.param(2, {J});

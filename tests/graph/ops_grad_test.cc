@@ -181,6 +181,11 @@ std::vector<Case> all_cases() {
   cs.push_back({"gather_repeated", n, uniform(-2, 2), [n](Graph& g) {
                   return weigh(g, exp(gather(g.param(0, {n}), {0, 2, 2, 4, 0, 1, 2, 2})));
                 }});
+  cs.push_back({"gather_sorted_runs", n, uniform(-2, 2), [n](Graph& g) {
+                  std::vector<int> idx;
+                  for (int j = 0; j < int(n); ++j) idx.insert(idx.end(), size_t(j + 2), j);
+                  return weigh(g, exp(gather(g.param(0, {n}), idx)));
+                }});
   cs.push_back({"gather_from_matrix", 6, uniform(-2, 2),
                 [](Graph& g) { return weigh(g, gather(g.param(0, {2, 3}), {5, 0, 5, 3})); }});
   cs.push_back({"slice", n, uniform(-2, 2),

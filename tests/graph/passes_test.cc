@@ -63,6 +63,26 @@ TEST(Cse, MergesIdenticalSubexpressions) {
   }
 }
 
+TEST(Simplify, DropsIdentityArithmetic) {
+  Graph g;
+  Expr a = g.param(0, {3});
+  Expr t = dot_self(((a - 0.0) * 1.0 + g.data({0, 0, 0}, {3})) / 1.0) + sum(log(exp(a)));
+  auto d = compile<double>(g, t);
+  EXPECT_EQ(d->nodes_per_gradient(), 3u) << d->dump();  // param, dot_self, sum
+  const double x[3] = {0.5, -1, 2};
+  double gr[3];
+  EXPECT_DOUBLE_EQ(d->logp_grad(x, gr), 5.25 + 1.5);
+  EXPECT_DOUBLE_EQ(gr[1], -1.0);
+  // Broadcasting identities change the shape and must stay.
+  Graph h;
+  Expr s = h.param(0);
+  auto e = compile<double>(h, sum(s + h.data({0, 0}, {2})));
+  EXPECT_EQ(e->nodes_per_gradient(), 3u) << e->dump();
+  double v = 1.5, gv;
+  EXPECT_DOUBLE_EQ(e->logp_grad(&v, &gv), 3.0);
+  EXPECT_DOUBLE_EQ(gv, 2.0);
+}
+
 TEST(DeadNodes, UnusedWorkIsDropped) {
   Graph g;
   Expr a = g.param(0, {4});
@@ -166,6 +186,12 @@ void expect_precisions_agree(const Graph& g, Expr t, const std::vector<double>& 
 TEST(Precision, FloatAgreesWithDoubleOnHierarchicalModel) {
   Graph g;
   Expr t = hier_model(g, 50, 1000);
+  expect_precisions_agree(g, t, random_point(52, 5), 1e-5);
+}
+
+TEST(Precision, FloatAgreesWithDoubleOnSortedHierarchicalModel) {
+  Graph g;
+  Expr t = hier_model(g, 50, 1000, 7, true);
   expect_precisions_agree(g, t, random_point(52, 5), 1e-5);
 }
 
