@@ -697,6 +697,23 @@ void collect_terms(const Nodes& g, int id, double sign, const std::vector<int>& 
     collect_terms(g, n.in[1], n.op == Op::kSub ? -sign : sign, uses, terms, false);
     return;
   }
+  // c * x, x * c and -x with a scalar constant c fold into the term's coefficient.
+  if ((top || uses[size_t(id)] == 1) && shape_size(n.shape) == 1) {
+    if (n.op == Op::kNeg) {
+      collect_terms(g, n.in[0], -sign, uses, terms, false);
+      return;
+    }
+    if (n.op == Op::kMul && shape_size(g[size_t(n.in[0])].shape) == 1 &&
+        shape_size(g[size_t(n.in[1])].shape) == 1) {
+      for (int k = 0; k < 2; ++k) {
+        const Node& c = g[size_t(n.in[size_t(k)])];
+        if (c.op == Op::kConst) {
+          collect_terms(g, n.in[size_t(1 - k)], sign * c.values[0], uses, terms, false);
+          return;
+        }
+      }
+    }
+  }
   terms.push_back({id, sign});
 }
 

@@ -83,6 +83,20 @@ TEST(Simplify, DropsIdentityArithmetic) {
   EXPECT_DOUBLE_EQ(gv, 2.0);
 }
 
+TEST(Terms, ScalarCoefficientsFoldIntoTheSum) {
+  Graph g;
+  Expr a = g.param(0, {2}), b = g.param(2);
+  Expr t = -0.5 * dot_self(a) - (-b) * 3.0 + 2.0 * (-(b * b)) - 1.0;
+  auto d = compile<double>(g, t);
+  EXPECT_EQ(d->nodes_per_gradient(), 4u) << d->dump();  // a, b, dot_self, mul(b, b)
+  const double x[3] = {1, 2, 0.5};
+  double gr[3];
+  EXPECT_DOUBLE_EQ(d->logp_grad(x, gr), -2.5 + 1.5 - 0.5 - 1.0);
+  EXPECT_DOUBLE_EQ(gr[0], -1.0);
+  EXPECT_DOUBLE_EQ(gr[1], -2.0);
+  EXPECT_DOUBLE_EQ(gr[2], 3.0 - 2.0);
+}
+
 TEST(DeadNodes, UnusedWorkIsDropped) {
   Graph g;
   Expr a = g.param(0, {4});
