@@ -339,9 +339,10 @@ void backward(const Ins& I, const Exec<T>& E, double* g) {
     EXMC_UNARY_BWD(kLog, T(1) / a)
     EXMC_UNARY_BWD(kLog1p, T(1) / (T(1) + a))
     EXMC_UNARY_BWD(kExpm1, out + T(1))
-    EXMC_UNARY_BWD(kLog1pExp, inv_logit_(a))
-    EXMC_UNARY_BWD(kLogInvLogit, inv_logit_(-a))
-    EXMC_UNARY_BWD(kLog1mInvLogit, -inv_logit_(a))
+    // inv_logit(a) = exp(a - log1p_exp(a)): one exp from the stored output, no division.
+    EXMC_UNARY_BWD(kLog1pExp, std::exp(a - out))
+    EXMC_UNARY_BWD(kLogInvLogit, std::exp(out - a))
+    EXMC_UNARY_BWD(kLog1mInvLogit, -std::exp(a + out))
     EXMC_UNARY_BWD(kInvLogit, out * (T(1) - out))
     EXMC_UNARY_BWD(kLogit, T(1) / (a * (T(1) - a)))
     EXMC_UNARY_BWD(kTanh, T(1) - out * out)

@@ -113,9 +113,9 @@ inline T unary_d(Op op, T a, T out) {
     case Op::kLog: return T(1) / a;
     case Op::kLog1p: return T(1) / (T(1) + a);
     case Op::kExpm1: return out + T(1);
-    case Op::kLog1pExp: return inv_logit_(a);
-    case Op::kLogInvLogit: return inv_logit_(-a);
-    case Op::kLog1mInvLogit: return -inv_logit_(a);
+    case Op::kLog1pExp: return std::exp(a - out);
+    case Op::kLogInvLogit: return std::exp(out - a);
+    case Op::kLog1mInvLogit: return -std::exp(a + out);
     case Op::kInvLogit: return out * (T(1) - out);
     case Op::kLogit: return T(1) / (a * (T(1) - a));
     case Op::kTanh: return T(1) - out * out;
@@ -230,6 +230,7 @@ inline bool bwd_reads_inputs(Op op) {
 inline bool bwd_reads_output(Op op) {
   switch (op) {
     case Op::kDiv: case Op::kPow: case Op::kSqrt: case Op::kExp: case Op::kExpm1:
+    case Op::kLog1pExp: case Op::kLogInvLogit: case Op::kLog1mInvLogit:
     case Op::kInvLogit: case Op::kTanh: case Op::kInvPhi: case Op::kLogSumExp:
     case Op::kCholesky: case Op::kMdivLeftTriLow:
       return true;
