@@ -12,6 +12,7 @@
 #include "exmc/stan/error.hpp"
 #include "exmc/stan/parser.hpp"
 #include "exmc/stan/printer.hpp"
+#include "exmc/stan/semantic.hpp"
 
 namespace exmc::stan {
 namespace {
@@ -95,7 +96,7 @@ data {
 transformed data {
   real m = mean(y) * 1e-3 + .5 - 2.;
   int k = N %/% 2 + N % 2;
-  complex z = 3 + 2i;
+  complex cz = 3 + 2i;
   matrix[2, 2] A = [[1, 2], [3, 4]];
   array[3] int ii = {1, 2, 3};
   vector[N] w = v .* v ./ (v + 1) - (X / 2)[:, 1] + X[1:, 2] + X[:N, 1];
@@ -151,6 +152,11 @@ generated quantities {
 )";
   expect_round_trip(src, "all.stan");
   const Program p = parse(src, "all.stan");
+  try {
+    check(p);
+  } catch (const Error& e) {
+    ADD_FAILURE() << e.what();
+  }
   EXPECT_EQ(p.functions.size(), 5u);
   EXPECT_TRUE(p.functions[0].is_forward_decl());
   EXPECT_FALSE(p.functions[1].is_forward_decl());
