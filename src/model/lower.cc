@@ -13,6 +13,7 @@
 #include "exmc/model/model.hpp"
 #include "exmc/model/passes.hpp"
 #include "exmc/transform/guards.hpp"
+#include "glm.hpp"
 #include "transform_graph.hpp"
 
 namespace exmc::model {
@@ -103,6 +104,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
   ModelIR ir = ir_;
   attach_default_transforms(*g_, ir);
   non_center(*g_, ir, opts.ncp);
+  if (opts.lift_glm) lift_glm(*g_, ir);
 
   const graph::Graph& src = *g_;
   auto tg = std::make_unique<graph::Graph>();
@@ -216,6 +218,15 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     }
     try {
     const size_t n = y.size();
+    if (o.glm.set) {
+      const bool normal = o.dist->name == "normal";
+      std::vector<Expr> a = {y, m[size_t(o.glm.X)], o.glm.alpha >= 0 ? m[size_t(o.glm.alpha)] : tg->constant(0.0),
+                             m[size_t(o.glm.beta)]};
+      if (normal) a.push_back(args[1]);
+      terms.push_back(graph::dist_lpdf(normal ? detail::normal_id_glm() : detail::bernoulli_logit_glm(), a,
+                                       opts.propto));
+      continue;
+    }
     if (o.weights.empty() && o.mask.empty()) {
       std::vector<Expr> a = {y};
       a.insert(a.end(), args.begin(), args.end());

@@ -53,5 +53,31 @@ TEST(NonCentring, PolicySelectsVariables) {
   EXPECT_EQ(run(Ncp::kOn), (std::vector<bool>{true, false, true, true, false, true, false}));
 }
 
+TEST(LiftGlm, MatchesAffineLocationsOverDataOnly) {
+  Model m;
+  Expr X = m.data("X", std::vector<double>(6, 1.0), {3, 2});
+  Expr beta = m.rv("beta", normal(), {0.0, 1.0}, {2});
+  Expr a = m.rv("a", normal(), {0.0, 1.0});
+  Expr Xp = m.rv("Xp", normal(), {0.0, 1.0}, {3, 2});
+  m.observe("y1", normal(), {a + graph::matvec(X, beta), 1.0}, {1, 2, 3});   // lifted, alpha = a
+  m.observe("y2", normal(), {graph::matvec(X, beta), 1.0}, {1, 2, 3});       // lifted, no alpha
+  m.observe("y3", normal(), {graph::matvec(Xp, beta), 1.0}, {1, 2, 3});      // X is a parameter
+  ObserveOptions w;
+  w.weights = {1, 2, 1};
+  m.observe("y4", normal(), {graph::matvec(X, beta), 1.0}, {1, 2, 3}, {}, w);  // weighted
+  m.observe("y5", normal(), {graph::exp(graph::matvec(X, beta)), 1.0}, {1, 2, 3});  // not affine
+  ModelIR ir = m.ir();
+  lift_glm(m.graph(), ir);
+  EXPECT_TRUE(ir.obs[0].glm.set);
+  EXPECT_EQ(ir.obs[0].glm.alpha, a.id());
+  EXPECT_EQ(ir.obs[0].glm.X, X.id());
+  EXPECT_EQ(ir.obs[0].glm.beta, beta.id());
+  EXPECT_TRUE(ir.obs[1].glm.set);
+  EXPECT_EQ(ir.obs[1].glm.alpha, -1);
+  EXPECT_FALSE(ir.obs[2].glm.set);
+  EXPECT_FALSE(ir.obs[3].glm.set);
+  EXPECT_FALSE(ir.obs[4].glm.set);
+}
+
 }  // namespace
 }  // namespace exmc::model

@@ -89,6 +89,17 @@ template <class T> double poisson_lpdf(const dist::Arg<T>* a, bool) {
   return lp;
 }
 
+template <class T> double bernoulli_logit_lpdf(const dist::Arg<T>* a, bool) {
+  double lp = 0;
+  const size_t n = a[0].size > a[1].size ? a[0].size : a[1].size;
+  for (size_t i = 0; i < n; ++i) {
+    const double e = a[1].val[a[1].size == 1 ? 0 : i], y = a[0].val[a[0].size == 1 ? 0 : i];
+    lp += y * e - (e > 0 ? e + std::log1p(std::exp(-e)) : std::log1p(std::exp(e)));
+    if (a[1].grad) a[1].grad[a[1].size == 1 ? 0 : i] += T(y - 1 / (1 + std::exp(-e)));
+  }
+  return lp;
+}
+
 // flat: log density 0 on any shape (a test device for transforms' Jacobians).
 template <class T> double flat_lpdf(const dist::Arg<T>*, bool) { return 0.0; }
 
@@ -110,6 +121,11 @@ inline const dist::DistInfo& dirichlet() {
 inline const dist::DistInfo& poisson() {
   static const dist::DistInfo d{"poisson", {"n", "lambda"}, dist::Support::kNonNegInteger, true, false,
                                 poisson_lpdf<double>, poisson_lpdf<float>, nullptr, nullptr};
+  return d;
+}
+inline const dist::DistInfo& bernoulli_logit() {
+  static const dist::DistInfo d{"bernoulli_logit", {"n", "alpha"}, dist::Support::kBinary, true, false,
+                                bernoulli_logit_lpdf<double>, bernoulli_logit_lpdf<float>, nullptr, nullptr};
   return d;
 }
 inline const dist::DistInfo& flat() {

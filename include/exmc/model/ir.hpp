@@ -46,6 +46,11 @@ struct ObsDecl {
   int data = -1;  // source node id of the observed values (named data `name`)
   std::vector<double> weights;
   std::vector<bool> mask;
+  // Set by the lift_glm pass: the location is alpha + X beta with X data (alpha -1: none).
+  struct Glm {
+    bool set = false;
+    int X = -1, alpha = -1, beta = -1;
+  } glm;
 };
 
 // An extra log-density term log p(args[0] | args[1..]) on arbitrary expressions (Stan's

@@ -65,6 +65,7 @@ struct ObserveOptions {
 struct CompileOptions {
   Ncp ncp = Ncp::kAuto;  // global non-centring policy; a variable's own setting wins unless kAuto
   bool propto = true;    // drop constant terms (Stan's ~); false keeps the full log density
+  bool lift_glm = true;  // fuse affine observations (the lift_glm pass)
 };
 
 class Model {

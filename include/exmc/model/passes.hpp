@@ -21,4 +21,9 @@ void attach_default_transforms(const graph::Graph& g, ModelIR& ir);
 // that cannot be non-centred.
 void non_center(const graph::Graph& g, ModelIR& ir, Ncp global);
 
+// "lift_glm": an observation y ~ normal(alpha + X beta, sigma) or y ~ bernoulli_logit(alpha +
+// X beta), with X a data matrix (alpha optional, scalar or per row), is marked to lower into one
+// fused likelihood node that forms X beta inside the kernel instead of as a graph vector.
+void lift_glm(const graph::Graph& g, ModelIR& ir);
+
 }  // namespace exmc::model
