@@ -1,18 +1,18 @@
 // Fused GLM likelihood kernels (see glm.hpp).
 #include "glm.hpp"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
-#include "exmc/transform/guards.hpp"
 
 namespace exmc::model::detail {
 
 namespace {
 
-constexpr size_t kBlock = 128;
+constexpr size_t kBlock = 256;
 constexpr double kHalfLog2Pi = 0.91893853320467274178;
 
 template <class T> T at(const dist::Arg<T>& a, size_t i) { return a.val[a.size == 1 ? 0 : i]; }
@@ -20,16 +20,18 @@ template <class T> void add_at(const dist::Arg<T>& a, size_t i, T v) {
   if (a.grad) a.grad[a.size == 1 ? 0 : i] += v;
 }
 
-// eta[0..nb) = alpha + X[i0.., :] beta for one block of rows (X column-major, N rows).
+template <class T> using Block = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+template <class T> using Vec = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+template <class T> using CVec = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+
+// eta[0..nb) = alpha + X[i0.., :] beta for one block of rows (X column-major, N rows); Eigen's
+// matrix-vector kernels do the product on the strided block.
 template <class T>
 void block_eta(const dist::Arg<T>& X, const dist::Arg<T>& alpha, const dist::Arg<T>& beta, size_t N, size_t i0,
                size_t nb, T* eta) {
   for (size_t i = 0; i < nb; ++i) eta[i] = at(alpha, i0 + i);
-  for (size_t k = 0; k < beta.size; ++k) {
-    const T b = beta.val[k];
-    const T* col = X.val + N * k + i0;
-    for (size_t i = 0; i < nb; ++i) eta[i] += col[i] * b;
-  }
+  const Block<T> Xb(X.val + i0, Eigen::Index(nb), Eigen::Index(beta.size), Eigen::OuterStride<>(Eigen::Index(N)));
+  Vec<T>(eta, Eigen::Index(nb)).noalias() += Xb * CVec<T>(beta.val, Eigen::Index(beta.size));
 }
 
 // Given w = d lp / d eta for a block, adds X^T w to beta's gradient. (X and y are data: the
@@ -37,12 +39,8 @@ void block_eta(const dist::Arg<T>& X, const dist::Arg<T>& alpha, const dist::Arg
 template <class T>
 void block_back(const dist::Arg<T>& X, const dist::Arg<T>& beta, size_t N, size_t i0, size_t nb, const T* w) {
   if (!beta.grad) return;
-  for (size_t k = 0; k < beta.size; ++k) {
-    const T* col = X.val + N * k + i0;
-    T acc = 0;
-    for (size_t i = 0; i < nb; ++i) acc += col[i] * w[i];
-    beta.grad[k] += acc;
-  }
+  const Block<T> Xb(X.val + i0, Eigen::Index(nb), Eigen::Index(beta.size), Eigen::OuterStride<>(Eigen::Index(N)));
+  Vec<T>(beta.grad, Eigen::Index(beta.size)).noalias() += Xb.transpose() * CVec<T>(w, Eigen::Index(nb));
 }
 
 // args: y, X, alpha, beta, sigma
@@ -93,9 +91,12 @@ template <class T> double bernoulli_logit_glm_lpdf(const dist::Arg<T>* a, bool) 
     const size_t nb = std::min(kBlock, N - i0);
     block_eta(X, alpha, beta, N, i0, nb, eta);
     for (size_t i = 0; i < nb; ++i) {
+      // One exp serves both log(1 + e^eta) and inv_logit(eta).
       const T e = eta[i], yi = y.val[i0 + i];
-      lp += double(yi * e - transform::log1p_exp(e));
-      const T w = yi - transform::inv_logit(e);
+      const T ea = std::exp(-std::fabs(e));
+      lp += double(yi * e - ((e > T(0) ? e : T(0)) + std::log1p(ea)));
+      const T p = e >= T(0) ? T(1) / (T(1) + ea) : ea / (T(1) + ea);
+      const T w = yi - p;
       add_at(alpha, i0 + i, w);
       eta[i] = w;
     }
