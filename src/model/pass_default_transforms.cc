@@ -13,7 +13,16 @@ void attach_default_transforms(const graph::Graph&, ModelIR& ir) {
   using K = transform::Kind;
   constexpr double kPi = 3.14159265358979323846;
   for (RvDecl& r : ir.rvs) {
-    if (r.kind) continue;
+    if (r.kind) {
+      // A declared transform must keep the variable inside its distribution's support; an
+      // unbounded one on a bounded support would only produce rejected proposals.
+      const bool unbounded = *r.kind == K::kIdentity || *r.kind == K::kOffsetMultiplier;
+      if (r.dist && unbounded && r.dist->support != S::kReal && r.dist->support != S::kRealVector)
+        throw std::invalid_argument("variable '" + r.name + "': the support of " + std::string(r.dist->name) +
+                                    " is bounded, but the declared transform " +
+                                    std::string(transform::kind_name(*r.kind)) + " maps onto all reals");
+      continue;
+    }
     if (!r.dist) {  // a flat parameter
       r.kind = K::kIdentity;
       continue;

@@ -518,6 +518,14 @@ TEST(Errors, NameTheVariable) {
     const std::string e = error_of([&] { m2.compile<double>(); });
     EXPECT_NE(e.find("variable 'w'"), std::string::npos) << e;
   }
+  // A declared transform that leaves the support.
+  {
+    Model m;
+    m.rv("s", half_normal(), {1.0}, {}, unconstrained());
+    const std::string e = error_of([&] { m.compile<double>(); });
+    EXPECT_EQ(e, "variable 's': the support of half_normal is bounded, but the declared transform identity maps "
+                 "onto all reals");
+  }
   // Bounds of the wrong size.
   {
     Model m;
