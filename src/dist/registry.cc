@@ -11,7 +11,9 @@
   X(normal) X(std_normal) X(cauchy) X(student_t) X(exponential) X(gamma) X(inv_gamma) X(lognormal) \
   X(beta) X(uniform) X(half_normal) X(half_cauchy) X(half_student_t) X(bernoulli)                  \
   X(bernoulli_logit) X(binomial) X(binomial_logit) X(poisson) X(poisson_log) X(neg_binomial)       \
-  X(neg_binomial_2) X(neg_binomial_2_log)
+  X(neg_binomial_2) X(neg_binomial_2_log) X(double_exponential) X(logistic) X(weibull) X(frechet)     \
+  X(rayleigh) X(pareto) X(chi_square) X(inv_chi_square) X(scaled_inv_chi_square) X(skew_normal)      \
+  X(exp_mod_normal) X(gumbel) X(von_mises) X(beta_binomial)
 
 namespace exmc::dist {
 namespace detail {

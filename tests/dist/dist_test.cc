@@ -130,7 +130,11 @@ Moments moments(const Spec& s, const Ref& r) {
       for (double k : discrete_points(r)) acc += g(k) * std::exp(r.logpdf(k));
       return acc;
     }
-    return integrate([&](double y) { const double l = r.logpdf(y); return l == -kInf ? 0.0 : g(y) * std::exp(l); },
+    return integrate(
+        [&](double y) {
+          const double l = r.logpdf(y);  // the reference may give NaN at a boundary it never reaches
+          return !std::isfinite(l) || std::exp(l) == 0 ? 0.0 : g(y) * std::exp(l);
+        },
                      r.lo, r.hi, r.quantile(0.5));
   };
   Moments m{};

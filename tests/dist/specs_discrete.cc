@@ -2,6 +2,8 @@
 // closed-form references, invalid inputs.
 #include "spec.hpp"
 
+#include <boost/math/special_functions/binomial.hpp>
+
 namespace exmc::dist::testing {
 
 namespace bm = boost::math;
@@ -61,6 +63,21 @@ std::vector<Spec> discrete_specs() {
                },
                {0},
                {{{1, 0, -1}, "phi"}}});
+  s.push_back({"beta_binomial",
+               {{10, 2, 3}, {50, 0.5, 0.7}, {200, 30, 10}},
+               [](const std::vector<double>& p) {
+                 const double N = p[0], a = p[1], b = p[2];
+                 Ref r;
+                 r.logpdf = [=](double k) {
+                   return std::log(bm::binomial_coefficient<double>(unsigned(N), unsigned(k))) +
+                          std::log(bm::beta(k + a, N - k + b)) - std::log(bm::beta(a, b));
+                 };
+                 r.lo = 0;
+                 r.hi = N;
+                 return r;
+               },
+               {0, 1},
+               {{{11, 10, 1, 1}, "n"}, {{1, 10, 0, 1}, "alpha"}, {{1, 10, 1, -1}, "beta"}}});
   return s;
 }
 

@@ -1,0 +1,25 @@
+// chi_square(y | nu): nu degrees of freedom.
+#include "univariate.hpp"
+#include "samplers.hpp"
+
+namespace exmc::dist::detail {
+namespace {
+struct ChiSquare {
+  static constexpr int K = 2;
+  static constexpr std::string_view names[K] = {"y", "nu"};
+  static constexpr Check checks[K] = {Check::kPositive, Check::kPositive};
+  static double lp(const double* x, const Ctx& c, double* g, Memos& m) {
+    const double y = x[0], h = 0.5 * x[1], ly = std::log(y);
+    double lp = -0.5 * y;
+    if (c.keep(2)) lp -= h * kLog2 + m.m[0](h, lgam);
+    if (c.keep(3)) lp += (h - 1.0) * ly;
+    g[0] = (h - 1.0) / y - 0.5;
+    if (c.want(1)) g[1] = 0.5 * (ly - kLog2 - m.m[1](h, digam));
+    return lp;
+  }
+  static double draw(const double* x, Rng& r) { return draw_chi_square(r, x[1]); }
+};
+}  // namespace
+
+EXMC_REGISTER_DIST(chi_square, ChiSquare, Support::kPositive, false)
+}  // namespace exmc::dist::detail
