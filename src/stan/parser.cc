@@ -285,6 +285,8 @@ class Parser {
     d.loc = peek().loc;
     d.type = sized_type();
     d.name = expect_ident("for the variable name", &d.name_loc);
+    if (d.name.size() >= 2 && d.name.compare(d.name.size() - 2, 2, "__") == 0)
+      fail_at(d.name_loc, fmt::format("'{}': names ending in '__' are reserved", d.name));
     if (is_reserved_word(d.name))
       fail_at(d.name_loc, fmt::format("'{}' is a reserved word and cannot name a variable", d.name));
     if (is_op("[")) {
@@ -694,10 +696,17 @@ class Parser {
     Expr e;
     e.loc = t.loc;
     switch (t.kind) {
-      case Tok::IntLit:
+      case Tok::IntLit: {
         e.kind = ExprKind::IntLit;
         e.text = next().text;
+        // Stan ints are 32-bit; compare as text to avoid overflow while converting.
+        const std::string digits = e.text.substr(std::min(e.text.find_first_not_of('0'), e.text.size()));
+        if (digits.size() > 10 || (digits.size() == 10 && digits > "2147483647"))
+          fail_at(e.loc, fmt::format("integer literal {} is too large for int (at most "
+                                     "2147483647); write it as a real, e.g. {}.0",
+                                     e.text, e.text));
         return e;
+      }
       case Tok::RealLit:
         e.kind = ExprKind::RealLit;
         e.text = next().text;

@@ -187,7 +187,29 @@ class Checker {
     }
     for (const auto& s : f.body[0].body) stmt(s);
     scopes_.pop_back();
+    if (!f.return_type.is_void && !always_returns(f.body[0]))
+      fail(f.loc, fmt::format("function '{}' may reach its end without returning a value (every "
+                              "path of a non-void function must end in 'return' or 'reject')",
+                              f.name));
     fun_ = nullptr;
+  }
+
+  // Conservative: loops may run zero times, so only return/reject/fatal_error, blocks ending in
+  // one, and if/else with both branches returning count.
+  static bool always_returns(const Stmt& s) {
+    switch (s.kind) {
+      case StmtKind::Return:
+      case StmtKind::Reject:
+      case StmtKind::FatalError: return true;
+      case StmtKind::Block:
+      case StmtKind::Profile:
+        for (const auto& c : s.body)
+          if (always_returns(c)) return true;
+        return false;
+      case StmtKind::If:
+        return s.body.size() == 2 && always_returns(s.body[0]) && always_returns(s.body[1]);
+      default: return false;
+    }
   }
 
   bool in_lp_context() const {

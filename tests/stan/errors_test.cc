@@ -76,6 +76,12 @@ const Case kCases[] = {
      "expected '=' or ';' (array sizes were already given with 'array[...]'), found '['", false},
     {"bare_expression", "model {\n  real x;\n  x + 1;\n}\n", 3, 8,
      "expected an assignment ('=', '+=', ...) or '~' after expression, found ';'", false},
+    {"int_literal_too_large", "transformed data {\n  int n = 3000000000;\n}\n", 2, 11,
+     "integer literal 3000000000 is too large for int (at most 2147483647); write it as a real, "
+     "e.g. 3000000000.0",
+     false},
+    {"double_underscore_name", "data {\n  int n__;\n}\n", 2, 7,
+     "'n__': names ending in '__' are reserved", false},
     // ---- semantic ----
     {"undeclared_identifier",
      "parameters { real mu; }\nmodel {\n  mu ~ normal(nu, 1);\n}\n", 3, 15,
@@ -143,6 +149,19 @@ const Case kCases[] = {
      true},
     {"forward_decl_never_defined", "functions {\n  real f(real x);\n}\n", 2, 3,
      "function 'f' is declared but never defined", true},
+    {"missing_return",
+     "functions {\n  real f(real x) {\n    if (x > 0) return x;\n  }\n}\n", 2, 3,
+     "function 'f' may reach its end without returning a value (every path of a non-void "
+     "function must end in 'return' or 'reject')",
+     true},
+    {"wrong_argument_type",
+     "functions {\n  real f(vector v) { return sum(v); }\n}\nmodel {\n  real x = f(1.5);\n}\n",
+     5, 14, "argument 1 of 'f' must be vector, found real", true},
+    {"assign_parameter_in_model",
+     "parameters {\n  real mu;\n}\nmodel {\n  mu = 1;\n}\n", 5, 3,
+     "cannot assign to 'mu' in the 'model' block: it is declared in the 'parameters' block, and "
+     "variables can only be assigned in the block that declares them",
+     true},
     {"target_in_gq", "generated quantities {\n  target += 1;\n}\n", 2, 3,
      "'target +=' is only allowed in the model block and in functions ending in _lp", true},
 };
