@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -132,6 +133,39 @@ TEST(Registry, ContinuousDistributionsAsFreeVariables) {
     ++tried;
   }
   EXPECT_GE(tried, 10u);
+}
+
+// Through the real registry: distributions by name, data validated by the distribution's own
+// validate(), errors naming the variable.
+TEST(Registry, ErrorsByNameNameTheVariable) {
+  auto error_of = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  {
+    Model m;
+    Expr mu = m.rv("mu", "normal", {0.0, 1.0});
+    m.observe("y", "normal", {mu, m.data("s", {1.0, -1.0, 2.0}, {3})}, {0.0, 1.0, 2.0});
+    const std::string e = error_of([&] { m.compile<double>(); });
+    EXPECT_NE(e.find("variable 'y'"), std::string::npos) << e;
+    EXPECT_NE(e.find("sigma"), std::string::npos) << e;
+    EXPECT_NE(e.find("-1"), std::string::npos) << e;
+  }
+  {
+    Model m;
+    Expr p = m.rv("p", "beta", {2.0, 2.0});
+    m.observe("k", "bernoulli", {p}, {0, 1, 2});
+    const std::string e = error_of([&] { m.compile<double>(); });
+    EXPECT_NE(e.find("variable 'k'"), std::string::npos) << e;
+  }
+  {
+    Model m;
+    EXPECT_EQ(error_of([&] { m.rv("z", "normall", {0.0, 1.0}); }), "variable 'z': unknown distribution 'normall'");
+  }
 }
 
 TEST(BenchModels, ErrorsNameTheField) {
