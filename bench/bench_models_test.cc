@@ -123,7 +123,9 @@ TEST_P(ModelTest, GraphF64MatchesHandwritten) {
   const std::string name = GetParam();
   BenchData data(data_path(shared_dir(), name));
   auto hand = make_handwritten(name, data);
-  auto gr = make_graph_model(name, data, Precision::F64);
+  for (GraphStyle style : {GraphStyle::Elementary, GraphStyle::Fused}) {
+  SCOPED_TRACE(style == GraphStyle::Fused ? "fused" : "elementary");
+  auto gr = make_graph_model(name, data, Precision::F64, style);
   ASSERT_EQ(gr->dim(), hand->dim());
   ASSERT_EQ(flat_names(gr->output_vars()), flat_names(hand->output_vars()));
   const size_t d = hand->dim();
@@ -139,6 +141,7 @@ TEST_P(ModelTest, GraphF64MatchesHandwritten) {
     gr->constrain(x.data(), cg.data());
     for (size_t i = 0; i < d; ++i) EXPECT_NEAR(cg[i], ch[i], 1e-14 * std::fabs(ch[i])) << name;
   }
+  }
 }
 
 // f32 rounds every node to 2^-24 relative; the log density sums up to N*K such terms, so
@@ -146,8 +149,10 @@ TEST_P(ModelTest, GraphF64MatchesHandwritten) {
 TEST_P(ModelTest, GraphF32AgreesWithF64) {
   const std::string name = GetParam();
   BenchData data(data_path(shared_dir(), name));
-  auto g64 = make_graph_model(name, data, Precision::F64);
-  auto g32 = make_graph_model(name, data, Precision::F32);
+  for (GraphStyle style : {GraphStyle::Elementary, GraphStyle::Fused}) {
+  const char* style_name = style == GraphStyle::Fused ? "fused" : "elementary";
+  auto g64 = make_graph_model(name, data, Precision::F64, style);
+  auto g32 = make_graph_model(name, data, Precision::F32, style);
   const size_t d = g64->dim();
   std::vector<double> a(d), b(d);
   double worst_lp = 0, worst_g = 0;
@@ -158,12 +163,11 @@ TEST_P(ModelTest, GraphF32AgreesWithF64) {
     worst_lp = std::max(worst_lp, std::fabs(l32 - l64) / std::max(1.0, std::fabs(l64)));
     for (size_t i = 0; i < d; ++i) worst_g = std::max(worst_g, std::fabs(b[i] - a[i]) / scale);
   }
-  EXPECT_LT(worst_lp, kF32LpTol) << name;
-  EXPECT_LT(worst_g, kF32GradTol) << name;
-  RecordProperty("f32_lp_rel_err", std::to_string(worst_lp));
-  RecordProperty("f32_grad_rel_err", std::to_string(worst_g));
-  std::printf("%s: f32 vs f64 worst relative error lp %.2e, gradient %.2e\n", name.c_str(),
-              worst_lp, worst_g);
+  EXPECT_LT(worst_lp, kF32LpTol) << name << " " << style_name;
+  EXPECT_LT(worst_g, kF32GradTol) << name << " " << style_name;
+  std::printf("%s (%s): f32 vs f64 worst relative error lp %.2e, gradient %.2e\n", name.c_str(),
+              style_name, worst_lp, worst_g);
+  }
 }
 #endif
 

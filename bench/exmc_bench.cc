@@ -91,8 +91,17 @@ struct Options {
   std::vector<unsigned> seeds = {1, 2, 3, 4, 5};
   std::vector<std::string> metrics = {"windowed", "gradient"};
   std::string out_dir;
+  std::string graph_style = "elementary";
   unsigned warmup = 1000, samples = 1000;
 };
+
+#ifdef EXMC_BENCH_HAVE_GRAPH
+exmc::bench::GraphStyle graph_style(const Options& o) {
+  if (o.graph_style == "elementary") return exmc::bench::GraphStyle::Elementary;
+  if (o.graph_style == "fused") return exmc::bench::GraphStyle::Fused;
+  throw std::runtime_error("--graph-style must be elementary or fused, got '" + o.graph_style + "'");
+}
+#endif
 
 int cmd_grad(const Options& o) {
   std::printf("model\tdim\tgraph_f64_ns\tgraph_f32_ns\thandwritten_ns\n");
@@ -100,8 +109,9 @@ int cmd_grad(const Options& o) {
     BenchData data(exmc::bench::data_path(o.shared_dir, name));
     std::vector<std::unique_ptr<LogDensity>> impls(3);  // graph f64, graph f32, hand-written
 #ifdef EXMC_BENCH_HAVE_GRAPH
-    impls[0] = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64);
-    impls[1] = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F32);
+    const auto style = graph_style(o);
+    impls[0] = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64, style);
+    impls[1] = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F32, style);
 #endif
     impls[2] = exmc::bench::make_handwritten(name, data);
     const auto x = bench_point(impls[2]->dim(), name);
@@ -131,7 +141,8 @@ int cmd_sample(const Options& o, const std::string& impl) {
     BenchData data(exmc::bench::data_path(o.shared_dir, name));
     std::unique_ptr<LogDensity> m;
 #ifdef EXMC_BENCH_HAVE_GRAPH
-    if (impl == "graph") m = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64);
+    if (impl == "graph")
+      m = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64, graph_style(o));
 #endif
     if (impl == "handwritten") m = exmc::bench::make_handwritten(name, data);
     if (!m) throw std::runtime_error("--impl " + impl + " is not available in this build");
@@ -195,8 +206,10 @@ std::vector<std::string> split(const std::string& s) {
 void usage() {
   std::fprintf(stderr,
                "usage: exmc-bench grad   [--models a,b] [--reps N] [--batch-ms MS] [--shared DIR]\n"
+               "                         [--graph-style elementary|fused]\n"
                "       exmc-bench sample [--models a,b] [--seeds 1,2,..] [--metric windowed,gradient]\n"
-               "                         [--impl graph|handwritten] [--out DIR] [--warmup N] [--samples N]\n"
+               "                         [--impl graph|handwritten] [--graph-style elementary|fused]\n"
+               "                         [--out DIR] [--warmup N] [--samples N]\n"
                "Models default to all ten; --shared is the folder holding bench/models and bench/data.\n");
 }
 
@@ -232,6 +245,7 @@ int main(int argc, char** argv) {
       } else if (a == "--metric") o.metrics = split(val());
       else if (a == "--impl") impl = val();
       else if (a == "--out") o.out_dir = val();
+      else if (a == "--graph-style") o.graph_style = val();
       else if (a == "--warmup") o.warmup = unsigned(std::stoul(val()));
       else if (a == "--samples") o.samples = unsigned(std::stoul(val()));
       else if (a == "-h" || a == "--help") {

@@ -11,10 +11,15 @@ namespace exmc::bench {
 
 enum class Precision { F64, F32 };
 
+// Elementary: each `~` written out as the elementary ops of the terms Stan keeps.
+// Fused: each `~` one dist_lpdf node (the kernels of src/dist, propto), as the model layer emits.
+enum class GraphStyle { Elementary, Fused };
+
 // The same density as make_handwritten (same parameter order, transforms, dropped constants
-// and output_vars), built from elementary graph ops the way a Stan-to-graph translation
-// would write it, then compiled by exmc::graph::compile<T>.
+// and output_vars), built with the graph API in the given style and compiled by
+// exmc::graph::compile<T>.
 std::unique_ptr<LogDensity> make_graph_model(const std::string& model, const BenchData& data,
-                                             Precision precision);
+                                             Precision precision,
+                                             GraphStyle style = GraphStyle::Elementary);
 
 }  // namespace exmc::bench
