@@ -326,8 +326,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     }
   }
   graph::CompileOptions co;
-  co.dim = offset;
-  if (offset == 0) throw std::invalid_argument("the model has no free variables");
+  co.dim = offset;  // 0 (no free variables) is allowed: a zero-dimensional density
   co.unconstrain = inv;
   return graph::compile<T>(*tg, target, outputs, co);
 }

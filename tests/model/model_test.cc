@@ -443,6 +443,19 @@ TEST(LiftGlm, FusedLikelihoodEqualsTheGraphOne) {
   }
 }
 
+TEST(Builder, NoFreeVariablesIsAZeroDimensionalDensity) {
+  Model m;
+  Expr d = m.data("d", {1.0, 2.0}, {2});
+  m.det("total", graph::sum(d));
+  m.potential(graph::sum(d) * 0.5);
+  auto ld = m.compile<double>();
+  EXPECT_EQ(ld->dim(), 0u);
+  double g = 0, out = 0;
+  EXPECT_DOUBLE_EQ(ld->logp_grad(nullptr, &g), 1.5);
+  ld->constrain(nullptr, &out);
+  EXPECT_DOUBLE_EQ(out, 3.0);
+}
+
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
