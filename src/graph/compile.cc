@@ -70,6 +70,8 @@ Ins make_ins(const Nodes& nodes, int id) {
   I.dist = nd.dist;
   I.propto = nd.propto;
   auto dims = [&](int k) -> const Shape& { return nodes[size_t(nd.in[size_t(k)])].shape; };
+  const bool ew = (nd.op >= Op::kAdd && nd.op <= Op::kInvPhi);
+  I.scalar_ew = ew && I.n == 1;
   switch (nd.op) {
     case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kPow:
     case Op::kFmin: case Op::kFmax:
@@ -643,6 +645,15 @@ class Compiled final : public CompiledDensity {
   }
 
  private:
+  static void zero(const typename Workspace<T>::Zero& z) {
+    if (z.bytes <= 8 * sizeof(T)) {  // small: a few stores beat a memset call
+      T* p = static_cast<T*>(z.p);
+      for (size_t k = 0, n = z.bytes / sizeof(T); k < n; ++k) p[k] = T(0);
+    } else {
+      std::memset(z.p, 0, z.bytes);
+    }
+  }
+
   double run(Workspace<T>& ws, const double* x, double* g) const {
     const Program<T>& P = grad_;
     const bool grad = g != nullptr;
@@ -653,7 +664,7 @@ class Compiled final : public CompiledDensity {
     if (grad) {
       const uint32_t* zf = ws.zf.data();
       for (size_t i = 0; i < N; ++i) {
-        for (uint32_t z = zf[i]; z < zf[i + 1]; ++z) std::memset(zeros[z].p, 0, zeros[z].bytes);
+        for (uint32_t z = zf[i]; z < zf[i + 1]; ++z) zero(zeros[z]);
         detail::forward(ins[i], ex[i], x, true);
       }
     } else {
@@ -668,7 +679,7 @@ class Compiled final : public CompiledDensity {
     for (const auto& [a, sign] : ws.seeds) a[0] += sign;
     const uint32_t* zb = ws.zb.data();
     for (size_t i = N; i-- > 0;) {
-      for (uint32_t z = zb[i]; z < zb[i + 1]; ++z) std::memset(zeros[z].p, 0, zeros[z].bytes);
+      for (uint32_t z = zb[i]; z < zb[i + 1]; ++z) zero(zeros[z]);
       if (ins[i].has_adj) detail::backward(ins[i], ex[i], g);
     }
     return total;

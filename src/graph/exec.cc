@@ -105,6 +105,58 @@ void add_into(T* __restrict dst, const T* __restrict src, uint32_t n) {
 
 }  // namespace
 
+// One-element elementwise ops: no broadcast dispatch, no loops (small models are made of these).
+template <class T>
+inline T binary_f(Op op, T u, T v) {
+  switch (op) {
+    case Op::kAdd: return u + v;
+    case Op::kSub: return u - v;
+    case Op::kMul: return u * v;
+    case Op::kDiv: return u / v;
+    case Op::kPow: return std::pow(u, v);
+    case Op::kFmin: return std::fmin(u, v);
+    default: return std::fmax(u, v);
+  }
+}
+
+template <class T>
+inline void scalar_backward(Op op, const Exec<T>& E) {
+  const T d = E.adj[0];
+  const T u = E.in[0][0];
+  T* aa = E.ain[0];
+  switch (op) {
+    case Op::kAdd: if (aa) aa[0] += d; if (T* ab = E.ain[1]) ab[0] += d; return;
+    case Op::kSub: if (aa) aa[0] += d; if (T* ab = E.ain[1]) ab[0] -= d; return;
+    case Op::kMul: {
+      const T v = E.in[1][0];
+      if (aa) aa[0] += d * v;
+      if (T* ab = E.ain[1]) ab[0] += d * u;
+      return;
+    }
+    case Op::kDiv: {
+      const T v = E.in[1][0];
+      if (aa) aa[0] += d / v;
+      if (T* ab = E.ain[1]) ab[0] -= d * E.out[0] / v;
+      return;
+    }
+    case Op::kPow: {
+      const T v = E.in[1][0], o = E.out[0];
+      if (aa) aa[0] += d * (v == T(0) ? T(0) : v * std::pow(u, v - T(1)));
+      if (T* ab = E.ain[1]) ab[0] += d * (u == T(0) ? T(0) : o * std::log(u));
+      return;
+    }
+    case Op::kFmin: case Op::kFmax: {
+      const T v = E.in[1][0];
+      const bool first = op == Op::kFmin ? (u <= v || std::isnan(v)) : (u >= v || std::isnan(v));
+      if (first) { if (aa) aa[0] += d; }
+      else if (T* ab = E.ain[1]) ab[0] += d;
+      return;
+    }
+    case Op::kNeg: if (aa) aa[0] -= d; return;
+    default: if (aa) aa[0] += d * unary_d(op, u, E.out[0]); return;
+  }
+}
+
 #define EXMC_UNARY(OP, EXPR)                                        \
   case Op::OP:                                                      \
     map1(I.n, E.in[0], E.out, [](T a) -> T { return EXPR; });       \
@@ -112,9 +164,12 @@ void add_into(T* __restrict dst, const T* __restrict src, uint32_t n) {
 
 template <class T>
 void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad) {
-  using std::exp;
   const T* a = E.in ? E.in[0] : nullptr;
   T* out = E.out;
+  if (I.scalar_ew) {
+    out[0] = I.in.size() == 2 ? binary_f(I.op, a[0], E.in[1][0]) : unary_f(I.op, a[0]);
+    return;
+  }
   switch (I.op) {
     case Op::kParam:
       for (uint32_t i = 0; i < I.n; ++i) out[i] = T(x[I.offset + i]);
@@ -280,6 +335,10 @@ void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad) {
 
 template <class T>
 void backward(const Ins& I, const Exec<T>& E, double* g) {
+  if (I.scalar_ew) {
+    scalar_backward(I.op, E);
+    return;
+  }
   const T* adj = E.adj;
   T* aa = E.ain ? E.ain[0] : nullptr;
   const T* a = E.in ? E.in[0] : nullptr;

@@ -22,6 +22,7 @@ struct Ins {
   uint8_t mode = 0;       // binary broadcast: 0 equal sizes, 1 a is scalar, 2 b is scalar
   bool propto = false;
   bool has_adj = false;   // this node's output carries an adjoint
+  bool scalar_ew = false; // elementwise unary/binary op on one-element operands (fast path)
   uint32_t n = 0;         // output size
   uint32_t r = 0, c = 0, k = 0;  // matrix dims (see forward())
   uint32_t offset = 0;    // param offset into x; slice start

@@ -82,6 +82,9 @@ std::vector<Case> all_cases() {
     cs.push_back({std::string("unary_") + u.name, n, uniform(u.lo, u.hi),
                   [f, n](Graph& g) { return weigh(g, f(g.param(0, {n}))); },
                   std::min(1e-3, u.lo > 0 ? u.lo / 100 : 1e-3)});
+    cs.push_back({std::string("unary_scalar_") + u.name, 1, uniform(u.lo, u.hi),
+                  [f](Graph& g) { return 0.7 * f(g.param(0)) + square(f(g.param(0))); },
+                  std::min(1e-3, u.lo > 0 ? u.lo / 100 : 1e-3)});
   }
   struct B { const char* name; Expr (*f)(Expr, Expr); };
   const B binary[] = {
