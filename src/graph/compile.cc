@@ -646,9 +646,8 @@ class Compiled final : public CompiledDensity {
 
  private:
   static void zero(const typename Workspace<T>::Zero& z) {
-    if (z.bytes <= 8 * sizeof(T)) {  // small: a few stores beat a memset call
-      T* p = static_cast<T*>(z.p);
-      for (size_t k = 0, n = z.bytes / sizeof(T); k < n; ++k) p[k] = T(0);
+    if (z.bytes == sizeof(T)) {  // scalars: one store beats a memset call (or rep stos)
+      *static_cast<T*>(z.p) = T(0);
     } else {
       std::memset(z.p, 0, z.bytes);
     }
