@@ -1,9 +1,11 @@
 // Every op's gradient against fourth-order central finite differences at random points, in
 // double (error <= 1e-6, relative with the denominator floored at 1) and float (against the
-// double gradient, error <= 2e-3 on the same scale).
+// double gradient, error <= 1e-4 on the same scale; measured worst 1.8e-6, at inv_Phi tails).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <random>
 
@@ -257,14 +259,14 @@ TEST_P(OpGrad, MatchesFiniteDifferences) {
       EXPECT_LE(grad_err(g64[i], fd[i]), 1e-6) << c.name << " coordinate " << i << " rep " << rep;
     }
     const double v32 = d32->logp_grad(x.data(), g32.data());
-    EXPECT_LE(std::fabs(v32 - v), 2e-3 * std::max(1.0, std::fabs(v))) << c.name;
+    EXPECT_LE(std::fabs(v32 - v), 1e-4 * std::max(1.0, std::fabs(v))) << c.name;
     for (size_t i = 0; i < c.dim; ++i) {
       worst32 = std::max(worst32, grad_err(g32[i], g64[i]));
-      EXPECT_LE(grad_err(g32[i], g64[i]), 2e-3) << c.name << " (float) coordinate " << i;
+      EXPECT_LE(grad_err(g32[i], g64[i]), 1e-4) << c.name << " (float) coordinate " << i;
     }
   }
-  RecordProperty("worst_f64", std::to_string(worst64));
-  RecordProperty("worst_f32", std::to_string(worst32));
+  if (std::getenv("EXMC_GRAPH_TEST_VERBOSE"))
+    std::printf("%-40s worst f64 %.2e  worst f32 %.2e\n", c.name.c_str(), worst64, worst32);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpGrad, ::testing::ValuesIn(all_cases()),
