@@ -43,6 +43,19 @@ TEST(Folding, ConstantTermsAreKeptInTheValue) {
   EXPECT_EQ(d->nodes_per_gradient(), 2u);  // param, square
 }
 
+TEST(Folding, ParameterFreeTargetHasZeroGradient) {
+  Graph g;
+  (void)g.param(0, {2});
+  Expr t = sum(exp(g.data({0.0, 1.0}, {2})));
+  auto d = compile<float>(g, t);
+  EXPECT_EQ(d->nodes_per_gradient(), 0u);
+  const double x[2] = {3, 4};
+  double gr[2] = {7, 7};
+  EXPECT_NEAR(d->logp_grad(x, gr), 1.0 + std::exp(1.0), 1e-12);  // folded in double
+  EXPECT_EQ(gr[0], 0.0);
+  EXPECT_EQ(gr[1], 0.0);
+}
+
 TEST(Cse, MergesIdenticalSubexpressions) {
   Graph g;
   Expr a = g.param(0, {3});
