@@ -13,7 +13,9 @@
   X(bernoulli_logit) X(binomial) X(binomial_logit) X(poisson) X(poisson_log) X(neg_binomial)       \
   X(neg_binomial_2) X(neg_binomial_2_log) X(double_exponential) X(logistic) X(weibull) X(frechet)     \
   X(rayleigh) X(pareto) X(chi_square) X(inv_chi_square) X(scaled_inv_chi_square) X(skew_normal)      \
-  X(exp_mod_normal) X(gumbel) X(von_mises) X(beta_binomial)
+  X(exp_mod_normal) X(gumbel) X(von_mises) X(beta_binomial) X(categorical) X(categorical_logit)     \
+  X(ordered_logistic) X(ordered_probit) X(multinomial) X(dirichlet) X(multi_normal)                  \
+  X(multi_normal_cholesky)
 
 namespace exmc::dist {
 namespace detail {
@@ -31,6 +33,15 @@ std::string fmt_value(double v) {
     if (std::strtod(b2, nullptr) == v || v != v) return b2;
   }
   return buf;
+}
+
+std::string simplex_message(std::string_view arg, const double* p, size_t k) {
+  double s = 0;
+  for (size_t i = 0; i < k; ++i) {
+    if (!(p[i] >= 0 && p[i] <= 1)) return bad_value(arg, "in [0, 1] (a simplex)", p[i], i);
+    s += p[i];
+  }
+  return std::string(arg) + " must be a simplex summing to 1, found sum " + fmt_value(s) + " at index 0";
 }
 }  // namespace detail
 

@@ -266,3 +266,46 @@ DistInfo make_info(std::string_view name, Support s, bool discrete) {
     static const ::exmc::dist::DistInfo d = make_info<TYPE>(#NAME, SUPPORT, DISCRETE);     \
     return d;                                                                               \
   }
+
+namespace exmc::dist::detail {
+
+// For families that do not broadcast elementwise (categorical, multivariate): D provides
+// K, names, template <class T> static double lpdf(const Arg<T>*, bool), rng and validate.
+template <class D>
+DistInfo make_vector_info(std::string_view name, Support s, bool discrete, bool multivariate) {
+  DistInfo d;
+  d.name = name;
+  d.arg_names.assign(D::names, D::names + D::K);
+  d.support = s;
+  d.discrete = discrete;
+  d.multivariate = multivariate;
+  d.lpdf_f64 = &D::template lpdf<double>;
+  d.lpdf_f32 = &D::template lpdf<float>;
+  d.rng = &D::rng;
+  d.validate = &D::validate;
+  return d;
+}
+
+// theta is a probability vector: entries in [0, 1] summing to 1 within 1e-8.
+template <class T>
+bool is_simplex(const T* p, size_t k) {
+  double s = 0;
+  for (size_t i = 0; i < k; ++i) {
+    if (!(p[i] >= 0 && p[i] <= 1)) return false;
+    s += double(p[i]);
+  }
+  return std::fabs(s - 1.0) <= (sizeof(T) == 4 ? 1e-5 : 1e-8);
+}
+
+std::string simplex_message(std::string_view arg, const double* p, size_t k);
+
+// log(exp(a) - exp(b)) for a > b.
+inline double log_diff_exp(double a, double b) { return a + std::log1p(-std::exp(b - a)); }
+
+}  // namespace exmc::dist::detail
+
+#define EXMC_REGISTER_VECTOR_DIST(NAME, TYPE, SUPPORT, DISCRETE, MULTIVARIATE)                          \
+  const ::exmc::dist::DistInfo& info_##NAME() {                                                         \
+    static const ::exmc::dist::DistInfo d = make_vector_info<TYPE>(#NAME, SUPPORT, DISCRETE, MULTIVARIATE); \
+    return d;                                                                                           \
+  }

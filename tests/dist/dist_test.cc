@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Dense>
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/special_functions/gamma.hpp>
+
 #include "exmc/core/rng.hpp"
 #include "exmc/dist/kernel.hpp"
 #include "spec.hpp"
@@ -20,6 +24,17 @@ using Vals = std::vector<std::vector<double>>;  // one vector per argument
 
 // Evaluates the density; grads (if given) are resized and zeroed, filled for every arg in
 // `param` (bit k: argument k is a parameter and wants its gradient).
+// Matrix arguments: rows per argument (0: a vector); set by the vector-family tests.
+thread_local const std::vector<size_t>* g_rows = nullptr;
+
+template <class T>
+void set_shape(Arg<T>& a, size_t k, size_t size) {
+  const size_t r = g_rows && k < g_rows->size() && (*g_rows)[k] ? (*g_rows)[k] : size;
+  a.size = size;
+  a.rows = r;
+  a.cols = r ? size / r : 1;
+}
+
 double eval(const DistInfo& d, const Vals& v, bool propto, unsigned param, Vals* grads = nullptr) {
   std::vector<Arg<double>> a(v.size());
   if (grads) {
@@ -28,7 +43,7 @@ double eval(const DistInfo& d, const Vals& v, bool propto, unsigned param, Vals*
   }
   for (size_t k = 0; k < v.size(); ++k) {
     a[k].val = v[k].data();
-    a[k].size = v[k].size();
+    set_shape(a[k], k, v[k].size());
     a[k].is_param = (param >> k) & 1u;
     if (grads && a[k].is_param) a[k].grad = (*grads)[k].data();
   }
@@ -42,7 +57,7 @@ double eval_f32(const DistInfo& d, const Vals& v, bool propto, unsigned param, V
     vf[k].assign(v[k].begin(), v[k].end());
     gf[k].assign(v[k].size(), 0.0f);
     a[k].val = vf[k].data();
-    a[k].size = vf[k].size();
+    set_shape(a[k], k, vf[k].size());
     a[k].is_param = (param >> k) & 1u;
     if (a[k].is_param) a[k].grad = gf[k].data();
   }
@@ -441,16 +456,426 @@ std::vector<Spec> all_specs() {
 INSTANTIATE_TEST_SUITE_P(Dists, DistTest, ::testing::ValuesIn(all_specs()),
                          [](const ::testing::TestParamInfo<Spec>& i) { return i.param.name; });
 
+// ---- Families that do not broadcast elementwise: categorical, ordinal, multivariate. ----
+
+struct VInvalid {
+  Vals args;
+  std::string culprit;
+  bool minus_inf = true;  // false where the density is defined anyway (it symmetrises Sigma)
+};
+struct VSpec {
+  std::string name;
+  std::vector<Vals> cases;                   // valid argument sets; cases[0] and [1] share shapes
+  std::vector<size_t> rows;                  // rows per argument (0: a vector)
+  std::function<double(const Vals&)> ref;    // independent full log density
+  std::vector<int> fixed;                    // arguments without a gradient (integer variates)
+  std::vector<int> simplex;                  // arguments that live on a simplex
+  std::vector<VInvalid> invalid;
+  // Total probability (sum or integral of exp(lpdf)) at a case, given the density.
+  std::function<double(const Vals&, const std::function<double(const Vals&)>&)> total;
+  // Exact mean and variance of each component of the variate at a case.
+  std::function<std::vector<std::pair<double, double>>(const Vals&)> moments;
+};
+
+double inv_logit(double x) { return 1 / (1 + std::exp(-x)); }
+
+std::vector<VSpec> vector_specs() {
+  namespace bm = boost::math;
+  std::vector<VSpec> s;
+  auto cat_total = [](size_t K) {
+    return [K](const Vals& c, const std::function<double(const Vals&)>& f) {
+      double t = 0;
+      Vals v = c;
+      for (size_t k = 1; k <= K; ++k) {
+        v[0] = {double(k)};
+        t += std::exp(f(v));
+      }
+      return t;
+    };
+  };
+  // Moments of a single categorical-like draw from its probabilities.
+  auto cat_moments = [](std::vector<double> p) {
+    double m = 0, m2 = 0;
+    for (size_t k = 0; k < p.size(); ++k) {
+      m += (k + 1) * p[k];
+      m2 += (k + 1.0) * (k + 1.0) * p[k];
+    }
+    return std::vector<std::pair<double, double>>{{m, m2 - m * m}};
+  };
+  s.push_back({"categorical",
+               {{{2, 1, 3, 3}, {0.2, 0.5, 0.3}}, {{2, 1, 3, 3}, {0.6, 0.1, 0.3}}, {{1}, {0.25, 0.25, 0.25, 0.25}}},
+               {},
+               [](const Vals& v) { double l = 0; for (double y : v[0]) l += std::log(v[1][size_t(y) - 1]); return l; },
+               {0},
+               {1},
+               {{{{4}, {0.2, 0.5, 0.3}}, "y"}, {{{1}, {0.2, 0.5, 0.4}}, "theta"}, {{{1}, {-0.2, 0.9, 0.3}}, "theta"}},
+               cat_total(3),
+               [=](const Vals& v) { return cat_moments(v[1]); }});
+  s.back().cases.pop_back();
+  auto softmax = [](const std::vector<double>& b) {
+    std::vector<double> p(b.size());
+    double z = 0;
+    for (size_t k = 0; k < b.size(); ++k) z += (p[k] = std::exp(b[k]));
+    for (double& x : p) x /= z;
+    return p;
+  };
+  s.push_back({"categorical_logit",
+               {{{2, 1, 3, 3}, {0.2, -1.5, 0.3}}, {{2, 1, 3, 3}, {2, 0.1, -0.3}}},
+               {},
+               [=](const Vals& v) { double l = 0; auto p = softmax(v[1]); for (double y : v[0]) l += std::log(p[size_t(y) - 1]); return l; },
+               {0},
+               {},
+               {{{{0}, {0.2, 0.5, 0.3}}, "y"}, {{{1}, {0.2, kInf, 0.4}}, "beta"}},
+               cat_total(3),
+               [=](const Vals& v) { return cat_moments(softmax(v[1])); }});
+  auto ord_probs = [](double eta, const std::vector<double>& c, auto F) {
+    std::vector<double> p(c.size() + 1);
+    for (size_t k = 0; k <= c.size(); ++k) {
+      const double hi = k == 0 ? 1.0 : F(eta - c[k - 1]);
+      const double lo = k == c.size() ? 0.0 : F(eta - c[k]);
+      p[k] = hi - lo;
+    }
+    return p;
+  };
+  auto logistic_F = [](double x) { return inv_logit(x); };
+  auto probit_F = [](double x) { return bm::cdf(bm::normal(), x); };
+  for (int link = 0; link < 2; ++link) {
+    auto probs = [=](double eta, const std::vector<double>& c) {
+      return link == 0 ? ord_probs(eta, c, logistic_F) : ord_probs(eta, c, probit_F);
+    };
+    s.push_back({link == 0 ? "ordered_logistic" : "ordered_probit",
+                 {{{1, 3, 2, 4, 4}, {0.4}, {-1, 0.5, 2}},
+                  {{1, 3, 2, 4, 4}, {-0.7}, {-1.5, 0.2, 1}},
+                  {{1, 2, 3}, {0.3, -1, 2.5}, {-0.5, 0.7}},
+                  {{3}, {4}, {-1, 0.5}}},
+                 {},
+                 [=](const Vals& v) {
+                   double l = 0;
+                   for (size_t i = 0; i < v[0].size(); ++i)
+                     l += std::log(probs(v[1][v[1].size() == 1 ? 0 : i], v[2])[size_t(v[0][i]) - 1]);
+                   return l;
+                 },
+                 {0},
+                 {},
+                 {{{{5}, {0.4}, {-1, 0.5, 2}}, "y"}, {{{1}, {0.4}, {-1, 2, 0.5}}, "c"}, {{{1}, {kNaN}, {-1, 0.5, 2}}, "eta"}},
+                 [](const Vals& c, const std::function<double(const Vals&)>& f) {
+                   double t = 0;
+                   Vals v = c;
+                   v[1] = {c[1][0]};
+                   for (size_t k = 1; k <= c[2].size() + 1; ++k) {
+                     v[0] = {double(k)};
+                     t += std::exp(f(v));
+                   }
+                   return t;
+                 },
+                 [=](const Vals& v) { return cat_moments(probs(v[1][0], v[2])); }});
+  }
+  s.push_back({"multinomial",
+               {{{3, 0, 5}, {0.2, 0.5, 0.3}}, {{3, 0, 5}, {0.5, 0.1, 0.4}}, {{10, 4}, {0.7, 0.3}}},
+               {},
+               [](const Vals& v) {
+                 double N = 0, l = 0;
+                 for (size_t k = 0; k < v[0].size(); ++k) {
+                   N += v[0][k];
+                   l += v[0][k] * std::log(v[1][k]) - bm::lgamma(v[0][k] + 1);
+                 }
+                 return l + bm::lgamma(N + 1);
+               },
+               {0},
+               {1},
+               {{{{1.5, 0, 1}, {0.2, 0.5, 0.3}}, "y"}, {{{1, 0, 1}, {0.2, 0.5, 0.4}}, "theta"}},
+               [](const Vals& c, const std::function<double(const Vals&)>& f) {
+                 double N = 0;
+                 for (double y : c[0]) N += y;
+                 double t = 0;
+                 Vals v = c;
+                 if (c[0].size() == 2) {
+                   for (double a = 0; a <= N; ++a) { v[0] = {a, N - a}; t += std::exp(f(v)); }
+                 } else {
+                   for (double a = 0; a <= N; ++a)
+                     for (double b = 0; a + b <= N; ++b) { v[0] = {a, b, N - a - b}; t += std::exp(f(v)); }
+                 }
+                 return t;
+               },
+               [](const Vals& v) {
+                 double N = 0;
+                 for (double y : v[0]) N += y;
+                 std::vector<std::pair<double, double>> m;
+                 for (double p : v[1]) m.push_back({N * p, N * p * (1 - p)});
+                 return m;
+               }});
+  s.push_back({"dirichlet",
+               {{{0.2, 0.5, 0.3}, {2, 3, 4}}, {{0.6, 0.1, 0.3}, {0.5, 1, 7}}, {{0.35, 0.65}, {2.5, 1.5}}},
+               {},
+               [](const Vals& v) {
+                 double a0 = 0, l = 0;
+                 for (size_t k = 0; k < v[0].size(); ++k) {
+                   a0 += v[1][k];
+                   l += (v[1][k] - 1) * std::log(v[0][k]) - std::log(bm::tgamma(v[1][k]));
+                 }
+                 return l + std::log(bm::tgamma(a0));
+               },
+               {},
+               {0},
+               {{{{0.2, 0.5, 0.3}, {2, 0, 4}}, "alpha"}, {{{0.2, 0.5, 0.4}, {2, 3, 4}}, "theta"}},
+               [](const Vals& c, const std::function<double(const Vals&)>& f) {
+                 Vals v = c;
+                 auto g = [&](double t1, double t2) {
+                   v[0] = c[0].size() == 2 ? std::vector<double>{t1, 1 - t1} : std::vector<double>{t1, t2, 1 - t1 - t2};
+                   const double l = f(v);
+                   return std::isfinite(l) ? std::exp(l) : 0.0;
+                 };
+                 boost::math::quadrature::tanh_sinh<double> ts;
+                 if (c[0].size() == 2) return ts.integrate([&](double t) { return g(t, 0); }, 0.0, 1.0);
+                 return ts.integrate([&](double t1) {
+                   boost::math::quadrature::tanh_sinh<double> inner;
+                   return inner.integrate([&](double t2) { return g(t1, t2); }, 0.0, 1.0 - t1);
+                 }, 0.0, 1.0);
+               },
+               [](const Vals& v) {
+                 double a0 = 0;
+                 for (double a : v[1]) a0 += a;
+                 std::vector<std::pair<double, double>> m;
+                 for (double a : v[1]) m.push_back({a / a0, a * (a0 - a) / (a0 * a0 * (a0 + 1))});
+                 return m;
+               }});
+  // Multivariate normals: y is K x N, one observation per column.
+  auto mvn_ref = [](const Vals& v, const Eigen::MatrixXd& S) {
+    const size_t K = size_t(S.rows()), N = v[0].size() / K;
+    const Eigen::MatrixXd Si = S.inverse();
+    double l = -0.5 * double(N) * std::log((2 * M_PI * S).determinant());
+    for (size_t j = 0; j < N; ++j) {
+      Eigen::VectorXd r(K);
+      for (size_t i = 0; i < K; ++i) r[i] = v[0][j * K + i] - v[1][v[1].size() == K ? i : j * K + i];
+      l -= 0.5 * r.dot(Si * r);
+    }
+    return l;
+  };
+  auto mvn_total = [](const Vals& c, const std::function<double(const Vals&)>& f) {
+    // K = 2 only: the integral over the plane of one observation, as nested exp_sinh pieces.
+    if (c[0].size() != 2) return kNaN;
+    Vals v = c;
+    v[0] = {0, 0};
+    auto g = [&](double a, double b) {
+      v[0] = {a, b};
+      return std::exp(f(v));
+    };
+    auto line = [&](double a) {
+      boost::math::quadrature::exp_sinh<double> es;
+      return es.integrate([&](double b) { return g(a, b); }, -kInf, c[1][1]) +
+             es.integrate([&](double b) { return g(a, b); }, c[1][1], kInf);
+    };
+    boost::math::quadrature::exp_sinh<double> es;
+    return es.integrate(line, -kInf, c[1][0]) + es.integrate(line, c[1][0], kInf);
+  };
+  auto mvn_moments = [](const Vals& v, const Eigen::MatrixXd& S) {
+    std::vector<std::pair<double, double>> m;
+    for (Eigen::Index i = 0; i < S.rows(); ++i) m.push_back({v[1][size_t(i)], S(i, i)});
+    return m;
+  };
+  auto chol_cov = [](const Vals& v) {
+    const Eigen::Index K = Eigen::Index(std::lround(std::sqrt(double(v[2].size()))));
+    Eigen::MatrixXd L = Eigen::Map<const Eigen::MatrixXd>(v[2].data(), K, K).triangularView<Eigen::Lower>();
+    return Eigen::MatrixXd(L * L.transpose());
+  };
+  auto full_cov = [](const Vals& v) {
+    const Eigen::Index K = Eigen::Index(std::lround(std::sqrt(double(v[2].size()))));
+    return Eigen::MatrixXd(Eigen::Map<const Eigen::MatrixXd>(v[2].data(), K, K));
+  };
+  s.push_back({"multi_normal_cholesky",
+               {{{0.3, -1.2}, {0.1, -0.4}, {1.2, 0.5, 0, 0.8}},
+                {{0.3, -1.2}, {-0.5, 0.7}, {0.6, -0.3, 0, 1.5}},
+                {{0.3, -1.2, 1, 2, 0.5, 0.5, -1, 0, 0}, {0.1, 0.2, -0.3}, {1.1, 0.3, -0.2, 0, 0.9, 0.4, 0, 0, 0.7}}},
+               {0, 0, 0},
+               [=](const Vals& v) { return mvn_ref(v, chol_cov(v)); },
+               {},
+               {},
+               {{{{0, 0}, {0, 0}, {-1, 0.5, 0, 1}}, "L"}, {{{0, kNaN}, {0, 0}, {1, 0.5, 0, 1}}, "y"}},
+               mvn_total,
+               [=](const Vals& v) { return mvn_moments(v, chol_cov(v)); }});
+  s.push_back({"multi_normal",
+               {{{0.3, -1.2}, {0.1, -0.4}, {1.44, 0.6, 0.6, 0.89}},
+                {{0.3, -1.2}, {-0.5, 0.7}, {0.36, -0.18, -0.18, 2.34}},
+                {{0.3, -1.2, 1, 2, 0.5, 0.5, -1, 0, 0}, {0.1, 0.2, -0.3}, {2, 0.3, -0.2, 0.3, 1, 0.4, -0.2, 0.4, 1.5}}},
+               {0, 0, 0},
+               [=](const Vals& v) { return mvn_ref(v, full_cov(v)); },
+               {},
+               {},
+               {{{{0, 0}, {0, 0}, {1, 2, 2, 1}}, "Sigma"}, {{{0, 0}, {0, 0}, {1, 0.5, 0.2, 1}}, "Sigma", false}},
+               mvn_total,
+               [=](const Vals& v) { return mvn_moments(v, full_cov(v)); }});
+  return s;
+}
+
+class VectorDistTest : public ::testing::TestWithParam<VSpec> {
+ protected:
+  void SetUp() override {
+    d_ = find_dist(GetParam().name);
+    ASSERT_NE(d_, nullptr) << GetParam().name << " is not registered";
+    ASSERT_EQ(d_->arg_names.size(), GetParam().cases[0].size());
+    rows_ = GetParam().rows;
+    g_rows = &rows_;
+    // Matrix arguments are square K x K: their rows follow from the size.
+    for (size_t k = 0; k < rows_.size(); ++k) rows_[k] = 0;
+  }
+  void shape_for(const Vals& v) {
+    const VSpec& s = GetParam();
+    if (s.rows.empty()) return;
+    const size_t K = size_t(std::lround(std::sqrt(double(v.back().size()))));
+    rows_ = {K, 0, K};  // y is K x N, mu a vector, the matrix K x K
+  }
+  void TearDown() override { g_rows = nullptr; }
+  unsigned params() const {
+    unsigned m = 0;
+    for (size_t k = 0; k < d_->arg_names.size(); ++k)
+      if (std::find(GetParam().fixed.begin(), GetParam().fixed.end(), int(k)) == GetParam().fixed.end()) m |= 1u << k;
+    return m;
+  }
+  bool on_simplex(int k) const {
+    return std::find(GetParam().simplex.begin(), GetParam().simplex.end(), k) != GetParam().simplex.end();
+  }
+  const DistInfo* d_ = nullptr;
+  std::vector<size_t> rows_;
+};
+
+TEST_P(VectorDistTest, MatchesReferenceAndNormalises) {
+  const VSpec& s = GetParam();
+  for (const Vals& c : s.cases) {
+    shape_for(c);
+    const double got = eval(*d_, c, false, 0), want = s.ref(c);
+    EXPECT_LE(rel_err(got, want), 1e-10) << s.name << ": " << got << " vs " << want;
+    const double t = s.total(c, [&](const Vals& v) { return eval(*d_, v, false, 0); });
+    if (!std::isnan(t)) EXPECT_NEAR(t, 1.0, 1e-7) << s.name;  // NaN: no quadrature for this shape
+  }
+}
+
+TEST_P(VectorDistTest, ProptoDiffersByAConstant) {
+  const VSpec& s = GetParam();
+  const Vals& A = s.cases[0];
+  const Vals& B = s.cases[1];
+  shape_for(A);
+  EXPECT_EQ(eval(*d_, A, true, 0), 0.0);
+  const unsigned all = params();
+  for (unsigned mask = 1; mask <= all; ++mask) {
+    if ((mask & all) != mask) continue;
+    Vals C = A;
+    for (size_t k = 0; k < A.size(); ++k)
+      if ((mask >> k) & 1u) C[k] = B[k];
+    const double c0 = eval(*d_, A, false, mask) - eval(*d_, A, true, mask);
+    const double c1 = eval(*d_, C, false, mask) - eval(*d_, C, true, mask);
+    EXPECT_NEAR(c1, c0, 1e-9 * std::max(1.0, std::fabs(c0))) << s.name << " mask " << mask;
+  }
+}
+
+TEST_P(VectorDistTest, GradientMatchesFiniteDifferences) {
+  const VSpec& s = GetParam();
+  for (const Vals& c : s.cases) {
+    shape_for(c);
+    Vals g;
+    ASSERT_TRUE(std::isfinite(eval(*d_, c, false, params(), &g)));
+    for (size_t k = 0; k < c.size(); ++k) {
+      if (!((params() >> k) & 1u)) continue;
+      if (on_simplex(int(k))) {
+        // Directional derivatives along e_i - e_j keep the argument on the simplex.
+        for (size_t i = 0; i < c[k].size(); ++i)
+          for (size_t j = 0; j < c[k].size(); ++j) {
+            if (i == j) continue;
+            Vals v = c;
+            const double h = 1e-6;
+            auto f = [&](double t) { v[k][i] = c[k][i] + t; v[k][j] = c[k][j] - t; return eval(*d_, v, false, 0); };
+            const double want = (8 * (f(h) - f(-h)) - (f(2 * h) - f(-2 * h))) / (12 * h);
+            EXPECT_LE(rel_err(g[k][i] - g[k][j], want), 1e-6) << s.name << " " << d_->arg_names[k] << " " << i << "," << j;
+          }
+        continue;
+      }
+      for (size_t i = 0; i < c[k].size(); ++i) {
+        const double want = fd(*d_, c, k, i);
+        EXPECT_LE(rel_err(g[k][i], want), 1e-6) << s.name << " d/d" << d_->arg_names[k] << "[" << i << "]: " << g[k][i]
+                                                << " vs " << want;
+      }
+    }
+    // The float kernel agrees up to float rounding of its inputs and partials.
+    Vals cf = c, gd, gf;
+    for (auto& a : cf)
+      for (double& x : a) x = double(float(x));
+    const double ld = eval(*d_, cf, false, params(), &gd);
+    const double lf = eval_f32(*d_, cf, false, params(), &gf);
+    if (std::isfinite(ld)) {
+      EXPECT_LE(rel_err(lf, ld), 1e-5) << s.name;
+      for (size_t k = 0; k < c.size(); ++k)
+        for (size_t i = 0; i < gd[k].size(); ++i) EXPECT_LE(rel_err(gf[k][i], gd[k][i]), 1e-5) << s.name;
+    }
+  }
+}
+
+TEST_P(VectorDistTest, RandomDrawsHaveTheExactMeans) {
+  const VSpec& s = GetParam();
+  constexpr size_t n = 20000;
+  for (const Vals& c : s.cases) {
+    shape_for(c);
+    const auto m = s.moments(c);
+    std::vector<Arg<double>> a(c.size());
+    for (size_t k = 0; k < c.size(); ++k) {
+      a[k].val = c[k].data();
+      set_shape(a[k], k, c[k].size());
+    }
+    const size_t dim = m.size();
+    // One draw of the variate's own shape at a time; categorical-like ones take a single y.
+    Vals one = c;
+    if (dim == 1)
+      for (size_t k = 1; k < c.size(); ++k)
+        if (c[0].size() > 1 && c[k].size() == c[0].size()) one[k] = {c[k][0]};
+    if (dim == 1) one[0] = {c[0][0]};
+    for (size_t k = 1; k < c.size(); ++k) a[k].val = one[k].data(), set_shape(a[k], k, one[k].size());
+    a[0].val = one[0].data();
+    set_shape(a[0], 0, one[0].size());
+    std::vector<double> sum(dim, 0.0), out(one[0].size());
+    Rng rng(42, 3);
+    for (size_t t = 0; t < n; ++t) {
+      d_->rng(a.data(), rng, out.data());
+      for (size_t i = 0; i < dim; ++i) sum[i] += out[i];
+      Vals chk = one;
+      chk[0] = out;
+      if (t < 50) EXPECT_TRUE(std::isfinite(eval(*d_, chk, false, 0))) << s.name << " drew outside the support";
+    }
+    for (size_t i = 0; i < dim; ++i)
+      EXPECT_LE(std::fabs(sum[i] / n - m[i].first), 5 * std::sqrt(m[i].second / n)) << s.name << " component " << i;
+  }
+}
+
+TEST_P(VectorDistTest, ValidationNamesTheArgument) {
+  const VSpec& s = GetParam();
+  shape_for(s.cases[0]);
+  auto validate = [&](const Vals& v) {
+    std::vector<Arg<double>> a(v.size());
+    for (size_t k = 0; k < v.size(); ++k) {
+      a[k].val = v[k].data();
+      set_shape(a[k], k, v[k].size());
+    }
+    return d_->validate(a.data());
+  };
+  EXPECT_EQ(validate(s.cases[0]), "") << s.name;
+  for (const VInvalid& inv : s.invalid) {
+    shape_for(inv.args);
+    const std::string msg = validate(inv.args);
+    EXPECT_EQ(msg.rfind(inv.culprit + " must", 0), 0u) << s.name << ": '" << msg << "' should name " << inv.culprit;
+    if (inv.minus_inf) EXPECT_EQ(eval(*d_, inv.args, false, 0), -kInf) << s.name << ": " << msg;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dists, VectorDistTest, ::testing::ValuesIn(vector_specs()),
+                         [](const ::testing::TestParamInfo<VSpec>& i) { return i.param.name; });
+
 TEST(Registry, EveryDistributionIsComplete) {
   EXPECT_EQ(find_dist("no_such_thing"), nullptr);
   std::vector<std::string> tested;
   for (const Spec& s : all_specs()) tested.push_back(s.name);
+  for (const VSpec& s : vector_specs()) tested.push_back(s.name);
   for (const DistInfo* d : all_dists()) {
     EXPECT_EQ(find_dist(d->name), d);
     EXPECT_TRUE(d->lpdf_f64 && d->lpdf_f32 && d->rng && d->validate) << d->name;
     EXPECT_FALSE(d->arg_names.empty()) << d->name;
-    if (!d->multivariate)
-      EXPECT_NE(std::find(tested.begin(), tested.end(), std::string(d->name)), tested.end())
+    EXPECT_NE(std::find(tested.begin(), tested.end(), std::string(d->name)), tested.end())
           << d->name << " has no test table";
   }
 }
