@@ -4,6 +4,12 @@
 // broadcast when one operand has exactly one element (a scalar, {1} or {1,1}); otherwise both
 // shapes must be equal. Building an ill-shaped expression throws std::invalid_argument with a
 // message naming the op and both shapes. Nothing here is evaluated: see compile.hpp.
+//
+//   Graph g;
+//   Expr mu = g.param(0), log_sigma = g.param(1), sigma = exp(log_sigma);
+//   Expr y = g.data(values, {values.size()});
+//   Expr lp = -0.5 * dot_self((y - mu) / sigma) - double(values.size()) * log_sigma + log_sigma;
+//   auto density = compile<double>(g, lp, {{"mu", mu}, {"sigma", sigma}});
 #pragma once
 
 #include <cstddef>
