@@ -783,6 +783,52 @@ class Lowerer {
         if (f == "rows" && a.inner == Inner::RowVector) n = 1;
         return scalar_const(n, true);
       }
+      if (f == "log10" || f == "log2" || f == "log1m" || f == "inv" || f == "inv_sqrt" ||
+          f == "inv_square" || f == "exp2") {
+        need(1);
+        Val r = args[0];
+        r.c.reset();
+        r.is_int = false;
+        r.parts.reset();
+        const g::Expr x = ex(args[0], e.loc);
+        if (f == "log10") r.e = g::log(x) / std::log(10.0);
+        else if (f == "log2") r.e = g::log(x) / std::log(2.0);
+        else if (f == "log1m") r.e = g::log1p(g::neg(x));
+        else if (f == "inv") r.e = 1.0 / x;
+        else if (f == "inv_sqrt") r.e = 1.0 / g::sqrt(x);
+        else if (f == "inv_square") r.e = 1.0 / g::square(x);
+        else r.e = g::exp(x * std::log(2.0));
+        return r;
+      }
+      if (f == "pow" || f == "fmin" || f == "fmax") {
+        need(2);
+        Val r = args[0].scalar() ? args[1] : args[0];
+        r.c.reset();
+        r.is_int = false;
+        r.parts.reset();
+        const g::Expr a = ex(args[0], e.args[0].loc), b = ex(args[1], e.args[1].loc);
+        r.e = f == "pow" ? g::pow(a, b) : f == "fmin" ? g::fmin(a, b) : g::fmax(a, b);
+        return r;
+      }
+      if (f == "sd" || f == "variance") {
+        need(1);
+        const double n = static_cast<double>(args[0].total());
+        if (n < 2) fail(e.loc, fmt::format("'{}' needs at least 2 elements", f));
+        const g::Expr x = ex(args[0], e.loc);
+        const g::Expr var = g::sum(g::square(x - g::mean(x))) / (n - 1);
+        Val r;
+        r.e = f == "sd" ? g::sqrt(var) : var;
+        return r;
+      }
+      if (f == "log_mix" && args.size() == 3 && args[0].scalar() && args[1].scalar() && args[2].scalar()) {
+        // log(theta e^a + (1 - theta) e^b), via log_sum_exp for stability.
+        const g::Expr t = ex(args[0], e.args[0].loc);
+        const g::Expr a = g::reshape(g::log(t) + ex(args[1], e.args[1].loc), {1});
+        const g::Expr b = g::reshape(g::log1p(g::neg(t)) + ex(args[2], e.args[2].loc), {1});
+        Val r;
+        r.e = g::log_sum_exp(g::concat({a, b}));
+        return r;
+      }
       using ReduceFn = g::Expr (*)(g::Expr);
       static const std::map<std::string, ReduceFn> reduce = {
           {"sum", g::sum}, {"mean", g::mean}, {"dot_self", g::dot_self}, {"log_sum_exp", g::log_sum_exp}};
