@@ -706,6 +706,76 @@ std::vector<VSpec> vector_specs() {
                {{{{0, 0}, {0, 0}, {1, 2, 2, 1}}, "Sigma"}, {{{0, 0}, {0, 0}, {1, 0.5, 0.2, 1}}, "Sigma", false}},
                mvn_total,
                [=](const Vals& v) { return mvn_moments(v, full_cov(v)); }});
+  // Time series: the reference is the sum of the transitions' Boost normal log densities.
+  auto nlp = [](double y, double m, double sd) { return std::log(bm::pdf(bm::normal(m, sd), y)); };
+  // Series of length 2: the integral over the plane, split at the means.
+  auto plane_total = [](std::function<std::pair<double, double>(const Vals&)> centre) {
+    return [centre](const Vals& c, const std::function<double(const Vals&)>& f) {
+      if (c[0].size() != 2) return kNaN;
+      const auto [m0, m1] = centre(c);
+      Vals v = c;
+      auto line = [&](double a) {
+        auto g = [&](double b) { v[0] = {a, b}; return std::exp(f(v)); };
+        boost::math::quadrature::exp_sinh<double> es;
+        return es.integrate(g, -kInf, m1) + es.integrate(g, m1, kInf);
+      };
+      boost::math::quadrature::exp_sinh<double> es;
+      return es.integrate(line, -kInf, m0) + es.integrate(line, m0, kInf);
+    };
+  };
+  auto at = [](const std::vector<double>& x, size_t i) { return x[x.size() == 1 ? 0 : i]; };
+  s.push_back({"gaussian_random_walk",
+               {{{0.3, 1.1, 0.4, 2.0}, {0.5}, {0.7}, {0.1}, {2.0}},
+                {{0.3, 1.1, 0.4, 2.0}, {-0.2}, {1.5}, {-1.0}, {0.5}},
+                {{0.3, 1.1, 0.4, 2.0}, {0.5, -1, 0.2}, {0.7, 2, 0.3}, {0.1}, {2.0}},
+                {{0.5, -0.4}, {0.3}, {0.8}, {0.2}, {1.5}}},
+               {},
+               [=](const Vals& v) {
+                 double l = nlp(v[0][0], v[3][0], v[4][0]);
+                 for (size_t t = 1; t < v[0].size(); ++t) l += nlp(v[0][t], v[0][t - 1] + at(v[1], t - 1), at(v[2], t - 1));
+                 return l;
+               },
+               {},
+               {},
+               {{{{0, 1, 2}, {0.5}, {-0.7}, {0}, {1}}, "sigma"}, {{{0, 1, 2}, {0.5}, {0.7}, {0}, {0}}, "init_sigma"},
+                {{{0, kNaN, 2}, {0.5}, {0.7}, {0}, {1}}, "y"}},
+               plane_total([=](const Vals& c) { return std::make_pair(c[3][0], c[3][0] + c[1][0]); }),
+               [=](const Vals& v) {
+                 std::vector<std::pair<double, double>> m;
+                 double mean = v[3][0], var = v[4][0] * v[4][0];
+                 m.push_back({mean, var});
+                 for (size_t t = 1; t < v[0].size(); ++t) {
+                   mean += at(v[1], t - 1);
+                   var += at(v[2], t - 1) * at(v[2], t - 1);
+                   m.push_back({mean, var});
+                 }
+                 return m;
+               }});
+  s.push_back({"ar1",
+               {{{0.3, 1.1, 0.4, 2.0}, {0.5}, {0.8}, {0.7}, {0.1}, {2.0}},
+                {{0.3, 1.1, 0.4, 2.0}, {-0.2}, {-0.5}, {1.5}, {-1.0}, {0.5}},
+                {{0.5, -0.4}, {0.3}, {1.2}, {0.8}, {0.2}, {1.5}}},
+               {},
+               [=](const Vals& v) {
+                 double l = nlp(v[0][0], v[4][0], v[5][0]);
+                 for (size_t t = 1; t < v[0].size(); ++t) l += nlp(v[0][t], v[1][0] + v[2][0] * v[0][t - 1], v[3][0]);
+                 return l;
+               },
+               {},
+               {},
+               {{{{0, 1, 2}, {0.5}, {0.5}, {-0.7}, {0}, {1}}, "sigma"}, {{{0, 1, 2}, {0.5}, {kInf}, {0.7}, {0}, {1}}, "rho"}},
+               plane_total([=](const Vals& c) { return std::make_pair(c[4][0], c[1][0] + c[2][0] * c[4][0]); }),
+               [=](const Vals& v) {
+                 std::vector<std::pair<double, double>> m;
+                 double mean = v[4][0], var = v[5][0] * v[5][0];
+                 m.push_back({mean, var});
+                 for (size_t t = 1; t < v[0].size(); ++t) {
+                   mean = v[1][0] + v[2][0] * mean;
+                   var = v[3][0] * v[3][0] + v[2][0] * v[2][0] * var;
+                   m.push_back({mean, var});
+                 }
+                 return m;
+               }});
   // LKJ: L is K x K column-major; the variate is the factor of a correlation matrix.
   auto lkj_L2 = [](double r) { return std::vector<double>{1, r, 0, std::sqrt(1 - r * r)}; };
   auto lkj_L3 = [](double x, double a, double b) {
