@@ -21,6 +21,9 @@
 #ifdef EXMC_BENCH_HAVE_RUNTIME
 #include "exmc/runtime/runtime.hpp"
 #endif
+#ifdef EXMC_BENCH_HAVE_ANALYSIS
+#include "exmc/analysis/convergence.hpp"
+#endif
 
 namespace {
 
@@ -191,6 +194,44 @@ int cmd_sample(const Options& o, const std::string& impl) {
 }
 #endif
 
+#ifdef EXMC_BENCH_HAVE_ANALYSIS
+// Min bulk ESS (exmc::analysis::ess_bulk, one chain) over the columns of a plain draws CSV (a
+// header of names, quoted or not, then one row of numbers per draw), as both exmc-bench sample
+// and bench/stan/run_stan.R write them.
+double csv_min_bulk_ess(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::string line;
+  if (!std::getline(in, line)) throw std::runtime_error(path + ": empty file");
+  const size_t ncol = size_t(std::count(line.begin(), line.end(), ',')) + 1;
+  std::vector<std::vector<double>> cols(ncol);
+  size_t lineno = 1;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    const char* p = line.c_str();
+    for (size_t j = 0; j < ncol; ++j) {
+      char* end = nullptr;
+      const double v = std::strtod(p, &end);
+      if (end == p || (j + 1 < ncol && *end != ',') || (j + 1 == ncol && *end != '\0' && *end != '\r'))
+        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected " +
+                                 std::to_string(ncol) + " comma-separated numbers");
+      cols[j].push_back(v);
+      p = end + 1;
+    }
+  }
+  double m = INFINITY;
+  for (const auto& c : cols)
+    m = std::min(m, exmc::analysis::ess_bulk({c.data(), c.size(), 1}));
+  return m;
+}
+
+int cmd_ess(const std::vector<std::string>& files) {
+  for (const auto& f : files) std::printf("%s\t%.10g\n", f.c_str(), csv_min_bulk_ess(f));
+  return 0;
+}
+#endif
+
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
   size_t p = 0;
@@ -210,6 +251,7 @@ void usage() {
                "       exmc-bench sample [--models a,b] [--seeds 1,2,..] [--metric windowed,gradient]\n"
                "                         [--impl graph|handwritten] [--graph-style elementary|fused]\n"
                "                         [--out DIR] [--warmup N] [--samples N]\n"
+               "       exmc-bench ess FILE.csv...   (min bulk ESS per draws CSV, exmc's diagnostics)\n"
                "Models default to all ten; --shared is the folder holding bench/models and bench/data.\n");
 }
 
@@ -221,6 +263,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string cmd = argv[1];
+#ifdef EXMC_BENCH_HAVE_ANALYSIS
+  if (cmd == "ess") {
+    try {
+      return cmd_ess(std::vector<std::string>(argv + 2, argv + argc));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "exmc-bench: %s\n", e.what());
+      return 1;
+    }
+  }
+#endif
   Options o;
   o.models = exmc::bench::model_names();
 #ifdef EXMC_BENCH_HAVE_GRAPH

@@ -40,5 +40,7 @@ for m in "${models[@]}"; do
   "$bin" sample --models "$m" --seeds "$seeds" --metric windowed,gradient --out "$out" "${impl_args[@]}" \
     | tail -n +2 | sed 's/$/\tNA/' | tee -a "$raw" >&2
 done
-Rscript "$here/stan/summarize.R" "$raw" "$out"
+# exmc's own min bulk ESS on every draws file, Stan's included (when built with exmc_analysis).
+"$bin" ess "$out"/*.csv > "$out/ess_exmc.tsv" 2> /dev/null || rm -f "$out/ess_exmc.tsv"
+Rscript "$here/stan/summarize.R" "$raw" "$out" "$out/ess_exmc.tsv"
 echo "(all rows: $out/runs.tsv)"

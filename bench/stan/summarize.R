@@ -1,6 +1,6 @@
 # Joins the sampler-benchmark rows of Stan and exmc, computes exmc's min bulk ESS from its draw
 # CSVs (the same posterior::ess_bulk as for Stan), and prints per-run rows, medians over seeds
-# and exmc/Stan ratios. Usage: Rscript bench/stan/summarize.R RAW.tsv OUT_DIR
+# and exmc/Stan ratios. Usage: Rscript bench/stan/summarize.R RAW.tsv OUT_DIR [EXMC_ESS.tsv]
 source(file.path(local({
   a <- commandArgs(FALSE); f <- sub("^--file=", "", a[grep("^--file=", a)]); dirname(f)
 }), "ess.R"))
@@ -8,10 +8,20 @@ args <- commandArgs(trailingOnly = TRUE)
 options(width = 200)
 raw <- read.delim(args[1], stringsAsFactors = FALSE)
 out <- args[2]
+csv_of <- function(i) file.path(out, if (raw$impl[i] == "stan")
+  sprintf("stan_%s_%s_seed%d.csv", raw$model[i], raw$metric[i], raw$seed[i]) else
+  sprintf("exmc_%s_%s_%s_seed%d.csv", raw$impl[i], raw$model[i], raw$metric[i], raw$seed[i]))
 for (i in which(is.na(raw$min_bulk_ess))) {
-  csv <- file.path(out, sprintf("exmc_%s_%s_%s_seed%d.csv", raw$impl[i], raw$model[i],
-                                raw$metric[i], raw$seed[i]))
-  raw$min_bulk_ess[i] <- min_bulk_ess(read.csv(csv, check.names = FALSE))
+  raw$min_bulk_ess[i] <- min_bulk_ess(read.csv(csv_of(i), check.names = FALSE))
+}
+# exmc's own diagnostics on both samplers' draws (exmc-bench ess), when given: must agree with
+# posterior's to rounding, and reported beside it.
+if (length(args) >= 3 && file.exists(args[3])) {
+  ex <- read.delim(args[3], header = FALSE, col.names = c("file", "ess"))
+  raw$exmc_ess <- ex$ess[match(vapply(seq_len(nrow(raw)), csv_of, ""), ex$file)]
+  cat(sprintf("# exmc::analysis::ess_bulk vs posterior::ess_bulk: max relative difference %.2g over %d runs\n",
+              max(abs(raw$exmc_ess - raw$min_bulk_ess) / raw$min_bulk_ess, na.rm = TRUE),
+              sum(!is.na(raw$exmc_ess))))
 }
 raw$ess_per_s <- raw$min_bulk_ess / raw$sampling_s
 raw$ess_per_grad <- raw$min_bulk_ess / raw$grad_evals
