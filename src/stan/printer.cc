@@ -213,6 +213,25 @@ std::string print_expr(const Expr& e) {
   return "";
 }
 
+namespace {
+void old_arrays(Stmt& s) {
+  for (auto& d : s.decl)
+    if (!d.type.array_dims.empty()) d.type.old_array_syntax = true;
+  for (auto& b : s.body) old_arrays(b);
+}
+}  // namespace
+
+void use_old_array_syntax(Program& p) {
+  for (auto& f : p.functions) {
+    if (f.return_type.array_dims) f.return_type.old_array_syntax = true;
+    for (auto& a : f.args)
+      if (a.type.array_dims) a.type.old_array_syntax = true;
+    for (auto& s : f.body) old_arrays(s);
+  }
+  for (auto& b : p.blocks)
+    for (auto& s : b.stmts) old_arrays(s);
+}
+
 std::string print_program(const Program& p) {
   Printer pr;
   for (int b = 0; b < kNumBlocks; ++b) {

@@ -12,6 +12,9 @@ namespace exmc::stan {
 // adds parentheses where a hand-built AST needs them for the precedence to survive.
 std::string print_program(const Program& p);
 std::string print_expr(const Expr& e);
-std::string print_type(const SizedType& t);  // without the name (old-syntax arrays: no sizes)
+std::string print_type(const SizedType& t);
+// Switches every declaration and argument type to the pre-2.33 array syntax (`real x[N]`,
+// `real[] x`), e.g. to run a program through an older Stan.
+void use_old_array_syntax(Program& p);  // without the name (old-syntax arrays: no sizes)
 
 }  // namespace exmc::stan
