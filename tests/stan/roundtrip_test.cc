@@ -69,6 +69,18 @@ TEST(StanRoundTrip, EverySharedStanFile) {
   }
 }
 
+// The same programs printed in the pre-2.33 array syntax parse back to that AST.
+TEST(StanRoundTrip, OldArraySyntaxPrinting) {
+  for (const auto& f : shared_stan_files()) {
+    SCOPED_TRACE(f.string());
+    Program p = parse(slurp(f), f.filename().string());
+    use_old_array_syntax(p);
+    const std::string printed = print_program(p);
+    EXPECT_EQ(printed.find("array["), std::string::npos);
+    EXPECT_TRUE(parse(printed, "old.stan") == p) << printed;
+  }
+}
+
 TEST(StanRoundTrip, AllSyntax) {
   const std::string src = R"(
 functions {
