@@ -1,27 +1,18 @@
-// Stan JSON benchmark data through nlohmann_json (to be replaced by exmc_io's reader when it lands).
+// Benchmark data through exmc_io's Stan JSON reader, with shape checks naming file and variable.
 #include "bench_data.hpp"
 
-#include <cmath>
-#include <fstream>
-#include <limits>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "exmc/io/stan_json.hpp"
 
 namespace exmc::bench {
 
 struct BenchData::Impl {
-  nlohmann::json j;
+  io::StanJsonData d;
 };
 
 BenchData::BenchData(const std::string& path) : path_(path), impl_(std::make_unique<Impl>()) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open data file");
-  try {
-    impl_->j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw std::runtime_error(path + ": invalid JSON: " + e.what());
-  }
-  if (!impl_->j.is_object()) throw std::runtime_error(path + ": expected a JSON object at top level");
+  impl_->d = io::StanJsonData::from_file(path);
 }
 BenchData::~BenchData() = default;
 BenchData::BenchData(BenchData&&) noexcept = default;
@@ -33,79 +24,48 @@ namespace {
   throw std::runtime_error(path + ": variable '" + name + "': " + what);
 }
 
-double as_real(const nlohmann::json& v, const std::string& path, const std::string& name) {
-  if (v.is_number()) return v.get<double>();
-  // Stan JSON spells non-finite values as strings.
-  if (v.is_string()) {
-    const auto s = v.get<std::string>();
-    if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
-    if (s == "Inf" || s == "Infinity") return std::numeric_limits<double>::infinity();
-    if (s == "-Inf" || s == "-Infinity") return -std::numeric_limits<double>::infinity();
-  }
-  fail(path, name, "expected a number, found " + v.dump());
-}
-
-long as_int(const nlohmann::json& v, const std::string& path, const std::string& name) {
-  if (v.is_number_integer()) return v.get<long>();
-  if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (std::floor(d) == d) return static_cast<long>(d);
-  }
-  fail(path, name, "expected an integer, found " + v.dump());
+std::string dims_str(const std::vector<size_t>& dims) {
+  std::string s = "{";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "}";
 }
 
 }  // namespace
 
-bool BenchData::has(const std::string& name) const { return impl_->j.contains(name); }
-
-static const nlohmann::json& lookup(const nlohmann::json& j, const std::string& path,
-                                    const std::string& name) {
-  auto it = j.find(name);
-  if (it == j.end()) fail(path, name, "missing");
-  return *it;
-}
+bool BenchData::has(const std::string& name) const { return impl_->d.contains(name); }
 
 long BenchData::integer(const std::string& name) const {
-  return as_int(lookup(impl_->j, path_, name), path_, name);
+  return static_cast<long>(impl_->d.at(name).as_int());
 }
 
-double BenchData::real(const std::string& name) const {
-  return as_real(lookup(impl_->j, path_, name), path_, name);
-}
+double BenchData::real(const std::string& name) const { return impl_->d.at(name).as_double(); }
 
 std::vector<double> BenchData::vector(const std::string& name, size_t n) const {
-  const auto& v = lookup(impl_->j, path_, name);
+  const auto& v = impl_->d.at(name);
   // A length-1 vector may be written as a bare number in Stan JSON.
-  if (n == 1 && v.is_number()) return {v.get<double>()};
-  if (!v.is_array() || v.size() != n)
-    fail(path_, name, "expected an array of " + std::to_string(n) + " numbers");
-  std::vector<double> out(n);
-  for (size_t i = 0; i < n; ++i) out[i] = as_real(v[i], path_, name);
-  return out;
+  if (n == 1 && v.is_scalar()) return v.values;
+  if (v.dims != std::vector<size_t>{n})
+    fail(path_, name, "expected an array of " + std::to_string(n) + " numbers, found dims " +
+                          dims_str(v.dims));
+  return v.values;
 }
 
 std::vector<long> BenchData::int_vector(const std::string& name, size_t n) const {
-  const auto& v = lookup(impl_->j, path_, name);
-  if (!v.is_array() || v.size() != n)
-    fail(path_, name, "expected an array of " + std::to_string(n) + " integers");
-  std::vector<long> out(n);
-  for (size_t i = 0; i < n; ++i) out[i] = as_int(v[i], path_, name);
-  return out;
+  const auto& v = impl_->d.at(name);
+  if (v.dims != std::vector<size_t>{n})
+    fail(path_, name, "expected an array of " + std::to_string(n) + " integers, found dims " +
+                          dims_str(v.dims));
+  const auto ints = v.as_ints();
+  return std::vector<long>(ints.begin(), ints.end());
 }
 
 std::vector<double> BenchData::matrix_row_major(const std::string& name, size_t rows,
                                                 size_t cols) const {
-  const auto& v = lookup(impl_->j, path_, name);
-  const std::string want =
-      "expected " + std::to_string(rows) + " arrays of " + std::to_string(cols) + " numbers";
-  if (!v.is_array() || v.size() != rows) fail(path_, name, want);
-  std::vector<double> out(rows * cols);
-  for (size_t r = 0; r < rows; ++r) {
-    if (!v[r].is_array() || v[r].size() != cols)
-      fail(path_, name, want + " (row " + std::to_string(r + 1) + ")");
-    for (size_t c = 0; c < cols; ++c) out[r * cols + c] = as_real(v[r][c], path_, name);
-  }
-  return out;
+  const auto& v = impl_->d.at(name);
+  if (v.dims != std::vector<size_t>{rows, cols})
+    fail(path_, name, "expected " + std::to_string(rows) + " arrays of " + std::to_string(cols) +
+                          " numbers, found dims " + dims_str(v.dims));
+  return v.values;  // the reader stores row-major (JSON nesting order)
 }
 
 const std::vector<std::string>& model_names() {
