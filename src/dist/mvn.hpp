@@ -43,6 +43,45 @@ double mvn_quad(const Arg<T>& y, const Arg<T>& mu, const double* L, size_t K, do
   return -0.5 * q;
 }
 
+// Lower Cholesky factor of the symmetrised (S + S^T) / 2 into L (k x k, column-major);
+// false unless positive definite and finite.
+template <class T>
+bool cholesky_sym(const T* S, double* L, size_t k) {
+  for (size_t c = 0; c < k; ++c)
+    for (size_t r = 0; r < k; ++r) {
+      L[c * k + r] = 0.5 * (double(S[c * k + r]) + double(S[r * k + c]));
+      if (!std::isfinite(L[c * k + r])) return false;
+    }
+  for (size_t c = 0; c < k; ++c) {
+    for (size_t r = c; r < k; ++r) {
+      double s = L[c * k + r];
+      for (size_t p = 0; p < c; ++p) s -= L[p * k + r] * L[p * k + c];
+      if (r == c) {
+        if (!(s > 0)) return false;
+        L[c * k + c] = std::sqrt(s);
+      } else {
+        L[c * k + r] = s / L[c * k + c];
+      }
+    }
+  }
+  return true;
+}
+
+// z = L^-1 r (forward) and, if w, w = L^-T z (backward).
+inline void chol_solve(const double* L, size_t k, const double* r, double* z, double* w) {
+  for (size_t i = 0; i < k; ++i) {
+    double s = r[i];
+    for (size_t p = 0; p < i; ++p) s -= L[p * k + i] * z[p];
+    z[i] = s / L[i * k + i];
+  }
+  if (!w) return;
+  for (size_t i = k; i-- > 0;) {
+    double s = z[i];
+    for (size_t p = i + 1; p < k; ++p) s -= L[i * k + p] * w[p];
+    w[i] = s / L[i * k + i];
+  }
+}
+
 template <class T>
 bool mvn_shapes_ok(const Arg<T>* a, size_t K) {
   return K > 0 && a[0].size % K == 0 && (a[1].size == K || a[1].size == a[0].size);

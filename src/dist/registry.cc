@@ -15,7 +15,8 @@
   X(rayleigh) X(pareto) X(chi_square) X(inv_chi_square) X(scaled_inv_chi_square) X(skew_normal)      \
   X(exp_mod_normal) X(gumbel) X(von_mises) X(beta_binomial) X(categorical) X(categorical_logit)     \
   X(ordered_logistic) X(ordered_probit) X(multinomial) X(dirichlet) X(multi_normal)                  \
-  X(multi_normal_cholesky) X(lkj_corr_cholesky) X(gaussian_random_walk) X(ar1)
+  X(multi_normal_cholesky) X(lkj_corr_cholesky) X(gaussian_random_walk) X(ar1)        \
+  X(multi_student_t)
 
 namespace exmc::dist {
 namespace detail {

@@ -776,6 +776,52 @@ std::vector<VSpec> vector_specs() {
                  }
                  return m;
                }});
+  auto mst_dims = [](const Vals& v) {
+    const size_t K = size_t(std::lround(std::sqrt(double(v[3].size()))));
+    return std::vector<size_t>{K, 0, 0, K};
+  };
+  s.push_back({"multi_student_t",
+               {{{0.3, -1.2}, {5}, {0.1, -0.4}, {1.44, 0.6, 0.6, 0.89}},
+                {{0.3, -1.2}, {9.5}, {-0.5, 0.7}, {0.36, -0.18, -0.18, 2.34}},
+                {{0.3, -1.2, 1, 2, 0.5, 0.5, -1, 0, 0}, {7}, {0.1, 0.2, -0.3}, {2, 0.3, -0.2, 0.3, 1, 0.4, -0.2, 0.4, 1.5}}},
+               {},
+               [](const Vals& v) {
+                 const Eigen::Index K = Eigen::Index(std::lround(std::sqrt(double(v[3].size()))));
+                 const Eigen::MatrixXd S = Eigen::Map<const Eigen::MatrixXd>(v[3].data(), K, K);
+                 const Eigen::MatrixXd Si = S.inverse();
+                 const double nu = v[1][0], k = double(K);
+                 const size_t N = v[0].size() / size_t(K);
+                 double l = 0;
+                 for (size_t j = 0; j < N; ++j) {
+                   Eigen::VectorXd r(K);
+                   for (Eigen::Index i = 0; i < K; ++i) r[i] = v[0][j * size_t(K) + size_t(i)] - v[2][size_t(i)];
+                   l += bm::lgamma((nu + k) / 2) - bm::lgamma(nu / 2) - 0.5 * k * std::log(nu * M_PI) -
+                        0.5 * std::log(S.determinant()) - 0.5 * (nu + k) * std::log(1 + r.dot(Si * r) / nu);
+                 }
+                 return l;
+               },
+               {},
+               {},
+               {{{{0, 0}, {-1}, {0, 0}, {1, 0, 0, 1}}, "nu"}, {{{0, 0}, {3}, {0, 0}, {1, 2, 2, 1}}, "Sigma"}},
+               [](const Vals& c, const std::function<double(const Vals&)>& f) {
+                 if (c[0].size() != 2) return kNaN;
+                 Vals v = c;
+                 auto line = [&](double a) {
+                   auto g = [&](double b) { v[0] = {a, b}; return std::exp(f(v)); };
+                   boost::math::quadrature::exp_sinh<double> es;
+                   return es.integrate(g, -kInf, c[2][1]) + es.integrate(g, c[2][1], kInf);
+                 };
+                 boost::math::quadrature::exp_sinh<double> es;
+                 return es.integrate(line, -kInf, c[2][0]) + es.integrate(line, c[2][0], kInf);
+               },
+               [](const Vals& v) {
+                 const size_t K = size_t(std::lround(std::sqrt(double(v[3].size()))));
+                 std::vector<std::pair<double, double>> m;
+                 for (size_t i = 0; i < K; ++i) m.push_back({v[2][i], v[1][0] / (v[1][0] - 2) * v[3][i * K + i]});
+                 return m;
+               },
+               {},
+               mst_dims});
   // LKJ: L is K x K column-major; the variate is the factor of a correlation matrix.
   auto lkj_L2 = [](double r) { return std::vector<double>{1, r, 0, std::sqrt(1 - r * r)}; };
   auto lkj_L3 = [](double x, double a, double b) {
