@@ -295,8 +295,12 @@ struct Program {
   std::vector<std::vector<int>> zero_before, zero_fwd;
   // Per instruction: a dist node whose kernel writes partials straight into input adjoints.
   std::vector<char> direct;
-  // Node id -> instruction index (-1 for constants); node id -> constant block offset.
+  // Node id -> instruction index (-1 for constants and params); node id -> constant block offset.
   std::vector<int> ins_of;
+  // Parameters are no instructions: x is converted once into a value block at the start of
+  // the arena, and every param node reads its slice; their adjoints share one block (zeroed
+  // at the start of a gradient, so overlapping params simply add) that becomes g at the end.
+  size_t dim = 0, pblock = 0, ablock = kNone;
   std::vector<size_t> const_off;
   std::vector<T> consts;
   const Nodes* nodes = nullptr;
@@ -312,8 +316,9 @@ struct Program {
   size_t round(size_t n) const { return (n + align - 1) / align * align; }
 
   void build(const Nodes& g, const std::vector<int>& roots, bool with_grad,
-             const std::vector<std::pair<int, double>>& term_list) {
+             const std::vector<std::pair<int, double>>& term_list, size_t n_params) {
     nodes = &g;
+    dim = n_params;
     grad = with_grad;
     terms = term_list;
     // Reachable non-constant nodes become instructions, in order.
@@ -331,6 +336,7 @@ struct Program {
         consts.resize(round(consts.size()));
         continue;
       }
+      if (g[i].op == Op::kParam) continue;
       ins_of[i] = int(ins.size());
       ins.push_back(make_ins(g, int(i)));
       ins.back().has_adj = grad && g[i].depends_on_params;
@@ -428,7 +434,12 @@ struct Program {
         }
       }
     }
-    arena = pack(iv);
+    const size_t base = round(dim) * (grad ? 2 : 1);
+    pblock = 0;
+    ablock = grad ? round(dim) : kNone;
+    arena = base + pack(iv);
+    arena_unplanned += base;
+    for (Interval& v : iv) *v.where += base;
   }
 };
 
@@ -464,14 +475,8 @@ struct alignas(64) Workspace {
     for (const Ins& I : P.ins) if (I.op == Op::kDistLpdf) n_args += I.in.size();
     args.resize(n_args);
     size_t q = 0, qa = 0;
-    auto val_ptr = [&](int nid) -> const T* {
-      const int i = P.ins_of[size_t(nid)];
-      return i >= 0 ? arena + P.out_off[size_t(i)] : P.consts.data() + P.const_off[size_t(nid)];
-    };
-    auto adj_ptr = [&](int nid) -> T* {
-      const int i = P.ins_of[size_t(nid)];
-      return (i >= 0 && P.adj_off[size_t(i)] != kNone) ? arena + P.adj_off[size_t(i)] : nullptr;
-    };
+    auto val_ptr = [&](int nid) { return value(P, nid); };
+    auto adj_ptr = [&](int nid) { return adjoint(P, nid); };
     for (size_t i = 0; i < N; ++i) {
       const Ins& I = P.ins[i];
       Exec<T>& E = ex[i];
@@ -500,6 +505,18 @@ struct alignas(64) Workspace {
     }
     bind_lists(P);
   }
+  const T* value(const Program<T>& P, int nid) const {
+    const Node& n = (*P.nodes)[size_t(nid)];
+    if (n.op == Op::kParam) return arena + P.pblock + n.offset;
+    const int i = P.ins_of[size_t(nid)];
+    return i >= 0 ? arena + P.out_off[size_t(i)] : P.consts.data() + P.const_off[size_t(nid)];
+  }
+  T* adjoint(const Program<T>& P, int nid) const {
+    const Node& n = (*P.nodes)[size_t(nid)];
+    if (n.op == Op::kParam) return P.ablock != kNone ? arena + P.ablock + n.offset : nullptr;
+    const int i = P.ins_of[size_t(nid)];
+    return (i >= 0 && P.adj_off[size_t(i)] != kNone) ? arena + P.adj_off[size_t(i)] : nullptr;
+  }
   void bind_lists(const Program<T>& P) {
     const size_t N = P.ins.size();
     auto zero_of = [&](int z) { return Zero{ex[size_t(z)].adj, P.ins[size_t(z)].n * sizeof(T)}; };
@@ -516,11 +533,11 @@ struct alignas(64) Workspace {
     }
     zb[N] = uint32_t(zeros.size());
     for (size_t t = 0; t < P.terms.size(); ++t) {
-      const int i = P.term_ins[size_t(t)];
+      const int i = P.term_ins[size_t(t)], nid = P.terms[t].first;
       const double sign = P.terms[t].second;
-      if (P.dist_slot[size_t(i)] >= 0) dterms.push_back({dval.data() + P.dist_slot[size_t(i)], sign});
-      else tterms.push_back({ex[size_t(i)].out, sign});
-      if (T* a = ex[size_t(i)].adj) seeds.push_back({a, T(sign)});
+      if (i >= 0 && P.dist_slot[size_t(i)] >= 0) dterms.push_back({dval.data() + P.dist_slot[size_t(i)], sign});
+      else tterms.push_back({value(P, nid), sign});
+      if (T* a = adjoint(P, nid)) seeds.push_back({a, T(sign)});
     }
     for (int z : P.term_zero) seed_zero.push_back(ex[size_t(z)].adj);
   }
@@ -587,9 +604,9 @@ class Compiled final : public CompiledDensity {
     }
     std::vector<int> live_roots;
     for (auto& t : live_terms) live_roots.push_back(t.first);
-    grad_.build(nodes_, live_roots, true, live_terms);
+    grad_.build(nodes_, live_roots, true, live_terms, dim_);
     grad_.const_total = c;
-    out_.build(nodes_, outputs_, false, {});
+    out_.build(nodes_, outputs_, false, {}, dim_);
   }
 
   size_t dim() const override { return dim_; }
@@ -606,12 +623,12 @@ class Compiled final : public CompiledDensity {
   void constrain(const double* x, double* out) const override {
     if (outputs_.empty()) { LogDensity::constrain(x, out); return; }
     out_pool_.with([&](Workspace<double>& ws) {
+      std::memcpy(ws.arena + out_.pblock, x, dim_ * sizeof(double));
       for (size_t i = 0; i < out_.ins.size(); ++i) detail::forward(out_.ins[i], ws.ex[i], x, false);
       size_t o = 0;
       for (int nid : outputs_) {
         const size_t n = shape_size(nodes_[size_t(nid)].shape);
-        const int i = out_.ins_of[size_t(nid)];
-        const double* src = i >= 0 ? ws.arena + out_.out_off[size_t(i)] : out_.consts.data() + out_.const_off[size_t(nid)];
+        const double* src = ws.value(out_, nid);
         std::memcpy(out + o, src, n * sizeof(double));
         o += n;
       }
@@ -660,7 +677,11 @@ class Compiled final : public CompiledDensity {
     const Ins* ins = P.ins.data();
     const Exec<T>* ex = ws.ex.data();
     const typename Workspace<T>::Zero* zeros = ws.zeros.data();
+    T* pv = ws.arena + P.pblock;
+    for (size_t k = 0; k < dim_; ++k) pv[k] = T(x[k]);
+    T* pa = grad ? ws.arena + P.ablock : nullptr;
     if (grad) {
+      for (size_t k = 0; k < dim_; ++k) pa[k] = T(0);
       const uint32_t* zf = ws.zf.data();
       for (size_t i = 0; i < N; ++i) {
         for (uint32_t z = zf[i]; z < zf[i + 1]; ++z) zero(zeros[z]);
@@ -673,7 +694,6 @@ class Compiled final : public CompiledDensity {
     for (const auto& [p, sign] : ws.dterms) total += sign * *p;
     for (const auto& [p, sign] : ws.tterms) total += sign * double(*p);
     if (!grad) return total;
-    std::memset(g, 0, dim_ * sizeof(double));
     for (T* a : ws.seed_zero) a[0] = T(0);
     for (const auto& [a, sign] : ws.seeds) a[0] += sign;
     const uint32_t* zb = ws.zb.data();
@@ -681,6 +701,7 @@ class Compiled final : public CompiledDensity {
       for (uint32_t z = zb[i]; z < zb[i + 1]; ++z) zero(zeros[z]);
       if (ins[i].has_adj) detail::backward(ins[i], ex[i], g);
     }
+    for (size_t k = 0; k < dim_; ++k) g[k] = double(pa[k]);
     return total;
   }
 

@@ -42,8 +42,8 @@ struct CompileOptions {
 // What compile() returns: a LogDensity plus introspection for tests and tools.
 class CompiledDensity : public LogDensity {
  public:
-  // Instructions executed by one logp_grad forward sweep (constants are not counted: they
-  // were computed at compile time).
+  // Instructions executed by one logp_grad forward sweep. Constants (computed at compile
+  // time) and parameters (read from one block converted from x) are not instructions.
   virtual size_t nodes_per_gradient() const = 0;
   // Bytes of one workspace arena (values + adjoints + scratch) after buffer reuse, and what
   // it would be without reuse.
