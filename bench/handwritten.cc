@@ -367,13 +367,33 @@ class HierBig final : public HandModel {
       qz += z[j] * z[j];
       gz[j] = 0;
     }
-    double qy = 0;
-    for (size_t i = 0; i < y_.size(); ++i) {
+    // Per-group residual sums, accumulated in registers along runs of equal g (any order is
+    // correct; grouped data, as here, makes it one store per group instead of per observation).
+    double qy0 = 0, qy1 = 0;
+    const size_t n = y_.size();
+    size_t i = 0;
+    while (i < n) {
       const unsigned j = g_[i];
-      const double e = y_[i] - (mu + tau * z[j]);
-      qy += e * e;
-      gz[j] += e;  // per-group residual sum
+      const double th = mu + tau * z[j];
+      double e0 = 0, e1 = 0;
+      size_t k = i;
+      for (; k + 1 < n && g_[k] == j && g_[k + 1] == j; k += 2) {
+        const double a = y_[k] - th, b = y_[k + 1] - th;
+        e0 += a;
+        e1 += b;
+        qy0 += a * a;
+        qy1 += b * b;
+      }
+      if (k < n && g_[k] == j) {
+        const double a = y_[k] - th;
+        e0 += a;
+        qy0 += a * a;
+        ++k;
+      }
+      gz[j] += e0 + e1;
+      i = k;
     }
+    const double qy = qy0 + qy1;
     double sr = 0, srz = 0;
     for (size_t j = 0; j < j_; ++j) {
       const double r = gz[j] * inv_var_;
