@@ -3,6 +3,8 @@
 // K x N, the factor L is K x K lower triangular.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "univariate.hpp"
@@ -85,6 +87,49 @@ inline void chol_solve(const double* L, size_t k, const double* r, double* z, do
 template <class T>
 bool mvn_shapes_ok(const Arg<T>* a, size_t K) {
   return K > 0 && a[0].size % K == 0 && (a[1].size == K || a[1].size == a[0].size);
+}
+
+}  // namespace exmc::dist::detail
+
+namespace exmc::dist::detail {
+
+// log det of L L^T.
+inline double chol_logdet(const double* L, size_t k) {
+  double s = 0;
+  for (size_t i = 0; i < k; ++i) s += std::log(L[i * k + i]);
+  return 2 * s;
+}
+
+// (L L^T)^-1 into out (k x k); z, w are k-length scratch.
+inline void chol_inverse(const double* L, size_t k, double* out, double* z, double* w) {
+  for (size_t c = 0; c < k; ++c) {
+    for (size_t i = 0; i < k; ++i) w[i] = i == c ? 1.0 : 0.0;
+    chol_solve(L, k, w, z, out + c * k);
+  }
+}
+
+// log of the multivariate gamma function Gamma_k(x).
+inline double lmgamma(size_t k, double x) {
+  double s = 0.25 * double(k) * double(k - 1) * kLogPi;
+  for (size_t j = 1; j <= k; ++j) s += lgam(x + 0.5 * (1.0 - double(j)));
+  return s;
+}
+inline double dlmgamma(size_t k, double x) {
+  double s = 0;
+  for (size_t j = 1; j <= k; ++j) s += digam(x + 0.5 * (1.0 - double(j)));
+  return s;
+}
+
+// Symmetry of a data matrix within 1e-8 (relative), for validate().
+inline std::string check_symmetric(std::string_view name, const double* S, size_t k) {
+  for (size_t c = 0; c < k; ++c)
+    for (size_t r = 0; r < c; ++r)
+      if (std::fabs(S[c * k + r] - S[r * k + c]) > 1e-8 * (1 + std::fabs(S[c * k + r])))
+        return bad_value(name, "symmetric", S[c * k + r], c * k + r);
+  std::vector<double> L(k * k);
+  if (!cholesky_sym(S, L.data(), k))
+    return std::string(name) + " must be positive definite, found a non-positive pivot at index 0";
+  return "";
 }
 
 }  // namespace exmc::dist::detail

@@ -477,6 +477,7 @@ struct VSpec {
   std::function<std::vector<std::pair<double, double>>(const Vals&)> moments;
   std::vector<int> no_fd;  // arguments on a manifold that raw finite differences leave
   std::function<std::vector<size_t>(const Vals&)> dims;  // rows per argument, when not the MVN layout
+  bool fixed_diagonal = false;  // a correlation matrix: FD skips the (constrained) unit diagonal
 };
 
 double inv_logit(double x) { return 1 / (1 + std::exp(-x)); }
@@ -822,6 +823,116 @@ std::vector<VSpec> vector_specs() {
                },
                {},
                mst_dims});
+  auto sq = [](const std::vector<double>& x) { return size_t(std::lround(std::sqrt(double(x.size())))); };
+  auto emat = [](const std::vector<double>& x, Eigen::Index K) { return Eigen::MatrixXd(Eigen::Map<const Eigen::MatrixXd>(x.data(), K, K)); };
+  auto lmgam = [](double K, double x) {
+    double l = 0.25 * K * (K - 1) * std::log(M_PI);
+    for (int j = 1; j <= int(K); ++j) l += bm::lgamma(x + 0.5 * (1 - j));
+    return l;
+  };
+  auto pos_line = [](const Vals& c, const std::function<double(const Vals&)>& f) {
+    if (c[0].size() != 1) return kNaN;  // K = 1: a density on (0, inf)
+    Vals v = c;
+    boost::math::quadrature::exp_sinh<double> es;
+    return es.integrate([&](double x) { v[0] = {x}; const double l = f(v); return std::isfinite(l) ? std::exp(l) : 0.0; }, 0.0, kInf);
+  };
+  s.push_back({"wishart",
+               {{{2.0, 0.3, 0.3, 1.5}, {4.5}, {1.2, -0.2, -0.2, 0.8}},
+                {{2.0, 0.3, 0.3, 1.5}, {3.0}, {0.5, 0.1, 0.1, 2.0}},
+                {{1.7}, {2.5}, {0.6}},
+                {{0.4}, {0.7}, {2.0}}},
+               {},
+               [=](const Vals& v) {
+                 const Eigen::Index K = Eigen::Index(sq(v[0]));
+                 const Eigen::MatrixXd W = emat(v[0], K), S = emat(v[2], K);
+                 const double nu = v[1][0], k = double(K);
+                 return 0.5 * (nu - k - 1) * std::log(W.determinant()) - 0.5 * (S.inverse() * W).trace() -
+                        0.5 * nu * k * std::log(2.0) - 0.5 * nu * std::log(S.determinant()) - lmgam(k, 0.5 * nu);
+               },
+               {},
+               {},
+               {{{{2.0, 0.3, 0.3, 1.5}, {0.5}, {1.2, -0.2, -0.2, 0.8}}, "nu"}, {{{2.0, 0.3, 0.3, 1.5}, {4.5}, {1, 2, 2, 1}}, "S"}},
+               pos_line,
+               [=](const Vals& v) {
+                 const size_t K = sq(v[0]);
+                 const double nu = v[1][0];
+                 std::vector<std::pair<double, double>> m;
+                 for (size_t c = 0; c < K; ++c)
+                   for (size_t r = 0; r < K; ++r) {
+                     const double sij = v[2][c * K + r];
+                     m.push_back({nu * sij, nu * (sij * sij + v[2][r * K + r] * v[2][c * K + c])});
+                   }
+                 return m;
+               },
+               {},
+               [=](const Vals& v) { return std::vector<size_t>{sq(v[0]), 0, sq(v[0])}; }});
+  s.push_back({"inv_wishart",
+               {{{2.0, 0.3, 0.3, 1.5}, {8.5}, {1.2, -0.2, -0.2, 0.8}},
+                {{2.0, 0.3, 0.3, 1.5}, {9.0}, {0.5, 0.1, 0.1, 2.0}},
+                {{1.7}, {6.5}, {0.6}},
+                {{0.4}, {0.7}, {2.0}}},
+               {},
+               [=](const Vals& v) {
+                 const Eigen::Index K = Eigen::Index(sq(v[0]));
+                 const Eigen::MatrixXd W = emat(v[0], K), S = emat(v[2], K);
+                 const double nu = v[1][0], k = double(K);
+                 return 0.5 * nu * std::log(S.determinant()) - 0.5 * nu * k * std::log(2.0) - lmgam(k, 0.5 * nu) -
+                        0.5 * (nu + k + 1) * std::log(W.determinant()) - 0.5 * (S * W.inverse()).trace();
+               },
+               {},
+               {},
+               {{{{2.0, 0.3, 0.3, 1.5}, {0.5}, {1.2, -0.2, -0.2, 0.8}}, "nu"}, {{{2.0, 0.3, 0.4, 1.5}, {4.5}, {1, 0, 0, 1}}, "W"}},
+               pos_line,
+               [=](const Vals& v) {
+                 const size_t K = sq(v[0]);
+                 const double nu = v[1][0], p = double(K);
+                 std::vector<std::pair<double, double>> m;
+                 for (size_t c = 0; c < K; ++c)
+                   for (size_t r = 0; r < K; ++r) {
+                     const double sij = v[2][c * K + r], sii = v[2][r * K + r], sjj = v[2][c * K + c];
+                     const double var = nu > p + 3 ? ((nu - p + 1) * sij * sij + (nu - p - 1) * sii * sjj) /
+                                                         ((nu - p) * (nu - p - 1) * (nu - p - 1) * (nu - p - 3))
+                                                   : kNaN;
+                     m.push_back({sij / (nu - p - 1), var});
+                   }
+                 return m;
+               },
+               {},
+               [=](const Vals& v) { return std::vector<size_t>{sq(v[0]), 0, sq(v[0])}; }});
+  auto corr2 = [](double r) { return std::vector<double>{1, r, r, 1}; };
+  const std::vector<double> C3 = {1, 0.3, -0.4, 0.3, 1, 0.2, -0.4, 0.2, 1};
+  s.push_back({"lkj_corr",
+               {{C3, {2.0}}, {C3, {0.6}}, {corr2(0.5), {1.0}}, {corr2(-0.7), {3.5}}},
+               {},
+               [=](const Vals& v) {
+                 const Eigen::Index K = Eigen::Index(sq(v[0]));
+                 const double eta = v[1][0];
+                 double logc = 0;
+                 for (Eigen::Index k = 1; k < K; ++k) {
+                   const double m = double(K - k), b = eta + 0.5 * (m - 1);
+                   logc += (2 * eta - 2 + m) * m * std::log(2.0) + m * std::log(bm::beta(b, b));
+                 }
+                 return (eta - 1) * std::log(emat(v[0], K).determinant()) - logc;
+               },
+               {},
+               {},
+               {{{{1, 0.3, 0.3, 1.1}, {2.0}}, "Omega"}, {{corr2(0.5), {0.0}}, "eta"}, {{corr2(1.5), {1.0}}, "Omega"}},
+               [=](const Vals& c, const std::function<double(const Vals&)>& f) {
+                 if (c[0].size() != 4) return kNaN;
+                 Vals v = c;
+                 boost::math::quadrature::tanh_sinh<double> ts;
+                 return ts.integrate([&](double r) { v[0] = corr2(r); const double l = f(v); return std::isfinite(l) ? std::exp(l) : 0.0; }, -1.0, 1.0);
+               },
+               [=](const Vals& v) {
+                 const size_t K = sq(v[0]);
+                 std::vector<std::pair<double, double>> m;
+                 for (size_t c = 0; c < K; ++c)
+                   for (size_t r = 0; r < K; ++r) m.push_back(r == c ? std::make_pair(1.0, 0.0) : std::make_pair(0.0, 1.0 / (2 * v[1][0] + double(K) - 1)));
+                 return m;
+               },
+               {},
+               [=](const Vals& v) { return std::vector<size_t>{sq(v[0]), 0}; },
+               true});
   // LKJ: L is K x K column-major; the variate is the factor of a correlation matrix.
   auto lkj_L2 = [](double r) { return std::vector<double>{1, r, 0, std::sqrt(1 - r * r)}; };
   auto lkj_L3 = [](double x, double a, double b) {
@@ -993,6 +1104,10 @@ TEST_P(VectorDistTest, GradientMatchesFiniteDifferences) {
         continue;
       }
       for (size_t i = 0; i < c[k].size(); ++i) {
+        if (s.fixed_diagonal && k == 0) {
+          const size_t K = size_t(std::lround(std::sqrt(double(c[0].size()))));
+          if (i % (K + 1) == 0) continue;
+        }
         const double want = fd(*d_, c, k, i);
         EXPECT_LE(rel_err(g[k][i], want), 1e-6) << s.name << " d/d" << d_->arg_names[k] << "[" << i << "]: " << g[k][i]
                                                 << " vs " << want;
