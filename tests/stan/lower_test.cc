@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "exmc/io/stan_json.hpp"
 #include "exmc/model/examples.hpp"
 #include "exmc/stan/data.hpp"
@@ -112,6 +114,38 @@ TEST(StanLower, PosteriordbProgramsLowerOrFailClearly) {
   std::cout << "lowered " << lowered << " of " << dirs.size() << " posteriordb programs; not yet:\n"
             << not_lowered;
   EXPECT_GE(lowered, 29);
+}
+
+// Against Stan 2.21 (rstan log_prob; tests/stan/pdb_golden.R): gradients equal, and log
+// densities equal up to one constant per program (Stan and exmc may drop different constants).
+TEST(StanLower, PosteriordbProgramsMatchStanLogProb) {
+  const fs::path golden_path = fs::path(EXMC_SOURCE_DIR) / "tests" / "stan" / "pdb_golden.json";
+  const fs::path pdb = fs::path(EXMC_SHARED_DIR) / "posteriordb";
+  if (!fs::exists(golden_path) || !fs::exists(pdb)) GTEST_SKIP();
+  const auto golden = nlohmann::json::parse(slurp(golden_path));
+  ASSERT_GE(golden.size(), 3u);
+  for (auto it = golden.begin(); it != golden.end(); ++it) {
+    SCOPED_TRACE(it.key());
+    const fs::path d = pdb / it.key();
+    auto m = from_stan(slurp(d / "model.stan"), io::StanJsonData::from_file((d / "data.json").string()),
+                       it.key());
+    auto ld = m->compile<double>();
+    double offset = 0;
+    for (size_t k = 0; k < it.value().size(); ++k) {
+      const auto& pt = it.value()[k];
+      const auto x = pt["x"].get<std::vector<double>>();
+      const auto want = pt["grad"].get<std::vector<double>>();
+      ASSERT_EQ(x.size(), ld->dim());
+      std::vector<double> grad(x.size());
+      const double lp = ld->logp_grad(x.data(), grad.data());
+      const double stan_lp = pt["lp"].get<double>();
+      if (k == 0) offset = lp - stan_lp;
+      EXPECT_NEAR(lp - offset, stan_lp, 1e-9 * std::max(1.0, std::fabs(stan_lp))) << "point " << k;
+      for (size_t i = 0; i < x.size(); ++i)
+        EXPECT_NEAR(grad[i], want[i], 1e-8 * std::max(1.0, std::fabs(want[i])))
+            << "point " << k << " coordinate " << i;
+    }
+  }
 }
 
 TEST(StanLower, UnrolledLoopEqualsVectorStatement) {
