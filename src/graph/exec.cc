@@ -163,7 +163,8 @@ inline void scalar_backward(Op op, const Exec<T>& E) {
     return;
 
 template <class T>
-void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad) {
+[[gnu::always_inline]] inline void forward_impl(const Ins& I, const Exec<T>& E, const double* x,
+                                                bool grad) {
   const T* a = E.in ? E.in[0] : nullptr;
   T* out = E.out;
   if (I.scalar_ew) {
@@ -334,7 +335,7 @@ void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad) {
     return;
 
 template <class T>
-void backward(const Ins& I, const Exec<T>& E, double* g) {
+[[gnu::always_inline]] inline void backward_impl(const Ins& I, const Exec<T>& E, double* g) {
   if (I.scalar_ew) {
     scalar_backward(I.op, E);
     return;
@@ -557,9 +558,22 @@ void backward(const Ins& I, const Exec<T>& E, double* g) {
 }
 #undef EXMC_UNARY_BWD
 
-template void forward<double>(const Ins&, const Exec<double>&, const double*, bool);
-template void forward<float>(const Ins&, const Exec<float>&, const double*, bool);
-template void backward<double>(const Ins&, const Exec<double>&, double*);
-template void backward<float>(const Ins&, const Exec<float>&, double*);
+// Each entry point is compiled for AVX2 and for baseline x86-64 and picked once at load time,
+// so elementwise loops run twice as wide without -march flags (off under sanitizers).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(EXMC_NO_CLONES)
+#define EXMC_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define EXMC_CLONES
+#endif
+
+EXMC_CLONES void forward(const Ins& I, const Exec<double>& E, const double* x, bool grad) {
+  forward_impl(I, E, x, grad);
+}
+EXMC_CLONES void forward(const Ins& I, const Exec<float>& E, const double* x, bool grad) {
+  forward_impl(I, E, x, grad);
+}
+EXMC_CLONES void backward(const Ins& I, const Exec<double>& E, double* g) { backward_impl(I, E, g); }
+EXMC_CLONES void backward(const Ins& I, const Exec<float>& E, double* g) { backward_impl(I, E, g); }
 
 }  // namespace exmc::graph::detail

@@ -248,15 +248,10 @@ inline bool bwd_reads_output(Op op) {
 
 // Forward step. x is the unconstrained point (kParam only). grad says whether the dist
 // kernels should produce partials.
-template <class T>
-void forward(const Ins& I, const Exec<T>& E, const double* x, bool grad);
+void forward(const Ins& I, const Exec<double>& E, const double* x, bool grad);
+void forward(const Ins& I, const Exec<float>& E, const double* x, bool grad);
 // Reverse step: propagates E.adj into the input adjoints; kParam adds into g.
-template <class T>
-void backward(const Ins& I, const Exec<T>& E, double* g);
-
-extern template void forward<double>(const Ins&, const Exec<double>&, const double*, bool);
-extern template void forward<float>(const Ins&, const Exec<float>&, const double*, bool);
-extern template void backward<double>(const Ins&, const Exec<double>&, double*);
-extern template void backward<float>(const Ins&, const Exec<float>&, double*);
+void backward(const Ins& I, const Exec<double>& E, double* g);
+void backward(const Ins& I, const Exec<float>& E, double* g);
 
 }  // namespace exmc::graph::detail
