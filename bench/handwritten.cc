@@ -14,6 +14,21 @@
 namespace exmc::bench {
 namespace {
 
+// Each model's body is compiled for AVX2 and for baseline x86-64 and picked at load time, as
+// the graph's kernels are, so the comparison is not of instruction sets (off under sanitizers).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(EXMC_NO_CLONES)
+#define EXMC_BENCH_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define EXMC_BENCH_CLONES
+#endif
+// eval() is inlined into both clones; logp_grad() dispatches to them.
+#define EXMC_BENCH_DISPATCH(Model)                                                     \
+  EXMC_BENCH_CLONES double eval_##Model(const Model& m, const double* x, double* g) { \
+    return m.eval(x, g);                                                               \
+  }                                                                                    \
+  double Model::logp_grad(const double* x, double* g) const { return eval_##Model(*this, x, g); }
+
 // A parameter block: `size` unconstrained coordinates, exp-transformed when lower-bounded at 0.
 struct Block {
   std::string name;
@@ -56,7 +71,8 @@ class Simple final : public HandModel {
  public:
   explicit Simple(const BenchData& d)
       : HandModel({{"mu", 0, false}, {"sigma", 0, true}}), y_(d.vector("y", count(d, "N"))) {}
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     const double mu = x[0], u = x[1], sigma = std::exp(u), inv_s2 = 1.0 / (sigma * sigma);
     const size_t n = y_.size();
     double ss = 0, sr = 0;
@@ -73,6 +89,7 @@ class Simple final : public HandModel {
  private:
   std::vector<double> y_;
 };
+EXMC_BENCH_DISPATCH(Simple)
 
 // medium: two groups (alpha, beta) under normal(mu_global, sigma_global).
 class Medium final : public HandModel {
@@ -85,7 +102,8 @@ class Medium final : public HandModel {
                    {"sigma_obs", 0, true}}),
         ya_(d.vector("y_a", count(d, "N_a"))),
         yb_(d.vector("y_b", count(d, "N_b"))) {}
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     const double mu = x[0], ug = x[1], a = x[2], b = x[3], uo = x[4];
     const double sg = std::exp(ug), so = std::exp(uo);
     const double ig2 = 1.0 / (sg * sg), io2 = 1.0 / (so * so);
@@ -114,6 +132,7 @@ class Medium final : public HandModel {
  private:
   std::vector<double> ya_, yb_;
 };
+EXMC_BENCH_DISPATCH(Medium)
 
 // stress: J groups, each with its own noise scale.
 class Stress final : public HandModel {
@@ -126,7 +145,8 @@ class Stress final : public HandModel {
         n_(count(d, "N")),
         j_(count(d, "J")),
         y_(d.matrix_row_major("y", j_, n_)) {}
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     const double mu = x[0], up = x[1], sp = std::exp(up), ip2 = 1.0 / (sp * sp);
     const double* grp = x + 2;
     const double* un = x + 2 + j_;
@@ -157,6 +177,7 @@ class Stress final : public HandModel {
   size_t n_, j_;
   std::vector<double> y_;
 };
+EXMC_BENCH_DISPATCH(Stress)
 
 // eight schools, centred: theta ~ normal(mu, tau); y ~ normal(theta, sigma) with sigma data.
 class EightCentered final : public HandModel {
@@ -167,7 +188,8 @@ class EightCentered final : public HandModel {
         inv_var_(d.vector("sigma", count(d, "J"))) {
     for (auto& s : inv_var_) s = 1.0 / (s * s);
   }
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     const double mu = x[0], ut = x[1], tau = std::exp(ut), it2 = 1.0 / (tau * tau);
     const double* th = x + 2;
     const size_t J = y_.size();
@@ -187,6 +209,7 @@ class EightCentered final : public HandModel {
  private:
   std::vector<double> y_, inv_var_;
 };
+EXMC_BENCH_DISPATCH(EightCentered)
 
 // eight schools, non-centred: theta = mu + tau * theta_tilde.
 class EightNoncentered final : public HandModel {
@@ -197,7 +220,8 @@ class EightNoncentered final : public HandModel {
         inv_var_(d.vector("sigma", count(d, "J"))) {
     for (auto& s : inv_var_) s = 1.0 / (s * s);
   }
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     const double mu = x[0], ut = x[1], tau = std::exp(ut);
     const double* tt = x + 2;
     const size_t J = y_.size();
@@ -218,12 +242,14 @@ class EightNoncentered final : public HandModel {
  private:
   std::vector<double> y_, inv_var_;
 };
+EXMC_BENCH_DISPATCH(EightNoncentered)
 
 // Neal's funnel: y ~ normal(0, 3); x ~ normal(0, exp(y/2)).
 class Funnel final : public HandModel {
  public:
   Funnel() : HandModel({{"y", 0, false}, {"x", 9, false}}) {}
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     const double y = x[0], ie = std::exp(-y);
     double sxx = 0;
     for (size_t i = 1; i < 10; ++i) {
@@ -234,6 +260,7 @@ class Funnel final : public HandModel {
     return -y * y / 18.0 - 4.5 * y - 0.5 * sxx * ie;
   }
 };
+EXMC_BENCH_DISPATCH(Funnel)
 
 // Logistic regression: eta = alpha + X beta and X^T r through Eigen's matrix-vector kernels on a
 // column-major X (faster than a fused row loop without -ffast-math: Eigen vectorises both).
@@ -256,7 +283,8 @@ class Logistic final : public HandModel {
       y_[Eigen::Index(i)] = double(yi[i]);
     }
   }
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     // Per-thread scratch: allocated on a thread's first call only (re-entrant, then alloc-free).
     thread_local Eigen::VectorXd eta;
     if (eta.size() < Eigen::Index(n_)) eta.resize(Eigen::Index(n_));
@@ -287,6 +315,7 @@ class Logistic final : public HandModel {
   Eigen::MatrixXd x_;
   Eigen::VectorXd y_;
 };
+EXMC_BENCH_DISPATCH(Logistic)
 
 // Stochastic volatility: Gaussian random walk of log-volatilities, Student-t returns.
 class Sv final : public HandModel {
@@ -297,7 +326,8 @@ class Sv final : public HandModel {
     if (r2_.empty()) throw std::runtime_error(d.path() + ": variable 'T' must be >= 1");
     for (auto& v : r2_) v *= v;
   }
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     const double us = x[0], un = x[1], sigma = std::exp(us), nu = std::exp(un);
     const double is2 = 1.0 / (sigma * sigma), inu = 1.0 / nu;
     const double* s = x + 2;
@@ -336,6 +366,7 @@ class Sv final : public HandModel {
  private:
   std::vector<double> r2_;
 };
+EXMC_BENCH_DISPATCH(Sv)
 
 // hier_big: non-centred 50-group normal, y ~ normal(theta[g], sigma_y) with sigma_y data.
 class HierBig final : public HandModel {
@@ -357,7 +388,8 @@ class HierBig final : public HandModel {
       g_[i] = unsigned(gi[i] - 1);
     }
   }
-  double logp_grad(const double* x, double* g) const override {
+  double logp_grad(const double* x, double* g) const override;
+  [[gnu::always_inline]] inline double eval(const double* x, double* g) const {
     const double mu = x[0], ut = x[1], tau = std::exp(ut);
     const double* z = x + 2;
     double* gz = g + 2;
@@ -412,6 +444,7 @@ class HierBig final : public HandModel {
   std::vector<unsigned> g_;
   double inv_var_ = 1;
 };
+EXMC_BENCH_DISPATCH(HierBig)
 
 }  // namespace
 
