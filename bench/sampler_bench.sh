@@ -3,8 +3,9 @@
 # 1 chain, 1000 warmup + 1000 draws, adapt_delta 0.8, max depth 10, seeds 1-5, interleaved per
 # model in one run; then medians over seeds and exmc/Stan ratios (bench/stan/summarize.R).
 # Usage: bench/sampler_bench.sh [--build DIR] [--out DIR] [--seeds 1,2,3,4,5] [--impl graph|handwritten]
-#                               [--no-stan] [model ...]
-# Needs the R peers: scripts/setup --peers (r-cran-rstan, r-cran-posterior, r-cran-jsonlite).
+#                               [--no-stan] [--setup] [model ...]
+# Needs the R peers (r-cran-rstan, r-cran-posterior, r-cran-jsonlite): --setup installs them
+# with apt-get through scripts/setup --peers first.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -17,7 +18,8 @@ while (($#)); do
     --seeds) seeds="$2"; shift ;;
     --impl) impl="$2"; shift ;;
     --no-stan) stan=0 ;;
-    -h|--help) sed -n 2,7p "${BASH_SOURCE[0]}"; exit 0 ;;
+    --setup) bash "$root/scripts/setup" --peers ;;
+    -h|--help) sed -n 2,8p "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "sampler_bench.sh: unknown option $1" >&2; exit 2 ;;
     *) models+=("$1") ;;
   esac
