@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -56,7 +57,7 @@ struct Scope {
 
 class Lowerer {
  public:
-  Lowerer(const Program& p, const DataEnv& d) : p_(p), data_(d) {}
+  Lowerer(const Program& p, const DataEnv& d, LowerOptions o) : p_(p), data_(d), opts_(o) {}
 
   std::unique_ptr<model::Model> run() {
     m_ = std::make_unique<model::Model>();
@@ -302,6 +303,20 @@ class Lowerer {
       case StmtKind::For: {
         const long lo = known_int(s.exprs[0], "a loop bound");
         const long hi = known_int(s.exprs[1], "a loop bound");
+        if (opts_.vectorize_loops && hi >= lo && vectorizable(s, lo)) {
+          std::vector<double> idx;
+          for (long i = lo; i <= hi; ++i) idx.push_back(static_cast<double>(i));
+          Val iv;
+          iv.arr = {idx.size()};
+          iv.is_int = true;
+          scopes_.emplace_back();
+          scopes_.back().vars[s.name] = constant(idx, iv);
+          vec_mode_ = true;
+          body(s.body[0]);
+          vec_mode_ = false;
+          scopes_.pop_back();
+          return;
+        }
         for (long i = lo; i <= hi; ++i) {
           scopes_.emplace_back();
           scopes_.back().vars[s.name] = scalar_const(static_cast<double>(i), true);
@@ -352,6 +367,111 @@ class Lowerer {
       default:
         fail(s.loc, "this statement is not lowered yet");
     }
+  }
+
+  // ---- loop vectorisation ----
+  static bool mentions(const Expr& e, const std::string& v) {
+    if (e.kind == ExprKind::Var && e.text == v) return true;
+    for (const auto& a : e.args)
+      if (mentions(a, v)) return true;
+    for (const auto& ix : e.indices)
+      for (const auto& b : ix.bounds)
+        if (mentions(b, v)) return true;
+    return false;
+  }
+
+  static bool elementwise_fn(const std::string& f) {
+    static const std::set<std::string> fns = {
+        "exp", "log", "sqrt", "square", "log1p", "expm1", "inv_logit", "logit", "lgamma",
+        "digamma", "erf", "erfc", "Phi", "inv_Phi", "tanh", "fabs", "abs", "log1p_exp",
+        "log_inv_logit", "log1m_inv_logit", "log10", "log2", "log1m", "inv", "inv_sqrt",
+        "inv_square", "exp2", "pow", "fmin", "fmax"};
+    return fns.count(f) != 0;
+  }
+
+  // Every subexpression that uses the loop variable `v` must be a scalar in the scalar reading
+  // (checked by lowering it with v = lo) and built only from elementwise operations, so that
+  // reading v as the index array lo..hi computes the same terms side by side.
+  bool vec_expr_ok(const Expr& e, const std::string& v) {
+    if (!mentions(e, v)) return true;
+    switch (e.kind) {
+      case ExprKind::Var: return true;
+      case ExprKind::Paren:
+      case ExprKind::Unary:
+        if (e.kind == ExprKind::Unary && e.text == "!") return false;
+        break;
+      case ExprKind::Binary: {
+        static const std::set<std::string> ops = {"+", "-", "*", "/", ".*", "./", "^", ".^"};
+        if (!ops.count(e.text)) return false;
+        break;
+      }
+      case ExprKind::Call:
+        if (!elementwise_fn(e.text)) return false;
+        break;
+      case ExprKind::Index: {
+        // Two uses of v in one index expression (a[n, n], a[n][n]) would form a product,
+        // not a diagonal.
+        int uses = mentions(e.args[0], v) ? 1 : 0;
+        for (const auto& ix : e.indices)
+          for (const auto& b : ix.bounds) uses += mentions(b, v) ? 1 : 0;
+        if (uses > 1) return false;
+        for (const auto& ix : e.indices) {
+          if (ix.kind != IndexItem::Single && !ix.bounds.empty() && mentions(ix.bounds[0], v)) return false;
+          if (ix.kind == IndexItem::Range && mentions(ix.bounds[1], v)) return false;
+          for (const auto& b : ix.bounds)
+            if (!vec_expr_ok(b, v)) return false;
+        }
+        if (!vec_expr_ok(e.args[0], v)) return false;
+        return scalar_at_lo(e);
+      }
+      default: return false;
+    }
+    for (const auto& a : e.args)
+      if (!vec_expr_ok(a, v)) return false;
+    return scalar_at_lo(e);
+  }
+
+  bool scalar_at_lo(const Expr& e) {
+    try {
+      Val x = expr(e);  // unused nodes are removed by the graph compiler
+      return x.scalar();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  bool vec_stmt_ok(const Stmt& s, const std::string& v) {
+    switch (s.kind) {
+      case StmtKind::Empty: return true;
+      case StmtKind::Block:
+        for (const auto& c : s.body)
+          if (!vec_stmt_ok(c, v)) return false;
+        return !s.body.empty();
+      case StmtKind::Tilde: {
+        if (s.has_truncation) return false;
+        for (const auto& e : s.exprs)
+          if (!vec_expr_ok(e, v)) return false;
+        // The variate must carry the loop's length: a term whose variate does not use v
+        // is repeated, and is left to unrolling.
+        return mentions(s.exprs[0], v);
+      }
+      case StmtKind::TargetPlus: {
+        const Expr& e = s.exprs[0];
+        if (e.kind != ExprKind::CondCall) return false;
+        for (const auto& a : e.args)
+          if (!vec_expr_ok(a, v)) return false;
+        return !e.args.empty() && mentions(e.args[0], v);
+      }
+      default: return false;
+    }
+  }
+
+  bool vectorizable(const Stmt& loop, long lo) {
+    scopes_.emplace_back();
+    scopes_.back().vars[loop.name] = scalar_const(static_cast<double>(lo), true);
+    const bool ok = vec_stmt_ok(loop.body[0], loop.name);
+    scopes_.pop_back();
+    return ok;
   }
 
   void body(const Stmt& s) {
@@ -531,8 +651,8 @@ class Lowerer {
     meta.parts.reset();
     try {
       if (op == "+" || op == "-" || op == ".*" || op == "./" ||
-          ((op == "*" || op == "/") && (a.scalar() || b.scalar()))) {
-        if (op == "/" && b.scalar() == false && !a.scalar())
+          ((op == "*" || op == "/") && (a.scalar() || b.scalar() || vec_mode_))) {
+        if (op == "/" && b.scalar() == false && !a.scalar() && !vec_mode_)
           fail(loc, "matrix division is not lowered yet");
         if (!a.scalar() && !b.scalar() && a.total() != b.total())
           fail(loc, fmt::format("operator '{}' on {} and {} elements", op, a.total(), b.total()));
@@ -887,14 +1007,17 @@ class Lowerer {
 
   const Program& p_;
   const DataEnv& data_;
+  LowerOptions opts_;
+  bool vec_mode_ = false;  // inside a vectorised loop: '*' and '/' of two vectors are elementwise
   std::unique_ptr<model::Model> m_;
   std::vector<Scope> scopes_;
 };
 
 }  // namespace
 
-std::unique_ptr<model::Model> lower_to_model(const Program& program, const DataEnv& data) {
-  return Lowerer(program, data).run();
+std::unique_ptr<model::Model> lower_to_model(const Program& program, const DataEnv& data,
+                                             LowerOptions options) {
+  return Lowerer(program, data, options).run();
 }
 
 }  // namespace exmc::stan
