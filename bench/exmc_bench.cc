@@ -1,11 +1,10 @@
-// exmc-bench: gradient timing (`grad`) and sampler runs (`sample`) on the ten benchmark models.
+// exmc-bench: gradient timing (`grad`), sampler runs (`sample`) and draws ESS (`ess`) on the benchmark models.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -33,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 
 volatile double g_sink;  // keeps the timed calls from being optimised away
 
-// Times logp_grad in batches of about batch_ms; samples() from all batches give the median.
+// Times logp_grad in batches of about batch_ms; median() is over all batches taken.
 class GradTimer {
  public:
   GradTimer(const LogDensity& m, const std::vector<double>& x, double batch_ms)
