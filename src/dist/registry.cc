@@ -16,7 +16,7 @@
   X(exp_mod_normal) X(gumbel) X(von_mises) X(beta_binomial) X(categorical) X(categorical_logit)     \
   X(ordered_logistic) X(ordered_probit) X(multinomial) X(dirichlet) X(multi_normal)                  \
   X(multi_normal_cholesky) X(lkj_corr_cholesky) X(gaussian_random_walk) X(ar1)        \
-  X(multi_student_t) X(lkj_corr) X(wishart) X(inv_wishart)
+  X(multi_student_t) X(lkj_corr) X(wishart) X(inv_wishart) X(normal_mixture)
 
 namespace exmc::dist {
 namespace detail {

@@ -933,6 +933,39 @@ std::vector<VSpec> vector_specs() {
                {},
                [=](const Vals& v) { return std::vector<size_t>{sq(v[0]), 0}; },
                true});
+  s.push_back({"normal_mixture",
+               {{{0.3, -1.2, 2.5, 0.1}, {0.3, 0.7}, {-1, 2}, {0.5, 1.5}},
+                {{0.3, -1.2, 2.5, 0.1}, {0.6, 0.4}, {0.5, -0.3}, {2, 0.7}},
+                {{1.1}, {0.2, 0.5, 0.3}, {-3, 0, 4}, {1, 0.3, 2}},
+                {{-8}, {0.5, 0.5}, {0, 1}, {1, 1}}},
+               {},
+               [](const Vals& v) {
+                 double l = 0;
+                 for (double y : v[0]) {
+                   double p = 0;
+                   for (size_t j = 0; j < v[1].size(); ++j) p += v[1][j] * bm::pdf(bm::normal(v[2][j], v[3][j]), y);
+                   l += std::log(p);
+                 }
+                 return l;
+               },
+               {},
+               {1},
+               {{{{0}, {0.3, 0.6}, {0, 1}, {1, 1}}, "w"}, {{{0}, {0.5, 0.5}, {0, 1}, {1, -1}}, "sigma"}},
+               [](const Vals& c, const std::function<double(const Vals&)>& f) {
+                 if (c[0].size() != 1) return kNaN;
+                 Vals v = c;
+                 auto g = [&](double y) { v[0] = {y}; return std::exp(f(v)); };
+                 boost::math::quadrature::exp_sinh<double> es;
+                 return es.integrate(g, -kInf, 0.0) + es.integrate(g, 0.0, kInf);
+               },
+               [](const Vals& v) {
+                 double m = 0, m2 = 0;
+                 for (size_t j = 0; j < v[1].size(); ++j) {
+                   m += v[1][j] * v[2][j];
+                   m2 += v[1][j] * (v[3][j] * v[3][j] + v[2][j] * v[2][j]);
+                 }
+                 return std::vector<std::pair<double, double>>{{m, m2 - m * m}};
+               }});
   // LKJ: L is K x K column-major; the variate is the factor of a correlation matrix.
   auto lkj_L2 = [](double r) { return std::vector<double>{1, r, 0, std::sqrt(1 - r * r)}; };
   auto lkj_L3 = [](double x, double a, double b) {
