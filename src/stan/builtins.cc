@@ -103,7 +103,7 @@ struct Table {
 };
 
 const Table& table() {
-  static const Table t = [] {
+  static const Table table_ = [] {
     Table t;
     for (const char* f : kContinuous) {
       t.families.insert(f);
@@ -134,7 +134,7 @@ const Table& table() {
     for (const auto& [k, _] : t.ret) t.functions.insert(k);
     return t;
   }();
-  return t;
+  return table_;
 }
 
 }  // namespace
