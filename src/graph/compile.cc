@@ -145,7 +145,8 @@ void fold_constants(Nodes& nodes) {
 }
 
 // Peephole rewrites that drop work translated code often carries: x + 0, x - 0, x * 1,
-// x / 1 (when the shape is unchanged) and log(exp(x)).
+// x / 1 (when the shape is unchanged), log(exp(x)), sum or mean of a scalar, and dot_self of a
+// scalar (a square).
 void simplify(Nodes& nodes, std::vector<int>& roots) {
   std::vector<int> alias(nodes.size());
   auto all_equal = [&](int id, double v) {
@@ -176,6 +177,12 @@ void simplify(Nodes& nodes, std::vector<int>& roots) {
         break;
       case Op::kLog:
         if (nodes[size_t(n.in[0])].op == Op::kExp) alias[i] = nodes[size_t(n.in[0])].in[0];
+        break;
+      case Op::kSum: case Op::kMean:  // of a scalar: the scalar itself
+        if (same_shape(0)) alias[i] = n.in[0];
+        break;
+      case Op::kDotSelf:  // of a scalar: a square, which takes the scalar fast path
+        if (same_shape(0)) n.op = Op::kSquare;
         break;
       default: break;
     }

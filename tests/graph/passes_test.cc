@@ -86,6 +86,14 @@ TEST(Simplify, DropsIdentityArithmetic) {
   double gr[3];
   EXPECT_DOUBLE_EQ(d->logp_grad(x, gr), 5.25 + 1.5);
   EXPECT_DOUBLE_EQ(gr[1], -1.0);
+  // Reductions of a scalar.
+  Graph k;
+  Expr c = k.param(0);
+  auto r = compile<double>(k, sum(c) + mean(exp(c)) + dot_self(c));
+  EXPECT_EQ(r->nodes_per_gradient(), 2u) << r->dump();  // exp, square
+  double cv = 0.5, cg;
+  EXPECT_DOUBLE_EQ(r->logp_grad(&cv, &cg), 0.5 + std::exp(0.5) + 0.25);
+  EXPECT_DOUBLE_EQ(cg, 1.0 + std::exp(0.5) + 1.0);
   // Broadcasting identities change the shape and must stay.
   Graph h;
   Expr s = h.param(0);
