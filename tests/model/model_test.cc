@@ -450,9 +450,9 @@ TEST(Builder, NoFreeVariablesIsAZeroDimensionalDensity) {
   m.potential(graph::sum(d) * 0.5);
   auto ld = m.compile<double>();
   EXPECT_EQ(ld->dim(), 0u);
-  double g = 0, out = 0;
-  EXPECT_DOUBLE_EQ(ld->logp_grad(nullptr, &g), 1.5);
-  ld->constrain(nullptr, &out);
+  double x = 0, g = 0, out = 0;  // x and g are not read or written at dimension 0
+  EXPECT_DOUBLE_EQ(ld->logp_grad(&x, &g), 1.5);
+  ld->constrain(&x, &out);
   EXPECT_DOUBLE_EQ(out, 3.0);
 }
 
