@@ -313,6 +313,18 @@ TEST_P(DistTest, Broadcasting) {
     for (double x : gw[k]) acc += x;
     EXPECT_NEAR(gv[k][0], acc, 1e-12 * std::max(1.0, std::fabs(acc)));
   }
+  // The float kernel on the vector shapes (normal's fast path among them).
+  {
+    Vals vf = v;
+    for (auto& a : vf)
+      for (double& x : a) x = double(float(x));
+    Vals gd, gf;
+    const double ld = eval(*d_, vf, false, all_params(), &gd);
+    const double lf = eval_f32(*d_, vf, false, all_params(), &gf);
+    EXPECT_LE(rel_err(lf, ld), 1e-12) << s.name;
+    for (size_t k = 0; k < vf.size(); ++k)
+      for (size_t i = 0; i < gd[k].size(); ++i) EXPECT_LE(rel_err(gf[k][i], gd[k][i]), 1e-5) << s.name << " arg " << k;
+  }
   // Mismatched lengths are rejected, not read out of bounds.
   if (v.size() > 1) {
     Vals bad = w;
