@@ -17,6 +17,23 @@ struct Cauchy {
     g[2] = (z * z - 1.0) * q * inv_s;
     return lp;
   }
+  // F(z) = atan2(1, -z) / pi and 1 - F(z) = atan2(1, z) / pi keep precision in both tails.
+  static double lcdf(const double* x, double* g) {
+    const double z = (x[0] - x[1]) / x[2], F = std::atan2(1.0, -z) / kPi;
+    const double q = 1.0 / (kPi * (1.0 + z * z) * F * x[2]);
+    g[0] = q;
+    g[1] = -q;
+    g[2] = -z * q;
+    return std::log(F);
+  }
+  static double lccdf(const double* x, double* g) {
+    const double z = (x[0] - x[1]) / x[2], S = std::atan2(1.0, z) / kPi;
+    const double q = 1.0 / (kPi * (1.0 + z * z) * S * x[2]);
+    g[0] = -q;
+    g[1] = q;
+    g[2] = z * q;
+    return std::log(S);
+  }
   static double draw(const double* x, Rng& r) { return x[1] + x[2] * std::tan(kPi * (r.uniform() - 0.5)); }
 };
 }  // namespace

@@ -15,6 +15,17 @@ struct Exponential {
     g[1] = 1.0 / b - x[0];
     return lp;
   }
+  static double lcdf(const double* x, double* g) {
+    const double t = x[1] * x[0], e = std::expm1(t);  // F = 1 - exp(-t)
+    g[0] = x[1] / e;
+    g[1] = x[0] / e;
+    return std::log(-std::expm1(-t));
+  }
+  static double lccdf(const double* x, double* g) {
+    g[0] = -x[1];
+    g[1] = -x[0];
+    return -x[1] * x[0];
+  }
   static double draw(const double* x, Rng& r) { return r.exponential() / x[1]; }
 };
 }  // namespace

@@ -16,6 +16,20 @@ struct Gumbel {
     g[2] = (z - 1.0 - z * e) * inv_b;
     return lp;
   }
+  static double lcdf(const double* x, double* g) {
+    const double z = (x[0] - x[1]) / x[2], e = std::exp(-z), q = e / x[2];
+    g[0] = q;
+    g[1] = -q;
+    g[2] = -z * q;
+    return -e;
+  }
+  static double lccdf(const double* x, double* g) {
+    const double z = (x[0] - x[1]) / x[2], e = std::exp(-z), q = -e / std::expm1(e) / x[2];
+    g[0] = q;
+    g[1] = -q;
+    g[2] = -z * q;
+    return std::log(-std::expm1(-e));
+  }
   static double draw(const double* x, Rng& r) { return x[1] - x[2] * std::log(r.exponential()); }
 };
 }  // namespace

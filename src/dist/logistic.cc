@@ -17,6 +17,20 @@ struct Logistic {
     g[2] = (z * t - 1.0) * inv_s;
     return lp;
   }
+  static double lcdf(const double* x, double* g) {
+    const double z = (x[0] - x[1]) / x[2], q = inv_logit(-z) / x[2];
+    g[0] = q;
+    g[1] = -q;
+    g[2] = -z * q;
+    return -log1p_exp(-z);
+  }
+  static double lccdf(const double* x, double* g) {
+    const double z = (x[0] - x[1]) / x[2], q = inv_logit(z) / x[2];
+    g[0] = -q;
+    g[1] = q;
+    g[2] = z * q;
+    return -log1p_exp(z);
+  }
   static double draw(const double* x, Rng& r) {
     const double u = r.uniform();
     return x[1] + x[2] * (std::log(u) - std::log1p(-u));

@@ -18,6 +18,20 @@ struct Lognormal {
     g[2] = (z * z - 1.0) * inv_s;
     return lp;
   }
+  static double lcdf(const double* x, double* g) {
+    const double z = (std::log(x[0]) - x[1]) / x[2], r = dlog_Phi(z) / x[2];
+    g[0] = r / x[0];
+    g[1] = -r;
+    g[2] = -z * r;
+    return log_Phi(z);
+  }
+  static double lccdf(const double* x, double* g) {
+    const double z = (std::log(x[0]) - x[1]) / x[2], r = dlog_Phi(-z) / x[2];
+    g[0] = -r / x[0];
+    g[1] = r;
+    g[2] = z * r;
+    return log_Phi(-z);
+  }
   static double draw(const double* x, Rng& r) { return std::exp(x[1] + x[2] * r.normal()); }
 };
 }  // namespace

@@ -17,6 +17,21 @@ struct Normal {
     g[2] = (z * z - 1.0) * inv_s;
     return lp;
   }
+  // log Phi(z) and log Phi(-z), stable in both tails.
+  static double lcdf(const double* x, double* g) {
+    const double z = (x[0] - x[1]) / x[2], r = dlog_Phi(z) / x[2];
+    g[0] = r;
+    g[1] = -r;
+    g[2] = -z * r;
+    return log_Phi(z);
+  }
+  static double lccdf(const double* x, double* g) {
+    const double z = (x[0] - x[1]) / x[2], r = dlog_Phi(-z) / x[2];
+    g[0] = -r;
+    g[1] = r;
+    g[2] = z * r;
+    return log_Phi(-z);
+  }
   static double draw(const double* x, Rng& r) { return x[1] + x[2] * r.normal(); }
 };
 

@@ -154,8 +154,15 @@ inline size_t broadcast_n(const Arg<T>* a, int K) {
   return n;
 }
 
-template <class D, class T>
+template <class D, class = void>
+struct HasCdf : std::false_type {};
+template <class D>
+struct HasCdf<D, std::void_t<decltype(D::lcdf(nullptr, nullptr))>> : std::true_type {};
+
+// Which = 0: the density; 1: log cdf; 2: log ccdf (D::lcdf / D::lccdf(x, g)).
+template <class D, class T, int Which = 0>
 double lpdf(const Arg<T>* a, bool propto) {
+  if constexpr (Which != 0) propto = false;
   constexpr int K = D::K;
   const size_t n = broadcast_n(a, K);
   if (n == 0) return 0.0;
@@ -182,7 +189,9 @@ double lpdf(const Arg<T>* a, bool propto) {
       x[k] = static_cast<double>(a[k].val[i * st[k]]);
       g[k] = 0;
     }
-    lp += D::lp(x, c, g, memo);
+    if constexpr (Which == 0) lp += D::lp(x, c, g, memo);
+    else if constexpr (Which == 1) lp += D::lcdf(x, g);
+    else lp += D::lccdf(x, g);
     if (need) {
       for (int k = 0; k < K; ++k) {
         if (!a[k].grad) continue;
@@ -255,6 +264,12 @@ DistInfo make_info(std::string_view name, Support s, bool discrete) {
   d.lpdf_f32 = &lpdf<D, float>;
   d.rng = &rng<D>;
   d.validate = &validate<D>;
+  if constexpr (HasCdf<D>::value) {
+    d.lcdf_f64 = &lpdf<D, double, 1>;
+    d.lccdf_f64 = &lpdf<D, double, 2>;
+    d.lcdf_f32 = &lpdf<D, float, 1>;
+    d.lccdf_f32 = &lpdf<D, float, 2>;
+  }
   return d;
 }
 

@@ -35,6 +35,9 @@ void set_shape(Arg<T>& a, size_t k, size_t size) {
   a.cols = r ? size / r : 1;
 }
 
+// Which function eval() calls: the density, or the log cdf / log ccdf.
+thread_local int g_which = 0;
+
 double eval(const DistInfo& d, const Vals& v, bool propto, unsigned param, Vals* grads = nullptr) {
   std::vector<Arg<double>> a(v.size());
   if (grads) {
@@ -47,6 +50,8 @@ double eval(const DistInfo& d, const Vals& v, bool propto, unsigned param, Vals*
     a[k].is_param = (param >> k) & 1u;
     if (grads && a[k].is_param) a[k].grad = (*grads)[k].data();
   }
+  if (g_which == 1) return d.lcdf_f64(a.data(), propto);
+  if (g_which == 2) return d.lccdf_f64(a.data(), propto);
   return d.lpdf_f64(a.data(), propto);
 }
 
@@ -282,6 +287,49 @@ TEST_P(DistTest, GradientMatchesFiniteDifferences) {
       check_grads(s, *d_, scalar_args(y, p), all_params());
     }
   }
+}
+
+// log cdf and log ccdf against Boost (complement for the upper tail), with FD gradients in
+// every argument and the float kernels, where the family provides them.
+TEST_P(DistTest, CdfsMatchReferenceAndGradients) {
+  const Spec& s = GetParam();
+  if (!d_->lcdf_f64) GTEST_SKIP() << s.name << " has no cdf";
+  ASSERT_TRUE(d_->lccdf_f64 && d_->lcdf_f32 && d_->lccdf_f32);
+  for (int which : {1, 2}) {
+    g_which = which;
+    for (const auto& p : s.params) {
+      const Ref r = s.ref(p);
+      for (double y : grid(s, r)) {
+        const double want = std::log(which == 1 ? r.cdf(y) : r.ccdf(y));
+        if (!std::isfinite(want)) continue;
+        const double got = eval(*d_, scalar_args(y, p), false, 0);
+        EXPECT_LE(rel_err(got, want), 1e-9) << s.name << (which == 1 ? " lcdf" : " lccdf") << " at " << y;
+      }
+      for (double q : {0.01, 0.3, 0.7, 0.99}) check_grads(s, *d_, scalar_args(r.quantile(q), p), all_params());
+      Vals v = scalar_args(0, p);
+      v[0] = {r.quantile(0.2), r.quantile(0.6), r.quantile(0.9)};
+      check_grads(s, *d_, v, all_params());
+      Vals gd, gf;
+      std::vector<Arg<float>> af(v.size());
+      std::vector<std::vector<float>> vf(v.size()), gfl(v.size());
+      for (size_t k = 0; k < v.size(); ++k) {
+        vf[k].assign(v[k].begin(), v[k].end());
+        gfl[k].assign(v[k].size(), 0.0f);
+        af[k].val = vf[k].data();
+        af[k].size = vf[k].size();
+        af[k].is_param = true;
+        af[k].grad = gfl[k].data();
+      }
+      for (auto& a : v)
+        for (double& x : a) x = double(float(x));
+      const double ld = eval(*d_, v, false, all_params(), &gd);
+      const double lf = which == 1 ? d_->lcdf_f32(af.data(), false) : d_->lccdf_f32(af.data(), false);
+      EXPECT_LE(rel_err(lf, ld), 1e-12) << s.name;
+      for (size_t k = 0; k < v.size(); ++k)
+        for (size_t i = 0; i < v[k].size(); ++i) EXPECT_LE(rel_err(gfl[k][i], gd[k][i]), 1e-5) << s.name;
+    }
+  }
+  g_which = 0;
 }
 
 // A vector variate with scalar parameters, and every argument a vector: the value is the

@@ -20,6 +20,7 @@ struct Ref {
   std::function<double(double)> logpdf;    // log density / mass at y (closed form or Boost)
   std::function<double(double)> quantile;  // continuous only (discrete: optional)
   std::function<double(double)> cdf;       // continuous only
+  std::function<double(double)> ccdf;      // 1 - cdf without cancellation (Boost's complement)
   double lo = -kInf, hi = kInf;            // support
   int finite_moments = 99;                 // highest finite moment order (mean: 1, variance: 2, ...)
 };
@@ -45,6 +46,7 @@ Ref boost_ref(const D& d, double lo, double hi) {
   r.logpdf = [d](double y) { return std::log(boost::math::pdf(d, y)); };
   r.quantile = [d](double p) { return boost::math::quantile(d, p); };
   r.cdf = [d](double y) { return boost::math::cdf(d, y); };
+  r.ccdf = [d](double y) { return boost::math::cdf(boost::math::complement(d, y)); };
   r.lo = lo;
   r.hi = hi;
   return r;

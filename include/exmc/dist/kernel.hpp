@@ -56,6 +56,11 @@ struct DistInfo {
   LpdfFn<float> lpdf_f32 = nullptr;
   RngFn rng = nullptr;
   ValidateFn validate = nullptr;
+  // Sums of log P(Y <= y) and log P(Y > y) with partials, same calling convention as the
+  // density (propto ignored); the building blocks of censoring and truncation. nullptr
+  // where a family has none yet.
+  LpdfFn<double> lcdf_f64 = nullptr, lccdf_f64 = nullptr;
+  LpdfFn<float> lcdf_f32 = nullptr, lccdf_f32 = nullptr;
 };
 
 // The registry of every distribution; nullptr when unknown.
