@@ -46,6 +46,12 @@ double LogDensity::logp(const double* x) const {
 
 std::vector<VarInfo> LogDensity::output_vars() const { return {VarInfo{"x", {dim()}}}; }
 
+std::vector<std::string> LogDensity::unconstrained_names() const {
+  const std::vector<VarInfo> vars = output_vars();
+  if (total_size(vars) != dim()) return {};
+  return flat_names(vars);
+}
+
 void LogDensity::constrain(const double* x, double* out) const {
   for (size_t i = 0; i < dim(); ++i) out[i] = x[i];
 }

@@ -1,28 +1,134 @@
-// Initial point search: user values, else uniform draws on the unconstrained scale.
+// Initial point search: user values, else uniform draws on the unconstrained scale. Failures are
+// explained per variable (LogDensity::unconstrained_names), not only per coordinate index.
 #include "exmc/nuts/initializer.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace exmc::nuts {
 
 namespace {
-// Why a point is unusable, or empty when it is fine.
-std::string check_point(Leapfrog& integ, PhasePoint& z) {
-  const uint64_t faults_before = integ.faults();
-  integ.evaluate(z);
-  if (integ.faults() == faults_before) return {};
-  for (size_t i = 0; i < z.q.size(); ++i)
-    if (!std::isfinite(z.g[i]) && integ.last_fault() == "non-finite gradient")
-      return "gradient element " + std::to_string(i) + " (unconstrained coordinate) is " +
-             std::to_string(z.g[i]);
-  return integ.last_fault();
+
+std::string value_word(double v) {
+  if (std::isnan(v)) return "NaN";
+  return v > 0 ? "+inf" : "-inf";
 }
+
+// "variable 'sigma' (coordinate 3)", or "coordinate 3" when the density names no coordinates.
+std::string coordinate_label(const std::vector<std::string>& names, size_t i) {
+  const std::string idx = "coordinate " + std::to_string(i);
+  if (i < names.size() && !names[i].empty()) return "variable '" + names[i] + "' (" + idx + ")";
+  return idx;
+}
+
+// Tallies why candidate points were unusable, so the final message says which variables were
+// at fault and how often rather than only what the last attempt saw.
+class FailureLog {
+ public:
+  explicit FailureLog(const LogDensity& ld) : ld_(ld) {}
+
+  // Evaluates z; returns true when the point is usable, else records why.
+  bool check(Leapfrog& integ, PhasePoint& z) {
+    const uint64_t faults_before = integ.faults();
+    integ.evaluate(z);
+    if (integ.faults() == faults_before) return true;
+    ++attempts_;
+    switch (integ.last_fault_kind()) {
+      case FaultKind::Threw:
+        ++threw_;
+        last_throw_ = integ.last_fault();
+        break;
+      case FaultKind::NonFiniteLogDensity: {
+        // The gradient the density filled in often points at the culprit (the log of a
+        // negative scale is NaN in both), so it is tallied as a hint.
+        const double lp = integ.last_bad_logp();
+        ++logp_[value_word(lp)];
+        tally(z, hint_);
+        break;
+      }
+      case FaultKind::NonFiniteGradient:
+      case FaultKind::None:
+        tally(z, grad_);
+        break;
+    }
+    return false;
+  }
+
+  std::string describe() const {
+    names_ = ld_.unconstrained_names();
+    std::vector<std::string> parts;
+    if (!logp_.empty()) {
+      std::string s = "log density is";
+      bool first = true;
+      for (const auto& [word, n] : logp_) {
+        s += (first ? " " : ", ") + word + times(n);
+        first = false;
+      }
+      if (!hint_.empty()) s += " (with a non-finite gradient in " + list(hint_, false) + ")";
+      parts.push_back(s);
+    }
+    if (!grad_.empty()) parts.push_back(list(grad_, true));
+    if (threw_ > 0) parts.push_back("the density threw" + times(threw_) + ": " + last_throw_);
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+    return out;
+  }
+
+ private:
+  struct Bad {
+    size_t count = 0;
+    std::string word;  // NaN / +inf / -inf at the last sighting
+  };
+
+  static void tally(const PhasePoint& z, std::map<size_t, Bad>& into) {
+    for (size_t i = 0; i < z.g.size(); ++i)
+      if (!std::isfinite(z.g[i])) {
+        Bad& b = into[i];
+        ++b.count;
+        b.word = value_word(z.g[i]);
+      }
+  }
+
+  // " in 3 of 100 attempts", or nothing when only one point was tried.
+  std::string times(size_t n) const {
+    if (attempts_ <= 1) return "";
+    return " in " + std::to_string(n) + " of " + std::to_string(attempts_) + " attempts";
+  }
+
+  // The most frequently failing coordinates first, at most five of them.
+  std::string list(const std::map<size_t, Bad>& bad, bool with_values) const {
+    std::vector<std::pair<size_t, Bad>> v(bad.begin(), bad.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+    std::string s;
+    const size_t shown = std::min<size_t>(v.size(), 5);
+    for (size_t k = 0; k < shown; ++k) {
+      if (k) s += with_values ? "; " : ", ";
+      s += coordinate_label(names_, v[k].first);
+      if (with_values) s += " gradient is " + v[k].second.word + times(v[k].second.count);
+    }
+    if (v.size() > shown) s += " and " + std::to_string(v.size() - shown) + " more coordinates";
+    return s;
+  }
+
+  const LogDensity& ld_;
+  mutable std::vector<std::string> names_;
+  size_t attempts_ = 0, threw_ = 0;
+  std::map<std::string, size_t> logp_;
+  std::map<size_t, Bad> grad_, hint_;
+  std::string last_throw_;
+};
+
 }  // namespace
 
 void initialize_point(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, PhasePoint& z) {
   const LogDensity& ld = integ.density();
   const size_t d = ld.dim();
+  FailureLog log(ld);
   if (!cfg.init_x.empty() || !cfg.init_values.empty()) {
     if (!cfg.init_x.empty()) {
       if (cfg.init_x.size() != d)
@@ -35,21 +141,21 @@ void initialize_point(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, Phase
       if (!ld.unconstrain(cfg.init_values, z.q.data(), &err))
         throw InitError("bad initial values: " + err);
     }
-    const std::string why = check_point(integ, z);
-    if (!why.empty())
-      throw InitError("the log density is not usable at the given initial values: " + why);
+    if (!log.check(integ, z))
+      throw InitError("the log density is not usable at the given initial values: " +
+                      log.describe());
     return;
   }
-  std::string last;
   for (int attempt = 0; attempt < cfg.init_attempts; ++attempt) {
     for (size_t i = 0; i < d; ++i) z.q[i] = rng.uniform(-cfg.init_radius, cfg.init_radius);
-    last = check_point(integ, z);
-    if (last.empty()) return;
+    if (log.check(integ, z)) return;
   }
+  char radius[32];
+  std::snprintf(radius, sizeof radius, "%g", cfg.init_radius);
   throw InitError("could not find a starting point after " + std::to_string(cfg.init_attempts) +
-                  " attempts drawing uniform(-" + std::to_string(cfg.init_radius) + ", " +
-                  std::to_string(cfg.init_radius) +
-                  ") on the unconstrained scale; last failure: " + last);
+                  " attempts: " + log.describe() + " (points drawn uniform(-" + radius + ", " +
+                  radius + ") on the unconstrained scale; give initial values or a smaller "
+                  "init_radius)");
 }
 
 }  // namespace exmc::nuts

@@ -19,11 +19,13 @@ bool Leapfrog::evaluate(PhasePoint& z) {
   } catch (const std::exception& e) {
     ++faults_;
     last_fault_ = e.what();
+    last_fault_kind_ = FaultKind::Threw;
     z.logp = -std::numeric_limits<double>::infinity();
     return false;
   } catch (...) {
     ++faults_;
     last_fault_ = "unknown exception";
+    last_fault_kind_ = FaultKind::Threw;
     z.logp = -std::numeric_limits<double>::infinity();
     return false;
   }
@@ -33,6 +35,9 @@ bool Leapfrog::evaluate(PhasePoint& z) {
   if (!std::isfinite(lp) || !(s == 0.0)) {
     ++faults_;
     last_fault_ = std::isfinite(lp) ? "non-finite gradient" : "non-finite log density";
+    last_fault_kind_ =
+        std::isfinite(lp) ? FaultKind::NonFiniteGradient : FaultKind::NonFiniteLogDensity;
+    last_bad_logp_ = lp;
     z.logp = -std::numeric_limits<double>::infinity();
     return false;
   }

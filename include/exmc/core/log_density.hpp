@@ -47,6 +47,14 @@ class LogDensity {
   // (length total_size(output_vars())). The default copies x.
   virtual void constrain(const double* x, double* out) const;
 
+  // A name for each unconstrained coordinate (length dim()), for messages such as "variable
+  // 'sigma' (coordinate 3) gradient is NaN". Coordinates of one vector variable share its flat
+  // name ("theta.2"). The default uses flat_names(output_vars()) when that has exactly dim()
+  // entries (so it names the coordinates of densities whose outputs are their parameters, in
+  // order), and otherwise returns an empty vector: no names known, callers show indices only.
+  // Called on error paths only; it may allocate.
+  virtual std::vector<std::string> unconstrained_names() const;
+
   // Inverse of constrain() restricted to the free parameters, for user-given initial values.
   // `values` maps each parameter name to its flattened constrained value. Returns false, with a
   // message in *error, when a value is missing, of the wrong size or outside its support.

@@ -10,6 +10,9 @@
 
 namespace exmc::nuts {
 
+// What went wrong at the last faulting density evaluation.
+enum class FaultKind { None, NonFiniteLogDensity, NonFiniteGradient, Threw };
+
 class Leapfrog {
  public:
   Leapfrog(const LogDensity& density, const Metric& metric);
@@ -34,6 +37,9 @@ class Leapfrog {
   uint64_t grad_evals() const { return grad_evals_; }
   uint64_t faults() const { return faults_; }
   const std::string& last_fault() const { return last_fault_; }
+  FaultKind last_fault_kind() const { return last_fault_kind_; }
+  // The value the density returned at the last NonFiniteLogDensity fault (NaN, +inf or -inf).
+  double last_bad_logp() const { return last_bad_logp_; }
 
  private:
   double dense_step(PhasePoint& z, double eps, double* v);
@@ -44,6 +50,8 @@ class Leapfrog {
   uint64_t grad_evals_ = 0;
   uint64_t faults_ = 0;
   std::string last_fault_;
+  FaultKind last_fault_kind_ = FaultKind::None;
+  double last_bad_logp_ = 0;
 };
 
 }  // namespace exmc::nuts
