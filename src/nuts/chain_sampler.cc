@@ -19,6 +19,7 @@ void SamplerConfig::validate() const {
     throw std::invalid_argument("sampler option " + field + " must be " + want + ", got " +
                                 std::to_string(got));
   };
+  if (thin < 1) bad("thin", ">= 1", thin);
   if (max_depth < 1 || max_depth > 30) bad("max_depth", "in [1, 30]", max_depth);
   if (!(max_delta_h > 0)) bad("max_delta_h", "positive", max_delta_h);
   if (!(init_step_size > 0) || !std::isfinite(init_step_size))

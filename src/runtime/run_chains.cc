@@ -33,12 +33,15 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
   const size_t n_out = total_size(density.output_vars());
   out.num_values = n_out;
   std::vector<double> values(n_out);
+  const unsigned thin = std::max(1u, sc.thin);
+  const size_t kept_samples = (size_t(sc.num_samples) + thin - 1) / thin;
+  const size_t kept_warmup = (size_t(sc.num_warmup) + thin - 1) / thin;
   if (cfg.keep_draws) {
-    out.draws.reserve(size_t(sc.num_samples) * n_out);
-    out.stats.reserve(sc.num_samples);
+    out.draws.reserve(kept_samples * n_out);
+    out.stats.reserve(kept_samples);
     if (cfg.save_warmup) {
-      out.warmup_draws.reserve(size_t(sc.num_warmup) * n_out);
-      out.warmup_stats.reserve(sc.num_warmup);
+      out.warmup_draws.reserve(kept_warmup * n_out);
+      out.warmup_stats.reserve(kept_warmup);
     }
   }
   if (progress) {
@@ -71,21 +74,24 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
     // I/O error in a writer) stop this chain with a message; the other chains go on.
     try {
       const nuts::SampleStats& st = sampler->iterate();
-      density.constrain(sampler->state().q.data(), values.data());
+      // Stan's rule: the m-th iteration of a phase (0-based) is output when m % thin == 0.
+      const unsigned in_phase = warmup ? it : it - sc.num_warmup;
+      const bool kept = in_phase % thin == 0;
+      if (kept) density.constrain(sampler->state().q.data(), values.data());
       if (warmup) {
         out.warmup_divergences += st.divergent;
-        if (cfg.keep_draws && cfg.save_warmup) {
+        if (kept && cfg.keep_draws && cfg.save_warmup) {
           out.warmup_draws.insert(out.warmup_draws.end(), values.begin(), values.end());
           out.warmup_stats.push_back(st);
         }
       } else {
         out.divergences += st.divergent;
-        if (cfg.keep_draws) {
+        if (kept && cfg.keep_draws) {
           out.draws.insert(out.draws.end(), values.begin(), values.end());
           out.stats.push_back(st);
         }
       }
-      if (cb.on_draw) cb.on_draw(DrawEvent{c, warmup, it, values.data(), n_out, st, sampler->state().q.data()});
+      if (kept && cb.on_draw) cb.on_draw(DrawEvent{c, warmup, it, values.data(), n_out, st, sampler->state().q.data()});
       if (progress) {
         progress->iteration.store(it + 1, std::memory_order_relaxed);
         progress->divergences.store(out.divergences + out.warmup_divergences,

@@ -26,6 +26,10 @@ enum class MetricAdaptation {
 struct SamplerConfig {
   unsigned num_warmup = 1000;
   unsigned num_samples = 1000;
+  // Stan's thin: keep iterations 0, thin, 2*thin, ... of each phase (sampling, and warmup when
+  // it is saved), so a phase of n iterations yields ceil(n / thin) draws. The chain still runs
+  // every iteration; thinning only drops output.
+  unsigned thin = 1;
   int max_depth = 10;
   double max_delta_h = 1000.0;  // energy error that counts as a divergence
 

@@ -31,7 +31,7 @@ struct RunConfig {
   std::vector<std::vector<std::pair<std::string, std::vector<double>>>> chain_init_values;
 };
 
-// One draw as it is produced. `values` are on the constrained scale, in the order of
+// One draw as it is produced (only the draws thinning keeps: see SamplerConfig::thin). `values` are on the constrained scale, in the order of
 // flat_names(density.output_vars()); the pointer is valid only during the call.
 struct DrawEvent {
   unsigned chain;
@@ -56,12 +56,13 @@ struct ChainResult {
   unsigned chain = 0;
   size_t num_values = 0;
   // Row-major [draw][value]; warmup ones only with save_warmup.
+  // With thin > 1 only the kept iterations (every thin-th of each phase) are here.
   std::vector<double> draws, warmup_draws;
   std::vector<nuts::SampleStats> stats, warmup_stats;
   nuts::AdaptationState adaptation;
   uint64_t grad_evals = 0;          // total, warmup included (initialisation too)
   uint64_t warmup_grad_evals = 0;
-  uint64_t divergences = 0;         // sampling draws marked divergent
+  uint64_t divergences = 0;         // sampling iterations marked divergent (thinned-out ones too)
   uint64_t warmup_divergences = 0;
   uint64_t recoveries = 0;          // density faults (NaN/Inf/throw) turned into divergences
   double warmup_seconds = 0, sampling_seconds = 0;
