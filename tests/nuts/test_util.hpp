@@ -1,4 +1,5 @@
-// Test helpers: Geyer initial-monotone-sequence ESS, MCSE-based checks, small target densities.
+// Test helpers: MCSE-based checks (exmc::analysis's multi-chain ESS and MCSE, as r-cran-posterior
+// computes them), a one-chain Geyer ESS for hand-run programs, small target densities.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "exmc/analysis/convergence.hpp"
 #include "exmc/core/log_density.hpp"
 #include "exmc/nuts/chain_sampler.hpp"
 
@@ -38,13 +40,17 @@ inline double ess_geyer(const std::vector<double>& x) {
   return n / std::max(tau, 1.0 / std::log10(double(n)));
 }
 
-// Draws of one scalar quantity from several chains.
+// Draws of one scalar quantity from several chains (all of the same length).
 struct ChainsOf {
   std::vector<std::vector<double>> chains;
+  // Split-chain ESS of the mean over all chains (Geyer's initial positive + monotone sequence
+  // on the combined autocorrelation): between-chain disagreement lowers it, as it should.
   double ess() const {
-    double e = 0;
-    for (const auto& c : chains) e += ess_geyer(c);
-    return e;
+    const std::vector<double> all = pooled();
+    return analysis::ess_mean(view(all));
+  }
+  analysis::ChainView view(const std::vector<double>& all) const {
+    return {all.data(), chains.empty() ? 0 : chains[0].size(), chains.size()};
   }
   std::vector<double> pooled() const {
     std::vector<double> all;
@@ -79,31 +85,37 @@ inline double quantile_of(std::vector<double> v, double q) {
 }
 
 // Checks mean, variance and the 5%/95% quantiles of `draws` against the truth, each within
-// `k` Monte Carlo standard errors. `pdf` is the true marginal density (for quantile MCSE).
+// `k` Monte Carlo standard errors estimated from the draws themselves: exmc::analysis's
+// mcse_mean and mcse_quantile (split-chain, autocorrelation-aware ESS, no fixed window), and
+// for the variance the same ESS-based MCSE of the mean of the squared deviations.
 struct Truth {
   double mean, var, q05, q95;
-  std::function<double(double)> pdf;
+  std::function<double(double)> pdf;  // the true marginal density (kept for callers' use)
 };
 
 inline void expect_matches(const ChainsOf& draws, const Truth& t, const std::string& what,
                            double k = 4.0) {
   const std::vector<double> all = draws.pooled();
+  ASSERT_GT(all.size(), 100u) << what;
+  for (const auto& c : draws.chains) ASSERT_EQ(c.size(), draws.chains[0].size()) << what;
+  const analysis::ChainView x = draws.view(all);
   const double m = mean_of(all), v = var_of(all);
-  const double ess_mean = draws.ess();
-  const double mcse_mean = std::sqrt(v / ess_mean);
+  const double mcse_mean = analysis::mcse_mean(x);
+  ASSERT_TRUE(std::isfinite(mcse_mean) && mcse_mean > 0) << what;
   EXPECT_LT(std::fabs(m - t.mean), k * mcse_mean)
       << what << ": mean " << m << " vs " << t.mean << " (mcse " << mcse_mean << ")";
 
   const ChainsOf sq = draws.map([&](double x) { return (x - m) * (x - m); });
-  const double mcse_var = std::sqrt(var_of(sq.pooled()) / sq.ess());
+  const std::vector<double> sq_all = sq.pooled();
+  const double mcse_var = analysis::mcse_mean(sq.view(sq_all));
+  ASSERT_TRUE(std::isfinite(mcse_var) && mcse_var > 0) << what;
   EXPECT_LT(std::fabs(v - t.var), k * mcse_var)
       << what << ": variance " << v << " vs " << t.var << " (mcse " << mcse_var << ")";
 
   for (auto [q, truth] : {std::pair{0.05, t.q05}, std::pair{0.95, t.q95}}) {
     const double qhat = quantile_of(all, q);
-    const ChainsOf ind = draws.map([&](double x) { return x <= truth ? 1.0 : 0.0; });
-    const double ess_ind = ind.ess();
-    const double mcse_q = std::sqrt(q * (1 - q) / ess_ind) / t.pdf(truth);
+    const double mcse_q = analysis::mcse_quantile(x, q);
+    ASSERT_TRUE(std::isfinite(mcse_q) && mcse_q > 0) << what;
     EXPECT_LT(std::fabs(qhat - truth), k * mcse_q)
         << what << ": " << q << " quantile " << qhat << " vs " << truth << " (mcse " << mcse_q
         << ")";
