@@ -1,0 +1,31 @@
+# Stan side of tests/nuts/warmup_vs_stan.cc (hand-run, not in ctest): Stan's windowed warmup on
+# two benchmark models over many seeds, 1 chain of 1000 + 1000 each, as bench/stan/run_stan.R
+# runs it. One line per seed: model seed stepsize mean_n_leapfrog(sampling) n_leapfrog(total)
+# min_bulk_ess accept_stat(sampling) inverse metric.
+# Usage: Rscript tests/nuts/warmup_vs_stan.R FIRST_SEED LAST_SEED [model ...]
+suppressPackageStartupMessages({ library(rstan); library(jsonlite); library(posterior) })
+rstan_options(boost_lib = "/usr/include")
+args <- commandArgs(trailingOnly = TRUE)
+seeds <- as.integer(args[1]):as.integer(args[2])
+models <- if (length(args) > 2) args[-(1:2)] else c("stress", "eight_schools_noncentered")
+shared <- Sys.getenv("EXMC_SHARED_DIR", "/work/shared")
+for (m in models) {
+  sm <- stan_model(file = file.path(shared, "bench", "models", paste0(m, ".stan")))
+  data <- fromJSON(file.path(shared, "bench", "data", paste0(m, ".json")), simplifyVector = TRUE)
+  for (seed in seeds) {
+    fit <- sampling(sm, data = data, chains = 1, iter = 2000, warmup = 1000, seed = seed,
+                    control = list(adapt_delta = 0.8, max_treedepth = 10), refresh = 0)
+    sp <- get_sampler_params(fit, inc_warmup = TRUE)[[1]]
+    post <- sp[1001:2000, , drop = FALSE]
+    pars <- names(get_inits(fit)[[1]])
+    draws <- as.matrix(fit, pars = pars)
+    ess <- min(apply(draws, 2, posterior::ess_bulk))
+    info <- get_adaptation_info(fit)[[1]]
+    im <- sub(".*Diagonal elements of inverse mass matrix:\n# ", "", info)
+    im <- gsub("[\n# ]", "", im)
+    cat(sprintf("%s %d %.6g %.4f %d %.2f %.4f %s\n", m, seed, post[1, "stepsize__"],
+                mean(post[, "n_leapfrog__"]), as.integer(sum(sp[, "n_leapfrog__"])), ess,
+                mean(post[, "accept_stat__"]), im))
+    flush(stdout())
+  }
+}
