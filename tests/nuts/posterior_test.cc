@@ -1,4 +1,5 @@
 // Posterior accuracy: Gaussians and conjugate models with closed forms, within 4 MCSE.
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <boost/math/distributions/beta.hpp>
@@ -15,6 +16,56 @@ nuts::SamplerConfig standard_config() {
   cfg.num_warmup = 1000;
   cfg.num_samples = 2000;
   return cfg;
+}
+
+// Messages of the non-fatal failures `check` reports (swallowed, not failing this test).
+std::string failures_of(const std::function<void()>& check) {
+  ::testing::TestPartResultArray results;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+    check();
+  }
+  std::string all;
+  for (int i = 0; i < results.size(); ++i) all += results.GetTestPartResult(i).message();
+  return all;
+}
+
+// The 4-MCSE check has power: exact draws pass, and at 4 x 2000 draws a shift of 0.1 sd in the
+// mean, a 10% wider sd, or heavy tails (Student-t 3 rescaled to unit variance) each fail the
+// statistic they should.
+TEST(McseCheck, PassesExactDrawsAndRejectsSmallErrors) {
+  Rng rng(404, 0);
+  auto draws = [&](const std::function<double()>& draw) {
+    ChainsOf c;
+    for (int k = 0; k < 4; ++k) {
+      c.chains.emplace_back();
+      for (int i = 0; i < 2000; ++i) c.chains.back().push_back(draw());
+    }
+    return c;
+  };
+  const ChainsOf exact = draws([&] { return rng.normal(); });
+  EXPECT_EQ(failures_of([&] { expect_matches(exact, normal_truth(0, 1), "exact"); }), "");
+  const ChainsOf shifted = draws([&] { return 0.1 + rng.normal(); });
+  EXPECT_NE(failures_of([&] { expect_matches(shifted, normal_truth(0, 1), "shifted"); })
+                .find("shifted: mean"),
+            std::string::npos);
+  const ChainsOf wide = draws([&] { return 1.1 * rng.normal(); });
+  EXPECT_NE(failures_of([&] { expect_matches(wide, normal_truth(0, 1), "wide"); })
+                .find("wide: variance"),
+            std::string::npos);
+  const ChainsOf heavy = draws([&] {
+    double chi2 = 0;
+    for (int j = 0; j < 3; ++j) {
+      const double z = rng.normal();
+      chi2 += z * z;
+    }
+    return rng.normal() / std::sqrt(chi2 / 3) / std::sqrt(3.0);
+  });
+  const std::string heavy_failures =
+      failures_of([&] { expect_matches(heavy, normal_truth(0, 1), "heavy"); });
+  EXPECT_NE(heavy_failures.find("heavy: 5% quantile"), std::string::npos) << heavy_failures;
+  EXPECT_NE(heavy_failures.find("heavy: 95% quantile"), std::string::npos) << heavy_failures;
 }
 
 class StandardNormal : public ::testing::TestWithParam<size_t> {};

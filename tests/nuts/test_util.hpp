@@ -117,7 +117,7 @@ inline void expect_matches(const ChainsOf& draws, const Truth& t, const std::str
     const double mcse_q = analysis::mcse_quantile(x, q);
     ASSERT_TRUE(std::isfinite(mcse_q) && mcse_q > 0) << what;
     EXPECT_LT(std::fabs(qhat - truth), k * mcse_q)
-        << what << ": " << q << " quantile " << qhat << " vs " << truth << " (mcse " << mcse_q
+        << what << ": " << (q < 0.5 ? "5%" : "95%") << " quantile " << qhat << " vs " << truth << " (mcse " << mcse_q
         << ")";
   }
 }
