@@ -159,6 +159,39 @@ struct HasCdf : std::false_type {};
 template <class D>
 struct HasCdf<D, std::void_t<decltype(D::lcdf(nullptr, nullptr))>> : std::true_type {};
 
+// Where a cdf argument lies against the support: -1 below it (F = 0), +1 above it (F = 1),
+// 0 inside; -2 for invalid parameters. A cdf is defined for every y (a truncation bound may lie
+// outside the support), so only the parameters are checked. Families whose support depends on
+// their parameters (uniform, pareto, binomial) provide D::cdf_side.
+template <class D, class = void>
+struct HasCdfSide : std::false_type {};
+template <class D>
+struct HasCdfSide<D, std::void_t<decltype(D::cdf_side(nullptr))>> : std::true_type {};
+
+inline bool discrete_check(Check c) { return c == Check::kInt || c == Check::kNonNegInt || c == Check::kBinary; }
+
+template <class D>
+int cdf_side(double* x) {
+  for (int k = 1; k < D::K; ++k)
+    if (!check(D::checks[k], x[k])) return -2;
+  double& y = x[0];
+  if (std::isnan(y)) return -2;
+  // A count's cdf is a step function: P(Y <= 2.5) = P(Y <= 2).
+  if (discrete_check(D::checks[0]) && std::isfinite(y)) y = std::floor(y);
+  if constexpr (HasCdfSide<D>::value) return D::cdf_side(x);
+  if (y == -kInf) return -1;
+  if (y == kInf) return 1;
+  switch (D::checks[0]) {
+    case Check::kPositive: return y <= 0 ? -1 : 0;
+    case Check::kNonNeg: return y <= 0 ? -1 : 0;  // continuous: P(Y <= 0) = 0
+    case Check::kNonNegInt: return y < 0 ? -1 : 0;
+    case Check::kBinary: return y < 0 ? -1 : y >= 1 ? 1 : 0;
+    case Check::kUnit:
+    case Check::kOpenUnit: return y <= 0 ? -1 : y >= 1 ? 1 : 0;
+    default: return 0;
+  }
+}
+
 // Which = 0: the density; 1: log cdf; 2: log ccdf (D::lcdf / D::lccdf(x, g)).
 template <class D, class T, int Which = 0>
 double lpdf(const Arg<T>* a, bool propto) {
@@ -178,7 +211,13 @@ double lpdf(const Arg<T>* a, bool propto) {
   // Validity first, so an invalid element leaves every gradient untouched.
   for (size_t i = 0; i < n; ++i) {
     for (int k = 0; k < K; ++k) x[k] = static_cast<double>(a[k].val[i * st[k]]);
-    if (!element_valid<D>(x)) return -kInf;
+    if constexpr (Which == 0) {
+      if (!element_valid<D>(x)) return -kInf;
+    } else {
+      // An element on the side where the probability is 0 makes the sum -inf.
+      const int side = cdf_side<D>(x);
+      if (side == -2 || side == (Which == 1 ? -1 : 1)) return -kInf;
+    }
   }
   if (propto && dep == 0) return 0.0;
   const Ctx c{propto, dep, need};
@@ -189,9 +228,15 @@ double lpdf(const Arg<T>* a, bool propto) {
       x[k] = static_cast<double>(a[k].val[i * st[k]]);
       g[k] = 0;
     }
-    if constexpr (Which == 0) lp += D::lp(x, c, g, memo);
-    else if constexpr (Which == 1) lp += D::lcdf(x, g);
-    else lp += D::lccdf(x, g);
+    if constexpr (Which == 0) {
+      lp += D::lp(x, c, g, memo);
+    } else {
+      // Outside the support the probability is 1 (log 0, no partials); the -inf side was
+      // rejected above.
+      if (cdf_side<D>(x) != 0) continue;
+      if constexpr (Which == 1) lp += D::lcdf(x, g);
+      else lp += D::lccdf(x, g);
+    }
     if (need) {
       for (int k = 0; k < K; ++k) {
         if (!a[k].grad) continue;

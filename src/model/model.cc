@@ -6,6 +6,9 @@
 #include <stdexcept>
 
 #include "exmc/dist/kernel.hpp"
+#ifdef EXMC_HAVE_DIST_REGISTRY
+#include "exmc/dist/wrappers.hpp"
+#endif
 
 namespace exmc::model {
 
@@ -21,6 +24,22 @@ const dist::DistInfo& lookup(const std::string& var, std::string_view name) {
   fail(var, "unknown distribution '" + std::string(name) + "'");
 #else
   fail(var, "distribution '" + std::string(name) + "' requested by name, but the distribution registry is not built");
+#endif
+}
+
+enum class Wrap { kTruncated, kCensored };
+
+// The truncated / censored version of d; its errors (no cdf, ...) name the variable.
+const dist::DistInfo& bounded_family(const std::string& var, Wrap w, const dist::DistInfo& d, bool lo, bool hi) {
+#ifdef EXMC_HAVE_DIST_REGISTRY
+  try {
+    return w == Wrap::kTruncated ? dist::truncated(d, lo, hi) : dist::censored(d, lo, hi);
+  } catch (const std::exception& e) {
+    fail(var, e.what());
+  }
+#else
+  (void)w, (void)d, (void)lo, (void)hi;
+  fail(var, "truncation and censoring need the distribution library, which is not built");
 #endif
 }
 
@@ -199,6 +218,55 @@ void Model::add_lpdf(const dist::DistInfo& d, Expr variate, std::vector<Arg> arg
   ir_.factors.push_back(std::move(f));
 }
 
+void Model::add_truncated_lpdf(std::string_view dist, Expr variate, std::vector<Arg> args, std::optional<Arg> lower,
+                               std::optional<Arg> upper, std::string name) {
+  const std::string label =
+      name.empty() ? "lpdf term " + std::to_string(ir_.factors.size() + 1) + " (" + std::string(dist) + ")" : name;
+  add_truncated_lpdf(lookup(label, dist), variate, std::move(args), std::move(lower), std::move(upper),
+                     std::move(name));
+}
+
+void Model::add_truncated_lpdf(const dist::DistInfo& d, Expr variate, std::vector<Arg> args,
+                               std::optional<Arg> lower, std::optional<Arg> upper, std::string name) {
+  if (!lower && !upper) return add_lpdf(d, variate, std::move(args), std::move(name));
+  if (name.empty()) name = "lpdf term " + std::to_string(ir_.factors.size() + 1) + " (" + std::string(d.name) + ")";
+  check_arity(name, d, args.size());
+  const dist::DistInfo& t = bounded_family(name, Wrap::kTruncated, d, lower.has_value(), upper.has_value());
+  if (lower) args.push_back(*lower);
+  if (upper) args.push_back(*upper);
+  add_lpdf(t, variate, std::move(args), std::move(name));
+}
+
+Expr Model::truncated_rv(std::string name, std::string_view dist, std::vector<Arg> args, std::optional<Arg> lower,
+                         std::optional<Arg> upper, Shape shape) {
+  return truncated_rv(name, lookup(name, dist), std::move(args), std::move(lower), std::move(upper),
+                      std::move(shape));
+}
+
+Expr Model::truncated_rv(std::string name, const dist::DistInfo& d, std::vector<Arg> args,
+                         std::optional<Arg> lower, std::optional<Arg> upper, Shape shape) {
+  check_new_name(name);
+  check_arity(name, d, args.size());
+  if (!lower && !upper) fail(name, "truncated_rv needs a lower or an upper bound");
+  const dist::DistInfo& t = bounded_family(name, Wrap::kTruncated, d, lower.has_value(), upper.has_value());
+  // A side the truncation leaves open keeps the family's own bound, so the transform never
+  // proposes values of zero density.
+  using S = dist::Support;
+  std::optional<Arg> lo = lower, hi = upper;
+  if (!lo) {
+    if (d.support == S::kPositive || d.support == S::kNonNegative || d.support == S::kUnitInterval) lo = Arg(0.0);
+    if ((d.support == S::kLowerBounded || d.support == S::kBounded) && !args.empty()) lo = args[0];
+  }
+  if (!hi) {
+    if (d.support == S::kUnitInterval) hi = Arg(1.0);
+    if (d.support == S::kBounded && args.size() >= 2) hi = args[1];
+  }
+  Constraint c = lo && hi ? lower_upper(*lo, *hi) : lo ? model::lower(*lo) : model::upper(*hi);
+  if (lower) args.push_back(*lower);
+  if (upper) args.push_back(*upper);
+  return declare_rv(std::move(name), &t, std::move(args), std::move(shape), std::move(c), Ncp::kOff);
+}
+
 void Model::set_ncp(std::string_view name, Ncp ncp) {
   for (auto& r : ir_.rvs)
     if (r.name == name) {
@@ -213,9 +281,23 @@ void Model::observe(std::string name, std::string_view dist, std::vector<Arg> ar
   observe(name, lookup(name, dist), std::move(args), std::move(values), std::move(shape), std::move(opts));
 }
 
-void Model::observe(std::string name, const dist::DistInfo& d, std::vector<Arg> args, std::vector<double> values,
+const dist::DistInfo& Model::wrap_bounded(const std::string& name, const dist::DistInfo& d, std::vector<Arg>& args,
+                                          const ObserveOptions& opts) const {
+  if (!opts.truncate.any() && !opts.censor.any()) return d;
+  if (opts.truncate.any() && opts.censor.any()) fail(name, "an observation cannot be both truncated and censored");
+  check_arity(name, d, args.size());
+  const Interval& iv = opts.truncate.any() ? opts.truncate : opts.censor;
+  const dist::DistInfo& w = bounded_family(name, opts.truncate.any() ? Wrap::kTruncated : Wrap::kCensored, d,
+                                           iv.lower.has_value(), iv.upper.has_value());
+  if (iv.lower) args.push_back(*iv.lower);
+  if (iv.upper) args.push_back(*iv.upper);
+  return w;
+}
+
+void Model::observe(std::string name, const dist::DistInfo& d0, std::vector<Arg> args, std::vector<double> values,
                     Shape shape, ObserveOptions opts) {
   check_new_name(name);
+  const dist::DistInfo& d = wrap_bounded(name, d0, args, opts);
   if (shape.empty() && values.size() != 1) shape = {values.size()};
   const size_t n = graph::shape_size(shape);
   if (values.size() != n)
@@ -231,9 +313,10 @@ void Model::observe(std::string name, std::string_view dist, std::vector<Arg> ar
   observe(name, lookup(name, dist), std::move(args), data, std::move(opts));
 }
 
-void Model::observe(std::string name, const dist::DistInfo& d, std::vector<Arg> args, Expr data,
+void Model::observe(std::string name, const dist::DistInfo& d0, std::vector<Arg> args, Expr data,
                     ObserveOptions opts) {
   check_new_name(name);
+  const dist::DistInfo& d = wrap_bounded(name, d0, args, opts);
   Expr y = to_expr(data);
   if (g_->node(y.id()).depends_on_params) fail(name, "observed values must not depend on parameters");
   add_obs(std::move(name), d, std::move(args), y, std::move(opts));

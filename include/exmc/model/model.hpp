@@ -57,9 +57,22 @@ Constraint softplus(std::optional<Arg> lb = std::nullopt);
 Constraint constraint(transform::Kind kind);  // one of the shape transforms (simplex, ...)
 Constraint unconstrained();                   // identity, overriding the default
 
+// An interval for truncation or censoring; an absent side is unbounded. Each bound is a
+// scalar or one value per element, data or an expression of parameters.
+struct Interval {
+  std::optional<Arg> lower, upper;
+  bool any() const { return lower.has_value() || upper.has_value(); }
+};
+
 struct ObserveOptions {
   std::vector<double> weights;  // empty, or one per element: the term is sum_i w_i log p(y_i)
   std::vector<bool> mask;       // empty, or one per element: false drops the element
+  // The density renormalised to [lower, upper] (Stan's `y ~ dist(...) T[L, U]`); values outside
+  // are an error. Needs a family with lcdf / lccdf (exmc::dist::truncated).
+  Interval truncate;
+  // Values at or below lower contribute log F(lower), at or above upper log(1 - F(upper)), the
+  // rest the density (PyMC's Censored; exmc::dist::censored). Not together with truncate.
+  Interval censor;
 };
 
 struct CompileOptions {
@@ -95,6 +108,22 @@ class Model {
   void add_lpdf(std::string_view dist, Expr variate, std::vector<Arg> args, std::string name = "");
   void add_lpdf(const dist::DistInfo& dist, Expr variate, std::vector<Arg> args, std::string name = "");
 
+  // Stan's `variate ~ dist(args) T[lower, upper]`: log p(variate | args) - log(F(upper) - F(lower))
+  // (- log(1 - F(lower)) or - log F(upper) with one bound; neither: add_lpdf). Bounds may depend
+  // on parameters; a variate outside them makes the density -inf (a rejection), or, when
+  // everything is data, an error at compile() naming `name`. The family needs lcdf / lccdf.
+  void add_truncated_lpdf(std::string_view dist, Expr variate, std::vector<Arg> args, std::optional<Arg> lower,
+                          std::optional<Arg> upper, std::string name = "");
+  void add_truncated_lpdf(const dist::DistInfo& dist, Expr variate, std::vector<Arg> args,
+                          std::optional<Arg> lower, std::optional<Arg> upper, std::string name = "");
+
+  // A free random variable from dist truncated to [lower, upper] (at least one bound), with the
+  // matching bounded transform (a missing side falls back to the family's support).
+  Expr truncated_rv(std::string name, std::string_view dist, std::vector<Arg> args, std::optional<Arg> lower,
+                    std::optional<Arg> upper, Shape shape = {});
+  Expr truncated_rv(std::string name, const dist::DistInfo& dist, std::vector<Arg> args, std::optional<Arg> lower,
+                    std::optional<Arg> upper, Shape shape = {});
+
   // Per-variable non-centring policy, after declaration.
   void set_ncp(std::string_view name, Ncp ncp);
 
@@ -126,6 +155,9 @@ class Model {
   Expr declare_rv(std::string name, const dist::DistInfo* dist, std::vector<Arg> args, Shape shape, Constraint c,
                   Ncp ncp);
   void add_obs(std::string name, const dist::DistInfo& d, std::vector<Arg> args, Expr y, ObserveOptions opts);
+  // The truncated / censored family an observation's options call for; appends the bounds to args.
+  const dist::DistInfo& wrap_bounded(const std::string& name, const dist::DistInfo& d, std::vector<Arg>& args,
+                                     const ObserveOptions& opts) const;
   void check_new_name(const std::string& name) const;
   std::unique_ptr<graph::Graph> g_;
   ModelIR ir_;
