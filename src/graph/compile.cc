@@ -630,13 +630,14 @@ class Compiled final : public CompiledDensity {
   void constrain(const double* x, double* out) const override {
     if (outputs_.empty()) { LogDensity::constrain(x, out); return; }
     out_pool_.with([&](Workspace<double>& ws) {
-      std::memcpy(ws.arena + out_.pblock, x, dim_ * sizeof(double));
+      // A model without parameters has no parameter block (and may have a null x).
+      if (dim_ > 0) std::memcpy(ws.arena + out_.pblock, x, dim_ * sizeof(double));
       for (size_t i = 0; i < out_.ins.size(); ++i) detail::forward(out_.ins[i], ws.ex[i], x, false);
       size_t o = 0;
       for (int nid : outputs_) {
         const size_t n = shape_size(nodes_[size_t(nid)].shape);
         const double* src = ws.value(out_, nid);
-        std::memcpy(out + o, src, n * sizeof(double));
+        if (n > 0) std::memcpy(out + o, src, n * sizeof(double));
         o += n;
       }
       return 0;

@@ -61,9 +61,10 @@ std::string ProgressReporter::render(bool tty) const {
                         : it < c.num_warmup.load() ? "warmup"
                                                    : "sampling";
     std::snprintf(line, sizeof line,
-                  "chain %zu %-8s %5u/%-5u divergences %-4" PRIu64
-                  " step %.3g grads/draw %.1f elapsed %s eta %s",
-                  i, phase, it, total, c.divergences.load(std::memory_order_relaxed),
+                  "chain %zu %-8s %5u/%-5u divergent %-4" PRIu64 " (warmup %-4" PRIu64
+                  ") step %.3g grads/draw %.1f elapsed %s eta %s",
+                  i + 1, phase, it, total, c.divergences.load(std::memory_order_relaxed),
+                  c.warmup_divergences.load(std::memory_order_relaxed),
                   c.step_size.load(std::memory_order_relaxed),
                   it ? double(grads) / it : 0.0, fmt_seconds(elapsed).c_str(),
                   fmt_seconds(eta).c_str());

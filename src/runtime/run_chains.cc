@@ -94,8 +94,8 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
       if (kept && cb.on_draw) cb.on_draw(DrawEvent{c, warmup, it, values.data(), n_out, st, sampler->state().q.data()});
       if (progress) {
         progress->iteration.store(it + 1, std::memory_order_relaxed);
-        progress->divergences.store(out.divergences + out.warmup_divergences,
-                                    std::memory_order_relaxed);
+        progress->divergences.store(out.divergences, std::memory_order_relaxed);
+        progress->warmup_divergences.store(out.warmup_divergences, std::memory_order_relaxed);
         progress->grad_evals.store(sampler->grad_evals(), std::memory_order_relaxed);
         progress->step_size.store(sampler->step_size(), std::memory_order_relaxed);
       }

@@ -11,14 +11,14 @@ namespace exmc::stan {
 
 LoadedProgram load_program(const std::string& stan_path, const std::string& data_path,
                            LowerOptions options) {
-  if (!std::filesystem::is_regular_file(stan_path))
+  if (!std::filesystem::exists(stan_path))
     throw Error(stan_path, 0, 0, "cannot read the model file (no such file)");
   LoadedProgram out;
   out.program = std::make_unique<Program>(parse_file(stan_path));
   check(*out.program);
   io::StanJsonData json;
   if (!data_path.empty()) {
-    if (!std::filesystem::is_regular_file(data_path))
+    if (!std::filesystem::exists(data_path))
       throw Error(data_path, 0, 0, "cannot read the data file (no such file)");
     json = io::StanJsonData::from_file(data_path);
   }

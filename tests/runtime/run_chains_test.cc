@@ -149,11 +149,13 @@ TEST(Progress, RendersOneLinePerChain) {
   p.chain(0).iteration = 25;
   p.chain(0).grad_evals = 250;
   p.chain(0).divergences = 3;
+  p.chain(0).warmup_divergences = 7;
   const std::string s = p.render(false);
-  EXPECT_NE(s.find("chain 0 warmup"), std::string::npos) << s;
-  EXPECT_NE(s.find("divergences 3"), std::string::npos) << s;
+  // Chains are numbered from 1, as in the output files.
+  EXPECT_NE(s.find("chain 1 warmup"), std::string::npos) << s;
+  EXPECT_NE(s.find("divergent 3    (warmup 7   )"), std::string::npos) << s;
   EXPECT_NE(s.find("grads/draw 10.0"), std::string::npos) << s;
-  EXPECT_NE(s.find("chain 1 waiting"), std::string::npos) << s;
+  EXPECT_NE(s.find("chain 2 waiting"), std::string::npos) << s;
 }
 
 }  // namespace
@@ -189,7 +191,7 @@ TEST(Progress, PlainLinesWhenNotATerminalDuringARealRun) {
   ASSERT_GE(lines.size(), 4u);
   for (int c = 0; c < 4; ++c) {
     const std::string& l = lines[lines.size() - 4 + c];
-    EXPECT_EQ(l.rfind("chain " + std::to_string(c) + " done", 0), 0u) << l;
+    EXPECT_EQ(l.rfind("chain " + std::to_string(c + 1) + " done", 0), 0u) << l;
     EXPECT_NE(l.find("600/600"), std::string::npos) << l;
   }
   EXPECT_GT(std::count(text.begin(), text.end(), '\n'), 8);

@@ -19,7 +19,8 @@ struct ChainProgress {
   std::atomic<unsigned> iteration{0};
   std::atomic<unsigned> total{0};
   std::atomic<unsigned> num_warmup{0};
-  std::atomic<uint64_t> divergences{0};
+  std::atomic<uint64_t> divergences{0};         // after warmup: the ones that matter
+  std::atomic<uint64_t> warmup_divergences{0};  // expected early in warmup; shown apart
   std::atomic<uint64_t> grad_evals{0};
   std::atomic<double> step_size{0};
   std::atomic<bool> started{false};

@@ -1,0 +1,58 @@
+// exmc summary | diagnose | loo: the analysis layer over CmdStan CSV files.
+#include <exception>
+#include <ostream>
+
+#include "cli.hpp"
+#include "exmc/analysis/cmdstan.hpp"
+#include "exmc/analysis/diagnose.hpp"
+#include "exmc/analysis/format.hpp"
+#include "exmc/analysis/psis.hpp"
+#include "exmc/analysis/summary.hpp"
+
+namespace exmc::cli {
+
+int summary(const std::vector<std::string>& files, const std::string& format, bool sampler_stats,
+            std::ostream& out, std::ostream& err) {
+  try {
+    const auto run = analysis::read_cmdstan_run(files);
+    const auto f = analysis::parse_format(format);
+    out << analysis::format_summary(analysis::summarise(run.draws), f);
+    if (sampler_stats && f == analysis::Format::Table && run.stats.has_divergent) {
+      out << "\n" << analysis::format_sampler_stats(run.stats, f);
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    err << "exmc summary: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
+  try {
+    const auto run = analysis::read_cmdstan_run(files);
+    const auto result =
+        analysis::diagnose(analysis::summarise(run.draws), run.stats, run.draws.num_chains);
+    out << result.report;
+    // As CmdStan's diagnose: problems found are a report, not a failure of the command.
+    return 0;
+  } catch (const std::exception& e) {
+    err << "exmc diagnose: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int loo(const std::vector<std::string>& files, const std::string& log_lik, const std::string& format,
+        std::ostream& out, std::ostream& err) {
+  try {
+    const auto run = analysis::read_cmdstan_run(files);
+    const auto ll = analysis::loglik_from_draws(run.draws, log_lik);
+    const auto r = analysis::loo(ll, analysis::relative_eff(ll, run.draws.num_chains));
+    out << analysis::format_loo(r, analysis::parse_format(format));
+    return 0;
+  } catch (const std::exception& e) {
+    err << "exmc loo: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace exmc::cli

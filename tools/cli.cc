@@ -1,0 +1,115 @@
+#include "cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ostream>
+
+namespace exmc::cli {
+namespace {
+
+std::string number_or_file_check(const std::string& s) {
+  char* end = nullptr;
+  const double r = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() && *end == '\0') return r >= 0 ? "" : "the init radius must be >= 0";
+  return "";  // a file path: checked when read, with its name in the message
+}
+
+}  // namespace
+
+std::string chain_output_path(const std::string& output, unsigned chain, unsigned num_chains) {
+  if (num_chains <= 1) return output;
+  const auto slash = output.find_last_of('/');
+  const auto dot = output.find_last_of('.');
+  const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  const std::string stem = has_ext ? output.substr(0, dot) : output;
+  const std::string ext = has_ext ? output.substr(dot) : "";
+  return stem + "_" + std::to_string(chain + 1) + ext;
+}
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{
+      "exmc: Bayesian inference for Stan programs with NUTS, no C++ compile.\n"
+      "  exmc sample MODEL.stan --data DATA.json     draws into output_1.csv ... output_4.csv\n"
+      "  exmc summary output_*.csv                   posterior summary (posterior's columns)\n"
+      "  exmc diagnose output_*.csv                  what went wrong, in words\n"
+      "  exmc loo output_*.csv                       PSIS-LOO from a log_lik quantity",
+      "exmc"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every subcommand");
+
+  SampleOptions so;
+  auto* s = app.add_subcommand("sample", "sample a Stan program's posterior with NUTS");
+  s->add_option("model", so.model_path, "the Stan program (.stan)")->required();
+  s->add_option("--data", so.data_path, "data in Stan JSON (omit when the program has no data)");
+  s->add_option("--chains", so.chains, "number of chains")->capture_default_str()->check(CLI::Range(1u, 1024u));
+  s->add_option("--threads", so.threads, "worker threads (0: one per chain, at most the cores)")
+      ->capture_default_str();
+  s->add_option("--warmup", so.warmup, "warmup (adaptation) iterations per chain")->capture_default_str();
+  s->add_option("--draws", so.draws, "post-warmup draws per chain")->capture_default_str();
+  s->add_option("--thin", so.thin, "keep every thin-th draw")->capture_default_str()->check(CLI::Range(1u, 1000000u));
+  s->add_option("--seed", so.seed, "random seed (default: random; written to the output)");
+  s->add_option("--adapt-delta", so.adapt_delta, "target acceptance statistic")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));
+  s->add_option("--max-depth", so.max_depth, "maximum tree depth")->capture_default_str()->check(CLI::Range(1, 30));
+  s->add_option("--metric", so.metric,
+                "diag (Stan's windowed), dense, grad-diag (nutpie's gradient-based), low-rank")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"diag", "dense", "grad-diag", "low-rank"}));
+  s->add_option("--init", so.init, "uniform(-R, R) radius on the unconstrained scale, or a JSON file of values")
+      ->capture_default_str()
+      ->check(CLI::Validator(number_or_file_check, "RADIUS|FILE"));
+  s->add_option("--output", so.output, "output CSV (one chain) or stem of out_1.csv ... out_N.csv")
+      ->capture_default_str();
+  s->add_flag("--save-warmup", so.save_warmup, "write warmup draws too");
+  s->add_option("--precision", so.precision, "f64 or f32 arithmetic in the log density")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f64", "f32"}));
+  s->add_option("--save-metric", so.save_metric, "write chain 1's adapted metric and step size (JSON)");
+  s->add_option("--load-metric", so.load_metric, "start every chain from a saved metric and step size (JSON)");
+  bool no_progress = false, no_vectorize = false;
+  s->add_flag("--no-progress", no_progress, "no progress display on stderr");
+  s->add_flag("--no-vectorize", no_vectorize, "unroll loops instead of vectorising them");
+
+  std::vector<std::string> files;
+  std::string format = "table";
+  bool sampler_stats = true;
+  auto* sm = app.add_subcommand("summary", "summarise CmdStan CSV files (one per chain)");
+  sm->add_option("files", files, "CmdStan CSV files")->required()->check(CLI::ExistingFile);
+  sm->add_option("--format", format, "table, csv or json")->capture_default_str()->check(
+      CLI::IsMember({"table", "csv", "json"}));
+  bool no_stats = false;
+  sm->add_flag("--no-sampler-stats", no_stats, "leave out the sampler statistics");
+
+  auto* dg = app.add_subcommand("diagnose", "check CmdStan CSV files for sampling problems");
+  dg->add_option("files", files, "CmdStan CSV files")->required()->check(CLI::ExistingFile);
+
+  std::string log_lik = "log_lik";
+  auto* lo = app.add_subcommand("loo", "PSIS-LOO from a pointwise log-likelihood quantity");
+  lo->add_option("files", files, "CmdStan CSV files")->required()->check(CLI::ExistingFile);
+  lo->add_option("--log-lik", log_lik, "name of the log-likelihood quantity")->capture_default_str();
+  lo->add_option("--format", format, "table, csv or json")->capture_default_str()->check(
+      CLI::IsMember({"table", "csv", "json"}));
+
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    return code == 0 ? 0 : 2;
+  }
+  if (s->parsed()) {
+    so.seed_given = s->count("--seed") > 0;
+    so.progress = !no_progress;
+    so.vectorize_loops = !no_vectorize;
+    return sample(so, out, err);
+  }
+  if (sm->parsed()) return summary(files, format, !no_stats, out, err);
+  if (dg->parsed()) return diagnose(files, out, err);
+  if (lo->parsed()) return loo(files, log_lik, format, out, err);
+  return 2;
+}
+
+}  // namespace exmc::cli

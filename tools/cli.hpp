@@ -1,0 +1,51 @@
+// The `exmc` command's subcommands, callable in-process (tests run them without a shell).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace exmc::cli {
+
+// Runs `exmc <args...>` (args excludes the program name). Results go to files and `out`;
+// progress, warnings and errors to `err`. Returns the process exit status: 0 on success,
+// 1 for bad input or a failed run, 2 for a malformed command line.
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Options of `exmc sample`, after parsing (defaults as CmdStan's).
+struct SampleOptions {
+  std::string model_path;
+  std::string data_path;
+  unsigned chains = 4;
+  unsigned threads = 0;  // 0: one per chain, up to the hardware's
+  unsigned warmup = 1000;
+  unsigned draws = 1000;
+  unsigned thin = 1;
+  bool seed_given = false;
+  unsigned long long seed = 0;
+  double adapt_delta = 0.8;
+  int max_depth = 10;
+  std::string metric = "diag";  // diag | dense | grad-diag | low-rank
+  std::string init = "2";       // a radius, or a Stan JSON file of initial values
+  std::string output = "output.csv";
+  bool save_warmup = false;
+  std::string precision = "f64";  // f64 | f32
+  std::string save_metric;        // write the adapted metric + step size (JSON) of chain 1
+  std::string load_metric;        // start from a saved metric + step size
+  bool progress = true;
+  bool vectorize_loops = true;
+};
+int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err);
+
+// `exmc summary FILE...`, `exmc diagnose FILE...`, `exmc loo FILE... [--log-lik NAME]`.
+int summary(const std::vector<std::string>& files, const std::string& format, bool sampler_stats,
+            std::ostream& out, std::ostream& err);
+int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostream& err);
+int loo(const std::vector<std::string>& files, const std::string& log_lik, const std::string& format,
+        std::ostream& out, std::ostream& err);
+
+// Output files of a run: `out.csv` for one chain, `out_1.csv` ... `out_N.csv` for N > 1
+// (as CmdStan 2.33+).
+std::string chain_output_path(const std::string& output, unsigned chain, unsigned num_chains);
+
+}  // namespace exmc::cli

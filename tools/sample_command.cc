@@ -1,0 +1,217 @@
+// exmc sample: Stan program + JSON data -> NUTS chains -> one CmdStan CSV per chain.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "exmc/io/cmdstan_csv_sink.hpp"
+#include "exmc/io/stan_json.hpp"
+#include "exmc/nuts/adaptation_state.hpp"
+#include "exmc/runtime/cancel_token.hpp"
+#include "exmc/runtime/run_chains.hpp"
+#include "exmc/stan/error.hpp"
+#include "exmc/stan/load.hpp"
+
+namespace exmc::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// Ctrl-C stops the chains; they return what they have and the files stay under .tmp names.
+std::atomic<runtime::CancelToken*> g_cancel{nullptr};
+extern "C" void on_interrupt(int) {
+  if (auto* t = g_cancel.load()) t->cancel();
+}
+
+struct InterruptGuard {
+  explicit InterruptGuard(runtime::CancelToken* t) {
+    g_cancel.store(t);
+    previous = std::signal(SIGINT, on_interrupt);
+  }
+  ~InterruptGuard() {
+    std::signal(SIGINT, previous);
+    g_cancel.store(nullptr);
+  }
+  void (*previous)(int) = SIG_DFL;
+};
+
+void apply_metric_choice(const std::string& metric, nuts::SamplerConfig& sc) {
+  if (metric == "diag") {
+    sc.metric = nuts::MetricKind::Diag;
+    sc.metric_adaptation = nuts::MetricAdaptation::Windowed;
+  } else if (metric == "dense") {
+    sc.metric = nuts::MetricKind::Dense;
+    sc.metric_adaptation = nuts::MetricAdaptation::Windowed;
+  } else if (metric == "grad-diag") {
+    sc.metric = nuts::MetricKind::Diag;
+    sc.metric_adaptation = nuts::MetricAdaptation::Gradient;
+  } else if (metric == "low-rank") {
+    sc.metric = nuts::MetricKind::Diag;
+    sc.metric_adaptation = nuts::MetricAdaptation::LowRank;
+  } else {
+    throw std::invalid_argument("--metric: expected diag, dense, grad-diag or low-rank, got '" + metric + "'");
+  }
+}
+
+// --init: a number is the radius of the uniform initialisation; anything else names a Stan
+// JSON file with constrained values of the parameters.
+void apply_init(const std::string& init, const std::vector<VarInfo>& vars, nuts::SamplerConfig& sc) {
+  char* end = nullptr;
+  const double radius = std::strtod(init.c_str(), &end);
+  if (end != init.c_str() && *end == '\0') {
+    if (!(radius >= 0)) throw std::invalid_argument("--init: the radius must be >= 0, got " + init);
+    sc.init_radius = radius;
+    return;
+  }
+  if (!std::filesystem::is_regular_file(init))
+    throw std::invalid_argument("--init: '" + init + "' is neither a number nor a readable file");
+  const auto json = io::StanJsonData::from_file(init);
+  for (const auto& name : json.names()) {
+    const auto& v = json.at(name);
+    bool known = false;
+    for (const auto& var : vars) known |= var.name == name;
+    if (!known) continue;  // values for quantities that are not parameters are ignored, as Stan does
+    sc.init_values.emplace_back(name, io::to_column_major(v.values, v.dims));
+  }
+}
+
+}  // namespace
+
+int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
+  const auto t_start = Clock::now();
+  try {
+    stan::LowerOptions lo;
+    lo.vectorize_loops = opts.vectorize_loops;
+    auto loaded = stan::load_program(opts.model_path, opts.data_path, lo);
+    const double t_loaded = ms_since(t_start);
+    std::unique_ptr<graph::CompiledDensity> density =
+        opts.precision == "f32" ? loaded.model->compile<float>() : loaded.model->compile<double>();
+    const double t_compiled = ms_since(t_start);
+
+    runtime::RunConfig cfg;
+    auto& sc = cfg.sampler;
+    sc.num_warmup = opts.warmup;
+    sc.num_samples = opts.draws;
+    sc.max_depth = opts.max_depth;
+    sc.dual_averaging.delta = opts.adapt_delta;
+    apply_metric_choice(opts.metric, sc);
+    const auto vars = density->output_vars();
+    apply_init(opts.init, vars, sc);
+    if (!opts.load_metric.empty()) {
+      sc.warm_start = nuts::AdaptationState::load(opts.load_metric);
+      if (sc.warm_start->dim != density->dim())
+        throw std::invalid_argument(fmt::format("--load-metric {}: the metric has dimension {}, the model {}",
+                                                opts.load_metric, sc.warm_start->dim, density->dim()));
+      sc.metric = sc.warm_start->metric_kind;
+    }
+    sc.validate();
+    cfg.num_chains = opts.chains;
+    cfg.num_threads = opts.threads;
+    cfg.seed = opts.seed_given ? opts.seed : std::random_device{}() % 4294967291ull;
+    cfg.save_warmup = opts.save_warmup;
+    cfg.keep_draws = false;  // streamed to the files
+    cfg.progress.enabled = opts.progress;
+    runtime::CancelToken cancel;
+    cfg.cancel = &cancel;
+
+    const auto names = flat_names(vars);
+    io::CmdStanCsvHeader header;
+    header.model = std::filesystem::path(opts.model_path).stem().string();
+    header.data_file = opts.data_path;
+    header.init = opts.init;
+    header.thin = opts.thin;
+    header.extra = {{"exmc_metric", opts.metric}, {"exmc_precision", opts.precision}};
+    io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, c, opts.chains); },
+                            header, names, cfg);
+
+    auto callbacks = sink.callbacks();
+    std::atomic<bool> first_seen{false};
+    std::atomic<double> t_first_iteration{0};
+    const unsigned thin = opts.thin;
+    const unsigned num_warmup = opts.warmup;
+    auto write = callbacks.on_draw;
+    callbacks.on_draw = [&, write](const runtime::DrawEvent& e) {
+      if (!first_seen.exchange(true)) t_first_iteration.store(ms_since(t_start));
+      const unsigned i = e.warmup ? e.iteration : e.iteration - num_warmup;
+      if (i % thin != 0) return;
+      write(e);
+    };
+    if (!opts.save_metric.empty()) {
+      auto adapt = callbacks.on_adaptation;
+      callbacks.on_adaptation = [&, adapt](unsigned chain, const nuts::AdaptationState& a) {
+        if (adapt) adapt(chain, a);
+        if (chain == 0) a.save(opts.save_metric);
+      };
+    }
+
+    err << fmt::format("exmc: {} variables ({} unconstrained dimensions), {} instructions per gradient; "
+                       "model ready in {:.1f} ms (parse, check, data, lower {:.1f} ms; compile {:.1f} ms)\n",
+                       vars.size(), density->dim(), density->nodes_per_gradient(), t_compiled, t_loaded,
+                       t_compiled - t_loaded);
+    err << fmt::format("exmc: {} chains x ({} warmup + {} draws), seed {}, metric {}\n", opts.chains,
+                       opts.warmup, opts.draws, cfg.seed, opts.metric);
+
+    runtime::RunResult result;
+    {
+      InterruptGuard guard(&cancel);
+      result = runtime::run_chains(*density, cfg, callbacks);
+    }
+    sink.finish(result);
+    err << fmt::format("exmc: first warmup iteration {:.1f} ms after start\n", t_first_iteration.load());
+
+    uint64_t divergences = 0, recoveries = 0, grads = 0;
+    double warm_s = 0, samp_s = 0;
+    std::string failures;
+    for (const auto& c : result.chains) {
+      divergences += c.divergences;
+      recoveries += c.recoveries;
+      grads += c.grad_evals;
+      warm_s = std::max(warm_s, c.warmup_seconds);
+      samp_s = std::max(samp_s, c.sampling_seconds);
+      if (!c.error.empty()) failures += fmt::format("  chain {}: {}\n", c.chain + 1, c.error);
+    }
+    if (!failures.empty()) {
+      err << "exmc sample: error: chains failed (their files were not completed):\n" << failures;
+      return 1;
+    }
+    if (result.cancelled) {
+      err << "exmc sample: interrupted; the draws so far are in the .tmp files\n";
+      return 130;
+    }
+    err << fmt::format("exmc: done in {:.2f} s (warmup {:.2f} s, sampling {:.2f} s per chain, slowest); "
+                       "{} gradient evaluations\n",
+                       result.wall_seconds, warm_s, samp_s, grads);
+    if (divergences > 0)
+      err << fmt::format("exmc: warning: {} divergent transitions after warmup; see `exmc diagnose`\n",
+                         divergences);
+    if (recoveries > 0)
+      err << fmt::format("exmc: {} numerical faults (NaN/Inf/exception) were treated as divergences\n",
+                         recoveries);
+    for (unsigned c = 0; c < opts.chains; ++c) out << chain_output_path(opts.output, c, opts.chains) << "\n";
+    return 0;
+  } catch (const stan::Error& e) {
+    err << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "exmc sample: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace exmc::cli
