@@ -13,7 +13,7 @@ int main() {
   const std::vector<double> y = {28, 8, -3, 7, -1, 1, 18, 12};
   const std::vector<double> sigma = {15, 10, 16, 11, 9, 11, 10, 18};
   auto mu = m.rv("mu", "normal", {0.0, 5.0});
-  auto tau = m.rv("tau", "half_cauchy", {0.0, 5.0});       // default transform: log
+  auto tau = m.rv("tau", "half_cauchy", {5.0});            // default transform: log
   auto theta = m.rv("theta", "normal", {mu, tau}, {8});     // non-centred automatically
   m.observe("y", "normal", {theta, m.data("sigma", sigma, {8})}, y, {8});
   auto density = m.compile<double>();
