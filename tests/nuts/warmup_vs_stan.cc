@@ -1,7 +1,8 @@
 // Hand-run (not a test): exmc's windowed warmup on two benchmark models over many seeds, printed
 // in the format of tests/nuts/warmup_vs_stan.R so the adapted step size, tree lengths, ESS per
 // gradient and inverse metric can be compared with Stan's as distributions, not single runs.
-// Usage: nuts_warmup_vs_stan FIRST_SEED LAST_SEED [model ...]   (stress, eight_schools_noncentered)
+// Usage: nuts_warmup_vs_stan FIRST_SEED LAST_SEED [model ...]
+// (stress, eight_schools_noncentered, eight_schools_centered; default the first two)
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +36,30 @@ class EightNoncentered final : public LogDensity {
       g[0] += r / s2;
       g[1] += r / s2 * tau * tt;
       g[2 + j] = -tt + r / s2 * tau;
+    }
+    return lp;
+  }
+
+ private:
+  const double y_[8] = {28, 8, -3, 7, -1, 1, 18, 12};
+  const double sigma_[8] = {15, 10, 16, 11, 9, 11, 10, 18};
+};
+
+// eight_schools_centered.stan: mu, log tau, theta[8]; theta ~ normal(mu, tau), y ~ normal(theta, sigma).
+class EightCentered final : public LogDensity {
+ public:
+  size_t dim() const override { return 10; }
+  double logp_grad(const double* x, double* g) const override {
+    const double mu = x[0], tau = std::exp(x[1]), it2 = 1 / (tau * tau);
+    double lp = -mu * mu / 50 - tau * tau / 50 + x[1] - 8 * x[1];
+    g[0] = -mu / 25;
+    g[1] = -tau * tau / 25 + 1 - 8;
+    for (int j = 0; j < 8; ++j) {
+      const double th = x[2 + j], dt = th - mu, s2 = sigma_[j] * sigma_[j], r = y_[j] - th;
+      lp += -0.5 * dt * dt * it2 - 0.5 * r * r / s2;
+      g[0] += dt * it2;
+      g[1] += dt * dt * it2;
+      g[2 + j] = -dt * it2 + r / s2;
     }
     return lp;
   }
@@ -117,6 +142,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<LogDensity> ld;
     if (m == "stress") ld = std::make_unique<Stress>(shared + "/bench/data/stress.json");
     else if (m == "eight_schools_noncentered") ld = std::make_unique<EightNoncentered>();
+    else if (m == "eight_schools_centered") ld = std::make_unique<EightCentered>();
     else throw std::runtime_error("unknown model " + m);
     check_gradient(*ld);
     const size_t d = ld->dim();
