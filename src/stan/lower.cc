@@ -1,14 +1,19 @@
 // Stan AST + bound data -> model::Model: parameters, deterministics, lpdf terms, unrolled loops.
 #include "exmc/stan/lower.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <numbers>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "exmc/core/math.hpp"
 #include "exmc/dist/kernel.hpp"
 #include "exmc/graph/graph.hpp"
 #include "exmc/stan/error.hpp"
@@ -55,6 +60,9 @@ struct Scope {
   std::map<std::string, Val> vars;
 };
 
+// What a statement left to its enclosing statements: run on, or leave a loop / a function.
+enum class Flow { Normal, Break, Continue, Return };
+
 class Lowerer {
  public:
   Lowerer(const Program& p, const DataEnv& d, LowerOptions o) : p_(p), data_(d), opts_(o) {}
@@ -62,8 +70,6 @@ class Lowerer {
   std::unique_ptr<model::Model> run() {
     m_ = std::make_unique<model::Model>();
     scopes_.emplace_back();
-    if (!p_.functions.empty())
-      fail(p_.functions[0].loc, "user-defined functions are not lowered yet");
     for (const auto& s : p_.block(BlockKind::Data).stmts) bind_data(s.decl[0]);
     for (const auto& s : p_.block(BlockKind::TransformedData).stmts) stmt(s);
     for (const auto& s : p_.block(BlockKind::Parameters).stmts) parameter(s.decl[0]);
@@ -76,9 +82,10 @@ class Lowerer {
       Val& v = lookup(d->name, d->name_loc);
       m_->det(d->name, materialize(v, d->name_loc, d->name));
     }
-    scopes_.emplace_back();
-    for (const auto& s : p_.block(BlockKind::Model).stmts) stmt(s);
-    scopes_.pop_back();
+    {
+      ScopeGuard model_scope(scopes_);
+      for (const auto& s : p_.block(BlockKind::Model).stmts) stmt(s);
+    }
     return std::move(m_);
   }
 
@@ -89,10 +96,20 @@ class Lowerer {
 
   g::Graph& graph() { return m_->graph(); }
 
+  // Pushes a scope and drops it (and any scope pushed after it) on exit, errors included.
+  struct ScopeGuard {
+    explicit ScopeGuard(std::deque<Scope>& s) : scopes(s), depth(s.size()) { scopes.emplace_back(); }
+    ~ScopeGuard() { scopes.resize(depth); }
+    ScopeGuard(const ScopeGuard&) = delete;
+    ScopeGuard& operator=(const ScopeGuard&) = delete;
+    std::deque<Scope>& scopes;
+    size_t depth;
+  };
+
   Val& lookup(const std::string& n, Loc loc) {
-    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
-      auto f = it->vars.find(n);
-      if (f != it->vars.end()) return f->second;
+    for (size_t k = scopes_.size(); k-- > floor_;) {
+      auto f = scopes_[k].vars.find(n);
+      if (f != scopes_[k].vars.end()) return f->second;
     }
     fail(loc, fmt::format("'{}' has no value here", n));
   }
@@ -277,6 +294,14 @@ class Lowerer {
       case StmtKind::Assign: assign(s); return;
       case StmtKind::Tilde: {
         if (s.has_truncation) fail(s.loc, "truncation T[,] is not lowered yet");
+        if (const FunDef* f = user_distribution(s.name)) {
+          // Stan: `y ~ foo(a)` adds foo_lupdf(y | a).
+          std::vector<Val> args;
+          for (const auto& e : s.exprs) args.push_back(expr(e));
+          Val lp = call_user(*f, std::move(args), s.loc, /*called_propto=*/true);
+          add_potential(lp, s.loc, print_expr(s.exprs[0]) + " ~ " + s.name);
+          return;
+        }
         Val y = expr(s.exprs[0]);
         std::vector<model::Arg> args;
         for (size_t i = 1; i < s.exprs.size(); ++i) args.push_back(arg(s.exprs[i]));
@@ -291,13 +316,7 @@ class Lowerer {
       }
       case StmtKind::TargetPlus: {
         const Expr& e = s.exprs[0];
-        try {
-          m_->potential(ex(expr(e), e.loc), print_expr(e));
-        } catch (const Error&) {
-          throw;
-        } catch (const std::exception& x) {
-          fail(e.loc, fmt::format("cannot lower 'target += {}': {}", print_expr(e), x.what()));
-        }
+        add_potential(expr(e), e.loc, print_expr(e));
         return;
       }
       case StmtKind::For: {
@@ -309,19 +328,18 @@ class Lowerer {
           Val iv;
           iv.arr = {idx.size()};
           iv.is_int = true;
-          scopes_.emplace_back();
+          ScopeGuard loop_scope(scopes_);
           scopes_.back().vars[s.name] = constant(idx, iv);
           vec_mode_ = true;
           body(s.body[0]);
           vec_mode_ = false;
-          scopes_.pop_back();
           return;
         }
         for (long i = lo; i <= hi; ++i) {
-          scopes_.emplace_back();
+          ScopeGuard loop_scope(scopes_);
           scopes_.back().vars[s.name] = scalar_const(static_cast<double>(i), true);
           body(s.body[0]);
-          scopes_.pop_back();
+          if (leave_loop()) break;
         }
         return;
       }
@@ -335,18 +353,57 @@ class Lowerer {
           lit.text = std::to_string(i + 1);
           it.bounds.push_back(lit);
           Val elem = index(c, {it}, s.exprs[0].loc, "loop");
-          scopes_.emplace_back();
+          ScopeGuard loop_scope(scopes_);
           scopes_.back().vars[s.name] = std::move(elem);
           body(s.body[0]);
-          scopes_.pop_back();
+          if (leave_loop()) break;
         }
         return;
       }
+      case StmtKind::While: {
+        // Unrolled: the condition is re-evaluated before each pass and must be known.
+        constexpr long kMaxPasses = 1000000;
+        for (long pass = 0;; ++pass) {
+          const std::optional<bool> c = known_condition(s.exprs[0]);
+          if (!c)
+            fail(s.exprs[0].loc,
+                 fmt::format("the condition of 'while' must be known from the data (loops are "
+                             "unrolled), but '{}' depends on parameters",
+                             print_expr(s.exprs[0])));
+          if (!*c) break;
+          if (pass == kMaxPasses)
+            fail(s.loc, fmt::format("'while' loop still running after {} passes (loops are "
+                                    "unrolled; does its condition ever become false?)",
+                                    kMaxPasses));
+          body(s.body[0]);
+          if (leave_loop()) break;
+        }
+        return;
+      }
+      case StmtKind::Break: flow_ = Flow::Break; return;
+      case StmtKind::Continue: flow_ = Flow::Continue; return;
+      case StmtKind::Return: {
+        if (frames_.empty()) fail(s.loc, "'return' outside a function");
+        if (!s.exprs.empty()) frames_.back().ret = expr(s.exprs[0]);
+        flow_ = Flow::Return;
+        return;
+      }
+      case StmtKind::CallStmt: {
+        const Expr& e = s.exprs[0];
+        if (e.kind == ExprKind::Call && user_function(e.text)) {
+          call(e);  // a void function: its target += / ~ statements are what it contributes
+          return;
+        }
+        if (e.kind == ExprKind::Call && e.text == "print") return;
+        fail(s.loc, fmt::format("the call statement '{}' is not lowered yet", print_expr(e)));
+      }
       case StmtKind::If: {
-        Val c = expr(s.exprs[0]);
-        if (!c.c || !c.scalar())
-          fail(s.exprs[0].loc, "conditions that depend on parameters are not lowered yet");
-        if ((*c.c)[0] != 0) {
+        const std::optional<bool> c = known_condition(s.exprs[0]);
+        if (!c) {
+          if_on_parameters(s);
+          return;
+        }
+        if (*c) {
           body(s.body[0]);
         } else if (s.body.size() > 1) {
           body(s.body[1]);
@@ -354,11 +411,11 @@ class Lowerer {
         return;
       }
       case StmtKind::Block:
-      case StmtKind::Profile:
-        scopes_.emplace_back();
-        for (const auto& c : s.body) stmt(c);
-        scopes_.pop_back();
+      case StmtKind::Profile: {
+        ScopeGuard block_scope(scopes_);
+        statements(s.body);
         return;
+      }
       case StmtKind::Print:
       case StmtKind::Empty: return;
       case StmtKind::Reject:
@@ -367,6 +424,160 @@ class Lowerer {
       default:
         fail(s.loc, "this statement is not lowered yet");
     }
+  }
+
+  // Runs statements in order until one leaves the enclosing loop or function.
+  void statements(const std::vector<Stmt>& ss) {
+    for (const auto& c : ss) {
+      stmt(c);
+      if (flow_ != Flow::Normal) return;
+    }
+  }
+
+  // After one pass of a loop body: true when the loop ends here (break, or a return leaving it).
+  bool leave_loop() {
+    if (flow_ == Flow::Continue) flow_ = Flow::Normal;
+    if (flow_ == Flow::Break) {
+      flow_ = Flow::Normal;
+      return true;
+    }
+    return flow_ == Flow::Return;
+  }
+
+  void add_potential(Val v, Loc loc, const std::string& label) {
+    if (!v.scalar()) fail(loc, fmt::format("'target +=' of a container ({} elements) is not lowered yet; sum it", v.total()));
+    try {
+      m_->potential(ex(v, loc), label);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& x) {
+      fail(loc, fmt::format("cannot lower 'target += {}': {}", label, x.what()));
+    }
+  }
+
+  // The value of a condition when it is known from the data; nullopt when it depends on
+  // parameters. && and || short-circuit on a known left side, as in Stan.
+  std::optional<bool> known_condition(const Expr& e) {
+    switch (e.kind) {
+      case ExprKind::Paren: return known_condition(e.args[0]);
+      case ExprKind::Unary:
+        if (e.text == "!") {
+          auto v = known_condition(e.args[0]);
+          if (!v) return std::nullopt;
+          return !*v;
+        }
+        break;
+      case ExprKind::Binary: {
+        const std::string& op = e.text;
+        if (op == "&&" || op == "||") {
+          auto l = known_condition(e.args[0]);
+          if (l && *l == (op == "||")) return *l;
+          auto r = known_condition(e.args[1]);
+          if (l && r) return *r;
+          if (r && *r == (op == "||")) return *r;
+          return std::nullopt;
+        }
+        if (op == "<" || op == "<=" || op == ">" || op == ">=" || op == "==" || op == "!=") {
+          Val a = expr(e.args[0]), b = expr(e.args[1]);
+          if (!(a.c && b.c && a.scalar() && b.scalar())) {
+            if (!a.scalar() || !b.scalar())
+              fail(e.loc, fmt::format("operator '{}' needs two scalars (int or real)", op));
+            return std::nullopt;
+          }
+          return (*binary(op, a, b, e.loc).c)[0] != 0;
+        }
+        break;
+      }
+      default: break;
+    }
+    Val v = expr(e);
+    if (!v.scalar()) fail(e.loc, fmt::format("a condition must be an int or real, found {} elements", v.total()));
+    if (!v.c) return std::nullopt;
+    return (*v.c)[0] != 0;
+  }
+
+  // An `if` whose condition depends on parameters (placeholder until selects are lowered).
+  void if_on_parameters(const Stmt& s) {
+    fail(s.exprs[0].loc, "conditions that depend on parameters are not lowered yet");
+  }
+
+  // ---- user-defined functions (inlined at each call) ----
+  static bool ends_with(const std::string& s, const char* suf) {
+    const std::string x(suf);
+    return s.size() > x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+  }
+
+  // The definition (with a body) of user function `name`; `foo_lupdf` finds foo_lpdf.
+  const FunDef* user_function(const std::string& name) const {
+    std::string n = name;
+    if (ends_with(n, "_lupdf")) n = n.substr(0, n.size() - 6) + "_lpdf";
+    else if (ends_with(n, "_lupmf")) n = n.substr(0, n.size() - 6) + "_lpmf";
+    for (const auto& f : p_.functions)
+      if (f.name == n && !f.is_forward_decl()) return &f;
+    return nullptr;
+  }
+
+  // The user function behind `~ family`: family_lpdf, family_lpmf or family_log.
+  const FunDef* user_distribution(const std::string& family) const {
+    for (const char* suf : {"_lpdf", "_lpmf", "_log"})
+      if (const FunDef* f = user_function(family + suf)) return f;
+    return nullptr;
+  }
+
+  bool mentions_user_call(const Expr& e) const {
+    if ((e.kind == ExprKind::Call || e.kind == ExprKind::CondCall) && user_function(e.text)) return true;
+    for (const auto& a : e.args)
+      if (mentions_user_call(a)) return true;
+    for (const auto& ix : e.indices)
+      for (const auto& b : ix.bounds)
+        if (mentions_user_call(b)) return true;
+    return false;
+  }
+
+  // Inlines one call: the arguments become the locals of a fresh scope that hides the caller's
+  // variables, the body is lowered statement by statement, and `return` hands back its value.
+  // called_propto: called as `~` or `_lupdf` (Stan drops constants inside only then).
+  Val call_user(const FunDef& f, std::vector<Val> args, Loc loc, bool called_propto) {
+    for (const Frame& fr : frames_)
+      if (fr.fun == &f)
+        fail(loc, fmt::format("'{}' is called recursively (from '{}'); user functions are lowered "
+                              "by inlining each call, so recursion is not supported",
+                              f.name, frames_.back().fun->name));
+    if (args.size() != f.args.size())
+      fail(loc, fmt::format("'{}' takes {} arguments, found {}", f.name, f.args.size(), args.size()));
+    const size_t saved_floor = floor_;
+    const bool saved_propto = propto_ctx_;
+    struct Restore {
+      Lowerer& l;
+      size_t floor;
+      bool propto;
+      ~Restore() {
+        l.floor_ = floor;
+        l.propto_ctx_ = propto;
+        l.frames_.pop_back();
+        l.flow_ = Flow::Normal;
+      }
+    };
+    frames_.push_back({&f, std::nullopt});
+    Restore restore{*this, saved_floor, saved_propto};
+    if (ends_with(f.name, "_lpdf") || ends_with(f.name, "_lpmf") || ends_with(f.name, "_log"))
+      propto_ctx_ = propto_ctx_ && called_propto;
+    ScopeGuard frame_scope(scopes_);
+    floor_ = scopes_.size() - 1;
+    for (size_t i = 0; i < args.size(); ++i) {
+      Val v = std::move(args[i]);
+      if (f.args[i].type.base != BaseType::Int) v.is_int = false;  // int arguments promote
+      scopes_.back().vars[f.args[i].name] = std::move(v);
+    }
+    const Stmt& b = f.body[0];
+    if (b.kind == StmtKind::Block) statements(b.body);
+    else stmt(b);
+    if (f.return_type.is_void) return Val{};
+    std::optional<Val> ret = frames_.back().ret;
+    if (flow_ != Flow::Return || !ret)
+      fail(loc, fmt::format("'{}' reached its end without returning a value (with the data given)", f.name));
+    if (f.return_type.base != BaseType::Int) ret->is_int = false;
+    return *ret;
   }
 
   // ---- loop vectorisation ----
@@ -448,7 +659,10 @@ class Lowerer {
           if (!vec_stmt_ok(c, v)) return false;
         return !s.body.empty();
       case StmtKind::Tilde: {
-        if (s.has_truncation) return false;
+        // A user density is inlined, not a fused vector kernel; calls may add to the target.
+        if (s.has_truncation || user_distribution(s.name)) return false;
+        for (const auto& e : s.exprs)
+          if (mentions_user_call(e)) return false;
         for (const auto& e : s.exprs)
           if (!vec_expr_ok(e, v)) return false;
         // The variate must carry the loop's length: a term whose variate does not use v
@@ -457,7 +671,7 @@ class Lowerer {
       }
       case StmtKind::TargetPlus: {
         const Expr& e = s.exprs[0];
-        if (e.kind != ExprKind::CondCall) return false;
+        if (e.kind != ExprKind::CondCall || mentions_user_call(e)) return false;
         for (const auto& a : e.args)
           if (!vec_expr_ok(a, v)) return false;
         return !e.args.empty() && mentions(e.args[0], v);
@@ -467,18 +681,15 @@ class Lowerer {
   }
 
   bool vectorizable(const Stmt& loop, long lo) {
-    scopes_.emplace_back();
+    ScopeGuard probe_scope(scopes_);
     scopes_.back().vars[loop.name] = scalar_const(static_cast<double>(lo), true);
-    const bool ok = vec_stmt_ok(loop.body[0], loop.name);
-    scopes_.pop_back();
-    return ok;
+    return vec_stmt_ok(loop.body[0], loop.name);
   }
 
   void body(const Stmt& s) {
     if (s.kind == StmtKind::Block) {
-      scopes_.emplace_back();
-      for (const auto& c : s.body) stmt(c);
-      scopes_.pop_back();
+      ScopeGuard block_scope(scopes_);
+      statements(s.body);
     } else {
       stmt(s);
     }
@@ -514,6 +725,13 @@ class Lowerer {
     if (meta.total() != rhs.total())
       fail(s.exprs[1].loc, fmt::format("cannot assign {} elements to {} elements of '{}'", rhs.total(),
                                        meta.total(), r.text));
+    // Known values stay known element by element (an index array built in a loop over the
+    // data); elements not yet assigned hold NaN and are caught by the parts check on reading.
+    std::optional<std::vector<double>> known;
+    if (rhs.c && (target.c || (!target.e.valid() && !target.parts))) {
+      known = target.c ? *target.c : std::vector<double>(target.total(), std::nan(""));
+      for (size_t k = 0; k < offs.size(); ++k) (*known)[offs[k]] = (*rhs.c)[rhs.c->size() == 1 ? 0 : k];
+    }
     if (!target.parts) {
       auto parts = std::make_shared<std::vector<g::Expr>>(target.total());
       if (target.e.valid())
@@ -522,7 +740,7 @@ class Lowerer {
       target.parts = parts;
       target.e = g::Expr();
     }
-    target.c.reset();
+    target.c = std::move(known);
     const g::Expr re = ex(rhs, s.exprs[1].loc);
     for (size_t k = 0; k < offs.size(); ++k)
       (*target.parts)[offs[k]] = offs.size() == 1 && re.size() == 1 ? g::reshape(re, {}) : g::reshape(g::slice(re, k, 1), {});
@@ -555,9 +773,9 @@ class Lowerer {
       }
       case ExprKind::Binary: return binary(e.text, expr(e.args[0]), expr(e.args[1]), e.loc);
       case ExprKind::Ternary: {
-        Val c = expr(e.args[0]);
-        if (!c.c || !c.scalar()) fail(e.loc, "'?:' on a condition that depends on parameters is not lowered");
-        return expr((*c.c)[0] != 0 ? e.args[1] : e.args[2]);
+        const std::optional<bool> c = known_condition(e.args[0]);
+        if (!c) fail(e.args[0].loc, "'?:' on a condition that depends on parameters is not lowered yet");
+        return expr(*c ? e.args[1] : e.args[2]);
       }
       case ExprKind::Transpose: {
         Val a = expr(e.args[0]);
@@ -643,6 +861,27 @@ class Lowerer {
         else fail(loc, fmt::format("operator '{}' is not lowered yet", op));
       }
       return scalar_const(r, rint);
+    }
+    // Known containers stay known (index arithmetic such as x[N + 1 - n] in a vectorised
+    // loop, transformed data): elementwise arithmetic folded here.
+    const bool elementwise = op == "+" || op == "-" || op == ".*" || op == "./" ||
+                             ((op == "*" || op == "/") && (a.scalar() || b.scalar() || vec_mode_));
+    if (a.c && b.c && elementwise && (a.scalar() || b.scalar() || a.total() == b.total())) {
+      const Val& big = a.scalar() ? b : a;
+      const bool ii = a.is_int && b.is_int;
+      std::vector<double> r(big.total());
+      for (size_t i = 0; i < r.size(); ++i) {
+        const double x = (*a.c)[a.scalar() ? 0 : i], y = (*b.c)[b.scalar() ? 0 : i];
+        if (op == "+") r[i] = x + y;
+        else if (op == "-") r[i] = x - y;
+        else if (op == "*" || op == ".*") r[i] = x * y;
+        else if (ii && y == 0) fail(loc, "integer division by zero");
+        else r[i] = ii ? std::trunc(x / y) : x / y;
+      }
+      Val meta = big;
+      meta.is_int = ii;
+      meta.parts.reset();
+      return constant(std::move(r), meta);
     }
     const g::Expr ea = ex(a, loc), eb = ex(b, loc);
     Val meta = a.scalar() ? b : a;
@@ -842,8 +1081,499 @@ class Lowerer {
         fail(e.loc, fmt::format("element {} of '{}' is used before it is assigned", o + 1, e.args[0].text));
       xs.push_back(g::reshape((*v.parts)[o], {1}));
     }
+    if (v.c) {
+      std::vector<double> vals;
+      for (size_t o : offs) vals.push_back((*v.c)[o]);
+      return constant(vals, r);
+    }
     r.e = g::reshape(xs.size() == 1 ? xs[0] : g::concat(xs), r.gshape());
     return r;
+  }
+
+
+  // ---- built-ins beyond the elementwise core ----
+  static Val matrix_meta(size_t r, size_t c) {
+    Val v;
+    v.inner = Inner::Matrix;
+    v.idims = {r, c};
+    return v;
+  }
+  static Val vector_meta(size_t n, Inner kind = Inner::Vector) {
+    Val v;
+    v.inner = kind;
+    v.idims = {n};
+    return v;
+  }
+  Val with_expr(Val meta, g::Expr e) {
+    meta.e = g::reshape(e, meta.gshape());
+    meta.c.reset();
+    meta.parts.reset();
+    meta.is_int = false;
+    return meta;
+  }
+  g::Expr flat(const Val& v, Loc loc) { return g::reshape(ex(v, loc), {v.total()}); }
+  // Elements of `v` picked by 0-based flat indexes, as a graph expression (folded for data).
+  g::Expr pick(const Val& v, const std::vector<int>& idx, Loc loc) { return g::gather(flat(v, loc), idx); }
+
+  // The n x n matrix with v (n elements, or one repeated) on its diagonal and exact zeros off it.
+  g::Expr diag_of(const Val& v, size_t n, Loc loc) {
+    const size_t k = v.total();
+    if (k != 1 && k != n) fail(loc, fmt::format("a diagonal of {} elements for a {} x {} matrix", k, n, n));
+    const g::Expr src = g::concat({flat(v, loc), graph().data({0.0}, {1})});
+    std::vector<int> idx(n * n, static_cast<int>(k));
+    for (size_t i = 0; i < n; ++i) idx[i + n * i] = k == 1 ? 0 : static_cast<int>(i);
+    return g::reshape(g::gather(src, idx), {n, n});
+  }
+
+  const Val& matrix_arg(const std::vector<Val>& args, size_t i, const std::string& f, Loc loc) {
+    if (args[i].inner != Inner::Matrix || !args[i].arr.empty())
+      fail(loc, fmt::format("'{}' expects a matrix as argument {}", f, i + 1));
+    return args[i];
+  }
+  const Val& vector_arg(const std::vector<Val>& args, size_t i, const std::string& f, Loc loc) {
+    if ((args[i].inner != Inner::Vector && args[i].inner != Inner::RowVector) || !args[i].arr.empty())
+      fail(loc, fmt::format("'{}' expects a vector as argument {}", f, i + 1));
+    return args[i];
+  }
+
+  // The points of a covariance function: array[] real (dimension 1) or array[] vector.
+  struct Points {
+    Val v;
+    size_t n = 0, dim = 1;
+  };
+  Points points_of(const Val& x, const std::string& f, Loc loc) {
+    Points p{x};
+    if (x.arr.size() == 1 && x.inner == Inner::Scalar) {
+      p.n = x.arr[0];
+    } else if (x.arr.size() == 1 && (x.inner == Inner::Vector || x.inner == Inner::RowVector)) {
+      p.n = x.arr[0];
+      p.dim = x.idims[0];
+    } else if (x.arr.empty() && (x.inner == Inner::Vector || x.inner == Inner::RowVector)) {
+      p.n = x.idims[0];
+    } else {
+      fail(loc, fmt::format("'{}' expects its points as array[] real or array[] vector", f));
+    }
+    return p;
+  }
+
+  // Squared Euclidean distances between two point sets, an n1 x n2 matrix (column-major).
+  g::Expr squared_distances(const Points& a, const Points& b, Loc loc) {
+    if (a.dim != b.dim) fail(loc, fmt::format("points of dimension {} and {}", a.dim, b.dim));
+    if (a.v.c && b.v.c) {
+      std::vector<double> d(a.n * b.n, 0.0);
+      for (size_t j = 0; j < b.n; ++j)
+        for (size_t i = 0; i < a.n; ++i)
+          for (size_t k = 0; k < a.dim; ++k) {
+            const double diff = (*a.v.c)[i * a.dim + k] - (*b.v.c)[j * b.dim + k];
+            d[i + a.n * j] += diff * diff;
+          }
+      return graph().data(d, {a.n, b.n});
+    }
+    g::Expr acc;
+    for (size_t k = 0; k < a.dim; ++k) {
+      std::vector<int> ia(a.n * b.n), ib(a.n * b.n);
+      for (size_t j = 0; j < b.n; ++j)
+        for (size_t i = 0; i < a.n; ++i) {
+          ia[i + a.n * j] = static_cast<int>(i * a.dim + k);
+          ib[i + a.n * j] = static_cast<int>(j * b.dim + k);
+        }
+      const g::Expr sq = g::square(pick(a.v, ia, loc) - pick(b.v, ib, loc));
+      acc = k == 0 ? sq : acc + sq;
+    }
+    return g::reshape(acc, {a.n, b.n});
+  }
+
+  // gp_exp_quad_cov (cov_exp_quad), gp_exponential_cov, gp_matern32_cov, gp_matern52_cov with
+  // one magnitude and one length scale: (x, alpha, rho) or (x1, x2, alpha, rho).
+  Val gp_cov(const std::string& f, const std::vector<Val>& args, const Expr& e) {
+    if (args.size() != 3 && args.size() != 4)
+      fail(e.loc, fmt::format("'{}' with {} arguments is not lowered", f, args.size()));
+    const bool cross = args.size() == 4;
+    const Points a = points_of(args[0], f, e.loc);
+    const Points b = cross ? points_of(args[1], f, e.loc) : a;
+    const Val& alpha = args[cross ? 2 : 1];
+    const Val& rho = args[cross ? 3 : 2];
+    if (!alpha.scalar() || !rho.scalar())
+      fail(e.loc, fmt::format("'{}' with a length scale per dimension is not lowered yet", f));
+    const g::Expr d2 = squared_distances(a, b, e.loc);
+    const g::Expr s2 = g::square(ex(alpha, e.loc)), r = ex(rho, e.loc);
+    Val out = matrix_meta(a.n, b.n);
+    if (f == "gp_exp_quad_cov" || f == "cov_exp_quad") return with_expr(out, s2 * g::exp(d2 * (-0.5 / g::square(r))));
+    // The distance's derivative is infinite where two points meet: points must be data.
+    if (!a.v.c || !b.v.c) fail(e.loc, fmt::format("'{}' of points that depend on parameters is not lowered", f));
+    const g::Expr dist = g::sqrt(d2);
+    if (f == "gp_exponential_cov") return with_expr(out, s2 * g::exp(g::neg(dist / r)));
+    const g::Expr t = (f == "gp_matern32_cov" ? std::sqrt(3.0) : std::sqrt(5.0)) * dist / r;
+    if (f == "gp_matern32_cov") return with_expr(out, s2 * (1.0 + t) * g::exp(g::neg(t)));
+    return with_expr(out, s2 * (1.0 + t + g::square(t) / 3.0) * g::exp(g::neg(t)));
+  }
+
+  // Stan's student_t log cdf / log ccdf at known arguments (exmc's library has no student_t
+  // cdf yet; brms uses the ccdf at 0 as the normalising constant of half-t priors).
+  static double student_t_log_cdf(double y, double nu, double mu, double sigma, bool upper) {
+    const double t = (y - mu) / sigma;
+    const double tail = 0.5 * math::ibeta(0.5 * nu, 0.5, nu / (nu + t * t));  // P(T > |t|)
+    const bool small_side = upper ? t > 0 : t < 0;
+    return small_side ? std::log(tail) : std::log1p(-tail);
+  }
+
+  // A copy of a family's DistInfo whose density is its log cdf or log ccdf, so that a cdf term
+  // is one fused graph node like a density (the node reads only lpdf_f64 / lpdf_f32).
+  static const dist::DistInfo* cdf_as_density(const dist::DistInfo& d, bool upper) {
+    static std::mutex mu;
+    static std::map<std::pair<const dist::DistInfo*, bool>, std::unique_ptr<dist::DistInfo>> made;
+    std::lock_guard<std::mutex> lock(mu);
+    auto& slot = made[{&d, upper}];
+    if (!slot) {
+      auto c = std::make_unique<dist::DistInfo>(d);
+      c->lpdf_f64 = upper ? d.lccdf_f64 : d.lcdf_f64;
+      c->lpdf_f32 = upper ? d.lccdf_f32 : d.lcdf_f32;
+      c->rng = nullptr;
+      if (!c->lpdf_f64 || !c->lpdf_f32) return nullptr;
+      slot = std::move(c);
+    }
+    return slot.get();
+  }
+
+  // family_cdf / _lcdf / _lccdf (and the pre-2.33 _cdf_log / _ccdf_log).
+  std::optional<Val> cdf_call(const std::string& f, const std::vector<Val>& args, const Expr& e) {
+    static const std::pair<const char*, int> kinds[] = {
+        {"_cdf_log", 0}, {"_ccdf_log", 1}, {"_lcdf", 0}, {"_lccdf", 1}, {"_cdf", 2}};
+    std::string fam;
+    int kind = -1;
+    for (const auto& [suf, k] : kinds)
+      if (ends_with(f, suf)) {
+        fam = f.substr(0, f.size() - std::string(suf).size());
+        kind = k;
+        break;
+      }
+    if (kind < 0) return std::nullopt;
+    const dist::DistInfo* d = dist::find_dist(fam);
+    if (!d) fail(e.loc, fmt::format("distribution '{}' is not in exmc's library yet", fam));
+    const bool upper = kind == 1;
+    g::Expr lp;
+    if (const dist::DistInfo* cd = cdf_as_density(*d, upper)) {
+      if (args.size() != d->arg_names.size())
+        fail(e.loc, fmt::format("'{}' takes {} arguments, found {}", f, d->arg_names.size(), args.size()));
+      std::vector<g::Expr> xs;
+      for (size_t i = 0; i < args.size(); ++i) xs.push_back(ex(args[i], e.args[i].loc));
+      lp = g::dist_lpdf(*cd, xs, false);
+    } else {
+      bool known = fam == "student_t" && args.size() == 4;
+      for (const Val& a : args) known = known && a.c && a.scalar();
+      if (!known)
+        fail(e.loc, fmt::format("'{}' is not lowered yet (exmc's {} has no cdf{})", f, fam,
+                                fam == "student_t" ? " for arguments that depend on parameters" : ""));
+      const double v = student_t_log_cdf((*args[0].c)[0], (*args[1].c)[0], (*args[2].c)[0], (*args[3].c)[0], upper);
+      if (kind == 2) return scalar_const(std::exp(v), false);
+      return scalar_const(v, false);
+    }
+    Val r;
+    r.e = kind == 2 ? g::exp(lp) : lp;
+    return r;
+  }
+
+  // Folds a scalar function of known scalars (sizes, bounds and conditions need the value).
+  std::optional<Val> fold_known(const std::string& f, const std::vector<Val>& args) {
+    for (const Val& a : args)
+      if (!a.c || !a.scalar()) return std::nullopt;
+    auto x = [&](size_t i) { return (*args[i].c)[0]; };
+    const bool all_int = std::all_of(args.begin(), args.end(), [](const Val& a) { return a.is_int; });
+    if (args.size() == 1) {
+      using F = double (*)(double);
+      static const std::map<std::string, F> real_fns = {
+          {"exp", [](double v) { return std::exp(v); }},     {"log", [](double v) { return std::log(v); }},
+          {"sqrt", [](double v) { return std::sqrt(v); }},   {"square", [](double v) { return v * v; }},
+          {"log1p", [](double v) { return std::log1p(v); }}, {"expm1", [](double v) { return std::expm1(v); }},
+          {"inv", [](double v) { return 1 / v; }},           {"log2", [](double v) { return std::log2(v); }},
+          {"log10", [](double v) { return std::log10(v); }}, {"fabs", [](double v) { return std::fabs(v); }},
+          {"floor", [](double v) { return std::floor(v); }}, {"ceil", [](double v) { return std::ceil(v); }},
+          {"round", [](double v) { return std::round(v); }}, {"trunc", [](double v) { return std::trunc(v); }},
+          {"inv_logit", [](double v) { return 1 / (1 + std::exp(-v)); }},
+          {"logit", [](double v) { return std::log(v / (1 - v)); }}};
+      auto it = real_fns.find(f);
+      if (it != real_fns.end()) return scalar_const(it->second(x(0)), false);
+      if (f == "abs") return scalar_const(std::fabs(x(0)), all_int);
+      if (f == "to_int") return scalar_const(std::trunc(x(0)), true);
+      if (f == "int_step") return scalar_const(x(0) > 0 ? 1 : 0, true);
+      if (f == "step") return scalar_const(x(0) < 0 ? 0 : 1, false);
+      if (f == "is_inf") return scalar_const(std::isinf(x(0)) ? 1 : 0, true);
+      if (f == "is_nan") return scalar_const(std::isnan(x(0)) ? 1 : 0, true);
+    }
+    if (args.size() == 2) {
+      if (f == "pow") return scalar_const(std::pow(x(0), x(1)), false);
+      if (f == "fmin") return scalar_const(std::fmin(x(0), x(1)), false);
+      if (f == "fmax") return scalar_const(std::fmax(x(0), x(1)), false);
+      if (f == "min") return scalar_const(std::min(x(0), x(1)), all_int);
+      if (f == "max") return scalar_const(std::max(x(0), x(1)), all_int);
+      if (f == "fmod") return scalar_const(std::fmod(x(0), x(1)), false);
+      if (f == "hypot") return scalar_const(std::hypot(x(0), x(1)), false);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Val> call_more(const std::string& f, std::vector<Val>& args, const Expr& e) {
+    const Loc loc = e.loc;
+    auto need = [&](size_t n) {
+      if (args.size() != n) fail(loc, fmt::format("'{}' with {} arguments is not lowered yet", f, args.size()));
+    };
+    if (args.empty()) {
+      static const std::map<std::string, double> constants = {
+          {"pi", std::numbers::pi},
+          {"e", std::numbers::e},
+          {"sqrt2", std::numbers::sqrt2},
+          {"log2", std::numbers::ln2},
+          {"log10", std::numbers::ln10},
+          {"not_a_number", std::nan("")},
+          {"positive_infinity", HUGE_VAL},
+          {"negative_infinity", -HUGE_VAL},
+          {"machine_precision", 2.220446049250313e-16}};
+      auto it = constants.find(f);
+      if (it != constants.end()) return scalar_const(it->second, false);
+    }
+    if (std::optional<Val> r = fold_known(f, args)) return r;
+    if (std::optional<Val> r = cdf_call(f, args, e)) return r;
+    if (f == "gp_exp_quad_cov" || f == "cov_exp_quad" || f == "gp_exponential_cov" || f == "gp_matern32_cov" ||
+        f == "gp_matern52_cov")
+      return gp_cov(f, args, e);
+    if (f == "dims") {
+      need(1);
+      std::vector<double> d;
+      for (size_t k : args[0].arr) d.push_back(static_cast<double>(k));
+      for (size_t k : args[0].idims) d.push_back(static_cast<double>(k));
+      Val meta;
+      meta.arr = {d.size()};
+      meta.is_int = true;
+      return constant(d, meta);
+    }
+    if (f == "prod") {
+      need(1);
+      const Val& a = args[0];
+      if (a.c) {
+        double p = 1;
+        for (double v : *a.c) p *= v;
+        return scalar_const(p, a.is_int);
+      }
+      const g::Expr x = flat(a, loc);
+      g::Expr p = g::slice(x, 0, 1);
+      for (size_t i = 1; i < a.total(); ++i) p = p * g::slice(x, i, 1);
+      Val r;
+      r.e = g::reshape(p, {});
+      return r;
+    }
+    if ((f == "min" || f == "max") && args.size() == 1 && args[0].c) {
+      const auto& v = *args[0].c;
+      if (v.empty()) fail(loc, fmt::format("'{}' of no elements", f));
+      return scalar_const(f == "min" ? *std::min_element(v.begin(), v.end()) : *std::max_element(v.begin(), v.end()),
+                          args[0].is_int);
+    }
+    if (f == "rep_array") {
+      if (args.size() < 2 || args.size() > 4) fail(loc, "'rep_array' takes a value and 1 to 3 sizes");
+      const Val& x = args[0];
+      Val r = x;
+      r.arr.clear();
+      size_t reps = 1;
+      for (size_t i = 1; i < args.size(); ++i) {
+        r.arr.push_back(size_value(e.args[i]));
+        reps *= r.arr.back();
+      }
+      r.arr.insert(r.arr.end(), x.arr.begin(), x.arr.end());
+      if (x.c) {
+        std::vector<double> vals;
+        for (size_t k = 0; k < reps; ++k) vals.insert(vals.end(), x.c->begin(), x.c->end());
+        return constant(vals, r);
+      }
+      std::vector<int> idx(reps * x.total());
+      for (size_t t = 0; t < idx.size(); ++t) idx[t] = static_cast<int>(t % x.total());
+      r.e = g::reshape(pick(x, idx, loc), r.gshape());
+      r.parts.reset();
+      return r;
+    }
+    if (f == "rep_matrix") {
+      const Val& x = args[0];
+      if (args.size() == 3 && x.scalar()) {
+        const size_t m = size_value(e.args[1]), n = size_value(e.args[2]);
+        Val r = matrix_meta(m, n);
+        if (x.c) return constant(std::vector<double>(m * n, (*x.c)[0]), r);
+        return with_expr(r, g::broadcast(ex(x, loc), {m, n}));
+      }
+      need(2);
+      const Val& v = vector_arg(args, 0, f, loc);
+      const size_t k = size_value(e.args[1]), len = v.idims[0];
+      const bool col = v.inner == Inner::Vector;  // a vector fills columns; a row vector rows
+      const size_t m = col ? len : k, n = col ? k : len;
+      std::vector<int> idx(m * n);
+      for (size_t j = 0; j < n; ++j)
+        for (size_t i = 0; i < m; ++i) idx[i + m * j] = static_cast<int>(col ? i : j);
+      return with_expr(matrix_meta(m, n), pick(v, idx, loc));
+    }
+    if (f == "diag_matrix") {
+      need(1);
+      const Val& v = vector_arg(args, 0, f, loc);
+      const size_t n = v.idims[0];
+      return with_expr(matrix_meta(n, n), diag_of(v, n, loc));
+    }
+    if (f == "add_diag") {
+      need(2);
+      const Val& m = matrix_arg(args, 0, f, loc);
+      if (m.idims[0] != m.idims[1]) fail(loc, "'add_diag' expects a square matrix");
+      return with_expr(m, ex(m, loc) + diag_of(args[1], m.idims[0], loc));
+    }
+    if (f == "diagonal") {
+      need(1);
+      const Val& m = matrix_arg(args, 0, f, loc);
+      const size_t n = std::min(m.idims[0], m.idims[1]);
+      std::vector<int> idx(n);
+      for (size_t i = 0; i < n; ++i) idx[i] = static_cast<int>(i + m.idims[0] * i);
+      return with_expr(vector_meta(n), pick(m, idx, loc));
+    }
+    if (f == "cholesky_decompose") {
+      need(1);
+      const Val& m = matrix_arg(args, 0, f, loc);
+      if (m.idims[0] != m.idims[1]) fail(loc, "'cholesky_decompose' expects a square matrix");
+      return with_expr(m, g::cholesky_decompose(ex(m, loc)));
+    }
+    if (f == "log_determinant") {
+      need(1);
+      Val r;
+      r.e = g::log_determinant(ex(matrix_arg(args, 0, f, loc), loc));
+      return r;
+    }
+    if (f == "mdivide_left_tri_low") {
+      need(2);
+      const Val& l = matrix_arg(args, 0, f, loc);
+      Val r = args[1];
+      return with_expr(r, g::mdivide_left_tri_low(ex(l, loc), ex(args[1], loc)));
+    }
+    if (f == "tcrossprod" || f == "crossprod" || f == "multiply_lower_tri_self_transpose") {
+      need(1);
+      const Val& m = matrix_arg(args, 0, f, loc);
+      g::Expr a = ex(m, loc);
+      const size_t r = m.idims[0], c = m.idims[1];
+      if (f == "multiply_lower_tri_self_transpose") {  // reads only the lower triangle
+        std::vector<double> mask(r * c, 0.0);
+        for (size_t j = 0; j < c; ++j)
+          for (size_t i = j; i < r; ++i) mask[i + r * j] = 1.0;
+        a = a * graph().data(mask, {r, c});
+      }
+      if (f == "crossprod") return with_expr(matrix_meta(c, c), g::matmul(g::transpose(a), a));
+      return with_expr(matrix_meta(r, r), g::matmul(a, g::transpose(a)));
+    }
+    if (f == "diag_pre_multiply" || f == "diag_post_multiply" || f == "quad_form_diag") {
+      need(2);
+      const bool pre = f == "diag_pre_multiply";
+      const Val& m = matrix_arg(args, pre ? 1 : 0, f, loc);
+      const Val& v = vector_arg(args, pre ? 0 : 1, f, loc);
+      const size_t r = m.idims[0], c = m.idims[1];
+      if (v.idims[0] != (pre ? r : c) || (f == "quad_form_diag" && r != c))
+        fail(loc, fmt::format("'{}' of a {} x {} matrix and {} elements", f, r, c, v.idims[0]));
+      std::vector<int> by_row(r * c), by_col(r * c);
+      for (size_t j = 0; j < c; ++j)
+        for (size_t i = 0; i < r; ++i) {
+          by_row[i + r * j] = static_cast<int>(i);
+          by_col[i + r * j] = static_cast<int>(j);
+        }
+      const g::Expr me = g::reshape(ex(m, loc), {r * c});
+      g::Expr out;
+      if (pre) out = pick(v, by_row, loc) * me;
+      else if (f == "diag_post_multiply") out = me * pick(v, by_col, loc);
+      else out = pick(v, by_row, loc) * me * pick(v, by_col, loc);
+      return with_expr(m, out);
+    }
+    if (f == "to_vector" || f == "to_row_vector") {
+      need(1);
+      const Val& a = args[0];
+      Val r = vector_meta(a.total(), f == "to_vector" ? Inner::Vector : Inner::RowVector);
+      if (a.c) return constant(*a.c, r);  // arrays row-major, matrices column-major: as Stan
+      return with_expr(r, flat(a, loc));
+    }
+    if (f == "head" || f == "tail" || f == "segment") {
+      need(f == "segment" ? 3 : 2);
+      const Val& a = args[0];
+      const bool array = !a.arr.empty();
+      if (!array && a.inner != Inner::Vector && a.inner != Inner::RowVector)
+        fail(loc, fmt::format("'{}' expects a vector or an array", f));
+      const size_t len = array ? a.arr[0] : a.idims[0];
+      const size_t unit = array ? a.total() / std::max<size_t>(len, 1) : 1;
+      const long n = known_int(e.args.back(), "a length");
+      long start = 1;  // 1-based
+      if (f == "tail") start = static_cast<long>(len) - n + 1;
+      if (f == "segment") start = known_int(e.args[1], "a start");
+      if (n < 0 || start < 1 || start + n - 1 > static_cast<long>(len))
+        fail(loc, fmt::format("'{}' of elements {}..{} out of {}", f, start, start + n - 1, len));
+      Val r = a;
+      if (array) r.arr[0] = static_cast<size_t>(n);
+      else r.idims[0] = static_cast<size_t>(n);
+      const size_t off = static_cast<size_t>(start - 1) * unit, cnt = static_cast<size_t>(n) * unit;
+      if (a.c) return constant(std::vector<double>(a.c->begin() + static_cast<long>(off), a.c->begin() + static_cast<long>(off + cnt)), r);
+      r.e = g::reshape(g::slice(flat(a, loc), off, cnt), r.gshape());
+      r.c.reset();
+      r.parts.reset();
+      return r;
+    }
+    if (f == "append_row" || f == "append_col") {
+      need(2);
+      const Inner kind = f == "append_row" ? Inner::Vector : Inner::RowVector;
+      for (const Val& a : args)
+        if (!a.arr.empty() || (a.inner != kind && a.inner != Inner::Scalar))
+          fail(loc, fmt::format("'{}' is lowered for {}s and scalars only yet", f,
+                                kind == Inner::Vector ? "vector" : "row vector"));
+      Val r = vector_meta(args[0].total() + args[1].total(), kind);
+      return with_expr(r, g::concat({flat(args[0], loc), flat(args[1], loc)}));
+    }
+    if (f == "softmax" || f == "log_softmax") {
+      need(1);
+      const Val& v = vector_arg(args, 0, f, loc);
+      const g::Expr x = ex(v, loc);
+      const g::Expr ls = x - g::log_sum_exp(x);
+      return with_expr(v, f == "softmax" ? g::exp(ls) : ls);
+    }
+    if (f == "cumulative_sum") {
+      need(1);
+      if (args[0].arr.size() > 1 || args[0].inner == Inner::Matrix) fail(loc, "'cumulative_sum' of a matrix");
+      return with_expr(args[0], g::cumulative_sum(ex(args[0], loc)));
+    }
+    if (f == "squared_distance" || f == "distance") {
+      need(2);
+      Val r;
+      const g::Expr d = g::dot_self(flat(args[0], loc) - flat(args[1], loc));
+      r.e = f == "distance" ? g::sqrt(d) : d;
+      return r;
+    }
+    if (f == "norm2" || f == "norm1") {
+      need(1);
+      Val r;
+      r.e = f == "norm2" ? g::sqrt(g::dot_self(ex(args[0], loc))) : g::sum(g::abs(ex(args[0], loc)));
+      return r;
+    }
+    if (f == "log_sum_exp" && args.size() == 2 && args[0].scalar() && args[1].scalar()) {
+      Val r;
+      r.e = g::log_sum_exp(g::concat({flat(args[0], loc), flat(args[1], loc)}));
+      return r;
+    }
+    if (f == "fma") {
+      need(3);
+      Val r = args[0].scalar() ? (args[1].scalar() ? args[2] : args[1]) : args[0];
+      return with_expr(r, ex(args[0], loc) * ex(args[1], loc) + ex(args[2], loc));
+    }
+    // Elementwise functions composed from graph ops.
+    if (args.size() == 1 && (f == "inv_cloglog" || f == "log1m_exp" || f == "Phi_approx" || f == "cbrt")) {
+      const g::Expr x = ex(args[0], loc);
+      g::Expr y;
+      if (f == "inv_cloglog") y = 1.0 - g::exp(g::neg(g::exp(x)));
+      else if (f == "log1m_exp") y = g::log(g::neg(g::expm1(x)));
+      else if (f == "Phi_approx") y = g::inv_logit(0.07056 * g::pow(x, 3.0) + 1.5976 * x);
+      else if (f == "cbrt") y = g::pow(x, 1.0 / 3.0);
+      if (y.valid()) return with_expr(args[0], y);
+    }
+    if (args.size() == 2 && (f == "log_diff_exp" || f == "lbeta" || f == "lmultiply" || f == "multiply_log")) {
+      const g::Expr a = ex(args[0], loc), b = ex(args[1], loc);
+      Val r = args[0].scalar() ? args[1] : args[0];
+      if (f == "log_diff_exp") return with_expr(r, a + g::log(g::neg(g::expm1(b - a))));
+      if (f == "lbeta") return with_expr(r, g::lgamma(a) + g::lgamma(b) - g::lgamma(a + b));
+      return with_expr(r, a * g::log(b));
+    }
+    return std::nullopt;
   }
 
   Val call(const Expr& e) {
@@ -856,17 +1586,29 @@ class Lowerer {
       }
       return "";
     };
-    const std::string fam = family_of(f);
+    static const std::set<std::string> higher_order = {
+        "integrate_ode_rk45", "integrate_ode_bdf", "integrate_ode_adams", "ode_rk45", "ode_rk45_tol",
+        "ode_bdf", "ode_bdf_tol", "ode_adams", "ode_adams_tol", "ode_ckrk", "ode_ckrk_tol",
+        "algebra_solver", "algebra_solver_newton", "solve_newton", "solve_powell", "integrate_1d",
+        "map_rect", "reduce_sum", "reduce_sum_static"};
+    if (higher_order.count(f))
+      fail(e.loc, fmt::format("'{}' is not lowered yet (ODE solvers, algebraic solvers and other "
+                              "built-ins that take a function are not supported)",
+                              f));
     std::vector<Val> args;
     for (const auto& a : e.args) args.push_back(expr(a));
+    if (const FunDef* uf = user_function(f))
+      return call_user(*uf, std::move(args), e.loc, ends_with(f, "_lupdf") || ends_with(f, "_lupmf"));
+    const std::string fam = family_of(f);
     try {
+      if (std::optional<Val> r = call_more(f, args, e)) return std::move(*r);
       if (!fam.empty()) {
         const dist::DistInfo* d = dist::find_dist(fam);
         if (!d) fail(e.loc, fmt::format("distribution '{}' is not in exmc's library yet", fam));
         std::vector<g::Expr> xs;
         for (size_t i = 0; i < args.size(); ++i) xs.push_back(ex(args[i], e.args[i].loc));
         // _lupdf drops constants like '~'; _lpdf keeps the full density.
-        const bool propto = f.find("_lup") != std::string::npos;
+        const bool propto = f.find("_lup") != std::string::npos && propto_ctx_;
         Val r;
         r.e = g::dist_lpdf(*d, xs, propto);
         return r;
@@ -1010,7 +1752,18 @@ class Lowerer {
   LowerOptions opts_;
   bool vec_mode_ = false;  // inside a vectorised loop: '*' and '/' of two vectors are elementwise
   std::unique_ptr<model::Model> m_;
-  std::vector<Scope> scopes_;
+  // A deque: references to a scope's variables stay valid while inlined calls push scopes.
+  std::deque<Scope> scopes_;
+  // Lookups stop at this scope: an inlined function body sees only its arguments and locals.
+  size_t floor_ = 0;
+  Flow flow_ = Flow::Normal;
+  struct Frame {
+    const FunDef* fun;
+    std::optional<Val> ret;
+  };
+  std::vector<Frame> frames_;  // the user functions being inlined, outermost first
+  // Whether a '_lupdf' call drops constants here: false inside a user _lpdf called as _lpdf.
+  bool propto_ctx_ = true;
 };
 
 }  // namespace

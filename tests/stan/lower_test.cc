@@ -99,7 +99,10 @@ TEST(StanLower, PosteriordbProgramsLowerOrFailClearly) {
     ++lowered;
     auto ld = m->compile<double>();
     std::vector<double> x(ld->dim()), grad(ld->dim());
-    for (size_t i = 0; i < x.size(); ++i) x[i] = 0.1 + 0.01 * static_cast<double>(i % 7);
+    // Below 0: mcycle_gp's spectral density exp(-l^2 lambda^2 / 2) underflows to 0 for
+    // length scales l = e^x above ~0.9, where sqrt's derivative at 0 makes the gradient NaN
+    // (the chain rule gives inf * 0).
+    for (size_t i = 0; i < x.size(); ++i) x[i] = -0.1 - 0.01 * static_cast<double>(i % 7);
     const double lp = ld->logp_grad(x.data(), grad.data());
     ASSERT_TRUE(std::isfinite(lp));
     for (size_t i = 0; i < x.size(); ++i) {
@@ -113,7 +116,7 @@ TEST(StanLower, PosteriordbProgramsLowerOrFailClearly) {
   }
   std::cout << "lowered " << lowered << " of " << dirs.size() << " posteriordb programs; not yet:\n"
             << not_lowered;
-  EXPECT_GE(lowered, 29);
+  EXPECT_GE(lowered, 31);
 }
 
 // Against Stan 2.21 (rstan log_prob; tests/stan/pdb_golden.R): gradients equal, and log
@@ -235,8 +238,10 @@ TEST(StanLower, UnsupportedFeaturesAreClearErrors) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.line(), 4);
-    EXPECT_EQ(e.column(), 3);
-    EXPECT_EQ(e.message(), "this statement is not lowered yet");
+    EXPECT_EQ(e.column(), 13);
+    EXPECT_EQ(e.message(),
+              "the condition of 'while' must be known from the data (loops are unrolled), but "
+              "'mu > 0' depends on parameters");
   }
   try {
     from_stan("parameters { real mu; }\nmodel {\n  if (mu > 0) mu ~ normal(0, 1);\n}\n", data);
@@ -244,9 +249,7 @@ TEST(StanLower, UnsupportedFeaturesAreClearErrors) {
   } catch (const Error& e) {
     EXPECT_EQ(e.line(), 3);
     EXPECT_EQ(e.column(), 10);
-    EXPECT_EQ(e.message(),
-              "operator '>' on values that depend on parameters is not lowered yet (conditions "
-              "must be known from the data)");
+    EXPECT_EQ(e.message(), "conditions that depend on parameters are not lowered yet");
   }
 }
 

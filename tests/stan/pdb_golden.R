@@ -3,9 +3,14 @@
 # checking the Stan front end's lowering (tests/stan/lower_test.cc).
 # Usage: Rscript tests/stan/pdb_golden.R OLD_SYNTAX_DIR SHARED_DIR OUT.json NAME...
 # OLD_SYNTAX_DIR holds NAME.stan: each program printed with exmc's printer in the pre-2.33
-# array syntax (use_old_array_syntax), since Debian's rstan is Stan 2.21.
+# array syntax (use_old_array_syntax), since Debian's rstan is Stan 2.21; the build's
+# pdb_old_syntax tool writes them: pdb_old_syntax SHARED_DIR OLD_SYNTAX_DIR NAME...
+# The file written holds only the programs named: to add programs, run with the new names and
+# merge the result into pdb_golden.json (the points of each program depend only on its
+# dimension, so old entries stay valid).
 suppressMessages({ library(rstan); library(jsonlite) })
 rstan_options(boost_lib = "/usr/include")
+rstan_options(auto_write = TRUE)  # reruns reuse OLD_SYNTAX_DIR/NAME.rds instead of recompiling
 a <- commandArgs(trailingOnly = TRUE)
 old_dir <- a[1]; shared <- a[2]; out <- a[3]; names <- a[-(1:3)]
 golden <- list()

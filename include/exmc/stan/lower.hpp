@@ -17,15 +17,31 @@ namespace exmc::stan {
 //   transformed par.-> m.det, in declaration order after the parameters
 //   model           -> '~' -> m.add_lpdf (constants dropped, as Stan's '~');
 //                      'target += f_lpdf(y | ...)' -> the full density; other 'target +=' ->
-//                      potentials
+//                      potentials; f_lcdf / f_lccdf / f_cdf -> the library's cdf kernels (for
+//                      student_t only at known arguments)
+// User-defined functions are inlined at each call: the arguments become locals of a scope that
+// hides the caller's, `return` hands back the value, void and _lp functions contribute their
+// '~' / 'target +=' statements. `y ~ foo(a)` with a user foo_lpdf adds foo_lupdf(y | a): the
+// `_lupdf` calls inside drop constants, which they do not when foo_lpdf is called by name
+// (Stan's rule). Recursion is an error at the recursive call.
 // Loops are vectorised where the body allows it (LowerOptions) and unrolled otherwise (the loop
-// variable is a known int); indexes must be known ints or int arrays (data), and become
-// gathers/slices of the indexed value. Conditions must be
-// known from the data.
+// variable is a known int); `while` loops are unrolled while their condition, known from the
+// data, holds; break / continue / return leave loops as in Stan. Indexes must be known ints or
+// int arrays (data), and become gathers/slices of the indexed value. Conditions of if / while /
+// ?: must be known from the data.
+// Built-ins beyond the elementwise core: gp_exp_quad_cov (cov_exp_quad), gp_exponential_cov,
+// gp_matern32_cov, gp_matern52_cov (one magnitude, one length scale), cholesky_decompose,
+// diag_matrix, add_diag, diagonal, diag_pre/post_multiply, quad_form_diag, tcrossprod,
+// crossprod, multiply_lower_tri_self_transpose, log_determinant, mdivide_left_tri_low,
+// rep_array / rep_matrix (any value, 1-3 sizes), dims, prod, head / tail / segment,
+// append_row / append_col (vectors), softmax, log_softmax, cumulative_sum, distance,
+// squared_distance, norm1 / norm2, fma, log_diff_exp, log1m_exp, lbeta, inv_cloglog,
+// Phi_approx, the constants pi() e() sqrt2() ..., and scalar functions of known values folded
+// at lowering time (min, max, floor, to_int, ...).
 //
-// Not yet lowered (each a clear Error at the statement's file:line:column): user-defined
-// functions, while loops, break/continue, truncation, arrays of constrained vectors/matrices,
-// conditions that depend on parameters, built-ins outside the supported list. Generated
+// Not yet lowered (each a clear Error at the statement's file:line:column): truncation,
+// arrays of constrained vectors/matrices, conditions that depend on parameters, ODE solvers
+// and other higher-order built-ins, built-ins outside the supported list. Generated
 // quantities are not lowered (they do not enter the log density).
 struct LowerOptions {
   // Lower a `for` loop whose body is only '~' / 'target += *_lpdf(...)' statements, where the
