@@ -157,6 +157,15 @@ inline void scalar_backward(Op op, const Exec<T>& E) {
   }
 }
 
+template <class T>
+inline bool select_holds(Cmp cmp, T l, T r) {
+  switch (cmp) {
+    case Cmp::kLt: return l < r;
+    case Cmp::kLe: return l <= r;
+    default: return l == r;
+  }
+}
+
 #define EXMC_UNARY(OP, EXPR)                                        \
   case Op::OP:                                                      \
     map1(I.n, E.in[0], E.out, [](T a) -> T { return EXPR; });       \
@@ -320,6 +329,15 @@ template <class T>
       else lp = I.dist->lpdf_f32(args, I.propto);
       *E.dval = lp;
       out[0] = T(lp);
+      return;
+    }
+    case Op::kSelect: {
+      const Cmp cmp = static_cast<Cmp>(I.offset);
+      const T *l = E.in[0], *r = E.in[1], *ta = E.in[2], *tb = E.in[3];
+      const uint32_t sl = I.in_size[0] != 1, sr = I.in_size[1] != 1, sa = I.in_size[2] != 1,
+                     sb = I.in_size[3] != 1;
+      for (uint32_t i = 0; i < I.n; ++i)
+        out[i] = select_holds(cmp, l[i * sl], r[i * sr]) ? ta[i * sa] : tb[i * sb];
       return;
     }
     case Op::kNumOps:
@@ -549,6 +567,19 @@ template <class T>
           for (uint32_t i = 0; i < m; ++i) ak[i] += d * p[i];
         }
         p += I.in_size[k];
+      }
+      return;
+    }
+    case Op::kSelect: {
+      const Cmp cmp = static_cast<Cmp>(I.offset);
+      const T *l = E.in[0], *r = E.in[1];
+      T* ga = E.ain ? E.ain[2] : nullptr;
+      T* gb = E.ain ? E.ain[3] : nullptr;
+      const uint32_t sl = I.in_size[0] != 1, sr = I.in_size[1] != 1, sa = I.in_size[2] != 1,
+                     sb = I.in_size[3] != 1;
+      for (uint32_t i = 0; i < I.n; ++i) {
+        T* g_to = select_holds(cmp, l[i * sl], r[i * sr]) ? (ga ? ga + i * sa : nullptr) : (gb ? gb + i * sb : nullptr);
+        if (g_to) *g_to += adj[i];
       }
       return;
     }

@@ -28,7 +28,7 @@ const char* op_name(Op op) {
       "inv_logit", "logit", "tanh", "lgamma", "digamma", "erf", "erfc", "Phi", "inv_Phi", "sum",
       "mean", "dot", "dot_self", "log_sum_exp", "cumulative_sum", "matvec", "matmul",
       "transpose", "cholesky_decompose", "mdivide_left_tri_low", "log_determinant", "gather",
-      "slice", "concat", "broadcast", "reshape", "dist_lpdf"};
+      "slice", "concat", "broadcast", "reshape", "dist_lpdf", "select"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<size_t>(Op::kNumOps));
   return names[static_cast<size_t>(op)];
 }
@@ -270,6 +270,23 @@ Expr reshape(Expr a, Shape shape) {
     fail("reshape: " + shape_str(a.shape()) + " has " + std::to_string(a.size()) +
          " elements, " + shape_str(shape) + " needs " + std::to_string(shape_size(shape)));
   return make(Op::kReshape, std::move(shape), {a});
+}
+
+Expr select(Cmp cmp, Expr l, Expr r, Expr a, Expr b) {
+  graph_of({l, r, a, b});
+  Shape s = a.shape();
+  for (const Expr* e : {&b, &l, &r})
+    if (shape_size(s) == 1 && e->size() != 1) s = e->shape();
+  for (const Expr* e : {&l, &r, &a, &b})
+    if (e->size() != 1 && e->size() != shape_size(s))
+      fail("select: an argument of shape " + shape_str(e->shape()) + " with a result of shape " +
+           shape_str(s) + " (one element or the result's size expected)");
+  Node n;
+  n.op = Op::kSelect;
+  n.shape = std::move(s);
+  n.offset = static_cast<size_t>(cmp);
+  n.in = {l.id(), r.id(), a.id(), b.id()};
+  return l.graph()->add_node(std::move(n));
 }
 
 Expr dist_lpdf(const dist::DistInfo& d, std::vector<Expr> args, bool propto) {

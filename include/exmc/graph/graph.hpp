@@ -44,6 +44,8 @@ enum class Op : uint8_t {
   kGather, kSlice, kConcat, kBroadcast, kReshape,
   // fused distribution log density (scalar)
   kDistLpdf,
+  // elementwise choice on a comparison (select)
+  kSelect,
   kNumOps
 };
 
@@ -75,7 +77,7 @@ struct Node {
   std::vector<int> in;          // input node ids (all smaller than this node's id)
   std::vector<double> values;   // kConst: the values (column-major)
   std::vector<int> index;       // kGather: 0-based indices into the flattened input
-  size_t offset = 0;            // kParam: offset into x; kSlice: start
+  size_t offset = 0;            // kParam: offset into x; kSlice: start; kSelect: the Cmp
   const dist::DistInfo* dist = nullptr;  // kDistLpdf
   bool propto = false;                   // kDistLpdf
   bool depends_on_params = false;
@@ -173,6 +175,14 @@ Expr slice(Expr v, size_t start, size_t len);  // {len}: v_flat[start .. start+l
 Expr concat(const std::vector<Expr>& parts);   // {sum of sizes}: flattened parts one after another
 Expr broadcast(Expr scalar, Shape shape);      // a one-element expression repeated to shape
 Expr reshape(Expr a, Shape shape);             // same elements, new shape (sizes must match)
+
+// ---- elementwise choice ----
+// select(cmp, l, r, a, b)_i = (l_i cmp r_i) ? a_i : b_i. Each argument has one element or the
+// result's size (the largest). The comparison carries no gradient; the chosen branch receives
+// the adjoint and the other none, so a NaN or infinity in the branch not taken stays out of
+// both value and gradient (Stan's `c ? a : b` and `if` on parameters).
+enum class Cmp : uint8_t { kLt, kLe, kEq };
+Expr select(Cmp cmp, Expr l, Expr r, Expr a, Expr b);
 
 // ---- fused distribution ----
 // Scalar log density sum_i log p(args[0]_i | args[1..]_i) computed by d.lpdf_f64 / d.lpdf_f32
