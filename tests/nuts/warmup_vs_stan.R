@@ -3,15 +3,33 @@
 # runs it. One line per seed: model seed stepsize mean_n_leapfrog(sampling) n_leapfrog(total)
 # min_bulk_ess accept_stat(sampling) inverse metric.
 # Usage: Rscript tests/nuts/warmup_vs_stan.R FIRST_SEED LAST_SEED [model ...]
+#        Rscript tests/nuts/warmup_vs_stan.R fixed MODEL EPS   (the transition alone)
 suppressPackageStartupMessages({ library(rstan); library(jsonlite); library(posterior) })
 rstan_options(boost_lib = "/usr/include")
 args <- commandArgs(trailingOnly = TRUE)
+shared <- Sys.getenv("EXMC_SHARED_DIR", "/work/shared")
+load_model <- function(m) {
+  list(sm = stan_model(file = file.path(shared, "bench", "models", paste0(m, ".stan"))),
+       data = fromJSON(file.path(shared, "bench", "data", paste0(m, ".json")), simplifyVector = TRUE))
+}
+if (args[1] == "fixed") {
+  # `fixed MODEL EPS`: adaptation off, unit metric, 4 chains x 10000 after 200, as the C++ side.
+  m <- load_model(args[2]); eps <- as.numeric(args[3])
+  fit <- sampling(m$sm, data = m$data, chains = 4, iter = 10200, warmup = 200, seed = 1,
+                  control = list(adapt_engaged = FALSE, stepsize = eps, max_treedepth = 10),
+                  refresh = 0)
+  sp <- get_sampler_params(fit, inc_warmup = FALSE)
+  for (col in c("accept_stat__", "n_leapfrog__", "treedepth__")) {
+    x <- sapply(sp, function(s) s[, col])  # draws x chains
+    cat(sprintf("stan %s eps=%s %s %.5f mcse %.5f\n", args[2], args[3], sub("__", "", col),
+                mean(x), posterior::mcse_mean(x)))
+  }
+  quit(save = "no")
+}
 seeds <- as.integer(args[1]):as.integer(args[2])
 models <- if (length(args) > 2) args[-(1:2)] else c("stress", "eight_schools_noncentered")
-shared <- Sys.getenv("EXMC_SHARED_DIR", "/work/shared")
 for (m in models) {
-  sm <- stan_model(file = file.path(shared, "bench", "models", paste0(m, ".stan")))
-  data <- fromJSON(file.path(shared, "bench", "data", paste0(m, ".json")), simplifyVector = TRUE)
+  mm <- load_model(m); sm <- mm$sm; data <- mm$data
   for (seed in seeds) {
     fit <- sampling(sm, data = data, chains = 1, iter = 2000, warmup = 1000, seed = seed,
                     control = list(adapt_delta = 0.8, max_treedepth = 10), refresh = 0)

@@ -2,127 +2,64 @@
 // in the format of tests/nuts/warmup_vs_stan.R so the adapted step size, tree lengths, ESS per
 // gradient and inverse metric can be compared with Stan's as distributions, not single runs.
 // Usage: nuts_warmup_vs_stan FIRST_SEED LAST_SEED [model ...]
+//        nuts_warmup_vs_stan fixed MODEL EPS   (no adaptation: the transition alone)
 // (stress, eight_schools_noncentered, eight_schools_centered; default the first two)
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench_models.hpp"
 #include "exmc/analysis/convergence.hpp"
 #include "exmc/nuts/chain_sampler.hpp"
 
+using exmc::LogDensity;
+using namespace exmc::testing;
+
 namespace {
 
-using exmc::LogDensity;
+std::unique_ptr<LogDensity> make_model(const std::string& m) {
+  const char* shared_env = std::getenv("EXMC_SHARED_DIR");
+  const std::string shared = shared_env ? shared_env : EXMC_SHARED_DIR;
+  if (m == "stress") return std::make_unique<Stress>(shared + "/bench/data/stress.json");
+  if (m == "eight_schools_noncentered") return std::make_unique<EightNoncentered>();
+  if (m == "eight_schools_centered") return std::make_unique<EightCentered>();
+  throw std::runtime_error("unknown model " + m);
+}
 
-// eight_schools_noncentered.stan: mu, log tau, theta_tilde[8]; y ~ normal(mu + tau * tt, sigma).
-class EightNoncentered final : public LogDensity {
- public:
-  size_t dim() const override { return 10; }
-  double logp_grad(const double* x, double* g) const override {
-    const double mu = x[0], tau = std::exp(x[1]);
-    double lp = -mu * mu / 50 - tau * tau / 50 + x[1];
-    g[0] = -mu / 25;
-    g[1] = -tau * tau / 25 + 1;
-    for (int j = 0; j < 8; ++j) {
-      const double tt = x[2 + j], s2 = sigma_[j] * sigma_[j];
-      const double r = y_[j] - mu - tau * tt;
-      lp += -0.5 * tt * tt - 0.5 * r * r / s2;
-      g[0] += r / s2;
-      g[1] += r / s2 * tau * tt;
-      g[2 + j] = -tt + r / s2 * tau;
+// `fixed MODEL EPS`: no adaptation, unit metric, 4 chains x 10000 draws after 200 burn-in;
+// means of accept_stat, n_leapfrog and treedepth with their MCSEs. Separates the transition
+// itself from warmup when the two samplers' adapted runs differ.
+int fixed_step(int argc, char** argv) {
+  if (argc < 4) throw std::runtime_error("usage: fixed MODEL EPS");
+  auto ld = make_model(argv[2]);
+  exmc::nuts::SamplerConfig cfg;
+  cfg.adapt = false;
+  cfg.init_step_size = std::atof(argv[3]);
+  cfg.num_warmup = 200;
+  cfg.num_samples = 10000;
+  const unsigned chains = 4;
+  std::vector<double> acc, nl, depth;
+  for (unsigned c = 0; c < chains; ++c) {
+    exmc::nuts::ChainSampler s(*ld, cfg, 1, c);
+    s.initialize();
+    for (unsigned it = 0; it < cfg.num_warmup + cfg.num_samples; ++it) {
+      const auto st = s.iterate();
+      if (it < cfg.num_warmup) continue;
+      acc.push_back(st.accept_stat);
+      nl.push_back(st.n_leapfrog);
+      depth.push_back(st.tree_depth);
     }
-    return lp;
   }
-
- private:
-  const double y_[8] = {28, 8, -3, 7, -1, 1, 18, 12};
-  const double sigma_[8] = {15, 10, 16, 11, 9, 11, 10, 18};
-};
-
-// eight_schools_centered.stan: mu, log tau, theta[8]; theta ~ normal(mu, tau), y ~ normal(theta, sigma).
-class EightCentered final : public LogDensity {
- public:
-  size_t dim() const override { return 10; }
-  double logp_grad(const double* x, double* g) const override {
-    const double mu = x[0], tau = std::exp(x[1]), it2 = 1 / (tau * tau);
-    double lp = -mu * mu / 50 - tau * tau / 50 + x[1] - 8 * x[1];
-    g[0] = -mu / 25;
-    g[1] = -tau * tau / 25 + 1 - 8;
-    for (int j = 0; j < 8; ++j) {
-      const double th = x[2 + j], dt = th - mu, s2 = sigma_[j] * sigma_[j], r = y_[j] - th;
-      lp += -0.5 * dt * dt * it2 - 0.5 * r * r / s2;
-      g[0] += dt * it2;
-      g[1] += dt * dt * it2;
-      g[2 + j] = -dt * it2 + r / s2;
-    }
-    return lp;
+  for (auto [name, v] : {std::pair{"accept_stat", &acc}, {"n_leapfrog", &nl}, {"treedepth", &depth}}) {
+    const exmc::analysis::ChainView x{v->data(), cfg.num_samples, chains};
+    std::printf("%s %s eps=%s %s %.5f mcse %.5f\n", "exmc", argv[2], argv[3], name,
+                exmc::analysis::mean(v->data(), v->size()), exmc::analysis::mcse_mean(x));
   }
-
- private:
-  const double y_[8] = {28, 8, -3, 7, -1, 1, 18, 12};
-  const double sigma_[8] = {15, 10, 16, 11, 9, 11, 10, 18};
-};
-
-// stress.stan: mu_pop, log sigma_pop, group[J], log noise[J]; y[j] ~ normal(group[j], noise[j]).
-class Stress final : public LogDensity {
- public:
-  explicit Stress(const std::string& data_path) {
-    std::ifstream f(data_path);
-    if (!f) throw std::runtime_error("cannot open " + data_path);
-    const auto j = nlohmann::json::parse(f);
-    for (const auto& row : j.at("y")) y_.push_back(row.get<std::vector<double>>());
-  }
-  size_t dim() const override { return 2 + 2 * y_.size(); }
-  double logp_grad(const double* x, double* g) const override {
-    const size_t J = y_.size();
-    const double mu = x[0], sp = std::exp(x[1]);
-    double lp = -mu * mu / 200 - 0.5 * sp + x[1];
-    g[0] = -mu / 100;
-    g[1] = -0.5 * sp + 1;
-    for (size_t j = 0; j < J; ++j) {
-      const double grp = x[2 + j], dg = grp - mu;
-      lp += -0.5 * dg * dg / (sp * sp) - x[1];
-      g[0] += dg / (sp * sp);
-      g[1] += dg * dg / (sp * sp) - 1;
-      g[2 + j] = -dg / (sp * sp);
-      const double un = x[2 + J + j], noise = std::exp(un);
-      lp += -noise + un;
-      g[2 + J + j] = -noise + 1;
-      double ss = 0, sr = 0;
-      for (double yi : y_[j]) ss += (yi - grp) * (yi - grp), sr += yi - grp;
-      const double n = double(y_[j].size());
-      lp += -0.5 * ss / (noise * noise) - n * un;
-      g[2 + j] += sr / (noise * noise);
-      g[2 + J + j] += ss / (noise * noise) - n;
-    }
-    return lp;
-  }
-
- private:
-  std::vector<std::vector<double>> y_;
-};
-
-// Central differences: a wrong hand gradient would make the whole comparison meaningless.
-void check_gradient(const LogDensity& ld) {
-  const size_t d = ld.dim();
-  std::vector<double> x(d), g(d), gp(d);
-  for (size_t i = 0; i < d; ++i) x[i] = 0.3 * std::sin(1.0 + i);
-  ld.logp_grad(x.data(), g.data());
-  for (size_t i = 0; i < d; ++i) {
-    const double h = 1e-6;
-    std::vector<double> a = x, b = x;
-    a[i] += h, b[i] -= h;
-    const double fd = (ld.logp_grad(a.data(), gp.data()) - ld.logp_grad(b.data(), gp.data())) / (2 * h);
-    if (std::fabs(fd - g[i]) > 1e-5 * (1 + std::fabs(g[i])))
-      throw std::runtime_error("gradient " + std::to_string(i) + ": " + std::to_string(g[i]) +
-                               " vs finite difference " + std::to_string(fd));
-  }
+  return 0;
 }
 
 }  // namespace
@@ -132,18 +69,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s FIRST_SEED LAST_SEED [model ...]\n", argv[0]);
     return 2;
   }
+  if (std::string(argv[1]) == "fixed") return fixed_step(argc, argv);
   const int first = std::atoi(argv[1]), last = std::atoi(argv[2]);
   std::vector<std::string> models;
   for (int i = 3; i < argc; ++i) models.push_back(argv[i]);
   if (models.empty()) models = {"stress", "eight_schools_noncentered"};
-  const char* shared_env = std::getenv("EXMC_SHARED_DIR");
-  const std::string shared = shared_env ? shared_env : EXMC_SHARED_DIR;
   for (const std::string& m : models) {
-    std::unique_ptr<LogDensity> ld;
-    if (m == "stress") ld = std::make_unique<Stress>(shared + "/bench/data/stress.json");
-    else if (m == "eight_schools_noncentered") ld = std::make_unique<EightNoncentered>();
-    else if (m == "eight_schools_centered") ld = std::make_unique<EightCentered>();
-    else throw std::runtime_error("unknown model " + m);
+    std::unique_ptr<LogDensity> ld = make_model(m);
     check_gradient(*ld);
     const size_t d = ld->dim();
     for (int seed = first; seed <= last; ++seed) {
