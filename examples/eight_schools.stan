@@ -18,3 +18,11 @@ model {
   theta_tilde ~ std_normal();
   y ~ normal(theta, sigma);
 }
+generated quantities {
+  vector[J] log_lik;           // pointwise log-likelihood: `exmc loo` reads it
+  array[J] real y_rep;         // posterior predictive replications
+  for (j in 1:J) {
+    log_lik[j] = normal_lpdf(y[j] | theta[j], sigma[j]);
+    y_rep[j] = normal_rng(theta[j], sigma[j]);
+  }
+}

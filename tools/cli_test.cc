@@ -96,6 +96,19 @@ TEST_F(CliTest, SampleWritesOneCmdStanCsvPerChainThatSummaryReads) {
   const double mcse = analysis::mcse_mean(analysis::ChainView{m, 400, 2});
   EXPECT_LT(std::fabs(mean - 4.410), 5 * std::hypot(mcse, 0.033)) << "mean " << mean << " mcse " << mcse;
 
+  // Generated quantities follow, evaluated on the written draw: log_lik[3] is the normal log
+  // density of y[3] = -3 with sd 16 at theta[3]; y_rep are predictive draws around theta.
+  const size_t ll = run.draws.index_of("log_lik.3");
+  EXPECT_NO_THROW(run.draws.index_of("y_rep.8"));
+  for (size_t d = 0; d < 400; ++d) {
+    const double z = (-3 - run.draws.at(th, 0, d)) / 16;
+    const double want = -0.5 * z * z - std::log(16.0) - 0.5 * std::log(2 * M_PI);
+    ASSERT_NEAR(run.draws.at(ll, 0, d), want, 1e-4 * std::fabs(want));
+  }
+  const auto l = exmc({"loo", path("out_1.csv"), path("out_2.csv")});
+  ASSERT_EQ(l.code, 0) << l.err;
+  EXPECT_NE(l.out.find("elpd_loo"), std::string::npos) << l.out;
+
   const auto s = exmc({"summary", path("out_1.csv"), path("out_2.csv")});
   ASSERT_EQ(s.code, 0) << s.err;
   EXPECT_NE(s.out.find("ess_bulk"), std::string::npos);

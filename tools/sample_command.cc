@@ -8,6 +8,8 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <cmath>
 #include <ostream>
 #include <random>
 #include <sstream>
@@ -22,6 +24,7 @@
 #include "exmc/runtime/cancel_token.hpp"
 #include "exmc/runtime/run_chains.hpp"
 #include "exmc/stan/error.hpp"
+#include "exmc/stan/generated_quantities.hpp"
 #include "exmc/stan/load.hpp"
 
 namespace exmc::cli {
@@ -130,7 +133,26 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     runtime::CancelToken cancel;
     cfg.cancel = &cancel;
 
-    const auto names = flat_names(vars);
+    // Generated quantities: evaluated per written draw from the constrained values, each chain
+    // with its own stream, and appended to the row (as CmdStan writes them).
+    std::optional<stan::GeneratedQuantities> gq;
+    gq.emplace(*loaded.program, loaded.data, vars);
+    if (gq->empty()) gq.reset();
+    auto names = flat_names(vars);
+    const size_t num_values = names.size();
+    size_t num_gq = 0;
+    if (gq) {
+      const auto gq_names = stan::generated_quantities_names(*gq);
+      num_gq = gq_names.size();
+      names.insert(names.end(), gq_names.begin(), gq_names.end());
+    }
+    std::vector<std::vector<double>> rows(opts.chains, std::vector<double>(num_values + num_gq));
+    std::vector<Rng> gq_rngs;
+    for (unsigned c = 0; c < opts.chains; ++c)
+      gq_rngs.emplace_back(cfg.seed, stan::GeneratedQuantities::kGqStreamBase + cfg.chain_offset + c);
+    std::atomic<uint64_t> gq_failures{0};
+    std::string first_gq_failure;
+    std::mutex gq_failure_mu;
     io::CmdStanCsvHeader header;
     header.model = std::filesystem::path(opts.model_path).stem().string();
     header.data_file = opts.data_path;
@@ -150,7 +172,25 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
       if (!first_seen.exchange(true)) t_first_iteration.store(ms_since(t_start));
       const unsigned i = e.warmup ? e.iteration : e.iteration - num_warmup;
       if (i % thin != 0) return;
-      write(e);
+      if (!gq || (e.warmup && !opts.save_warmup)) {
+        write(e);
+        return;
+      }
+      auto& row = rows[e.chain];
+      std::copy(e.values, e.values + num_values, row.begin());
+      try {
+        gq->eval(e.values, gq_rngs[e.chain], row.data() + num_values);
+      } catch (const std::exception& ex) {
+        // As Stan: a draw whose generated quantities fail keeps its parameters, the
+        // quantities become NaN, and the run goes on (reported at the end).
+        std::fill(row.begin() + static_cast<std::ptrdiff_t>(num_values), row.end(), std::nan(""));
+        if (gq_failures.fetch_add(1) == 0) {
+          std::lock_guard<std::mutex> lock(gq_failure_mu);
+          first_gq_failure = ex.what();
+        }
+      }
+      runtime::DrawEvent with_gq{e.chain, e.warmup, e.iteration, row.data(), row.size(), e.stats, e.unconstrained};
+      write(with_gq);
     };
     if (!opts.save_metric.empty()) {
       auto adapt = callbacks.on_adaptation;
@@ -200,6 +240,9 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     if (divergences > 0)
       err << fmt::format("exmc: warning: {} divergent transitions after warmup; see `exmc diagnose`\n",
                          divergences);
+    if (gq_failures > 0)
+      err << fmt::format("exmc: warning: generated quantities failed in {} draws (written as NaN); the first:\n{}\n",
+                         gq_failures.load(), first_gq_failure);
     if (recoveries > 0)
       err << fmt::format("exmc: {} numerical faults (NaN/Inf/exception) were treated as divergences\n",
                          recoveries);
