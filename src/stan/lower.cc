@@ -496,9 +496,191 @@ class Lowerer {
     return (*v.c)[0] != 0;
   }
 
-  // An `if` whose condition depends on parameters (placeholder until selects are lowered).
+  // cond ? a : b elementwise, for a condition that depends on parameters (a and b flat, of one
+  // element or of one common size). Only the chosen branch receives gradient.
+  g::Expr select_on(const Expr& cond, g::Expr a, g::Expr b) {
+    if (auto k = known_condition(cond)) return *k ? a : b;
+    switch (cond.kind) {
+      case ExprKind::Paren: return select_on(cond.args[0], a, b);
+      case ExprKind::Unary:
+        if (cond.text == "!") return select_on(cond.args[0], b, a);
+        break;
+      case ExprKind::Binary: {
+        const std::string& op = cond.text;
+        if (op == "&&") return select_on(cond.args[0], select_on(cond.args[1], a, b), b);
+        if (op == "||") return select_on(cond.args[0], a, select_on(cond.args[1], a, b));
+        const bool cmp = op == "<" || op == "<=" || op == ">" || op == ">=" || op == "==" || op == "!=";
+        if (cmp) {
+          const g::Expr l = ex(expr(cond.args[0]), cond.args[0].loc), r = ex(expr(cond.args[1]), cond.args[1].loc);
+          if (op == "<") return g::select(g::Cmp::kLt, l, r, a, b);
+          if (op == "<=") return g::select(g::Cmp::kLe, l, r, a, b);
+          if (op == ">") return g::select(g::Cmp::kLt, r, l, a, b);
+          if (op == ">=") return g::select(g::Cmp::kLe, r, l, a, b);
+          if (op == "==") return g::select(g::Cmp::kEq, l, r, a, b);
+          return g::select(g::Cmp::kEq, l, r, b, a);
+        }
+        break;
+      }
+      default: break;
+    }
+    // Any other real: true where it is non-zero.
+    const g::Expr v = ex(expr(cond), cond.loc);
+    return g::select(g::Cmp::kEq, v, graph().constant(0.0), b, a);
+  }
+
+  // `c ? a : b` with c depending on parameters: both branches are lowered and selected
+  // elementwise; they must have the same shape (or one be a scalar of a real result).
+  Val ternary_on_parameters(const Expr& e) {
+    Val a = expr(e.args[1]), b = expr(e.args[2]);
+    if (a.total() != b.total() && !a.scalar() && !b.scalar())
+      fail(e.loc, fmt::format("the branches of '?:' have {} and {} elements; a condition that depends "
+                              "on parameters needs branches of the same shape",
+                              a.total(), b.total()));
+    Val r = a.scalar() ? b : a;
+    const g::Expr s = select_on(e.args[0], flat(a, e.args[1].loc), flat(b, e.args[2].loc));
+    Val out = with_expr(r, s);
+    return out;
+  }
+
+  // The first statement an if on parameters cannot make conditional, or nullptr: only
+  // assignments (in blocks, loops and nested ifs) can become selects.
+  // Whether e calls a user _lp function (which adds to the target wherever it is called).
+  bool calls_lp_function(const Expr& e) const {
+    if ((e.kind == ExprKind::Call || e.kind == ExprKind::CondCall) && ends_with(e.text, "_lp") &&
+        user_function(e.text))
+      return true;
+    for (const auto& a : e.args)
+      if (calls_lp_function(a)) return true;
+    for (const auto& ix : e.indices)
+      for (const auto& b : ix.bounds)
+        if (calls_lp_function(b)) return true;
+    return false;
+  }
+
+  const Stmt* not_selectable(const Stmt& s) const {
+    switch (s.kind) {
+      case StmtKind::Decl:
+        if (s.decl[0].init && calls_lp_function(*s.decl[0].init)) return &s;
+        return nullptr;
+      case StmtKind::Assign:
+        for (const auto& e : s.exprs)
+          if (calls_lp_function(e)) return &s;
+        return nullptr;
+      case StmtKind::Empty:
+      case StmtKind::Print: return nullptr;
+      case StmtKind::Block:
+      case StmtKind::Profile:
+      case StmtKind::If:
+      case StmtKind::For:
+      case StmtKind::Foreach:
+      case StmtKind::While:
+        for (const auto& c : s.body)
+          if (const Stmt* bad = not_selectable(c)) return bad;
+        return nullptr;
+      default: return &s;
+    }
+  }
+
+  static const char* stmt_word(StmtKind k) {
+    switch (k) {
+      case StmtKind::Tilde: return "'~'";
+      case StmtKind::TargetPlus: return "'target +='";
+      case StmtKind::JacobianPlus: return "'jacobian +='";
+      case StmtKind::Break: return "'break'";
+      case StmtKind::Continue: return "'continue'";
+      case StmtKind::Return: return "'return'";
+      case StmtKind::Reject: return "'reject'";
+      case StmtKind::FatalError: return "'fatal_error'";
+      case StmtKind::CallStmt: return "a function call statement";
+      case StmtKind::Decl:
+      case StmtKind::Assign: return "a call of an _lp function";
+      default: return "this statement";
+    }
+  }
+
+  // Copies every visible variable, with private element lists, so a branch can be undone.
+  std::vector<std::pair<Val*, Val>> snapshot() {
+    std::vector<std::pair<Val*, Val>> snap;
+    for (size_t k = floor_; k < scopes_.size(); ++k)
+      for (auto& [name, v] : scopes_[k].vars) {
+        Val copy = v;
+        if (copy.parts) copy.parts = std::make_shared<std::vector<g::Expr>>(*copy.parts);
+        snap.emplace_back(&v, std::move(copy));
+      }
+    return snap;
+  }
+  void restore(const std::vector<std::pair<Val*, Val>>& snap) {
+    for (const auto& [ptr, v] : snap) {
+      *ptr = v;
+      if (ptr->parts) ptr->parts = std::make_shared<std::vector<g::Expr>>(*v.parts);
+    }
+  }
+
+  // Elements of a value as scalar expressions (invalid where never assigned).
+  std::vector<g::Expr> elements(const Val& v) {
+    if (v.parts) return *v.parts;
+    std::vector<g::Expr> out(v.total());
+    if (!v.e.valid()) return out;
+    const g::Expr f = g::reshape(v.e, {v.total()});
+    for (size_t i = 0; i < out.size(); ++i) out[i] = g::reshape(g::slice(f, i, 1), {});
+    return out;
+  }
+  static bool same_value(const Val& a, const Val& b) {
+    if (static_cast<bool>(a.parts) != static_cast<bool>(b.parts)) return false;
+    if (a.parts) {
+      for (size_t i = 0; i < a.parts->size(); ++i)
+        if ((*a.parts)[i].id() != (*b.parts)[i].id()) return false;
+      return true;
+    }
+    return a.e.id() == b.e.id();
+  }
+
+  // if (c) A else B with c depending on parameters: both branches are lowered from the same
+  // state; every variable either changes becomes select(c, then-value, else-value), element by
+  // element where it is being built element by element.
   void if_on_parameters(const Stmt& s) {
-    fail(s.exprs[0].loc, "conditions that depend on parameters are not lowered yet");
+    for (const auto& b : s.body)
+      if (const Stmt* bad = not_selectable(b))
+        fail(bad->loc, fmt::format("{} inside an 'if' whose condition depends on parameters is not "
+                                   "supported (only assignments can depend on such a condition)",
+                                   stmt_word(bad->kind)));
+    const auto before = snapshot();
+    body(s.body[0]);
+    const auto then_state = snapshot();
+    if (then_state.size() != before.size()) fail(s.loc, "internal: a branch changed the set of variables");
+    restore(before);
+    if (s.body.size() > 1) body(s.body[1]);
+    const g::Expr nan = graph().constant(std::nan(""));
+    for (size_t k = 0; k < before.size(); ++k) {
+      Val* var = before[k].first;
+      const Val& t = then_state[k].second;
+      Val& el = *var;  // the else-state, in place
+      if (same_value(t, el)) continue;
+      el.c.reset();
+      if (t.is_int != el.is_int) el.is_int = false;
+      if (!t.parts && !el.parts) {  // whole values: one select
+        const size_t n = el.total();
+        auto whole = [&](const Val& v) { return v.e.valid() ? g::reshape(v.e, {n}) : g::broadcast(nan, {n}); };
+        el.e = g::reshape(select_on(s.exprs[0], whole(t), whole(el)), el.gshape());
+        continue;
+      }
+      std::vector<g::Expr> te = elements(t), ee = elements(el);
+      auto merged = std::make_shared<std::vector<g::Expr>>(te.size());
+      for (size_t i = 0; i < te.size(); ++i) {
+        if (te[i].valid() && ee[i].valid() && te[i].id() == ee[i].id()) {
+          (*merged)[i] = te[i];
+        } else if (te[i].valid() || ee[i].valid()) {
+          (*merged)[i] = g::reshape(select_on(s.exprs[0], te[i].valid() ? te[i] : nan, ee[i].valid() ? ee[i] : nan), {});
+        }
+      }
+      el.e = g::Expr();
+      if (merged->size() == 1 && (*merged)[0].valid()) {
+        el.e = g::reshape((*merged)[0], el.gshape());
+        el.parts.reset();
+      } else {
+        el.parts = merged;
+      }
+    }
   }
 
   // ---- user-defined functions (inlined at each call) ----
@@ -774,7 +956,7 @@ class Lowerer {
       case ExprKind::Binary: return binary(e.text, expr(e.args[0]), expr(e.args[1]), e.loc);
       case ExprKind::Ternary: {
         const std::optional<bool> c = known_condition(e.args[0]);
-        if (!c) fail(e.args[0].loc, "'?:' on a condition that depends on parameters is not lowered yet");
+        if (!c) return ternary_on_parameters(e);
         return expr(*c ? e.args[1] : e.args[2]);
       }
       case ExprKind::Transpose: {

@@ -258,6 +258,83 @@ TEST(StanLowerControlFlow, WhileOnParametersIsAPositionedError) {
       << e.message();
 }
 
+// Value of a compiled density at x against a closed form, and its gradient against finite
+// differences at x.
+void expect_value_and_fd(const LogDensity& ld, std::vector<double> x, double want) {
+  std::vector<double> g(x.size());
+  EXPECT_NEAR(ld.logp_grad(x.data(), g.data()), want, 1e-12 * std::max(1.0, std::fabs(want)));
+  for (size_t i = 0; i < x.size(); ++i) {
+    std::vector<double> xp = x, xm = x;
+    xp[i] += 1e-6;
+    xm[i] -= 1e-6;
+    const double fd = (ld.logp(xp.data()) - ld.logp(xm.data())) / 2e-6;
+    EXPECT_NEAR(g[i], fd, 1e-6 * std::max(1.0, std::fabs(fd))) << "coordinate " << i;
+  }
+}
+
+TEST(StanLowerSelect, TernaryOnParametersEqualsTheClosedForm) {
+  const std::string src = R"(
+parameters { real mu; real<lower=0> s; }
+model {
+  real m = mu > 0 ? mu : -mu;
+  target += -square(m - 1) - (s <= 1 ? 1 - s : s - 1);
+}
+)";
+  const std::string by_hand = R"(
+parameters { real mu; real<lower=0> s; }
+model {
+  target += -square(fabs(mu) - 1) - fabs(s - 1);
+}
+)";
+  expect_same_density(*density(src, "{}"), *density(by_hand, "{}"), 1e-12);
+}
+
+TEST(StanLowerSelect, IfOnParametersSelectsAssignments) {
+  // w_i = log(v_i) where v_i > 0, else 0: the branch not taken (log of a negative) must not
+  // leak NaN into the value or the gradient.
+  const std::string src = R"(
+parameters { vector[4] v; real a; real b; }
+model {
+  vector[4] w;
+  real z = 0;
+  for (i in 1:4) {
+    if (v[i] > 0) w[i] = log(v[i]);
+    else w[i] = 0;
+  }
+  if (a > 0 && !(b > 0)) {
+    z = a * b;
+  } else if (a < b || b == 3) {
+    real t = a + b;
+    z = t;
+  }
+  target += sum(w) + z;
+}
+)";
+  auto ld = density(src, "{}");
+  for (const auto& x : {std::vector<double>{0.5, -1.0, 2.0, -0.3, 0.7, -0.2},
+                        std::vector<double>{-0.5, 1.5, -2.0, 0.3, -0.7, 0.4},
+                        std::vector<double>{0.2, 0.2, 0.2, 0.2, 0.9, 1.3}}) {
+    double want = 0;
+    for (int i = 0; i < 4; ++i) want += x[i] > 0 ? std::log(x[i]) : 0.0;
+    const double a = x[4], b = x[5];
+    want += (a > 0 && !(b > 0)) ? a * b : (a < b || b == 3) ? a + b : 0.0;
+    expect_value_and_fd(*ld, x, want);
+  }
+}
+
+TEST(StanLowerSelect, UnsupportedStatementsUnderParameterConditionsArePositionedErrors) {
+  const Error tilde = lowering_error("parameters { real mu; }\nmodel {\n  if (mu > 0) {\n    mu ~ normal(0, 1);\n  }\n}\n", "{}");
+  EXPECT_EQ(tilde.line(), 4);
+  EXPECT_EQ(tilde.column(), 5);
+  EXPECT_EQ(tilde.message(), "'~' inside an 'if' whose condition depends on parameters is not supported "
+                             "(only assignments can depend on such a condition)");
+  const Error shapes = lowering_error(
+      "parameters { real mu; vector[2] v; }\nmodel {\n  vector[3] w = mu > 0 ? rep_vector(1, 3) : v;\n}\n", "{}");
+  EXPECT_EQ(shapes.line(), 3);
+  EXPECT_NE(shapes.message().find("the branches of '?:' have 3 and 2 elements"), std::string::npos)
+      << shapes.message();
+}
+
 // A GP regression written with the built-ins equals the one written with loops.
 TEST(StanLowerBuiltins, GaussianProcessBuiltinsEqualLoops) {
   const std::string data = R"({"N": 5, "y": [0.3, -1.1, 2.4, 0.8, -0.2], "x": [0.1, 0.5, 1.3, 2.0, 2.2]})";

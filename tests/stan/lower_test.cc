@@ -248,8 +248,10 @@ TEST(StanLower, UnsupportedFeaturesAreClearErrors) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.line(), 3);
-    EXPECT_EQ(e.column(), 10);
-    EXPECT_EQ(e.message(), "conditions that depend on parameters are not lowered yet");
+    EXPECT_EQ(e.column(), 15);
+    EXPECT_EQ(e.message(),
+              "'~' inside an 'if' whose condition depends on parameters is not supported (only "
+              "assignments can depend on such a condition)");
   }
 }
 

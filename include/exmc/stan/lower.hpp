@@ -27,8 +27,13 @@ namespace exmc::stan {
 // Loops are vectorised where the body allows it (LowerOptions) and unrolled otherwise (the loop
 // variable is a known int); `while` loops are unrolled while their condition, known from the
 // data, holds; break / continue / return leave loops as in Stan. Indexes must be known ints or
-// int arrays (data), and become gathers/slices of the indexed value. Conditions of if / while /
-// ?: must be known from the data.
+// int arrays (data), and become gathers/slices of the indexed value.
+// Conditions known from the data pick a branch at lowering time. A condition that depends on
+// parameters (comparisons joined by && || !) becomes an elementwise graph select: `c ? a : b`
+// with branches of one shape, and `if (c) ... else ...` whose branches only assign (in blocks,
+// loops, nested ifs): each variable either branch changes becomes select(c, then, else), so
+// only the branch taken contributes value and gradient. '~', 'target +=', break, continue,
+// return and call statements under such a condition are errors at the statement.
 // Built-ins beyond the elementwise core: gp_exp_quad_cov (cov_exp_quad), gp_exponential_cov,
 // gp_matern32_cov, gp_matern52_cov (one magnitude, one length scale), cholesky_decompose,
 // diag_matrix, add_diag, diagonal, diag_pre/post_multiply, quad_form_diag, tcrossprod,
@@ -40,8 +45,10 @@ namespace exmc::stan {
 // at lowering time (min, max, floor, to_int, ...).
 //
 // Not yet lowered (each a clear Error at the statement's file:line:column): truncation,
-// arrays of constrained vectors/matrices, conditions that depend on parameters, ODE solvers
-// and other higher-order built-ins, built-ins outside the supported list. Generated
+// arrays of constrained vectors/matrices, parameter-dependent conditions around statements
+// other than assignments and parameter-dependent `while` conditions, ODE solvers and other
+// higher-order built-ins, calling a user foo_lpdf as foo_lupdf by name (the checker rejects
+// it), built-ins outside the supported list. Generated
 // quantities are not lowered (they do not enter the log density).
 struct LowerOptions {
   // Lower a `for` loop whose body is only '~' / 'target += *_lpdf(...)' statements, where the
