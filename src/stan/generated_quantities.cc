@@ -206,12 +206,59 @@ double log_diff_exp(double a, double b) {
 }
 double lchoose(double n, double k) { return math::lgamma(n + 1) - math::lgamma(k + 1) - math::lgamma(n - k + 1); }
 
+enum class Op : uint8_t { Add, Sub, Mul, Div, IntDiv, Mod, Pow, EMul, EDiv, EPow, LDiv, Lt, Le, Gt, Ge, Eq, Ne, And, Or, Unknown };
+
+Op op_code(const std::string& o) {
+  static const std::unordered_map<std::string, Op> ops = {
+      {"+", Op::Add},    {"-", Op::Sub},    {"*", Op::Mul},   {"/", Op::Div},  {"%/%", Op::IntDiv},
+      {"%", Op::Mod},    {"^", Op::Pow},    {".*", Op::EMul}, {"./", Op::EDiv}, {".^", Op::EPow},
+      {"\\", Op::LDiv}, {"<", Op::Lt},     {"<=", Op::Le},   {">", Op::Gt},   {">=", Op::Ge},
+      {"==", Op::Eq},    {"!=", Op::Ne},    {"&&", Op::And},  {"||", Op::Or}};
+  auto it = ops.find(o);
+  return it == ops.end() ? Op::Unknown : it->second;
+}
+const char* op_name(Op op) {
+  static const char* const names[] = {"+", "-", "*", "/", "%/%", "%", "^", ".*", "./", ".^", "\\",
+                                      "<", "<=", ">", ">=", "==", "!=", "&&", "||", "?"};
+  return names[static_cast<int>(op)];
+}
+
+class Interp;
+using Fn = Value (*)(Interp&, std::vector<Value>&, const Expr&);
+using UnaryD = double (*)(double);
+using BinaryD = double (*)(double, double);
+
+// What an expression node resolves to, found once by the constructor so that eval() neither
+// parses literals nor searches names.
+struct NodeInfo {
+  double lit = 0;  // IntLit / RealLit
+  int sym = -1;    // Var: the interned name
+  Op op = Op::Unknown;
+  enum class Call : uint8_t { None, User, Dist, Unary, Binary, Table } call = Call::None;
+  const std::vector<const FunDef*>* user = nullptr;
+  std::string fam, suffix;  // Dist
+  const dist::DistInfo* dist = nullptr;
+  UnaryD un = nullptr;
+  BinaryD bin = nullptr;
+  Fn fn = nullptr;
+};
+
 }  // namespace
 
 // Everything the constructor resolves once; eval() only reads it.
 struct GqState {
   const Program* program = nullptr;
   std::unordered_map<std::string, Value> globals;  // data and transformed data
+  // Every identifier of the program, interned; lookups by symbol compare ints.
+  std::unordered_map<std::string, int> sym_ids;
+  std::vector<std::string> sym_names;
+  std::vector<const Value*> global_by_sym;  // null where the symbol is no global
+  std::vector<int> param_by_sym;            // -1 where the symbol is no parameter
+  std::unordered_map<const Expr*, NodeInfo> info;
+  int sym(const std::string& n) const {
+    auto it = sym_ids.find(n);
+    return it == sym_ids.end() ? -1 : it->second;
+  }
   struct Param {
     std::string name;
     Value shape;                 // values unused
@@ -219,7 +266,6 @@ struct GqState {
     std::vector<size_t> perm;    // draw position k -> internal offset perm[k] (empty: identity)
   };
   std::vector<Param> params;
-  std::unordered_map<std::string, size_t> param_index;
   size_t draw_size = 0;
   struct Out {
     const VarDecl* decl = nullptr;
@@ -244,29 +290,33 @@ class Interp {
     throw Error(p_.file, loc.line, loc.col, msg, source_line(p_.source, loc.line));
   }
 
+  const NodeInfo& info(const Expr& e) const {
+    auto it = st_.info.find(&e);
+    if (it == st_.info.end()) fail(e.loc, "internal error: an expression the constructor did not see");
+    return it->second;
+  }
+
   // ---- scopes ----
   struct Local {
-    const std::string* name;
+    int sym;
     Value val;
   };
   std::vector<Local> locals;
 
-  Value* find_local(const std::string& n) {
+  Value* find_local(int sym) {
     for (size_t i = locals.size(); i-- > frame_base_;)
-      if (*locals[i].name == n) return &locals[i].val;
+      if (locals[i].sym == sym) return &locals[i].val;
     return nullptr;
   }
-  const Value& lookup(const std::string& n, Loc loc) {
-    if (Value* v = find_local(n)) return *v;
-    if (!in_function_) {
-      if (params) {
-        auto it = st_.param_index.find(n);
-        if (it != st_.param_index.end()) return (*params)[it->second];
-      }
-      auto g = st_.globals.find(n);
-      if (g != st_.globals.end()) return g->second;
+  Value* find_local(const std::string& n) { return find_local(st_.sym(n)); }
+  void push_local(const std::string& name, Value v) { locals.push_back({st_.sym(name), std::move(v)}); }
+  const Value& lookup(int sym, Loc loc) {
+    if (Value* v = find_local(sym)) return *v;
+    if (!in_function_ && sym >= 0) {
+      if (params && st_.param_by_sym[size_t(sym)] >= 0) return (*params)[size_t(st_.param_by_sym[size_t(sym)])];
+      if (const Value* g = st_.global_by_sym[size_t(sym)]) return *g;
     }
-    fail(loc, fmt::format("'{}' has no value in {}{}", n, block_,
+    fail(loc, fmt::format("'{}' has no value in {}{}", sym >= 0 ? st_.sym_names[size_t(sym)] : "?", block_,
                           in_function_ ? " (a function sees only its arguments and locals)" : ""));
   }
 
@@ -329,7 +379,7 @@ class Interp {
   void declare(const VarDecl& d) {
     Value v = declared(d.type, d.loc);
     if (d.init) store(v, ev(*d.init), d.init->loc, d.name);
-    locals.push_back({&d.name, std::move(v)});
+    push_local(d.name, std::move(v));
   }
 
   // ---- statements ----
@@ -341,7 +391,7 @@ class Interp {
         const int64_t lo = int_value(s.exprs[0], "a loop bound");
         const int64_t hi = int_value(s.exprs[1], "a loop bound");
         const size_t mark = locals.size();
-        locals.push_back({&s.name, scalar(0, true)});
+        push_local(s.name, scalar(0, true));
         Flow out = Flow::Next;
         for (int64_t i = lo; i <= hi; ++i) {
           locals[mark].val.s = static_cast<double>(i);
@@ -373,7 +423,7 @@ class Interp {
           fail(s.exprs[0].loc, "foreach needs an array, vector or matrix");
         }
         const size_t mark = locals.size();
-        locals.push_back({&s.name, Value()});
+        push_local(s.name, Value());
         Flow out = Flow::Next;
         for (auto& e : elems) {
           locals[mark].val = std::move(e);
@@ -479,7 +529,7 @@ class Interp {
   void assign(const Stmt& s) {
     const Expr& lhs = s.exprs[0];
     Value rhs = ev(s.exprs[1]);
-    if (s.op != "=") rhs = binary(s.op.substr(0, s.op.size() - 1), ev(lhs), rhs, s.loc);
+    if (s.op != "=") rhs = binary(op_code(s.op.substr(0, s.op.size() - 1)), ev(lhs), rhs, s.loc);
     // Nested indexes x[i][j] are x[i, j] when every index but the last level is single.
     std::vector<const std::vector<IndexItem>*> levels;
     const Expr* root = &lhs;
@@ -498,14 +548,22 @@ class Interp {
       for (size_t j = 0; j < levels[l]->size(); ++j, ++k)
         if (items[k]->kind != IndexItem::Single || !evaluated[2 * k].is_scalar())
           fail(lhs.loc, "only single indexes are supported before the last '[ ]' on the left of '='");
-    Value* target = find_local(root->text);
+    Value* target = find_local(info(*root).sym);
     if (!target) {
-      lookup(root->text, root->loc);  // fails when unknown
+      lookup(info(*root).sym, root->loc);  // fails when unknown
       fail(root->loc, fmt::format("'{}' cannot be assigned in {} (it belongs to an earlier block)",
                                   root->text, block_));
     }
     if (items.empty()) {
       store(*target, rhs, s.exprs[1].loc, root->text);
+      return;
+    }
+    bool singles = true;
+    for (const IndexItem* it : items) singles = singles && it->kind == IndexItem::Single;
+    size_t off = 0;
+    if (singles && rhs.is_scalar() && single_offset(*target, items.size(), evaluated.data(), 2, lhs.loc, *root, &off)) {
+      if (target->is_int && !rhs.is_int) check_int_values(rhs, s.exprs[1].loc, root->text);
+      target->data()[off] = rhs.s;
       return;
     }
     Value meta;
@@ -526,13 +584,14 @@ class Interp {
     for (size_t k = 0; k < items.size(); ++k)
       for (size_t b = 0; b < items[k]->bounds.size(); ++b) {
         out[2 * k + b] = ev(items[k]->bounds[b]);
-        const Value& v = out[2 * k + b];
-        if (!v.is_int || (!v.is_scalar() && !(v.arr.size() == 1 && v.inner == Inner::Scalar)))
-          fail(items[k]->bounds[b].loc, fmt::format("an index must be an int or an int array, found {}", type_str(v)));
-        if (!v.is_scalar() && (items[k]->kind != IndexItem::Single))
-          fail(items[k]->bounds[b].loc, "a range bound must be a single int");
+        check_bound(out[2 * k + b], *items[k], items[k]->bounds[b]);
       }
     return out;
+  }
+  void check_bound(const Value& v, const IndexItem& it, const Expr& bound) {
+    if (!v.is_int || (!v.is_scalar() && !(v.arr.size() == 1 && v.inner == Inner::Scalar)))
+      fail(bound.loc, fmt::format("an index must be an int or an int array, found {}", type_str(v)));
+    if (!v.is_scalar() && it.kind != IndexItem::Single) fail(bound.loc, "a range bound must be a single int");
   }
 
   // Resolves indexes into flat offsets of `base` (in the layout of the result) and the
@@ -630,32 +689,63 @@ class Interp {
     *meta = std::move(r);
   }
 
+  static size_t rank(const Value& v) {
+    return v.arr.size() + (v.inner == Inner::Matrix ? 2 : v.inner == Inner::Scalar ? 0 : 1);
+  }
+
+  // The internal offset of one element when every index is a single int and there is one per
+  // dimension (the common case, kept free of allocation); false otherwise. `b` holds each
+  // index's value at stride `stride`.
+  bool single_offset(const Value& base, size_t n, const Value* b, size_t stride, Loc loc, const Expr& name,
+                     size_t* off) {
+    if (n != rank(base)) return false;
+    for (size_t k = 0; k < n; ++k)
+      if (!b[k * stride].is_scalar()) return false;
+    const size_t na = base.arr.size();
+    auto at = [&](size_t k, size_t dim) {
+      const double i = b[k * stride].s;
+      if (!(i >= 1 && i <= double(dim)))
+        fail(loc, fmt::format("index {} out of range for '{}' (size {} in dimension {})", num(i), print_expr(name),
+                              dim, k + 1));
+      return size_t(i) - 1;
+    };
+    size_t outer = 0;
+    for (size_t k = 0; k < na; ++k) outer = outer * base.arr[k] + at(k, base.arr[k]);
+    size_t in = 0;
+    if (base.inner == Inner::Vector) in = at(na, base.rows);
+    if (base.inner == Inner::RowVector) in = at(na, base.cols);
+    if (base.inner == Inner::Matrix) in = at(na, base.rows) + base.rows * at(na + 1, base.cols);
+    *off = outer * base.inner_size() + in;
+    return true;
+  }
+
   Value index(const Expr& e) {
-    std::vector<const IndexItem*> items;
-    for (const auto& it : e.indices) items.push_back(&it);
     Value holder;
     if (e.args[0].kind != ExprKind::Var) holder = ev(e.args[0]);
     // Bounds before the reference to the base: a user function called in an index pushes
     // locals, which may move them.
-    const std::vector<Value> b = eval_index_bounds(items);
-    const Value& base = e.args[0].kind == ExprKind::Var ? lookup(e.args[0].text, e.args[0].loc) : holder;
-    const std::vector<size_t> dims = base.full_dims();
-    // Fast path: one scalar element.
-    if (items.size() == dims.size()) {
-      bool single = true;
-      for (size_t k = 0; k < items.size() && single; ++k)
-        single = items[k]->kind == IndexItem::Single && b[2 * k].is_scalar() && b[2 * k].s >= 1 &&
-                 b[2 * k].s <= double(dims[k]);
-      if (single) {
-        const size_t na = base.arr.size();
-        size_t outer = 0;
-        for (size_t k = 0; k < na; ++k) outer = outer * dims[k] + size_t(b[2 * k].s) - 1;
-        size_t in = 0;
-        if (base.inner == Inner::Vector || base.inner == Inner::RowVector) in = size_t(b[2 * na].s) - 1;
-        if (base.inner == Inner::Matrix) in = size_t(b[2 * na].s) - 1 + base.rows * (size_t(b[2 * na + 2].s) - 1);
-        return scalar(base[outer * base.inner_size() + in], base.is_int);
+    const size_t n = e.indices.size();
+    bool all_single = n <= 8;
+    for (size_t k = 0; k < n && all_single; ++k) all_single = e.indices[k].kind == IndexItem::Single;
+    std::vector<const IndexItem*> items;
+    std::vector<Value> b;
+    if (all_single) {
+      Value one[8];
+      for (size_t k = 0; k < n; ++k) {
+        one[k] = ev(e.indices[k].bounds[0]);
+        check_bound(one[k], e.indices[k], e.indices[k].bounds[0]);
       }
+      const Value& base = e.args[0].kind == ExprKind::Var ? lookup(info(e.args[0]).sym, e.args[0].loc) : holder;
+      size_t off = 0;
+      if (single_offset(base, n, one, 1, e.loc, e.args[0], &off)) return scalar(base[off], base.is_int);
+      b.resize(2 * n);  // the general path, with the values already computed (an _rng runs once)
+      for (size_t k = 0; k < n; ++k) b[2 * k] = std::move(one[k]);
+      for (const auto& it : e.indices) items.push_back(&it);
+    } else {
+      for (const auto& it : e.indices) items.push_back(&it);
+      b = eval_index_bounds(items);
     }
+    const Value& base = e.args[0].kind == ExprKind::Var ? lookup(info(e.args[0]).sym, e.args[0].loc) : holder;
     Value meta;
     std::vector<size_t> offs;
     plan_index(base, items, b, e.loc, print_expr(e.args[0]), &meta, &offs);
@@ -671,10 +761,10 @@ class Interp {
   // ---- expressions ----
   Value ev(const Expr& e) {
     switch (e.kind) {
-      case ExprKind::IntLit: return scalar(std::stod(e.text), true);
-      case ExprKind::RealLit: return scalar(std::stod(e.text));
+      case ExprKind::IntLit: return scalar(info(e).lit, true);
+      case ExprKind::RealLit: return scalar(info(e).lit);
       case ExprKind::Paren: return ev(e.args[0]);
-      case ExprKind::Var: return lookup(e.text, e.loc);
+      case ExprKind::Var: return lookup(info(e).sym, e.loc);
       case ExprKind::Unary: {
         Value a = ev(e.args[0]);
         if (e.text == "+") return a;
@@ -692,7 +782,7 @@ class Interp {
           if (e.text == "||" && l) return scalar(1, true);
           return scalar(truth(e.args[1]) ? 1 : 0, true);
         }
-        return binary(e.text, ev(e.args[0]), ev(e.args[1]), e.loc);
+        return binary(info(e).op, ev(e.args[0]), ev(e.args[1]), e.loc);
       }
       case ExprKind::Ternary: return truth(e.args[0]) ? ev(e.args[1]) : ev(e.args[2]);
       case ExprKind::Transpose: {
@@ -757,38 +847,42 @@ class Interp {
     fail(e.loc, "unknown expression");
   }
 
-  Value binary(const std::string& op, Value a, Value b, Loc loc) {
+  Value binary(Op op, Value a, Value b, Loc loc) {
     if (a.is_scalar() && b.is_scalar()) {
       const double x = a.s, y = b.s;
       const bool ii = a.is_int && b.is_int;
-      if (op == "+") return scalar(x + y, ii);
-      if (op == "-") return scalar(x - y, ii);
-      if (op == "*" || op == ".*") return scalar(x * y, ii);
-      if (op == "/" || op == "./" || op == "%/%") {
-        if (ii) {
-          if (y == 0) fail(loc, "integer division by zero");
-          return scalar(std::trunc(x / y), true);
-        }
-        return scalar(x / y);
+      switch (op) {
+        case Op::Add: return scalar(x + y, ii);
+        case Op::Sub: return scalar(x - y, ii);
+        case Op::Mul:
+        case Op::EMul: return scalar(x * y, ii);
+        case Op::Div:
+        case Op::EDiv:
+        case Op::IntDiv:
+          if (ii) {
+            if (y == 0) fail(loc, "integer division by zero");
+            return scalar(std::trunc(x / y), true);
+          }
+          return scalar(x / y);
+        case Op::Mod:
+          if (!ii) fail(loc, "'%' needs int operands");
+          if (y == 0) fail(loc, "modulus by zero");
+          return scalar(std::fmod(x, y), true);
+        case Op::Pow:
+        case Op::EPow: return scalar(std::pow(x, y));
+        case Op::Lt: return scalar(x < y, true);
+        case Op::Le: return scalar(x <= y, true);
+        case Op::Gt: return scalar(x > y, true);
+        case Op::Ge: return scalar(x >= y, true);
+        case Op::Eq: return scalar(x == y, true);
+        case Op::Ne: return scalar(x != y, true);
+        case Op::And: return scalar(x != 0 && y != 0, true);
+        case Op::Or: return scalar(x != 0 || y != 0, true);
+        default: fail(loc, fmt::format("operator '{}' cannot take two numbers", op_name(op)));
       }
-      if (op == "%") {
-        if (!ii) fail(loc, "'%' needs int operands");
-        if (y == 0) fail(loc, "modulus by zero");
-        return scalar(std::fmod(x, y), true);
-      }
-      if (op == "^" || op == ".^") return scalar(std::pow(x, y));
-      if (op == "<") return scalar(x < y, true);
-      if (op == "<=") return scalar(x <= y, true);
-      if (op == ">") return scalar(x > y, true);
-      if (op == ">=") return scalar(x >= y, true);
-      if (op == "==") return scalar(x == y, true);
-      if (op == "!=") return scalar(x != y, true);
-      if (op == "&&") return scalar(x != 0 && y != 0, true);
-      if (op == "||") return scalar(x != 0 || y != 0, true);
-      fail(loc, fmt::format("operator '{}' is not supported", op));
     }
     const bool matrix_ops = a.arr.empty() && b.arr.empty() && !a.is_scalar() && !b.is_scalar();
-    if (matrix_ops && op == "*") {
+    if (matrix_ops && op == Op::Mul) {
       if (a.cols != b.rows)  // vectors are n x 1, row vectors 1 x n
         fail(loc, fmt::format("cannot multiply {} by {}", type_str(a), type_str(b)));
       const Eigen::MatrixXd m = mat(a) * mat(b);
@@ -798,31 +892,36 @@ class Interp {
                                                                                              : Inner::Matrix;
       return from_eigen(m, k);
     }
-    if (matrix_ops && op == "/" && b.inner == Inner::Matrix) {  // a * inverse(b)
+    if (matrix_ops && op == Op::Div && b.inner == Inner::Matrix) {  // a * inverse(b)
       if (b.rows != b.cols || a.cols != b.rows) fail(loc, fmt::format("cannot divide {} by {}", type_str(a), type_str(b)));
       const Eigen::MatrixXd m = mat(b).transpose().partialPivLu().solve(mat(a).transpose()).transpose();
       return from_eigen(m, a.inner);
     }
-    if (op == "\\") {
+    if (op == Op::LDiv) {
       if (!matrix_ops || a.inner != Inner::Matrix || a.rows != a.cols || b.rows != a.rows)
         fail(loc, fmt::format("cannot left-divide {} by {}", type_str(b), type_str(a)));
       return from_eigen(mat(a).partialPivLu().solve(mat(b)), b.inner);
     }
     // Elementwise, a scalar broadcast to the other's shape.
-    using F = double (*)(double, double);
-    F f = nullptr;
-    if (op == "+") f = [](double x, double y) { return x + y; };
-    else if (op == "-") f = [](double x, double y) { return x - y; };
-    else if (op == "*" || op == ".*") f = [](double x, double y) { return x * y; };
-    else if (op == "/" || op == "./") f = [](double x, double y) { return x / y; };
-    else if (op == ".^" || op == "^") f = [](double x, double y) { return std::pow(x, y); };
-    if (!f) fail(loc, fmt::format("operator '{}' cannot take {} and {}", op, type_str(a), type_str(b)));
-    if ((op == "*" || op == "/" || op == "^") && !a.is_scalar() && !b.is_scalar())
-      fail(loc, fmt::format("operator '{}' cannot take {} and {}", op, type_str(a), type_str(b)));
-    if (!a.is_scalar() && !b.is_scalar() && a.full_dims() != b.full_dims())
-      fail(loc, fmt::format("operator '{}' needs operands of one shape, found {} and {}", op, type_str(a),
+    BinaryD f = nullptr;
+    switch (op) {
+      case Op::Add: f = [](double x, double y) { return x + y; }; break;
+      case Op::Sub: f = [](double x, double y) { return x - y; }; break;
+      case Op::Mul:
+      case Op::EMul: f = [](double x, double y) { return x * y; }; break;
+      case Op::Div:
+      case Op::EDiv: f = [](double x, double y) { return x / y; }; break;
+      case Op::Pow:
+      case Op::EPow: f = [](double x, double y) { return std::pow(x, y); }; break;
+      default: break;
+    }
+    const bool both = !a.is_scalar() && !b.is_scalar();
+    if (!f || (both && (op == Op::Mul || op == Op::Div || op == Op::Pow)))
+      fail(loc, fmt::format("operator '{}' cannot take {} and {}", op_name(op), type_str(a), type_str(b)));
+    if (both && a.full_dims() != b.full_dims())
+      fail(loc, fmt::format("operator '{}' needs operands of one shape, found {} and {}", op_name(op), type_str(a),
                             type_str(b)));
-    const bool ii = a.is_int && b.is_int && op != "./" && op != ".^";
+    const bool ii = a.is_int && b.is_int && op != Op::EDiv && op != Op::EPow && op != Op::Pow;
     Value r = like(a.is_scalar() ? b : a, ii);
     const size_t n = r.size();
     for (size_t i = 0; i < n; ++i) r[i] = f(a.is_scalar() ? a.s : a[i], b.is_scalar() ? b.s : b[i]);
@@ -832,9 +931,7 @@ class Interp {
   // ---- calls ----
   Value call(const Expr& e);
   Value call_user(const FunDef& f, std::vector<Value> args, const Expr& e);
-  Value call_dist(const std::string& f, const std::string& fam, const std::string& suffix, std::vector<Value>& a,
-                  const Expr& e);
-  Value builtin(const std::string& f, std::vector<Value>& a, const Expr& e);
+  Value call_dist(const NodeInfo& ni, std::vector<Value>& a, const Expr& e);
 
   Value ret_;
   const GqState& st_;
@@ -851,23 +948,36 @@ bool ends_with(const std::string& s, const std::string& suf) {
 }
 
 Value Interp::call(const Expr& e) {
-  const std::string& f = e.text;
+  const NodeInfo& ni = info(e);
   std::vector<Value> args;
   args.reserve(e.args.size());
   for (const auto& a : e.args) args.push_back(ev(a));
-  auto uf = st_.functions.find(f);
-  if (uf != st_.functions.end()) {
-    for (const FunDef* d : uf->second)
-      if (d->args.size() == args.size()) return call_user(*d, std::move(args), e);
-    fail(e.loc, fmt::format("no definition of '{}' takes {} arguments", f, args.size()));
-  }
-  for (const char* suf : {"_lpdf", "_lpmf", "_lupdf", "_lupmf", "_rng", "_lcdf", "_lccdf", "_cdf"}) {
-    if (ends_with(f, suf)) {
-      const std::string fam = f.substr(0, f.size() - std::string(suf).size());
-      if (dist::find_dist(fam) || is_builtin_distribution(fam)) return call_dist(f, fam, suf, args, e);
+  switch (ni.call) {
+    case NodeInfo::Call::User:
+      for (const FunDef* d : *ni.user)
+        if (d->args.size() == args.size()) return call_user(*d, std::move(args), e);
+      fail(e.loc, fmt::format("no definition of '{}' takes {} arguments", e.text, args.size()));
+    case NodeInfo::Call::Dist: return call_dist(ni, args, e);
+    case NodeInfo::Call::Unary: {
+      if (args.size() != 1) fail(e.loc, fmt::format("'{}' takes 1 argument, found {}", e.text, args.size()));
+      Value r = like(args[0], false);
+      double* p = r.data();
+      for (size_t i = 0, n = r.size(); i < n; ++i) p[i] = ni.un(p[i]);
+      return r;
     }
+    case NodeInfo::Call::Binary: {
+      if (args.size() != 2) fail(e.loc, fmt::format("'{}' takes 2 arguments, found {}", e.text, args.size()));
+      const Value &a = args[0], &b = args[1];
+      if (!a.is_scalar() && !b.is_scalar() && a.full_dims() != b.full_dims())
+        fail(e.loc, fmt::format("'{}' needs arguments of one shape, found {} and {}", e.text, type_str(a), type_str(b)));
+      Value r = like(a.is_scalar() ? b : a, false);
+      for (size_t i = 0, n = r.size(); i < n; ++i) r[i] = ni.bin(a.is_scalar() ? a.s : a[i], b.is_scalar() ? b.s : b[i]);
+      return r;
+    }
+    case NodeInfo::Call::Table: return ni.fn(*this, args, e);
+    case NodeInfo::Call::None: break;
   }
-  return builtin(f, args, e);
+  fail(e.loc, fmt::format("function '{}' is not supported in {} yet", e.text, block_));
 }
 
 Value Interp::call_user(const FunDef& f, std::vector<Value> args, const Expr& e) {
@@ -877,7 +987,7 @@ Value Interp::call_user(const FunDef& f, std::vector<Value> args, const Expr& e)
   const size_t mark = locals.size();
   for (size_t i = 0; i < args.size(); ++i) {
     if (f.args[i].type.base != BaseType::Int) args[i].is_int = false;
-    locals.push_back({&f.args[i].name, std::move(args[i])});
+    push_local(f.args[i].name, std::move(args[i]));
   }
   frame_base_ = mark;
   in_function_ = true;
@@ -926,9 +1036,9 @@ dist::Arg<double> kernel_arg(const Value& v) {
   return a;
 }
 
-Value Interp::call_dist(const std::string& f, const std::string& fam, const std::string& suffix,
-                        std::vector<Value>& a, const Expr& e) {
-  const dist::DistInfo* d = dist::find_dist(fam == "multinomial_logit" && suffix == "_rng" ? "multinomial" : fam);
+Value Interp::call_dist(const NodeInfo& ni, std::vector<Value>& a, const Expr& e) {
+  const std::string &f = e.text, &fam = ni.fam, &suffix = ni.suffix;
+  const dist::DistInfo* d = ni.dist;
   if (!d) fail(e.loc, fmt::format("'{}': the distribution '{}' is not in exmc's library yet", f, fam));
   const size_t K = d->arg_names.size();
   std::vector<dist::Arg<double>> args;
@@ -1781,12 +1891,12 @@ const std::unordered_map<std::string, Fn>& fn_table() {
        }},
       {"mdivide_left", [](Interp& in, std::vector<Value>& a, const Expr& e) {
          arity(in, a, e, 2, 2);
-         return in.binary("\\", a[0], a[1], e.loc);
+         return in.binary(Op::LDiv, a[0], a[1], e.loc);
        }},
       {"mdivide_right", [](Interp& in, std::vector<Value>& a, const Expr& e) {
          arity(in, a, e, 2, 2);
          need_matrix(in, a[1], e, 1, true);
-         return in.binary("/", a[0], a[1], e.loc);
+         return in.binary(Op::Div, a[0], a[1], e.loc);
        }},
       {"mdivide_left_tri_low", [](Interp& in, std::vector<Value>& a, const Expr& e) {
          arity(in, a, e, 2, 2);
@@ -1853,29 +1963,95 @@ const std::unordered_map<std::string, Fn>& fn_table() {
   return table;
 }
 
-Value Interp::builtin(const std::string& f, std::vector<Value>& a, const Expr& e) {
-  const auto& un = unary_table();
-  if (auto it = un.find(f); it != un.end()) {
-    arity(*this, a, e, 1, 1);
-    Value r = like(a[0], false);
-    double* p = r.data();
-    for (size_t i = 0, n = r.size(); i < n; ++i) p[i] = it->second(p[i]);
-    return r;
+// What a call resolves to: a user function, a distribution function, or a built-in.
+void resolve_call(const GqState& st, const Expr& e, NodeInfo& ni) {
+  const std::string& f = e.text;
+  if (auto uf = st.functions.find(f); uf != st.functions.end()) {
+    ni.call = NodeInfo::Call::User;
+    ni.user = &uf->second;
+    return;
   }
-  const auto& bin = binary_table();
-  if (auto it = bin.find(f); it != bin.end()) {
-    arity(*this, a, e, 2, 2);
-    if (!a[0].is_scalar() && !a[1].is_scalar() && a[0].full_dims() != a[1].full_dims())
-      fail(e.loc, fmt::format("'{}' needs arguments of one shape, found {} and {}", f, type_str(a[0]), type_str(a[1])));
-    Value r = like(a[0].is_scalar() ? a[1] : a[0], false);
-    for (size_t i = 0, n = r.size(); i < n; ++i)
-      r[i] = it->second(a[0].is_scalar() ? a[0].s : a[0][i], a[1].is_scalar() ? a[1].s : a[1][i]);
-    return r;
+  for (const char* suf : {"_lpdf", "_lpmf", "_lupdf", "_lupmf", "_rng", "_lcdf", "_lccdf", "_cdf"}) {
+    const std::string suffix(suf);
+    if (!ends_with(f, suffix)) continue;
+    const std::string fam = f.substr(0, f.size() - suffix.size());
+    if (!dist::find_dist(fam) && !is_builtin_distribution(fam)) continue;
+    ni.call = NodeInfo::Call::Dist;
+    ni.fam = fam;
+    ni.suffix = suffix;
+    ni.dist = dist::find_dist(fam == "multinomial_logit" && suffix == "_rng" ? "multinomial" : fam);
+    return;
   }
-  const auto& fns = fn_table();
-  if (auto it = fns.find(f); it != fns.end()) return it->second(*this, a, e);
-  fail(e.loc, fmt::format("function '{}' is not supported in {} yet", f, block_));
+  if (auto it = unary_table().find(f); it != unary_table().end()) {
+    ni.call = NodeInfo::Call::Unary;
+    ni.un = it->second;
+  } else if (auto b = binary_table().find(f); b != binary_table().end()) {
+    ni.call = NodeInfo::Call::Binary;
+    ni.bin = b->second;
+  } else if (auto t = fn_table().find(f); t != fn_table().end()) {
+    ni.call = NodeInfo::Call::Table;
+    ni.fn = t->second;
+  }
 }
+
+// Interns the program's identifiers and resolves every expression node once.
+class Resolver {
+ public:
+  explicit Resolver(GqState& st) : st_(st) {}
+  void name(const std::string& n) {
+    if (st_.sym_ids.emplace(n, int(st_.sym_names.size())).second) st_.sym_names.push_back(n);
+  }
+  void expr(const Expr& e) {
+    NodeInfo& ni = st_.info[&e];
+    switch (e.kind) {
+      case ExprKind::IntLit:
+      case ExprKind::RealLit: ni.lit = std::stod(e.text); break;
+      case ExprKind::Var:
+        name(e.text);
+        ni.sym = st_.sym_ids.at(e.text);
+        break;
+      case ExprKind::Binary: ni.op = op_code(e.text); break;
+      case ExprKind::Call:
+      case ExprKind::CondCall: resolve_call(st_, e, ni); break;
+      default: break;
+    }
+    for (const auto& a : e.args) expr(a);
+    for (const auto& ix : e.indices)
+      for (const auto& b : ix.bounds) expr(b);
+  }
+  void opt(const std::optional<Expr>& e) {
+    if (e) expr(*e);
+  }
+  void decl(const VarDecl& d) {
+    name(d.name);
+    for (const auto& e : d.type.array_dims) expr(e);
+    for (const auto& e : d.type.dims) expr(e);
+    opt(d.type.lower);
+    opt(d.type.upper);
+    opt(d.type.offset);
+    opt(d.type.multiplier);
+    opt(d.init);
+  }
+  void stmt(const Stmt& s) {
+    if (!s.name.empty()) name(s.name);
+    for (const auto& e : s.exprs) expr(e);
+    for (const auto& b : s.body) stmt(b);
+    for (const auto& d : s.decl) decl(d);
+    opt(s.trunc_lo);
+    opt(s.trunc_hi);
+  }
+  void program(const Program& p) {
+    for (const auto& f : p.functions) {
+      for (const auto& a : f.args) name(a.name);
+      for (const auto& s : f.body) stmt(s);
+    }
+    for (const auto& b : p.blocks)
+      for (const auto& s : b.stmts) stmt(s);
+  }
+
+ private:
+  GqState& st_;
+};
 
 // ---- declared constraints ----
 
@@ -1993,6 +2169,14 @@ GeneratedQuantities::GeneratedQuantities(const Program& program, const DataEnv& 
   st.program = &program;
   for (const auto& f : program.functions)
     if (!f.is_forward_decl()) st.functions[f.name].push_back(&f);
+  detail::Resolver(st).program(program);
+  st.global_by_sym.assign(st.sym_names.size(), nullptr);
+  st.param_by_sym.assign(st.sym_names.size(), -1);
+  auto set_global = [&](const std::string& name, Value v) {
+    Value& slot = st.globals[name];
+    slot = std::move(v);
+    st.global_by_sym[size_t(st.sym(name))] = &slot;
+  };
 
   // Data: row-major JSON values, each matrix element converted to column-major.
   for (const auto& s : program.block(BlockKind::Data).stmts) {
@@ -2015,7 +2199,7 @@ GeneratedQuantities::GeneratedQuantities(const Program& program, const DataEnv& 
     } else {
       v.v = dv.values;
     }
-    st.globals[d.name] = std::move(v);
+    set_global(d.name, std::move(v));
   }
 
   // Transformed data, evaluated once with the interpreter.
@@ -2028,7 +2212,7 @@ GeneratedQuantities::GeneratedQuantities(const Program& program, const DataEnv& 
       const Value v = *in.find_local(d.name);
       detail::check_declared(in, d, v, "transformed data variable");
     }
-    for (auto& l : in.locals) st.globals[*l.name] = std::move(l.val);
+    for (auto& l : in.locals) set_global(st.sym_names[size_t(l.sym)], std::move(l.val));
   }
 
   // Parameters and transformed parameters, in the order of the draw.
@@ -2052,7 +2236,7 @@ GeneratedQuantities::GeneratedQuantities(const Program& program, const DataEnv& 
                       fmt::format("output variable '{}' has {} values but its declaration {}", ov.name, ov.size(),
                                   p.shape.size()));
         if (ov.shape == full && full.size() >= 2) p.perm = detail::column_major_offsets(p.shape);
-        st.param_index[p.name] = st.params.size();
+        st.param_by_sym[size_t(st.sym(p.name))] = int(st.params.size());
         st.params.push_back(std::move(p));
       }
       offset += ov.size();
