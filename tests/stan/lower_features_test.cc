@@ -328,6 +328,30 @@ TEST(StanLowerSelect, UnsupportedStatementsUnderParameterConditionsArePositioned
   EXPECT_EQ(tilde.column(), 5);
   EXPECT_EQ(tilde.message(), "'~' inside an 'if' whose condition depends on parameters is not supported "
                              "(only assignments can depend on such a condition)");
+  const Error ret = lowering_error(R"(functions {
+  real relu(real x) {
+    if (x > 0) return x;
+    return 0;
+  }
+}
+parameters { real mu; }
+model { target += relu(mu); }
+)", "{}");
+  EXPECT_EQ(ret.line(), 3);
+  EXPECT_EQ(ret.column(), 16);
+  EXPECT_NE(ret.message().find("'return' inside an 'if' whose condition depends on parameters"), std::string::npos)
+      << ret.message();
+  const Error lp = lowering_error(R"(functions {
+  real prior_lp(real x) { x ~ normal(0, 1); return x; }
+}
+parameters { real mu; }
+model {
+  real y = 0;
+  if (mu > 0) y = prior_lp(mu);
+}
+)", "{}");
+  EXPECT_EQ(lp.line(), 7);
+  EXPECT_NE(lp.message().find("a call of an _lp function inside an 'if'"), std::string::npos) << lp.message();
   const Error shapes = lowering_error(
       "parameters { real mu; vector[2] v; }\nmodel {\n  vector[3] w = mu > 0 ? rep_vector(1, 3) : v;\n}\n", "{}");
   EXPECT_EQ(shapes.line(), 3);
