@@ -293,6 +293,96 @@ generated quantities {
   EXPECT_NEAR(sbl / m, 0.5, 5 * std::sqrt(0.25 / m));
 }
 
+// Multivariate _rng: draws have the declared structure (the declared constraints are checked
+// on every draw), multinomial counts sum to N, and multi_normal_rng has the right mean and
+// covariance (5 MCSE).
+TEST(GeneratedQuantities, MultivariateRng) {
+  const std::string src = R"(data { int N; }
+transformed data {
+  vector[2] mu = [1, -2]';
+  matrix[2, 2] Sigma = [[1, 0.6], [0.6, 2]];
+  vector[3] alpha = [1, 2, 3]';
+}
+parameters { real x; }
+model { }
+generated quantities {
+  simplex[3] d = dirichlet_rng(alpha);
+  vector[2] z = multi_normal_rng(mu, Sigma);
+  vector[2] zc = multi_normal_cholesky_rng(mu, cholesky_decompose(Sigma));
+  array[2] vector[2] zz = multi_normal_rng({mu, mu}, Sigma);
+  cholesky_factor_corr[3] L = lkj_corr_cholesky_rng(3, 2.0);
+  corr_matrix[3] R = lkj_corr_rng(3, 0.5);
+  cov_matrix[2] W = wishart_rng(4.0, Sigma);
+  cov_matrix[2] IW = inv_wishart_rng(4.0, Sigma);
+  array[3] int m = multinomial_rng(d, N);
+  array[3] int ml = multinomial_logit_rng(log(d), N);
+  int c = categorical_logit_rng([0, 1, 2]');
+}
+)";
+  GqProgram s(src, R"({"N": 10})", {{"x", {}}});
+  const double x = 0;
+  Rng rng(2, GeneratedQuantities::kGqStreamBase);
+  std::vector<double> out(total_size(s.gq->vars()));
+  const int M = 20000;
+  double m1 = 0, m2 = 0, c11 = 0, c12 = 0, c22 = 0, mc1 = 0;
+  for (int it = 0; it < M; ++it) {
+    s.gq->eval(&x, rng, out.data());
+    auto v = named(*s.gq, out);
+    ASSERT_EQ(v["m.1"] + v["m.2"] + v["m.3"], 10);
+    ASSERT_EQ(v["ml.1"] + v["ml.2"] + v["ml.3"], 10);
+    ASSERT_TRUE(v["c"] >= 1 && v["c"] <= 3);
+    const double a = v["z.1"] - 1, b = v["z.2"] + 2;
+    m1 += a;
+    m2 += b;
+    c11 += a * a;
+    c12 += a * b;
+    c22 += b * b;
+    mc1 += v["zc.1"] - 1;
+  }
+  const double n = M;
+  EXPECT_NEAR(m1 / n, 0, 5 * std::sqrt(1.0 / n));
+  EXPECT_NEAR(m2 / n, 0, 5 * std::sqrt(2.0 / n));
+  EXPECT_NEAR(mc1 / n, 0, 5 * std::sqrt(1.0 / n));
+  // Var of a product of zero-mean normals: E[a^2 b^2] - (E[ab])^2 = s11 s22 + s12^2.
+  EXPECT_NEAR(c11 / n, 1.0, 5 * std::sqrt(2.0 / n));
+  EXPECT_NEAR(c22 / n, 2.0, 5 * std::sqrt(8.0 / n));
+  EXPECT_NEAR(c12 / n, 0.6, 5 * std::sqrt((1.0 * 2.0 + 0.36) / n));
+}
+
+// Errors inside expressions name the line and what was wrong.
+TEST(GeneratedQuantities, ExpressionErrors) {
+  const std::string src = R"(data { int N; vector[N] y; }
+parameters { real mu; }
+model { }
+generated quantities {
+  real a = 0;
+  if (mu == 1) a = y[N + 1];
+  if (mu == 2) a = normal_rng(0, -1);
+  if (mu == 3) a = N %/% 0;
+}
+)";
+  GqProgram s(src, R"({"N": 2, "y": [1, 2]})", {{"mu", {}}});
+  Rng rng(1, 1);
+  double out = 0;
+  auto message_of = [&](double mu) -> std::pair<std::string, int> {
+    try {
+      s.gq->eval(&mu, rng, &out);
+    } catch (const Error& e) {
+      return {e.what(), e.line()};
+    }
+    return {"", 0};
+  };
+  auto [idx, idx_line] = message_of(1);
+  EXPECT_EQ(idx_line, 6);
+  EXPECT_NE(idx.find("index 3 out of range for 'y' (size 2"), std::string::npos) << idx;
+  auto [rng_msg, rng_line] = message_of(2);
+  EXPECT_EQ(rng_line, 7);
+  EXPECT_NE(rng_msg.find("normal_rng: sigma must be"), std::string::npos) << rng_msg;
+  auto [div, div_line] = message_of(3);
+  EXPECT_EQ(div_line, 8);
+  EXPECT_NE(div.find("integer division by zero"), std::string::npos) << div;
+}
+
 // Transformed data is re-evaluated; user functions, loops, indexing and matrices work, and
 // a matrix comes out column-major under flat_names.
 TEST(GeneratedQuantities, TransformedDataFunctionsAndContainers) {
