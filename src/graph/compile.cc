@@ -597,9 +597,11 @@ template <class T>
 class Compiled final : public CompiledDensity {
  public:
   Compiled(Nodes nodes, std::vector<std::pair<int, double>> terms, std::vector<int> outputs,
-           std::vector<VarInfo> vars, size_t dim, UnconstrainFn unc)
+           std::vector<VarInfo> vars, size_t dim, UnconstrainFn unc,
+           std::vector<std::string> unconstrained_names)
       : nodes_(std::move(nodes)), outputs_(std::move(outputs)), vars_(std::move(vars)),
-        dim_(dim), unconstrain_(std::move(unc)) {
+        dim_(dim), unconstrain_(std::move(unc)),
+        unconstrained_names_(std::move(unconstrained_names)) {
     std::vector<int> roots;
     for (auto& t : terms) roots.push_back(t.first);
     double c = 0;
@@ -647,6 +649,9 @@ class Compiled final : public CompiledDensity {
                    double* x, std::string* error) const override {
     if (unconstrain_) return unconstrain_(values, x, error);
     return LogDensity::unconstrain(values, x, error);
+  }
+  std::vector<std::string> unconstrained_names() const override {
+    return unconstrained_names_.empty() ? LogDensity::unconstrained_names() : unconstrained_names_;
   }
 
   size_t nodes_per_gradient() const override { return grad_.ins.size(); }
@@ -718,6 +723,7 @@ class Compiled final : public CompiledDensity {
   std::vector<VarInfo> vars_;
   size_t dim_;
   UnconstrainFn unconstrain_;
+  std::vector<std::string> unconstrained_names_;
   Program<T> grad_;
   Program<double> out_;
   Pool<Workspace<T>, Program<T>> grad_pool_{&grad_};
@@ -776,6 +782,9 @@ std::unique_ptr<CompiledDensity> compile(const Graph& g, Expr target,
     fail("output_vars hold " + std::to_string(total_size(vars)) + " values but the outputs have " +
          std::to_string(total_size(default_vars)));
   const size_t dim = opts.dim ? opts.dim : g.num_params();
+  if (!opts.unconstrained_names.empty() && opts.unconstrained_names.size() != dim)
+    fail("unconstrained_names has " + std::to_string(opts.unconstrained_names.size()) +
+         " entries but the density has dimension " + std::to_string(dim));
   if (dim < g.num_params())
     fail("dim " + std::to_string(dim) + " is smaller than the parameters used (" +
          std::to_string(g.num_params()) + ")");
@@ -797,7 +806,8 @@ std::unique_ptr<CompiledDensity> compile(const Graph& g, Expr target,
   std::vector<int> outs(roots.begin() + 1, roots.end());
   return std::make_unique<Compiled<T>>(std::move(nodes), std::move(terms), std::move(outs),
                                        outputs.empty() ? opts.output_vars : std::move(vars), dim,
-                                       std::move(opts.unconstrain));
+                                       std::move(opts.unconstrain),
+                                       std::move(opts.unconstrained_names));
 }
 
 template std::unique_ptr<CompiledDensity> compile<double>(

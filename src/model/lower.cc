@@ -132,6 +132,10 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
   std::vector<Check> checks;
 
   size_t offset = 0;
+  // A name per unconstrained coordinate, for the sampler's messages: the flat element name
+  // ("theta.2") where coordinates map one to one onto elements, else the variable's name alone
+  // (a simplex or Cholesky factor has fewer free coordinates than elements).
+  std::vector<std::string> unconstrained_names;
   std::vector<Expr> rv_value(ir.rvs.size());
   for (size_t id = 0; id < src.size(); ++id) {
     const Node& nd = src.node(int(id));
@@ -183,6 +187,11 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
         std::vector<Expr> a = {value};
         a.insert(a.end(), args.begin(), args.end());
         checks.push_back({r.name, r.dist, a});
+      }
+      if (ri.usize == n) {
+        for (auto& e : flat_names({VarInfo{r.name, r.shape}})) unconstrained_names.push_back(e);
+      } else {
+        unconstrained_names.insert(unconstrained_names.end(), ri.usize, r.name);
       }
       offset += ri.usize;
       inv.rvs.push_back(std::move(ri));
@@ -328,6 +337,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
   graph::CompileOptions co;
   co.dim = offset;  // 0 (no free variables) is allowed: a zero-dimensional density
   co.unconstrain = inv;
+  co.unconstrained_names = std::move(unconstrained_names);
   return graph::compile<T>(*tg, target, outputs, co);
 }
 

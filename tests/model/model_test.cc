@@ -548,5 +548,26 @@ TEST(Errors, NameTheVariable) {
   }
 }
 
+// The sampler names variables in its errors through unconstrained_names(): one flat element name
+// per coordinate, the variable's name for coordinates of a non-elementwise transform, and none
+// of the deterministics (which make the outputs longer than the coordinates).
+TEST(Outputs, UnconstrainedNamesFollowTheFreeVariables) {
+  for (Ncp ncp : {Ncp::kOff, Ncp::kOn}) {
+    Model m;
+    build_eight_schools(m, ncp);
+    auto ld = m.compile<double>();
+    std::vector<std::string> want = {"mu", "tau"};
+    for (int j = 1; j <= 8; ++j) want.push_back("theta." + std::to_string(j));
+    EXPECT_EQ(ld->unconstrained_names(), want);
+  }
+  Model s;
+  Expr mu = s.rv("mu", normal(), {0.0, 1.0});
+  Expr th = s.rv("theta", dirichlet(), {s.data("alpha", {2.0, 3.0, 4.0}, {3})}, {3});
+  s.observe("counts", poisson(), {20.0 * th + mu * mu}, {4, 6, 9});
+  auto ld = s.compile<double>();
+  ASSERT_EQ(ld->dim(), 3u);
+  EXPECT_EQ(ld->unconstrained_names(), (std::vector<std::string>{"mu", "theta", "theta"}));
+}
+
 }  // namespace
 }  // namespace exmc::model

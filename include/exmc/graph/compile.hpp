@@ -35,6 +35,9 @@ struct CompileOptions {
   size_t dim = 0;
   // Inverse of constrain() for user initial values; empty keeps LogDensity's default.
   UnconstrainFn unconstrain;
+  // A name per unconstrained coordinate (what LogDensity::unconstrained_names returns, for
+  // messages such as the sampler's initialisation errors); empty keeps LogDensity's default.
+  std::vector<std::string> unconstrained_names;
   bool fold_constants = true;
   bool cse = true;
 };
