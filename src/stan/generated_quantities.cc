@@ -254,7 +254,45 @@ struct GqState {
   std::vector<std::string> sym_names;
   std::vector<const Value*> global_by_sym;  // null where the symbol is no global
   std::vector<int> param_by_sym;            // -1 where the symbol is no parameter
-  std::unordered_map<const Expr*, NodeInfo> info;
+  // Node -> what it resolves to, as an open-addressing table on the node's address (eval()
+  // looks one up per node visited, so this is the interpreter's hottest lookup).
+  struct NodeTable {
+    std::vector<const Expr*> keys;
+    std::vector<NodeInfo> vals;
+    static size_t slot(const Expr* e, size_t mask) {
+      return (size_t(reinterpret_cast<uintptr_t>(e)) * 0x9E3779B97F4A7C15ull >> 17) & mask;
+    }
+    NodeInfo& insert(const Expr* e) {
+      if (2 * (count + 1) > keys.size()) grow();
+      const size_t mask = keys.size() - 1;
+      for (size_t i = slot(e, mask);; i = (i + 1) & mask) {
+        if (keys[i] == e) return vals[i];
+        if (!keys[i]) {
+          keys[i] = e;
+          ++count;
+          return vals[i];
+        }
+      }
+    }
+    const NodeInfo* find(const Expr* e) const {
+      if (keys.empty()) return nullptr;
+      const size_t mask = keys.size() - 1;
+      for (size_t i = slot(e, mask);; i = (i + 1) & mask) {
+        if (keys[i] == e) return &vals[i];
+        if (!keys[i]) return nullptr;
+      }
+    }
+    void grow() {
+      std::vector<const Expr*> old_keys(std::max<size_t>(64, 2 * keys.size()), nullptr);
+      std::vector<NodeInfo> old_vals(old_keys.size());
+      old_keys.swap(keys);
+      old_vals.swap(vals);
+      count = 0;
+      for (size_t i = 0; i < old_keys.size(); ++i)
+        if (old_keys[i]) insert(old_keys[i]) = std::move(old_vals[i]);
+    }
+    size_t count = 0;
+  } info;
   int sym(const std::string& n) const {
     auto it = sym_ids.find(n);
     return it == sym_ids.end() ? -1 : it->second;
@@ -291,9 +329,9 @@ class Interp {
   }
 
   const NodeInfo& info(const Expr& e) const {
-    auto it = st_.info.find(&e);
-    if (it == st_.info.end()) fail(e.loc, "internal error: an expression the constructor did not see");
-    return it->second;
+    const NodeInfo* ni = st_.info.find(&e);
+    if (!ni) fail(e.loc, "internal error: an expression the constructor did not see");
+    return *ni;
   }
 
   // ---- scopes ----
@@ -530,6 +568,41 @@ class Interp {
     const Expr& lhs = s.exprs[0];
     Value rhs = ev(s.exprs[1]);
     if (s.op != "=") rhs = binary(op_code(s.op.substr(0, s.op.size() - 1)), ev(lhs), rhs, s.loc);
+    // Fast path, free of allocation: x[i, j] = scalar with single int indexes, one per dimension.
+    if (rhs.is_scalar() && lhs.kind == ExprKind::Index && lhs.args[0].kind == ExprKind::Var &&
+        lhs.indices.size() <= 8) {
+      bool singles = true;
+      for (const auto& it : lhs.indices) singles = singles && it.kind == IndexItem::Single;
+      Value one[8];
+      bool scalars = singles;
+      for (size_t k = 0; k < lhs.indices.size() && singles; ++k) {
+        one[k] = ev(lhs.indices[k].bounds[0]);
+        check_bound(one[k], lhs.indices[k], lhs.indices[k].bounds[0]);
+        scalars = scalars && one[k].is_scalar();
+      }
+      Value* target = find_local(info(lhs.args[0]).sym);
+      size_t off = 0;
+      if (singles && target && single_offset(*target, lhs.indices.size(), one, 1, lhs.loc, lhs.args[0], &off)) {
+        if (target->is_int && !rhs.is_int) check_int_values(rhs, s.exprs[1].loc, lhs.args[0].text);
+        target->data()[off] = rhs.s;
+        return;
+      }
+      if (singles && target && !scalars) {  // a multi-index: the general path, without evaluating again
+        std::vector<const IndexItem*> items;
+        std::vector<Value> b(2 * lhs.indices.size());
+        for (size_t k = 0; k < lhs.indices.size(); ++k) {
+          items.push_back(&lhs.indices[k]);
+          b[2 * k] = std::move(one[k]);
+        }
+        assign_elements(*target, items, b, lhs, lhs.args[0], rhs, s.exprs[1].loc);
+        return;
+      }
+      if (singles) {  // the errors below, with the values already computed
+        if (!target) assignable(lhs.args[0]);
+        single_offset(*target, lhs.indices.size(), one, 1, lhs.loc, lhs.args[0], &off);
+        fail(s.exprs[1].loc, fmt::format("cannot assign a value of type {} to {}", type_str(rhs), print_expr(lhs)));
+      }
+    }
     // Nested indexes x[i][j] are x[i, j] when every index but the last level is single.
     std::vector<const std::vector<IndexItem>*> levels;
     const Expr* root = &lhs;
@@ -549,11 +622,7 @@ class Interp {
         if (items[k]->kind != IndexItem::Single || !evaluated[2 * k].is_scalar())
           fail(lhs.loc, "only single indexes are supported before the last '[ ]' on the left of '='");
     Value* target = find_local(info(*root).sym);
-    if (!target) {
-      lookup(info(*root).sym, root->loc);  // fails when unknown
-      fail(root->loc, fmt::format("'{}' cannot be assigned in {} (it belongs to an earlier block)",
-                                  root->text, block_));
-    }
+    if (!target) assignable(*root);
     if (items.empty()) {
       store(*target, rhs, s.exprs[1].loc, root->text);
       return;
@@ -566,14 +635,24 @@ class Interp {
       target->data()[off] = rhs.s;
       return;
     }
+    assign_elements(*target, items, evaluated, lhs, *root, rhs, s.exprs[1].loc);
+  }
+
+  [[noreturn]] void assignable(const Expr& root) {
+    lookup(info(root).sym, root.loc);  // fails when unknown
+    fail(root.loc, fmt::format("'{}' cannot be assigned in {} (it belongs to an earlier block)", root.text, block_));
+  }
+
+  void assign_elements(Value& target, const std::vector<const IndexItem*>& items, const std::vector<Value>& b,
+                       const Expr& lhs, const Expr& root, const Value& rhs, Loc rhs_loc) {
     Value meta;
     std::vector<size_t> offs;
-    plan_index(*target, items, evaluated, lhs.loc, root->text, &meta, &offs);
+    plan_index(target, items, b, lhs.loc, root.text, &meta, &offs);
     if (rhs.size() != offs.size() || (rhs.is_scalar() != meta.is_scalar()))
-      fail(s.exprs[1].loc, fmt::format("cannot assign a value of type {} to {} (type {})", type_str(rhs),
-                                       print_expr(lhs), type_str(meta)));
-    if (target->is_int && !rhs.is_int) check_int_values(rhs, s.exprs[1].loc, root->text);
-    double* dst = target->data();
+      fail(rhs_loc, fmt::format("cannot assign a value of type {} to {} (type {})", type_str(rhs), print_expr(lhs),
+                                type_str(meta)));
+    if (target.is_int && !rhs.is_int) check_int_values(rhs, rhs_loc, root.text);
+    double* dst = target.data();
     for (size_t k = 0; k < offs.size(); ++k) dst[offs[k]] = rhs[k];
   }
 
@@ -1041,8 +1120,17 @@ Value Interp::call_dist(const NodeInfo& ni, std::vector<Value>& a, const Expr& e
   const dist::DistInfo* d = ni.dist;
   if (!d) fail(e.loc, fmt::format("'{}': the distribution '{}' is not in exmc's library yet", f, fam));
   const size_t K = d->arg_names.size();
-  std::vector<dist::Arg<double>> args;
-  auto check_valid = [&](const std::vector<dist::Arg<double>>& xs) {
+  // The kernel's arguments (variate first); no family takes more than a handful.
+  struct ArgList {
+    dist::Arg<double> a[8];
+    size_t n = 0;
+    void push_back(const dist::Arg<double>& x) { a[n++] = x; }
+    dist::Arg<double>& operator[](size_t i) { return a[i]; }
+    const dist::Arg<double>* data() const { return a; }
+    dist::Arg<double>* data() { return a; }
+  } args;
+  if (a.size() + 1 > 8) fail(e.loc, fmt::format("'{}' with {} arguments", f, a.size()));
+  auto check_valid = [&](const ArgList& xs) {
     if (!d->validate) return;
     const std::string msg = d->validate(xs.data());
     if (!msg.empty()) fail(e.loc, fmt::format("{}: {}", f, msg));
@@ -2002,7 +2090,7 @@ class Resolver {
     if (st_.sym_ids.emplace(n, int(st_.sym_names.size())).second) st_.sym_names.push_back(n);
   }
   void expr(const Expr& e) {
-    NodeInfo& ni = st_.info[&e];
+    NodeInfo& ni = st_.info.insert(&e);
     switch (e.kind) {
       case ExprKind::IntLit:
       case ExprKind::RealLit: ni.lit = std::stod(e.text); break;
