@@ -101,7 +101,7 @@ TEST(StanLower, PosteriordbProgramsLowerOrFailClearly) {
     std::vector<double> x(ld->dim()), grad(ld->dim());
     // Below 0: mcycle_gp's spectral density exp(-l^2 lambda^2 / 2) underflows to 0 for
     // length scales l = e^x above ~0.9, where sqrt's derivative at 0 makes the gradient NaN
-    // (the chain rule gives inf * 0).
+    // (the chain rule gives inf * 0; Stan 2.21 gives NaN there too).
     for (size_t i = 0; i < x.size(); ++i) x[i] = -0.1 - 0.01 * static_cast<double>(i % 7);
     const double lp = ld->logp_grad(x.data(), grad.data());
     ASSERT_TRUE(std::isfinite(lp));
@@ -126,7 +126,7 @@ TEST(StanLower, PosteriordbProgramsMatchStanLogProb) {
   const fs::path pdb = fs::path(EXMC_SHARED_DIR) / "posteriordb";
   if (!fs::exists(golden_path) || !fs::exists(pdb)) GTEST_SKIP();
   const auto golden = nlohmann::json::parse(slurp(golden_path));
-  ASSERT_GE(golden.size(), 3u);
+  ASSERT_GE(golden.size(), 7u);
   for (auto it = golden.begin(); it != golden.end(); ++it) {
     SCOPED_TRACE(it.key());
     const fs::path d = pdb / it.key();
