@@ -38,10 +38,10 @@ struct Columns {
   bool tsv;
   void header() const {
     row({"posterior", "dim", "status", "wall_s", "grad_evals", "min_ess_bulk", "ess_per_s",
-         "max_rhat", "divergent", "worst_z_mean", "worst_z_sd", "checks"});
+         "max_rhat", "divergent", "worst_z_mean", "worst_z_sd", "control", "checks"});
   }
   void row(const std::vector<std::string>& cells) const {
-    static const int widths[] = {40, 4, 11, 8, 11, 12, 10, 8, 9, 12, 10, 0};
+    static const int widths[] = {40, 4, 11, 8, 11, 12, 10, 8, 9, 12, 10, 8, 0};
     std::string line;
     for (size_t i = 0; i < cells.size(); ++i) {
       if (tsv) line += (i ? "\t" : "") + cells[i];
@@ -73,9 +73,14 @@ int main(int argc, char** argv) {
   app.add_option("--draws", run.draws, "post-warmup draws per chain")->check(CLI::Range(4u, 1000000u));
   app.add_option("--seed", run.seed, "random seed (chains use streams 0..chains-1)");
   app.add_option("--threads", run.threads, "threads for the chains (0: min(chains, cores))");
+  bool default_control = false;
+  app.add_flag("--default-control", default_control,
+               "exmc's default adapt_delta 0.8 and max_treedepth 10 everywhere, not the "
+               "reference's settings");
   app.add_flag("--tsv", tsv, "tab-separated output");
   app.add_flag("--detail", detail, "per-quantity comparison for every posterior that does not pass");
   CLI11_PARSE(app, argc, argv);
+  run.reference_control = !default_control;
 
   std::vector<std::string> selection;
   try {
@@ -103,9 +108,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::printf("# exmc-posteriordb: %zu posteriors, %u chains x %u warmup + %u draws, seed %llu\n",
+  std::printf("# exmc-posteriordb: %zu posteriors, %u chains x %u warmup + %u draws, seed %llu, "
+              "%s adapt_delta/max_treedepth\n",
               selection.size(), run.chains, run.warmup, run.draws,
-              static_cast<unsigned long long>(run.seed));
+              static_cast<unsigned long long>(run.seed),
+              default_control ? "default (0.8/10)" : "the reference's");
   Columns cols{tsv};
   cols.header();
 
@@ -125,6 +132,7 @@ int main(int argc, char** argv) {
               sampled ? std::to_string(o.divergences) : "-",
               sampled ? num(std::abs(o.worst_z_mean), 2) : "-",
               sampled ? num(std::abs(o.worst_z_sd), 2) : "-",
+              sampled ? fmt::format("{:g}/{}", o.adapt_delta, o.max_treedepth) : "-",
               o.failures.empty() ? "-" : join(o.failures, " ")});
     outcomes.push_back(std::move(o));
   }

@@ -62,6 +62,19 @@ Reference read_reference(const fs::path& file) {
   if (params == j.end() || !params->is_object() || params->empty())
     throw std::runtime_error(fmt::format("{}: expected a non-empty object 'parameters'", file.string()));
   Reference ref;
+  // reference_inference.method_arguments.control, each level optional.
+  const nlohmann::json* control = &j;
+  for (const char* key : {"reference_inference", "method_arguments", "control"}) {
+    auto it = control->is_object() ? control->find(key) : control->end();
+    control = it != control->end() && it->is_object() ? &*it : nullptr;
+    if (!control) break;
+  }
+  if (control) {
+    double delta = number_or_nan(*control, "adapt_delta");
+    double depth = number_or_nan(*control, "max_treedepth");
+    if (std::isfinite(delta) && delta > 0 && delta < 1) ref.adapt_delta = delta;
+    if (std::isfinite(depth) && depth >= 1) ref.max_treedepth = static_cast<int>(depth);
+  }
   for (const auto& [name, q] : params->items()) {
     RefQuantity r;
     r.name = name;
@@ -320,6 +333,10 @@ Outcome run_posterior(const fs::path& root, const std::string& posterior, const 
   cfg.sampler.num_warmup = options.warmup;
   cfg.sampler.num_samples = options.draws;
   cfg.progress.enabled = false;
+  if (options.reference_control && ref.adapt_delta > 0) cfg.sampler.dual_averaging.delta = ref.adapt_delta;
+  if (options.reference_control && ref.max_treedepth > 0) cfg.sampler.max_depth = ref.max_treedepth;
+  out.adapt_delta = cfg.sampler.dual_averaging.delta;
+  out.max_treedepth = cfg.sampler.max_depth;
   runtime::RunResult run;
   try {
     run = runtime::run_chains(*density, cfg);

@@ -22,6 +22,10 @@ struct RefQuantity {
 
 struct Reference {
   std::vector<RefQuantity> quantities;
+  // The sampler settings the reference was drawn with (reference_inference.method_arguments
+  // .control); 0 where not given. accel_gp needs 0.999 and depth 15 in Stan too.
+  double adapt_delta = 0;
+  int max_treedepth = 0;
 };
 
 // Reads <dir>/reference.json. Throws std::runtime_error naming the file and the key at fault.
@@ -49,6 +53,9 @@ struct RunOptions {
   unsigned chains = 4, warmup = 1000, draws = 1000;
   uint64_t seed = 1;
   unsigned threads = 0;  // 0: min(chains, hardware threads)
+  // Use the reference's adapt_delta and max_treedepth where it gives them (else exmc's
+  // defaults, 0.8 and 10); false: always the defaults.
+  bool reference_control = true;
 };
 
 // Thresholds of the grade (the numbers).
@@ -85,6 +92,8 @@ struct Outcome {
   Status status = Status::Error;
   std::vector<std::string> failures;  // short failing-check labels, e.g. "mean(beta[2] z=5.1)"
   std::string message;                // why it did not lower / errored (one line)
+  double adapt_delta = 0;  // the sampler settings used
+  int max_treedepth = 0;
   double load_seconds = 0, sample_seconds = 0;
   uint64_t grad_evals = 0;
   double min_ess_bulk = 0;

@@ -131,7 +131,8 @@ TEST(PosteriordbReference, ReadsMeanSdAndReferenceError) {
   fs::path file = fs::temp_directory_path() / "exmc_posteriordb_test_reference.json";
   {
     std::ofstream out(file);
-    out << R"({"parameters": {
+    out << R"({"reference_inference": {"method_arguments": {"control": {"adapt_delta": 0.95}}},
+      "parameters": {
       "beta[2]": {"mean": 0.5, "sd": 0.2, "ref_ess_bulk": 400, "pdb_mcse_mean": 0.011},
       "sigma": {"mean": 3, "sd": 0.5, "q5": null, "n_draws": 10000}}})";
   }
@@ -141,6 +142,8 @@ TEST(PosteriordbReference, ReadsMeanSdAndReferenceError) {
   EXPECT_DOUBLE_EQ(ref.quantities[0].mcse_mean, 0.011);            // posteriordb's own
   EXPECT_DOUBLE_EQ(ref.quantities[0].mcse_sd, 0.2 / std::sqrt(800.0));
   EXPECT_DOUBLE_EQ(ref.quantities[1].mcse_mean, 0.5 / 100);         // sd / sqrt(n_draws)
+  EXPECT_DOUBLE_EQ(ref.adapt_delta, 0.95);
+  EXPECT_EQ(ref.max_treedepth, 0);  // not given: exmc's default
 
   {
     std::ofstream out(file);
