@@ -428,10 +428,98 @@ class Lowerer {
 
   // Runs statements in order until one leaves the enclosing loop or function.
   void statements(const std::vector<Stmt>& ss) {
-    for (const auto& c : ss) {
+    for (size_t i = 0; i < ss.size(); ++i) {
+      const Stmt& c = ss[i];
+      if (c.kind == StmtKind::If && !frames_.empty() && has_return(c) && !known_condition(c.exprs[0])) {
+        return_on_parameters(c, ss, i + 1);
+        return;
+      }
       stmt(c);
       if (flow_ != Flow::Normal) return;
     }
+  }
+
+  static bool has_return(const Stmt& s) {
+    if (s.kind == StmtKind::Return) return true;
+    for (const auto& c : s.body)
+      if (has_return(c)) return true;
+    return false;
+  }
+  // Every path through s ends in a return (loops may run zero times: they do not count).
+  static bool always_returns(const Stmt& s) {
+    switch (s.kind) {
+      case StmtKind::Return: return true;
+      case StmtKind::Block:
+      case StmtKind::Profile:
+        for (const auto& c : s.body)
+          if (always_returns(c)) return true;
+        return false;
+      case StmtKind::If: return s.body.size() == 2 && always_returns(s.body[0]) && always_returns(s.body[1]);
+      default: return false;
+    }
+  }
+  // Like not_selectable, with returns allowed outside loops (a function's value may depend on
+  // a parameter condition; a return inside a loop would need the remaining passes selected too).
+  const Stmt* not_selectable_with_returns(const Stmt& s, bool in_loop) const {
+    switch (s.kind) {
+      case StmtKind::Return: return in_loop ? &s : nullptr;
+      case StmtKind::Block:
+      case StmtKind::Profile:
+      case StmtKind::If:
+      case StmtKind::For:
+      case StmtKind::Foreach:
+      case StmtKind::While: {
+        const bool loop = in_loop || s.kind == StmtKind::For || s.kind == StmtKind::Foreach || s.kind == StmtKind::While;
+        for (const auto& c : s.body)
+          if (const Stmt* bad = not_selectable_with_returns(c, loop)) return bad;
+        return nullptr;
+      }
+      default: return not_selectable(s);
+    }
+  }
+
+  // Inside a function: `if (c) A else B; R...` with c depending on parameters and a return in
+  // A or B. A branch that does not return continues with R, so both paths end in a return;
+  // each is lowered from the same state and the value returned is select(c, then, else).
+  void return_on_parameters(const Stmt& s, const std::vector<Stmt>& ss, size_t rest) {
+    Stmt empty;
+    const Stmt* branches[2] = {&s.body[0], s.body.size() > 1 ? &s.body[1] : &empty};
+    for (const Stmt* b : branches) {
+      if (has_return(*b) && !always_returns(*b))
+        fail(s.loc, "a 'return' on only some paths of an 'if' whose condition depends on parameters is "
+                    "not supported (return in every path of the branch, or in none)");
+      if (const Stmt* bad = not_selectable_with_returns(*b, false))
+        fail(bad->loc, fmt::format("{} inside an 'if' whose condition depends on parameters is not "
+                                   "supported (only assignments and returns can depend on such a "
+                                   "condition)",
+                                   stmt_word(bad->kind)));
+    }
+    for (size_t i = rest; i < ss.size(); ++i)
+      if (const Stmt* bad = not_selectable_with_returns(ss[i], false))
+        fail(bad->loc, fmt::format("{} after a 'return' under a condition that depends on parameters is "
+                                   "not supported (only assignments and returns can follow it)",
+                                   stmt_word(bad->kind)));
+    const auto before = snapshot();
+    Val returned[2];
+    for (int k = 0; k < 2; ++k) {
+      if (k == 1) restore(before);
+      body(*branches[k]);
+      if (flow_ == Flow::Normal)
+        for (size_t i = rest; i < ss.size() && flow_ == Flow::Normal; ++i) stmt(ss[i]);
+      if (flow_ != Flow::Return || !frames_.back().ret)
+        fail(s.loc, fmt::format("'{}' reaches its end without returning a value after this 'if'",
+                                frames_.back().fun->name));
+      returned[k] = *frames_.back().ret;
+      frames_.back().ret.reset();
+      flow_ = Flow::Normal;
+    }
+    const Val& a = returned[0];
+    const Val& b = returned[1];
+    if (a.total() != b.total() && !a.scalar() && !b.scalar())
+      fail(s.loc, fmt::format("the two paths of this 'if' return {} and {} elements", a.total(), b.total()));
+    Val meta = a.scalar() ? b : a;
+    frames_.back().ret = with_expr(meta, select_on(s.exprs[0], flat(a, s.loc), flat(b, s.loc)));
+    flow_ = Flow::Return;
   }
 
   // After one pass of a loop body: true when the loop ends here (break, or a return leaving it).

@@ -322,6 +322,39 @@ model {
   }
 }
 
+TEST(StanLowerSelect, ReturnsUnderParameterConditionsSelectTheValue) {
+  const std::string src = R"(
+functions {
+  real relu(real x) {
+    if (x > 0) return x;
+    return 0;
+  }
+  real piecewise(real x, real t) {
+    real y = 2 * x;
+    if (x < t) {
+      y = y + 1;
+      if (x < -t) return -y;
+      return y;
+    } else {
+      y = square(x);
+    }
+    return y + t;
+  }
+}
+parameters { real mu; real nu; }
+model {
+  target += relu(mu) + piecewise(nu, 0.5) - 0.5 * (mu^2 + nu^2);
+}
+)";
+  auto ld = density(src, "{}");
+  for (double mu : {-0.8, 0.6})
+    for (double nu : {-1.3, -0.2, 0.9}) {
+      const double y = 2 * nu + 1;
+      const double pw = nu < 0.5 ? (nu < -0.5 ? -y : y) : nu * nu + 0.5;
+      expect_value_and_fd(*ld, {mu, nu}, std::max(mu, 0.0) + pw - 0.5 * (mu * mu + nu * nu));
+    }
+}
+
 TEST(StanLowerSelect, UnsupportedStatementsUnderParameterConditionsArePositionedErrors) {
   const Error tilde = lowering_error("parameters { real mu; }\nmodel {\n  if (mu > 0) {\n    mu ~ normal(0, 1);\n  }\n}\n", "{}");
   EXPECT_EQ(tilde.line(), 4);
@@ -329,17 +362,18 @@ TEST(StanLowerSelect, UnsupportedStatementsUnderParameterConditionsArePositioned
   EXPECT_EQ(tilde.message(), "'~' inside an 'if' whose condition depends on parameters is not supported "
                              "(only assignments can depend on such a condition)");
   const Error ret = lowering_error(R"(functions {
-  real relu(real x) {
-    if (x > 0) return x;
+  real f(real x) {
+    if (x > 0) { if (x > 1) return 1; }
     return 0;
   }
 }
 parameters { real mu; }
-model { target += relu(mu); }
+model { target += f(mu); }
 )", "{}");
   EXPECT_EQ(ret.line(), 3);
-  EXPECT_EQ(ret.column(), 16);
-  EXPECT_NE(ret.message().find("'return' inside an 'if' whose condition depends on parameters"), std::string::npos)
+  EXPECT_EQ(ret.column(), 5);
+  EXPECT_NE(ret.message().find("a 'return' on only some paths of an 'if' whose condition depends on parameters"),
+            std::string::npos)
       << ret.message();
   const Error lp = lowering_error(R"(functions {
   real prior_lp(real x) { x ~ normal(0, 1); return x; }

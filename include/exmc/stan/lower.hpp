@@ -32,8 +32,11 @@ namespace exmc::stan {
 // parameters (comparisons joined by && || !) becomes an elementwise graph select: `c ? a : b`
 // with branches of one shape, and `if (c) ... else ...` whose branches only assign (in blocks,
 // loops, nested ifs): each variable either branch changes becomes select(c, then, else), so
-// only the branch taken contributes value and gradient. '~', 'target +=', break, continue,
-// return and call statements under such a condition are errors at the statement.
+// only the branch taken contributes value and gradient. Inside a function, `return` may sit
+// under such a condition (outside loops, on every path of its branch): the branch that does
+// not return continues with the statements after the `if`, and the value returned is
+// select(c, then, else). '~', 'target +=', break, continue, other returns and call statements
+// under such a condition are errors at the statement.
 // Built-ins beyond the elementwise core: gp_exp_quad_cov (cov_exp_quad), gp_exponential_cov,
 // gp_matern32_cov, gp_matern52_cov (one magnitude, one length scale), cholesky_decompose,
 // diag_matrix, add_diag, diagonal, diag_pre/post_multiply, quad_form_diag, tcrossprod,
