@@ -573,34 +573,26 @@ class Interp {
         lhs.indices.size() <= 8) {
       bool singles = true;
       for (const auto& it : lhs.indices) singles = singles && it.kind == IndexItem::Single;
-      Value one[8];
-      bool scalars = singles;
-      for (size_t k = 0; k < lhs.indices.size() && singles; ++k) {
-        one[k] = ev(lhs.indices[k].bounds[0]);
-        check_bound(one[k], lhs.indices[k], lhs.indices[k].bounds[0]);
-        scalars = scalars && one[k].is_scalar();
-      }
+      double idx[8];
+      std::vector<Value> all;
+      const bool scalars = singles && single_indexes(lhs.indices, idx, &all);
       Value* target = find_local(info(lhs.args[0]).sym);
       size_t off = 0;
-      if (singles && target && single_offset(*target, lhs.indices.size(), one, 1, lhs.loc, lhs.args[0], &off)) {
+      if (scalars && target && single_offset(*target, lhs.indices.size(), idx, lhs.loc, lhs.args[0], &off)) {
         if (target->is_int && !rhs.is_int) check_int_values(rhs, s.exprs[1].loc, lhs.args[0].text);
         target->data()[off] = rhs.s;
         return;
       }
-      if (singles && target && !scalars) {  // a multi-index: the general path, without evaluating again
-        std::vector<const IndexItem*> items;
-        std::vector<Value> b(2 * lhs.indices.size());
-        for (size_t k = 0; k < lhs.indices.size(); ++k) {
-          items.push_back(&lhs.indices[k]);
-          b[2 * k] = std::move(one[k]);
+      if (singles && !target) assignable(lhs.args[0]);
+      if (singles) {  // the general path, without evaluating the indexes again
+        if (scalars) {
+          all.assign(2 * lhs.indices.size(), Value());
+          for (size_t k = 0; k < lhs.indices.size(); ++k) all[2 * k] = scalar(idx[k], true);
         }
-        assign_elements(*target, items, b, lhs, lhs.args[0], rhs, s.exprs[1].loc);
+        std::vector<const IndexItem*> items;
+        for (const auto& it : lhs.indices) items.push_back(&it);
+        assign_elements(*target, items, all, lhs, lhs.args[0], rhs, s.exprs[1].loc);
         return;
-      }
-      if (singles) {  // the errors below, with the values already computed
-        if (!target) assignable(lhs.args[0]);
-        single_offset(*target, lhs.indices.size(), one, 1, lhs.loc, lhs.args[0], &off);
-        fail(s.exprs[1].loc, fmt::format("cannot assign a value of type {} to {}", type_str(rhs), print_expr(lhs)));
       }
     }
     // Nested indexes x[i][j] are x[i, j] when every index but the last level is single.
@@ -625,14 +617,6 @@ class Interp {
     if (!target) assignable(*root);
     if (items.empty()) {
       store(*target, rhs, s.exprs[1].loc, root->text);
-      return;
-    }
-    bool singles = true;
-    for (const IndexItem* it : items) singles = singles && it->kind == IndexItem::Single;
-    size_t off = 0;
-    if (singles && rhs.is_scalar() && single_offset(*target, items.size(), evaluated.data(), 2, lhs.loc, *root, &off)) {
-      if (target->is_int && !rhs.is_int) check_int_values(rhs, s.exprs[1].loc, root->text);
-      target->data()[off] = rhs.s;
       return;
     }
     assign_elements(*target, items, evaluated, lhs, *root, rhs, s.exprs[1].loc);
@@ -775,14 +759,11 @@ class Interp {
   // The internal offset of one element when every index is a single int and there is one per
   // dimension (the common case, kept free of allocation); false otherwise. `b` holds each
   // index's value at stride `stride`.
-  bool single_offset(const Value& base, size_t n, const Value* b, size_t stride, Loc loc, const Expr& name,
-                     size_t* off) {
+  bool single_offset(const Value& base, size_t n, const double* idx, Loc loc, const Expr& name, size_t* off) {
     if (n != rank(base)) return false;
-    for (size_t k = 0; k < n; ++k)
-      if (!b[k * stride].is_scalar()) return false;
     const size_t na = base.arr.size();
     auto at = [&](size_t k, size_t dim) {
-      const double i = b[k * stride].s;
+      const double i = idx[k];
       if (!(i >= 1 && i <= double(dim)))
         fail(loc, fmt::format("index {} out of range for '{}' (size {} in dimension {})", num(i), print_expr(name),
                               dim, k + 1));
@@ -798,6 +779,29 @@ class Interp {
     return true;
   }
 
+  // Evaluates single indexes (at most 8) into `idx`; true when each is one int. Otherwise
+  // (a multi-index among them) every value lands in `all`, laid out as eval_index_bounds does,
+  // so that nothing is evaluated twice.
+  bool single_indexes(const std::vector<IndexItem>& ixs, double* idx, std::vector<Value>* all) {
+    for (size_t k = 0; k < ixs.size(); ++k) {
+      Value v = ev(ixs[k].bounds[0]);
+      check_bound(v, ixs[k], ixs[k].bounds[0]);
+      if (v.is_scalar()) {
+        idx[k] = v.s;
+        continue;
+      }
+      all->assign(2 * ixs.size(), Value());
+      for (size_t j = 0; j < k; ++j) (*all)[2 * j] = scalar(idx[j], true);
+      (*all)[2 * k] = std::move(v);
+      for (size_t j = k + 1; j < ixs.size(); ++j) {
+        (*all)[2 * j] = ev(ixs[j].bounds[0]);
+        check_bound((*all)[2 * j], ixs[j], ixs[j].bounds[0]);
+      }
+      return false;
+    }
+    return true;
+  }
+
   Value index(const Expr& e) {
     Value holder;
     if (e.args[0].kind != ExprKind::Var) holder = ev(e.args[0]);
@@ -809,16 +813,15 @@ class Interp {
     std::vector<const IndexItem*> items;
     std::vector<Value> b;
     if (all_single) {
-      Value one[8];
-      for (size_t k = 0; k < n; ++k) {
-        one[k] = ev(e.indices[k].bounds[0]);
-        check_bound(one[k], e.indices[k], e.indices[k].bounds[0]);
-      }
+      double idx[8];
+      const bool scalars = single_indexes(e.indices, idx, &b);
       const Value& base = e.args[0].kind == ExprKind::Var ? lookup(info(e.args[0]).sym, e.args[0].loc) : holder;
       size_t off = 0;
-      if (single_offset(base, n, one, 1, e.loc, e.args[0], &off)) return scalar(base[off], base.is_int);
-      b.resize(2 * n);  // the general path, with the values already computed (an _rng runs once)
-      for (size_t k = 0; k < n; ++k) b[2 * k] = std::move(one[k]);
+      if (scalars && single_offset(base, n, idx, e.loc, e.args[0], &off)) return scalar(base[off], base.is_int);
+      if (scalars) {  // fewer indexes than dimensions: the general path, without evaluating again
+        b.assign(2 * n, Value());
+        for (size_t k = 0; k < n; ++k) b[2 * k] = scalar(idx[k], true);
+      }
       for (const auto& it : e.indices) items.push_back(&it);
     } else {
       for (const auto& it : e.indices) items.push_back(&it);
@@ -855,13 +858,14 @@ class Interp {
         return a;
       }
       case ExprKind::Binary: {
-        if (e.text == "&&" || e.text == "||") {  // short-circuit, as Stan's generated C++
+        const Op op = info(e).op;
+        if (op == Op::And || op == Op::Or) {  // short-circuit, as Stan's generated C++
           const bool l = truth(e.args[0]);
-          if (e.text == "&&" && !l) return scalar(0, true);
-          if (e.text == "||" && l) return scalar(1, true);
+          if (op == Op::And && !l) return scalar(0, true);
+          if (op == Op::Or && l) return scalar(1, true);
           return scalar(truth(e.args[1]) ? 1 : 0, true);
         }
-        return binary(info(e).op, ev(e.args[0]), ev(e.args[1]), e.loc);
+        return binary(op, ev(e.args[0]), ev(e.args[1]), e.loc);
       }
       case ExprKind::Ternary: return truth(e.args[0]) ? ev(e.args[1]) : ev(e.args[2]);
       case ExprKind::Transpose: {

@@ -499,6 +499,50 @@ TEST(GeneratedQuantities, PosteriordbProgramsEvaluate) {
   EXPECT_GE(with_gq, 3);
 }
 
+// Assignment through ranges, multi-indexes, rows, columns and nested single indexes.
+TEST(GeneratedQuantities, IndexedAssignment) {
+  const std::string src = R"(parameters { real mu; }
+model { }
+generated quantities {
+  vector[4] v = rep_vector(0, 4);
+  matrix[2, 3] Q = rep_matrix(0, 2, 3);
+  array[2, 3] int A;
+  v[2:3] = [5, 6]';
+  v[{4, 1}] = [8, 7]';
+  v[1] += mu;
+  Q[1] = [1, 2, 3];
+  Q[:, 3] = [30, 40]';
+  Q[2, 1:2] = [10, 20];
+  A[1] = {1, 2, 3};
+  A[2, 1] = 4;
+  A[2][2] = 5;
+  A[2, 3] = A[1, 3] * 2;
+}
+)";
+  GqProgram s(src, "{}", {{"mu", {}}});
+  Rng rng(1, 1);
+  std::vector<double> out(total_size(s.gq->vars()));
+  const double mu = 0.5;
+  s.gq->eval(&mu, rng, out.data());
+  auto m = named(*s.gq, out);
+  EXPECT_EQ(m["v.1"], 7.5);
+  EXPECT_EQ(m["v.2"], 5);
+  EXPECT_EQ(m["v.3"], 6);
+  EXPECT_EQ(m["v.4"], 8);
+  EXPECT_EQ(m["Q.1.1"], 1);
+  EXPECT_EQ(m["Q.1.2"], 2);
+  EXPECT_EQ(m["Q.1.3"], 30);
+  EXPECT_EQ(m["Q.2.1"], 10);
+  EXPECT_EQ(m["Q.2.2"], 20);
+  EXPECT_EQ(m["Q.2.3"], 40);
+  EXPECT_EQ(m["A.1.1"], 1);
+  EXPECT_EQ(m["A.1.3"], 3);
+  EXPECT_EQ(m["A.2.1"], 4);
+  EXPECT_EQ(m["A.2.2"], 5);
+  EXPECT_EQ(m["A.2.3"], 6);
+  EXPECT_EQ(generated_quantities_names(*s.gq)[4 + 6 + 1], "A.2.1");  // column-major over [2, 3]
+}
+
 TEST(GeneratedQuantities, EmptyBlockAndUnknownFunction) {
   GqProgram s("parameters { real mu; } model { mu ~ normal(0, 1); }", "{}", {{"mu", {}}});
   EXPECT_TRUE(s.gq->empty());
