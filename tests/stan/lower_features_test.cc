@@ -40,7 +40,9 @@ std::vector<double> expect_same_density(const LogDensity& a, const LogDensity& b
     const double la = a.logp_grad(x.data(), ga.data());
     const double lb = b.logp_grad(x.data(), gb.data());
     EXPECT_TRUE(std::isfinite(la));
-    if (values_too) EXPECT_NEAR(la, lb, rel * std::max(1.0, std::fabs(lb)));
+    if (values_too) {
+      EXPECT_NEAR(la, lb, rel * std::max(1.0, std::fabs(lb)));
+    }
     diffs.push_back(la - lb);
     for (size_t i = 0; i < x.size(); ++i)
       EXPECT_NEAR(ga[i], gb[i], rel * std::max(1.0, std::fabs(gb[i]))) << "coordinate " << i;
