@@ -604,7 +604,6 @@ class Interp {
     }
     if (root->kind != ExprKind::Var) fail(lhs.loc, "the left of an assignment must be a variable");
     std::reverse(levels.begin(), levels.end());
-    std::vector<Value> bounds;
     std::vector<const IndexItem*> items;
     for (size_t l = 0; l < levels.size(); ++l)
       for (const auto& it : *levels[l]) items.push_back(&it);
@@ -1265,7 +1264,7 @@ double need_scalar(Interp& in, const Value& a, const Expr& e, size_t i) {
   if (!a.is_scalar()) in.fail(e.args[i].loc, fmt::format("'{}' needs an int or real here, found {}", e.text, type_str(a)));
   return a.s;
 }
-// Vector-kind copy of `a`'s values (vector / row vector / 1-D array kept as they are).
+// `shape` holding `vals` (same number of elements).
 Value with_values(const Value& shape, std::vector<double> vals, bool is_int) {
   Value r = shape;
   r.is_int = is_int;
