@@ -17,6 +17,15 @@ struct Bernoulli {
     g[1] = -1.0 / (1.0 - x[1]);
     return std::log1p(-x[1]);
   }
+  // Only n = 0 is inside (n >= 1 has F = 1): F(0) = 1 - theta, S(0) = theta.
+  static double lcdf(const double* x, double* g) {
+    g[1] = -1.0 / (1.0 - x[1]);
+    return std::log1p(-x[1]);
+  }
+  static double lccdf(const double* x, double* g) {
+    g[1] = 1.0 / x[1];
+    return std::log(x[1]);
+  }
   static double draw(const double* x, Rng& r) { return r.uniform() < x[1] ? 1.0 : 0.0; }
 };
 }  // namespace

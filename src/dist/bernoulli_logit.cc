@@ -13,6 +13,14 @@ struct BernoulliLogit {
     g[1] = s * inv_logit(-t);
     return -log1p_exp(-t);
   }
+  static double lcdf(const double* x, double* g) {
+    g[1] = -inv_logit(x[1]);
+    return -log1p_exp(x[1]);
+  }
+  static double lccdf(const double* x, double* g) {
+    g[1] = inv_logit(-x[1]);
+    return -log1p_exp(-x[1]);
+  }
   static double draw(const double* x, Rng& r) { return r.uniform() < inv_logit(x[1]) ? 1.0 : 0.0; }
 };
 }  // namespace

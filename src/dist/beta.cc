@@ -22,6 +22,18 @@ struct Beta {
     }
     return lp;
   }
+  // F = I_y(alpha, beta); the shape partials by dshape.
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double y = x[0], yc = 1.0 - y;
+    auto f = [&](double a, double b) { return lower ? log_ibeta(a, b, y, yc) : log_ibeta(b, a, yc, y); };
+    const double l = f(x[1], x[2]);
+    g[0] = (lower ? 1 : -1) * std::exp(log_ibeta_dx(x[1], x[2], y, yc) - l);
+    g[1] = dshape([&](double a) { return f(a, x[2]); }, x[1]);
+    g[2] = dshape([&](double b) { return f(x[1], b); }, x[2]);
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return draw_beta(r, x[1], x[2]); }
 };
 }  // namespace

@@ -18,6 +18,15 @@ struct BinomialLogit {
     g[2] = k - N * inv_logit(a);
     return lp;
   }
+  static int cdf_side(const double* x) { return x[0] < 0 ? -1 : x[0] >= x[1] ? 1 : 0; }
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double n = x[0], N = x[1], th = inv_logit(x[2]), thc = inv_logit(-x[2]);
+    const double l = lower ? log_ibeta(N - n, n + 1, thc, th) : log_ibeta(n + 1, N - n, th, thc);
+    g[2] = (lower ? -1 : 1) * std::exp(log_ibeta_dx(n + 1, N - n, th, thc) - l) * th * thc;
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return draw_binomial(r, x[1], inv_logit(x[2])); }
 };
 }  // namespace

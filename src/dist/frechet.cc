@@ -18,6 +18,22 @@ struct Frechet {
     g[2] = a * (1.0 - p) / s;
     return lp;
   }
+  // t = (y / sigma)^-alpha: F = e^-t.
+  static double lcdf(const double* x, double* g) {
+    const double t = std::pow(x[0] / x[2], -x[1]);
+    expo(x, g, t, -1.0);
+    return -t;
+  }
+  static double lccdf(const double* x, double* g) {
+    const double t = std::pow(x[0] / x[2], -x[1]);
+    expo(x, g, t, 1.0 / std::expm1(t));
+    return std::log(-std::expm1(-t));
+  }
+  static void expo(const double* x, double* g, double t, double dt) {
+    g[0] = -dt * x[1] * t / x[0];
+    g[1] = -dt * t * std::log(x[0] / x[2]);
+    g[2] = dt * x[1] * t / x[2];
+  }
   static double draw(const double* x, Rng& r) { return x[2] * std::pow(r.exponential(), -1.0 / x[1]); }
 };
 }  // namespace

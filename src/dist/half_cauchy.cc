@@ -16,6 +16,19 @@ struct HalfCauchy {
     g[1] = (z * z - 1.0) * q * inv_s;
     return lp;
   }
+  // F = (2/pi) atan(y/sigma), S = (2/pi) atan(sigma/y) (exact complement for y > 0).
+  static double lcdf(const double* x, double* g) {
+    const double y = x[0], s = x[1], d = 2.0 / kPi / (s * s + y * y), f = 2.0 / kPi * std::atan(y / s);
+    g[0] = d * s / f;
+    g[1] = -d * y / f;
+    return std::log(f);
+  }
+  static double lccdf(const double* x, double* g) {
+    const double y = x[0], s = x[1], d = 2.0 / kPi / (s * s + y * y), q = 2.0 / kPi * std::atan(s / y);
+    g[0] = -d * s / q;
+    g[1] = d * y / q;
+    return std::log(q);
+  }
   static double draw(const double* x, Rng& r) { return x[1] * std::tan(0.5 * kPi * r.uniform()); }
 };
 }  // namespace

@@ -16,6 +16,22 @@ struct HalfNormal {
     g[1] = (z * z - 1.0) * inv_s;
     return lp;
   }
+  // F = 1 - 2 Phi(-z) = erf(z / sqrt 2), S = 2 Phi(-z); erf keeps F's digits for small z.
+  static double lcdf(const double* x, double* g) {
+    const double z = x[0] / x[1];
+    const double lf = z < 1 ? std::log(exmc::math::erf(z * 0.70710678118654752440))
+                            : std::log(-std::expm1(kLog2 + log_Phi(-z)));
+    const double r = std::exp(kLog2 - kHalfLog2Pi - 0.5 * z * z - lf) / x[1];
+    g[0] = r;
+    g[1] = -z * r;
+    return lf;
+  }
+  static double lccdf(const double* x, double* g) {
+    const double z = x[0] / x[1], r = dlog_Phi(-z) / x[1];
+    g[0] = -r;
+    g[1] = z * r;
+    return kLog2 + log_Phi(-z);
+  }
   static double draw(const double* x, Rng& r) { return x[1] * std::fabs(r.normal()); }
 };
 }  // namespace

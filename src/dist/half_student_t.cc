@@ -24,6 +24,24 @@ struct HalfStudentT {
              0.5 * l1 + 0.5 * w * r;
     return lp;
   }
+  // With t = y / sigma and x = t^2 / (nu + t^2): F = I_x(1/2, nu/2), S = I_{1-x}(nu/2, 1/2).
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double std_l(double nu, double t, bool lower) {
+    const double t2 = t * t, xb = nu / (nu + t2), xc = t2 / (nu + t2);
+    return lower ? log_ibeta(0.5, 0.5 * nu, xc, xb) : log_ibeta(0.5 * nu, 0.5, xb, xc);
+  }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double nu = x[1], s = x[2], t = x[0] / s;
+    const double l = std_l(nu, t, lower);
+    const double ldens = kLog2 + lgam(0.5 * (nu + 1)) - lgam(0.5 * nu) - 0.5 * std::log(nu * kPi) -
+                         0.5 * (nu + 1) * std::log1p(t * t / nu);
+    const double dt = (lower ? 1 : -1) * std::exp(ldens - l);
+    g[0] = dt / s;
+    g[1] = dshape([&](double v) { return std_l(v, t, lower); }, nu);
+    g[2] = -t * dt / s;
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return x[2] * std::fabs(draw_student_t(r, x[1])); }
 };
 }  // namespace

@@ -21,6 +21,18 @@ struct InvGamma {
     g[2] = a / b - iy;
     return lp;
   }
+  // F = Q(alpha, beta / y); the alpha partial by dshape.
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double y = x[0], a = x[1], b = x[2], z = b / y;
+    auto f = [&](double av) { return lower ? log_gamma_q(av, z) : log_gamma_p(av, z); };
+    const double l = f(a), r = (lower ? -1 : 1) * std::exp(log_gamma_dpdx(a, z) - l);  // d l / dz
+    g[0] = -r * b / (y * y);
+    g[1] = dshape(f, a);
+    g[2] = r / y;
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return x[2] / draw_gamma(r, x[1]); }
 };
 }  // namespace

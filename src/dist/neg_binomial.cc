@@ -19,6 +19,17 @@ struct NegBinomial {
     g[2] = a / b - (a + k) / (1.0 + b);
     return lp;
   }
+  // p = beta / (1 + beta): F(n) = I_p(alpha, n + 1); the alpha partial by dshape.
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double n = x[0], b = x[2], p = b / (1 + b), pc = 1 / (1 + b);
+    auto f = [&](double a) { return lower ? log_ibeta(a, n + 1, p, pc) : log_ibeta(n + 1, a, pc, p); };
+    const double l = f(x[1]);
+    g[1] = dshape(f, x[1]);
+    g[2] = (lower ? 1 : -1) * std::exp(log_ibeta_dx(x[1], n + 1, p, pc) - l) * pc * pc;
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return draw_poisson(r, draw_gamma(r, x[1]) / x[2]); }
 };
 }  // namespace

@@ -21,6 +21,19 @@ struct NegBinomial2Log {
     if (c.want(2)) g[2] = digam(k + phi) - m.m[1](phi, digam) - l1 + pm - k * std::exp(-lmp);
     return lp;
   }
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double f(double n, double eta, double phi, bool lower) {
+    const double mu = std::exp(eta), p = phi / (mu + phi), pc = mu / (mu + phi);
+    return lower ? log_ibeta(phi, n + 1, p, pc) : log_ibeta(n + 1, phi, pc, p);
+  }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double n = x[0], mu = std::exp(x[1]), phi = x[2], p = phi / (mu + phi), pc = mu / (mu + phi);
+    const double l = f(n, x[1], phi, lower);
+    g[1] = (lower ? -1 : 1) * std::exp(log_ibeta_dx(phi, n + 1, p, pc) - l) * p * pc;
+    g[2] = dshape([&](double v) { return f(n, x[1], v, lower); }, phi);
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return draw_poisson(r, draw_gamma(r, x[2]) * std::exp(x[1]) / x[2]); }
 };
 }  // namespace

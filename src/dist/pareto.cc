@@ -21,6 +21,23 @@ struct Pareto {
     g[2] = 1.0 / a + lym - ly;
     return lp;
   }
+  // Below y_min the cdf is 0.
+  static int cdf_side(const double* x) { return x[0] <= x[1] ? -1 : x[0] == kInf ? 1 : 0; }
+  // t = alpha log(y / y_min): S = e^-t.
+  static double lcdf(const double* x, double* g) {
+    const double t = x[2] * std::log(x[0] / x[1]), dt = 1.0 / std::expm1(t);
+    g[0] = dt * x[2] / x[0];
+    g[1] = -dt * x[2] / x[1];
+    g[2] = dt * std::log(x[0] / x[1]);
+    return std::log(-std::expm1(-t));
+  }
+  static double lccdf(const double* x, double* g) {
+    const double t = x[2] * std::log(x[0] / x[1]);
+    g[0] = -x[2] / x[0];
+    g[1] = x[2] / x[1];
+    g[2] = -std::log(x[0] / x[1]);
+    return -t;
+  }
   static double draw(const double* x, Rng& r) { return x[1] * std::exp(r.exponential() / x[2]); }
 };
 }  // namespace

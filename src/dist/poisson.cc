@@ -18,6 +18,19 @@ struct Poisson {
     g[1] = (k > 0 ? k / lam : 0.0) - 1.0;
     return lp;
   }
+  // F(n) = Q(n + 1, lambda); dF/dlambda = -p(n).
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double n = x[0], lam = x[1];
+    if (lam == 0) {  // all mass at 0
+      g[1] = lower ? (n == 0 ? -1.0 : 0.0) : 0.0;
+      return lower ? 0.0 : -kInf;
+    }
+    const double l = lower ? log_gamma_q(n + 1, lam) : log_gamma_p(n + 1, lam);
+    g[1] = (lower ? -1 : 1) * std::exp(n * std::log(lam) - lam - lgam(n + 1) - l);
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return draw_poisson(r, x[1]); }
 };
 }  // namespace

@@ -15,6 +15,14 @@ struct PoissonLog {
     g[1] = k - ea;
     return lp;
   }
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double n = x[0], lam = std::exp(x[1]);
+    const double l = lower ? log_gamma_q(n + 1, lam) : log_gamma_p(n + 1, lam);
+    g[1] = (lower ? -1 : 1) * std::exp(n * x[1] - lam - lgam(n + 1) - l) * lam;
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return draw_poisson(r, std::exp(x[1])); }
 };
 }  // namespace

@@ -16,6 +16,19 @@ struct Rayleigh {
     g[1] = (z * z - 2.0) * inv_s;
     return lp;
   }
+  // t = y^2 / (2 sigma^2): S = e^-t.
+  static double lcdf(const double* x, double* g) {
+    const double t = 0.5 * x[0] * x[0] / (x[1] * x[1]), dt = 1.0 / std::expm1(t);
+    g[0] = dt * x[0] / (x[1] * x[1]);
+    g[1] = -dt * 2 * t / x[1];
+    return std::log(-std::expm1(-t));
+  }
+  static double lccdf(const double* x, double* g) {
+    const double t = 0.5 * x[0] * x[0] / (x[1] * x[1]);
+    g[0] = -x[0] / (x[1] * x[1]);
+    g[1] = 2 * t / x[1];
+    return -t;
+  }
   static double draw(const double* x, Rng& r) { return x[1] * std::sqrt(2.0 * r.exponential()); }
 };
 }  // namespace

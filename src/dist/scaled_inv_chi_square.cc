@@ -20,6 +20,22 @@ struct ScaledInvChiSquare {
     g[2] = nu / s - nu * s * iy;
     return lp;
   }
+  // F = Q(nu / 2, nu s^2 / (2 y)); nu enters both arguments, its partial by dshape.
+  static double lcdf(const double* x, double* g) { return cdf(x, g, true); }
+  static double lccdf(const double* x, double* g) { return cdf(x, g, false); }
+  static double cdf(const double* x, double* g, bool lower) {
+    const double y = x[0], s = x[2];
+    auto f = [&](double nu) {
+      const double z = 0.5 * nu * s * s / y;
+      return lower ? log_gamma_q(0.5 * nu, z) : log_gamma_p(0.5 * nu, z);
+    };
+    const double nu = x[1], z = 0.5 * nu * s * s / y, l = f(nu);
+    const double r = (lower ? -1 : 1) * std::exp(log_gamma_dpdx(0.5 * nu, z) - l);  // d l / dz
+    g[0] = -r * z / y;
+    g[1] = dshape(f, nu);
+    g[2] = r * nu * s / y;
+    return l;
+  }
   static double draw(const double* x, Rng& r) { return x[1] * x[2] * x[2] / draw_chi_square(r, x[1]); }
 };
 }  // namespace

@@ -11,6 +11,14 @@ struct StdNormal {
     g[0] = -x[0];
     return -0.5 * x[0] * x[0] - (c.propto ? 0.0 : kHalfLog2Pi);
   }
+  static double lcdf(const double* x, double* g) {
+    g[0] = dlog_Phi(x[0]);
+    return log_Phi(x[0]);
+  }
+  static double lccdf(const double* x, double* g) {
+    g[0] = -dlog_Phi(-x[0]);
+    return log_Phi(-x[0]);
+  }
   static double draw(const double*, Rng& r) { return r.normal(); }
 };
 }  // namespace

@@ -15,6 +15,24 @@ struct Uniform {
     g[2] = -1.0 / w;
     return c.keep(6) ? -std::log(w) : 0.0;
   }
+  static int cdf_side(const double* x) {
+    if (!(x[1] < x[2])) return -2;
+    return x[0] <= x[1] ? -1 : x[0] >= x[2] ? 1 : 0;
+  }
+  static double lcdf(const double* x, double* g) {
+    const double w = x[2] - x[1], d = x[0] - x[1];
+    g[0] = 1.0 / d;
+    g[1] = -1.0 / d + 1.0 / w;
+    g[2] = -1.0 / w;
+    return std::log(d / w);
+  }
+  static double lccdf(const double* x, double* g) {
+    const double w = x[2] - x[1], d = x[2] - x[0];
+    g[0] = -1.0 / d;
+    g[1] = 1.0 / w;
+    g[2] = 1.0 / d - 1.0 / w;
+    return std::log(d / w);
+  }
   static double draw(const double* x, Rng& r) { return x[1] + (x[2] - x[1]) * r.uniform(); }
 };
 }  // namespace

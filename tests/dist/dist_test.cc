@@ -305,9 +305,15 @@ TEST_P(CdfTest, MatchesReferenceAndGradients) {
         const double got = eval(*d_, scalar_args(y, p), false, 0);
         EXPECT_LE(rel_err(got, want), 1e-9) << s.name << (which == 1 ? " lcdf" : " lccdf") << " at " << y;
       }
-      for (double q : {0.01, 0.3, 0.7, 0.99}) check_grads(s, *d_, scalar_args(r.quantile(q), p), all_params());
+      // 0.97, not 0.99: the fourth-order FD step must stay well inside (0, 1) for beta(1/2, 1/2).
+      // A count at the edge of its support has log ccdf -inf there (nothing to differentiate).
+      for (double q : {0.01, 0.3, 0.7, 0.97}) {
+        const Vals v = scalar_args(r.quantile(q), p);
+        if (std::isfinite(eval(*d_, v, false, 0))) check_grads(s, *d_, v, all_params());
+      }
       Vals v = scalar_args(0, p);
       v[0] = {r.quantile(0.2), r.quantile(0.6), r.quantile(0.9)};
+      if (!std::isfinite(eval(*d_, v, false, 0))) continue;  // a count at its support's edge
       check_grads(s, *d_, v, all_params());
       Vals gd, gf;
       std::vector<Arg<float>> af(v.size());

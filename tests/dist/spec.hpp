@@ -58,6 +58,7 @@ inline Ref loc_scale(Ref b, double mu, double sigma) {
   r.logpdf = [b, mu, sigma](double y) { return b.logpdf((y - mu) / sigma) - std::log(sigma); };
   r.quantile = [b, mu, sigma](double p) { return mu + sigma * b.quantile(p); };
   r.cdf = [b, mu, sigma](double y) { return b.cdf((y - mu) / sigma); };
+  r.ccdf = [b, mu, sigma](double y) { return b.ccdf((y - mu) / sigma); };
   r.lo = mu + sigma * b.lo;
   r.hi = mu + sigma * b.hi;
   return r;
@@ -69,6 +70,7 @@ inline Ref folded(Ref b) {
   r.logpdf = [b](double y) { return y < 0 ? -kInf : std::log(2.0) + b.logpdf(y); };
   r.quantile = [b](double p) { return b.quantile(0.5 + 0.5 * p); };
   r.cdf = [b](double y) { return 2.0 * b.cdf(y) - 1.0; };
+  r.ccdf = [b](double y) { return 2.0 * b.ccdf(y); };
   r.lo = 0;
   return r;
 }

@@ -118,13 +118,20 @@ std::vector<Spec> continuous_specs() {
                {{{2, 0, 1}, "y"}, {{0.5, 1, 0}, "y"}}});
   s.push_back({"half_normal",
                {{1}, {0.1}, {12}},
-               [](const std::vector<double>& p) { return folded(boost_ref(bm::normal(0, p[0]), -kInf, kInf)); },
+               [](const std::vector<double>& p) {
+                 Ref r = folded(boost_ref(bm::normal(0, p[0]), -kInf, kInf));
+                 // 2 F(y) - 1 cancels for small y; erf does not.
+                 r.cdf = [s = p[0]](double y) { return bm::erf(y / (s * std::sqrt(2.0))); };
+                 return r;
+               },
                {},
                {{{-1, 1}, "y"}, {{1, -1}, "sigma"}}});
   s.push_back({"half_cauchy",
                {{1}, {2.5}},
                [](const std::vector<double>& p) {
                  Ref r = folded(boost_ref(bm::cauchy(0, p[0]), -kInf, kInf));
+                 r.cdf = [s = p[0]](double y) { return 2 / M_PI * std::atan(y / s); };
+                 r.ccdf = [s = p[0]](double y) { return 2 / M_PI * std::atan(s / y); };
                  r.finite_moments = 0;
                  return r;
                },
@@ -134,6 +141,11 @@ std::vector<Spec> continuous_specs() {
                {{3, 1}, {7, 2.5}, {1.2, 0.5}},
                [](const std::vector<double>& p) {
                  Ref r = folded(loc_scale(boost_ref(bm::students_t(p[0]), -kInf, kInf), 0, p[1]));
+                 // P(|T| < t) by quadrature of the density: no cancellation near 0.
+                 r.cdf = [r](double y) {
+                   boost::math::quadrature::tanh_sinh<double> ts;
+                   return ts.integrate([&](double u) { return std::exp(r.logpdf(u)); }, 0.0, y);
+                 };
                  r.finite_moments = int(std::ceil(p[0])) - 1;
                  return r;
                },
@@ -163,6 +175,7 @@ std::vector<Spec> continuous_specs() {
                    return std::log(a / sg) - (1 + a) * std::log(y / sg) - std::pow(y / sg, -a);
                  };
                  r.cdf = [=](double y) { return std::exp(-std::pow(y / sg, -a)); };
+                 r.ccdf = [=](double y) { return -std::expm1(-std::pow(y / sg, -a)); };
                  r.quantile = [=](double q) { return sg * std::pow(-std::log(q), -1 / a); };
                  r.lo = 0;
                  r.finite_moments = int(std::ceil(a)) - 1;

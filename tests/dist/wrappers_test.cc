@@ -74,7 +74,24 @@ void check_grads(const DistInfo& d, const Vals& v, unsigned skip = 0, double tol
   }
 }
 
-double normal_lpdf(double y, double mu, double s) { return std::log(bm::pdf(bm::normal(mu, s), y)); }
+double normal_lpdf(double y, double mu, double s) {
+  const double z = (y - mu) / s;
+  return -0.5 * z * z - std::log(s) - 0.5 * std::log(2 * M_PI);
+}
+
+// w is a simplex: its partials are checked along directions that stay on it, e_a - e_b.
+void check_simplex_grads(const DistInfo& d, const Vals& v, size_t wk) {
+  Vals g;
+  eval(d, v, false, &g);
+  for (size_t a = 0; a + 1 < v[wk].size(); ++a) {
+    Vals p = v, m = v;
+    const double h = 1e-6;
+    p[wk][a] += h, p[wk][a + 1] -= h;
+    m[wk][a] -= h, m[wk][a + 1] += h;
+    const double fd = (eval(d, p, false) - eval(d, m, false)) / (2 * h);
+    EXPECT_LE(rel_err(g[wk][a] - g[wk][a + 1], fd), 1e-6) << d.name << " w direction " << a;
+  }
+}
 
 // ---- truncation ----
 
@@ -231,6 +248,155 @@ TEST(Truncated, DrawsStayInsideAndMatchTheTruncatedMean) {
   }
   // Symmetric about 0.5; sd of a draw < 0.3, so the mean's MCSE < 0.003.
   EXPECT_NEAR(m, 0.5, 5 * 0.3 / std::sqrt(double(n)));
+}
+
+}  // namespace
+}  // namespace exmc::dist
+
+namespace exmc::dist {
+namespace {
+
+// ---- censoring ----
+
+TEST(Censored, EachElementTakesTheDensityOrTheTailProbability) {
+  const DistInfo& c = censored(fam("normal"), true, true);
+  EXPECT_EQ(c.name, "censored(normal)");
+  // Elements below, on, inside and above the bounds; per-element bounds.
+  const Vals v = {{-2.0, -1.0, 0.3, 1.5, 4.0}, {0.2}, {1.1}, {-1.0, -1.0, -1.0, -0.5, -1.0}, {1.5, 2.0, 2.0, 1.5, 3.0}};
+  double want = 0;
+  for (size_t i = 0; i < 5; ++i) {
+    bm::normal n(0.2, 1.1);
+    const double y = v[0][i], l = v[3][i], u = v[4][i];
+    want += y <= l ? std::log(bm::cdf(n, l)) : y >= u ? std::log(bm::cdf(bm::complement(n, u))) : normal_lpdf(y, 0.2, 1.1);
+  }
+  EXPECT_LE(rel_err(eval(c, v, false), want), 1e-12);
+  // FD across a bound is a jump, so y and bounds touching an element are left to v2.
+  check_grads(c, v, 1u | 8u | 16u);
+  check_grads(c, {{-2.0, 0.3, 4.0}, {0.2}, {1.1}, {-1.0}, {2.0}}, 1u);
+  Vals g;
+  eval(c, v, false, &g);
+  EXPECT_EQ(g[0][0], 0.0);
+  EXPECT_EQ(g[0][3], 0.0);
+  EXPECT_NE(g[0][2], 0.0);
+  // Nothing censored: exactly the base density, propto included.
+  const Vals inside = {{0.1, 0.4}, {0.2}, {1.1}, {-1.0}, {2.0}};
+  Vals base = inside;
+  base.resize(3);
+  EXPECT_EQ(eval(c, inside, true, nullptr, 1u), eval(fam("normal"), base, true, nullptr, 1u));
+}
+
+TEST(Censored, CountsUseTheUpperTailFromTheBound) {
+  const DistInfo& c = censored(fam("poisson"), false, true);
+  bm::poisson_distribution<> p(3.5);
+  // P(Y >= 6) for y = 6 and y = 9 (censored at 6), the mass at 2.
+  const double want = 2 * std::log(bm::cdf(bm::complement(p, 5.0))) + std::log(bm::pdf(p, 2.0));
+  EXPECT_LE(rel_err(eval(c, {{6, 9, 2}, {3.5}, {6}}, false, nullptr, 1u | 4u), want), 1e-12);
+}
+
+TEST(Censored, DetectionLimitOnTheSupportEdgeIsValid) {
+  // lognormal with values censored at 0.5, some reported as 0 (below the limit).
+  const DistInfo& c = censored(fam("lognormal"), true, false);
+  std::vector<double> y = {0.0, 0.7}, mu = {0.1}, s = {0.9}, lo = {0.5};
+  std::vector<Arg<double>> a(4);
+  for (auto [k, v] : {std::pair{0, &y}, {1, &mu}, {2, &s}, {3, &lo}}) {
+    a[size_t(k)].val = v->data();
+    a[size_t(k)].size = v->size();
+  }
+  EXPECT_EQ(c.validate(a.data()), "");
+  lo = {-1.0};  // -0.5 is then uncensored and must be in the support
+  y = {-2.0, -0.5};
+  EXPECT_EQ(c.validate(a.data()), "y must be in the support of lognormal (or censored), found -0.5 at index 1");
+  lo = {0.5};
+  bm::lognormal ln(0.1, 0.9);
+  y = {0.0, 0.7};
+  EXPECT_LE(rel_err(eval(c, {{0.0, 0.7}, {0.1}, {0.9}, {0.5}}, false), std::log(bm::cdf(ln, 0.5)) + std::log(bm::pdf(ln, 0.7))),
+            1e-12);
+}
+
+// ---- mixtures ----
+
+TEST(Mixture, NormalGammaMatchesTheClosedFormAndGradients) {
+  const DistInfo& m = mixture({&fam("normal"), &fam("gamma")});
+  EXPECT_EQ(m.name, "mixture(normal, gamma)");
+  ASSERT_EQ(m.arg_names.size(), 6u);
+  EXPECT_EQ(m.arg_names[2], "mu_1");
+  EXPECT_EQ(m.arg_names[5], "beta_2");
+  const Vals v = {{0.5, 2.0, 3.5, -0.2}, {0.3, 0.7}, {1.1, 0.9, 1.0, 1.2}, {1.0}, {2.0}, {1.5}};
+  double want = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    const double y = v[0][i];
+    const double pg = y > 0 ? bm::pdf(bm::gamma_distribution<>(2.0, 1 / 1.5), y) : 0.0;
+    want += std::log(0.3 * bm::pdf(bm::normal(v[2][i], 1.0), y) + 0.7 * pg);
+  }
+  EXPECT_LE(rel_err(eval(m, v, false), want), 1e-12);
+  check_grads(m, v, 2u);
+  check_simplex_grads(m, v, 1);
+  // propto with only data is 0; any parameter keeps every term (no constant to drop).
+  EXPECT_EQ(eval(m, v, true, nullptr, ~0u), 0.0);
+  EXPECT_EQ(eval(m, v, true, nullptr, ~4u), eval(m, v, false));
+  // Float.
+  Vals gd, gf;
+  const double ld = eval<double>(m, v, false, &gd), lf = eval<float>(m, v, false, &gf);
+  EXPECT_LE(rel_err(lf, ld), 1e-5);
+}
+
+TEST(Mixture, EqualComponentsReduceToOneAndFarTailsStayFinite) {
+  const DistInfo& m = mixture({&fam("normal"), &fam("normal")});
+  EXPECT_LE(rel_err(eval(m, {{0.4}, {0.25, 0.75}, {1.0}, {2.0}, {1.0}, {2.0}}, false), normal_lpdf(0.4, 1.0, 2.0)),
+            1e-14);
+  // 60 sigmas from both components: exp underflows, log_sum_exp does not.
+  const double lp = eval(m, {{-120.0}, {0.5, 0.5}, {0.0}, {1.0}, {1.0}, {1.0}}, false);
+  EXPECT_LE(rel_err(lp, std::log(0.5) + normal_lpdf(-120, 0, 1) + std::log1p(std::exp(-120.5))), 1e-12);
+  check_grads(m, {{-30.0}, {0.5, 0.5}, {0.0}, {1.0}, {1.0}, {1.0}}, 2u, 1e-5);
+  check_simplex_grads(m, {{-30.0, 0.2}, {0.3, 0.7}, {0.0}, {1.0}, {1.0}, {1.5}}, 1);
+  // A zero weight is allowed; a non-simplex w is -inf.
+  EXPECT_LE(rel_err(eval(m, {{0.4}, {0.0, 1.0}, {1.0}, {2.0}, {0.0}, {1.0}}, false), normal_lpdf(0.4, 0, 1)), 1e-14);
+  EXPECT_EQ(eval(m, {{0.4}, {0.5, 0.6}, {1.0}, {2.0}, {0.0}, {1.0}}, false), -kInf);
+}
+
+TEST(Mixture, CdfIsTheWeightedSumAndDrawsFollowTheWeights) {
+  const DistInfo& m = mixture({&fam("normal"), &fam("logistic")});
+  ASSERT_NE(m.lcdf_f64, nullptr);
+  std::vector<double> y = {0.3}, w = {0.4, 0.6}, mu1 = {-1}, s1 = {1}, mu2 = {2}, s2 = {0.5};
+  std::vector<Arg<double>> a(6);
+  int k = 0;
+  for (auto* v : {&y, &w, &mu1, &s1, &mu2, &s2}) {
+    a[size_t(k)].val = v->data();
+    a[size_t(k++)].size = v->size();
+  }
+  const double F = 0.4 * bm::cdf(bm::normal(-1, 1), 0.3) + 0.6 * bm::cdf(bm::logistic(2, 0.5), 0.3);
+  EXPECT_LE(rel_err(m.lcdf_f64(a.data(), false), std::log(F)), 1e-12);
+  EXPECT_LE(rel_err(m.lccdf_f64(a.data(), false), std::log1p(-F)), 1e-12);
+  EXPECT_EQ(mixture({&fam("normal"), &fam("von_mises")}).lcdf_f64, nullptr);
+  // Draws: the share below 0.5 is F(0.5); binomial MCSE.
+  const size_t n = 40000;
+  std::vector<double> out(n);
+  a[0].size = n;
+  Rng r(11, 3);
+  m.rng(a.data(), r, out.data());
+  const double F5 = 0.4 * bm::cdf(bm::normal(-1, 1), 0.5) + 0.6 * bm::cdf(bm::logistic(2, 0.5), 0.5);
+  double share = 0;
+  for (double x : out) share += (x < 0.5) / double(n);
+  EXPECT_NEAR(share, F5, 5 * std::sqrt(F5 * (1 - F5) / n));
+}
+
+TEST(Mixture, ConstructionErrors) {
+  EXPECT_THROW(mixture({}), std::invalid_argument);
+  EXPECT_THROW(mixture({&fam("normal"), &fam("poisson")}), std::invalid_argument);
+  EXPECT_THROW(mixture({&fam("normal"), &fam("multi_normal")}), std::invalid_argument);
+  EXPECT_THROW(truncated(mixture({&fam("normal"), &fam("normal")}), true, false), std::invalid_argument);
+  EXPECT_EQ(&mixture({&fam("normal"), &fam("gamma")}), &mixture({&fam("normal"), &fam("gamma")}));
+  const DistInfo& m = mixture({&fam("normal"), &fam("normal")});
+  std::vector<double> y = {0.3}, w = {0.4, 0.7}, mu = {0}, s = {1}, bad = {-1};
+  std::vector<Arg<double>> a(6);
+  int k = 0;
+  for (auto* v : {&y, &w, &mu, &s, &mu, &bad}) {
+    a[size_t(k)].val = v->data();
+    a[size_t(k++)].size = v->size();
+  }
+  EXPECT_EQ(m.validate(a.data()), "w must be a simplex summing to 1, found sum 1.1 at index 0");
+  w = {0.4, 0.6};
+  EXPECT_EQ(m.validate(a.data()), "component 2 (normal): sigma must be positive and finite, found -1 at index 0");
 }
 
 }  // namespace
