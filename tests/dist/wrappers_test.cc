@@ -401,3 +401,38 @@ TEST(Mixture, ConstructionErrors) {
 
 }  // namespace
 }  // namespace exmc::dist
+
+namespace exmc::dist {
+namespace {
+
+TEST(Truncated, CountsIncludeTheLowerBound) {
+  // poisson(3.5) T[2, 6]: P(2 <= Y <= 6) = F(6) - F(1) (Stan's convention).
+  const DistInfo& t = truncated(fam("poisson"), true, true);
+  bm::poisson_distribution<> p(3.5);
+  const double mass = bm::cdf(p, 6.0) - bm::cdf(p, 1.0);
+  const Vals v = {{2, 4, 6}, {3.5}, {2}, {6}};
+  EXPECT_LE(rel_err(eval(t, v, false, nullptr, 1u | 4u | 8u), std::log(bm::pdf(p, 2.0)) + std::log(bm::pdf(p, 4.0)) +
+                                                              std::log(bm::pdf(p, 6.0)) - 3 * std::log(mass)),
+            1e-12);
+  check_grads(t, v, 1u | 4u | 8u);
+  // The bounds themselves are allowed values; L = U is one point of mass 1.
+  EXPECT_LE(std::fabs(eval(t, {{3}, {3.5}, {3}, {3}}, false, nullptr, 1u | 4u | 8u)), 1e-14);
+  EXPECT_EQ(eval(t, {{7}, {3.5}, {2}, {6}}, false, nullptr, 1u | 4u | 8u), -kInf);
+  // A lower bound of 0 removes nothing.
+  const DistInfo& lo = truncated(fam("poisson"), true, false);
+  EXPECT_LE(rel_err(eval(lo, {{4}, {3.5}, {0}}, false, nullptr, 1u | 4u), std::log(bm::pdf(p, 4.0))), 1e-14);
+}
+
+TEST(Truncated, ShapeParameterPartialsOfGammaAndStudentT) {
+  // The shape partials of the incomplete gamma / beta come from dshape; check them end to end.
+  const DistInfo& g = truncated(fam("gamma"), true, true);
+  bm::gamma_distribution<> gd(2.5, 1 / 1.5);
+  const double want = std::log(bm::pdf(gd, 1.2)) - std::log(bm::cdf(gd, 3.0) - bm::cdf(gd, 0.5));
+  EXPECT_LE(rel_err(eval(g, {{1.2}, {2.5}, {1.5}, {0.5}, {3.0}}, false), want), 1e-12);
+  check_grads(g, {{1.2, 2.0}, {2.5}, {1.5}, {0.5}, {3.0}});
+  const DistInfo& st = truncated(fam("student_t"), false, true);
+  check_grads(st, {{-0.4, 1.0}, {4.5}, {0.2}, {1.3}, {1.7}});
+}
+
+}  // namespace
+}  // namespace exmc::dist
