@@ -946,14 +946,87 @@ class Lowerer {
           if (!vec_expr_ok(a, v)) return false;
         return !e.args.empty() && mentions(e.args[0], v);
       }
+      case StmtKind::Assign: {
+        // x[v] = (elementwise in v): one vector assignment of the elements lo..hi.
+        const Expr& lhs = s.exprs[0];
+        if (!is_element_of(lhs, v) || lhs.args[0].text == v) return false;
+        if (mentions_user_call(s.exprs[1]) || !vec_expr_ok(s.exprs[1], v)) return false;
+        try {
+          std::vector<size_t> offs;
+          const Val& target = lookup(lhs.args[0].text, lhs.loc);
+          return index_meta(target, lhs.indices, lhs.loc, lhs.args[0].text, &offs).scalar() && !target.is_int;
+        } catch (const std::exception&) {
+          return false;
+        }
+      }
       default: return false;
     }
   }
 
+  // e is name[v] with v the bare loop variable.
+  static bool is_element_of(const Expr& e, const std::string& v) {
+    return e.kind == ExprKind::Index && e.args[0].kind == ExprKind::Var && e.indices.size() == 1 &&
+           e.indices[0].kind == IndexItem::Single && e.indices[0].bounds[0].kind == ExprKind::Var &&
+           e.indices[0].bounds[0].text == v;
+  }
+  // Every use of `name` in e is name[v]: no element of another pass is read (a recurrence
+  // such as x[n] = x[n - 1] + ... must stay unrolled).
+  static bool only_own_element(const Expr& e, const std::string& name, const std::string& v) {
+    if (e.kind == ExprKind::Index && e.args[0].kind == ExprKind::Var && e.args[0].text == name)
+      return is_element_of(e, v);
+    if (e.kind == ExprKind::Var && e.text == name) return false;
+    for (const auto& a : e.args)
+      if (!only_own_element(a, name, v)) return false;
+    for (const auto& ix : e.indices)
+      for (const auto& b : ix.bounds)
+        if (!only_own_element(b, name, v)) return false;
+    return true;
+  }
+  static void assigned_names(const Stmt& s, std::set<std::string>& out) {
+    if (s.kind == StmtKind::Assign) out.insert(root(s.exprs[0]).text);
+    for (const auto& c : s.body) assigned_names(c, out);
+  }
+  static bool body_reads_only_own_elements(const Stmt& s, const std::set<std::string>& names, const std::string& v) {
+    for (const auto& e : s.exprs)
+      for (const auto& n : names)
+        if (!only_own_element(e, n, v)) return false;
+    for (const auto& c : s.body)
+      if (!body_reads_only_own_elements(c, names, v)) return false;
+    return true;
+  }
+
   bool vectorizable(const Stmt& loop, long lo) {
-    ScopeGuard probe_scope(scopes_);
-    scopes_.back().vars[loop.name] = scalar_const(static_cast<double>(lo), true);
-    return vec_stmt_ok(loop.body[0], loop.name);
+    std::set<std::string> names;
+    assigned_names(loop.body[0], names);
+    if (!body_reads_only_own_elements(loop.body[0], names, loop.name)) return false;
+    // While probing, the variables the body assigns read as zeros of their shape (they may
+    // hold no value yet); their real values are put back afterwards.
+    std::vector<std::pair<Val*, Val>> saved;
+    for (const auto& n : names) {
+      for (size_t k = scopes_.size(); k-- > floor_;) {
+        auto f = scopes_[k].vars.find(n);
+        if (f == scopes_[k].vars.end()) continue;
+        Val& t = f->second;
+        saved.emplace_back(&t, t);
+        Val zero = t;
+        zero.parts.reset();
+        t = constant(std::vector<double>(t.total(), 0.0), zero);
+        break;
+      }
+    }
+    bool ok = false;
+    {
+      ScopeGuard probe_scope(scopes_);
+      scopes_.back().vars[loop.name] = scalar_const(static_cast<double>(lo), true);
+      try {
+        ok = vec_stmt_ok(loop.body[0], loop.name);
+      } catch (...) {
+        for (auto& [ptr, v] : saved) *ptr = v;
+        throw;
+      }
+    }
+    for (auto& [ptr, v] : saved) *ptr = v;
+    return ok;
   }
 
   void body(const Stmt& s) {
@@ -992,6 +1065,13 @@ class Lowerer {
     // Element-wise assignment: record each element's expression.
     std::vector<size_t> offs;
     Val meta = index_meta(target, lhs.indices, lhs.loc, r.text, &offs);
+    if (vec_mode_ && rhs.scalar() && meta.total() > 1) {  // x[n] = a in a vectorised loop
+      Val b = meta;
+      b.is_int = rhs.is_int;
+      if (rhs.c) b = constant(std::vector<double>(meta.total(), (*rhs.c)[0]), b);
+      else b.e = g::broadcast(ex(rhs, s.exprs[1].loc), meta.gshape());
+      rhs = b;
+    }
     if (meta.total() != rhs.total())
       fail(s.exprs[1].loc, fmt::format("cannot assign {} elements to {} elements of '{}'", rhs.total(),
                                        meta.total(), r.text));
@@ -1001,6 +1081,14 @@ class Lowerer {
     if (rhs.c && (target.c || (!target.e.valid() && !target.parts))) {
       known = target.c ? *target.c : std::vector<double>(target.total(), std::nan(""));
       for (size_t k = 0; k < offs.size(); ++k) (*known)[offs[k]] = (*rhs.c)[rhs.c->size() == 1 ? 0 : k];
+    }
+    bool whole = offs.size() == target.total();
+    for (size_t k = 0; k < offs.size() && whole; ++k) whole = offs[k] == k;
+    if (whole) {  // every element in order (a vectorised loop): one expression, no parts
+      target.e = g::reshape(ex(rhs, s.exprs[1].loc), target.gshape());
+      target.parts.reset();
+      target.c = std::move(known);
+      return;
     }
     if (!target.parts) {
       auto parts = std::make_shared<std::vector<g::Expr>>(target.total());

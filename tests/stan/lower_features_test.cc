@@ -252,6 +252,38 @@ model { for (n in 1:N) z[N + 1 - n] ~ normal(y[n], 1); }
   expect_same_density(*density(src, kData), *density(by_hand, kData), 1e-12);
 }
 
+// Assignment loops whose passes touch only their own element become one vector assignment;
+// a recurrence (cum[n] reads cum[n - 1]) stays unrolled. Both equal the unrolled lowering.
+TEST(StanLowerControlFlow, ElementwiseAssignmentLoopsAreVectorised) {
+  const std::string src = R"(
+data { int N; vector[N] y; vector[N] x; }
+parameters { real a; real b; real<lower=0> s; }
+model {
+  vector[N] mu;
+  vector[N] sig;
+  vector[N] cum;
+  for (n in 1:N) {
+    mu[n] = a + b * x[n];
+    sig[n] = s;
+    mu[n] += 0.5 * exp(mu[n] / 4);
+  }
+  cum[1] = mu[1];
+  for (n in 2:N) cum[n] = cum[n - 1] + mu[n];
+  y ~ normal(mu + 0.1 * cum, sig);
+}
+)";
+  const Program p = parse_and_check(src, "assign.stan");
+  const DataEnv env = check_data(p, io::StanJsonData::from_string(kData));
+  LowerOptions unroll;
+  unroll.vectorize_loops = false;
+  auto vm = lower_to_model(p, env);
+  auto um = lower_to_model(p, env, unroll);
+  auto vec = vm->compile<double>();
+  auto loop = um->compile<double>();
+  expect_same_density(*vec, *loop, 1e-12);
+  EXPECT_LT(vec->nodes_per_gradient(), loop->nodes_per_gradient());
+}
+
 TEST(StanLowerControlFlow, WhileOnParametersIsAPositionedError) {
   const Error e = lowering_error("parameters { real mu; }\nmodel {\n  while (mu > 0) { }\n}\n", "{}");
   EXPECT_EQ(e.line(), 3);

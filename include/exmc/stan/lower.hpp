@@ -54,10 +54,12 @@ namespace exmc::stan {
 // it), built-ins outside the supported list. Generated
 // quantities are not lowered (they do not enter the log density).
 struct LowerOptions {
-  // Lower a `for` loop whose body is only '~' / 'target += *_lpdf(...)' statements, where the
-  // loop variable is used only as a single index and every subexpression using it is a scalar,
-  // as ONE vector statement: the loop variable becomes the index array lo..hi, so `mu[g[n]]`
-  // becomes a gather and `a + b * x[n]` an elementwise vector expression. false unrolls.
+  // Lower a `for` loop whose body is only '~' / 'target += *_lpdf(...)' statements and
+  // element assignments `x[n] = ...` (where no pass reads another pass's element of an
+  // assigned x: recurrences stay unrolled), where the loop variable is used only as a single
+  // index and every subexpression using it is a scalar, as ONE vector statement: the loop
+  // variable becomes the index array lo..hi, so `mu[g[n]]` becomes a gather and
+  // `a + b * x[n]` an elementwise vector expression. false unrolls.
   bool vectorize_loops = true;
 };
 
