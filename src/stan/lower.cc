@@ -13,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include "exmc/core/math.hpp"
 #include "exmc/dist/kernel.hpp"
 #include "exmc/graph/graph.hpp"
 #include "exmc/stan/error.hpp"
@@ -1566,15 +1565,6 @@ class Lowerer {
     return with_expr(out, s2 * (1.0 + t + g::square(t) / 3.0) * g::exp(g::neg(t)));
   }
 
-  // Stan's student_t log cdf / log ccdf at known arguments (exmc's library has no student_t
-  // cdf yet; brms uses the ccdf at 0 as the normalising constant of half-t priors).
-  static double student_t_log_cdf(double y, double nu, double mu, double sigma, bool upper) {
-    const double t = (y - mu) / sigma;
-    const double tail = 0.5 * math::ibeta(0.5 * nu, 0.5, nu / (nu + t * t));  // P(T > |t|)
-    const bool small_side = upper ? t > 0 : t < 0;
-    return small_side ? std::log(tail) : std::log1p(-tail);
-  }
-
   // A copy of a family's DistInfo whose density is its log cdf or log ccdf, so that a cdf term
   // is one fused graph node like a density (the node reads only lpdf_f64 / lpdf_f32).
   static const dist::DistInfo* cdf_as_density(const dist::DistInfo& d, bool upper) {
@@ -1609,23 +1599,13 @@ class Lowerer {
     const dist::DistInfo* d = dist::find_dist(fam);
     if (!d) fail(e.loc, fmt::format("distribution '{}' is not in exmc's library yet", fam));
     const bool upper = kind == 1;
-    g::Expr lp;
-    if (const dist::DistInfo* cd = cdf_as_density(*d, upper)) {
-      if (args.size() != d->arg_names.size())
-        fail(e.loc, fmt::format("'{}' takes {} arguments, found {}", f, d->arg_names.size(), args.size()));
-      std::vector<g::Expr> xs;
-      for (size_t i = 0; i < args.size(); ++i) xs.push_back(ex(args[i], e.args[i].loc));
-      lp = g::dist_lpdf(*cd, xs, false);
-    } else {
-      bool known = fam == "student_t" && args.size() == 4;
-      for (const Val& a : args) known = known && a.c && a.scalar();
-      if (!known)
-        fail(e.loc, fmt::format("'{}' is not lowered yet (exmc's {} has no cdf{})", f, fam,
-                                fam == "student_t" ? " for arguments that depend on parameters" : ""));
-      const double v = student_t_log_cdf((*args[0].c)[0], (*args[1].c)[0], (*args[2].c)[0], (*args[3].c)[0], upper);
-      if (kind == 2) return scalar_const(std::exp(v), false);
-      return scalar_const(v, false);
-    }
+    const dist::DistInfo* cd = cdf_as_density(*d, upper);
+    if (!cd) fail(e.loc, fmt::format("'{}' is not lowered yet (exmc's {} has no cdf)", f, fam));
+    if (args.size() != d->arg_names.size())
+      fail(e.loc, fmt::format("'{}' takes {} arguments, found {}", f, d->arg_names.size(), args.size()));
+    std::vector<g::Expr> xs;
+    for (size_t i = 0; i < args.size(); ++i) xs.push_back(ex(args[i], e.args[i].loc));
+    const g::Expr lp = g::dist_lpdf(*cd, xs, false);
     Val r;
     r.e = kind == 2 ? g::exp(lp) : lp;
     return r;

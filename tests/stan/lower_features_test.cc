@@ -500,7 +500,7 @@ model {
   expect_same_density(*density(builtins, data), *density(indexed, data), 1e-10);
 }
 
-TEST(StanLowerBuiltins, StudentTTailAtKnownArgumentsMatchesClosedForm) {
+TEST(StanLowerBuiltins, StudentTCdfsAtKnownArgumentsMatchClosedForms) {
   // brms' half-t normaliser: student_t_lccdf(0 | nu, 0, s) = log(1/2); at 1 | 1, 0, 1 the
   // Cauchy tail 1/4.
   const std::string src = R"(

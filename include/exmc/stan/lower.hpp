@@ -17,8 +17,7 @@ namespace exmc::stan {
 //   transformed par.-> m.det, in declaration order after the parameters
 //   model           -> '~' -> m.add_lpdf (constants dropped, as Stan's '~');
 //                      'target += f_lpdf(y | ...)' -> the full density; other 'target +=' ->
-//                      potentials; f_lcdf / f_lccdf / f_cdf -> the library's cdf kernels (for
-//                      student_t only at known arguments)
+//                      potentials; f_lcdf / f_lccdf / f_cdf -> the library's cdf kernels
 // User-defined functions are inlined at each call: the arguments become locals of a scope that
 // hides the caller's, `return` hands back the value, void and _lp functions contribute their
 // '~' / 'target +=' statements. `y ~ foo(a)` with a user foo_lpdf adds foo_lupdf(y | a): the
