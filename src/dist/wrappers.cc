@@ -93,10 +93,25 @@ struct Stage {
         for (size_t j = 0; j < a[k].size; ++j) a[k].grad[j] += T(buf[off[size_t(k)] + j]);
   }
 };
-Stage& stage() {
-  thread_local Stage s;
-  return s;
-}
+// One Stage per nesting level: a mixture's component may itself be truncated or censored, and
+// the inner call must not overwrite the outer call's partials.
+struct StageScope {
+  static constexpr int kDepth = 4;
+  static Stage& at(int d) {
+    thread_local Stage s[kDepth];
+    return s[d];
+  }
+  static int& depth() {
+    thread_local int d = 0;
+    return d;
+  }
+  StageScope() {
+    if (depth() == kDepth) throw std::logic_error("exmc::dist: wrappers nested too deeply");
+    ++depth();
+  }
+  ~StageScope() { --depth(); }
+  Stage& get() const { return at(depth() - 1); }
+};
 
 // Broadcast length over args[0..na), 0 when any is empty, SIZE_MAX on a mismatch.
 template <class T>
@@ -185,7 +200,8 @@ double truncated_lpdf(const Composite& w, const Arg<T>* a, bool propto) {
     dep = dep || a[k].is_param;
     scalar = scalar && a[k].size == 1;
   }
-  Stage& st = stage();
+  const StageScope scope;
+  Stage& st = scope.get();
   st.init(a, na);
   double norm = 0;
   if (!propto || dep) {
@@ -233,7 +249,8 @@ double censored_lpdf(const Composite& w, const Arg<T>* a, bool propto) {
   for (int k = 1; k < K; ++k) dep_l = dep_l || a[k].is_param;
   dep_u = dep_l || (U && U->is_param);
   dep_l = dep_l || (L && L->is_param);
-  Stage& st = stage();
+  const StageScope scope;
+  Stage& st = scope.get();
   st.init(a, na);
   double lp = 0, g[kMaxArgs];
   for (size_t i = 0; i < n; ++i) {
@@ -291,7 +308,8 @@ double mixture_fn(const Composite& w, const Arg<T>* a, bool propto) {
   bool dep = false;
   for (int k = 0; k < na; ++k) dep = dep || a[k].is_param;
   if (propto && !dep) return 0.0;
-  Stage& st = stage();
+  const StageScope scope;
+  Stage& st = scope.get();
   st.init(a, na);
   double lp = 0, lk[16], gk[16][kMaxArgs];
   Arg<T> sub[kMaxArgs];

@@ -436,3 +436,24 @@ TEST(Truncated, ShapeParameterPartialsOfGammaAndStudentT) {
 
 }  // namespace
 }  // namespace exmc::dist
+
+namespace exmc::dist {
+namespace {
+
+TEST(Mixture, ComponentsMayBeTruncated) {
+  // A half-normal and a normal truncated to [0, 1]: nested wrappers keep separate partials.
+  const DistInfo& tn = truncated(fam("normal"), true, true);
+  const DistInfo& m = mixture({&fam("half_normal"), &tn});
+  const Vals v = {{0.3, 0.8}, {0.4, 0.6}, {1.5}, {0.2}, {0.7}, {0.0}, {1.0}};
+  bm::normal n(0.2, 0.7);
+  const double mass = bm::cdf(n, 1.0) - bm::cdf(n, 0.0);
+  double want = 0;
+  for (double y : v[0])
+    want += std::log(0.4 * 2 * bm::pdf(bm::normal(0, 1.5), y) + 0.6 * bm::pdf(n, y) / mass);
+  EXPECT_LE(rel_err(eval(m, v, false), want), 1e-12);
+  check_grads(m, v, 2u);
+  check_simplex_grads(m, v, 1);
+}
+
+}  // namespace
+}  // namespace exmc::dist
