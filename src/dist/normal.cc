@@ -19,18 +19,22 @@ struct Normal {
   }
   // log Phi(z) and log Phi(-z), stable in both tails.
   static double lcdf(const double* x, double* g) {
-    const double z = (x[0] - x[1]) / x[2], r = dlog_Phi(z) / x[2];
+    const double z = (x[0] - x[1]) / x[2];
+    double d;
+    const double l = log_Phi_d(z, d), r = d / x[2];
     g[0] = r;
     g[1] = -r;
     g[2] = -z * r;
-    return log_Phi(z);
+    return l;
   }
   static double lccdf(const double* x, double* g) {
-    const double z = (x[0] - x[1]) / x[2], r = dlog_Phi(-z) / x[2];
+    const double z = (x[0] - x[1]) / x[2];
+    double d;
+    const double l = log_Phi_d(-z, d), r = d / x[2];
     g[0] = -r;
     g[1] = r;
     g[2] = z * r;
-    return log_Phi(-z);
+    return l;
   }
   static double draw(const double* x, Rng& r) { return x[1] + x[2] * r.normal(); }
 };

@@ -120,6 +120,16 @@ inline double dlog_Phi(double x) {
   const double r = 1.0 / (x * x);
   return -x / (1 + r * (-1 + r * (3 + r * (-15 + r * 105))));
 }
+// Both at once: one erfc instead of two (the cdfs and truncation call these per element).
+inline double log_Phi_d(double x, double& d) {
+  if (x > -37.0) {
+    const double l = log_Phi(x);
+    d = std::exp(-0.5 * x * x - kHalfLog2Pi - l);
+    return l;
+  }
+  d = dlog_Phi(x);
+  return log_Phi(x);
+}
 
 // ---- building blocks of the cdfs ----
 
@@ -134,21 +144,25 @@ double dshape(F f, double a) {
 
 // log of the smaller-tail-first pair: log p where the complement q = 1 - p is known
 // separately, taking whichever of p, q is below 1/2 so neither tail loses digits.
-inline double log_from(double p, double q) { return p < 0.5 ? std::log(p) : std::log1p(-q); }
+// The complement is evaluated only when needed (each is a full special-function call).
+template <class Q>
+double log_from(double p, Q q) {
+  return p < 0.5 ? std::log(p) : std::log1p(-q());
+}
 
 // Regularised incomplete gamma P(a, x), Q(a, x), and log of x^(a-1) e^-x / Gamma(a) (dP/dx).
 inline double log_gamma_p(double a, double x) {
-  return log_from(exmc::math::gamma_p(a, x), exmc::math::gamma_q(a, x));
+  return log_from(exmc::math::gamma_p(a, x), [&] { return exmc::math::gamma_q(a, x); });
 }
 inline double log_gamma_q(double a, double x) {
-  return log_from(exmc::math::gamma_q(a, x), exmc::math::gamma_p(a, x));
+  return log_from(exmc::math::gamma_q(a, x), [&] { return exmc::math::gamma_p(a, x); });
 }
 inline double log_gamma_dpdx(double a, double x) { return (a - 1) * std::log(x) - x - lgam(a); }
 
 // Regularised incomplete beta I_x(a, b) and its complement I_{1-x}(b, a), given x and 1 - x
 // (callers often know 1 - x more accurately than by subtraction), and log dI/dx.
 inline double log_ibeta(double a, double b, double x, double xc) {
-  return log_from(exmc::math::ibeta(a, b, x), exmc::math::ibeta(b, a, xc));
+  return log_from(exmc::math::ibeta(a, b, x), [&] { return exmc::math::ibeta(b, a, xc); });
 }
 inline double log_ibeta_dx(double a, double b, double x, double xc) {
   return (a - 1) * std::log(x) + (b - 1) * std::log(xc) - exmc::math::lbeta(a, b);
