@@ -168,6 +168,14 @@ int main(int argc, char** argv) {
                   o.posterior.c_str(), num(o.max_rhat, 4).c_str(), o.max_rhat_variable.c_str(),
                   num(o.min_ess_bulk, 0).c_str(), o.min_ess_variable.c_str(),
                   static_cast<unsigned long long>(o.divergences), o.post_warmup_draws);
+      for (size_t k = 0; k < o.chains.size(); ++k) {
+        const auto& ch = o.chains[k];
+        std::printf("#   chain %zu: %llu divergent, %llu density faults, step size %.3g, mean tree depth "
+                    "%.2f, mean accept_stat %.3f, mean lp__ %.6g\n",
+                    k + 1, static_cast<unsigned long long>(ch.divergences),
+                    static_cast<unsigned long long>(ch.recoveries), ch.step_size,
+                    ch.mean_tree_depth, ch.mean_accept, ch.mean_lp);
+      }
       for (const auto& c : o.checks) {
         if (!c.found) {
           std::printf("#   %-16s not among exmc's outputs\n", c.name.c_str());

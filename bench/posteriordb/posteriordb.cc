@@ -359,6 +359,22 @@ Outcome run_posterior(const fs::path& root, const std::string& posterior, const 
     const auto& chain = run.chains[c];
     out.grad_evals += chain.grad_evals;
     divergences += chain.divergences;
+    ChainSummary summary;
+    summary.divergences = chain.divergences;
+    summary.recoveries = chain.recoveries;
+    summary.step_size = chain.adaptation.step_size;
+    for (const auto& st : chain.stats) {
+      summary.mean_tree_depth += st.tree_depth;
+      summary.mean_accept += st.accept_stat;
+      summary.mean_lp += st.lp;
+    }
+    if (!chain.stats.empty()) {
+      double n = double(chain.stats.size());
+      summary.mean_tree_depth /= n;
+      summary.mean_accept /= n;
+      summary.mean_lp /= n;
+    }
+    out.chains.push_back(summary);
     for (size_t d = 0; d < draws_per_chain; ++d)
       for (size_t v = 0; v < num_vars; ++v) draws.at(v, c, d) = chain.draw(d)[v];
   }

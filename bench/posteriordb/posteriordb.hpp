@@ -82,6 +82,12 @@ struct QuantityCheck {
   bool pass = false;
 };
 
+// One chain's sampler behaviour after warmup: what tells a stuck chain from a hard posterior.
+struct ChainSummary {
+  uint64_t divergences = 0, recoveries = 0;
+  double step_size = 0, mean_tree_depth = 0, mean_accept = 0, mean_lp = 0;
+};
+
 enum class Status { Pass, Fail, NotLowered, Error };
 const char* status_name(Status s);
 
@@ -105,6 +111,7 @@ struct Outcome {
   double worst_z_mean = 0, worst_z_sd = 0;  // signed; the largest |z| over the quantities
   std::string worst_mean_quantity, worst_sd_quantity;
   std::vector<QuantityCheck> checks;
+  std::vector<ChainSummary> chains;
 
   double ess_per_second() const;
   bool passed() const { return status == Status::Pass; }
