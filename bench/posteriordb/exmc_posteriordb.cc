@@ -79,7 +79,11 @@ int main(int argc, char** argv) {
                "reference's settings");
   app.add_flag("--tsv", tsv, "tab-separated output");
   app.add_flag("--detail", detail, "per-quantity comparison for every posterior that does not pass");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help is 0; every usage error is 2, as documented
+  }
   run.reference_control = !default_control;
 
   std::vector<std::string> selection;
