@@ -17,6 +17,9 @@
 #ifdef EXMC_BENCH_HAVE_GRAPH
 #include "graph_models.hpp"
 #endif
+#ifdef EXMC_BENCH_HAVE_BUILDER
+#include "exmc/model/examples.hpp"
+#endif
 #ifdef EXMC_BENCH_HAVE_RUNTIME
 #include "exmc/runtime/runtime.hpp"
 #endif
@@ -93,7 +96,11 @@ struct Options {
   std::vector<unsigned> seeds = {1, 2, 3, 4, 5};
   std::vector<std::string> metrics = {"windowed", "gradient"};
   std::string out_dir;
+#ifdef EXMC_BENCH_HAVE_BUILDER
+  std::string graph_style = "builder";
+#else
   std::string graph_style = "elementary";
+#endif
   unsigned warmup = 1000, samples = 1000;
 };
 
@@ -101,7 +108,24 @@ struct Options {
 exmc::bench::GraphStyle graph_style(const Options& o) {
   if (o.graph_style == "elementary") return exmc::bench::GraphStyle::Elementary;
   if (o.graph_style == "fused") return exmc::bench::GraphStyle::Fused;
-  throw std::runtime_error("--graph-style must be elementary or fused, got '" + o.graph_style + "'");
+  throw std::runtime_error("--graph-style must be builder, elementary or fused, got '" + o.graph_style + "'");
+}
+
+// The model as a user declares it: the builder API (model::examples), compiled through the
+// model layer's passes; centred as written (Stan's parameterisation, so the work compared is
+// the same); "elementary"/"fused" are the hand-built graphs of bench/graph_models.cc.
+std::unique_ptr<LogDensity> make_graph(const Options& o, const std::string& name, const BenchData& data,
+                                       exmc::bench::Precision precision) {
+#ifdef EXMC_BENCH_HAVE_BUILDER
+  if (o.graph_style == "builder") {
+    auto m = exmc::model::examples::load_bench_model(name, o.shared_dir + "/bench/data");
+    exmc::model::CompileOptions co;
+    co.ncp = exmc::model::Ncp::kOff;
+    if (precision == exmc::bench::Precision::F32) return m->compile<float>(co);
+    return m->compile<double>(co);
+  }
+#endif
+  return exmc::bench::make_graph_model(name, data, precision, graph_style(o));
 }
 #endif
 
@@ -111,11 +135,13 @@ int cmd_grad(const Options& o) {
     BenchData data(exmc::bench::data_path(o.shared_dir, name));
     std::vector<std::unique_ptr<LogDensity>> impls(3);  // graph f64, graph f32, hand-written
 #ifdef EXMC_BENCH_HAVE_GRAPH
-    const auto style = graph_style(o);
-    impls[0] = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64, style);
-    impls[1] = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F32, style);
+    impls[0] = make_graph(o, name, data, exmc::bench::Precision::F64);
+    impls[1] = make_graph(o, name, data, exmc::bench::Precision::F32);
 #endif
     impls[2] = exmc::bench::make_handwritten(name, data);
+    if (impls[0] && impls[0]->dim() != impls[2]->dim())
+      throw std::runtime_error(name + ": the graph model has dimension " + std::to_string(impls[0]->dim()) +
+                               ", the hand-written one " + std::to_string(impls[2]->dim()));
     const auto x = bench_point(impls[2]->dim(), name);
     std::vector<std::unique_ptr<GradTimer>> timers(3);
     for (size_t k = 0; k < 3; ++k)
@@ -144,7 +170,7 @@ int cmd_sample(const Options& o, const std::string& impl) {
     std::unique_ptr<LogDensity> m;
 #ifdef EXMC_BENCH_HAVE_GRAPH
     if (impl == "graph")
-      m = exmc::bench::make_graph_model(name, data, exmc::bench::Precision::F64, graph_style(o));
+      m = make_graph(o, name, data, exmc::bench::Precision::F64);
 #endif
     if (impl == "handwritten") m = exmc::bench::make_handwritten(name, data);
     if (!m) throw std::runtime_error("--impl " + impl + " is not available in this build");
@@ -246,9 +272,9 @@ std::vector<std::string> split(const std::string& s) {
 void usage() {
   std::fprintf(stderr,
                "usage: exmc-bench grad   [--models a,b] [--reps N] [--batch-ms MS] [--shared DIR]\n"
-               "                         [--graph-style elementary|fused]\n"
+               "                         [--graph-style builder|elementary|fused]\n"
                "       exmc-bench sample [--models a,b] [--seeds 1,2,..] [--metric windowed,gradient]\n"
-               "                         [--impl graph|handwritten] [--graph-style elementary|fused]\n"
+               "                         [--impl graph|handwritten] [--graph-style builder|elementary|fused]\n"
                "                         [--out DIR] [--warmup N] [--samples N]\n"
                "       exmc-bench ess FILE.csv...   (min bulk ESS per draws CSV, exmc's diagnostics)\n"
                "Models default to all ten; --shared is the folder holding bench/models and bench/data.\n");

@@ -142,6 +142,7 @@ TEST_F(CliTest, ThinAndSaveWarmupCountRows) {
   const auto csv = io::read_cmdstan_csv(path("t.csv"));
   EXPECT_EQ(csv.num_warmup_rows, 15u);
   EXPECT_EQ(csv.num_rows, 25u);
+  EXPECT_EQ(csv.config.at("thin"), "4");
 }
 
 TEST_F(CliTest, HelpAndMalformedCommandLines) {

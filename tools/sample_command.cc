@@ -112,6 +112,7 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     sc.num_warmup = opts.warmup;
     sc.num_samples = opts.draws;
     sc.max_depth = opts.max_depth;
+    sc.thin = opts.thin;  // the sampler drops the thinned iterations before the callbacks
     sc.dual_averaging.delta = opts.adapt_delta;
     apply_metric_choice(opts.metric, sc);
     const auto vars = density->output_vars();
@@ -157,7 +158,6 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     header.model = std::filesystem::path(opts.model_path).stem().string();
     header.data_file = opts.data_path;
     header.init = opts.init;
-    header.thin = opts.thin;
     header.extra = {{"exmc_metric", opts.metric}, {"exmc_precision", opts.precision}};
     io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, c, opts.chains); },
                             header, names, cfg);
@@ -165,13 +165,9 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     auto callbacks = sink.callbacks();
     std::atomic<bool> first_seen{false};
     std::atomic<double> t_first_iteration{0};
-    const unsigned thin = opts.thin;
-    const unsigned num_warmup = opts.warmup;
     auto write = callbacks.on_draw;
     callbacks.on_draw = [&, write](const runtime::DrawEvent& e) {
       if (!first_seen.exchange(true)) t_first_iteration.store(ms_since(t_start));
-      const unsigned i = e.warmup ? e.iteration : e.iteration - num_warmup;
-      if (i % thin != 0) return;
       if (!gq || (e.warmup && !opts.save_warmup)) {
         write(e);
         return;

@@ -22,6 +22,7 @@ class CmdStanCsvSink {
     const auto& sc = cfg.sampler;
     base.num_samples = sc.num_samples;
     base.num_warmup = sc.num_warmup;
+    base.thin = sc.thin;
     base.save_warmup = cfg.save_warmup;
     base.adapt_engaged = sc.adapt;
     base.delta = sc.dual_averaging.delta;
