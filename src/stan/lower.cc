@@ -292,7 +292,8 @@ class Lowerer {
       case StmtKind::Decl: declare_local(s.decl[0]); return;
       case StmtKind::Assign: assign(s); return;
       case StmtKind::Tilde: {
-        if (s.has_truncation) fail(s.loc, "truncation T[,] is not lowered yet");
+        if (s.has_truncation && user_distribution(s.name))
+          fail(s.loc, "truncation T[,] of a user-defined distribution is not lowered yet");
         if (const FunDef* f = user_distribution(s.name)) {
           // Stan: `y ~ foo(a)` adds foo_lupdf(y | a).
           std::vector<Val> args;
@@ -305,6 +306,14 @@ class Lowerer {
         std::vector<model::Arg> args;
         for (size_t i = 1; i < s.exprs.size(); ++i) args.push_back(arg(s.exprs[i]));
         try {
+          if (s.has_truncation) {
+            // Stan: y ~ D(...) T[L, U] adds log p(y) - log(F(U) - F(L)); either bound may be absent.
+            std::optional<model::Arg> lo, hi;
+            if (s.trunc_lo) lo = arg(*s.trunc_lo);
+            if (s.trunc_hi) hi = arg(*s.trunc_hi);
+            m_->add_truncated_lpdf(s.name, ex(y, s.exprs[0].loc), std::move(args), lo, hi, print_expr(s.exprs[0]));
+            return;
+          }
           m_->add_lpdf(s.name, ex(y, s.exprs[0].loc), std::move(args), print_expr(s.exprs[0]));
         } catch (const Error&) {
           throw;

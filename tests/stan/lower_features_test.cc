@@ -531,5 +531,49 @@ model {
   EXPECT_NEAR(ld->logp(x), std::log(phi_lo) + std::log(phi_hi) - 1.5 * s + std::log(s), 1e-10);
 }
 
+// y ~ normal(mu, sigma) T[L, U] is the density renormalised over [L, U]: equal, up to the
+// constant '~' drops, to the hand-written lpdf minus log(Phi(U) - Phi(L)) per observation.
+TEST(StanLowerTruncation, TruncatedTildeEqualsTheRenormalisedDensity) {
+  const char* data = R"({"N": 5, "y": [0.3, 1.1, 2.4, 0.8, 0.2], "x": [0.1, 0.5, 1.3, 2.0, 2.2]})";
+  const std::string head = R"(
+data { int N; vector[N] y; vector[N] x; }
+parameters { real mu; real<lower=0> sigma; }
+model {
+  sigma ~ exponential(1);
+)";
+  auto both = density(head + "  for (n in 1:N) y[n] ~ normal(mu, sigma) T[0, 3];\n}\n", data);
+  auto both_by_hand = density(head +
+      "  for (n in 1:N) target += normal_lpdf(y[n] | mu, sigma)\n"
+      "      - log_diff_exp(normal_lcdf(3 | mu, sigma), normal_lcdf(0 | mu, sigma));\n}\n", data);
+  for (double d : expect_same_density(*both, *both_by_hand, 1e-9, false))
+    EXPECT_NEAR(d, 5 * 0.5 * std::log(2 * std::numbers::pi), 1e-8);
+  auto lower_only = density(head + "  for (n in 1:N) y[n] ~ normal(mu, sigma) T[0, ];\n}\n", data);
+  auto lower_by_hand = density(head +
+      "  for (n in 1:N) target += normal_lpdf(y[n] | mu, sigma) - normal_lccdf(0 | mu, sigma);\n}\n", data);
+  for (double d : expect_same_density(*lower_only, *lower_by_hand, 1e-9, false))
+    EXPECT_NEAR(d, 5 * 0.5 * std::log(2 * std::numbers::pi), 1e-8);
+  auto upper_only = density(head + "  for (n in 1:N) y[n] ~ normal(mu, sigma) T[, 3];\n}\n", data);
+  auto upper_by_hand = density(head +
+      "  for (n in 1:N) target += normal_lpdf(y[n] | mu, sigma) - normal_lcdf(3 | mu, sigma);\n}\n", data);
+  for (double d : expect_same_density(*upper_only, *upper_by_hand, 1e-9, false))
+    EXPECT_NEAR(d, 5 * 0.5 * std::log(2 * std::numbers::pi), 1e-8);
+  expect_fd_gradient(*both, 1e-6);
+}
+
+TEST(StanLowerTruncation, DataOutsideTheBoundsIsAnErrorNamingTheVariable) {
+  const char* data = R"({"N": 5, "y": [0.3, 1.1, 4.4, 0.8, 0.2], "x": [0.1, 0.5, 1.3, 2.0, 2.2]})";
+  const std::string src = R"(
+data { int N; vector[N] y; vector[N] x; }
+parameters { real mu; }
+model { y ~ normal(mu, 1) T[0, 3]; }
+)";
+  try {
+    density(src, data);
+    ADD_FAILURE() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("y"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace exmc::stan

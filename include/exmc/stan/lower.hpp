@@ -46,12 +46,15 @@ namespace exmc::stan {
 // Phi_approx, the constants pi() e() sqrt2() ..., and scalar functions of known values folded
 // at lowering time (min, max, floor, to_int, ...).
 //
-// Not yet lowered (each a clear Error at the statement's file:line:column): truncation,
-// arrays of constrained vectors/matrices, parameter-dependent conditions around statements
+// Truncation `y ~ D(...) T[L, U]` (either bound optional) becomes Model::add_truncated_lpdf:
+// log p(y) - log(F(U) - F(L)), for families with cdfs.
+//
+// Not yet lowered (each a clear Error at the statement's file:line:column): truncation of
+// user-defined distributions, arrays of constrained vectors/matrices, parameter-dependent conditions around statements
 // other than assignments and parameter-dependent `while` conditions, ODE solvers and other
 // higher-order built-ins, calling a user foo_lpdf as foo_lupdf by name (the checker rejects
-// it), built-ins outside the supported list. Generated
-// quantities are not lowered (they do not enter the log density).
+// it), built-ins outside the supported list. Generated quantities do not enter the log
+// density: stan::GeneratedQuantities evaluates them per draw.
 struct LowerOptions {
   // Lower a `for` loop whose body is only '~' / 'target += *_lpdf(...)' statements and
   // element assignments `x[n] = ...` (where no pass reads another pass's element of an
