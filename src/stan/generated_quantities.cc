@@ -1260,6 +1260,20 @@ size_t need_size(Interp& in, const Value& a, const Expr& e, size_t i) {
                                        a.is_scalar() ? num(a.s) : type_str(a)));
   return static_cast<size_t>(a.s);
 }
+// head(x, n) / tail(x, n): the first / last n elements (of a vector) or n entries (of an array).
+Value leading_or_trailing(Interp& in, std::vector<Value>& a, const Expr& e, bool trailing) {
+  arity(in, a, e, 2, 2);
+  const Value& x = a[0];
+  const size_t n = need_size(in, a[1], e, 1);
+  const size_t len = x.arr.empty() ? x.length() : x.arr[0], each = x.size() / std::max<size_t>(len, 1);
+  if (n > len) in.fail(e.loc, fmt::format("{}: {} elements asked of {}", trailing ? "tail" : "head", n, len));
+  Value r = x;
+  if (x.arr.empty()) (x.inner == Inner::RowVector ? r.cols : r.rows) = n;
+  else r.arr[0] = n;
+  if (trailing) r.v.assign(x.v.end() - long(n * each), x.v.end());
+  else r.v.assign(x.v.begin(), x.v.begin() + long(n * each));
+  return r;
+}
 double need_scalar(Interp& in, const Value& a, const Expr& e, size_t i) {
   if (!a.is_scalar()) in.fail(e.args[i].loc, fmt::format("'{}' needs an int or real here, found {}", e.text, type_str(a)));
   return a.s;
@@ -1724,30 +1738,8 @@ const std::unordered_map<std::string, Fn>& fn_table() {
          return r;
        }},
       // slices and concatenation
-      {"head", [](Interp& in, std::vector<Value>& a, const Expr& e) {
-         arity(in, a, e, 2, 2);
-         const Value& x = a[0];
-         const size_t n = need_size(in, a[1], e, 1);
-         const size_t len = x.arr.empty() ? x.length() : x.arr[0], each = x.size() / std::max<size_t>(len, 1);
-         if (n > len) in.fail(e.loc, fmt::format("head: {} elements asked of {}", n, len));
-         Value r = x;
-         if (x.arr.empty()) (x.inner == Inner::RowVector ? r.cols : r.rows) = n;
-         else r.arr[0] = n;
-         r.v.assign(x.v.begin(), x.v.begin() + long(n * each));
-         return r;
-       }},
-      {"tail", [](Interp& in, std::vector<Value>& a, const Expr& e) {
-         arity(in, a, e, 2, 2);
-         const Value& x = a[0];
-         const size_t n = need_size(in, a[1], e, 1);
-         const size_t len = x.arr.empty() ? x.length() : x.arr[0], each = x.size() / std::max<size_t>(len, 1);
-         if (n > len) in.fail(e.loc, fmt::format("tail: {} elements asked of {}", n, len));
-         Value r = x;
-         if (x.arr.empty()) (x.inner == Inner::RowVector ? r.cols : r.rows) = n;
-         else r.arr[0] = n;
-         r.v.assign(x.v.end() - long(n * each), x.v.end());
-         return r;
-       }},
+      {"head", [](Interp& in, std::vector<Value>& a, const Expr& e) { return leading_or_trailing(in, a, e, false); }},
+      {"tail", [](Interp& in, std::vector<Value>& a, const Expr& e) { return leading_or_trailing(in, a, e, true); }},
       {"segment", [](Interp& in, std::vector<Value>& a, const Expr& e) {
          arity(in, a, e, 3, 3);
          const Value& x = a[0];

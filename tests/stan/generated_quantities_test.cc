@@ -174,6 +174,46 @@ TEST(GeneratedQuantities, LogLikEqualsClosedForm) {
   EXPECT_NEAR(m["total"], total, 1e-12);
 }
 
+// head/tail of vectors and arrays keep the leading / trailing elements; asking for more is an
+// error at the call.
+TEST(GeneratedQuantities, HeadAndTail) {
+  const char* src = R"(
+data { int N; vector[N] y; }
+parameters { real mu; }
+generated quantities {
+  vector[2] h = head(y, 2);
+  vector[3] t = tail(y, 3);
+  array[2] real ah = head({1.5, 2.5, 3.5}, 2);
+  array[1] real at = tail({1.5, 2.5, 3.5}, 1);
+}
+)";
+  GqProgram s(src, kNormalData, {{"mu", {}}});
+  const std::vector<double> draw = {0.0};
+  Rng rng(1, 0);
+  std::vector<double> out(total_size(s.gq->vars()));
+  s.gq->eval(draw.data(), rng, out.data());
+  auto m = named(*s.gq, out);
+  EXPECT_EQ(m["h.1"], 0.5);
+  EXPECT_EQ(m["h.2"], -1.25);
+  EXPECT_EQ(m["t.1"], -1.25);
+  EXPECT_EQ(m["t.3"], 3.5);
+  EXPECT_EQ(m["ah.2"], 2.5);
+  EXPECT_EQ(m["at.1"], 3.5);
+  const char* too_many = R"(
+data { int N; vector[N] y; }
+parameters { real mu; }
+generated quantities { vector[5] h = head(y, 5); }
+)";
+  GqProgram bad(too_many, kNormalData, {{"mu", {}}});
+  try {
+    bad.gq->eval(draw.data(), rng, out.data());
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.line(), 4);
+    EXPECT_NE(e.message().find("head: 5 elements asked of 4"), std::string::npos) << e.what();
+  }
+}
+
 // (d) a draw is a pure function of the stream: same key, same output; another key differs.
 TEST(GeneratedQuantities, SameStreamSameOutput) {
   GqProgram s(kNormal, kNormalData, kMuSigma);

@@ -541,23 +541,21 @@ parameters { real mu; real<lower=0> sigma; }
 model {
   sigma ~ exponential(1);
 )";
-  auto both = density(head + "  for (n in 1:N) y[n] ~ normal(mu, sigma) T[0, 3];\n}\n", data);
-  auto both_by_hand = density(head +
-      "  for (n in 1:N) target += normal_lpdf(y[n] | mu, sigma)\n"
-      "      - log_diff_exp(normal_lcdf(3 | mu, sigma), normal_lcdf(0 | mu, sigma));\n}\n", data);
-  for (double d : expect_same_density(*both, *both_by_hand, 1e-9, false))
-    EXPECT_NEAR(d, 5 * 0.5 * std::log(2 * std::numbers::pi), 1e-8);
-  auto lower_only = density(head + "  for (n in 1:N) y[n] ~ normal(mu, sigma) T[0, ];\n}\n", data);
-  auto lower_by_hand = density(head +
-      "  for (n in 1:N) target += normal_lpdf(y[n] | mu, sigma) - normal_lccdf(0 | mu, sigma);\n}\n", data);
-  for (double d : expect_same_density(*lower_only, *lower_by_hand, 1e-9, false))
-    EXPECT_NEAR(d, 5 * 0.5 * std::log(2 * std::numbers::pi), 1e-8);
-  auto upper_only = density(head + "  for (n in 1:N) y[n] ~ normal(mu, sigma) T[, 3];\n}\n", data);
-  auto upper_by_hand = density(head +
-      "  for (n in 1:N) target += normal_lpdf(y[n] | mu, sigma) - normal_lcdf(3 | mu, sigma);\n}\n", data);
-  for (double d : expect_same_density(*upper_only, *upper_by_hand, 1e-9, false))
-    EXPECT_NEAR(d, 5 * 0.5 * std::log(2 * std::numbers::pi), 1e-8);
-  expect_fd_gradient(*both, 1e-6);
+  struct Case {
+    const char* truncation;
+    const char* normaliser;  // what each observation's log density is divided by (log scale)
+  };
+  for (const Case& c : {Case{"T[0, 3]", "log_diff_exp(normal_lcdf(3 | mu, sigma), normal_lcdf(0 | mu, sigma))"},
+                        Case{"T[0, ]", "normal_lccdf(0 | mu, sigma)"}, Case{"T[, 3]", "normal_lcdf(3 | mu, sigma)"}}) {
+    SCOPED_TRACE(c.truncation);
+    auto lowered = density(head + "  for (n in 1:N) y[n] ~ normal(mu, sigma) " + c.truncation + ";\n}\n", data);
+    auto by_hand = density(head + "  for (n in 1:N) target += normal_lpdf(y[n] | mu, sigma) - " + c.normaliser +
+                               ";\n}\n", data);
+    // '~' drops the constant N log sqrt(2 pi); the normaliser depends on parameters and stays.
+    for (double d : expect_same_density(*lowered, *by_hand, 1e-9, false))
+      EXPECT_NEAR(d, 5 * 0.5 * std::log(2 * std::numbers::pi), 1e-8);
+    expect_fd_gradient(*lowered, 1e-6);
+  }
 }
 
 TEST(StanLowerTruncation, DataOutsideTheBoundsIsAnErrorNamingTheVariable) {

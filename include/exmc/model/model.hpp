@@ -3,7 +3,7 @@
 //
 //   exmc::model::Model m;
 //   auto mu  = m.rv("mu", "normal", {0.0, 5.0});
-//   auto tau = m.rv("tau", "half_cauchy", {0.0, 5.0});          // default transform: lower(0)
+//   auto tau = m.rv("tau", "half_cauchy", {5.0});               // default transform: lower(0)
 //   auto th  = m.rv("theta", "normal", {mu, tau}, {8});          // auto non-centred
 //   m.observe("y", "normal", {th, m.data("sigma", s, {8})}, y);
 //   m.det("theta_mean", mean(th));
