@@ -39,44 +39,72 @@ struct Normal {
   static double draw(const double* x, Rng& r) { return x[1] + x[2] * r.normal(); }
 };
 
-// The common case of a vector y with scalar mu and sigma, as straight loops the compiler
-// vectorises: ~4x faster than the generic element loop. Other shapes take the generic path.
-template <class T>
-double normal_lpdf(const Arg<T>* a, bool propto) {
-  if (a[1].size != 1 || a[2].size != 1 || a[0].size <= 1) return lpdf<Normal, T>(a, propto);
+// Vector y with mu and sigma each a scalar or a vector of y's length (the likelihoods of
+// regressions, hierarchical models and volatility models) as straight loops the compiler
+// vectorises: 2-4x faster than the generic element loop. Other shapes take the generic path.
+template <class T, bool kVecMu, bool kVecSigma>
+double normal_lpdf_vector(const Arg<T>* a, bool propto) {
   const size_t n = a[0].size;
-  const double mu = double(a[1].val[0]), s = double(a[2].val[0]);
-  if (!std::isfinite(mu) || !check(Check::kPositive, s)) return -kInf;
   const T* y = a[0].val;
-  double bad = 0;  // y - y is 0 for finite y and NaN otherwise
-  for (size_t i = 0; i < n; ++i) bad += double(y[i]) - double(y[i]);
-  if (bad != 0 || std::isnan(bad)) return -kInf;
+  const T* mu = a[1].val;
+  const T* sg = a[2].val;
+  // x - x is 0 for finite x and NaN otherwise; sigma must also be positive.
+  double bad = 0;
+  bool positive = true;
+  for (size_t i = 0; i < n; ++i) {
+    bad += double(y[i]) - double(y[i]);
+    if constexpr (kVecMu) bad += double(mu[i]) - double(mu[i]);
+    if constexpr (kVecSigma) positive &= check(Check::kPositive, double(sg[i]));
+  }
+  if constexpr (!kVecMu) bad += double(mu[0]) - double(mu[0]);
+  if constexpr (!kVecSigma) positive &= check(Check::kPositive, double(sg[0]));
+  if (bad != 0 || std::isnan(bad) || !positive) return -kInf;
   const bool any = a[0].is_param || a[1].is_param || a[2].is_param;
   if (propto && !any) return 0.0;
-  const double inv_s = 1.0 / s;
-  double sz = 0, sz2 = 0;
-  if (T* gy = a[0].grad) {
-    const T tmu = T(mu), tinv = T(inv_s), tinv2 = T(inv_s * inv_s);
-    for (size_t i = 0; i < n; ++i) {
-      const double z = (double(y[i]) - mu) * inv_s;
-      sz += z;
-      sz2 += z * z;
-      gy[i] -= (y[i] - tmu) * tinv2;
+  const bool keep_log_sigma = !propto || a[2].is_param;
+  T* gy = a[0].grad;
+  T* gmu = a[1].grad;
+  T* gs = a[2].grad;
+  double sz = 0, sz2 = 0, slog = 0;  // sums over elements: z / sigma, z^2, log sigma
+  const double inv_s0 = 1.0 / double(sg[0]);
+  for (size_t i = 0; i < n; ++i) {
+    const double m = kVecMu ? double(mu[i]) : double(mu[0]);
+    const double inv_s = kVecSigma ? 1.0 / double(sg[i]) : inv_s0;
+    const double z = (double(y[i]) - m) * inv_s;
+    const double dz = z * inv_s;  // d(-z^2/2)/dmu
+    sz2 += z * z;
+    if (gy) gy[i] -= T(dz);
+    if constexpr (kVecMu) {
+      if (gmu) gmu[i] += T(dz);
+    } else {
+      sz += dz;
     }
-    (void)tinv;
-  } else {
-    for (size_t i = 0; i < n; ++i) {
-      const double z = (double(y[i]) - mu) * inv_s;
-      sz += z;
-      sz2 += z * z;
+    if constexpr (kVecSigma) {
+      if (keep_log_sigma) slog += std::log(double(sg[i]));
+      if (gs) gs[i] += T((z * z - (keep_log_sigma ? 1.0 : 0.0)) * inv_s);
     }
   }
   double lp = -0.5 * sz2;
-  if (!propto || a[2].is_param) lp -= double(n) * std::log(s);
+  if constexpr (kVecSigma) {
+    lp -= slog;
+  } else {
+    if (keep_log_sigma) lp -= double(n) * std::log(double(sg[0]));
+    if (gs) gs[0] += T((sz2 - (keep_log_sigma ? double(n) : 0.0)) * inv_s0);
+  }
   if (!propto) lp -= double(n) * kHalfLog2Pi;
-  if (a[1].grad) a[1].grad[0] += T(sz * inv_s);
-  if (a[2].grad) a[2].grad[0] += T((sz2 - double(n)) * inv_s);
+  if constexpr (!kVecMu) {
+    if (gmu) gmu[0] += T(sz);
+  }
   return lp;
+}
+
+template <class T>
+double normal_lpdf(const Arg<T>* a, bool propto) {
+  const size_t n = a[0].size;
+  const bool vec_mu = a[1].size == n, vec_sigma = a[2].size == n;
+  if (n <= 1 || !(vec_mu || a[1].size == 1) || !(vec_sigma || a[2].size == 1)) return lpdf<Normal, T>(a, propto);
+  if (vec_mu) return vec_sigma ? normal_lpdf_vector<T, true, true>(a, propto) : normal_lpdf_vector<T, true, false>(a, propto);
+  return vec_sigma ? normal_lpdf_vector<T, false, true>(a, propto) : normal_lpdf_vector<T, false, false>(a, propto);
 }
 }  // namespace
 

@@ -358,6 +358,13 @@ TEST_P(DistTest, Broadcasting) {
   for (size_t k = 1; k < w.size(); ++k) w[k].assign(ys.size(), p[k - 1]);
   EXPECT_NEAR(eval(*d_, w, false, 0), sum, 1e-12 * std::max(1.0, std::fabs(sum)));
   check_grads(s, *d_, w, all_params());
+  // One argument a vector, the others broadcast scalars (each mixed shape of a fast path).
+  for (size_t k = 1; k < v.size(); ++k) {
+    Vals m = v;
+    m[k].assign(ys.size(), p[k - 1]);
+    EXPECT_NEAR(eval(*d_, m, false, 0), sum, 1e-12 * std::max(1.0, std::fabs(sum))) << "vector arg " << k;
+    check_grads(s, *d_, m, all_params());
+  }
   Vals gv, gw;
   eval(*d_, v, false, all_params(), &gv);
   eval(*d_, w, false, all_params(), &gw);
