@@ -48,19 +48,23 @@ double normal_lpdf_vector(const Arg<T>* a, bool propto) {
   const T* y = a[0].val;
   const T* mu = a[1].val;
   const T* sg = a[2].val;
-  // x - x is 0 for finite x and NaN otherwise; sigma must also be positive.
-  double bad = 0;
+  // Validity: sigma > 0 checked up front; a non-finite y or mu makes the sum of z^2 NaN or
+  // infinite, which the main loop's result tells (one pass over the data, not two).
   bool positive = true;
-  for (size_t i = 0; i < n; ++i) {
-    bad += double(y[i]) - double(y[i]);
-    if constexpr (kVecMu) bad += double(mu[i]) - double(mu[i]);
-    if constexpr (kVecSigma) positive &= check(Check::kPositive, double(sg[i]));
+  if constexpr (kVecSigma) {
+    for (size_t i = 0; i < n; ++i) positive &= check(Check::kPositive, double(sg[i]));
+  } else {
+    positive = check(Check::kPositive, double(sg[0]));
   }
-  if constexpr (!kVecMu) bad += double(mu[0]) - double(mu[0]);
-  if constexpr (!kVecSigma) positive &= check(Check::kPositive, double(sg[0]));
-  if (bad != 0 || std::isnan(bad) || !positive) return -kInf;
+  if (!positive) return -kInf;
   const bool any = a[0].is_param || a[1].is_param || a[2].is_param;
-  if (propto && !any) return 0.0;
+  if (propto && !any) {
+    // Nothing to add, but constant arguments must still be valid numbers.
+    double bad = 0;  // x - x is 0 for finite x and NaN otherwise
+    for (size_t i = 0; i < n; ++i) bad += double(y[i]) - double(y[i]);
+    for (size_t i = 0; i < a[1].size; ++i) bad += double(mu[i]) - double(mu[i]);
+    return bad == 0 ? 0.0 : -kInf;
+  }
   const bool keep_log_sigma = !propto || a[2].is_param;
   T* gy = a[0].grad;
   T* gmu = a[1].grad;
@@ -84,6 +88,7 @@ double normal_lpdf_vector(const Arg<T>* a, bool propto) {
       if (gs) gs[i] += T((z * z - (keep_log_sigma ? 1.0 : 0.0)) * inv_s);
     }
   }
+  if (!std::isfinite(sz2)) return -kInf;
   double lp = -0.5 * sz2;
   if constexpr (kVecSigma) {
     lp -= slog;

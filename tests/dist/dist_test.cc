@@ -394,6 +394,25 @@ TEST_P(DistTest, Broadcasting) {
   }
 }
 
+// normal's vectorised paths find a non-finite y or mu from the sum of squares (no separate
+// validity pass): every shape rejects them, in full and propto modes, with and without
+// parameters.
+TEST(NormalVectorPath, NonFiniteElementsAreRejected) {
+  const DistInfo& d = *find_dist("normal");
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  for (bool propto : {false, true})
+    for (unsigned param : {0u, 2u, 6u})
+      for (double badv : {nan, inf, -inf}) {
+        SCOPED_TRACE(::testing::Message() << "propto " << propto << " param " << param << " bad " << badv);
+        EXPECT_EQ(eval(d, {{0.1, badv, 0.3}, {0.0}, {1.0}}, propto, param), -kInf);
+        EXPECT_EQ(eval(d, {{0.1, 0.2, 0.3}, {0.0, badv, 0.0}, {1.0}}, propto, param), -kInf);
+        EXPECT_EQ(eval(d, {{0.1, 0.2, 0.3}, {0.0, badv, 0.0}, {1.0, 2.0, 0.5}}, propto, param), -kInf);
+        EXPECT_EQ(eval(d, {{badv, 0.2, 0.3}, {0.0}, {1.0, 2.0, 0.5}}, propto, param), -kInf);
+      }
+  EXPECT_EQ(eval(d, {{0.1, 0.2, 0.3}, {0.0}, {1.0, -2.0, 0.5}}, false, 6), -kInf);
+  EXPECT_TRUE(std::isfinite(eval(d, {{0.1, 0.2, 0.3}, {0.0, 1.0, 0.0}, {1.0, 2.0, 0.5}}, true, 6)));
+}
+
 // The float kernel reads float inputs and returns float partials; it computes each element
 // in double, so on float-representable inputs it agrees to float rounding of the partials.
 TEST_P(DistTest, FloatKernelAgrees) {
