@@ -129,7 +129,7 @@ const Table& table() {
     // Overloaded on argument types: modelled as Other.
     for (const char* f : {"abs", "sum", "max", "min", "log_softmax", "softmax", "cumulative_sum",
                           "pow", "fmin", "fmax", "choose", "beta", "head", "tail", "segment",
-                          "reverse", "sort_asc", "sort_desc", "append_row", "block"})
+                          "reverse", "sort_asc", "sort_desc", "append_row", "append_col", "block"})
       t.ret[f] = Ret::Other;
     for (const auto& [k, _] : t.ret) t.functions.insert(k);
     return t;

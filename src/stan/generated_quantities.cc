@@ -1260,6 +1260,25 @@ size_t need_size(Interp& in, const Value& a, const Expr& e, size_t i) {
                                        a.is_scalar() ? num(a.s) : type_str(a)));
   return static_cast<size_t>(a.s);
 }
+// append_row (stack vertically; two vectors give a vector) / append_col (side by side; two
+// row vectors give a row vector); a scalar counts as a 1x1 block.
+Value append_matrices(Interp& in, std::vector<Value>& a, const Expr& e, bool rows) {
+  arity(in, a, e, 2, 2);
+  const char* fn = rows ? "append_row" : "append_col";
+  auto block = [&](const Value& x, size_t i) -> Eigen::MatrixXd {
+    if (x.is_scalar()) return Eigen::MatrixXd::Constant(1, 1, x.s);
+    if (!x.arr.empty()) in.fail(e.args[i].loc, fmt::format("{} takes vectors, row vectors and matrices", fn));
+    return mat(x);
+  };
+  const Eigen::MatrixXd A = block(a[0], 0), B = block(a[1], 1);
+  if (rows ? A.cols() != B.cols() : A.rows() != B.rows())
+    in.fail(e.loc, fmt::format("{}: {} and {} differ in {}", fn, type_str(a[0]), type_str(a[1]), rows ? "columns" : "rows"));
+  Eigen::MatrixXd m(rows ? A.rows() + B.rows() : A.rows(), rows ? A.cols() : A.cols() + B.cols());
+  m << A, B;
+  const Inner keep = rows ? Inner::Vector : Inner::RowVector;
+  const bool stays = (a[0].is_scalar() || a[0].inner == keep) && (a[1].is_scalar() || a[1].inner == keep);
+  return from_eigen(m, stays ? keep : Inner::Matrix);
+}
 // head(x, n) / tail(x, n): the first / last n elements (of a vector) or n entries (of an array).
 Value leading_or_trailing(Interp& in, std::vector<Value>& a, const Expr& e, bool trailing) {
   arity(in, a, e, 2, 2);
@@ -1834,36 +1853,8 @@ const std::unordered_map<std::string, Fn>& fn_table() {
          r.v.insert(r.v.end(), a[1].v.begin(), a[1].v.end());
          return r;
        }},
-      {"append_row", [](Interp& in, std::vector<Value>& a, const Expr& e) {
-         arity(in, a, e, 2, 2);
-         auto as_rows = [&](const Value& x, size_t i) -> Eigen::MatrixXd {
-           if (x.is_scalar()) return Eigen::MatrixXd::Constant(1, 1, x.s);
-           if (!x.arr.empty()) in.fail(e.args[i].loc, "append_row takes vectors, row vectors and matrices");
-           return mat(x);
-         };
-         const Eigen::MatrixXd A = as_rows(a[0], 0), B = as_rows(a[1], 1);
-         if (A.cols() != B.cols())
-           in.fail(e.loc, fmt::format("append_row: {} and {} differ in columns", type_str(a[0]), type_str(a[1])));
-         Eigen::MatrixXd m(A.rows() + B.rows(), A.cols());
-         m << A, B;
-         const bool vec = (a[0].is_scalar() || a[0].inner == Inner::Vector) && (a[1].is_scalar() || a[1].inner == Inner::Vector);
-         return from_eigen(m, vec ? Inner::Vector : Inner::Matrix);
-       }},
-      {"append_col", [](Interp& in, std::vector<Value>& a, const Expr& e) {
-         arity(in, a, e, 2, 2);
-         auto as_cols = [&](const Value& x, size_t i) -> Eigen::MatrixXd {
-           if (x.is_scalar()) return Eigen::MatrixXd::Constant(1, 1, x.s);
-           if (!x.arr.empty()) in.fail(e.args[i].loc, "append_col takes vectors, row vectors and matrices");
-           return mat(x);
-         };
-         const Eigen::MatrixXd A = as_cols(a[0], 0), B = as_cols(a[1], 1);
-         if (A.rows() != B.rows())
-           in.fail(e.loc, fmt::format("append_col: {} and {} differ in rows", type_str(a[0]), type_str(a[1])));
-         Eigen::MatrixXd m(A.rows(), A.cols() + B.cols());
-         m << A, B;
-         const bool rv = (a[0].is_scalar() || a[0].inner == Inner::RowVector) && (a[1].is_scalar() || a[1].inner == Inner::RowVector);
-         return from_eigen(m, rv ? Inner::RowVector : Inner::Matrix);
-       }},
+      {"append_row", [](Interp& in, std::vector<Value>& a, const Expr& e) { return append_matrices(in, a, e, true); }},
+      {"append_col", [](Interp& in, std::vector<Value>& a, const Expr& e) { return append_matrices(in, a, e, false); }},
       {"col", [](Interp& in, std::vector<Value>& a, const Expr& e) {
          arity(in, a, e, 2, 2);
          const Value& m = need_matrix(in, a[0], e, 0);

@@ -214,6 +214,49 @@ generated quantities { vector[5] h = head(y, 5); }
   }
 }
 
+// append_row stacks (vectors stay vectors), append_col puts side by side (row vectors stay row
+// vectors); mismatched sizes are an error at the call.
+TEST(GeneratedQuantities, AppendRowAndCol) {
+  const char* src = R"(
+data { int N; vector[N] y; }
+parameters { real mu; }
+generated quantities {
+  vector[5] v = append_row(y, mu);
+  row_vector[3] r = append_col([1, 2], 3);
+  matrix[2, 2] m = append_col([1, 2]', [3, 4]');
+  matrix[2, 2] s = append_row([1, 2], [3, 4]);
+}
+)";
+  GqProgram p(src, kNormalData, {{"mu", {}}});
+  const std::vector<double> draw = {7.0};
+  Rng rng(1, 0);
+  std::vector<double> out(total_size(p.gq->vars()));
+  p.gq->eval(draw.data(), rng, out.data());
+  auto m = named(*p.gq, out);
+  EXPECT_EQ(m["v.1"], 0.5);
+  EXPECT_EQ(m["v.4"], 3.5);
+  EXPECT_EQ(m["v.5"], 7.0);
+  EXPECT_EQ(m["r.3"], 3.0);
+  EXPECT_EQ(m["m.2.1"], 2.0);  // column-major: m = [1 3; 2 4]
+  EXPECT_EQ(m["m.1.2"], 3.0);
+  EXPECT_EQ(m["s.2.1"], 3.0);  // s = [1 2; 3 4]
+  EXPECT_EQ(m["s.1.2"], 2.0);
+  const char* bad = R"(
+data { int N; vector[N] y; }
+parameters { real mu; }
+generated quantities { matrix[2, 2] s = append_row([1, 2], [3, 4, 5]); }
+)";
+  GqProgram q(bad, kNormalData, {{"mu", {}}});
+  try {
+    q.gq->eval(draw.data(), rng, out.data());
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.line(), 4);
+    EXPECT_NE(e.message().find("append_row"), std::string::npos) << e.what();
+    EXPECT_NE(e.message().find("columns"), std::string::npos) << e.what();
+  }
+}
+
 // (d) a draw is a pure function of the stream: same key, same output; another key differs.
 TEST(GeneratedQuantities, SameStreamSameOutput) {
   GqProgram s(kNormal, kNormalData, kMuSigma);
