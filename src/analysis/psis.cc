@@ -18,14 +18,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-double log_sum_exp(const double* x, size_t n) {
-  double m = -kInf;
-  for (size_t i = 0; i < n; ++i) m = std::max(m, x[i]);
-  if (!std::isfinite(m)) return m;
-  double s = 0;
-  for (size_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
-  return m + std::log(s);
-}
+using math::log_sum_exp;
 
 double var(const double* x, size_t n) {
   if (n < 2) return std::numeric_limits<double>::quiet_NaN();

@@ -183,14 +183,7 @@ Value from_eigen(const Eigen::MatrixXd& m, Inner inner) {
   return r;
 }
 
-double log_sum_exp(const double* x, size_t n) {
-  double m = -kInf;
-  for (size_t i = 0; i < n; ++i) m = std::max(m, x[i]);
-  if (!std::isfinite(m)) return m;
-  double s = 0;
-  for (size_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
-  return m + std::log(s);
-}
+using math::log_sum_exp;
 double log1p_exp(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 double inv_logit(double x) {
   if (x >= 0) return 1.0 / (1.0 + std::exp(-x));

@@ -3,6 +3,11 @@
 // writes the global signgam and is not thread-safe.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
 #include <boost/math/policies/policy.hpp>
 #include <boost/math/special_functions/digamma.hpp>
 #include <boost/math/special_functions/erf.hpp>
@@ -38,5 +43,16 @@ template <class T> inline T gamma_p(T a, T x) { return boost::math::gamma_p(a, x
 template <class T> inline T gamma_q(T a, T x) { return boost::math::gamma_q(a, x, policy()); }
 template <class T> inline T ibeta(T a, T b, T x) { return boost::math::ibeta(a, b, x, policy()); }
 template <class T> inline T cyl_bessel_i(T v, T x) { return boost::math::cyl_bessel_i(v, x, policy()); }
+
+// log(sum(exp(x))) over n values, shifted by the maximum so nothing overflows; -inf for an
+// empty or all -inf input, the non-finite maximum itself when it is +inf or NaN.
+inline double log_sum_exp(const double* x, std::size_t n) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+  if (!std::isfinite(m)) return m;
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
+  return m + std::log(s);
+}
 
 }  // namespace exmc::math
