@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "exec.hpp"
+#include "jit.hpp"
 #include "exmc/dist/kernel.hpp"
 
 namespace exmc::graph {
@@ -459,6 +460,7 @@ struct alignas(64) Workspace {
   std::vector<T*> dgr;
   std::vector<dist::Arg<T>> args;
   std::vector<double> dval;
+  std::vector<double> gscratch;  // logp's gradient, discarded (JIT backend)
   // Resolved per-call bookkeeping: buffers to zero (pointer, bytes) with per-instruction
   // ranges, the terms of the total, and the adjoint seeds.
   struct Zero { void* p; size_t bytes; };
@@ -478,6 +480,7 @@ struct alignas(64) Workspace {
     ina.resize(P.n_inputs);
     dgr.resize(P.n_inputs);
     dval.resize(P.n_dist);
+    gscratch.resize(P.dim);
     size_t n_args = 0;
     for (const Ins& I : P.ins) if (I.op == Op::kDistLpdf) n_args += I.in.size();
     args.resize(n_args);
@@ -553,6 +556,76 @@ struct alignas(64) Workspace {
   Workspace& operator=(const Workspace&) = delete;
 };
 
+// The gradient program as the JIT backend sees it: the same instructions, arena offsets and
+// buffers to zero that the interpreter's run() uses.
+template <class T>
+detail::JitPlan<T> jit_plan(const Program<T>& P) {
+  detail::JitPlan<T> plan;
+  plan.dim = P.dim;
+  plan.pblock = P.pblock;
+  plan.ablock = P.ablock;
+  plan.const_total = P.const_total;
+  const Nodes& g = *P.nodes;
+  auto operand = [&](int nid) {
+    detail::JitOperand<T> o;
+    const Node& n = g[size_t(nid)];
+    o.n = uint32_t(shape_size(n.shape));
+    o.param = n.depends_on_params;
+    if (n.op == Op::kParam) {
+      o.off = P.pblock + n.offset;
+    } else if (const int i = P.ins_of[size_t(nid)]; i >= 0) {
+      o.off = P.out_off[size_t(i)];
+      o.producer = i;
+    } else {
+      o.data = P.consts.data() + P.const_off[size_t(nid)];
+    }
+    return o;
+  };
+  auto adjoint = [&](int nid) -> size_t {
+    const Node& n = g[size_t(nid)];
+    if (n.op == Op::kParam) return P.ablock + n.offset;
+    const int i = P.ins_of[size_t(nid)];
+    return (i >= 0 && P.adj_off[size_t(i)] != kNone) ? P.adj_off[size_t(i)] : detail::kNoOffset;
+  };
+  auto zeros = [&](const std::vector<int>& list) {
+    std::vector<std::pair<size_t, size_t>> z;
+    for (int a : list) z.push_back({P.adj_off[size_t(a)], P.ins[size_t(a)].n});
+    return z;
+  };
+  for (size_t i = 0; i < P.ins.size(); ++i) {
+    detail::JitIns<T> J;
+    J.ins = &P.ins[i];
+    J.out = P.out_off[i];
+    J.adj = P.adj_off[i] != kNone ? P.adj_off[i] : detail::kNoOffset;
+    J.direct = P.direct[i] != 0;
+    for (int nid : P.ins[i].in) {
+      J.in.push_back(operand(nid));
+      J.in_adj.push_back(adjoint(nid));
+    }
+    J.zero_fwd = zeros(P.zero_fwd[i]);
+    J.zero_bwd = zeros(P.zero_before[i]);
+    plan.ins.push_back(std::move(J));
+  }
+  for (size_t t = 0; t < P.terms.size(); ++t) {
+    const int i = P.term_ins[t], nid = P.terms[t].first;
+    typename detail::JitPlan<T>::Term term;
+    term.sign = P.terms[t].second;
+    if (i >= 0 && P.dist_slot[size_t(i)] >= 0) term.ins = i;
+    else term.value = operand(nid);
+    plan.terms.push_back(term);
+    if (const size_t a = adjoint(nid); a != detail::kNoOffset) plan.seeds.push_back({a, term.sign});
+  }
+  for (int z : P.term_zero) plan.seed_zero.push_back(P.adj_off[size_t(z)]);
+  return plan;
+}
+
+bool use_jit(Backend b) {
+  if (b == Backend::kInterpreter) return false;
+  if (b == Backend::kJit) return true;
+  const char* env = std::getenv("EXMC_BACKEND");
+  return detail::jit_available() && !(env && std::string(env) == "interpreter");
+}
+
 // Each thread starts its search for a free workspace at its own slot, so threads that keep
 // calling one density keep their own workspace (one per thread, warm in its cache).
 size_t thread_hint() {
@@ -598,7 +671,7 @@ class Compiled final : public CompiledDensity {
  public:
   Compiled(Nodes nodes, std::vector<std::pair<int, double>> terms, std::vector<int> outputs,
            std::vector<VarInfo> vars, size_t dim, UnconstrainFn unc,
-           std::vector<std::string> unconstrained_names)
+           std::vector<std::string> unconstrained_names, Backend backend)
       : nodes_(std::move(nodes)), outputs_(std::move(outputs)), vars_(std::move(vars)),
         dim_(dim), unconstrain_(std::move(unc)),
         unconstrained_names_(std::move(unconstrained_names)) {
@@ -616,14 +689,28 @@ class Compiled final : public CompiledDensity {
     grad_.build(nodes_, live_roots, true, live_terms, dim_);
     grad_.const_total = c;
     out_.build(nodes_, outputs_, false, {}, dim_);
+    if (use_jit(backend) && !grad_.ins.empty()) {
+      std::string why;
+      if (!detail::jit_available()) why = "this build has no JIT (LLVM was not found)";
+      else jit_ = detail::jit_compile(jit_plan(grad_), &why);
+      if (!jit_ && backend == Backend::kJit) throw std::runtime_error("exmc::graph::compile: " + why);
+    }
   }
 
   size_t dim() const override { return dim_; }
 
   double logp_grad(const double* x, double* g) const override {
+    if (jit_)
+      return grad_pool_.with([&](Workspace<T>& ws) { return jit_->fn(x, g, ws.arena, ws.ex.data()); });
     return grad_pool_.with([&](Workspace<T>& ws) { return run(ws, x, g); });
   }
+  // With the JIT, logp runs the generated gradient too (into a workspace buffer), so that it
+  // returns exactly logp_grad's value: the two backends sum in different orders.
   double logp(const double* x) const override {
+    if (jit_)
+      return grad_pool_.with([&](Workspace<T>& ws) {
+        return jit_->fn(x, ws.gscratch.data(), ws.arena, ws.ex.data());
+      });
     return grad_pool_.with([&](Workspace<T>& ws) { return run(ws, x, nullptr); });
   }
   std::vector<VarInfo> output_vars() const override {
@@ -658,9 +745,13 @@ class Compiled final : public CompiledDensity {
   size_t arena_bytes() const override { return grad_.arena * sizeof(T); }
   size_t arena_bytes_unplanned() const override { return grad_.arena_unplanned * sizeof(T); }
   bool single_precision() const override { return std::is_same_v<T, float>; }
+  Backend backend() const override { return jit_ ? Backend::kJit : Backend::kInterpreter; }
 
   std::string dump() const override {
     std::string s;
+    if (jit_)
+      s += "# jit: " + std::to_string(jit_->inlined) + " instructions inline, " +
+           std::to_string(jit_->called) + " as kernel calls\n";
     for (size_t i = 0; i < grad_.ins.size(); ++i) {
       const Ins& I = grad_.ins[i];
       s += "%" + std::to_string(I.node) + " = " + op_name(I.op) + "(";
@@ -728,6 +819,7 @@ class Compiled final : public CompiledDensity {
   Program<double> out_;
   Pool<Workspace<T>, Program<T>> grad_pool_{&grad_};
   Pool<Workspace<double>, Program<double>> out_pool_{&out_};
+  std::unique_ptr<detail::JitCode<T>> jit_;
 };
 
 // Splits a scalar sum/difference tree at the top of the target into terms accumulated in
@@ -807,8 +899,10 @@ std::unique_ptr<CompiledDensity> compile(const Graph& g, Expr target,
   return std::make_unique<Compiled<T>>(std::move(nodes), std::move(terms), std::move(outs),
                                        outputs.empty() ? opts.output_vars : std::move(vars), dim,
                                        std::move(opts.unconstrain),
-                                       std::move(opts.unconstrained_names));
+                                       std::move(opts.unconstrained_names), opts.backend);
 }
+
+bool jit_available() { return detail::jit_available(); }
 
 template std::unique_ptr<CompiledDensity> compile<double>(
     const Graph&, Expr, std::vector<std::pair<std::string, Expr>>, CompileOptions);

@@ -290,6 +290,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     if (!vals.empty()) {
       graph::CompileOptions co;
       co.dim = offset ? offset : 1;
+      co.backend = graph::Backend::kInterpreter;  // forward-only: nothing to generate
       auto ev = graph::compile<double>(*tg, tg->constant(0.0), vals, co);
       std::vector<double> out(total_size(ev->output_vars())), x0(co.dim, 0.0);
       ev->constrain(x0.data(), out.data());
@@ -327,6 +328,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
   {
     graph::CompileOptions co;
     co.dim = offset ? offset : 1;
+    co.backend = graph::Backend::kInterpreter;  // forward-only: nothing to generate
     if (eval_outputs.empty()) eval_outputs.push_back({"none", tg->constant(0.0)});
     inv.eval = graph::compile<double>(*tg, tg->constant(0.0), eval_outputs, co);
     for (size_t i = 0, o = 0; i < eval_outputs.size(); o += eval_outputs[i].second.size(), ++i) {
@@ -338,6 +340,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
   co.dim = offset;  // 0 (no free variables) is allowed: a zero-dimensional density
   co.unconstrain = inv;
   co.unconstrained_names = std::move(unconstrained_names);
+  co.backend = opts.backend;
   return graph::compile<T>(*tg, target, outputs, co);
 }
 

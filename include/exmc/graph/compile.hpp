@@ -23,6 +23,14 @@ namespace exmc::graph {
 
 inline constexpr size_t kMaxWorkspaces = 64;
 
+// How logp_grad runs: the interpreter, or machine code generated for the model with LLVM
+// (the same kernels and buffers; small models become straight-line code). kAuto takes the JIT
+// where this build has it, unless the environment sets EXMC_BACKEND=interpreter.
+enum class Backend { kAuto, kInterpreter, kJit };
+
+// Whether this build can generate code (LLVM was found when it was configured).
+bool jit_available();
+
 using UnconstrainFn = std::function<bool(
     const std::vector<std::pair<std::string, std::vector<double>>>& values, double* x,
     std::string* error)>;
@@ -40,6 +48,8 @@ struct CompileOptions {
   std::vector<std::string> unconstrained_names;
   bool fold_constants = true;
   bool cse = true;
+  // kJit throws std::runtime_error when the JIT is unavailable or fails.
+  Backend backend = Backend::kAuto;
 };
 
 // What compile() returns: a LogDensity plus introspection for tests and tools.
@@ -53,6 +63,9 @@ class CompiledDensity : public LogDensity {
   virtual size_t arena_bytes() const = 0;
   virtual size_t arena_bytes_unplanned() const = 0;
   virtual bool single_precision() const = 0;
+  // Backend::kJit or Backend::kInterpreter: what logp_grad runs (logp and constrain always
+  // run the interpreter).
+  virtual Backend backend() const = 0;
   // Forward-only evaluation of the named outputs (what constrain() writes), in double.
   void eval_outputs(const double* x, double* out) const { constrain(x, out); }
   // A readable listing of the compiled program (one instruction a line).

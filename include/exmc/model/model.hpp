@@ -79,6 +79,7 @@ struct CompileOptions {
   Ncp ncp = Ncp::kAuto;  // global non-centring policy; a variable's own setting wins unless kAuto
   bool propto = true;    // drop constant terms (Stan's ~); false keeps the full log density
   bool lift_glm = true;  // fuse affine observations (the lift_glm pass)
+  graph::Backend backend = graph::Backend::kAuto;  // what logp_grad runs (graph::Backend)
 };
 
 class Model {

@@ -1,0 +1,690 @@
+// LLVM code generation for a planned gradient program (see jit.hpp).
+#include "jit.hpp"
+
+#include "exmc/dist/kernel.hpp"
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <mutex>
+
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+
+namespace exmc::graph::detail {
+namespace {
+
+// ------------------------------------------------------------ functions the code calls
+
+// The interpreter's kernel for one instruction; returns a density's double result (else 0).
+template <class T>
+double call_forward(const Ins* I, const Exec<T>* E, const double* x) {
+  forward(*I, *E, x, true);
+  return I->op == Op::kDistLpdf ? *E->dval : 0.0;
+}
+template <class T>
+void call_backward(const Ins* I, const Exec<T>* E, double* g) {
+  backward(*I, *E, g);
+}
+// Unary functions and derivatives not worth emitting inline (lgamma, erf, ...).
+template <class T>
+T call_unary_f(int op, T a) {
+  return unary_f(static_cast<Op>(op), a);
+}
+template <class T>
+T call_unary_d(int op, T a, T out) {
+  return unary_d(static_cast<Op>(op), a, out);
+}
+
+bool inline_unary(Op op) { return op >= Op::kNeg && op <= Op::kInvPhi; }
+bool inline_binary(Op op) {
+  return op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv || op == Op::kFmin ||
+         op == Op::kFmax;
+}
+
+using namespace llvm;
+
+// An element index: a constant (unrolled code) or a loop variable.
+struct Idx {
+  Value* v = nullptr;
+  uint64_t c = 0;
+  bool is_const() const { return v == nullptr; }
+};
+
+template <class T>
+class Emitter {
+ public:
+  Emitter(const JitPlan<T>& plan, LLVMContext& ctx, Module& mod)
+      : P_(plan), C_(ctx), M_(mod), B_(ctx) {
+    Tt_ = std::is_same_v<T, double> ? B_.getDoubleTy() : B_.getFloatTy();
+    Dt_ = B_.getDoubleTy();
+    I64_ = B_.getInt64Ty();
+    Ptr_ = B_.getInt8PtrTy();
+  }
+
+  size_t inlined = 0, called = 0;
+
+  Function* emit() {
+    auto* fty = FunctionType::get(Dt_, {PointerType::getUnqual(Dt_), PointerType::getUnqual(Dt_),
+                                        PointerType::getUnqual(Tt_), Ptr_},
+                                  false);
+    F_ = Function::Create(fty, Function::ExternalLinkage, "exmc_grad", M_);
+    F_->addFnAttr(Attribute::NoUnwind);
+    F_->addParamAttr(0, Attribute::NoAlias);
+    F_->addParamAttr(1, Attribute::NoAlias);
+    x_ = F_->getArg(0);
+    g_ = F_->getArg(1);
+    arena_ = F_->getArg(2);
+    ex_ = F_->getArg(3);
+    B_.SetInsertPoint(BasicBlock::Create(C_, "entry", F_));
+
+    // Parameters into their block; their adjoints zeroed.
+    loop(P_.dim, {}, [&](Idx k, std::vector<Value*>&) {
+      store(P_.pblock, k, to_t(B_.CreateLoad(Dt_, gep(Dt_, x_, k))));
+      store(P_.ablock, k, zero_t());
+    });
+    const size_t N = P_.ins.size();
+    lp_.assign(N, nullptr);
+    for (size_t i = 0; i < N; ++i) {
+      for (auto [off, n] : P_.ins[i].zero_fwd) zero(off, n);
+      forward(i);
+    }
+    Value* total = ConstantFP::get(Dt_, P_.const_total);
+    for (const auto& t : P_.terms) {
+      Value* v = t.ins >= 0 ? lp_[size_t(t.ins)] : to_d(load(t.value, Idx{}));
+      total = B_.CreateFAdd(total, B_.CreateFMul(ConstantFP::get(Dt_, t.sign), v));
+    }
+    for (size_t off : P_.seed_zero) store(off, Idx{}, zero_t());
+    for (auto [off, sign] : P_.seeds) add_to(off, Idx{}, ConstantFP::get(Tt_, sign));
+    for (size_t i = N; i-- > 0;) {
+      for (auto [off, n] : P_.ins[i].zero_bwd) zero(off, n);
+      if (P_.ins[i].ins->has_adj) backward(i);
+    }
+    loop(P_.dim, {}, [&](Idx k, std::vector<Value*>&) {
+      B_.CreateStore(to_d(load_at(P_.ablock, k)), gep(Dt_, g_, k));
+    });
+    B_.CreateRet(total);
+    // The interpreter's kernels reach the arena through the workspace's pointers: only code
+    // that calls none may promise the optimiser that the arena is reached through its
+    // argument alone.
+    if (called == 0) F_->addParamAttr(2, Attribute::NoAlias);
+    return F_;
+  }
+
+ private:
+  // ---------------------------------------------------------------- helpers
+  Value* cidx(uint64_t c) { return ConstantInt::get(I64_, c); }
+  Value* index(Idx i) { return i.is_const() ? cidx(i.c) : i.v; }
+  Value* offset(size_t base, Idx i) {
+    return i.is_const() ? cidx(base + i.c) : B_.CreateAdd(cidx(base), i.v);
+  }
+  Value* gep(Type* t, Value* p, Idx i) { return B_.CreateInBoundsGEP(t, p, index(i)); }
+  Value* arena_ptr(size_t off, Idx i) { return B_.CreateInBoundsGEP(Tt_, arena_, offset(off, i)); }
+  Value* load_at(size_t off, Idx i) { return B_.CreateLoad(Tt_, arena_ptr(off, i)); }
+  void store(size_t off, Idx i, Value* v) { B_.CreateStore(v, arena_ptr(off, i)); }
+  void add_to(size_t off, Idx i, Value* v) {
+    Value* p = arena_ptr(off, i);
+    B_.CreateStore(B_.CreateFAdd(B_.CreateLoad(Tt_, p), v), p);
+  }
+  Value* const_ptr(const void* p, Type* elem) {
+    return B_.CreateIntToPtr(ConstantInt::get(I64_, reinterpret_cast<uint64_t>(p)),
+                             PointerType::getUnqual(elem));
+  }
+  // Element i of an operand; a size-1 operand broadcasts.
+  Value* load(const JitOperand<T>& a, Idx i) {
+    if (a.n == 1) i = Idx{};
+    if (a.data) {
+      if (i.is_const()) return ConstantFP::get(Tt_, double(a.data[i.c]));
+      return B_.CreateLoad(Tt_, gep(Tt_, const_ptr(a.data, Tt_), i));
+    }
+    return load_at(a.off, i);
+  }
+  Value* zero_t() { return ConstantFP::get(Tt_, 0.0); }
+  Value* ct(double v) { return ConstantFP::get(Tt_, v); }
+  Value* cd(double v) { return ConstantFP::get(Dt_, v); }
+  Value* to_d(Value* v) { return std::is_same_v<T, double> ? v : B_.CreateFPExt(v, Dt_); }
+  Value* to_t(Value* v) { return std::is_same_v<T, double> ? v : B_.CreateFPTrunc(v, Tt_); }
+  void zero(size_t off, size_t n) {
+    if (n <= 8) {
+      for (size_t k = 0; k < n; ++k) store(off, Idx{nullptr, k}, zero_t());
+      return;
+    }
+    B_.CreateMemSet(arena_ptr(off, Idx{}), B_.getInt8(0), n * sizeof(T), MaybeAlign(sizeof(T)));
+  }
+  Value* intrinsic(Intrinsic::ID id, std::vector<Value*> args) {
+    Function* f = Intrinsic::getDeclaration(&M_, id, {args[0]->getType()});
+    return B_.CreateCall(f, args);
+  }
+  // A call of a C++ function by address, marked as reading and writing no memory.
+  Value* call_pure(void* fn, Type* ret, std::vector<Type*> types, std::vector<Value*> args) {
+    auto* fty = FunctionType::get(ret, types, false);
+    CallInst* c = B_.CreateCall(fty, const_ptr(fn, fty), args);
+    c->addFnAttr(Attribute::ReadNone);
+    c->addFnAttr(Attribute::NoUnwind);
+    c->addFnAttr(Attribute::WillReturn);
+    return c;
+  }
+  Value* isfinite(Value* v) {
+    // |v| < inf is false for inf and NaN.
+    return B_.CreateFCmpOLT(intrinsic(Intrinsic::fabs, {v}),
+                            ConstantFP::getInfinity(v->getType()));
+  }
+
+  // Runs body(i, accs) for i in [0, n): unrolled for short lengths, else a loop whose
+  // loop-carried values are accs. Bodies are straight-line (selects, no branches).
+  std::vector<Value*> loop(uint64_t n, std::vector<Value*> accs,
+                           const std::function<void(Idx, std::vector<Value*>&)>& body) {
+    if (n <= kUnroll) {
+      for (uint64_t i = 0; i < n; ++i) body(Idx{nullptr, i}, accs);
+      return accs;
+    }
+    BasicBlock* pre = B_.GetInsertBlock();
+    BasicBlock* head = BasicBlock::Create(C_, "loop", F_);
+    BasicBlock* exit = BasicBlock::Create(C_, "done", F_);
+    B_.CreateBr(head);
+    B_.SetInsertPoint(head);
+    PHINode* iv = B_.CreatePHI(I64_, 2);
+    iv->addIncoming(cidx(0), pre);
+    std::vector<PHINode*> phis;
+    std::vector<Value*> cur;
+    for (Value* a : accs) {
+      PHINode* p = B_.CreatePHI(a->getType(), 2);
+      p->addIncoming(a, pre);
+      phis.push_back(p);
+      cur.push_back(p);
+    }
+    body(Idx{iv, 0}, cur);
+    Value* next = B_.CreateAdd(iv, cidx(1));
+    BasicBlock* latch = B_.GetInsertBlock();
+    iv->addIncoming(next, latch);
+    for (size_t k = 0; k < phis.size(); ++k) phis[k]->addIncoming(cur[k], latch);
+    B_.CreateCondBr(B_.CreateICmpULT(next, cidx(n)), head, exit);
+    B_.SetInsertPoint(exit);
+    return cur;
+  }
+  static constexpr uint64_t kUnroll = 16;
+
+  // log of element i of an operand, reusing the log that built it: log(exp(u)) = u, and the
+  // log of a gathered exp is the gathered u (hierarchical scales are written this way).
+  Value* log_of(const JitOperand<T>& a, Idx i) {
+    if (a.producer >= 0) {
+      const JitIns<T>& p = P_.ins[size_t(a.producer)];
+      if (p.ins->op == Op::kExp) return to_d(load(p.in[0], i));
+      if (p.ins->op == Op::kGather && !p.ins->idx.empty() && p.in[0].producer >= 0 &&
+          P_.ins[size_t(p.in[0].producer)].ins->op == Op::kExp) {
+        const JitOperand<T>& u = P_.ins[size_t(p.in[0].producer)].in[0];
+        return to_d(load(u, gather_index(*p.ins, a.n == 1 ? Idx{} : i)));
+      }
+    }
+    return intrinsic(Intrinsic::log, {to_d(load(a, i))});
+  }
+  Idx gather_index(const Ins& I, Idx i) {
+    if (i.is_const()) return Idx{nullptr, uint64_t(I.idx[i.c])};
+    Value* p = gep(B_.getInt32Ty(), const_ptr(I.idx.data(), B_.getInt32Ty()), i);
+    return Idx{B_.CreateSExt(B_.CreateLoad(B_.getInt32Ty(), p), I64_), 0};
+  }
+
+  Value* exec_ptr(size_t i) {
+    return B_.CreateInBoundsGEP(B_.getInt8Ty(), ex_, cidx(i * sizeof(Exec<T>)));
+  }
+  Value* call_kernel_forward(size_t i) {
+    auto fn = &call_forward<T>;
+    return B_.CreateCall(FunctionType::get(Dt_, {Ptr_, Ptr_, PointerType::getUnqual(Dt_)}, false),
+                         const_ptr(reinterpret_cast<void*>(fn),
+                                   FunctionType::get(Dt_, {Ptr_, Ptr_, PointerType::getUnqual(Dt_)}, false)),
+                         {const_ptr(P_.ins[i].ins, B_.getInt8Ty()), exec_ptr(i), x_});
+  }
+  void call_kernel_backward(size_t i) {
+    auto fn = &call_backward<T>;
+    auto* fty = FunctionType::get(B_.getVoidTy(), {Ptr_, Ptr_, PointerType::getUnqual(Dt_)}, false);
+    B_.CreateCall(fty, const_ptr(reinterpret_cast<void*>(fn), fty),
+                  {const_ptr(P_.ins[i].ins, B_.getInt8Ty()), exec_ptr(i), g_});
+  }
+
+  // ---------------------------------------------------------------- unary and binary math
+  Value* unary_value(Op op, Value* a) {
+    switch (op) {
+      case Op::kNeg: return B_.CreateFNeg(a);
+      case Op::kAbs: return intrinsic(Intrinsic::fabs, {a});
+      case Op::kSqrt: return intrinsic(Intrinsic::sqrt, {a});
+      case Op::kSquare: return B_.CreateFMul(a, a);
+      case Op::kExp: return intrinsic(Intrinsic::exp, {a});
+      case Op::kLog: return intrinsic(Intrinsic::log, {a});
+      default:
+        return call_pure(reinterpret_cast<void*>(&call_unary_f<T>), Tt_, {B_.getInt32Ty(), Tt_},
+                         {B_.getInt32(int(op)), a});
+    }
+  }
+  Value* unary_deriv(Op op, Value* a, Value* out) {
+    switch (op) {
+      case Op::kNeg: return ct(-1);
+      case Op::kAbs:
+        return B_.CreateSelect(B_.CreateFCmpOGT(a, zero_t()), ct(1),
+                               B_.CreateSelect(B_.CreateFCmpOLT(a, zero_t()), ct(-1), zero_t()));
+      case Op::kSqrt: return B_.CreateFDiv(ct(0.5), out);
+      case Op::kSquare: return B_.CreateFMul(ct(2), a);
+      case Op::kExp: return out;
+      case Op::kLog: return B_.CreateFDiv(ct(1), a);
+      default:
+        return call_pure(reinterpret_cast<void*>(&call_unary_d<T>), Tt_,
+                         {B_.getInt32Ty(), Tt_, Tt_}, {B_.getInt32(int(op)), a, out});
+    }
+  }
+  Value* binary_value(Op op, Value* u, Value* v) {
+    switch (op) {
+      case Op::kAdd: return B_.CreateFAdd(u, v);
+      case Op::kSub: return B_.CreateFSub(u, v);
+      case Op::kMul: return B_.CreateFMul(u, v);
+      case Op::kDiv: return B_.CreateFDiv(u, v);
+      case Op::kFmin: return intrinsic(Intrinsic::minnum, {u, v});
+      default: return intrinsic(Intrinsic::maxnum, {u, v});
+    }
+  }
+  // Partials of a binary op with respect to its first (k = 0) or second argument.
+  Value* binary_deriv(Op op, int k, Value* u, Value* v, Value* out) {
+    switch (op) {
+      case Op::kAdd: return ct(1);
+      case Op::kSub: return ct(k == 0 ? 1 : -1);
+      case Op::kMul: return k == 0 ? v : u;
+      case Op::kDiv: return k == 0 ? B_.CreateFDiv(ct(1), v) : B_.CreateFNeg(B_.CreateFDiv(out, v));
+      default: {
+        // The first argument is chosen when it wins the comparison or the other is NaN.
+        Value* first = B_.CreateOr(op == Op::kFmin ? B_.CreateFCmpOLE(u, v) : B_.CreateFCmpOGE(u, v),
+                                   B_.CreateFCmpUNO(v, v));
+        return k == 0 ? B_.CreateSelect(first, ct(1), zero_t()) : B_.CreateSelect(first, zero_t(), ct(1));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- forward / backward
+  void forward(size_t i) {
+    const JitIns<T>& J = P_.ins[i];
+    const Ins& I = *J.ins;
+    if (emit_forward(i, J, I)) {
+      ++inlined;
+      inline_[i] = true;
+      return;
+    }
+    ++called;
+    lp_[i] = call_kernel_forward(i);
+  }
+  void backward(size_t i) {
+    const JitIns<T>& J = P_.ins[i];
+    if (inline_.count(i)) emit_backward(J, *J.ins);
+    else call_kernel_backward(i);
+  }
+
+  bool emit_forward(size_t i, const JitIns<T>& J, const Ins& I) {
+    const Op op = I.op;
+    if (inline_unary(op)) {
+      loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
+        store(J.out, k, unary_value(op, load(J.in[0], k)));
+      });
+      return true;
+    }
+    if (inline_binary(op)) {
+      if (op == Op::kDiv && I.mode == 2 && I.n > 1) {  // one division, then multiplies
+        Value* r = B_.CreateFDiv(ct(1), load(J.in[1], Idx{}));
+        loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
+          store(J.out, k, B_.CreateFMul(load(J.in[0], k), r));
+        });
+        return true;
+      }
+      loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
+        store(J.out, k, binary_value(op, load(J.in[0], k), load(J.in[1], k)));
+      });
+      return true;
+    }
+    switch (op) {
+      case Op::kSum: case Op::kMean: case Op::kDotSelf: case Op::kDot: {
+        auto s = loop(I.in_size[0], {cd(0)}, [&](Idx k, std::vector<Value*>& acc) {
+          Value* a = to_d(load(J.in[0], k));
+          Value* t = op == Op::kDot ? B_.CreateFMul(a, to_d(load(J.in[1], k)))
+                                    : (op == Op::kDotSelf ? B_.CreateFMul(a, a) : a);
+          acc[0] = B_.CreateFAdd(acc[0], t);
+        });
+        Value* v = s[0];
+        if (op == Op::kMean) v = B_.CreateFDiv(v, cd(double(I.in_size[0])));
+        store(J.out, Idx{}, to_t(v));
+        return true;
+      }
+      case Op::kSlice:
+        loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
+          store(J.out, k, load(J.in[0], k.is_const() ? Idx{nullptr, k.c + I.offset}
+                                                     : Idx{B_.CreateAdd(k.v, cidx(I.offset)), 0}));
+        });
+        return true;
+      case Op::kGather:
+        if (I.idx.empty()) return false;
+        loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
+          store(J.out, k, load(J.in[0], gather_index(I, k)));
+        });
+        return true;
+      case Op::kBroadcast: case Op::kReshape:
+        loop(I.n, {}, [&](Idx k, std::vector<Value*>&) { store(J.out, k, load(J.in[0], k)); });
+        return true;
+      case Op::kDistLpdf:
+        return emit_dist(i, J, I);
+      default:
+        return false;
+    }
+  }
+
+  void emit_backward(const JitIns<T>& J, const Ins& I) {
+    const Op op = I.op;
+    if (inline_unary(op)) {
+      if (J.in_adj[0] == kNoOffset) return;
+      loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
+        Value* d = unary_deriv(op, load(J.in[0], k), load_at(J.out, k));
+        add_to(J.in_adj[0], k, B_.CreateFMul(load_at(J.adj, k), d));
+      });
+      return;
+    }
+    if (inline_binary(op)) {
+      for (int side = 0; side < 2; ++side) {
+        if (J.in_adj[size_t(side)] == kNoOffset) continue;
+        const bool reduce = J.in[size_t(side)].n == 1 && I.n > 1;  // a broadcast scalar gets the sum
+        auto s = loop(I.n, {zero_t()}, [&](Idx k, std::vector<Value*>& acc) {
+          Value* u = load(J.in[0], k);
+          Value* v = load(J.in[1], k);
+          Value* out = (op == Op::kDiv && side == 1) ? load_at(J.out, k) : nullptr;
+          Value* t = B_.CreateFMul(load_at(J.adj, k), binary_deriv(op, side, u, v, out));
+          if (reduce) acc[0] = B_.CreateFAdd(acc[0], t);
+          else add_to(J.in_adj[size_t(side)], k, t);
+        });
+        if (reduce) add_to(J.in_adj[size_t(side)], Idx{}, s[0]);
+      }
+      return;
+    }
+    switch (op) {
+      case Op::kSum: case Op::kMean: case Op::kDotSelf: case Op::kDot: {
+        Value* d = load_at(J.adj, Idx{});
+        if (op == Op::kMean) d = B_.CreateFDiv(d, ct(double(I.in_size[0])));
+        if (op == Op::kDotSelf) d = B_.CreateFMul(ct(2), d);
+        for (int side = 0; side < (op == Op::kDot ? 2 : 1); ++side) {
+          if (J.in_adj[size_t(side)] == kNoOffset) continue;
+          loop(I.in_size[0], {}, [&](Idx k, std::vector<Value*>&) {
+            Value* t = d;
+            if (op == Op::kDotSelf) t = B_.CreateFMul(d, load(J.in[0], k));
+            if (op == Op::kDot) t = B_.CreateFMul(d, load(J.in[size_t(1 - side)], k));
+            add_to(J.in_adj[size_t(side)], k, t);
+          });
+        }
+        return;
+      }
+      case Op::kSlice:
+        if (J.in_adj[0] == kNoOffset) return;
+        loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
+          add_to(J.in_adj[0] + I.offset, k, load_at(J.adj, k));
+        });
+        return;
+      case Op::kGather:
+        if (J.in_adj[0] == kNoOffset) return;
+        loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
+          add_to(J.in_adj[0], gather_index(I, k), load_at(J.adj, k));
+        });
+        return;
+      case Op::kReshape:
+        if (J.in_adj[0] == kNoOffset) return;
+        loop(I.n, {}, [&](Idx k, std::vector<Value*>&) { add_to(J.in_adj[0], k, load_at(J.adj, k)); });
+        return;
+      case Op::kBroadcast: {
+        if (J.in_adj[0] == kNoOffset) return;
+        auto s = loop(I.n, {zero_t()}, [&](Idx k, std::vector<Value*>& acc) {
+          acc[0] = B_.CreateFAdd(acc[0], load_at(J.adj, k));
+        });
+        add_to(J.in_adj[0], Idx{}, s[0]);
+        return;
+      }
+      default:
+        return;  // densities emitted inline are direct: their partials went in forward
+    }
+  }
+
+  // ---------------------------------------------------------------- densities
+  // A partial for input k at element i: added in place (vector) or summed (broadcast scalar).
+  struct Partial {
+    size_t adj = kNoOffset;
+    bool scalar = false;
+    int acc = -1;  // index of its running sum among the loop's accumulators
+  };
+
+  bool emit_dist(size_t i, const JitIns<T>& J, const Ins& I) {
+    if (!J.direct || !I.dist) return false;
+    // The registry's own entries only: copies under the same name may carry another kernel
+    // (the Stan front end's log cdfs as densities).
+    static const dist::DistInfo* const normal = dist::find_dist("normal");
+    static const dist::DistInfo* const std_normal = dist::find_dist("std_normal");
+    static const dist::DistInfo* const exponential = dist::find_dist("exponential");
+    const uint32_t n = I.in_size[0];
+    if (n == 0) return false;
+    for (uint32_t s : I.in_size)
+      if (s != 1 && s != n) return false;
+    if (I.dist == normal && I.in_size.size() == 3) {
+      lp_[i] = emit_normal(J, I, n);
+      return true;
+    }
+    if (I.dist == std_normal && I.in_size.size() == 1) {
+      lp_[i] = emit_std_normal(J, I, n);
+      return true;
+    }
+    if (I.dist == exponential && I.in_size.size() == 2) {
+      lp_[i] = emit_exponential(J, I, n);
+      return true;
+    }
+    return false;
+  }
+
+  // Registers the partial of input k; scalars get a double accumulator in accs.
+  Partial partial(const JitIns<T>& J, size_t k, std::vector<Value*>& accs) {
+    Partial p;
+    p.adj = J.in_adj[k];
+    p.scalar = J.in[k].n == 1;
+    if (p.adj != kNoOffset && p.scalar) {
+      p.acc = int(accs.size());
+      accs.push_back(cd(0));
+    }
+    return p;
+  }
+  void give(const Partial& p, Idx i, Value* d, std::vector<Value*>& accs) {
+    if (p.adj == kNoOffset) return;
+    if (p.scalar) accs[size_t(p.acc)] = B_.CreateFAdd(accs[size_t(p.acc)], d);
+    else add_to(p.adj, i, to_t(d));
+  }
+  void finish(const Partial& p, const std::vector<Value*>& accs) {
+    if (p.adj != kNoOffset && p.scalar) add_to(p.adj, Idx{}, to_t(accs[size_t(p.acc)]));
+  }
+  Value* positive(Value* v) {  // 0 < v < inf (false for NaN)
+    return B_.CreateAnd(B_.CreateFCmpOGT(v, cd(0)), B_.CreateFCmpOLT(v, ConstantFP::getInfinity(Dt_)));
+  }
+  Value* non_negative(Value* v) {
+    return B_.CreateAnd(B_.CreateFCmpOGE(v, cd(0)), B_.CreateFCmpOLT(v, ConstantFP::getInfinity(Dt_)));
+  }
+
+  // normal(y | mu, sigma), as the interpreter's kernel: -z^2/2 - log sigma (- log sqrt(2 pi)
+  // unless propto) summed, -inf when a sigma is not positive and finite or y, mu not finite.
+  Value* emit_normal(const JitIns<T>& J, const Ins& I, uint32_t n) {
+    const JitOperand<T>&y = J.in[0], &mu = J.in[1], &sg = J.in[2];
+    const bool keep_log = !I.propto || sg.param;
+    const bool vec_sigma = sg.n > 1;
+    std::vector<Value*> accs = {cd(0), cd(0), B_.getTrue()};  // sum z^2, sum log sigma, valid
+    Partial py = partial(J, 0, accs), pm = partial(J, 1, accs), ps = partial(J, 2, accs);
+    Value *s0 = nullptr, *inv_s0 = nullptr;
+    if (!vec_sigma) {
+      s0 = to_d(load(sg, Idx{}));
+      inv_s0 = B_.CreateFDiv(cd(1), s0);
+    }
+    accs = loop(n, accs, [&](Idx k, std::vector<Value*>& acc) {
+      Value* inv_s = inv_s0;
+      if (vec_sigma) {
+        Value* s = to_d(load(sg, k));
+        inv_s = B_.CreateFDiv(cd(1), s);
+        acc[2] = B_.CreateAnd(acc[2], positive(s));
+        if (keep_log) acc[1] = B_.CreateFAdd(acc[1], log_of(sg, k));
+      }
+      Value* z = B_.CreateFMul(B_.CreateFSub(to_d(load(y, k)), to_d(load(mu, k))), inv_s);
+      Value* zz = B_.CreateFMul(z, z);
+      Value* dz = B_.CreateFMul(z, inv_s);
+      acc[0] = B_.CreateFAdd(acc[0], zz);
+      give(py, k, B_.CreateFNeg(dz), acc);
+      give(pm, k, dz, acc);
+      if (vec_sigma && ps.adj != kNoOffset)
+        give(ps, k, B_.CreateFMul(B_.CreateFSub(zz, cd(keep_log ? 1 : 0)), inv_s), acc);
+    });
+    Value* sz2 = accs[0];
+    Value* lp = B_.CreateFMul(cd(-0.5), sz2);
+    Value* valid = B_.CreateAnd(accs[2], isfinite(sz2));
+    if (vec_sigma) {
+      lp = B_.CreateFSub(lp, accs[1]);
+    } else {
+      valid = B_.CreateAnd(valid, positive(s0));
+      if (keep_log) lp = B_.CreateFSub(lp, B_.CreateFMul(cd(double(n)), log_of(sg, Idx{})));
+      if (ps.adj != kNoOffset)
+        add_to(ps.adj, Idx{},
+               to_t(B_.CreateFMul(B_.CreateFSub(sz2, cd(keep_log ? double(n) : 0.0)), inv_s0)));
+    }
+    if (!I.propto) lp = B_.CreateFSub(lp, cd(double(n) * 0.91893853320467274178));
+    finish(py, accs);
+    finish(pm, accs);
+    return B_.CreateSelect(valid, lp, ConstantFP::getInfinity(Dt_, true));
+  }
+
+  // std_normal(y): -y^2/2 (- log sqrt(2 pi) unless propto), -inf unless every y is finite.
+  Value* emit_std_normal(const JitIns<T>& J, const Ins& I, uint32_t n) {
+    std::vector<Value*> accs = {cd(0)};
+    Partial py = partial(J, 0, accs);
+    accs = loop(n, accs, [&](Idx k, std::vector<Value*>& acc) {
+      Value* y = to_d(load(J.in[0], k));
+      acc[0] = B_.CreateFAdd(acc[0], B_.CreateFMul(y, y));
+      give(py, k, B_.CreateFNeg(y), acc);
+    });
+    Value* lp = B_.CreateFMul(cd(-0.5), accs[0]);
+    if (!I.propto) lp = B_.CreateFSub(lp, cd(double(n) * 0.91893853320467274178));
+    finish(py, accs);
+    return B_.CreateSelect(isfinite(accs[0]), lp, ConstantFP::getInfinity(Dt_, true));
+  }
+
+  // exponential(y | beta): -beta y (+ log beta unless propto with a constant beta).
+  Value* emit_exponential(const JitIns<T>& J, const Ins& I, uint32_t n) {
+    const JitOperand<T>&y = J.in[0], &b = J.in[1];
+    const bool keep_log = !I.propto || b.param;
+    std::vector<Value*> accs = {cd(0), cd(0), B_.getTrue()};  // sum -beta y, sum log beta, valid
+    Partial py = partial(J, 0, accs), pb = partial(J, 1, accs);
+    accs = loop(n, accs, [&](Idx k, std::vector<Value*>& acc) {
+      Value* yv = to_d(load(y, k));
+      Value* bv = to_d(load(b, k));
+      acc[2] = B_.CreateAnd(acc[2], B_.CreateAnd(non_negative(yv), positive(bv)));
+      acc[0] = B_.CreateFSub(acc[0], B_.CreateFMul(bv, yv));
+      if (keep_log && b.n > 1) acc[1] = B_.CreateFAdd(acc[1], log_of(b, k));
+      give(py, k, B_.CreateFNeg(bv), acc);
+      if (pb.adj != kNoOffset) give(pb, k, B_.CreateFSub(B_.CreateFDiv(cd(1), bv), yv), acc);
+    });
+    Value* lp = accs[0];
+    if (keep_log) {
+      lp = b.n > 1 ? B_.CreateFAdd(lp, accs[1])
+                   : B_.CreateFAdd(lp, B_.CreateFMul(cd(double(n)), log_of(b, Idx{})));
+    }
+    finish(py, accs);
+    finish(pb, accs);
+    return B_.CreateSelect(accs[2], lp, ConstantFP::getInfinity(Dt_, true));
+  }
+
+  const JitPlan<T>& P_;
+  LLVMContext& C_;
+  Module& M_;
+  IRBuilder<> B_;
+  Type *Tt_, *Dt_, *I64_;
+  PointerType* Ptr_;
+  Function* F_ = nullptr;
+  Value *x_ = nullptr, *g_ = nullptr, *arena_ = nullptr, *ex_ = nullptr;
+  std::vector<Value*> lp_;
+  std::map<size_t, bool> inline_;
+};
+
+template <class T>
+class LlvmCode final : public JitCode<T> {
+ public:
+  std::unique_ptr<orc::LLJIT> jit;
+};
+
+void init_llvm() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+  });
+}
+
+}  // namespace
+
+bool jit_available() { return true; }
+
+template <class T>
+std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why) {
+  init_llvm();
+  auto fail = [&](std::string m) -> std::unique_ptr<JitCode<T>> {
+    if (why) *why = std::move(m);
+    return nullptr;
+  };
+  auto ctx = std::make_unique<LLVMContext>();
+  auto mod = std::make_unique<Module>("exmc", *ctx);
+  Emitter<T> em(plan, *ctx, *mod);
+  Function* f = em.emit();
+  std::string err;
+  raw_string_ostream es(err);
+  if (verifyFunction(*f, &es)) return fail("generated code does not verify: " + es.str());
+
+  auto jtmb = orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return fail(toString(jtmb.takeError()));
+  jtmb->setCodeGenOptLevel(CodeGenOpt::Aggressive);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) return fail(toString(tm.takeError()));
+  mod->setDataLayout((*tm)->createDataLayout());
+  mod->setTargetTriple((*tm)->getTargetTriple().str());
+  {
+    PassBuilder pb(tm->get());
+    LoopAnalysisManager lam;
+    FunctionAnalysisManager fam;
+    CGSCCAnalysisManager cam;
+    ModuleAnalysisManager mam;
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cam, mam);
+    pb.buildPerModuleDefaultPipeline(OptimizationLevel::O2).run(*mod, mam);
+  }
+  auto jit = orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit) return fail(toString(jit.takeError()));
+  // exp, log and the memset the code calls are the process's own (libm, libc).
+  auto gen = orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!gen) return fail(toString(gen.takeError()));
+  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  if (auto e = (*jit)->addIRModule(orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
+    return fail(toString(std::move(e)));
+  auto sym = (*jit)->lookup("exmc_grad");
+  if (!sym) return fail(toString(sym.takeError()));
+  auto code = std::make_unique<LlvmCode<T>>();
+  code->fn = reinterpret_cast<typename JitCode<T>::Fn>(sym->getAddress());
+  code->inlined = em.inlined;
+  code->called = em.called;
+  code->jit = std::move(*jit);
+  return code;
+}
+
+template std::unique_ptr<JitCode<double>> jit_compile(const JitPlan<double>&, std::string*);
+template std::unique_ptr<JitCode<float>> jit_compile(const JitPlan<float>&, std::string*);
+
+}  // namespace exmc::graph::detail

@@ -1,0 +1,97 @@
+// The JIT backend against the interpreter on the benchmark models: the same log density and
+// gradient (both precisions), the small models emitted entirely inline, and invalid points
+// giving -inf as the interpreter does.
+#include "exmc/graph/compile.hpp"
+#include "exmc/model/examples.hpp"
+#include "exmc/model/model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+namespace exmc::model {
+namespace {
+
+const std::string kDataDir = std::string(EXMC_SHARED_DIR) + "/bench/data";
+
+std::unique_ptr<graph::CompiledDensity> build(const std::string& name, graph::Backend b, bool f32) {
+  auto m = examples::load_bench_model(name, kDataDir);
+  CompileOptions co;
+  co.ncp = Ncp::kOff;
+  co.backend = b;
+  return f32 ? m->compile<float>(co) : m->compile<double>(co);
+}
+
+double rel(double a, double b) { return std::fabs(a - b) / std::max(1.0, std::fabs(b)); }
+
+class JitBackend : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  }
+};
+
+TEST_P(JitBackend, MatchesInterpreterInBothPrecisions) {
+  for (bool f32 : {false, true}) {
+    auto jit = build(GetParam(), graph::Backend::kJit, f32);
+    auto interp = build(GetParam(), graph::Backend::kInterpreter, f32);
+    ASSERT_EQ(jit->backend(), graph::Backend::kJit);
+    ASSERT_EQ(interp->backend(), graph::Backend::kInterpreter);
+    const size_t d = jit->dim();
+    std::mt19937_64 rng(17);
+    std::normal_distribution<double> nd(0, 0.7);
+    // Both sum in double but in different orders (and float rounds every node).
+    const double tol = f32 ? 2e-4 : 1e-11;
+    for (int rep = 0; rep < 5; ++rep) {
+      std::vector<double> x(d), gj(d, -7), gi(d, 7);
+      for (auto& v : x) v = nd(rng);
+      const double lj = jit->logp_grad(x.data(), gj.data());
+      const double li = interp->logp_grad(x.data(), gi.data());
+      ASSERT_TRUE(std::isfinite(li)) << GetParam();
+      EXPECT_LE(rel(lj, li), tol) << GetParam() << (f32 ? " f32" : " f64") << " logp " << lj << " vs " << li;
+      EXPECT_EQ(jit->logp(x.data()), lj) << "logp() must return logp_grad()'s value";
+      for (size_t k = 0; k < d; ++k)
+        EXPECT_LE(rel(gj[k], gi[k]), tol) << GetParam() << (f32 ? " f32" : " f64") << " coordinate " << k;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BenchModels, JitBackend, ::testing::ValuesIn(examples::bench_model_names()));
+
+// The models of d <= 10 are the ones where a kernel call costs as much as the work: every
+// instruction of theirs must be emitted inline.
+TEST(JitBackendInline, SmallBenchModelsCallNoKernel) {
+  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  for (const char* name : {"simple", "medium", "stress", "eight_schools_centered",
+                           "eight_schools_noncentered", "funnel", "hier_big"}) {
+    const std::string dump = build(name, graph::Backend::kJit, false)->dump();
+    EXPECT_NE(dump.find(" 0 as kernel calls"), std::string::npos) << name << "\n" << dump;
+  }
+}
+
+// A scale outside its support, a NaN mean and an overflowing exp all give -inf (or NaN), as
+// in the interpreter, and never a finite value.
+TEST(JitBackendInline, InvalidPointsAreNotFinite) {
+  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  Model m;
+  Expr s = m.rv("s", "normal", {0.0, 1.0});           // unconstrained: may be negative
+  Expr mu = m.rv("mu", "normal", {0.0, 10.0});
+  m.observe("y", "normal", {mu, s}, {0.5, -1.0, 2.0}, {3});
+  m.observe("z", "exponential", {exp(mu)}, {0.5, 1.5}, {2});
+  for (graph::Backend b : {graph::Backend::kJit, graph::Backend::kInterpreter}) {
+    CompileOptions co;
+    co.backend = b;
+    auto d = m.compile<double>(co);
+    std::vector<double> g(2);
+    const double ok[2] = {1.2, 0.3}, neg[2] = {-1.0, 0.3}, nan_mu[2] = {1.0, NAN}, big[2] = {1.0, 800.0};
+    EXPECT_TRUE(std::isfinite(d->logp_grad(ok, g.data())));
+    EXPECT_EQ(d->logp_grad(neg, g.data()), -INFINITY);
+    EXPECT_FALSE(std::isfinite(d->logp_grad(nan_mu, g.data())));
+    EXPECT_FALSE(std::isfinite(d->logp_grad(big, g.data())));
+  }
+}
+
+}  // namespace
+}  // namespace exmc::model
