@@ -564,6 +564,7 @@ detail::JitPlan<T> jit_plan(const Program<T>& P) {
   plan.dim = P.dim;
   plan.pblock = P.pblock;
   plan.ablock = P.ablock;
+  plan.arena = P.arena;
   plan.const_total = P.const_total;
   const Nodes& g = *P.nodes;
   auto operand = [&](int nid) {
@@ -626,40 +627,75 @@ bool use_jit(Backend b) {
   return detail::jit_available() && !(env && std::string(env) == "interpreter");
 }
 
-// Each thread starts its search for a free workspace at its own slot, so threads that keep
-// calling one density keep their own workspace (one per thread, warm in its cache).
-size_t thread_hint() {
+// A thread's identity for workspace ownership, marked dead when the thread exits. Tokens are
+// never freed (one small object per thread that ever evaluated a density), so a pool may read
+// a dead thread's token at any time. Each thread also starts its search for a free workspace
+// at its own slot (hint), so threads that keep calling one density keep their own workspace.
+struct ThreadToken {
+  std::atomic<bool> alive{true};
+  size_t hint = 0;
+};
+// Constant-initialised, so the common path is one thread-local load (no guard, no call).
+thread_local ThreadToken* t_token = nullptr;
+
+ThreadToken* make_thread_token() {
   static std::atomic<size_t> counter{0};
-  thread_local const size_t hint = counter.fetch_add(1, std::memory_order_relaxed);
-  return hint;
+  struct Holder {  // marks the token dead when the thread exits
+    ThreadToken* token = new ThreadToken;
+    ~Holder() { token->alive.store(false, std::memory_order_release); }
+  };
+  thread_local Holder holder;
+  holder.token->hint = counter.fetch_add(1, std::memory_order_relaxed);
+  t_token = holder.token;
+  return t_token;
+}
+inline ThreadToken* this_thread_token() {
+  ThreadToken* t = t_token;
+  return t ? t : make_thread_token();
 }
 
-// A fixed pool of lazily created workspaces, claimed with one atomic exchange each.
+// A fixed pool of lazily created workspaces. A thread claims a slot once (one compare-and-swap)
+// and keeps it until it exits; later calls find their slot with plain loads. An atomic
+// exchange per call cost 6 ns, as much as a whole small model's gradient. A slot whose owner
+// has exited is taken over by the next thread that needs one.
 template <class W, class P>
 class Pool {
  public:
   explicit Pool(const P* prog) : prog_(prog) {}
   ~Pool() { for (auto& s : slots_) delete s.ws; }
 
-  // Runs f(workspace&) on a workspace no other thread is using.
+  // Runs f(workspace&) on a workspace no other thread is using. The common case, a thread
+  // calling again, is one thread-local load and one compare.
   template <class F>
-  auto with(F&& f) const {
-    const size_t hint = thread_hint();
-    for (size_t t = 0; t < kMaxWorkspaces; ++t) {
-      Slot& s = slots_[(hint + t) % kMaxWorkspaces];
-      if (!s.busy.load(std::memory_order_relaxed) && !s.busy.exchange(true, std::memory_order_acquire)) {
-        if (!s.ws) s.ws = new W(*prog_);
-        struct Release { std::atomic<bool>& b; ~Release() { b.store(false, std::memory_order_release); } } rel{s.busy};
-        return f(*s.ws);
-      }
-    }
-    W tmp(*prog_);  // every slot busy: more than kMaxWorkspaces concurrent callers
-    return f(tmp);
+  [[gnu::always_inline]] auto with(F&& f) const {
+    ThreadToken* me = this_thread_token();
+    const Slot& s = slots_[me->hint % kMaxWorkspaces];
+    if (s.owner.load(std::memory_order_relaxed) == me) [[likely]] return f(*s.ws);
+    return with_slow(me, f);
   }
 
  private:
+  template <class F>
+  [[gnu::noinline]] auto with_slow(ThreadToken* me, F& f) const {
+    const size_t hint = me->hint;
+    for (size_t t = 1; t < kMaxWorkspaces; ++t) {
+      Slot& s = slots_[(hint + t) % kMaxWorkspaces];
+      if (s.owner.load(std::memory_order_relaxed) == me) return f(*s.ws);
+    }
+    for (size_t t = 0; t < kMaxWorkspaces; ++t) {
+      Slot& s = slots_[(hint + t) % kMaxWorkspaces];
+      ThreadToken* o = s.owner.load(std::memory_order_acquire);
+      if (o && o->alive.load(std::memory_order_acquire)) continue;
+      if (!s.owner.compare_exchange_strong(o, me, std::memory_order_acq_rel)) continue;
+      if (!s.ws) s.ws = new W(*prog_);
+      return f(*s.ws);
+    }
+    W tmp(*prog_);  // more than kMaxWorkspaces live threads have used this density
+    return f(tmp);
+  }
+
   struct alignas(64) Slot {
-    std::atomic<bool> busy{false};
+    std::atomic<ThreadToken*> owner{nullptr};
     W* ws = nullptr;
   };
   const P* prog_;

@@ -4,9 +4,11 @@
 #include "exmc/dist/kernel.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <mutex>
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -89,15 +91,23 @@ class Emitter {
     ex_ = F_->getArg(3);
     B_.SetInsertPoint(BasicBlock::Create(C_, "entry", F_));
 
-    // Parameters into their block; their adjoints zeroed.
-    loop(P_.dim, {}, [&](Idx k, std::vector<Value*>&) {
-      store(P_.pblock, k, to_t(B_.CreateLoad(Dt_, gep(Dt_, x_, k))));
-      store(P_.ablock, k, zero_t());
-    });
     const size_t N = P_.ins.size();
+    params_direct_ = true;
+    for (const JitIns<T>& J : P_.ins) params_direct_ = params_direct_ && inlinable(J);
+    // Code that calls no kernel keeps its buffers on its own stack: the optimiser then holds
+    // small models in registers and drops every store nobody reads.
+    if (params_direct_ && P_.arena * sizeof(T) <= kStackArenaBytes)
+      arena_ = B_.CreateAlloca(Tt_, cidx(std::max<size_t>(P_.arena, 1)));
+    // Parameters into their block (unless read from x); their adjoints zeroed.
+    loop(P_.dim, {}, [&](Idx k, std::vector<Value*>&) {
+      if (!params_direct_) store(P_.pblock, k, to_t(B_.CreateLoad(Dt_, gep(Dt_, x_, k))));
+      if (params_direct_) B_.CreateStore(cd(0), gep(Dt_, g_, k));
+      else store(P_.ablock, k, zero_t());
+    });
     lp_.assign(N, nullptr);
+    find_run_only();
     for (size_t i = 0; i < N; ++i) {
-      for (auto [off, n] : P_.ins[i].zero_fwd) zero(off, n);
+      for (auto [off, n] : P_.ins[i].zero_fwd) zero_adjoint(off, n);
       forward(i);
     }
     Value* total = ConstantFP::get(Dt_, P_.const_total);
@@ -108,12 +118,13 @@ class Emitter {
     for (size_t off : P_.seed_zero) store(off, Idx{}, zero_t());
     for (auto [off, sign] : P_.seeds) add_to(off, Idx{}, ConstantFP::get(Tt_, sign));
     for (size_t i = N; i-- > 0;) {
-      for (auto [off, n] : P_.ins[i].zero_bwd) zero(off, n);
+      for (auto [off, n] : P_.ins[i].zero_bwd) zero_adjoint(off, n);
       if (P_.ins[i].ins->has_adj) backward(i);
     }
-    loop(P_.dim, {}, [&](Idx k, std::vector<Value*>&) {
-      B_.CreateStore(to_d(load_at(P_.ablock, k)), gep(Dt_, g_, k));
-    });
+    if (!params_direct_)
+      loop(P_.dim, {}, [&](Idx k, std::vector<Value*>&) {
+        B_.CreateStore(to_d(load_at(P_.ablock, k)), gep(Dt_, g_, k));
+      });
     B_.CreateRet(total);
     // The interpreter's kernels reach the arena through the workspace's pointers: only code
     // that calls none may promise the optimiser that the arena is reached through its
@@ -134,8 +145,21 @@ class Emitter {
   Value* load_at(size_t off, Idx i) { return B_.CreateLoad(Tt_, arena_ptr(off, i)); }
   void store(size_t off, Idx i, Value* v) { B_.CreateStore(v, arena_ptr(off, i)); }
   void add_to(size_t off, Idx i, Value* v) {
+    if (params_direct_ && off >= P_.ablock && off < P_.ablock + P_.dim) {
+      Value* p = gep(Dt_, g_, i.is_const() ? Idx{nullptr, off - P_.ablock + i.c}
+                                                     : Idx{B_.CreateAdd(cidx(off - P_.ablock), i.v), 0});
+      B_.CreateStore(adj_add(B_.CreateLoad(Dt_, p), to_d(v)), p);
+      return;
+    }
     Value* p = arena_ptr(off, i);
-    B_.CreateStore(B_.CreateFAdd(B_.CreateLoad(Tt_, p), v), p);
+    B_.CreateStore(adj_add(B_.CreateLoad(Tt_, p), v), p);
+  }
+  // An adjoint update: the sign of a zero gradient means nothing, so 0 + (-v) may become -v
+  // and the negation fold into a multiply.
+  Value* adj_add(Value* a, Value* b) {
+    Value* v = B_.CreateFAdd(a, b);
+    if (auto* in = dyn_cast<Instruction>(v)) in->setHasNoSignedZeros(true);
+    return v;
   }
   Value* const_ptr(const void* p, Type* elem) {
     return B_.CreateIntToPtr(ConstantInt::get(I64_, reinterpret_cast<uint64_t>(p)),
@@ -148,7 +172,23 @@ class Emitter {
       if (i.is_const()) return ConstantFP::get(Tt_, double(a.data[i.c]));
       return B_.CreateLoad(Tt_, gep(Tt_, const_ptr(a.data, Tt_), i));
     }
+    if (params_direct_ && a.off >= P_.pblock && a.off < P_.pblock + P_.dim) {
+      const size_t base = a.off - P_.pblock;
+      Idx j = i.is_const() ? Idx{nullptr, base + i.c} : Idx{B_.CreateAdd(cidx(base), i.v), 0};
+      return to_t(B_.CreateLoad(Dt_, gep(Dt_, x_, j)));
+    }
     return load_at(a.off, i);
+  }
+  // a + b for a running sum: may be reassociated, so the optimiser vectorises long sums and
+  // splits short unrolled ones into independent chains (the interpreter's kernels use four
+  // accumulators for the same reason; either order is deterministic from call to call).
+  Value* sum_add(Value* a, Value* b) {
+    Value* v = B_.CreateFAdd(a, b);
+    if (auto* in = dyn_cast<Instruction>(v)) {
+      in->setHasAllowReassoc(true);
+      in->setHasNoSignedZeros(true);
+    }
+    return v;
   }
   Value* zero_t() { return ConstantFP::get(Tt_, 0.0); }
   Value* ct(double v) { return ConstantFP::get(Tt_, v); }
@@ -214,6 +254,7 @@ class Emitter {
     return cur;
   }
   static constexpr uint64_t kUnroll = 16;
+  static constexpr size_t kStackArenaBytes = 64 * 1024;
 
   // log of element i of an operand, reusing the log that built it: log(exp(u)) = u, and the
   // log of a gathered exp is the gathered u (hierarchical scales are written this way).
@@ -307,13 +348,54 @@ class Emitter {
     }
   }
 
+  // Gathers over runs whose every reader is a grouped normal (emit_normal_grouped): those
+  // read the gather's source, not its output, and leave each run's partials on the run's
+  // first adjoint element. Such a gather computes nothing forward, zeroes and reads back only
+  // those elements: for hier_big, 3 passes over 1000 elements saved.
+  void find_run_only() {
+    const size_t N = P_.ins.size();
+    run_only_.assign(N, 0);
+    std::vector<char> read(N, 0);
+    for (size_t i = 0; i < N; ++i) {
+      const JitIns<T>& J = P_.ins[i];
+      if (J.ins->op == Op::kGather && !J.ins->runs.empty() && J.ins->runs.size() / 3 <= kMaxRunBlocks)
+        run_only_[i] = 1;
+    }
+    for (size_t j = 0; j < N; ++j) {
+      const JitIns<T>& J = P_.ins[j];
+      const bool grouped = J.ins->op == Op::kDistLpdf && family(J, *J.ins) == Family::kNormal &&
+                           grouped_runs(J) != nullptr;
+      for (size_t k = 0; k < J.in.size(); ++k) {
+        const int p = J.in[k].producer;
+        if (p < 0) continue;
+        read[size_t(p)] = 1;
+        if (!(grouped && k >= 1)) run_only_[size_t(p)] = 0;
+      }
+    }
+    for (const auto& t : P_.terms)
+      if (t.value.producer >= 0) run_only_[size_t(t.value.producer)] = 0;
+    for (size_t i = 0; i < N; ++i) {
+      if (!read[i]) run_only_[i] = 0;
+      if (run_only_[i]) run_only_adj_[P_.ins[i].adj] = i;
+    }
+  }
+  void zero_adjoint(size_t off, size_t n) {
+    auto it = run_only_adj_.find(off);
+    if (it == run_only_adj_.end()) return zero(off, n);
+    const auto& runs = P_.ins[it->second].ins->runs;
+    for (size_t r = 0; r < runs.size(); r += 3) store(off, Idx{nullptr, runs[r + 1]}, zero_t());
+  }
+
   // ---------------------------------------------------------------- forward / backward
   void forward(size_t i) {
     const JitIns<T>& J = P_.ins[i];
-    const Ins& I = *J.ins;
-    if (emit_forward(i, J, I)) {
+    if (run_only_[i]) {
       ++inlined;
-      inline_[i] = true;
+      return;
+    }
+    if (inlinable(J)) {
+      if (!emit_forward(i, J, *J.ins)) throw std::logic_error("exmc jit: inlinable but not emitted");
+      ++inlined;
       return;
     }
     ++called;
@@ -321,7 +403,14 @@ class Emitter {
   }
   void backward(size_t i) {
     const JitIns<T>& J = P_.ins[i];
-    if (inline_.count(i)) emit_backward(J, *J.ins);
+    if (run_only_[i]) {
+      if (J.in_adj[0] == kNoOffset) return;
+      const auto& runs = J.ins->runs;
+      for (size_t r = 0; r < runs.size(); r += 3)
+        add_to(J.in_adj[0], Idx{nullptr, runs[r]}, load_at(J.adj, Idx{nullptr, runs[r + 1]}));
+      return;
+    }
+    if (inlinable(J)) emit_backward(J, *J.ins);
     else call_kernel_backward(i);
   }
 
@@ -352,7 +441,7 @@ class Emitter {
           Value* a = to_d(load(J.in[0], k));
           Value* t = op == Op::kDot ? B_.CreateFMul(a, to_d(load(J.in[1], k)))
                                     : (op == Op::kDotSelf ? B_.CreateFMul(a, a) : a);
-          acc[0] = B_.CreateFAdd(acc[0], t);
+          acc[0] = sum_add(acc[0], t);
         });
         Value* v = s[0];
         if (op == Op::kMean) v = B_.CreateFDiv(v, cd(double(I.in_size[0])));
@@ -400,7 +489,7 @@ class Emitter {
           Value* v = load(J.in[1], k);
           Value* out = (op == Op::kDiv && side == 1) ? load_at(J.out, k) : nullptr;
           Value* t = B_.CreateFMul(load_at(J.adj, k), binary_deriv(op, side, u, v, out));
-          if (reduce) acc[0] = B_.CreateFAdd(acc[0], t);
+          if (reduce) acc[0] = sum_add(acc[0], t);
           else add_to(J.in_adj[size_t(side)], k, t);
         });
         if (reduce) add_to(J.in_adj[size_t(side)], Idx{}, s[0]);
@@ -442,7 +531,7 @@ class Emitter {
       case Op::kBroadcast: {
         if (J.in_adj[0] == kNoOffset) return;
         auto s = loop(I.n, {zero_t()}, [&](Idx k, std::vector<Value*>& acc) {
-          acc[0] = B_.CreateFAdd(acc[0], load_at(J.adj, k));
+          acc[0] = sum_add(acc[0], load_at(J.adj, k));
         });
         add_to(J.in_adj[0], Idx{}, s[0]);
         return;
@@ -460,30 +549,47 @@ class Emitter {
     int acc = -1;  // index of its running sum among the loop's accumulators
   };
 
-  bool emit_dist(size_t i, const JitIns<T>& J, const Ins& I) {
-    if (!J.direct || !I.dist) return false;
+  enum class Family { kNone, kNormal, kStdNormal, kExponential };
+  static Family family(const JitIns<T>& J, const Ins& I) {
+    if (!J.direct || !I.dist) return Family::kNone;
     // The registry's own entries only: copies under the same name may carry another kernel
     // (the Stan front end's log cdfs as densities).
     static const dist::DistInfo* const normal = dist::find_dist("normal");
     static const dist::DistInfo* const std_normal = dist::find_dist("std_normal");
     static const dist::DistInfo* const exponential = dist::find_dist("exponential");
     const uint32_t n = I.in_size[0];
-    if (n == 0) return false;
+    if (n == 0) return Family::kNone;
     for (uint32_t s : I.in_size)
-      if (s != 1 && s != n) return false;
-    if (I.dist == normal && I.in_size.size() == 3) {
-      lp_[i] = emit_normal(J, I, n);
-      return true;
+      if (s != 1 && s != n) return Family::kNone;
+    if (I.dist == normal && I.in_size.size() == 3) return Family::kNormal;
+    if (I.dist == std_normal && I.in_size.size() == 1) return Family::kStdNormal;
+    if (I.dist == exponential && I.in_size.size() == 2) return Family::kExponential;
+    return Family::kNone;
+  }
+  bool emit_dist(size_t i, const JitIns<T>& J, const Ins& I) {
+    const uint32_t n = I.in_size[0];
+    switch (family(J, I)) {
+      case Family::kNormal:
+        lp_[i] = grouped_runs(J) ? emit_normal_grouped(J, I) : emit_normal(J, I, n);
+        return true;
+      case Family::kStdNormal: lp_[i] = emit_std_normal(J, I, n); return true;
+      case Family::kExponential: lp_[i] = emit_exponential(J, I, n); return true;
+      default: return false;
     }
-    if (I.dist == std_normal && I.in_size.size() == 1) {
-      lp_[i] = emit_std_normal(J, I, n);
-      return true;
+  }
+
+  // Whether emit_forward emits instruction J inline (else the interpreter's kernel is called).
+  static bool inlinable(const JitIns<T>& J) {
+    const Ins& I = *J.ins;
+    if (inline_unary(I.op) || inline_binary(I.op)) return true;
+    switch (I.op) {
+      case Op::kSum: case Op::kMean: case Op::kDotSelf: case Op::kDot: case Op::kSlice:
+      case Op::kBroadcast: case Op::kReshape:
+        return true;
+      case Op::kGather: return !I.idx.empty();
+      case Op::kDistLpdf: return family(J, I) != Family::kNone;
+      default: return false;
     }
-    if (I.dist == exponential && I.in_size.size() == 2) {
-      lp_[i] = emit_exponential(J, I, n);
-      return true;
-    }
-    return false;
   }
 
   // Registers the partial of input k; scalars get a double accumulator in accs.
@@ -499,7 +605,7 @@ class Emitter {
   }
   void give(const Partial& p, Idx i, Value* d, std::vector<Value*>& accs) {
     if (p.adj == kNoOffset) return;
-    if (p.scalar) accs[size_t(p.acc)] = B_.CreateFAdd(accs[size_t(p.acc)], d);
+    if (p.scalar) accs[size_t(p.acc)] = sum_add(accs[size_t(p.acc)], d);
     else add_to(p.adj, i, to_t(d));
   }
   void finish(const Partial& p, const std::vector<Value*>& accs) {
@@ -512,37 +618,122 @@ class Emitter {
     return B_.CreateAnd(B_.CreateFCmpOGE(v, cd(0)), B_.CreateFCmpOLT(v, ConstantFP::getInfinity(Dt_)));
   }
 
+  // The gather behind operand a when it is one over sorted indices (runs), else nullptr.
+  const JitIns<T>* run_gather(const JitOperand<T>& a) const {
+    if (a.producer < 0) return nullptr;
+    const JitIns<T>& p = P_.ins[size_t(a.producer)];
+    return (p.ins->op == Op::kGather && !p.ins->runs.empty()) ? &p : nullptr;
+  }
+  // The runs shared by normal(y | mu, sigma) whose mu and sigma are each one value or a
+  // gather over the same sorted group index (hierarchical models: y ~ normal(theta[g],
+  // sigma[g])), or nullptr. Few enough runs to emit each as its own block.
+  const std::vector<uint32_t>* grouped_runs(const JitIns<T>& J) const {
+    const std::vector<uint32_t>* runs = nullptr;
+    for (size_t k = 1; k < 3; ++k) {
+      if (J.in[k].n == 1) continue;
+      const JitIns<T>* gth = run_gather(J.in[k]);
+      if (!gth) return nullptr;
+      if (runs && *runs != gth->ins->runs) return nullptr;
+      runs = &gth->ins->runs;
+    }
+    return (runs && runs->size() / 3 <= kMaxRunBlocks) ? runs : nullptr;
+  }
+  static constexpr size_t kMaxRunBlocks = 256;
+
+  // normal(y | mu[g], sigma[g]) over sorted groups: per run, the sums of the residuals and
+  // their squares against one mu and one sigma (no per-element division or log), and the
+  // run's partials placed on its first element of the gathered adjoint (the gather's reverse
+  // step sums each run, so where in the run they sit does not matter).
+  Value* emit_normal_grouped(const JitIns<T>& J, const Ins& I) {
+    const JitOperand<T>&y = J.in[0], &mu = J.in[1], &sg = J.in[2];
+    const std::vector<uint32_t>& runs = *grouped_runs(J);
+    const bool keep_log = !I.propto || sg.param;
+    const JitIns<T>* gmu = mu.n > 1 ? run_gather(mu) : nullptr;
+    const JitIns<T>* gsg = sg.n > 1 ? run_gather(sg) : nullptr;
+    const size_t ay = J.in_adj[0], amu = J.in_adj[1], asg = J.in_adj[2];
+    Value *lp = cd(0), *sz2_all = cd(0), *valid = B_.getTrue();
+    Value *gmu_sum = cd(0), *gsg_sum = cd(0);  // partials of a scalar mu / sigma
+    for (size_t r = 0; r < runs.size(); r += 3) {
+      const uint32_t src = runs[r], start = runs[r + 1], len = runs[r + 2];
+      Value* m = to_d(gmu ? load(gmu->in[0], Idx{nullptr, src}) : load(mu, Idx{}));
+      Value* s = to_d(gsg ? load(gsg->in[0], Idx{nullptr, src}) : load(sg, Idx{}));
+      Value* inv_s = B_.CreateFDiv(cd(1), s);
+      Value* inv_s2 = B_.CreateFMul(inv_s, inv_s);
+      valid = B_.CreateAnd(valid, positive(s));
+      auto acc = loop(len, {cd(0), cd(0)}, [&](Idx k, std::vector<Value*>& a) {
+        Idx at = k.is_const() ? Idx{nullptr, start + k.c} : Idx{B_.CreateAdd(k.v, cidx(start)), 0};
+        Value* res = B_.CreateFSub(to_d(load(y, at)), m);
+        a[0] = sum_add(a[0], res);
+        a[1] = sum_add(a[1], B_.CreateFMul(res, res));
+        if (ay != kNoOffset) add_to(ay, at, to_t(B_.CreateFNeg(B_.CreateFMul(res, inv_s2))));
+      });
+      Value* sz2 = B_.CreateFMul(acc[1], inv_s2);
+      sz2_all = B_.CreateFAdd(sz2_all, sz2);
+      lp = B_.CreateFSub(lp, B_.CreateFMul(cd(0.5), sz2));
+      if (keep_log) {
+        Value* log_s = gsg ? log_of(gsg->in[0], Idx{nullptr, src}) : nullptr;
+        if (log_s) lp = B_.CreateFSub(lp, B_.CreateFMul(cd(double(len)), log_s));
+      }
+      Value* dmu = B_.CreateFMul(acc[0], inv_s2);
+      Value* dsg = B_.CreateFMul(B_.CreateFSub(sz2, cd(keep_log ? double(len) : 0.0)), inv_s);
+      if (amu != kNoOffset) {
+        if (gmu) add_to(amu, Idx{nullptr, start}, to_t(dmu));
+        else gmu_sum = B_.CreateFAdd(gmu_sum, dmu);
+      }
+      if (asg != kNoOffset) {
+        if (gsg) add_to(asg, Idx{nullptr, start}, to_t(dsg));
+        else gsg_sum = B_.CreateFAdd(gsg_sum, dsg);
+      }
+    }
+    const double n = double(I.in_size[0]);
+    if (keep_log && !gsg) lp = B_.CreateFSub(lp, B_.CreateFMul(cd(n), log_of(sg, Idx{})));
+    if (amu != kNoOffset && !gmu) add_to(amu, Idx{}, to_t(gmu_sum));
+    if (asg != kNoOffset && !gsg) add_to(asg, Idx{}, to_t(gsg_sum));
+    if (!I.propto) lp = B_.CreateFSub(lp, cd(n * 0.91893853320467274178));
+    valid = B_.CreateAnd(valid, isfinite(sz2_all));
+    return B_.CreateSelect(valid, lp, ConstantFP::getInfinity(Dt_, true));
+  }
+
   // normal(y | mu, sigma), as the interpreter's kernel: -z^2/2 - log sigma (- log sqrt(2 pi)
   // unless propto) summed, -inf when a sigma is not positive and finite or y, mu not finite.
+  // With one sigma the sums run over the residuals y - mu, scaled by 1/sigma^2 once: they do
+  // not wait for sigma (often an exp and a division away).
   Value* emit_normal(const JitIns<T>& J, const Ins& I, uint32_t n) {
     const JitOperand<T>&y = J.in[0], &mu = J.in[1], &sg = J.in[2];
     const bool keep_log = !I.propto || sg.param;
     const bool vec_sigma = sg.n > 1;
-    std::vector<Value*> accs = {cd(0), cd(0), B_.getTrue()};  // sum z^2, sum log sigma, valid
+    std::vector<Value*> accs = {cd(0), cd(0), B_.getTrue()};  // sum z^2 (or r^2), sum log sigma, valid
     Partial py = partial(J, 0, accs), pm = partial(J, 1, accs), ps = partial(J, 2, accs);
-    Value *s0 = nullptr, *inv_s0 = nullptr;
+    Value *s0 = nullptr, *inv_s0 = nullptr, *inv_s2 = nullptr;
     if (!vec_sigma) {
       s0 = to_d(load(sg, Idx{}));
       inv_s0 = B_.CreateFDiv(cd(1), s0);
+      inv_s2 = B_.CreateFMul(inv_s0, inv_s0);
     }
     accs = loop(n, accs, [&](Idx k, std::vector<Value*>& acc) {
-      Value* inv_s = inv_s0;
-      if (vec_sigma) {
-        Value* s = to_d(load(sg, k));
-        inv_s = B_.CreateFDiv(cd(1), s);
-        acc[2] = B_.CreateAnd(acc[2], positive(s));
-        if (keep_log) acc[1] = B_.CreateFAdd(acc[1], log_of(sg, k));
+      Value* r = B_.CreateFSub(to_d(load(y, k)), to_d(load(mu, k)));
+      if (!vec_sigma) {
+        acc[0] = sum_add(acc[0], B_.CreateFMul(r, r));
+        // Scalar partials are sums of r, scaled once below; vector ones need r / sigma^2.
+        Value* dz = (py.scalar && pm.scalar) ? r : B_.CreateFMul(r, inv_s2);
+        give(py, k, py.scalar ? B_.CreateFNeg(r) : B_.CreateFNeg(dz), acc);
+        give(pm, k, pm.scalar ? r : dz, acc);
+        return;
       }
-      Value* z = B_.CreateFMul(B_.CreateFSub(to_d(load(y, k)), to_d(load(mu, k))), inv_s);
+      Value* s = to_d(load(sg, k));
+      Value* inv_s = B_.CreateFDiv(cd(1), s);
+      acc[2] = B_.CreateAnd(acc[2], positive(s));
+      if (keep_log) acc[1] = sum_add(acc[1], log_of(sg, k));
+      Value* z = B_.CreateFMul(r, inv_s);
       Value* zz = B_.CreateFMul(z, z);
       Value* dz = B_.CreateFMul(z, inv_s);
-      acc[0] = B_.CreateFAdd(acc[0], zz);
+      acc[0] = sum_add(acc[0], zz);
       give(py, k, B_.CreateFNeg(dz), acc);
       give(pm, k, dz, acc);
-      if (vec_sigma && ps.adj != kNoOffset)
+      if (ps.adj != kNoOffset)
         give(ps, k, B_.CreateFMul(B_.CreateFSub(zz, cd(keep_log ? 1 : 0)), inv_s), acc);
     });
-    Value* sz2 = accs[0];
+    Value* sz2 = vec_sigma ? accs[0] : B_.CreateFMul(accs[0], inv_s2);
     Value* lp = B_.CreateFMul(cd(-0.5), sz2);
     Value* valid = B_.CreateAnd(accs[2], isfinite(sz2));
     if (vec_sigma) {
@@ -553,6 +744,9 @@ class Emitter {
       if (ps.adj != kNoOffset)
         add_to(ps.adj, Idx{},
                to_t(B_.CreateFMul(B_.CreateFSub(sz2, cd(keep_log ? double(n) : 0.0)), inv_s0)));
+      // Scalar y / mu partials were summed over residuals: scale them now.
+      for (Partial* p : {&py, &pm})
+        if (p->adj != kNoOffset && p->scalar) accs[size_t(p->acc)] = B_.CreateFMul(accs[size_t(p->acc)], inv_s2);
     }
     if (!I.propto) lp = B_.CreateFSub(lp, cd(double(n) * 0.91893853320467274178));
     finish(py, accs);
@@ -566,7 +760,7 @@ class Emitter {
     Partial py = partial(J, 0, accs);
     accs = loop(n, accs, [&](Idx k, std::vector<Value*>& acc) {
       Value* y = to_d(load(J.in[0], k));
-      acc[0] = B_.CreateFAdd(acc[0], B_.CreateFMul(y, y));
+      acc[0] = sum_add(acc[0], B_.CreateFMul(y, y));
       give(py, k, B_.CreateFNeg(y), acc);
     });
     Value* lp = B_.CreateFMul(cd(-0.5), accs[0]);
@@ -585,8 +779,8 @@ class Emitter {
       Value* yv = to_d(load(y, k));
       Value* bv = to_d(load(b, k));
       acc[2] = B_.CreateAnd(acc[2], B_.CreateAnd(non_negative(yv), positive(bv)));
-      acc[0] = B_.CreateFSub(acc[0], B_.CreateFMul(bv, yv));
-      if (keep_log && b.n > 1) acc[1] = B_.CreateFAdd(acc[1], log_of(b, k));
+      acc[0] = sum_add(acc[0], B_.CreateFNeg(B_.CreateFMul(bv, yv)));
+      if (keep_log && b.n > 1) acc[1] = sum_add(acc[1], log_of(b, k));
       give(py, k, B_.CreateFNeg(bv), acc);
       if (pb.adj != kNoOffset) give(pb, k, B_.CreateFSub(B_.CreateFDiv(cd(1), bv), yv), acc);
     });
@@ -609,7 +803,11 @@ class Emitter {
   Function* F_ = nullptr;
   Value *x_ = nullptr, *g_ = nullptr, *arena_ = nullptr, *ex_ = nullptr;
   std::vector<Value*> lp_;
-  std::map<size_t, bool> inline_;
+  // With no kernel calls, parameters are read from x and their adjoints summed straight into
+  // g: the kernels read the parameter block, so otherwise x is copied in and g out.
+  bool params_direct_ = false;
+  std::vector<char> run_only_;
+  std::map<size_t, size_t> run_only_adj_;  // adjoint offset -> run-only gather
 };
 
 template <class T>
@@ -665,6 +863,7 @@ std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why
     pb.crossRegisterProxies(lam, fam, cam, mam);
     pb.buildPerModuleDefaultPipeline(OptimizationLevel::O2).run(*mod, mam);
   }
+  if (const char* dump = std::getenv("EXMC_JIT_DUMP"); dump && *dump == '1') mod->print(errs(), nullptr);
   auto jit = orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit) return fail(toString(jit.takeError()));
   // exp, log and the memset the code calls are the process's own (libm, libc).

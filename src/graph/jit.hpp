@@ -45,6 +45,7 @@ struct JitIns {
 template <class T>
 struct JitPlan {
   size_t dim = 0, pblock = 0, ablock = 0;
+  size_t arena = 0;  // elements
   double const_total = 0;
   std::vector<JitIns<T>> ins;
   struct Term {

@@ -1,11 +1,12 @@
-// Compiles a Graph into a LogDensity evaluated by the interpreter backend (f64 or f32).
+// Compiles a Graph into a LogDensity (f64 or f32), evaluated by machine code generated with
+// LLVM where the build has it (Backend) and by the interpreter otherwise.
 //
 // Compile-time passes: constant folding of data-only subgraphs, common-subexpression
 // elimination, dead-node removal, and a memory plan placing every buffer in one arena with
-// reuse. After compile, logp / logp_grad are const, re-entrant and allocate nothing: each
-// calling thread claims one of a fixed pool of lazily-created workspaces with an atomic
-// flag. A thread that finds all kMaxWorkspaces busy allocates a temporary workspace for that
-// call (correct, but not allocation-free; it cannot happen with <= kMaxWorkspaces threads).
+// reuse. After compile, logp / logp_grad are const, thread-safe and allocate nothing: each
+// calling thread claims one of a fixed pool of lazily-created workspaces on its first call
+// and keeps it until it exits. When more than kMaxWorkspaces live threads have called, the
+// others allocate a temporary workspace per call (correct, but not allocation-free).
 // A NaN or Inf anywhere propagates to a non-finite logp; logp_grad never throws.
 #pragma once
 
