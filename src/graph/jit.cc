@@ -549,7 +549,7 @@ class Emitter {
     int acc = -1;  // index of its running sum among the loop's accumulators
   };
 
-  enum class Family { kNone, kNormal, kStdNormal, kExponential };
+  enum class Family { kNone, kNormal, kStdNormal, kExponential, kStudentT };
   static Family family(const JitIns<T>& J, const Ins& I) {
     if (!J.direct || !I.dist) return Family::kNone;
     // The registry's own entries only: copies under the same name may carry another kernel
@@ -557,6 +557,7 @@ class Emitter {
     static const dist::DistInfo* const normal = dist::find_dist("normal");
     static const dist::DistInfo* const std_normal = dist::find_dist("std_normal");
     static const dist::DistInfo* const exponential = dist::find_dist("exponential");
+    static const dist::DistInfo* const student_t = dist::find_dist("student_t");
     const uint32_t n = I.in_size[0];
     if (n == 0) return Family::kNone;
     for (uint32_t s : I.in_size)
@@ -564,6 +565,7 @@ class Emitter {
     if (I.dist == normal && I.in_size.size() == 3) return Family::kNormal;
     if (I.dist == std_normal && I.in_size.size() == 1) return Family::kStdNormal;
     if (I.dist == exponential && I.in_size.size() == 2) return Family::kExponential;
+    if (I.dist == student_t && I.in_size.size() == 4 && I.in_size[1] == 1) return Family::kStudentT;
     return Family::kNone;
   }
   bool emit_dist(size_t i, const JitIns<T>& J, const Ins& I) {
@@ -574,6 +576,7 @@ class Emitter {
         return true;
       case Family::kStdNormal: lp_[i] = emit_std_normal(J, I, n); return true;
       case Family::kExponential: lp_[i] = emit_exponential(J, I, n); return true;
+      case Family::kStudentT: lp_[i] = emit_student_t(J, I, n); return true;
       default: return false;
     }
   }
@@ -751,6 +754,85 @@ class Emitter {
     if (!I.propto) lp = B_.CreateFSub(lp, cd(double(n) * 0.91893853320467274178));
     finish(py, accs);
     finish(pm, accs);
+    return B_.CreateSelect(valid, lp, ConstantFP::getInfinity(Dt_, true));
+  }
+
+  // A libm function of one double, by name (resolved in this process), pure.
+  Value* libm(const char* name, Value* a) {
+    FunctionCallee f = M_.getOrInsertFunction(name, FunctionType::get(Dt_, {Dt_}, false));
+    CallInst* c = B_.CreateCall(f, {a});
+    c->addFnAttr(Attribute::ReadNone);
+    c->addFnAttr(Attribute::NoUnwind);
+    c->addFnAttr(Attribute::WillReturn);
+    return c;
+  }
+  Value* special(Op op, Value* a) {  // lgamma, digamma (Boost, no-throw policy) in double
+    return call_pure(reinterpret_cast<void*>(&call_unary_f<double>), Dt_, {B_.getInt32Ty(), Dt_},
+                     {B_.getInt32(int(op)), a});
+  }
+
+  // student_t(y | nu, mu, sigma) with one nu, as the interpreter's kernel:
+  // -(nu+1)/2 log1p(z^2/nu) - log sigma + lgamma((nu+1)/2) - lgamma(nu/2) - log(nu)/2, the
+  // constants kept as propto says; log sigma comes free when sigma is an exp (log_of).
+  Value* emit_student_t(const JitIns<T>& J, const Ins& I, uint32_t n) {
+    const JitOperand<T>&y = J.in[0], &nuo = J.in[1], &mu = J.in[2], &sg = J.in[3];
+    const bool keep_nu = !I.propto || nuo.param, keep_log = !I.propto || sg.param;
+    const bool vec_sigma = sg.n > 1;
+    Value* nu = to_d(load(nuo, Idx{}));
+    Value* inv_nu = B_.CreateFDiv(cd(1), nu);
+    Value* nu1 = B_.CreateFAdd(nu, cd(1));
+    // sum log1p, sum log sigma, sum w r (the nu partial), valid
+    std::vector<Value*> accs = {cd(0), cd(0), cd(0), B_.getTrue()};
+    Partial py = partial(J, 0, accs), pm = partial(J, 2, accs), ps = partial(J, 3, accs);
+    Value* inv_s0 = vec_sigma ? nullptr : B_.CreateFDiv(cd(1), to_d(load(sg, Idx{})));
+    accs = loop(n, accs, [&](Idx k, std::vector<Value*>& acc) {
+      Value* yv = to_d(load(y, k));
+      Value* mv = to_d(load(mu, k));
+      Value* inv_s = inv_s0;
+      if (vec_sigma) {
+        Value* s = to_d(load(sg, k));
+        inv_s = B_.CreateFDiv(cd(1), s);
+        acc[3] = B_.CreateAnd(acc[3], positive(s));
+        if (keep_log) acc[1] = sum_add(acc[1], log_of(sg, k));
+      }
+      acc[3] = B_.CreateAnd(acc[3], B_.CreateAnd(isfinite(yv), isfinite(mv)));
+      Value* z = B_.CreateFMul(B_.CreateFSub(yv, mv), inv_s);
+      Value* z2 = B_.CreateFMul(z, z);
+      Value* r = B_.CreateFMul(z2, inv_nu);
+      acc[0] = sum_add(acc[0], libm("log1p", r));
+      Value* w = B_.CreateFDiv(nu1, B_.CreateFAdd(nu, z2));
+      acc[2] = sum_add(acc[2], B_.CreateFMul(w, r));
+      Value* dy = B_.CreateFNeg(B_.CreateFMul(B_.CreateFMul(w, z), inv_s));
+      give(py, k, dy, acc);
+      give(pm, k, B_.CreateFNeg(dy), acc);
+      give(ps, k, B_.CreateFMul(B_.CreateFSub(B_.CreateFMul(w, z2), cd(1)), inv_s), acc);
+    });
+    Value* valid = B_.CreateAnd(accs[3], positive(nu));
+    if (!vec_sigma) valid = B_.CreateAnd(valid, positive(to_d(load(sg, Idx{}))));
+    const double nd = double(n);
+    Value* lp = B_.CreateFMul(B_.CreateFMul(cd(-0.5), nu1), accs[0]);
+    if (keep_nu) {
+      Value* c = B_.CreateFSub(special(Op::kLgamma, B_.CreateFMul(cd(0.5), nu1)),
+                               special(Op::kLgamma, B_.CreateFMul(cd(0.5), nu)));
+      c = B_.CreateFSub(c, B_.CreateFMul(cd(0.5), intrinsic(Intrinsic::log, {nu})));
+      lp = B_.CreateFAdd(lp, B_.CreateFMul(cd(nd), c));
+    }
+    if (keep_log) {
+      lp = vec_sigma ? B_.CreateFSub(lp, accs[1])
+                     : B_.CreateFSub(lp, B_.CreateFMul(cd(nd), log_of(sg, Idx{})));
+    }
+    if (!I.propto) lp = B_.CreateFSub(lp, cd(nd * 0.5 * 1.14472988584940017414));  // log pi
+    if (J.in_adj[1] != kNoOffset) {
+      Value* c = B_.CreateFMul(cd(0.5), B_.CreateFSub(B_.CreateFSub(special(Op::kDigamma, B_.CreateFMul(cd(0.5), nu1)),
+                                                                    special(Op::kDigamma, B_.CreateFMul(cd(0.5), nu))),
+                                                      inv_nu));
+      Value* gnu = B_.CreateFAdd(B_.CreateFMul(cd(nd), c),
+                                 B_.CreateFMul(cd(0.5), B_.CreateFSub(accs[2], accs[0])));
+      add_to(J.in_adj[1], Idx{}, to_t(gnu));
+    }
+    finish(py, accs);
+    finish(pm, accs);
+    finish(ps, accs);
     return B_.CreateSelect(valid, lp, ConstantFP::getInfinity(Dt_, true));
   }
 
