@@ -736,6 +736,7 @@ class Compiled final : public CompiledDensity {
   size_t dim() const override { return dim_; }
 
   double logp_grad(const double* x, double* g) const override {
+    if (jit_ && jit_->self_contained) return jit_->fn(x, g, nullptr, nullptr);
     if (jit_)
       return grad_pool_.with([&](Workspace<T>& ws) { return jit_->fn(x, g, ws.arena, ws.ex.data()); });
     return grad_pool_.with([&](Workspace<T>& ws) { return run(ws, x, g); });

@@ -16,6 +16,8 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
@@ -76,6 +78,7 @@ class Emitter {
   }
 
   size_t inlined = 0, called = 0;
+  bool self_contained = false;
 
   Function* emit() {
     auto* fty = FunctionType::get(Dt_, {PointerType::getUnqual(Dt_), PointerType::getUnqual(Dt_),
@@ -96,8 +99,10 @@ class Emitter {
     for (const JitIns<T>& J : P_.ins) params_direct_ = params_direct_ && inlinable(J);
     // Code that calls no kernel keeps its buffers on its own stack: the optimiser then holds
     // small models in registers and drops every store nobody reads.
-    if (params_direct_ && P_.arena * sizeof(T) <= kStackArenaBytes)
+    if (params_direct_ && P_.arena * sizeof(T) <= kStackArenaBytes) {
       arena_ = B_.CreateAlloca(Tt_, cidx(std::max<size_t>(P_.arena, 1)));
+      self_contained = true;
+    }
     // Parameters into their block (unless read from x); their adjoints zeroed.
     loop(P_.dim, {}, [&](Idx k, std::vector<Value*>&) {
       if (!params_direct_) store(P_.pblock, k, to_t(B_.CreateLoad(Dt_, gep(Dt_, x_, k))));
@@ -106,6 +111,7 @@ class Emitter {
     });
     lp_.assign(N, nullptr);
     find_run_only();
+    find_log_scaled();
     for (size_t i = 0; i < N; ++i) {
       for (auto [off, n] : P_.ins[i].zero_fwd) zero_adjoint(off, n);
       forward(i);
@@ -379,6 +385,33 @@ class Emitter {
       if (run_only_[i]) run_only_adj_[P_.ins[i].adj] = i;
     }
   }
+  // exp(u) instructions read only as the one sigma of normal densities: those work on the log
+  // scale (1/sigma^2 = exp(-2u), log sigma = u, partials with respect to u), so the exp itself
+  // is never computed and its reverse step passes the adjoint through. Neal's funnel is
+  // x ~ normal(0, exp(y/2)): one exp(-y), as one would write it by hand.
+  void find_log_scaled() {
+    const size_t N = P_.ins.size();
+    log_scaled_.assign(N, 0);
+    std::vector<char> read(N, 0);
+    for (size_t i = 0; i < N; ++i) log_scaled_[i] = P_.ins[i].ins->op == Op::kExp && P_.ins[i].ins->n == 1;
+    for (size_t j = 0; j < N; ++j) {
+      const JitIns<T>& J = P_.ins[j];
+      const bool normal = J.ins->op == Op::kDistLpdf && family(J, *J.ins) == Family::kNormal &&
+                          grouped_runs(J) == nullptr;
+      for (size_t k = 0; k < J.in.size(); ++k) {
+        const int p = J.in[k].producer;
+        if (p < 0) continue;
+        read[size_t(p)] = 1;
+        if (!(normal && k == 2)) log_scaled_[size_t(p)] = 0;
+      }
+    }
+    for (const auto& t : P_.terms)
+      if (t.value.producer >= 0) log_scaled_[size_t(t.value.producer)] = 0;
+    for (size_t i = 0; i < N; ++i)
+      if (!read[i]) log_scaled_[i] = 0;
+  }
+  bool log_scaled(const JitOperand<T>& a) const { return a.producer >= 0 && log_scaled_[size_t(a.producer)]; }
+
   void zero_adjoint(size_t off, size_t n) {
     auto it = run_only_adj_.find(off);
     if (it == run_only_adj_.end()) return zero(off, n);
@@ -389,7 +422,7 @@ class Emitter {
   // ---------------------------------------------------------------- forward / backward
   void forward(size_t i) {
     const JitIns<T>& J = P_.ins[i];
-    if (run_only_[i]) {
+    if (run_only_[i] || log_scaled_[i]) {
       ++inlined;
       return;
     }
@@ -408,6 +441,10 @@ class Emitter {
       const auto& runs = J.ins->runs;
       for (size_t r = 0; r < runs.size(); r += 3)
         add_to(J.in_adj[0], Idx{nullptr, runs[r]}, load_at(J.adj, Idx{nullptr, runs[r + 1]}));
+      return;
+    }
+    if (log_scaled_[i]) {  // its readers gave partials with respect to u
+      if (J.in_adj[0] != kNoOffset) add_to(J.in_adj[0], Idx{}, load_at(J.adj, Idx{}));
       return;
     }
     if (inlinable(J)) emit_backward(J, *J.ins);
@@ -707,11 +744,20 @@ class Emitter {
     const bool vec_sigma = sg.n > 1;
     std::vector<Value*> accs = {cd(0), cd(0), B_.getTrue()};  // sum z^2 (or r^2), sum log sigma, valid
     Partial py = partial(J, 0, accs), pm = partial(J, 1, accs), ps = partial(J, 2, accs);
-    Value *s0 = nullptr, *inv_s0 = nullptr, *inv_s2 = nullptr;
-    if (!vec_sigma) {
-      s0 = to_d(load(sg, Idx{}));
+    const bool on_log_scale = !vec_sigma && log_scaled(sg);
+    Value *inv_s0 = nullptr, *inv_s2 = nullptr, *sigma_ok = nullptr;
+    if (on_log_scale) {
+      // sigma = exp(u) is positive and finite exactly when u lies between the logs of the
+      // smallest and the largest T (to within rounding at those edges).
+      Value* u = to_d(load(P_.ins[size_t(sg.producer)].in[0], Idx{}));
+      inv_s2 = intrinsic(Intrinsic::exp, {B_.CreateFMul(cd(-2), u)});
+      sigma_ok = B_.CreateAnd(B_.CreateFCmpOGT(u, cd(std::log(double(std::numeric_limits<T>::denorm_min())))),
+                              B_.CreateFCmpOLT(u, cd(std::log(double(std::numeric_limits<T>::max())))));
+    } else if (!vec_sigma) {
+      Value* s0 = to_d(load(sg, Idx{}));
       inv_s0 = B_.CreateFDiv(cd(1), s0);
       inv_s2 = B_.CreateFMul(inv_s0, inv_s0);
+      sigma_ok = positive(s0);
     }
     accs = loop(n, accs, [&](Idx k, std::vector<Value*>& acc) {
       Value* r = B_.CreateFSub(to_d(load(y, k)), to_d(load(mu, k)));
@@ -742,11 +788,12 @@ class Emitter {
     if (vec_sigma) {
       lp = B_.CreateFSub(lp, accs[1]);
     } else {
-      valid = B_.CreateAnd(valid, positive(s0));
+      valid = B_.CreateAnd(valid, sigma_ok);
       if (keep_log) lp = B_.CreateFSub(lp, B_.CreateFMul(cd(double(n)), log_of(sg, Idx{})));
-      if (ps.adj != kNoOffset)
-        add_to(ps.adj, Idx{},
-               to_t(B_.CreateFMul(B_.CreateFSub(sz2, cd(keep_log ? double(n) : 0.0)), inv_s0)));
+      if (ps.adj != kNoOffset) {
+        Value* d = B_.CreateFSub(sz2, cd(keep_log ? double(n) : 0.0));  // sigma * dlp/dsigma
+        add_to(ps.adj, Idx{}, to_t(on_log_scale ? d : B_.CreateFMul(d, inv_s0)));
+      }
       // Scalar y / mu partials were summed over residuals: scale them now.
       for (Partial* p : {&py, &pm})
         if (p->adj != kNoOffset && p->scalar) accs[size_t(p->acc)] = B_.CreateFMul(accs[size_t(p->acc)], inv_s2);
@@ -890,6 +937,7 @@ class Emitter {
   bool params_direct_ = false;
   std::vector<char> run_only_;
   std::map<size_t, size_t> run_only_adj_;  // adjoint offset -> run-only gather
+  std::vector<char> log_scaled_;
 };
 
 template <class T>
@@ -945,7 +993,13 @@ std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why
     pb.crossRegisterProxies(lam, fam, cam, mam);
     pb.buildPerModuleDefaultPipeline(OptimizationLevel::O2).run(*mod, mam);
   }
+  // EXMC_JIT_DUMP=1 prints the optimised IR, =2 the machine code (both to stderr).
   if (const char* dump = std::getenv("EXMC_JIT_DUMP"); dump && *dump == '1') mod->print(errs(), nullptr);
+  if (const char* dump = std::getenv("EXMC_JIT_DUMP"); dump && *dump == '2') {
+    auto clone = CloneModule(*mod);
+    legacy::PassManager pm;
+    if (!(*tm)->addPassesToEmitFile(pm, errs(), nullptr, CGFT_AssemblyFile)) pm.run(*clone);
+  }
   auto jit = orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit) return fail(toString(jit.takeError()));
   // exp, log and the memset the code calls are the process's own (libm, libc).
@@ -961,6 +1015,7 @@ std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why
   code->fn = reinterpret_cast<typename JitCode<T>::Fn>(sym->getAddress());
   code->inlined = em.inlined;
   code->called = em.called;
+  code->self_contained = em.self_contained;
   code->jit = std::move(*jit);
   return code;
 }

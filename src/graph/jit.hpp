@@ -68,6 +68,9 @@ class JitCode {
   virtual ~JitCode() = default;
   Fn fn = nullptr;
   size_t inlined = 0, called = 0;  // instructions emitted inline / as kernel calls
+  // Needs no workspace: every buffer on its own stack, no kernel called (fn ignores its
+  // arena and execs arguments).
+  bool self_contained = false;
 };
 
 // Whether this build has the JIT (LLVM was found at configure time).
