@@ -230,8 +230,10 @@ class Emitter {
   // Runs body(i, accs) for i in [0, n): unrolled for short lengths, else a loop whose
   // loop-carried values are accs. Bodies are straight-line (selects, no branches).
   std::vector<Value*> loop(uint64_t n, std::vector<Value*> accs,
-                           const std::function<void(Idx, std::vector<Value*>&)>& body) {
-    if (n <= kUnroll) {
+                           const std::function<void(Idx, std::vector<Value*>&)>& body,
+                           bool force_loop = false) {
+    if (n == 0) return accs;
+    if (n <= kUnroll && !force_loop) {
       for (uint64_t i = 0; i < n; ++i) body(Idx{nullptr, i}, accs);
       return accs;
     }
@@ -256,6 +258,33 @@ class Emitter {
     iv->addIncoming(next, latch);
     for (size_t k = 0; k < phis.size(); ++k) phis[k]->addIncoming(cur[k], latch);
     B_.CreateCondBr(B_.CreateICmpULT(next, cidx(n)), head, exit);
+    B_.SetInsertPoint(exit);
+    return cur;
+  }
+  // The same with a trip count known only at run time (at least one).
+  std::vector<Value*> loop_dyn(Value* n, std::vector<Value*> accs,
+                               const std::function<void(Idx, std::vector<Value*>&)>& body) {
+    BasicBlock* pre = B_.GetInsertBlock();
+    BasicBlock* head = BasicBlock::Create(C_, "loop", F_);
+    BasicBlock* exit = BasicBlock::Create(C_, "done", F_);
+    B_.CreateBr(head);
+    B_.SetInsertPoint(head);
+    PHINode* iv = B_.CreatePHI(I64_, 2);
+    iv->addIncoming(cidx(0), pre);
+    std::vector<PHINode*> phis;
+    std::vector<Value*> cur;
+    for (Value* a : accs) {
+      PHINode* p = B_.CreatePHI(a->getType(), 2);
+      p->addIncoming(a, pre);
+      phis.push_back(p);
+      cur.push_back(p);
+    }
+    body(Idx{iv, 0}, cur);
+    Value* next = B_.CreateAdd(iv, cidx(1));
+    BasicBlock* latch = B_.GetInsertBlock();
+    iv->addIncoming(next, latch);
+    for (size_t k = 0; k < phis.size(); ++k) phis[k]->addIncoming(cur[k], latch);
+    B_.CreateCondBr(B_.CreateICmpULT(next, n), head, exit);
     B_.SetInsertPoint(exit);
     return cur;
   }
@@ -685,53 +714,75 @@ class Emitter {
   // run's partials placed on its first element of the gathered adjoint (the gather's reverse
   // step sums each run, so where in the run they sit does not matter).
   Value* emit_normal_grouped(const JitIns<T>& J, const Ins& I) {
-    const JitOperand<T>&y = J.in[0], &mu = J.in[1], &sg = J.in[2];
+    const JitOperand<T>&mu = J.in[1], &sg = J.in[2];
     const std::vector<uint32_t>& runs = *grouped_runs(J);
     const bool keep_log = !I.propto || sg.param;
     const JitIns<T>* gmu = mu.n > 1 ? run_gather(mu) : nullptr;
     const JitIns<T>* gsg = sg.n > 1 ? run_gather(sg) : nullptr;
-    const size_t ay = J.in_adj[0], amu = J.in_adj[1], asg = J.in_adj[2];
-    Value *lp = cd(0), *sz2_all = cd(0), *valid = B_.getTrue();
-    Value *gmu_sum = cd(0), *gsg_sum = cd(0);  // partials of a scalar mu / sigma
-    for (size_t r = 0; r < runs.size(); r += 3) {
-      const uint32_t src = runs[r], start = runs[r + 1], len = runs[r + 2];
-      Value* m = to_d(gmu ? load(gmu->in[0], Idx{nullptr, src}) : load(mu, Idx{}));
-      Value* s = to_d(gsg ? load(gsg->in[0], Idx{nullptr, src}) : load(sg, Idx{}));
-      Value* inv_s = B_.CreateFDiv(cd(1), s);
-      Value* inv_s2 = B_.CreateFMul(inv_s, inv_s);
-      valid = B_.CreateAnd(valid, positive(s));
-      auto acc = loop(len, {cd(0), cd(0)}, [&](Idx k, std::vector<Value*>& a) {
-        Idx at = k.is_const() ? Idx{nullptr, start + k.c} : Idx{B_.CreateAdd(k.v, cidx(start)), 0};
-        Value* res = B_.CreateFSub(to_d(load(y, at)), m);
-        a[0] = sum_add(a[0], res);
-        a[1] = sum_add(a[1], B_.CreateFMul(res, res));
-        if (ay != kNoOffset) add_to(ay, at, to_t(B_.CreateFNeg(B_.CreateFMul(res, inv_s2))));
-      });
-      Value* sz2 = B_.CreateFMul(acc[1], inv_s2);
-      sz2_all = B_.CreateFAdd(sz2_all, sz2);
-      lp = B_.CreateFSub(lp, B_.CreateFMul(cd(0.5), sz2));
-      if (keep_log) {
-        Value* log_s = gsg ? log_of(gsg->in[0], Idx{nullptr, src}) : nullptr;
-        if (log_s) lp = B_.CreateFSub(lp, B_.CreateFMul(cd(double(len)), log_s));
-      }
-      Value* dmu = B_.CreateFMul(acc[0], inv_s2);
-      Value* dsg = B_.CreateFMul(B_.CreateFSub(sz2, cd(keep_log ? double(len) : 0.0)), inv_s);
-      if (amu != kNoOffset) {
-        if (gmu) add_to(amu, Idx{nullptr, start}, to_t(dmu));
-        else gmu_sum = B_.CreateFAdd(gmu_sum, dmu);
-      }
-      if (asg != kNoOffset) {
-        if (gsg) add_to(asg, Idx{nullptr, start}, to_t(dsg));
-        else gsg_sum = B_.CreateFAdd(gsg_sum, dsg);
-      }
+    // lp, sum of z^2, partials of a scalar mu / sigma, valid
+    std::vector<Value*> accs = {cd(0), cd(0), cd(0), cd(0), B_.getTrue()};
+    const size_t n_runs = runs.size() / 3;
+    if (n_runs <= kUnrolledRuns) {
+      for (size_t r = 0; r < n_runs; ++r)
+        grouped_run(J, I, gmu, gsg, keep_log, Idx{nullptr, runs[3 * r]}, Idx{nullptr, runs[3 * r + 1]},
+                    runs[3 * r + 2], nullptr, accs);
+    } else {  // one loop over a table of runs: code size and compile time independent of J
+      Value* table = const_ptr(runs.data(), B_.getInt32Ty());
+      accs = loop(n_runs, accs, [&](Idx r, std::vector<Value*>& acc) {
+        auto field = [&](uint64_t f) {
+          Value* at = B_.CreateAdd(B_.CreateMul(index(r), cidx(3)), cidx(f));
+          return B_.CreateZExt(B_.CreateLoad(B_.getInt32Ty(), B_.CreateInBoundsGEP(B_.getInt32Ty(), table, at)), I64_);
+        };
+        grouped_run(J, I, gmu, gsg, keep_log, Idx{field(0), 0}, Idx{field(1), 0}, 0, field(2), acc);
+      }, /*force_loop=*/true);
     }
     const double n = double(I.in_size[0]);
+    Value* lp = accs[0];
     if (keep_log && !gsg) lp = B_.CreateFSub(lp, B_.CreateFMul(cd(n), log_of(sg, Idx{})));
-    if (amu != kNoOffset && !gmu) add_to(amu, Idx{}, to_t(gmu_sum));
-    if (asg != kNoOffset && !gsg) add_to(asg, Idx{}, to_t(gsg_sum));
+    if (J.in_adj[1] != kNoOffset && !gmu) add_to(J.in_adj[1], Idx{}, to_t(accs[2]));
+    if (J.in_adj[2] != kNoOffset && !gsg) add_to(J.in_adj[2], Idx{}, to_t(accs[3]));
     if (!I.propto) lp = B_.CreateFSub(lp, cd(n * 0.91893853320467274178));
-    valid = B_.CreateAnd(valid, isfinite(sz2_all));
+    Value* valid = B_.CreateAnd(accs[4], isfinite(accs[1]));
     return B_.CreateSelect(valid, lp, ConstantFP::getInfinity(Dt_, true));
+  }
+  static constexpr size_t kUnrolledRuns = 4;
+
+  // One run of emit_normal_grouped: group src, elements [start, start + len) (len a constant,
+  // or the value dyn_len when that is set); accumulates into accs as described there.
+  void grouped_run(const JitIns<T>& J, const Ins& I, const JitIns<T>* gmu, const JitIns<T>* gsg,
+                   bool keep_log, Idx src, Idx start, uint64_t len, Value* dyn_len,
+                   std::vector<Value*>& accs) {
+    const JitOperand<T>&y = J.in[0], &mu = J.in[1], &sg = J.in[2];
+    const size_t ay = J.in_adj[0], amu = J.in_adj[1], asg = J.in_adj[2];
+    Value* m = to_d(gmu ? load(gmu->in[0], src) : load(mu, Idx{}));
+    Value* s = to_d(gsg ? load(gsg->in[0], src) : load(sg, Idx{}));
+    Value* inv_s = B_.CreateFDiv(cd(1), s);
+    Value* inv_s2 = B_.CreateFMul(inv_s, inv_s);
+    accs[4] = B_.CreateAnd(accs[4], positive(s));
+    auto body = [&](Idx k, std::vector<Value*>& a) {
+      Idx at = (k.is_const() && start.is_const()) ? Idx{nullptr, start.c + k.c}
+                                                  : Idx{B_.CreateAdd(index(k), index(start)), 0};
+      Value* res = B_.CreateFSub(to_d(load(y, at)), m);
+      a[0] = sum_add(a[0], res);
+      a[1] = sum_add(a[1], B_.CreateFMul(res, res));
+      if (ay != kNoOffset) add_to(ay, at, to_t(B_.CreateFNeg(B_.CreateFMul(res, inv_s2))));
+    };
+    auto acc = dyn_len ? loop_dyn(dyn_len, {cd(0), cd(0)}, body) : loop(len, {cd(0), cd(0)}, body);
+    Value* len_d = dyn_len ? B_.CreateUIToFP(dyn_len, Dt_) : cd(double(len));
+    Value* sz2 = B_.CreateFMul(acc[1], inv_s2);
+    accs[1] = B_.CreateFAdd(accs[1], sz2);
+    accs[0] = B_.CreateFSub(accs[0], B_.CreateFMul(cd(0.5), sz2));
+    if (keep_log && gsg) accs[0] = B_.CreateFSub(accs[0], B_.CreateFMul(len_d, log_of(gsg->in[0], src)));
+    Value* dmu = B_.CreateFMul(acc[0], inv_s2);
+    Value* dsg = B_.CreateFMul(keep_log ? B_.CreateFSub(sz2, len_d) : sz2, inv_s);
+    if (amu != kNoOffset) {
+      if (gmu) add_to(amu, start, to_t(dmu));
+      else accs[2] = B_.CreateFAdd(accs[2], dmu);
+    }
+    if (asg != kNoOffset) {
+      if (gsg) add_to(asg, start, to_t(dsg));
+      else accs[3] = B_.CreateFAdd(accs[3], dsg);
+    }
   }
 
   // normal(y | mu, sigma), as the interpreter's kernel: -z^2/2 - log sigma (- log sqrt(2 pi)

@@ -98,14 +98,18 @@ TEST(JitBackendInline, InvalidPointsAreNotFinite) {
 // density) must give the interpreter's value and gradient.
 TEST(JitBackendInline, GroupedNormalVariantsMatchInterpreter) {
   if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
-  const std::vector<int> g = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2};
   const std::vector<double> yv = {0.1, -0.3, 0.5, 1.2, 0.7, 2.0, 1.5, 2.5, 1.9, 2.2, 2.4,
-                                  -1.0, -0.5, -1.4, -0.8, -1.1};
-  const size_t n = g.size();
+                                  -1.0, -0.5, -1.4, -0.8, -1.1, 0.3, 0.9, -0.2, 1.4, 0.6, 0.0,
+                                  -0.7, 1.1};
+  const size_t n = yv.size();
+  // 3 groups (each run emitted on its own) and 6 (one loop over a table of runs).
+  for (size_t groups : {3, 6})
   for (int variant = 0; variant < 6; ++variant) {
+    std::vector<int> g(n);
+    for (size_t i = 0; i < n; ++i) g[i] = int(i * groups / n);
     Model m;
-    Expr theta = m.rv("theta", "normal", {0.0, 3.0}, {3});
-    Expr sigma = m.rv("sigma", "exponential", {1.0}, {3}, lower(0.0));
+    Expr theta = m.rv("theta", "normal", {0.0, 3.0}, {groups});
+    Expr sigma = m.rv("sigma", "exponential", {1.0}, {groups}, lower(0.0));
     Expr s = m.rv("s", "exponential", {1.0}, {}, lower(0.0));
     Expr mu = m.rv("mu", "normal", {0.0, 1.0});
     switch (variant) {
