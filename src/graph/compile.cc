@@ -729,6 +729,7 @@ class Compiled final : public CompiledDensity {
       std::string why;
       if (!detail::jit_available()) why = "this build has no JIT (LLVM was not found)";
       else jit_ = detail::jit_compile(jit_plan(grad_), &why);
+      if (jit_ && jit_->self_contained) self_contained_ = jit_->fn;
       if (!jit_ && backend == Backend::kJit) throw std::runtime_error("exmc::graph::compile: " + why);
     }
   }
@@ -736,7 +737,7 @@ class Compiled final : public CompiledDensity {
   size_t dim() const override { return dim_; }
 
   double logp_grad(const double* x, double* g) const override {
-    if (jit_ && jit_->self_contained) return jit_->fn(x, g, nullptr, nullptr);
+    if (self_contained_) return self_contained_(x, g, nullptr, nullptr);
     if (jit_)
       return grad_pool_.with([&](Workspace<T>& ws) { return jit_->fn(x, g, ws.arena, ws.ex.data()); });
     return grad_pool_.with([&](Workspace<T>& ws) { return run(ws, x, g); });
@@ -857,6 +858,7 @@ class Compiled final : public CompiledDensity {
   Pool<Workspace<T>, Program<T>> grad_pool_{&grad_};
   Pool<Workspace<double>, Program<double>> out_pool_{&out_};
   std::unique_ptr<detail::JitCode<T>> jit_;
+  typename detail::JitCode<T>::Fn self_contained_ = nullptr;  // jit_->fn when it needs no workspace
 };
 
 // Splits a scalar sum/difference tree at the top of the target into terms accumulated in

@@ -810,14 +810,14 @@ class Emitter {
       inv_s2 = B_.CreateFMul(inv_s0, inv_s0);
       sigma_ok = positive(s0);
     }
+    Value* neg_inv_s2 = inv_s2 ? B_.CreateFNeg(inv_s2) : nullptr;
     accs = loop(n, accs, [&](Idx k, std::vector<Value*>& acc) {
       Value* r = B_.CreateFSub(to_d(load(y, k)), to_d(load(mu, k)));
       if (!vec_sigma) {
         acc[0] = sum_add(acc[0], B_.CreateFMul(r, r));
-        // Scalar partials are sums of r, scaled once below; vector ones need r / sigma^2.
-        Value* dz = (py.scalar && pm.scalar) ? r : B_.CreateFMul(r, inv_s2);
-        give(py, k, py.scalar ? B_.CreateFNeg(r) : B_.CreateFNeg(dz), acc);
-        give(pm, k, pm.scalar ? r : dz, acc);
+        // Scalar partials are sums of r, scaled once below; vector ones need -+r / sigma^2.
+        if (py.adj != kNoOffset) give(py, k, py.scalar ? B_.CreateFNeg(r) : B_.CreateFMul(r, neg_inv_s2), acc);
+        if (pm.adj != kNoOffset) give(pm, k, pm.scalar ? r : B_.CreateFMul(r, inv_s2), acc);
         return;
       }
       Value* s = to_d(load(sg, k));
