@@ -237,29 +237,7 @@ class Emitter {
       for (uint64_t i = 0; i < n; ++i) body(Idx{nullptr, i}, accs);
       return accs;
     }
-    BasicBlock* pre = B_.GetInsertBlock();
-    BasicBlock* head = BasicBlock::Create(C_, "loop", F_);
-    BasicBlock* exit = BasicBlock::Create(C_, "done", F_);
-    B_.CreateBr(head);
-    B_.SetInsertPoint(head);
-    PHINode* iv = B_.CreatePHI(I64_, 2);
-    iv->addIncoming(cidx(0), pre);
-    std::vector<PHINode*> phis;
-    std::vector<Value*> cur;
-    for (Value* a : accs) {
-      PHINode* p = B_.CreatePHI(a->getType(), 2);
-      p->addIncoming(a, pre);
-      phis.push_back(p);
-      cur.push_back(p);
-    }
-    body(Idx{iv, 0}, cur);
-    Value* next = B_.CreateAdd(iv, cidx(1));
-    BasicBlock* latch = B_.GetInsertBlock();
-    iv->addIncoming(next, latch);
-    for (size_t k = 0; k < phis.size(); ++k) phis[k]->addIncoming(cur[k], latch);
-    B_.CreateCondBr(B_.CreateICmpULT(next, cidx(n)), head, exit);
-    B_.SetInsertPoint(exit);
-    return cur;
+    return loop_dyn(cidx(n), std::move(accs), body);
   }
   // The same with a trip count known only at run time (at least one).
   std::vector<Value*> loop_dyn(Value* n, std::vector<Value*> accs,

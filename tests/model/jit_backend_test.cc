@@ -26,6 +26,21 @@ std::unique_ptr<graph::CompiledDensity> build(const std::string& name, graph::Ba
 
 double rel(double a, double b) { return std::fabs(a - b) / std::max(1.0, std::fabs(b)); }
 
+// The JIT density dj against the interpreter's di at three random points (normal(0, sd)).
+void expect_backends_agree(const LogDensity& dj, const LogDensity& di, uint64_t seed, double sd,
+                           double tol, const std::string& what) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> nd(0, sd);
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<double> x(dj.dim()), gj(x.size()), gi(x.size());
+    for (auto& v : x) v = nd(rng);
+    const double lj = dj.logp_grad(x.data(), gj.data()), li = di.logp_grad(x.data(), gi.data());
+    EXPECT_LE(rel(lj, li), tol) << what << ": logp " << lj << " vs " << li;
+    for (size_t k = 0; k < x.size(); ++k)
+      EXPECT_LE(rel(gj[k], gi[k]), tol) << what << ": coordinate " << k << " " << gj[k] << " vs " << gi[k];
+  }
+}
+
 class JitBackend : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -131,17 +146,9 @@ TEST(JitBackendInline, GroupedNormalVariantsMatchInterpreter) {
       cj.propto = ci.propto = variant != 5;
       auto dj = f32 ? m.compile<float>(cj) : m.compile<double>(cj);
       auto di = f32 ? m.compile<float>(ci) : m.compile<double>(ci);
-      std::mt19937_64 rng(variant);
-      std::normal_distribution<double> nd(0, 0.6);
-      const double tol = f32 ? 2e-4 : 1e-11;
-      for (int rep = 0; rep < 3; ++rep) {
-        std::vector<double> x(dj->dim()), gj(x.size()), gi(x.size());
-        for (auto& v : x) v = nd(rng);
-        const double lj = dj->logp_grad(x.data(), gj.data()), li = di->logp_grad(x.data(), gi.data());
-        EXPECT_LE(rel(lj, li), tol) << "variant " << variant << (f32 ? " f32" : " f64");
-        for (size_t k = 0; k < x.size(); ++k)
-          EXPECT_LE(rel(gj[k], gi[k]), tol) << "variant " << variant << (f32 ? " f32" : " f64") << " coordinate " << k;
-      }
+      expect_backends_agree(*dj, *di, uint64_t(variant), 0.6, f32 ? 2e-4 : 1e-11,
+                            std::to_string(groups) + " groups, variant " + std::to_string(variant) +
+                                (f32 ? " f32" : " f64"));
     }
   }
 }
@@ -164,15 +171,7 @@ TEST(JitBackendInline, StudentTMatchesInterpreter) {
     cj.propto = ci.propto = variant < 2;
     auto dj = m.compile<double>(cj);
     auto di = m.compile<double>(ci);
-    std::mt19937_64 rng(variant + 10);
-    std::normal_distribution<double> nd(0, 0.6);
-    for (int rep = 0; rep < 3; ++rep) {
-      std::vector<double> x(dj->dim()), gj(x.size()), gi(x.size());
-      for (auto& v : x) v = nd(rng);
-      const double lj = dj->logp_grad(x.data(), gj.data()), li = di->logp_grad(x.data(), gi.data());
-      EXPECT_LE(rel(lj, li), 1e-11) << "variant " << variant;
-      for (size_t k = 0; k < x.size(); ++k) EXPECT_LE(rel(gj[k], gi[k]), 1e-11) << "variant " << variant << " coordinate " << k;
-    }
+    expect_backends_agree(*dj, *di, uint64_t(variant + 10), 0.6, 1e-11, "variant " + std::to_string(variant));
   }
 }
 
@@ -195,17 +194,8 @@ TEST(JitBackendInline, LogScaleNormalMatchesInterpreter) {
       cj.ncp = ci.ncp = Ncp::kOff;  // keep x centred: its scale is the exp
       auto dj = f32 ? m.compile<float>(cj) : m.compile<double>(cj);
       auto di = f32 ? m.compile<float>(ci) : m.compile<double>(ci);
-      std::mt19937_64 rng(variant + 20);
-      std::normal_distribution<double> nd(0, 0.8);
-      const double tol = f32 ? 2e-4 : 1e-11;
-      for (int rep = 0; rep < 3; ++rep) {
-        std::vector<double> x(dj->dim()), gj(x.size()), gi(x.size());
-        for (auto& v : x) v = nd(rng);
-        const double lj = dj->logp_grad(x.data(), gj.data()), li = di->logp_grad(x.data(), gi.data());
-        EXPECT_LE(rel(lj, li), tol) << "variant " << variant << (f32 ? " f32" : " f64");
-        for (size_t k = 0; k < x.size(); ++k)
-          EXPECT_LE(rel(gj[k], gi[k]), tol) << "variant " << variant << (f32 ? " f32" : " f64") << " coordinate " << k;
-      }
+      expect_backends_agree(*dj, *di, uint64_t(variant + 20), 0.8, f32 ? 2e-4 : 1e-11,
+                            "variant " + std::to_string(variant) + (f32 ? " f32" : " f64"));
       std::vector<double> x(dj->dim(), 0.1), g(x.size());
       x[0] = f32 ? 2 * 100.0 : 2 * 800.0;  // exp(u/2) overflows in T
       EXPECT_EQ(dj->logp_grad(x.data(), g.data()), -INFINITY) << "variant " << variant;
