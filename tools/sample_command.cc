@@ -197,9 +197,10 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     }
 
     err << fmt::format("exmc: {} variables ({} unconstrained dimensions), {} instructions per gradient; "
-                       "model ready in {:.1f} ms (parse, check, data, lower {:.1f} ms; compile {:.1f} ms)\n",
+                       "model ready in {:.1f} ms (parse, check, data, lower {:.1f} ms; compile {:.1f} ms, {})\n",
                        vars.size(), density->dim(), density->nodes_per_gradient(), t_compiled, t_loaded,
-                       t_compiled - t_loaded);
+                       t_compiled - t_loaded,
+                       density->backend() == graph::Backend::kJit ? "machine code" : "interpreted");
     err << fmt::format("exmc: {} chains x ({} warmup + {} draws), seed {}, metric {}\n", opts.chains,
                        opts.warmup, opts.draws, cfg.seed, opts.metric);
 

@@ -725,7 +725,11 @@ class Compiled final : public CompiledDensity {
     grad_.build(nodes_, live_roots, true, live_terms, dim_);
     grad_.const_total = c;
     out_.build(nodes_, outputs_, false, {}, dim_);
-    if (use_jit(backend) && !grad_.ins.empty()) {
+    // Under kAuto, programs of more than kAutoJitMaxInstructions stay interpreted: they come
+    // from loops unrolled by a front end (posteriordb's low_dim_gauss_mix: 8029 instructions,
+    // 9 s to compile, and the straight-line code ran 1.4x slower than the interpreter's loop).
+    const bool small = grad_.ins.size() <= kAutoJitMaxInstructions;
+    if (use_jit(backend) && !grad_.ins.empty() && (backend == Backend::kJit || small)) {
       std::string why;
       if (!detail::jit_available()) why = "this build has no JIT (LLVM was not found)";
       else jit_ = detail::jit_compile(jit_plan(grad_), &why);

@@ -26,11 +26,16 @@ inline constexpr size_t kMaxWorkspaces = 64;
 
 // How logp_grad runs: the interpreter, or machine code generated for the model with LLVM
 // (the same kernels and buffers; small models become straight-line code). kAuto takes the JIT
-// where this build has it, unless the environment sets EXMC_BACKEND=interpreter.
+// where this build has it and the program is short enough (kAutoJitMaxInstructions), unless the
+// environment sets EXMC_BACKEND=interpreter.
 enum class Backend { kAuto, kInterpreter, kJit };
 
 // Whether this build can generate code (LLVM was found when it was configured).
 bool jit_available();
+
+// kAuto generates code only for programs of at most this many instructions per gradient;
+// longer ones (loops a front end unrolled) compile slowly and run no faster.
+inline constexpr size_t kAutoJitMaxInstructions = 1000;
 
 using UnconstrainFn = std::function<bool(
     const std::vector<std::pair<std::string, std::vector<double>>>& values, double* x,
