@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "models.hpp"
@@ -55,6 +56,32 @@ TEST(Threads, FourThreadsBitIdenticalLinearAlgebra) {
   Graph g;
   Expr t = linalg_model(g, 6);
   hammer<double>(g, t, 42);
+}
+
+// A thread keeps its workspace until it exits; then the next thread takes the slot over. Far
+// more short-lived threads than there are slots (kMaxWorkspaces), in waves of four running at
+// once, all get the single-thread result.
+TEST(Threads, ShortLivedThreadsReuseWorkspaces) {
+  Graph g;
+  Expr t = hier_model(g, 20, 200);
+  auto d = compile<double>(g, t);
+  const std::vector<double> x = random_point(22, 7, 0.4);
+  std::vector<double> ref_g(22);
+  const double ref_v = d->logp_grad(x.data(), ref_g.data());
+  int mismatches = 0;
+  std::mutex mu;
+  for (size_t wave = 0; wave < 3 * kMaxWorkspaces; ++wave) {
+    std::vector<std::thread> threads;
+    for (int th = 0; th < 4; ++th)
+      threads.emplace_back([&] {
+        std::vector<double> gr(22);
+        const double v = d->logp_grad(x.data(), gr.data());
+        std::lock_guard<std::mutex> lock(mu);
+        if (v != ref_v || gr != ref_g) ++mismatches;
+      });
+    for (auto& th : threads) th.join();
+  }
+  EXPECT_EQ(mismatches, 0);
 }
 
 }  // namespace
