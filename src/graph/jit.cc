@@ -3,6 +3,7 @@
 
 #include "exmc/dist/kernel.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -227,6 +228,46 @@ class Emitter {
                             ConstantFP::getInfinity(v->getType()));
   }
 
+  Value* to_same(Value* d, Value* like) { return like->getType() == Dt_ ? d : B_.CreateFPTrunc(d, like->getType()); }
+
+  // exp in double. Inside loops it is emitted inline rather than called, so that they
+  // vectorise (sv: 100 exps per gradient, 1.2x faster). x = (64 m + j) ln2/64 + r with |r| <= ln2/128
+  // (Cody-Waite: the k ln2_hi/64 product is exact), e^r by its Taylor series to r^5 (the
+  // remainder is below 1e-17 relative) evaluated in two short chains, times 2^(j/64) from a
+  // table, times 2^m as two powers of two so that results below 2^-1022 round once to a
+  // subnormal and those beyond 709.78 overflow to inf. Within 2 ulp of libm's exp
+  // (jit_backend_test checks it over the whole range).
+  Value* exp_d(Value* x) {
+    // Straight-line code calls libm: one exp there is latency, and libm's is shorter.
+    if (loop_depth_ == 0) return intrinsic(Intrinsic::exp, {x});
+    static const std::array<double, 64> table = [] {
+      std::array<double, 64> t{};
+      for (int j = 0; j < 64; ++j) t[size_t(j)] = std::exp2(double(j) / 64.0);
+      return t;
+    }();
+    Value* xc = intrinsic(Intrinsic::minnum, {intrinsic(Intrinsic::maxnum, {x, cd(-746.0)}), cd(710.0)});
+    Value* kf = intrinsic(Intrinsic::rint, {B_.CreateFMul(xc, cd(64.0 * 1.4426950408889634074))});
+    Value* r = B_.CreateFSub(B_.CreateFSub(xc, B_.CreateFMul(kf, cd(6.93147180369123816490e-01 / 64.0))),
+                             B_.CreateFMul(kf, cd(1.90821492927058770002e-10 / 64.0)));
+    Value* r2 = B_.CreateFMul(r, r);
+    // 1 + r + r^2 (1/2 + r/6) + r^4 (1/24 + r/120)
+    Value* a = B_.CreateFAdd(cd(1.0), r);
+    Value* b = B_.CreateFAdd(cd(0.5), B_.CreateFMul(r, cd(1.0 / 6.0)));
+    Value* c = B_.CreateFAdd(cd(1.0 / 24.0), B_.CreateFMul(r, cd(1.0 / 120.0)));
+    Value* p = B_.CreateFAdd(a, B_.CreateFMul(r2, B_.CreateFAdd(b, B_.CreateFMul(r2, c))));
+    Value* k = B_.CreateFPToSI(kf, I64_);
+    Value* j = B_.CreateAnd(k, cidx(63));
+    Value* m = B_.CreateAShr(k, 6);
+    Value* tj = B_.CreateLoad(Dt_, B_.CreateInBoundsGEP(Dt_, const_ptr(table.data(), Dt_), j));
+    Value* m1 = B_.CreateAShr(m, 1);
+    Value* m2 = B_.CreateSub(m, m1);
+    auto pow2 = [&](Value* e) {
+      return B_.CreateBitCast(B_.CreateShl(B_.CreateAdd(e, cidx(1023)), 52), Dt_);
+    };
+    Value* res = B_.CreateFMul(B_.CreateFMul(B_.CreateFMul(tj, p), pow2(m1)), pow2(m2));
+    return B_.CreateSelect(B_.CreateFCmpUNO(x, x), x, res);  // NaN stays NaN
+  }
+
   // Runs body(i, accs) for i in [0, n): unrolled for short lengths, else a loop whose
   // loop-carried values are accs. Bodies are straight-line (selects, no branches).
   std::vector<Value*> loop(uint64_t n, std::vector<Value*> accs,
@@ -257,7 +298,9 @@ class Emitter {
       phis.push_back(p);
       cur.push_back(p);
     }
+    ++loop_depth_;
     body(Idx{iv, 0}, cur);
+    --loop_depth_;
     Value* next = B_.CreateAdd(iv, cidx(1));
     BasicBlock* latch = B_.GetInsertBlock();
     iv->addIncoming(next, latch);
@@ -313,7 +356,7 @@ class Emitter {
       case Op::kAbs: return intrinsic(Intrinsic::fabs, {a});
       case Op::kSqrt: return intrinsic(Intrinsic::sqrt, {a});
       case Op::kSquare: return B_.CreateFMul(a, a);
-      case Op::kExp: return intrinsic(Intrinsic::exp, {a});
+      case Op::kExp: return to_same(exp_d(to_d(a)), a);
       case Op::kLog: return intrinsic(Intrinsic::log, {a});
       default:
         return call_pure(reinterpret_cast<void*>(&call_unary_f<T>), Tt_, {B_.getInt32Ty(), Tt_},
@@ -779,7 +822,7 @@ class Emitter {
       // sigma = exp(u) is positive and finite exactly when u lies between the logs of the
       // smallest and the largest T (to within rounding at those edges).
       Value* u = to_d(load(P_.ins[size_t(sg.producer)].in[0], Idx{}));
-      inv_s2 = intrinsic(Intrinsic::exp, {B_.CreateFMul(cd(-2), u)});
+      inv_s2 = exp_d(B_.CreateFMul(cd(-2), u));
       sigma_ok = B_.CreateAnd(B_.CreateFCmpOGT(u, cd(std::log(double(std::numeric_limits<T>::denorm_min())))),
                               B_.CreateFCmpOLT(u, cd(std::log(double(std::numeric_limits<T>::max())))));
     } else if (!vec_sigma) {
@@ -967,6 +1010,7 @@ class Emitter {
   std::vector<char> run_only_;
   std::map<size_t, size_t> run_only_adj_;  // adjoint offset -> run-only gather
   std::vector<char> log_scaled_;
+  int loop_depth_ = 0;  // > 0 while emitting a loop body
 };
 
 template <class T>

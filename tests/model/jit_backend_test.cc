@@ -204,5 +204,37 @@ TEST(JitBackendInline, LogScaleNormalMatchesInterpreter) {
   }
 }
 
+// The JIT's inline exp against libm's: d/dx sum(exp(x)) = exp(x), so the gradient shows the
+// value of every element. Within 2 ulp over the range where exp is a normal number, and to
+// the nearest subnormals below it; inf, 0 and NaN at the ends.
+TEST(JitBackendInline, InlineExpMatchesLibm) {
+  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  std::vector<double> xs = {0.0, -0.0, 1e-300, -1e-300, 1.0, -1.0, 0.34657359027997264, 700.0,
+                            709.78, 709.7827128933839, 709.79, 710.0, 1e10, -708.0, -708.4,
+                            -720.0, -744.0, -745.1, -745.2, -800.0, -1e10, INFINITY, -INFINITY, NAN};
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> wide(-745.0, 709.7), narrow(-2.0, 2.0);
+  for (int i = 0; i < 4000; ++i) xs.push_back(i % 2 ? wide(rng) : narrow(rng));
+  graph::Graph g;
+  graph::Expr x = g.param(0, {xs.size()});
+  graph::CompileOptions co;
+  co.backend = graph::Backend::kJit;
+  auto d = graph::compile<double>(g, graph::sum(graph::exp(x)), {}, co);
+  std::vector<double> grad(xs.size());
+  d->logp_grad(xs.data(), grad.data());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double want = std::exp(xs[i]), got = grad[i];
+    if (std::isnan(want)) {
+      EXPECT_TRUE(std::isnan(got)) << "x = " << xs[i];
+    } else if (!std::isfinite(want) || want == 0.0) {
+      EXPECT_EQ(got, want) << "x = " << xs[i];
+    } else if (want < 2.2250738585072014e-308) {  // subnormal: absolute, in units of 2^-1074
+      EXPECT_LE(std::fabs(got - want), 2 * 4.9406564584124654e-324) << "x = " << xs[i];
+    } else {
+      EXPECT_LE(std::fabs(got - want), 2 * (std::nextafter(want, INFINITY) - want)) << "x = " << xs[i];
+    }
+  }
+}
+
 }  // namespace
 }  // namespace exmc::model
