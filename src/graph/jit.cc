@@ -15,6 +15,7 @@
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -1049,6 +1050,10 @@ std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why
   auto jtmb = orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return fail(toString(jtmb.takeError()));
   jtmb->setCodeGenOptLevel(CodeGenOpt::Aggressive);
+  // JITLink places all of a module's sections in one allocation, so the small code model
+  // (constants addressed relative to the code) is safe; libm and libc are reached through
+  // stubs it builds.
+  jtmb->setCodeModel(CodeModel::Small);
   auto tm = jtmb->createTargetMachine();
   if (!tm) return fail(toString(tm.takeError()));
   mod->setDataLayout((*tm)->createDataLayout());
@@ -1073,7 +1078,13 @@ std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why
     legacy::PassManager pm;
     if (!(*tm)->addPassesToEmitFile(pm, errs(), nullptr, CGFT_AssemblyFile)) pm.run(*clone);
   }
-  auto jit = orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  auto jit = orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*jtmb))
+                 .setObjectLinkingLayerCreator([](orc::ExecutionSession& es, const Triple&)
+                                                   -> Expected<std::unique_ptr<orc::ObjectLayer>> {
+                   return std::make_unique<orc::ObjectLinkingLayer>(es);
+                 })
+                 .create();
   if (!jit) return fail(toString(jit.takeError()));
   // exp, log and the memset the code calls are the process's own (libm, libc).
   auto gen = orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
