@@ -588,11 +588,7 @@ detail::JitPlan<T> jit_plan(const Program<T>& P) {
     const int i = P.ins_of[size_t(nid)];
     return (i >= 0 && P.adj_off[size_t(i)] != kNone) ? P.adj_off[size_t(i)] : detail::kNoOffset;
   };
-  auto zeros = [&](const std::vector<int>& list) {
-    std::vector<std::pair<size_t, size_t>> z;
-    for (int a : list) z.push_back({P.adj_off[size_t(a)], P.ins[size_t(a)].n});
-    return z;
-  };
+  auto zeros = [](const std::vector<int>& list) { return std::vector<size_t>(list.begin(), list.end()); };
   for (size_t i = 0; i < P.ins.size(); ++i) {
     detail::JitIns<T> J;
     J.ins = &P.ins[i];

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
-#include <map>
 #include <stdexcept>
 #include <mutex>
 
@@ -115,7 +114,7 @@ class Emitter {
     find_run_only();
     find_log_scaled();
     for (size_t i = 0; i < N; ++i) {
-      for (auto [off, n] : P_.ins[i].zero_fwd) zero_adjoint(off, n);
+      for (size_t a : P_.ins[i].zero_fwd) zero_adjoint(a);
       forward(i);
     }
     Value* total = ConstantFP::get(Dt_, P_.const_total);
@@ -126,7 +125,7 @@ class Emitter {
     for (size_t off : P_.seed_zero) store(off, Idx{}, zero_t());
     for (auto [off, sign] : P_.seeds) add_to(off, Idx{}, ConstantFP::get(Tt_, sign));
     for (size_t i = N; i-- > 0;) {
-      for (auto [off, n] : P_.ins[i].zero_bwd) zero_adjoint(off, n);
+      for (size_t a : P_.ins[i].zero_bwd) zero_adjoint(a);
       if (P_.ins[i].ins->has_adj) backward(i);
     }
     if (!params_direct_)
@@ -433,7 +432,6 @@ class Emitter {
       if (t.value.producer >= 0) run_only_[size_t(t.value.producer)] = 0;
     for (size_t i = 0; i < N; ++i) {
       if (!read[i]) run_only_[i] = 0;
-      if (run_only_[i]) run_only_adj_[P_.ins[i].adj] = i;
     }
   }
   // exp(u) instructions read only as the one sigma of normal densities: those work on the log
@@ -463,11 +461,12 @@ class Emitter {
   }
   bool log_scaled(const JitOperand<T>& a) const { return a.producer >= 0 && log_scaled_[size_t(a.producer)]; }
 
-  void zero_adjoint(size_t off, size_t n) {
-    auto it = run_only_adj_.find(off);
-    if (it == run_only_adj_.end()) return zero(off, n);
-    const auto& runs = P_.ins[it->second].ins->runs;
-    for (size_t r = 0; r < runs.size(); r += 3) store(off, Idx{nullptr, runs[r + 1]}, zero_t());
+  // Zeroes instruction a's adjoint (a run-only gather's holds values at run starts only).
+  void zero_adjoint(size_t a) {
+    const JitIns<T>& J = P_.ins[a];
+    if (!run_only_[a]) return zero(J.adj, J.ins->n);
+    const auto& runs = J.ins->runs;
+    for (size_t r = 0; r < runs.size(); r += 3) store(J.adj, Idx{nullptr, runs[r + 1]}, zero_t());
   }
 
   // ---------------------------------------------------------------- forward / backward
@@ -1009,7 +1008,6 @@ class Emitter {
   // g: the kernels read the parameter block, so otherwise x is copied in and g out.
   bool params_direct_ = false;
   std::vector<char> run_only_;
-  std::map<size_t, size_t> run_only_adj_;  // adjoint offset -> run-only gather
   std::vector<char> log_scaled_;
   int loop_depth_ = 0;  // > 0 while emitting a loop body
 };

@@ -38,8 +38,8 @@ struct JitIns {
   bool direct = false;  // a density adding its partials into its inputs' adjoints in the forward step
   std::vector<JitOperand<T>> in;
   std::vector<size_t> in_adj;  // each input's adjoint offset, kNoOffset where it has none
-  // Adjoint buffers (offset, elements) zeroed before the forward / the backward step.
-  std::vector<std::pair<size_t, size_t>> zero_fwd, zero_bwd;
+  // Adjoints of these instructions are zeroed before this one's forward / backward step.
+  std::vector<size_t> zero_fwd, zero_bwd;
 };
 
 template <class T>
