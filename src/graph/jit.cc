@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
-#include <stdexcept>
 #include <mutex>
+#include <stdexcept>
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
@@ -17,15 +17,15 @@
 #include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
-#include <llvm/IR/LegacyPassManager.h>
-#include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/Utils/Cloning.h>
 
 namespace exmc::graph::detail {
 namespace {
@@ -153,8 +153,8 @@ class Emitter {
   void store(size_t off, Idx i, Value* v) { B_.CreateStore(v, arena_ptr(off, i)); }
   void add_to(size_t off, Idx i, Value* v) {
     if (params_direct_ && off >= P_.ablock && off < P_.ablock + P_.dim) {
-      Value* p = gep(Dt_, g_, i.is_const() ? Idx{nullptr, off - P_.ablock + i.c}
-                                                     : Idx{B_.CreateAdd(cidx(off - P_.ablock), i.v), 0});
+      const size_t base = off - P_.ablock;
+      Value* p = gep(Dt_, g_, i.is_const() ? Idx{nullptr, base + i.c} : Idx{B_.CreateAdd(cidx(base), i.v), 0});
       B_.CreateStore(adj_add(B_.CreateLoad(Dt_, p), to_d(v)), p);
       return;
     }
@@ -228,12 +228,14 @@ class Emitter {
                             ConstantFP::getInfinity(v->getType()));
   }
 
-  Value* to_same(Value* d, Value* like) { return like->getType() == Dt_ ? d : B_.CreateFPTrunc(d, like->getType()); }
+  Value* to_same(Value* d, Value* like) {
+    return like->getType() == Dt_ ? d : B_.CreateFPTrunc(d, like->getType());
+  }
 
   // exp in double. Inside loops it is emitted inline rather than called, so that they
-  // vectorise (sv: 100 exps per gradient, 1.2x faster). x = (64 m + j) ln2/64 + r with |r| <= ln2/128
-  // (Cody-Waite: the k ln2_hi/64 product is exact), e^r by its Taylor series to r^5 (the
-  // remainder is below 1e-17 relative) evaluated in two short chains, times 2^(j/64) from a
+  // vectorise (sv: 100 exps per gradient, 1.2x faster). x = (64 m + j) ln2/64 + r with
+  // |r| <= ln2/128 (Cody-Waite: the k ln2_hi/64 product is exact), e^r by its Taylor series to
+  // r^5 (the remainder is about 3e-17 relative) evaluated in two short chains, times 2^(j/64) from a
   // table, times 2^m as two powers of two so that results below 2^-1022 round once to a
   // subnormal and those beyond 709.78 overflow to inf. Within 2 ulp of libm's exp
   // (jit_backend_test checks it over the whole range).
