@@ -129,20 +129,20 @@ inline void scalar_backward(Op op, const Exec<T>& E) {
     case Op::kSub: if (aa) aa[0] += d; if (T* ab = E.ain[1]) ab[0] -= d; return;
     case Op::kMul: {
       const T v = E.in[1][0];
-      if (aa) aa[0] += d * v;
-      if (T* ab = E.ain[1]) ab[0] += d * u;
+      if (aa) aa[0] += chain(d, v);
+      if (T* ab = E.ain[1]) ab[0] += chain(d, u);
       return;
     }
     case Op::kDiv: {
       const T v = E.in[1][0];
       if (aa) aa[0] += d / v;
-      if (T* ab = E.ain[1]) ab[0] -= d * E.out[0] / v;
+      if (T* ab = E.ain[1]) ab[0] -= chain(d, E.out[0] / v);
       return;
     }
     case Op::kPow: {
       const T v = E.in[1][0], o = E.out[0];
-      if (aa) aa[0] += d * (v == T(0) ? T(0) : v * std::pow(u, v - T(1)));
-      if (T* ab = E.ain[1]) ab[0] += d * (u == T(0) ? T(0) : o * std::log(u));
+      if (aa) aa[0] += chain(d, v == T(0) ? T(0) : v * std::pow(u, v - T(1)));
+      if (T* ab = E.ain[1]) ab[0] += chain(d, u == T(0) ? T(0) : o * std::log(u));
       return;
     }
     case Op::kFmin: case Op::kFmax: {
@@ -153,7 +153,7 @@ inline void scalar_backward(Op op, const Exec<T>& E) {
       return;
     }
     case Op::kNeg: if (aa) aa[0] -= d; return;
-    default: if (aa) aa[0] += d * unary_d(op, u, E.out[0]); return;
+    default: if (aa) aa[0] += chain(d, unary_d(op, u, E.out[0])); return;
   }
 }
 
@@ -385,7 +385,7 @@ template <class T>
         if (aa) for (uint32_t i = 0; i < I.n; ++i) aa[i] += adj[i] * r;
         if (T* ab = E.ain[1]) {
           const T* o = E.out;
-          ab[0] -= r * reduce4<T, T>(I.n, [adj, o](uint32_t i) { return adj[i] * o[i]; });
+          ab[0] -= r * reduce4<T, T>(I.n, [adj, o](uint32_t i) { return chain(adj[i], o[i]); });
         }
       } else {
         map2_bwd(I.mode, I.n, a, E.in[1], E.out, adj, aa, E.ain[1],
@@ -564,7 +564,7 @@ template <class T>
       for (size_t k = 0; k < I.in_size.size(); ++k) {
         if (T* ak = E.ain[k]) {
           const uint32_t m = I.in_size[k];
-          for (uint32_t i = 0; i < m; ++i) ak[i] += d * p[i];
+          for (uint32_t i = 0; i < m; ++i) ak[i] += chain(d, p[i]);
         }
         p += I.in_size[k];
       }

@@ -150,6 +150,15 @@ inline A reduce4(uint32_t n, F f) {
   return (s0 + s1) + (s2 + s3);
 }
 
+// The reverse step's adj * d, except that a partial of exactly zero passes nothing: an
+// adjoint that overflowed upstream (sqrt's partial at 0 is inf) must not turn into NaN where
+// the true contribution is zero (an exp that underflowed, the branch fmin did not take, a
+// factor of 0). GP spectral densities, sqrt(c * exp(-big)), need it.
+template <class T>
+inline T chain(T adj, T d) {
+  return d == T(0) ? T(0) : adj * d;
+}
+
 template <class T, class F>
 inline void map1(uint32_t n, const T* __restrict a, T* __restrict out, F f) {
   for (uint32_t i = 0; i < n; ++i) out[i] = f(a[i]);
@@ -157,7 +166,7 @@ inline void map1(uint32_t n, const T* __restrict a, T* __restrict out, F f) {
 template <class T, class F>
 inline void map1_bwd(uint32_t n, const T* __restrict a, const T* __restrict out,
                      const T* __restrict adj, T* __restrict aa, F d) {
-  for (uint32_t i = 0; i < n; ++i) aa[i] += adj[i] * d(a[i], out[i]);
+  for (uint32_t i = 0; i < n; ++i) aa[i] += chain(adj[i], d(a[i], out[i]));
 }
 
 template <class T, class F>
@@ -181,16 +190,16 @@ inline void map2_bwd(uint8_t mode, uint32_t n, const T* __restrict a, const T* _
                      const T* __restrict out, const T* __restrict adj, T* aa, T* ab, DA da,
                      DB db) {
   if (mode == 0) {
-    if (aa) for (uint32_t i = 0; i < n; ++i) aa[i] += adj[i] * da(a[i], b[i], out[i]);
-    if (ab) for (uint32_t i = 0; i < n; ++i) ab[i] += adj[i] * db(a[i], b[i], out[i]);
+    if (aa) for (uint32_t i = 0; i < n; ++i) aa[i] += chain(adj[i], da(a[i], b[i], out[i]));
+    if (ab) for (uint32_t i = 0; i < n; ++i) ab[i] += chain(adj[i], db(a[i], b[i], out[i]));
   } else if (mode == 1) {
     const T a0 = a[0];
-    if (aa) aa[0] += reduce4<T, T>(n, [&](uint32_t i) { return adj[i] * da(a0, b[i], out[i]); });
-    if (ab) for (uint32_t i = 0; i < n; ++i) ab[i] += adj[i] * db(a0, b[i], out[i]);
+    if (aa) aa[0] += reduce4<T, T>(n, [&](uint32_t i) { return chain(adj[i], da(a0, b[i], out[i])); });
+    if (ab) for (uint32_t i = 0; i < n; ++i) ab[i] += chain(adj[i], db(a0, b[i], out[i]));
   } else {
     const T b0 = b[0];
-    if (aa) for (uint32_t i = 0; i < n; ++i) aa[i] += adj[i] * da(a[i], b0, out[i]);
-    if (ab) ab[0] += reduce4<T, T>(n, [&](uint32_t i) { return adj[i] * db(a[i], b0, out[i]); });
+    if (aa) for (uint32_t i = 0; i < n; ++i) aa[i] += chain(adj[i], da(a[i], b0, out[i]));
+    if (ab) ab[0] += reduce4<T, T>(n, [&](uint32_t i) { return chain(adj[i], db(a[i], b0, out[i])); });
   }
 }
 

@@ -222,6 +222,11 @@ class Emitter {
     c->addFnAttr(Attribute::WillReturn);
     return c;
   }
+  // adj * d, with a zero partial passing nothing (exec.hpp's chain, for the same reason).
+  Value* chain(Value* adj, Value* d) {
+    if (auto* c = dyn_cast<ConstantFP>(d)) return c->isZero() ? zero_t() : B_.CreateFMul(adj, d);
+    return B_.CreateSelect(B_.CreateFCmpOEQ(d, zero_t()), zero_t(), B_.CreateFMul(adj, d));
+  }
   Value* isfinite(Value* v) {
     // |v| < inf is false for inf and NaN.
     return B_.CreateFCmpOLT(intrinsic(Intrinsic::fabs, {v}),
@@ -564,8 +569,8 @@ class Emitter {
     if (inline_unary(op)) {
       if (J.in_adj[0] == kNoOffset) return;
       loop(I.n, {}, [&](Idx k, std::vector<Value*>&) {
-        Value* d = unary_deriv(op, load(J.in[0], k), load_at(J.out, k));
-        add_to(J.in_adj[0], k, B_.CreateFMul(load_at(J.adj, k), d));
+        Value* out = load_at(J.out, k);
+        add_to(J.in_adj[0], k, chain(load_at(J.adj, k), unary_deriv(op, load(J.in[0], k), out)));
       });
       return;
     }
@@ -577,7 +582,7 @@ class Emitter {
           Value* u = load(J.in[0], k);
           Value* v = load(J.in[1], k);
           Value* out = (op == Op::kDiv && side == 1) ? load_at(J.out, k) : nullptr;
-          Value* t = B_.CreateFMul(load_at(J.adj, k), binary_deriv(op, side, u, v, out));
+          Value* t = chain(load_at(J.adj, k), binary_deriv(op, side, u, v, out));
           if (reduce) acc[0] = sum_add(acc[0], t);
           else add_to(J.in_adj[size_t(side)], k, t);
         });
