@@ -32,16 +32,6 @@ namespace {
 
 // ------------------------------------------------------------ functions the code calls
 
-// The interpreter's kernel for one instruction; returns a density's double result (else 0).
-template <class T>
-double call_forward(const Ins* I, const Exec<T>* E, const double* x) {
-  forward(*I, *E, x, true);
-  return I->op == Op::kDistLpdf ? *E->dval : 0.0;
-}
-template <class T>
-void call_backward(const Ins* I, const Exec<T>* E, double* g) {
-  backward(*I, *E, g);
-}
 // Unary functions and derivatives not worth emitting inline (lgamma, erf, ...).
 template <class T>
 T call_unary_f(int op, T a) {
@@ -70,8 +60,8 @@ struct Idx {
 template <class T>
 class Emitter {
  public:
-  Emitter(const JitPlan<T>& plan, LLVMContext& ctx, Module& mod)
-      : P_(plan), C_(ctx), M_(mod), B_(ctx) {
+  Emitter(const JitPlan<T>& plan, const JitHost& host, LLVMContext& ctx, Module& mod)
+      : P_(plan), H_(host), C_(ctx), M_(mod), B_(ctx) {
     Tt_ = std::is_same_v<T, double> ? B_.getDoubleTy() : B_.getFloatTy();
     Dt_ = B_.getDoubleTy();
     I64_ = B_.getInt64Ty();
@@ -343,14 +333,16 @@ class Emitter {
     return B_.CreateInBoundsGEP(B_.getInt8Ty(), ex_, cidx(i * sizeof(Exec<T>)));
   }
   Value* call_kernel_forward(size_t i) {
-    auto fn = &call_forward<T>;
+    void* fn = std::is_same_v<T, double> ? reinterpret_cast<void*>(H_.forward64)
+                                         : reinterpret_cast<void*>(H_.forward32);
     return B_.CreateCall(FunctionType::get(Dt_, {Ptr_, Ptr_, PointerType::getUnqual(Dt_)}, false),
                          const_ptr(reinterpret_cast<void*>(fn),
                                    FunctionType::get(Dt_, {Ptr_, Ptr_, PointerType::getUnqual(Dt_)}, false)),
                          {const_ptr(P_.ins[i].ins, B_.getInt8Ty()), exec_ptr(i), x_});
   }
   void call_kernel_backward(size_t i) {
-    auto fn = &call_backward<T>;
+    void* fn = std::is_same_v<T, double> ? reinterpret_cast<void*>(H_.backward64)
+                                         : reinterpret_cast<void*>(H_.backward32);
     auto* fty = FunctionType::get(B_.getVoidTy(), {Ptr_, Ptr_, PointerType::getUnqual(Dt_)}, false);
     B_.CreateCall(fty, const_ptr(reinterpret_cast<void*>(fn), fty),
                   {const_ptr(P_.ins[i].ins, B_.getInt8Ty()), exec_ptr(i), g_});
@@ -644,14 +636,12 @@ class Emitter {
   };
 
   enum class Family { kNone, kNormal, kStdNormal, kExponential, kStudentT };
-  static Family family(const JitIns<T>& J, const Ins& I) {
+  Family family(const JitIns<T>& J, const Ins& I) const {
     if (!J.direct || !I.dist) return Family::kNone;
     // The registry's own entries only: copies under the same name may carry another kernel
     // (the Stan front end's log cdfs as densities).
-    static const dist::DistInfo* const normal = dist::find_dist("normal");
-    static const dist::DistInfo* const std_normal = dist::find_dist("std_normal");
-    static const dist::DistInfo* const exponential = dist::find_dist("exponential");
-    static const dist::DistInfo* const student_t = dist::find_dist("student_t");
+    const dist::DistInfo *normal = H_.normal, *std_normal = H_.std_normal,
+                         *exponential = H_.exponential, *student_t = H_.student_t;
     const uint32_t n = I.in_size[0];
     if (n == 0) return Family::kNone;
     for (uint32_t s : I.in_size)
@@ -676,7 +666,7 @@ class Emitter {
   }
 
   // Whether emit_forward emits instruction J inline (else the interpreter's kernel is called).
-  static bool inlinable(const JitIns<T>& J) {
+  bool inlinable(const JitIns<T>& J) const {
     const Ins& I = *J.ins;
     if (inline_unary(I.op) || inline_binary(I.op)) return true;
     switch (I.op) {
@@ -1003,6 +993,7 @@ class Emitter {
   }
 
   const JitPlan<T>& P_;
+  const JitHost& H_;
   LLVMContext& C_;
   Module& M_;
   IRBuilder<> B_;
@@ -1033,12 +1024,8 @@ void init_llvm() {
   });
 }
 
-}  // namespace
-
-bool jit_available() { return true; }
-
 template <class T>
-std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why) {
+std::unique_ptr<JitCode<T>> compile_module(const JitPlan<T>& plan, const JitHost& host, std::string* why) {
   init_llvm();
   auto fail = [&](std::string m) -> std::unique_ptr<JitCode<T>> {
     if (why) *why = std::move(m);
@@ -1046,7 +1033,7 @@ std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why
   };
   auto ctx = std::make_unique<LLVMContext>();
   auto mod = std::make_unique<Module>("exmc", *ctx);
-  Emitter<T> em(plan, *ctx, *mod);
+  Emitter<T> em(plan, host, *ctx, *mod);
   Function* f = em.emit();
   std::string err;
   raw_string_ostream es(err);
@@ -1109,7 +1096,18 @@ std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why
   return code;
 }
 
-template std::unique_ptr<JitCode<double>> jit_compile(const JitPlan<double>&, std::string*);
-template std::unique_ptr<JitCode<float>> jit_compile(const JitPlan<float>&, std::string*);
-
+}  // namespace
 }  // namespace exmc::graph::detail
+
+// The module's entry points (jit.hpp, JitCompileFn64 / JitCompileFn32).
+extern "C" exmc::graph::detail::JitCode<double>* exmc_jit_compile_f64(
+    const exmc::graph::detail::JitPlan<double>* plan, const exmc::graph::detail::JitHost* host,
+    std::string* why) {
+  return exmc::graph::detail::compile_module(*plan, *host, why).release();
+}
+extern "C" exmc::graph::detail::JitCode<float>* exmc_jit_compile_f32(
+    const exmc::graph::detail::JitPlan<float>* plan, const exmc::graph::detail::JitHost* host,
+    std::string* why) {
+  return exmc::graph::detail::compile_module(*plan, *host, why).release();
+}
+

@@ -73,11 +73,30 @@ class JitCode {
   bool self_contained = false;
 };
 
-// Whether this build has the JIT (LLVM was found at configure time).
+// Whether the JIT can be used: this build has it (LLVM was found at configure time) and its
+// module loaded. The code generator lives in a module of its own (libexmc_jit.so, which links
+// LLVM), loaded on first use: programs that never compile a graph, and `exmc summary`, do not
+// pay LLVM's ~60 ms of start-up.
 bool jit_available();
 
 // nullptr (with the reason in *why) when the JIT is unavailable or LLVM refused the code.
 template <class T>
 std::unique_ptr<JitCode<T>> jit_compile(const JitPlan<T>& plan, std::string* why);
+
+// What the module's generated code and emitter take from the process that loaded it: the
+// interpreter's kernels (called for the instructions not emitted inline) and the registry's
+// entries of the densities it emits inline (recognised by identity).
+struct JitHost {
+  double (*forward64)(const Ins*, const Exec<double>*, const double* x) = nullptr;
+  double (*forward32)(const Ins*, const Exec<float>*, const double* x) = nullptr;
+  void (*backward64)(const Ins*, const Exec<double>*, double* g) = nullptr;
+  void (*backward32)(const Ins*, const Exec<float>*, double* g) = nullptr;
+  const dist::DistInfo *normal = nullptr, *std_normal = nullptr, *exponential = nullptr,
+                       *student_t = nullptr;
+};
+
+// The module's entry points (extern "C", found with dlsym); the caller owns the result.
+using JitCompileFn64 = JitCode<double>* (*)(const JitPlan<double>*, const JitHost*, std::string*);
+using JitCompileFn32 = JitCode<float>* (*)(const JitPlan<float>*, const JitHost*, std::string*);
 
 }  // namespace exmc::graph::detail
