@@ -30,7 +30,8 @@ inline constexpr size_t kMaxWorkspaces = 64;
 // environment sets EXMC_BACKEND=interpreter.
 enum class Backend { kAuto, kInterpreter, kJit };
 
-// Whether this build can generate code (LLVM was found when it was configured).
+// Whether this process can generate code: LLVM was found when the build was configured and its
+// code-generator module (libexmc_jit.so) loaded; the first call loads it.
 bool jit_available();
 
 // kAuto generates code only for programs of at most this many instructions per gradient;
