@@ -1,37 +1,13 @@
 // Zero heap allocations per gradient after warm-up, counted by a replaced global operator new.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdlib>
-#include <new>
 
 #include "models.hpp"
 
-namespace {
-std::atomic<long> g_allocs{0};
-}
+#include "../support/alloc_counter.hpp"
 
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t al = static_cast<std::size_t>(a);
-  if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+using exmc::test_support::allocations;
 
 namespace exmc::graph {
 namespace {
@@ -45,7 +21,7 @@ void expect_no_allocations(const Graph& g, Expr t, std::vector<std::pair<std::st
   std::vector<double> x = random_point(dim, 4, 0.3), gr(dim), out(total_size(d->output_vars()));
   d->logp_grad(x.data(), gr.data());  // warm-up: creates this thread's workspaces
   d->constrain(x.data(), out.data());
-  const long before = g_allocs.load();
+  const long before = allocations();
   double acc = 0;
   for (int i = 0; i < 100; ++i) {
     x[0] += 1e-3;
@@ -53,15 +29,15 @@ void expect_no_allocations(const Graph& g, Expr t, std::vector<std::pair<std::st
     acc += d->logp(x.data());
     d->constrain(x.data(), out.data());
   }
-  EXPECT_EQ(g_allocs.load() - before, 0);
+  EXPECT_EQ(allocations() - before, 0);
   EXPECT_TRUE(std::isfinite(acc));
 }
 
 TEST(Allocation, CountingWorks) {
-  const long before = g_allocs.load();
+  const long before = allocations();
   auto* p = new std::vector<double>(10);
   delete p;
-  EXPECT_GE(g_allocs.load() - before, 2);
+  EXPECT_GE(allocations() - before, 2);
 }
 
 TEST(Allocation, NoneAfterWarmupHierarchical) {

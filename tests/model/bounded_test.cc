@@ -4,10 +4,8 @@
 // the variable.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
-#include <new>
 #include <functional>
 #include <limits>
 #include <string>
@@ -19,17 +17,9 @@
 #include "exmc/dist/wrappers.hpp"
 #include "exmc/model/model.hpp"
 
-namespace {
-std::atomic<long> g_allocs{0};
-}
-// Counts allocations, for the per-gradient no-allocation check below.
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "../support/alloc_counter.hpp"
+
+using exmc::test_support::allocations;
 
 namespace exmc::model {
 namespace {
@@ -219,13 +209,13 @@ TEST(Wrappers, NoAllocationPerGradientOnceWarm) {
     std::vector<double> x(ld->dim(), -0.5), g(ld->dim());
     x[1] = -4;
     ASSERT_TRUE(std::isfinite(ld->logp_grad(x.data(), g.data())));
-    const long before = g_allocs.load();
+    const long before = allocations();
     double s = 0;
     for (int i = 0; i < 20; ++i) {
       x[0] = 0.01 * i;
       s += ld->logp_grad(x.data(), g.data());
     }
-    EXPECT_EQ(g_allocs.load() - before, 0) << (f32 ? "f32" : "f64");
+    EXPECT_EQ(allocations() - before, 0) << (f32 ? "f32" : "f64");
     EXPECT_TRUE(std::isfinite(s));
   }
 }

@@ -2,34 +2,24 @@
 // non-centred variables and the fused GLM likelihood included (a counting operator new).
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdlib>
-#include <new>
 #include <random>
 
 #include "exmc/model/model.hpp"
 #include "test_dists.hpp"
 
-namespace {
-std::atomic<long> g_allocs{0};
-}
+#include "../support/alloc_counter.hpp"
 
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+using exmc::test_support::allocations;
 
 namespace exmc::model {
 namespace {
 
 TEST(NoAllocation, CounterSeesAllocations) {
-  const long before = g_allocs.load();
+  const long before = allocations();
   std::vector<double>* v = new std::vector<double>(10);
   delete v;
-  EXPECT_EQ(g_allocs.load() - before, 2);
+  EXPECT_EQ(allocations() - before, 2);
 }
 
 TEST(NoAllocation, GradientOfCompiledModels) {
@@ -52,13 +42,13 @@ TEST(NoAllocation, GradientOfCompiledModels) {
     auto ld = f32 ? m.compile<float>() : m.compile<double>();
     std::vector<double> x(ld->dim(), 0.1), g(ld->dim());
     ld->logp_grad(x.data(), g.data());
-    const long before = g_allocs.load();
+    const long before = allocations();
     double s = 0;
     for (int i = 0; i < 50; ++i) {
       x[0] = 0.01 * i;
       s += ld->logp_grad(x.data(), g.data());
     }
-    EXPECT_EQ(g_allocs.load() - before, 0) << (f32 ? "f32" : "f64");
+    EXPECT_EQ(allocations() - before, 0) << (f32 ? "f32" : "f64");
     EXPECT_TRUE(std::isfinite(s));
   }
 }
