@@ -261,6 +261,14 @@ void grade(const std::vector<VarStats>& vars, const Reference& ref, uint64_t div
   out.status = out.failures.empty() ? Status::Pass : Status::Fail;
 }
 
+// The outcome of a run that stopped at a step (status, the step's name, the error's first line).
+Outcome stopped(Outcome out, Status status, const char* step, const std::exception& e) {
+  out.status = status;
+  out.failures = {step};
+  out.message = first_line(e.what());
+  return out;
+}
+
 Outcome run_posterior(const fs::path& root, const std::string& posterior, const RunOptions& options,
                       const Criteria& criteria) {
   using Clock = std::chrono::steady_clock;
@@ -274,10 +282,7 @@ Outcome run_posterior(const fs::path& root, const std::string& posterior, const 
   try {
     ref = read_reference(dir / "reference.json");
   } catch (const std::exception& e) {
-    out.status = Status::Error;
-    out.failures = {"reference"};
-    out.message = first_line(e.what());
-    return out;
+    return stopped(out, Status::Error, "reference", e);
   }
 
   // Parse, check, bind data, lower: a parse or data error is an error; anything the lowering
@@ -288,30 +293,15 @@ Outcome run_posterior(const fs::path& root, const std::string& posterior, const 
     loaded = stan::load_program((dir / "model.stan").string(),
                                 fs::exists(data) ? data.string() : std::string());
   } catch (const stan::ParseError& e) {
-    out.status = Status::Error;
-    out.failures = {"parse"};
-    out.message = first_line(e.what());
-    return out;
+    return stopped(out, Status::Error, "parse", e);
   } catch (const stan::SemanticError& e) {
-    out.status = Status::Error;
-    out.failures = {"check"};
-    out.message = first_line(e.what());
-    return out;
+    return stopped(out, Status::Error, "check", e);
   } catch (const stan::DataError& e) {
-    out.status = Status::Error;
-    out.failures = {"data"};
-    out.message = first_line(e.what());
-    return out;
+    return stopped(out, Status::Error, "data", e);
   } catch (const io::StanJsonError& e) {
-    out.status = Status::Error;
-    out.failures = {"data"};
-    out.message = first_line(e.what());
-    return out;
+    return stopped(out, Status::Error, "data", e);
   } catch (const std::exception& e) {
-    out.status = Status::NotLowered;
-    out.failures = {"lower"};
-    out.message = first_line(e.what());
-    return out;
+    return stopped(out, Status::NotLowered, "lower", e);
   }
 
   std::unique_ptr<graph::CompiledDensity> density;
@@ -342,10 +332,7 @@ Outcome run_posterior(const fs::path& root, const std::string& posterior, const 
     run = runtime::run_chains(*density, cfg);
     run.throw_if_failed();
   } catch (const std::exception& e) {
-    out.status = Status::Error;
-    out.failures = {"sample"};
-    out.message = first_line(e.what());
-    return out;
+    return stopped(out, Status::Error, "sample", e);
   }
   out.sample_seconds = run.wall_seconds;
 
