@@ -588,7 +588,6 @@ detail::JitPlan<T> jit_plan(const Program<T>& P) {
     const int i = P.ins_of[size_t(nid)];
     return (i >= 0 && P.adj_off[size_t(i)] != kNone) ? P.adj_off[size_t(i)] : detail::kNoOffset;
   };
-  auto zeros = [](const std::vector<int>& list) { return std::vector<size_t>(list.begin(), list.end()); };
   for (size_t i = 0; i < P.ins.size(); ++i) {
     detail::JitIns<T> J;
     J.ins = &P.ins[i];
@@ -599,8 +598,8 @@ detail::JitPlan<T> jit_plan(const Program<T>& P) {
       J.in.push_back(operand(nid));
       J.in_adj.push_back(adjoint(nid));
     }
-    J.zero_fwd = zeros(P.zero_fwd[i]);
-    J.zero_bwd = zeros(P.zero_before[i]);
+    J.zero_fwd = P.zero_fwd[i];
+    J.zero_bwd = P.zero_before[i];
     plan.ins.push_back(std::move(J));
   }
   for (size_t t = 0; t < P.terms.size(); ++t) {
@@ -726,9 +725,8 @@ class Compiled final : public CompiledDensity {
     // 9 s to compile, and the straight-line code ran 1.4x slower than the interpreter's loop).
     const bool small = grad_.ins.size() <= kAutoJitMaxInstructions;
     if (use_jit(backend) && !grad_.ins.empty() && (backend == Backend::kJit || small)) {
-      std::string why;
-      if (!detail::jit_available()) why = "this build has no JIT (LLVM was not found)";
-      else jit_ = detail::jit_compile(jit_plan(grad_), &why);
+      std::string why;  // jit_compile says why it could not (no LLVM in this build, say)
+      jit_ = detail::jit_compile(jit_plan(grad_), &why);
       if (jit_ && jit_->self_contained) self_contained_ = jit_->fn;
       if (!jit_ && backend == Backend::kJit) throw std::runtime_error("exmc::graph::compile: " + why);
     }

@@ -50,6 +50,9 @@ bool inline_binary(Op op) {
 
 using namespace llvm;
 
+constexpr double kHalfLog2Pi = 0.91893853320467274178;  // log sqrt(2 pi)
+constexpr double kLogPi = 1.14472988584940017414;
+
 // An element index: a constant (unrolled code) or a loop variable.
 struct Idx {
   Value* v = nullptr;
@@ -104,7 +107,7 @@ class Emitter {
     find_run_only();
     find_log_scaled();
     for (size_t i = 0; i < N; ++i) {
-      for (size_t a : P_.ins[i].zero_fwd) zero_adjoint(a);
+      for (int a : P_.ins[i].zero_fwd) zero_adjoint(size_t(a));
       forward(i);
     }
     Value* total = ConstantFP::get(Dt_, P_.const_total);
@@ -115,7 +118,7 @@ class Emitter {
     for (size_t off : P_.seed_zero) store(off, Idx{}, zero_t());
     for (auto [off, sign] : P_.seeds) add_to(off, Idx{}, ConstantFP::get(Tt_, sign));
     for (size_t i = N; i-- > 0;) {
-      for (size_t a : P_.ins[i].zero_bwd) zero_adjoint(a);
+      for (int a : P_.ins[i].zero_bwd) zero_adjoint(size_t(a));
       if (P_.ins[i].ins->has_adj) backward(i);
     }
     if (!params_direct_)
@@ -759,7 +762,7 @@ class Emitter {
     if (keep_log && !gsg) lp = B_.CreateFSub(lp, B_.CreateFMul(cd(n), log_of(sg, Idx{})));
     if (J.in_adj[1] != kNoOffset && !gmu) add_to(J.in_adj[1], Idx{}, to_t(accs[2]));
     if (J.in_adj[2] != kNoOffset && !gsg) add_to(J.in_adj[2], Idx{}, to_t(accs[3]));
-    if (!I.propto) lp = B_.CreateFSub(lp, cd(n * 0.91893853320467274178));
+    if (!I.propto) lp = B_.CreateFSub(lp, cd(n * kHalfLog2Pi));
     Value* valid = B_.CreateAnd(accs[4], isfinite(accs[1]));
     return B_.CreateSelect(valid, lp, ConstantFP::getInfinity(Dt_, true));
   }
@@ -867,7 +870,7 @@ class Emitter {
       for (Partial* p : {&py, &pm})
         if (p->adj != kNoOffset && p->scalar) accs[size_t(p->acc)] = B_.CreateFMul(accs[size_t(p->acc)], inv_s2);
     }
-    if (!I.propto) lp = B_.CreateFSub(lp, cd(double(n) * 0.91893853320467274178));
+    if (!I.propto) lp = B_.CreateFSub(lp, cd(double(n) * kHalfLog2Pi));
     finish(py, accs);
     finish(pm, accs);
     return B_.CreateSelect(valid, lp, ConstantFP::getInfinity(Dt_, true));
@@ -937,7 +940,7 @@ class Emitter {
       lp = vec_sigma ? B_.CreateFSub(lp, accs[1])
                      : B_.CreateFSub(lp, B_.CreateFMul(cd(nd), log_of(sg, Idx{})));
     }
-    if (!I.propto) lp = B_.CreateFSub(lp, cd(nd * 0.5 * 1.14472988584940017414));  // log pi
+    if (!I.propto) lp = B_.CreateFSub(lp, cd(nd * 0.5 * kLogPi));
     if (J.in_adj[1] != kNoOffset) {
       Value* c = B_.CreateFMul(cd(0.5), B_.CreateFSub(B_.CreateFSub(special(Op::kDigamma, B_.CreateFMul(cd(0.5), nu1)),
                                                                     special(Op::kDigamma, B_.CreateFMul(cd(0.5), nu))),
@@ -962,7 +965,7 @@ class Emitter {
       give(py, k, B_.CreateFNeg(y), acc);
     });
     Value* lp = B_.CreateFMul(cd(-0.5), accs[0]);
-    if (!I.propto) lp = B_.CreateFSub(lp, cd(double(n) * 0.91893853320467274178));
+    if (!I.propto) lp = B_.CreateFSub(lp, cd(double(n) * kHalfLog2Pi));
     finish(py, accs);
     return B_.CreateSelect(isfinite(accs[0]), lp, ConstantFP::getInfinity(Dt_, true));
   }

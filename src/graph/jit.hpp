@@ -39,7 +39,7 @@ struct JitIns {
   std::vector<JitOperand<T>> in;
   std::vector<size_t> in_adj;  // each input's adjoint offset, kNoOffset where it has none
   // Adjoints of these instructions are zeroed before this one's forward / backward step.
-  std::vector<size_t> zero_fwd, zero_bwd;
+  std::vector<int> zero_fwd, zero_bwd;
 };
 
 template <class T>
