@@ -106,7 +106,7 @@ double Gaussian::log_density(const double* x) const {
       q += z * z;
     }
   } else {
-    Eigen::VectorXd r(Eigen::Index(d));
+    Eigen::VectorXd r(static_cast<Eigen::Index>(d));
     for (size_t i = 0; i < d; ++i) r[Eigen::Index(i)] = x[i] - mean_[i];
     Eigen::Map<const Eigen::MatrixXd> l(scale_.data(), Eigen::Index(d), Eigen::Index(d));
     l.triangularView<Eigen::Lower>().solveInPlace(r);

@@ -34,31 +34,35 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& h,
   line("stan_version_minor = 36");
   line("stan_version_patch = 0");
   line("model = " + h.model);
-  line("method = sample (Default)");
-  line("  sample");
-  line("    num_samples = " + std::to_string(h.num_samples) + dflt(h.num_samples == 1000));
-  line("    num_warmup = " + std::to_string(h.num_warmup) + dflt(h.num_warmup == 1000));
-  line("    save_warmup = " + std::to_string(h.save_warmup ? 1 : 0) + dflt(!h.save_warmup));
-  line("    thin = " + std::to_string(h.thin) + dflt(h.thin == 1));
-  line("    adapt");
-  line("      engaged = " + std::to_string(h.adapt_engaged ? 1 : 0) + dflt(h.adapt_engaged));
-  line("      gamma = " + num(h.gamma) + dflt(h.gamma == 0.05));
-  line("      delta = " + num(h.delta) + dflt(h.delta == 0.8));
-  line("      kappa = " + num(h.kappa) + dflt(h.kappa == 0.75));
-  line("      t0 = " + num(h.t0) + dflt(h.t0 == 10));
-  line("      init_buffer = " + std::to_string(h.init_buffer) + dflt(h.init_buffer == 75));
-  line("      term_buffer = " + std::to_string(h.term_buffer) + dflt(h.term_buffer == 50));
-  line("      window = " + std::to_string(h.window) + dflt(h.window == 25));
-  line("    algorithm = hmc (Default)");
-  line("      hmc");
-  line("        engine = nuts (Default)");
-  line("          nuts");
-  line("            max_depth = " + std::to_string(h.max_depth) + dflt(h.max_depth == 10));
-  line("        metric = " + h.metric + dflt(h.metric == "diag_e"));
-  line("        metric_file = " + h.metric_file + dflt(h.metric_file.empty()));
-  line("        stepsize = " + num(h.stepsize) + dflt(h.stepsize == 1));
-  line("        stepsize_jitter = " + num(h.stepsize_jitter) + dflt(h.stepsize_jitter == 0));
-  line("    num_chains = " + std::to_string(h.num_chains) + dflt(h.num_chains == 1));
+  if (h.method_block.empty()) {
+    line("method = sample (Default)");
+    line("  sample");
+    line("    num_samples = " + std::to_string(h.num_samples) + dflt(h.num_samples == 1000));
+    line("    num_warmup = " + std::to_string(h.num_warmup) + dflt(h.num_warmup == 1000));
+    line("    save_warmup = " + std::to_string(h.save_warmup ? 1 : 0) + dflt(!h.save_warmup));
+    line("    thin = " + std::to_string(h.thin) + dflt(h.thin == 1));
+    line("    adapt");
+    line("      engaged = " + std::to_string(h.adapt_engaged ? 1 : 0) + dflt(h.adapt_engaged));
+    line("      gamma = " + num(h.gamma) + dflt(h.gamma == 0.05));
+    line("      delta = " + num(h.delta) + dflt(h.delta == 0.8));
+    line("      kappa = " + num(h.kappa) + dflt(h.kappa == 0.75));
+    line("      t0 = " + num(h.t0) + dflt(h.t0 == 10));
+    line("      init_buffer = " + std::to_string(h.init_buffer) + dflt(h.init_buffer == 75));
+    line("      term_buffer = " + std::to_string(h.term_buffer) + dflt(h.term_buffer == 50));
+    line("      window = " + std::to_string(h.window) + dflt(h.window == 25));
+    line("    algorithm = hmc (Default)");
+    line("      hmc");
+    line("        engine = nuts (Default)");
+    line("          nuts");
+    line("            max_depth = " + std::to_string(h.max_depth) + dflt(h.max_depth == 10));
+    line("        metric = " + h.metric + dflt(h.metric == "diag_e"));
+    line("        metric_file = " + h.metric_file + dflt(h.metric_file.empty()));
+    line("        stepsize = " + num(h.stepsize) + dflt(h.stepsize == 1));
+    line("        stepsize_jitter = " + num(h.stepsize_jitter) + dflt(h.stepsize_jitter == 0));
+    line("    num_chains = " + std::to_string(h.num_chains) + dflt(h.num_chains == 1));
+  } else {
+    for (const auto& l : h.method_block) line(l);
+  }
   line("id = " + std::to_string(h.id) + dflt(h.id == 1));
   line("data");
   line("  file = " + h.data_file);
@@ -151,6 +155,16 @@ void CmdStanCsvWriter::finish(double warmup_seconds, double sampling_seconds) {
   std::fprintf(f_, "# \n#  Elapsed Time: %g seconds (Warm-up)\n", warmup_seconds);
   std::fprintf(f_, "#                %g seconds (Sampling)\n", sampling_seconds);
   std::fprintf(f_, "#                %g seconds (Total)\n# \n", warmup_seconds + sampling_seconds);
+  close_and_rename();
+}
+
+void CmdStanCsvWriter::finish(double seconds) {
+  if (finished_) return;
+  std::fprintf(f_, "# \n#  Elapsed Time: %g seconds\n# \n", seconds);
+  close_and_rename();
+}
+
+void CmdStanCsvWriter::close_and_rename() {
   check_io("writing the timing footer");
   if (std::fclose(f_) != 0) {
     f_ = nullptr;

@@ -33,6 +33,10 @@ struct CmdStanCsvHeader {
   int sig_figs = -1;              // -1: 6 significant digits, as CmdStan's default
   // Extra "# key = value" lines (e.g. exmc's own settings) after the standard block.
   std::vector<std::pair<std::string, std::string>> extra;
+  // For a method other than sample: its block as CmdStan prints it, one line each without the
+  // leading "# " ("method = optimize", "  optimize", "    algorithm = lbfgs (Default)", ...). It
+  // replaces the sample block (and num_chains); the sample fields above are then unused.
+  std::vector<std::string> method_block;
 };
 
 // Usage: construct (writes the header to `path`.tmp), write_draw() for each warmup draw when
@@ -53,6 +57,8 @@ class CmdStanCsvWriter {
   void write_adaptation(double step_size, bool dense, const std::vector<double>& inv_metric,
                         size_t dim);
   void finish(double warmup_seconds, double sampling_seconds);
+  // For a method without warmup and sampling phases: an elapsed-time footer, then close and rename.
+  void finish(double seconds);
   // For a run that stopped early (cancelled): close the file but keep it under the temporary
   // name, so the draws so far are readable and nothing looks complete.
   void close_incomplete();
@@ -65,6 +71,7 @@ class CmdStanCsvWriter {
 
  private:
   void put_number(double v);
+  void close_and_rename();
   void check_io(const char* what);
   std::string path_, tmp_;
   FILE* f_ = nullptr;
