@@ -147,6 +147,14 @@ CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
     ++out.num_rows;
   }
   if (!have_header) fail(path, lineno, "no header row (column names) found");
+  // CmdStan's variational output starts with the approximation's mean, not a draw.
+  const auto method = out.config.find("method");
+  if (method != out.config.end() && method->second == "variational" && out.num_rows > 0) {
+    const auto first_row_end = out.values.begin() + std::ptrdiff_t(out.columns.size());
+    out.approximation_mean.assign(out.values.begin(), first_row_end);
+    out.values.erase(out.values.begin(), first_row_end);
+    --out.num_rows;
+  }
   return out;
 }
 

@@ -115,6 +115,30 @@ TEST(CmdStanCsvReader, ReadsWhatTheWriterWrites) {
   EXPECT_EQ(c.inv_metric, (std::vector<double>{2.0, 0.5, 0.5, 3.0}));
 }
 
+TEST(CmdStanCsvReader, AnotherMethodsBlockRoundTripsAndVariationalMeanIsNotADraw) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "exmc_reader_variational.csv").string();
+  CmdStanCsvHeader h;
+  h.method_block = {"method = variational", "  variational", "    algorithm = fullrank"};
+  {
+    CmdStanCsvWriter w(path, h, {"lp__", "log_p__", "log_g__"}, {"mu"});
+    const double mean_stats[] = {0, 0, 0}, draw_stats[] = {0, -1.5, -0.5};
+    const double mean[] = {2.5}, draw[] = {3.25};
+    w.write_draw(mean_stats, mean);
+    w.write_draw(draw_stats, draw);
+    w.finish(0.5);
+  }
+  const CmdStanCsv c = read_cmdstan_csv(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(c.config.at("method"), "variational");
+  EXPECT_EQ(c.config.at("algorithm"), "fullrank");
+  EXPECT_EQ(c.config.count("max_depth"), 0u);  // no sample block
+  ASSERT_EQ(c.num_rows, 1u);
+  EXPECT_EQ(c.at(0, 1), -1.5);
+  EXPECT_EQ(c.at(0, 3), 3.25);
+  EXPECT_EQ(c.approximation_mean, (std::vector<double>{0, 0, 0, 2.5}));
+}
+
 TEST(CmdStanCsvReader, ErrorsNameFileLineAndProblem) {
   EXPECT_EQ(error_of("a,b\n1,2\n3\n"), "run.csv:3: row has 1 fields, the header has 2");
   EXPECT_EQ(error_of("# only comments\n"), "run.csv:1: no header row (column names) found");

@@ -23,6 +23,8 @@ struct CmdStanCsv {
   double step_size = 0;
   std::vector<double> inv_metric;  // d (diag_e) or d*d (dense_e, row after row)
   bool dense_metric = false;
+  // method = variational: the first row (the approximation's mean) is kept here, not as a draw.
+  std::vector<double> approximation_mean;
 
   double at(size_t row, size_t col) const { return values[row * columns.size() + col]; }
   // Column index, or -1 when absent.
