@@ -19,9 +19,9 @@ struct LbfgsOptions {
   double init_alpha = 0.001;   // first line-search step length
   double tol_obj = 1e-12;      // |Δ log p| below this: converged
   double tol_rel_obj = 1e4;    // |Δ log p| / max(|log p|, |log p_prev|, 1) below tol_rel_obj * eps
-  double tol_grad = 1e-8;      // max |g| below this
-  double tol_rel_grad = 1e7;   // g' H^-1 g / max(|log p|, 1) below tol_rel_grad * eps
-  double tol_param = 1e-8;     // max |Δx| below this
+  double tol_grad = 1e-8;      // Euclidean norm |g| below this (Stan's gradient norm)
+  double tol_rel_grad = 1e7;   // g' H^-1 g / max(|log p|, 1) below tol_rel_grad * eps (H^-1: L-BFGS's)
+  double tol_param = 1e-8;     // Euclidean norm |Δx| below this
   // Throws std::invalid_argument naming the first field out of range.
   void validate() const;
 };
