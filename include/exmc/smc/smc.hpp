@@ -1,0 +1,104 @@
+// Sequential Monte Carlo: adaptive tempering from a Gaussian reference to a LogDensity, with an
+// estimate of the target's normalising constant (the evidence) gathered on the way.
+//
+// Why a Gaussian reference and not the prior: engines see only LogDensity, i.e. the whole
+// unnormalised density p(x) on the unconstrained scale, with no prior/likelihood split. So the
+// tempered family is
+//     pi_beta(x) ∝ q(x)^(1 - beta) p(x)^beta,   beta: 0 -> 1,
+// with q a *normalised* Gaussian (SmcOptions::reference). Then Z_0 = ∫ q = 1 and the product of the
+// stage means of the incremental weights estimates Z = ∫ p(x) dx. For a model compiled with all
+// constants kept (the full joint density, Jacobians included), log Z is the log marginal
+// likelihood (the evidence); with constants dropped it is that evidence shifted by them.
+// q should cover the posterior (its default, N(0, 2^2 I), suits models whose unconstrained
+// parameters are of order one); a q much narrower than the posterior needs many stages.
+//
+// Randomness: every draw comes from exmc::Rng(seed, stream) with the stream packed as
+//     (purpose << 60) | (stage << 32) | particle
+// purpose 1: the initial draw of a particle from q (stage 0);
+// purpose 2: the systematic-resampling uniform of a stage (particle 0);
+// purpose 3: all mutation steps of one particle in one stage;
+// purpose 4: the seed of run r of smc_log_evidence (stage 0, particle r).
+// Particles are mutated on threads over a fixed partition, and every reduction is summed in
+// particle order, so results are identical for any num_threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "exmc/core/approx_draws.hpp"
+#include "exmc/core/gaussian.hpp"
+#include "exmc/core/log_density.hpp"
+
+namespace exmc::smc {
+
+struct SmcOptions {
+  enum class Kernel {
+    // PyMC's independent Metropolis-Hastings: each stage proposes from a Gaussian fitted to the
+    // resampled particles (mean, covariance plus a small ridge). Needs log p only.
+    kIndependentMh,
+    // HMC with hmc_leapfrog_steps leapfrog steps, diagonal inverse metric = the particles'
+    // variances, one step size per stage adapted toward 0.65 mean acceptance between mutation
+    // rounds (each particle jitters it by a uniform factor in [0.9, 1.1]).
+    kHmc,
+  };
+
+  size_t num_particles = 2000;  // in [2, 2^32)
+  // The next beta is the one (found by bisection) whose incremental weights keep an ESS of
+  // target_ess times the number of particles with finite weight, or 1 when beta = 1 keeps more.
+  double target_ess = 0.5;  // in (0, 1)
+  Kernel kernel = Kernel::kIndependentMh;
+  int max_mutation_steps = 25;  // >= 1: mutation rounds per stage at most
+  // Stopping rule for a stage's mutation rounds (PyMC-like): after round k, let c_k be the mean
+  // over coordinates of |Pearson correlation| between the particles' positions right after
+  // resampling and after round k (c_0 = 1). Stop when c_{k-1} - c_k < correlation_threshold, i.e.
+  // when another round no longer decorrelates the particles from where they started (c_k then
+  // sits at its noise floor of about 1/sqrt(N)). 0 always runs max_mutation_steps. In [0, 1).
+  double correlation_threshold = 0.01;
+  int hmc_leapfrog_steps = 10;  // >= 1
+  // The normalised reference q (dimension must equal the density's); default N(0, scale^2 I).
+  std::optional<Gaussian> reference;
+  double reference_scale = 2.0;  // > 0, finite
+  unsigned num_threads = 0;      // 0: std::thread::hardware_concurrency()
+
+  // Throws std::invalid_argument naming the option and its allowed range.
+  void validate() const;
+};
+
+struct SmcStage {
+  double beta = 0;                    // the temperature this stage moved to
+  double ess = 0;                     // ESS of its incremental weights (in particles)
+  double acceptance = 0;              // mean MH acceptance probability over its mutation rounds
+  int mutation_steps = 0;             // mutation rounds run
+  double log_evidence_increment = 0;  // log mean of the incremental weights
+  double step_size = 0;               // HMC: the step size after adaptation; 0 for IMH
+};
+
+struct SmcResult {
+  // Final equally weighted particles at beta = 1: log_p = the density's log p, log_q = the
+  // reference's normalised log density.
+  ApproxDraws particles;
+  std::vector<SmcStage> stages;
+  double log_marginal_likelihood = 0;
+  uint64_t grad_evals = 0;  // calls to logp_grad
+  uint64_t logp_evals = 0;  // calls to logp
+};
+
+// Runs adaptive-tempering SMC. A non-finite log density or gradient, or an exception from the
+// density, at a proposal is a rejection; at an initial particle it gives that particle weight 0.
+// Throws std::invalid_argument for bad options or a reference of the wrong dimension, and
+// std::runtime_error when no initial particle has a finite log density.
+SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed);
+
+struct MarginalLikelihood {
+  double mean = 0;           // mean of log Z over the runs
+  double se = 0;             // its standard error: sample sd of the runs / sqrt(num_runs)
+  std::vector<double> runs;  // log Z of each run
+};
+
+// num_runs (>= 2) independent smc() runs; run r uses the seed Rng(seed, (4 << 60) | r).next_u64().
+MarginalLikelihood smc_log_evidence(const LogDensity& ld, const SmcOptions& options, uint64_t seed,
+                                    unsigned num_runs);
+
+}  // namespace exmc::smc

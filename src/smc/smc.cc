@@ -1,0 +1,184 @@
+#include "exmc/smc/smc.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "exmc/core/rng.hpp"
+#include "exmc/smc/tempering.hpp"
+#include "mutation.hpp"
+
+namespace exmc::smc {
+namespace {
+
+using detail::Counts;
+using detail::Particles;
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+// The stage number is packed into 28 bits of the stream; a run needing more stages than this
+// has a reference hopelessly far from the target.
+constexpr uint64_t kMaxStages = 10000;
+
+[[noreturn]] void bad(const std::string& what) {
+  throw std::invalid_argument("SmcOptions: " + what);
+}
+
+unsigned resolve_threads(unsigned requested, size_t n) {
+  unsigned t = requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+  return unsigned(std::min<size_t>(t, n));
+}
+
+std::vector<double> log_ratios(const Particles& p) {
+  std::vector<double> lr(p.n);
+  for (size_t i = 0; i < p.n; ++i)
+    lr[i] = p.log_p[i] == kNegInf ? kNegInf : p.log_p[i] - p.log_q[i];
+  return lr;
+}
+
+Particles gather(const Particles& p, const std::vector<size_t>& idx, bool keep_grad) {
+  Particles out;
+  out.n = p.n;
+  out.d = p.d;
+  out.x.resize(p.n * p.d);
+  out.log_p.resize(p.n);
+  out.log_q.resize(p.n);
+  if (keep_grad) out.grad_p.resize(p.n * p.d);
+  for (size_t k = 0; k < p.n; ++k) {
+    const size_t i = idx[k];
+    std::copy(p.row(i), p.row(i) + p.d, out.row(k));
+    out.log_p[k] = p.log_p[i];
+    out.log_q[k] = p.log_q[i];
+    if (keep_grad)
+      std::copy(p.grad_p.begin() + std::ptrdiff_t(i * p.d),
+                p.grad_p.begin() + std::ptrdiff_t((i + 1) * p.d),
+                out.grad_p.begin() + std::ptrdiff_t(k * p.d));
+  }
+  return out;
+}
+
+}  // namespace
+
+void SmcOptions::validate() const {
+  if (num_particles < 2 || num_particles >= (size_t(1) << 32))
+    bad("num_particles must be in [2, 2^32), got " + std::to_string(num_particles));
+  if (!(target_ess > 0 && target_ess < 1))
+    bad("target_ess must be in (0, 1), got " + std::to_string(target_ess));
+  if (kernel != Kernel::kIndependentMh && kernel != Kernel::kHmc)
+    bad("kernel must be kIndependentMh or kHmc");
+  if (max_mutation_steps < 1)
+    bad("max_mutation_steps must be at least 1, got " + std::to_string(max_mutation_steps));
+  if (!(correlation_threshold >= 0 && correlation_threshold < 1))
+    bad("correlation_threshold must be in [0, 1), got " + std::to_string(correlation_threshold));
+  if (hmc_leapfrog_steps < 1)
+    bad("hmc_leapfrog_steps must be at least 1, got " + std::to_string(hmc_leapfrog_steps));
+  if (!(reference_scale > 0) || !std::isfinite(reference_scale))
+    bad("reference_scale must be positive and finite, got " + std::to_string(reference_scale));
+  if (reference && reference->dim() == 0) bad("reference must have dimension at least 1");
+}
+
+SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
+  options.validate();
+  const size_t d = ld.dim(), n = options.num_particles;
+  if (d == 0) throw std::invalid_argument("smc: the log density has dimension 0");
+  const Gaussian reference = options.reference
+                                 ? *options.reference
+                                 : Gaussian::diagonal(std::vector<double>(d, 0.0),
+                                                      std::vector<double>(d, options.reference_scale));
+  if (reference.dim() != d)
+    throw std::invalid_argument("SmcOptions: reference has dimension " +
+                                std::to_string(reference.dim()) + ", the log density " +
+                                std::to_string(d));
+  const bool hmc = options.kernel == SmcOptions::Kernel::kHmc;
+  const unsigned threads = resolve_threads(options.num_threads, n);
+
+  Particles p;
+  p.n = n;
+  p.d = d;
+  p.x.resize(n * d);
+  p.log_p.resize(n);
+  p.log_q.resize(n);
+  if (hmc) p.grad_p.resize(n * d);
+  Counts counts;
+  detail::parallel_blocks(n, threads, counts, [&](size_t b, size_t e, Counts& c) {
+    for (size_t i = b; i < e; ++i) {
+      Rng rng(seed, detail::stream_id(detail::kInitial, 0, i));
+      reference.sample(rng, p.row(i));
+      p.log_q[i] = reference.log_density(p.row(i));
+      p.log_p[i] = detail::safe_logp(ld, p.row(i), hmc ? p.grad_p.data() + i * d : nullptr, c);
+    }
+  });
+  std::vector<double> lr = log_ratios(p);
+  size_t n_finite = 0;
+  for (double v : lr) n_finite += v != kNegInf;
+  if (n_finite == 0)
+    throw std::runtime_error("smc: the log density is not finite (or its gradient is not, or it "
+                             "threw) at every one of the " + std::to_string(n) +
+                             " initial particles drawn from the reference; give a reference that "
+                             "covers the support");
+
+  SmcResult result;
+  double beta = 0, step_size = 2.0 / double(options.hmc_leapfrog_steps);
+  for (uint64_t stage = 1; beta < 1; ++stage) {
+    if (stage > kMaxStages)
+      throw std::runtime_error("smc: tempering did not reach beta = 1 within " +
+                               std::to_string(kMaxStages) + " stages (stopped at beta = " +
+                               std::to_string(beta) + ")");
+    const double delta = next_increment(lr, 1 - beta, options.target_ess * double(n_finite));
+    SmcStage st;
+    const bool last = delta >= 1 - beta || beta + delta >= 1;
+    st.beta = last ? 1.0 : beta + delta;
+    st.ess = tempered_ess(lr, delta);
+    st.log_evidence_increment = log_mean_weight(lr, delta);
+    result.log_marginal_likelihood += st.log_evidence_increment;
+
+    std::vector<double> log_w(n);
+    for (size_t i = 0; i < n; ++i) log_w[i] = lr[i] == kNegInf ? kNegInf : delta * lr[i];
+    Rng resample_rng(seed, detail::stream_id(detail::kResample, stage, 0));
+    p = gather(p, systematic_resample(log_w, resample_rng.uniform()), hmc);
+    beta = st.beta;
+
+    const auto m = detail::mutate(ld, options, reference, beta, stage, seed, threads, p,
+                                  step_size, counts);
+    st.acceptance = m.acceptance;
+    st.mutation_steps = m.steps;
+    st.step_size = hmc ? step_size : 0.0;
+    result.stages.push_back(st);
+    lr = log_ratios(p);
+    n_finite = n;  // resampling kept only finite particles and moves reject non-finite ones
+  }
+
+  ApproxDraws& out = result.particles;
+  out.dim = d;
+  out.x = std::move(p.x);
+  out.log_p = std::move(p.log_p);
+  out.log_q = std::move(p.log_q);
+  result.grad_evals = counts.grad;
+  result.logp_evals = counts.logp;
+  return result;
+}
+
+MarginalLikelihood smc_log_evidence(const LogDensity& ld, const SmcOptions& options, uint64_t seed,
+                                    unsigned num_runs) {
+  if (num_runs < 2)
+    throw std::invalid_argument("smc_log_evidence: num_runs must be at least 2 (for a standard "
+                                "error), got " + std::to_string(num_runs));
+  MarginalLikelihood ml;
+  ml.runs.reserve(num_runs);
+  for (unsigned r = 0; r < num_runs; ++r) {
+    Rng seeder(seed, detail::stream_id(detail::kRunSeed, 0, r));
+    ml.runs.push_back(smc(ld, options, seeder.next_u64()).log_marginal_likelihood);
+  }
+  double mean = 0;
+  for (double v : ml.runs) mean += v;
+  mean /= double(num_runs);
+  double ss = 0;
+  for (double v : ml.runs) ss += (v - mean) * (v - mean);
+  ml.mean = mean;
+  ml.se = std::sqrt(ss / double(num_runs - 1) / double(num_runs));
+  return ml;
+}
+
+}  // namespace exmc::smc
