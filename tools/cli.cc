@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "method_commands.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -32,6 +33,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   CLI::App app{
       "exmc: Bayesian inference for Stan programs with NUTS, no C++ compile.\n"
       "  exmc sample MODEL.stan --data DATA.json     draws into output_1.csv ... output_4.csv\n"
+      "  exmc optimize | laplace | pathfinder | variational | smc MODEL.stan --data DATA.json\n"
+      "                                              the mode, or approximate draws, into output.csv\n"
       "  exmc summary output_*.csv                   posterior summary (posterior's columns)\n"
       "  exmc diagnose output_*.csv                  what went wrong, in words\n"
       "  exmc loo output_*.csv                       PSIS-LOO from a log_lik quantity",
@@ -58,9 +61,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                 "diag (Stan's windowed), dense, grad-diag (nutpie's gradient-based), low-rank")
       ->capture_default_str()
       ->check(CLI::IsMember({"diag", "dense", "grad-diag", "low-rank"}));
-  s->add_option("--init", so.init, "uniform(-R, R) radius on the unconstrained scale, or a JSON file of values")
+  s->add_option("--init", so.init,
+                "uniform(-R, R) radius on the unconstrained scale, a JSON file of values, or pathfinder "
+                "(Pathfinder draws as initial points and metric)")
       ->capture_default_str()
-      ->check(CLI::Validator(number_or_file_check, "RADIUS|FILE"));
+      ->check(CLI::Validator(number_or_file_check, "RADIUS|FILE|pathfinder"));
   s->add_option("--output", so.output, "output CSV (one chain) or stem of out_1.csv ... out_N.csv")
       ->capture_default_str();
   s->add_flag("--save-warmup", so.save_warmup, "write warmup draws too");
@@ -93,6 +98,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   lo->add_option("--format", format, "table, csv or json")->capture_default_str()->check(
       CLI::IsMember({"table", "csv", "json"}));
 
+  const auto methods = add_method_commands(app);
+
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app.parse(reversed);
@@ -109,6 +116,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (sm->parsed()) return summary(files, format, !no_stats, out, err);
   if (dg->parsed()) return diagnose(files, out, err);
   if (lo->parsed()) return loo(files, log_lik, format, out, err);
+  for (const auto& m : methods)
+    if (m.app->parsed()) return m.run(out, err);
   return 2;
 }
 

@@ -9,60 +9,13 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "cli_test_support.hpp"
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/analysis/convergence.hpp"
 #include "exmc/io/cmdstan_csv_reader.hpp"
 
 namespace exmc::cli {
 namespace {
-
-namespace fs = std::filesystem;
-
-struct Ran {
-  int code;
-  std::string out, err;
-};
-
-Ran exmc(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int code = run(args, out, err);
-  return {code, out.str(), err.str()};
-}
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("exmc_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  std::string write(const std::string& name, const std::string& text) {
-    const auto p = dir / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  static std::string example(const std::string& f) { return std::string(EXMC_SOURCE_DIR) + "/examples/" + f; }
-  std::string path(const std::string& f) const { return (dir / f).string(); }
-  fs::path dir;
-};
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Data lines only (timing comments differ between runs).
-std::string data_lines(const std::string& p) {
-  std::istringstream in(slurp(p));
-  std::string line, keep;
-  while (std::getline(in, line))
-    if (!line.empty() && line[0] != '#') keep += line + "\n";
-  return keep;
-}
 
 TEST_F(CliTest, SampleWritesOneCmdStanCsvPerChainThatSummaryReads) {
   const auto r = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),

@@ -29,6 +29,10 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
     sc.init_values = cfg.chain_init_values[c];
     sc.init_x.clear();
   }
+  if (!cfg.chain_init_x.empty()) {
+    sc.init_x = cfg.chain_init_x[c];
+    sc.init_values.clear();
+  }
   out.chain = c;
   const size_t n_out = total_size(density.output_vars());
   out.num_values = n_out;
@@ -146,6 +150,9 @@ RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Call
   if (!cfg.chain_init_values.empty() && cfg.chain_init_values.size() != cfg.num_chains)
     throw std::invalid_argument("chain_init_values has " +
                                 std::to_string(cfg.chain_init_values.size()) +
+                                " entries but num_chains is " + std::to_string(cfg.num_chains));
+  if (!cfg.chain_init_x.empty() && cfg.chain_init_x.size() != cfg.num_chains)
+    throw std::invalid_argument("chain_init_x has " + std::to_string(cfg.chain_init_x.size()) +
                                 " entries but num_chains is " + std::to_string(cfg.num_chains));
   const auto t0 = Clock::now();
 

@@ -29,6 +29,9 @@ struct RunConfig {
   // Optional per-chain starting points (CmdStan's per-chain init files): when non-empty it has
   // one entry per chain and replaces sampler.init_values for that chain.
   std::vector<std::vector<std::pair<std::string, std::vector<double>>>> chain_init_values;
+  // Optional per-chain unconstrained starting points (e.g. draws of Pathfinder): one per chain,
+  // each density.dim() long; replaces sampler.init_x / init_values (and chain_init_values).
+  std::vector<std::vector<double>> chain_init_x;
 };
 
 // One draw as it is produced (only the draws thinning keeps: see SamplerConfig::thin). `values` are on the constrained scale, in the order of

@@ -1,0 +1,92 @@
+// One call per inference method other than NUTS: a loaded program and settings in, CmdStan's
+// rows out (with generated quantities), plus the header block and the lines to tell the user.
+// The `exmc` command writes the result with write_csv(); other callers use the table directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "exmc/optimize/lbfgs.hpp"
+#include "exmc/pathfinder/pathfinder.hpp"
+#include "exmc/services/program.hpp"
+#include "exmc/smc/smc.hpp"
+#include "exmc/variational/advi.hpp"
+
+namespace exmc::services {
+
+struct MethodRun {
+  DrawTable draws;
+  std::vector<std::string> method_block;  // CmdStan's "method = ..." header lines
+  std::vector<std::pair<std::string, std::string>> extra;  // exmc's own header lines
+  std::vector<std::string> notes;     // what happened, for the user (one line each)
+  std::vector<std::string> warnings;  // results to be read with care
+  uint64_t grad_evals = 0;
+  double seconds = 0;                 // the method's own time (compile excluded)
+  double compile_ms = 0;
+};
+
+// ---- optimize: the mode (penalised MLE by default, as Stan; MAP with jacobian) ----
+struct OptimizeSettings {
+  enum class Algorithm { kLbfgs, kNewton };
+  Algorithm algorithm = Algorithm::kLbfgs;
+  bool jacobian = false;           // Stan's optimize default: no change-of-variables terms
+  optimize::LbfgsOptions lbfgs;    // max_iterations is also Newton's
+  InitSpec init;
+};
+// One row: lp__ (log density with all constants, Jacobian as chosen), then the values.
+// Throws std::runtime_error when the optimiser stops without converging for a reason other
+// than the iteration limit (which is a warning).
+MethodRun optimize(const Program& program, const OptimizeSettings& settings, uint64_t seed);
+
+// ---- laplace: draws from the normal approximation at the mode ----
+struct LaplaceSettings {
+  bool jacobian = true;
+  size_t draws = 1000;
+  // Constrained values of the mode (Stan JSON, or a CmdStan optimize CSV); empty: optimise first
+  // with `optimize` (its jacobian is this jacobian).
+  std::string mode_file;
+  OptimizeSettings optimize;
+};
+// Rows: log_p__, log_g__ (target and approximation log densities), then the values.
+MethodRun laplace(const Program& program, const LaplaceSettings& settings, uint64_t seed);
+
+// ---- pathfinder ----
+struct PathfinderSettings {
+  pathfinder::PathfinderOptions options;
+  InitSpec init;
+};
+// Rows: lp_approx__, lp__, then the values (CmdStan 2.33's columns).
+MethodRun pathfinder(const Program& program, const PathfinderSettings& settings, uint64_t seed);
+// The same run on an already compiled density (what `sample --init pathfinder` uses).
+pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const PathfinderSettings& settings,
+                                            uint64_t seed);
+
+// ---- variational (ADVI) ----
+struct VariationalSettings {
+  variational::AdviOptions options;
+  InitSpec init;
+};
+// Rows: lp__ (0), log_p__, log_g__, then the values; the first row is the approximation's mean
+// (with zeros in the three columns), as CmdStan writes it.
+MethodRun variational(const Program& program, const VariationalSettings& settings, uint64_t seed);
+
+// ---- smc ----
+struct SmcSettings {
+  smc::SmcOptions options;
+  unsigned runs = 1;  // independent runs for the log evidence's standard error (draws: run 1)
+};
+// Rows: lp__ (log density with all constants), then the values. The log marginal likelihood
+// (and its standard error across runs) is in the notes and the header.
+MethodRun smc(const Program& program, const SmcSettings& settings, uint64_t seed);
+
+// Writes a MethodRun as one CmdStan CSV (under `path` only once complete).
+void write_csv(const std::string& path, const Program& program, const MethodRun& run, uint64_t seed,
+               const std::string& init_text, int sig_figs = -1);
+
+// "    name = value" with " (Default)" when is_default: CmdStan's header lines.
+std::string config_line(int depth, const std::string& name, const std::string& value, bool is_default);
+std::string format_number(double v);
+
+}  // namespace exmc::services

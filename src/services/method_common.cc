@@ -1,0 +1,40 @@
+// What every method service shares: header lines, number formatting, the CSV writer call.
+#include <chrono>
+#include <cstdio>
+
+#include "exmc/io/cmdstan_csv_writer.hpp"
+#include "exmc/services/methods.hpp"
+
+namespace exmc::services {
+
+std::string format_number(double v) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
+std::string config_line(int depth, const std::string& name, const std::string& value, bool is_default) {
+  return std::string(size_t(2 * depth), ' ') + name + " = " + value + (is_default ? " (Default)" : "");
+}
+
+void write_csv(const std::string& path, const Program& program, const MethodRun& run, uint64_t seed,
+               const std::string& init_text, int sig_figs) {
+  io::CmdStanCsvHeader h;
+  h.model = program.model_name();
+  h.data_file = program.data_path();
+  h.init = init_text;
+  h.seed = seed;
+  h.sig_figs = sig_figs;
+  h.method_block = run.method_block;
+  h.extra = run.extra;
+  const auto& t = run.draws;
+  const std::vector<std::string> method_cols(t.columns.begin(),
+                                             t.columns.begin() + std::ptrdiff_t(t.num_method_columns));
+  const std::vector<std::string> value_cols(t.columns.begin() + std::ptrdiff_t(t.num_method_columns),
+                                            t.columns.end());
+  io::CmdStanCsvWriter w(path, h, method_cols, value_cols);
+  for (size_t r = 0; r < t.num_rows(); ++r) w.write_draw(t.row(r), t.row(r) + t.num_method_columns);
+  w.finish(run.seconds);
+}
+
+}  // namespace exmc::services

@@ -1,0 +1,174 @@
+// optimize and laplace services: the mode of the user's parameterisation (no automatic
+// non-centring, all constants kept, Jacobian as asked), and normal draws around it.
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "exmc/io/cmdstan_csv_reader.hpp"
+#include "exmc/io/stan_json.hpp"
+#include "exmc/optimize/laplace.hpp"
+#include "exmc/optimize/newton.hpp"
+#include "exmc/services/methods.hpp"
+
+namespace exmc::services {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The mode's density: Stan's log_prob<propto = false, jacobian>. Non-centring would move the
+// mode (it is a change of variables), so it is off.
+model::CompileOptions mode_compile_options(bool jacobian) {
+  model::CompileOptions o;
+  o.ncp = model::Ncp::kOff;
+  o.propto = false;
+  o.jacobian = jacobian;
+  return o;
+}
+
+void lbfgs_block(std::vector<std::string>& b, const optimize::LbfgsOptions& o, int depth) {
+  const optimize::LbfgsOptions d;
+  b.push_back(config_line(depth, "init_alpha", format_number(o.init_alpha), o.init_alpha == d.init_alpha));
+  b.push_back(config_line(depth, "tol_obj", format_number(o.tol_obj), o.tol_obj == d.tol_obj));
+  b.push_back(config_line(depth, "tol_rel_obj", format_number(o.tol_rel_obj), o.tol_rel_obj == d.tol_rel_obj));
+  b.push_back(config_line(depth, "tol_grad", format_number(o.tol_grad), o.tol_grad == d.tol_grad));
+  b.push_back(config_line(depth, "tol_rel_grad", format_number(o.tol_rel_grad), o.tol_rel_grad == d.tol_rel_grad));
+  b.push_back(config_line(depth, "tol_param", format_number(o.tol_param), o.tol_param == d.tol_param));
+  b.push_back(config_line(depth, "history_size", std::to_string(o.history), o.history == d.history));
+}
+
+struct Mode {
+  optimize::OptimizeResult result;
+  std::vector<std::string> notes, warnings;
+};
+
+Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
+  Mode m;
+  const auto x0 = initial_point(ld, s.init, seed);
+  if (s.algorithm == OptimizeSettings::Algorithm::kNewton) {
+    optimize::NewtonOptions no;
+    no.max_iterations = s.lbfgs.max_iterations;
+    m.result = optimize::newton(ld, x0, no);
+  } else {
+    m.result = optimize::lbfgs(ld, x0, s.lbfgs);
+  }
+  const auto& r = m.result;
+  const std::string what = optimize::describe(r.termination);
+  if (r.converged()) {
+    m.notes.push_back(what + " (" + std::to_string(r.iterations) + " iterations, " +
+                      std::to_string(r.grad_evals) + " gradient evaluations)");
+  } else if (r.termination == optimize::Termination::kMaxIterations) {
+    m.warnings.push_back(what + ": the result may not be a mode");
+  } else {
+    throw std::runtime_error("optimization did not converge: " + what + " (after " +
+                             std::to_string(r.iterations) + " iterations; log density " +
+                             format_number(r.logp) + ")");
+  }
+  return m;
+}
+
+// Constrained values of the mode from a Stan JSON file or the first row of a CmdStan CSV.
+std::vector<double> read_mode(const LogDensity& ld, const std::string& path) {
+  std::vector<std::pair<std::string, std::vector<double>>> values;
+  const auto vars = ld.output_vars();
+  const bool csv = path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+  if (csv) {
+    const auto f = io::read_cmdstan_csv(path);
+    if (f.num_rows < 1) throw std::runtime_error(path + ": no rows (expected the mode)");
+    for (const auto& v : vars) {
+      std::vector<double> vals;
+      for (const auto& name : flat_names({v})) {
+        const long c = f.column(name);
+        if (c < 0) break;
+        vals.push_back(f.at(0, size_t(c)));
+      }
+      if (vals.size() == v.size()) values.emplace_back(v.name, std::move(vals));
+    }
+  } else {
+    const auto json = io::StanJsonData::from_file(path);
+    for (const auto& name : json.names()) {
+      const auto& v = json.at(name);
+      values.emplace_back(name, io::to_column_major(v.values, v.dims));
+    }
+  }
+  std::vector<double> x(ld.dim());
+  std::string err;
+  if (!ld.unconstrain(values, x.data(), &err)) throw std::runtime_error("--mode " + path + ": " + err);
+  return x;
+}
+
+}  // namespace
+
+MethodRun optimize(const Program& program, const OptimizeSettings& s, uint64_t seed) {
+  MethodRun run;
+  const auto tc = Clock::now();
+  const auto density = program.compile(mode_compile_options(s.jacobian));
+  run.compile_ms = seconds_since(tc) * 1e3;
+  const auto t0 = Clock::now();
+  Mode m = find_mode(*density, s, seed);
+  run.seconds = seconds_since(t0);
+  run.grad_evals = m.result.grad_evals;
+  run.notes = std::move(m.notes);
+  run.warnings = std::move(m.warnings);
+
+  auto& b = run.method_block;
+  const bool newton = s.algorithm == OptimizeSettings::Algorithm::kNewton;
+  b.push_back("method = optimize");
+  b.push_back("  optimize");
+  b.push_back(config_line(2, "algorithm", newton ? "newton" : "lbfgs", !newton));
+  if (newton) {
+    b.push_back("      newton");
+  } else {
+    b.push_back("      lbfgs");
+    lbfgs_block(b, s.lbfgs, 4);
+  }
+  b.push_back(config_line(2, "jacobian", s.jacobian ? "1" : "0", !s.jacobian));
+  b.push_back(config_line(2, "iter", std::to_string(s.lbfgs.max_iterations), s.lbfgs.max_iterations == 2000));
+  b.push_back(config_line(2, "save_iterations", "0", true));
+
+  TableBuilder table(program, *density, {"lp__"}, seed);
+  table.add(m.result.x.data(), &m.result.logp);
+  run.draws = table.take();
+  return run;
+}
+
+MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t seed) {
+  MethodRun run;
+  const auto tc = Clock::now();
+  const auto density = program.compile(mode_compile_options(s.jacobian));
+  run.compile_ms = seconds_since(tc) * 1e3;
+  const auto t0 = Clock::now();
+  std::vector<double> mode;
+  if (!s.mode_file.empty()) {
+    mode = read_mode(*density, s.mode_file);
+  } else {
+    OptimizeSettings os = s.optimize;
+    os.jacobian = s.jacobian;
+    Mode m = find_mode(*density, os, seed);
+    mode = m.result.x;
+    run.grad_evals += m.result.grad_evals;
+    for (auto& n : m.notes) run.notes.push_back("mode: " + n);
+    for (auto& w : m.warnings) run.warnings.push_back("mode: " + w);
+  }
+  const Gaussian normal = optimize::laplace_approximation(*density, mode);
+  const ApproxDraws draws = optimize::laplace_draws(*density, normal, s.draws, seed);
+  run.grad_evals += 2 * density->dim() + draws.size();
+  run.seconds = seconds_since(t0);
+
+  auto& b = run.method_block;
+  b.push_back("method = laplace");
+  b.push_back("  laplace");
+  b.push_back(config_line(2, "mode", s.mode_file.empty() ? "(optimized)" : s.mode_file, false));
+  b.push_back(config_line(2, "jacobian", s.jacobian ? "1" : "0", s.jacobian));
+  b.push_back(config_line(2, "draws", std::to_string(s.draws), s.draws == 1000));
+
+  TableBuilder table(program, *density, {"log_p__", "log_g__"}, seed);
+  for (size_t i = 0; i < draws.size(); ++i) {
+    const double lp[2] = {draws.log_p[i], draws.log_q[i]};
+    table.add(draws.draw(i), lp);
+  }
+  run.draws = table.take();
+  return run;
+}
+
+}  // namespace exmc::services

@@ -1,0 +1,83 @@
+// pathfinder service: multi-path Pathfinder on the sampler's own density (non-centring as NUTS
+// would use it), draws written with CmdStan 2.33's columns.
+#include <chrono>
+#include <cmath>
+
+#include "exmc/services/methods.hpp"
+
+namespace exmc::services {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const PathfinderSettings& s, uint64_t seed) {
+  pathfinder::PathfinderOptions o = s.options;
+  o.init_radius = s.init.radius;
+  if (!s.init.file.empty()) o.init = initial_point(density, s.init, seed);
+  return pathfinder::pathfinder(density, o, seed);
+}
+
+MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64_t seed) {
+  MethodRun run;
+  const auto tc = Clock::now();
+  const auto density = program.compile();
+  run.compile_ms = seconds_since(tc) * 1e3;
+  const auto t0 = Clock::now();
+  const auto result = run_pathfinder(*density, s, seed);
+  run.seconds = seconds_since(t0);
+  run.grad_evals = result.grad_evals;
+
+  const auto& o = s.options;
+  const pathfinder::PathfinderOptions d;
+  auto& b = run.method_block;
+  b.push_back("method = pathfinder");
+  b.push_back("  pathfinder");
+  b.push_back(config_line(2, "init_alpha", format_number(o.init_alpha), o.init_alpha == d.init_alpha));
+  b.push_back(config_line(2, "tol_obj", format_number(o.tol_obj), o.tol_obj == d.tol_obj));
+  b.push_back(config_line(2, "tol_rel_obj", format_number(o.tol_rel_obj), o.tol_rel_obj == d.tol_rel_obj));
+  b.push_back(config_line(2, "tol_grad", format_number(o.tol_grad), o.tol_grad == d.tol_grad));
+  b.push_back(config_line(2, "tol_rel_grad", format_number(o.tol_rel_grad), o.tol_rel_grad == d.tol_rel_grad));
+  b.push_back(config_line(2, "tol_param", format_number(o.tol_param), o.tol_param == d.tol_param));
+  b.push_back(config_line(2, "history_size", std::to_string(o.history_size), o.history_size == d.history_size));
+  b.push_back(config_line(2, "num_psis_draws", std::to_string(o.num_psis_draws), o.num_psis_draws == d.num_psis_draws));
+  b.push_back(config_line(2, "num_paths", std::to_string(o.num_paths), o.num_paths == d.num_paths));
+  b.push_back(config_line(2, "psis_resample", o.psis_resample ? "1" : "0", o.psis_resample));
+  b.push_back(config_line(2, "max_lbfgs_iters", std::to_string(o.max_lbfgs_iters), o.max_lbfgs_iters == d.max_lbfgs_iters));
+  b.push_back(config_line(2, "num_draws", std::to_string(o.num_draws), o.num_draws == d.num_draws));
+  b.push_back(config_line(2, "num_elbo_draws", std::to_string(o.num_elbo_draws), o.num_elbo_draws == d.num_elbo_draws));
+  run.extra.push_back({"exmc_pareto_k", format_number(result.pareto_k)});
+
+  size_t failed = 0;
+  for (size_t p = 0; p < result.paths.size(); ++p) {
+    const auto& path = result.paths[p];
+    if (!path.ok()) {
+      ++failed;
+      run.warnings.push_back("path " + std::to_string(p + 1) + " failed: " + path.error);
+      continue;
+    }
+    run.notes.push_back("path " + std::to_string(p + 1) + ": best ELBO " + format_number(path.best_elbo) +
+                        " at L-BFGS iteration " + std::to_string(path.best_iteration) + " (" +
+                        optimize::describe(path.lbfgs_termination) + ")");
+  }
+  if (o.psis_resample && o.num_paths > 1 && result.paths.size() - failed > 1) {
+    run.notes.push_back("Pareto k of the importance ratios: " + format_number(result.pareto_k));
+    if (result.pareto_k > 0.7)
+      run.warnings.push_back("Pareto k = " + format_number(result.pareto_k) +
+                             " > 0.7: the approximation is poor; treat the draws as a rough guide (or initial "
+                             "values for `exmc sample`) only");
+  }
+
+  TableBuilder table(program, *density, {"lp_approx__", "lp__"}, seed);
+  const auto& draws = result.draws;
+  for (size_t i = 0; i < draws.size(); ++i) {
+    const double lp[2] = {draws.log_q[i], draws.log_p[i]};
+    table.add(draws.draw(i), lp);
+  }
+  run.draws = table.take();
+  return run;
+}
+
+}  // namespace exmc::services

@@ -1,0 +1,123 @@
+#include "exmc/services/program.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "exmc/io/stan_json.hpp"
+#include "exmc/nuts/initializer.hpp"
+
+namespace exmc::services {
+
+Program Program::load(const std::string& model_path, const std::string& data_path,
+                      bool vectorize_loops) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Program p;
+  stan::LowerOptions lo;
+  lo.vectorize_loops = vectorize_loops;
+  p.loaded_ = stan::load_program(model_path, data_path, lo);
+  p.model_path_ = model_path;
+  p.data_path_ = data_path;
+  p.load_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return p;
+}
+
+std::unique_ptr<graph::CompiledDensity> Program::compile(const model::CompileOptions& options,
+                                                         Precision precision) const {
+  return precision == Precision::kF32 ? loaded_.model->compile<float>(options)
+                                      : loaded_.model->compile<double>(options);
+}
+
+std::string Program::model_name() const { return std::filesystem::path(model_path_).stem().string(); }
+
+InitSpec InitSpec::parse(const std::string& text) {
+  InitSpec s;
+  char* end = nullptr;
+  const double r = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() && *end == '\0') {
+    if (!(r >= 0) || !std::isfinite(r))
+      throw std::invalid_argument("--init: the radius must be a finite number >= 0, got " + text);
+    s.radius = r;
+    return s;
+  }
+  if (!std::filesystem::is_regular_file(text))
+    throw std::invalid_argument("--init: '" + text + "' is neither a number nor a readable file");
+  s.file = text;
+  return s;
+}
+
+std::string InitSpec::text() const {
+  if (!file.empty()) return file;
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", radius);
+  return b;
+}
+
+std::vector<double> initial_point(const LogDensity& density, const InitSpec& init, uint64_t seed,
+                                  unsigned index) {
+  const size_t d = density.dim();
+  nuts::SamplerConfig cfg;
+  cfg.init_radius = init.radius;
+  if (!init.file.empty()) {
+    const auto json = io::StanJsonData::from_file(init.file);
+    const auto vars = density.output_vars();
+    for (const auto& name : json.names()) {
+      bool known = false;
+      for (const auto& v : vars) known |= v.name == name;
+      if (!known) continue;
+      const auto& v = json.at(name);
+      cfg.init_values.emplace_back(name, io::to_column_major(v.values, v.dims));
+    }
+  }
+  const nuts::Metric unit = nuts::Metric::diag(std::vector<double>(d, 1.0));
+  nuts::Leapfrog integ(density, unit);
+  nuts::PhasePoint z(d);
+  Rng rng(seed, kInitStream + index);
+  try {
+    nuts::initialize_point(integ, cfg, rng, z);
+  } catch (const nuts::InitError& e) {
+    throw std::runtime_error(std::string("initialisation: ") + e.what());
+  }
+  return z.q;
+}
+
+TableBuilder::TableBuilder(const Program& program, const graph::CompiledDensity& density,
+                           std::vector<std::string> method_columns, uint64_t seed)
+    : density_(density), rng_(seed, kApproxGqStream) {
+  const auto vars = density.output_vars();
+  auto gq = std::make_unique<stan::GeneratedQuantities>(*program.loaded().program, program.loaded().data, vars);
+  table_.columns = std::move(method_columns);
+  table_.num_method_columns = table_.columns.size();
+  const auto names = flat_names(vars);
+  num_values_ = names.size();
+  table_.columns.insert(table_.columns.end(), names.begin(), names.end());
+  if (!gq->empty()) {
+    const auto gq_names = stan::generated_quantities_names(*gq);
+    num_gq_ = gq_names.size();
+    table_.columns.insert(table_.columns.end(), gq_names.begin(), gq_names.end());
+    gq_ = std::move(gq);
+  }
+  row_.resize(table_.columns.size());
+}
+
+TableBuilder::~TableBuilder() = default;
+
+void TableBuilder::add(const double* x, const double* method_values) {
+  const size_t m = table_.num_method_columns;
+  std::copy(method_values, method_values + m, row_.begin());
+  double* values = row_.data() + m;
+  density_.constrain(x, values);
+  if (gq_) {
+    try {
+      gq_->eval(values, rng_, values + num_values_);
+    } catch (const std::exception& e) {
+      // As Stan: the draw keeps its parameters, its generated quantities become NaN.
+      std::fill(values + num_values_, values + num_values_ + num_gq_, std::nan(""));
+      if (table_.gq_failures++ == 0) table_.first_gq_failure = e.what();
+    }
+  }
+  table_.values.insert(table_.values.end(), row_.begin(), row_.end());
+}
+
+}  // namespace exmc::services

@@ -1,0 +1,69 @@
+// variational service: ADVI on the sampler's own density; CmdStan's variational rows (the mean
+// first, then draws with lp__ = 0, log_p__, log_g__).
+#include <chrono>
+
+#include "exmc/services/methods.hpp"
+
+namespace exmc::services {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+MethodRun variational(const Program& program, const VariationalSettings& s, uint64_t seed) {
+  MethodRun run;
+  const auto tc = Clock::now();
+  const auto density = program.compile();
+  run.compile_ms = seconds_since(tc) * 1e3;
+  const auto t0 = Clock::now();
+  const auto x0 = initial_point(*density, s.init, seed);
+  const auto result = variational::advi(*density, s.options, seed, x0.data());
+  run.seconds = seconds_since(t0);
+  run.grad_evals = result.grad_evals;
+
+  const auto& o = s.options;
+  const variational::AdviOptions d;
+  const bool fullrank = o.family == variational::AdviOptions::Family::kFullrank;
+  auto& b = run.method_block;
+  b.push_back("method = variational");
+  b.push_back("  variational");
+  b.push_back(config_line(2, "algorithm", fullrank ? "fullrank" : "meanfield", !fullrank));
+  b.push_back(fullrank ? "      fullrank" : "      meanfield");
+  b.push_back(config_line(2, "iter", std::to_string(o.iter), o.iter == d.iter));
+  b.push_back(config_line(2, "grad_samples", std::to_string(o.grad_samples), o.grad_samples == d.grad_samples));
+  b.push_back(config_line(2, "elbo_samples", std::to_string(o.elbo_samples), o.elbo_samples == d.elbo_samples));
+  b.push_back(config_line(2, "eta", format_number(result.eta), result.eta == d.eta));
+  b.push_back("    adapt");
+  b.push_back(config_line(3, "engaged", o.adapt_engaged ? "1" : "0", o.adapt_engaged));
+  b.push_back(config_line(3, "iter", std::to_string(o.adapt_iter), o.adapt_iter == d.adapt_iter));
+  b.push_back(config_line(2, "tol_rel_obj", format_number(o.tol_rel_obj), o.tol_rel_obj == d.tol_rel_obj));
+  b.push_back(config_line(2, "eval_elbo", std::to_string(o.eval_elbo), o.eval_elbo == d.eval_elbo));
+  b.push_back(config_line(2, "output_samples", std::to_string(o.output_draws), o.output_draws == d.output_draws));
+
+  if (!result.trace.empty()) {
+    const auto& last = result.trace.back();
+    run.notes.push_back("ELBO " + format_number(last.elbo) + " after " + std::to_string(result.iterations) +
+                        " iterations (eta " + format_number(result.eta) + "; mean relative change " +
+                        format_number(last.rel_mean) + ", median " + format_number(last.rel_median) + ")");
+  }
+  if (result.converged) run.notes.push_back("relative ELBO change below tol_rel_obj: converged");
+  else run.warnings.push_back("did not converge" + (result.message.empty() ? "" : ": " + result.message));
+  if (result.rejected_draws > 0)
+    run.warnings.push_back(std::to_string(result.rejected_draws) +
+                           " Monte Carlo draws had a non-finite log density or gradient and were dropped");
+
+  TableBuilder table(program, *density, {"lp__", "log_p__", "log_g__"}, seed);
+  const double zeros[3] = {0, 0, 0};
+  table.add(result.approximation.mean().data(), zeros);
+  const auto& draws = result.draws;
+  for (size_t i = 0; i < draws.size(); ++i) {
+    const double lp[3] = {0, draws.log_p[i], draws.log_q[i]};
+    table.add(draws.draw(i), lp);
+  }
+  run.draws = table.take();
+  return run;
+}
+
+}  // namespace exmc::services

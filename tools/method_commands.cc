@@ -1,0 +1,211 @@
+#include "method_commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <ostream>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "exmc/services/methods.hpp"
+#include "exmc/stan/error.hpp"
+
+namespace exmc::cli {
+namespace {
+
+// Options every method command takes, as `exmc sample` spells them.
+struct Common {
+  std::string model_path, data_path, output = "output.csv", init = "2";
+  unsigned long long seed = 0;
+  bool seed_given = false;
+  int sig_figs = -1;
+  bool no_vectorize = false;
+};
+
+void add_common(CLI::App* c, Common& o) {
+  c->add_option("model", o.model_path, "the Stan program (.stan)")->required();
+  c->add_option("--data", o.data_path, "data in Stan JSON (omit when the program has no data)");
+  c->add_option("--seed", o.seed, "random seed (default: random; written to the output)")
+      ->check(CLI::Range(0ull, 4294967295ull));
+  c->add_option("--init", o.init, "uniform(-R, R) radius on the unconstrained scale, or a JSON file of values")
+      ->capture_default_str();
+  c->add_option("--output", o.output, "output CSV")->capture_default_str();
+  c->add_option("--sig-figs", o.sig_figs, "significant digits in the output (-1: 6)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 18));
+  c->add_flag("--no-vectorize", o.no_vectorize, "unroll loops instead of vectorising them");
+}
+
+// Loads the program, runs `method`, reports and writes the file; errors become exit status 1.
+int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& out, std::ostream& err,
+               const std::function<services::MethodRun(const services::Program&, uint64_t)>& method) {
+  try {
+    const uint64_t seed = app->count("--seed") ? o.seed : std::random_device{}() % 4294967291ull;
+    const auto program = services::Program::load(o.model_path, o.data_path, !o.no_vectorize);
+    const auto run = method(program, seed);
+    err << fmt::format("exmc {}: model loaded in {:.1f} ms, compiled in {:.1f} ms; {:.3f} s, {} gradient "
+                       "evaluations, seed {}\n",
+                       name, program.load_ms(), run.compile_ms, run.seconds, run.grad_evals, seed);
+    for (const auto& n : run.notes) err << "exmc " << name << ": " << n << "\n";
+    for (const auto& w : run.warnings) err << "exmc " << name << ": warning: " << w << "\n";
+    if (run.draws.gq_failures > 0)
+      err << fmt::format("exmc {}: warning: generated quantities failed in {} draws (written as NaN); the "
+                         "first:\n{}\n",
+                         name, run.draws.gq_failures, run.draws.first_gq_failure);
+    services::write_csv(o.output, program, run, seed, o.init, o.sig_figs);
+    out << o.output << "\n";
+    return 0;
+  } catch (const stan::Error& e) {
+    err << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "exmc " << name << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+
+std::vector<MethodCommand> add_method_commands(CLI::App& app) {
+  std::vector<MethodCommand> cmds;
+
+  // optimize
+  {
+    auto o = std::make_shared<Common>();
+    auto s = std::make_shared<services::OptimizeSettings>();
+    auto algorithm = std::make_shared<std::string>("lbfgs");
+    auto* c = app.add_subcommand("optimize", "the posterior mode (penalised MLE; --jacobian: MAP) by L-BFGS or Newton");
+    add_common(c, *o);
+    c->add_option("--algorithm", *algorithm, "lbfgs or newton")->capture_default_str()->check(
+        CLI::IsMember({"lbfgs", "newton"}));
+    c->add_flag("--jacobian", s->jacobian, "keep the change-of-variables terms (MAP on the unconstrained scale)");
+    c->add_option("--iter", s->lbfgs.max_iterations, "maximum iterations")->capture_default_str()->check(
+        CLI::Range(1, 100000000));
+    c->add_option("--history", s->lbfgs.history, "L-BFGS history size")->capture_default_str()->check(
+        CLI::Range(1, 1000));
+    c->add_option("--init-alpha", s->lbfgs.init_alpha, "first line-search step")->capture_default_str();
+    c->add_option("--tol-obj", s->lbfgs.tol_obj, "absolute change in log density")->capture_default_str();
+    c->add_option("--tol-rel-obj", s->lbfgs.tol_rel_obj, "relative change in log density")->capture_default_str();
+    c->add_option("--tol-grad", s->lbfgs.tol_grad, "gradient norm")->capture_default_str();
+    c->add_option("--tol-rel-grad", s->lbfgs.tol_rel_grad, "relative gradient")->capture_default_str();
+    c->add_option("--tol-param", s->lbfgs.tol_param, "change in parameters")->capture_default_str();
+    cmds.push_back({c, [c, o, s, algorithm](std::ostream& out, std::ostream& err) {
+                      return run_method("optimize", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
+                        s->algorithm = *algorithm == "newton" ? services::OptimizeSettings::Algorithm::kNewton
+                                                              : services::OptimizeSettings::Algorithm::kLbfgs;
+                        s->lbfgs.validate();
+                        s->init = services::InitSpec::parse(o->init);
+                        return services::optimize(p, *s, seed);
+                      });
+                    }});
+  }
+
+  // laplace
+  {
+    auto o = std::make_shared<Common>();
+    auto s = std::make_shared<services::LaplaceSettings>();
+    auto no_jacobian = std::make_shared<bool>(false);
+    auto* c = app.add_subcommand("laplace", "draws from the normal approximation at the mode (CmdStan's laplace)");
+    add_common(c, *o);
+    c->add_option("--mode", s->mode_file, "the mode: Stan JSON or an `exmc optimize` CSV (default: optimise first)");
+    c->add_flag("--no-jacobian", *no_jacobian, "leave out the change-of-variables terms (around the penalised MLE)");
+    c->add_option("--draws", s->draws, "number of draws")->capture_default_str()->check(CLI::Range(size_t(1), size_t(100000000)));
+    cmds.push_back({c, [c, o, s, no_jacobian](std::ostream& out, std::ostream& err) {
+                      return run_method("laplace", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
+                        s->jacobian = !*no_jacobian;
+                        s->optimize.init = services::InitSpec::parse(o->init);
+                        return services::laplace(p, *s, seed);
+                      });
+                    }});
+  }
+
+  // pathfinder
+  {
+    auto o = std::make_shared<Common>();
+    auto s = std::make_shared<services::PathfinderSettings>();
+    auto no_resample = std::make_shared<bool>(false);
+    auto* c = app.add_subcommand("pathfinder", "Pathfinder variational inference (multi-path, PSIS resampling)");
+    add_common(c, *o);
+    auto& po = s->options;
+    c->add_option("--num-paths", po.num_paths, "independent single paths")->capture_default_str();
+    c->add_option("--draws", po.num_psis_draws, "draws after importance resampling")->capture_default_str();
+    c->add_option("--single-path-draws", po.num_draws, "draws from each path's approximation")->capture_default_str();
+    c->add_option("--elbo-draws", po.num_elbo_draws, "draws per ELBO estimate")->capture_default_str();
+    c->add_option("--history", po.history_size, "L-BFGS history size")->capture_default_str();
+    c->add_option("--iter", po.max_lbfgs_iters, "maximum L-BFGS iterations per path")->capture_default_str();
+    c->add_option("--threads", po.num_threads, "worker threads (0: one per path, at most the cores)")->capture_default_str();
+    c->add_flag("--no-psis-resample", *no_resample, "return every path's draws, not resampled");
+    cmds.push_back({c, [c, o, s, no_resample](std::ostream& out, std::ostream& err) {
+                      return run_method("pathfinder", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
+                        s->options.psis_resample = !*no_resample;
+                        s->init = services::InitSpec::parse(o->init);
+                        return services::pathfinder(p, *s, seed);
+                      });
+                    }});
+  }
+
+  // variational
+  {
+    auto o = std::make_shared<Common>();
+    auto s = std::make_shared<services::VariationalSettings>();
+    auto algorithm = std::make_shared<std::string>("meanfield");
+    auto no_adapt = std::make_shared<bool>(false);
+    auto* c = app.add_subcommand("variational", "ADVI, meanfield or fullrank (Stan's variational)");
+    add_common(c, *o);
+    auto& ao = s->options;
+    c->add_option("--algorithm", *algorithm, "meanfield or fullrank")->capture_default_str()->check(
+        CLI::IsMember({"meanfield", "fullrank"}));
+    c->add_option("--iter", ao.iter, "maximum iterations")->capture_default_str();
+    c->add_option("--grad-samples", ao.grad_samples, "draws per gradient estimate")->capture_default_str();
+    c->add_option("--elbo-samples", ao.elbo_samples, "draws per ELBO estimate")->capture_default_str();
+    c->add_option("--eta", ao.eta, "step-size scale (when not adapted)")->capture_default_str();
+    c->add_flag("--no-adapt", *no_adapt, "keep --eta instead of searching for it");
+    c->add_option("--adapt-iter", ao.adapt_iter, "iterations per eta tried")->capture_default_str();
+    c->add_option("--tol-rel-obj", ao.tol_rel_obj, "relative ELBO change that counts as converged")
+        ->capture_default_str();
+    c->add_option("--eval-elbo", ao.eval_elbo, "iterations between ELBO estimates")->capture_default_str();
+    c->add_option("--draws", ao.output_draws, "draws from the approximation")->capture_default_str();
+    cmds.push_back({c, [c, o, s, algorithm, no_adapt](std::ostream& out, std::ostream& err) {
+                      return run_method("variational", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
+                        s->options.family = *algorithm == "fullrank" ? variational::AdviOptions::Family::kFullrank
+                                                                     : variational::AdviOptions::Family::kMeanfield;
+                        s->options.adapt_engaged = !*no_adapt;
+                        s->init = services::InitSpec::parse(o->init);
+                        return services::variational(p, *s, seed);
+                      });
+                    }});
+  }
+
+  // smc
+  {
+    auto o = std::make_shared<Common>();
+    auto s = std::make_shared<services::SmcSettings>();
+    auto kernel = std::make_shared<std::string>("imh");
+    auto* c = app.add_subcommand("smc", "sequential Monte Carlo with tempering; log marginal likelihood");
+    add_common(c, *o);
+    auto& so = s->options;
+    c->add_option("--particles", so.num_particles, "number of particles")->capture_default_str();
+    c->add_option("--kernel", *kernel, "imh (independent MH from a fitted normal) or hmc")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"imh", "hmc"}));
+    c->add_option("--target-ess", so.target_ess, "fraction of particles kept as ESS per stage")->capture_default_str();
+    c->add_option("--max-mutation-steps", so.max_mutation_steps, "MCMC steps per stage at most")->capture_default_str();
+    c->add_option("--reference-scale", so.reference_scale, "sd of the N(0, s^2) reference the tempering starts from")
+        ->capture_default_str();
+    c->add_option("--runs", s->runs, "independent runs (for the log evidence's standard error)")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 1000u));
+    c->add_option("--threads", so.num_threads, "worker threads (0: the cores)")->capture_default_str();
+    cmds.push_back({c, [c, o, s, kernel](std::ostream& out, std::ostream& err) {
+                      return run_method("smc", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
+                        s->options.kernel = *kernel == "hmc" ? smc::SmcOptions::Kernel::kHmc
+                                                             : smc::SmcOptions::Kernel::kIndependentMh;
+                        return services::smc(p, *s, seed);
+                      });
+                    }});
+  }
+  return cmds;
+}
+
+}  // namespace exmc::cli

@@ -1,0 +1,23 @@
+// `exmc optimize | laplace | pathfinder | variational | smc`: thin shells over exmc::services.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace exmc::cli {
+
+struct MethodCommand {
+  CLI::App* app;  // parsed() tells whether this command was chosen
+  std::function<int(std::ostream& out, std::ostream& err)> run;
+};
+
+// Adds the commands to `app`; their options live as long as the returned objects.
+std::vector<MethodCommand> add_method_commands(CLI::App& app);
+
+}  // namespace exmc::cli

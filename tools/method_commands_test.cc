@@ -1,0 +1,220 @@
+// exmc optimize | laplace | pathfinder | variational | smc end to end: analytic answers through the
+// command, CmdStan's columns, generated quantities, and `exmc summary` on the files.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "cli_test_support.hpp"
+#include "exmc/analysis/cmdstan.hpp"
+#include "exmc/io/cmdstan_csv_reader.hpp"
+
+namespace exmc::cli {
+namespace {
+
+// Normal data with an unknown mean and scale and no priors: the penalised MLE (no Jacobian) is
+// mean(y), sqrt(S / N); with the Jacobian of sigma's log transform the mode is sqrt(S / (N - 1)).
+const char* kNormalProgram = R"(data {
+  int<lower=1> N;
+  vector[N] y;
+}
+parameters {
+  real mu;
+  real<lower=0> sigma;
+}
+model {
+  y ~ normal(mu, sigma);
+}
+generated quantities {
+  real z = (y[1] - mu) / sigma;
+}
+)";
+const std::vector<double> kY = {1.2, -0.3, 2.5, 0.8, 1.9, 0.1, 1.4, 2.2};
+const char* kNormalData = R"({"N": 8, "y": [1.2, -0.3, 2.5, 0.8, 1.9, 0.1, 1.4, 2.2]})";
+
+// One real parameter with a normal(1, 2) density: every Gaussian approximation is exact.
+const char* kGaussianProgram = "parameters {\n  real mu;\n}\nmodel {\n  mu ~ normal(1, 2);\n}\n";
+
+double mean_of(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
+double sd_of(const std::vector<double>& v) {
+  const double m = mean_of(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / double(v.size() - 1));
+}
+std::vector<double> column(const io::CmdStanCsv& c, const std::string& name) {
+  const long j = c.column(name);
+  EXPECT_GE(j, 0) << name;
+  std::vector<double> v;
+  for (size_t r = 0; j >= 0 && r < c.num_rows; ++r) v.push_back(c.at(r, size_t(j)));
+  return v;
+}
+
+struct Moments {
+  double ybar = 0, s = 0;  // mean and sum of squared deviations of kY
+  Moments() {
+    ybar = mean_of(kY);
+    for (double y : kY) s += (y - ybar) * (y - ybar);
+  }
+};
+
+TEST_F(CliTest, OptimizeFindsThePenalisedMleAndWithJacobianTheMap) {
+  const auto model = write("normal.stan", kNormalProgram);
+  const auto data = write("normal.json", kNormalData);
+  const Moments m;
+  const double n = double(kY.size());
+  for (const bool jacobian : {false, true}) {
+    for (const char* algorithm : {"lbfgs", "newton"}) {
+      // Stan's default relative-gradient test (g' H^-1 g < 1e7 eps |lp|, |lp| ~ 11, curvature ~ 8)
+      // stops within ~5e-5 of the mode; 100 eps brings that under 1e-6.
+      std::vector<std::string> args = {"optimize", model, "--data", data, "--seed", "4", "--algorithm", algorithm,
+                                       "--tol-rel-grad", "100", "--tol-rel-obj", "1",
+                                       "--sig-figs", "12", "--output", path("mode.csv")};
+      if (jacobian) args.push_back("--jacobian");
+      const auto r = exmc(args);
+      ASSERT_EQ(r.code, 0) << r.err;
+      const auto c = io::read_cmdstan_csv(path("mode.csv"));
+      ASSERT_EQ(c.num_rows, 1u);
+      EXPECT_EQ(c.config.at("method"), "optimize");
+      EXPECT_EQ(c.config.at("jacobian"), jacobian ? "1" : "0");
+      const double sigma = std::sqrt(m.s / (jacobian ? n - 1 : n));
+      EXPECT_NEAR(c.at(0, size_t(c.column("mu"))), m.ybar, 1e-6) << algorithm;
+      EXPECT_NEAR(c.at(0, size_t(c.column("sigma"))), sigma, 1e-6) << algorithm;
+      // lp__ keeps every constant: the normal log likelihood at the mode (+ log sigma with the Jacobian).
+      double lp = -0.5 * n * std::log(2 * M_PI) - n * std::log(sigma) - m.s / (2 * sigma * sigma);
+      if (jacobian) lp += std::log(sigma);
+      EXPECT_NEAR(c.at(0, size_t(c.column("lp__"))), lp, 1e-8) << algorithm;
+      // Generated quantities are evaluated at the mode.
+      EXPECT_NEAR(c.at(0, size_t(c.column("z"))), (kY[0] - m.ybar) / sigma, 1e-6);
+    }
+  }
+}
+
+TEST_F(CliTest, OptimizeWithStansDefaultTolerancesStopsWithinTheirReach) {
+  const auto model = write("normal.stan", kNormalProgram);
+  const auto data = write("normal.json", kNormalData);
+  const auto r = exmc({"optimize", model, "--data", data, "--jacobian", "--seed", "4", "--sig-figs", "12",
+                       "--output", path("mode.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("Convergence detected"), std::string::npos) << r.err;
+  const Moments m;
+  const auto c = io::read_cmdstan_csv(path("mode.csv"));
+  // sqrt(1e7 eps |lp| / smallest curvature) = sqrt(2.2e-9 * 11 / 8) ~ 5.5e-5.
+  EXPECT_NEAR(c.at(0, size_t(c.column("mu"))), m.ybar, 1e-4);
+  EXPECT_NEAR(c.at(0, size_t(c.column("sigma"))), std::sqrt(m.s / double(kY.size() - 1)), 1e-4);
+}
+
+TEST_F(CliTest, LaplaceOfAGaussianIsExactAndItsDrawsHaveTheRightMoments) {
+  const auto model = write("g.stan", kGaussianProgram);
+  const auto r = exmc({"laplace", model, "--seed", "9", "--draws", "4000", "--output", path("l.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto c = io::read_cmdstan_csv(path("l.csv"));
+  ASSERT_EQ(c.num_rows, 4000u);
+  EXPECT_EQ(c.config.at("method"), "laplace");
+  const auto lp = column(c, "log_p__"), lg = column(c, "log_g__"), mu = column(c, "mu");
+  // The target is itself normalised and normal: both log densities agree at every draw (to the
+  // six significant digits written).
+  for (size_t i = 0; i < lp.size(); ++i) ASSERT_NEAR(lp[i], lg[i], 1e-5 * std::fabs(lp[i]) + 1e-6);
+  EXPECT_NEAR(mean_of(mu), 1.0, 4 * 2.0 / std::sqrt(4000.0));
+  EXPECT_NEAR(sd_of(mu), 2.0, 4 * 2.0 / std::sqrt(2 * 4000.0));
+  const auto s = exmc({"summary", path("l.csv")});
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("mu"), std::string::npos);
+}
+
+TEST_F(CliTest, LaplaceAroundAGivenModeFile) {
+  const auto model = write("normal.stan", kNormalProgram);
+  const auto data = write("normal.json", kNormalData);
+  ASSERT_EQ(exmc({"optimize", model, "--data", data, "--jacobian", "--seed", "2", "--output", path("m.csv")}).code, 0);
+  const auto r = exmc({"laplace", model, "--data", data, "--mode", path("m.csv"), "--seed", "2", "--draws", "200",
+                       "--output", path("l.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto c = io::read_cmdstan_csv(path("l.csv"));
+  EXPECT_EQ(c.num_rows, 200u);
+  EXPECT_EQ(c.config.at("mode"), path("m.csv"));
+  for (double s : column(c, "sigma")) ASSERT_GT(s, 0);
+}
+
+TEST_F(CliTest, PathfinderDrawsOfAGaussianHaveTheRightMoments) {
+  const auto model = write("g.stan", kGaussianProgram);
+  const auto r = exmc({"pathfinder", model, "--seed", "5", "--output", path("p.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto c = io::read_cmdstan_csv(path("p.csv"));
+  EXPECT_EQ(c.config.at("method"), "pathfinder");
+  ASSERT_EQ(c.num_rows, 1000u);
+  ASSERT_EQ(c.columns[0], "lp_approx__");
+  ASSERT_EQ(c.columns[1], "lp__");
+  const auto mu = column(c, "mu");
+  // Resampled with replacement from 4000 draws: duplicates make the effective size at most 1000.
+  EXPECT_NEAR(mean_of(mu), 1.0, 4 * 2.0 / std::sqrt(1000.0 * 0.6));
+  EXPECT_NEAR(sd_of(mu), 2.0, 4 * 2.0 / std::sqrt(2 * 1000.0 * 0.6));
+}
+
+TEST_F(CliTest, VariationalWritesTheMeanRowThenDraws) {
+  const auto model = write("normal.stan", kNormalProgram);
+  const auto data = write("normal.json", kNormalData);
+  for (const char* algorithm : {"meanfield", "fullrank"}) {
+    const auto r = exmc({"variational", model, "--data", data, "--algorithm", algorithm, "--seed", "3", "--output",
+                         path("v.csv")});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto c = io::read_cmdstan_csv(path("v.csv"));
+    EXPECT_EQ(c.config.at("method"), "variational");
+    EXPECT_EQ(c.config.at("algorithm"), algorithm);
+    ASSERT_EQ(c.num_rows, 1000u);
+    ASSERT_EQ(c.approximation_mean.size(), c.columns.size());
+    for (double v : column(c, "lp__")) ASSERT_EQ(v, 0.0);
+    for (double v : column(c, "log_p__")) ASSERT_TRUE(std::isfinite(v));
+    // The posterior of mu is centred at mean(y) with sd about sigma / sqrt(N) ~ 0.3; ADVI's mean
+    // must be within one posterior sd of it.
+    const Moments m;
+    EXPECT_NEAR(c.approximation_mean[size_t(c.column("mu"))], m.ybar, 0.35) << algorithm;
+  }
+}
+
+TEST_F(CliTest, SmcEstimatesTheLogEvidenceOfAConjugateModel) {
+  // mu ~ normal(0, 2), y_i ~ normal(mu, 1): y ~ MVN(0, I + 4 11'), so
+  // log Z = -N/2 log 2pi - 1/2 log(1 + 4N) - 1/2 (y'y - 4 (sum y)^2 / (1 + 4N)).
+  const auto model = write("nn.stan",
+                           "data {\n  int N;\n  vector[N] y;\n}\nparameters {\n  real mu;\n}\n"
+                           "model {\n  mu ~ normal(0, 2);\n  y ~ normal(mu, 1);\n}\n");
+  const auto data = write("normal.json", kNormalData);
+  const auto r = exmc({"smc", model, "--data", data, "--seed", "8", "--runs", "4", "--particles", "1000",
+                       "--output", path("s.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const double n = double(kY.size());
+  double yy = 0, sy = 0;
+  for (double y : kY) yy += y * y, sy += y;
+  const double truth = -0.5 * n * std::log(2 * M_PI) - 0.5 * std::log(1 + 4 * n) - 0.5 * (yy - 4 * sy * sy / (1 + 4 * n));
+  const auto c = io::read_cmdstan_csv(path("s.csv"));
+  EXPECT_EQ(c.config.at("method"), "smc");
+  const double est = std::stod(c.config.at("exmc_log_marginal_likelihood"));
+  const double se = std::stod(c.config.at("exmc_log_marginal_likelihood_se"));
+  EXPECT_GT(se, 0);
+  EXPECT_LT(std::fabs(est - truth), 4 * se + 1e-3) << "estimate " << est << " se " << se << " truth " << truth;
+  EXPECT_NE(r.err.find("log marginal likelihood"), std::string::npos) << r.err;
+  // Posterior of mu: normal with precision 1/4 + N, mean sum(y) / (1/4 + N).
+  const double prec = 0.25 + n, post_mean = sy / prec, post_sd = 1 / std::sqrt(prec);
+  const auto mu = column(c, "mu");
+  EXPECT_NEAR(mean_of(mu), post_mean, 4 * post_sd / std::sqrt(1000.0 * 0.5));
+}
+
+TEST_F(CliTest, MethodCommandsReportBadInputLikeSample) {
+  auto r = exmc({"optimize", path("missing.stan")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("missing.stan"), std::string::npos) << r.err;
+  EXPECT_EQ(exmc({"variational", "x.stan", "--algorithm", "exact"}).code, 2);
+  EXPECT_EQ(exmc({"smc", "x.stan", "--kernel", "gibbs"}).code, 2);
+  const auto model = write("g.stan", kGaussianProgram);
+  r = exmc({"laplace", model, "--mode", path("nope.json"), "--output", path("l.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("nope.json"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("l.csv")));
+  const auto h = exmc({"pathfinder", "--help"});
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("--num-paths"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace exmc::cli
