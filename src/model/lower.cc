@@ -156,6 +156,12 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
         value = args[0] + args[1] * z;
         if (value.shape() != r.shape) value = graph::reshape(value, r.shape);
         terms.push_back(graph::dist_lpdf(*r.dist, {z, tg->constant(0.0), tg->constant(1.0)}, opts.propto));
+        if (!opts.jacobian) {
+          // The density of z carries the Jacobian of value = loc + scale z (sum log scale);
+          // without Jacobians the mode must be that of the centred density, so take it out.
+          const double reps = double(n) / double(graph::shape_size(args[1].shape()));
+          terms.push_back(graph::sum(graph::log(args[1])) * -reps);
+        }
         ri.usize = n;
         ri.loc = eval_slot(args[0]);
         ri.scale = eval_slot(args[1]);
@@ -170,7 +176,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
         Expr lo = bound(r.lower), up = bound(r.upper), of = bound(r.offset), mu = bound(r.multiplier);
         auto gt = detail::transform_in_graph(*tg, *r.kind, x, r.shape, lo, up, of, mu, clamp);
         value = gt.y;
-        if (gt.logj.valid()) terms.push_back(gt.logj);
+        if (gt.logj.valid() && opts.jacobian) terms.push_back(gt.logj);
         if (r.dist) {
           std::vector<Expr> a = {value};
           a.insert(a.end(), args.begin(), args.end());

@@ -80,6 +80,10 @@ struct CompileOptions {
   bool propto = true;    // drop constant terms (Stan's ~); false keeps the full log density
   bool lift_glm = true;  // fuse affine observations (the lift_glm pass)
   graph::Backend backend = graph::Backend::kAuto;  // what logp_grad runs (graph::Backend)
+  // Include the log-Jacobians of the constraint transforms (and of non-centring). false gives
+  // the density of the constrained values themselves, whose mode is the (penalised) maximum
+  // likelihood estimate, as Stan's optimize with jacobian=0 (its default).
+  bool jacobian = true;
 };
 
 class Model {
