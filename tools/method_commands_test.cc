@@ -200,6 +200,28 @@ TEST_F(CliTest, SmcEstimatesTheLogEvidenceOfAConjugateModel) {
   EXPECT_NEAR(mean_of(mu), post_mean, 4 * post_sd / std::sqrt(1000.0 * 0.5));
 }
 
+TEST_F(CliTest, SampleInitPathfinderStartsChainsAtPathfinderDraws) {
+  const auto r = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                       "--init", "pathfinder", "--chains", "2", "--warmup", "200", "--draws", "200", "--seed", "6",
+                       "--output", path("s.csv"), "--no-progress"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("--init pathfinder: 4 paths"), std::string::npos) << r.err;
+  const auto c = io::read_cmdstan_csv(path("s_1.csv"));
+  EXPECT_EQ(c.config.at("init"), "pathfinder");
+  EXPECT_EQ(c.num_rows, 200u);
+  // Same seed, same run: Pathfinder is part of the run's pure function of the seed.
+  const auto again = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                           "--init", "pathfinder", "--chains", "2", "--warmup", "200", "--draws", "200", "--seed",
+                           "6", "--output", path("t.csv"), "--no-progress"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(data_lines(path("s_2.csv")), data_lines(path("t_2.csv")));
+  const auto metric = write("m.json", R"({"stepsize": 0.5, "metric": "diag_e", "inv_metric": [1,1,1,1,1,1,1,1,1,1]})");
+  const auto both = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                          "--init", "pathfinder", "--load-metric", metric, "--no-progress", "--output", path("u.csv")});
+  EXPECT_EQ(both.code, 1);
+  EXPECT_NE(both.err.find("both set the initial metric"), std::string::npos) << both.err;
+}
+
 TEST_F(CliTest, MethodCommandsReportBadInputLikeSample) {
   auto r = exmc({"optimize", path("missing.stan")});
   EXPECT_EQ(r.code, 1);

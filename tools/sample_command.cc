@@ -95,48 +95,6 @@ void apply_init(const std::string& init, const std::vector<VarInfo>& vars, nuts:
   }
 }
 
-// --init pathfinder: each chain starts at its own Pathfinder draw, and warmup starts from the
-// draws' (co)variance as the inverse metric instead of the identity (adaptation goes on from it).
-void apply_pathfinder_init(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg,
-                           std::ostream& err) {
-  services::PathfinderSettings ps;
-  const auto t0 = Clock::now();
-  const auto pf = services::run_pathfinder(density, ps, seed);
-  const auto& draws = pf.draws;
-  const size_t d = density.dim(), n = draws.size();
-  if (n < 2) throw std::runtime_error("--init pathfinder: Pathfinder returned fewer than two draws");
-  for (unsigned c = 0; c < cfg.num_chains; ++c) {
-    const double* x = draws.draw(size_t(c) * n / cfg.num_chains);
-    cfg.chain_init_x.emplace_back(x, x + d);
-  }
-  std::vector<double> mean(d, 0.0);
-  for (size_t i = 0; i < n; ++i)
-    for (size_t k = 0; k < d; ++k) mean[k] += draws.draw(i)[k] / double(n);
-  auto& sc = cfg.sampler;
-  const bool dense = sc.metric == nuts::MetricKind::Dense;
-  nuts::AdaptationState a;
-  a.dim = d;
-  a.metric_kind = dense ? nuts::MetricKind::Dense : nuts::MetricKind::Diag;
-  a.inv_metric.assign(dense ? d * d : d, 0.0);
-  for (size_t i = 0; i < n; ++i) {
-    const double* x = draws.draw(i);
-    for (size_t r = 0; r < d; ++r) {
-      if (!dense) {
-        a.inv_metric[r] += (x[r] - mean[r]) * (x[r] - mean[r]) / double(n - 1);
-        continue;
-      }
-      for (size_t k = 0; k < d; ++k) a.inv_metric[k * d + r] += (x[r] - mean[r]) * (x[k] - mean[k]) / double(n - 1);
-    }
-  }
-  // Resampling can leave a coordinate without spread: keep the unit metric there.
-  for (size_t r = 0; r < d; ++r)
-    if (!(a.inv_metric[dense ? r * d + r : r] > 0)) a.inv_metric[dense ? r * d + r : r] = 1.0;
-  a.step_size = sc.init_step_size;
-  sc.warm_start = a;
-  err << fmt::format("exmc: --init pathfinder: {} paths, {} gradient evaluations, {:.1f} ms; Pareto k {:.2f}\n",
-                     pf.paths.size(), pf.grad_evals, ms_since(t0), pf.pareto_k);
-}
-
 }  // namespace
 
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
@@ -173,8 +131,10 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     cfg.num_threads = opts.threads;
     cfg.seed = opts.seed_given ? opts.seed : std::random_device{}() % 4294967291ull;
     if (pathfinder_init) {
-      if (sc.warm_start) throw std::invalid_argument("--init pathfinder and --load-metric both set the initial metric");
-      apply_pathfinder_init(*density, cfg.seed, cfg, err);
+      const auto t_pf = Clock::now();
+      const auto pf = services::init_from_pathfinder(*density, cfg.seed, cfg);
+      err << fmt::format("exmc: --init pathfinder: {} paths, {} gradient evaluations, {:.1f} ms; Pareto k {:.2f}\n",
+                         pf.paths.size(), pf.grad_evals, ms_since(t_pf), pf.pareto_k);
     }
     cfg.save_warmup = opts.save_warmup;
     cfg.keep_draws = false;  // streamed to the files

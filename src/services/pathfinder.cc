@@ -20,6 +20,46 @@ pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const Pat
   return pathfinder::pathfinder(density, o, seed);
 }
 
+pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg) {
+  auto& sc = cfg.sampler;
+  if (sc.warm_start) throw std::invalid_argument("--init pathfinder and a loaded metric both set the initial metric");
+  auto pf = run_pathfinder(density, PathfinderSettings{}, seed);
+  const auto& draws = pf.draws;
+  const size_t d = density.dim(), n = draws.size();
+  if (n < 2) throw std::runtime_error("--init pathfinder: Pathfinder returned fewer than two draws");
+  cfg.chain_init_x.clear();
+  for (unsigned c = 0; c < cfg.num_chains; ++c) {
+    const double* x = draws.draw(size_t(c) * n / cfg.num_chains);
+    cfg.chain_init_x.emplace_back(x, x + d);
+  }
+  std::vector<double> mean(d, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t k = 0; k < d; ++k) mean[k] += draws.draw(i)[k] / double(n);
+  const bool dense = sc.metric == nuts::MetricKind::Dense;
+  nuts::AdaptationState a;
+  a.dim = d;
+  a.metric_kind = dense ? nuts::MetricKind::Dense : nuts::MetricKind::Diag;
+  a.inv_metric.assign(dense ? d * d : d, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    const double* x = draws.draw(i);
+    for (size_t r = 0; r < d; ++r) {
+      if (!dense) {
+        a.inv_metric[r] += (x[r] - mean[r]) * (x[r] - mean[r]) / double(n - 1);
+        continue;
+      }
+      for (size_t k = 0; k < d; ++k) a.inv_metric[k * d + r] += (x[r] - mean[r]) * (x[k] - mean[k]) / double(n - 1);
+    }
+  }
+  // Resampling can leave a coordinate without spread: the unit metric stays there.
+  for (size_t r = 0; r < d; ++r) {
+    double& v = a.inv_metric[dense ? r * d + r : r];
+    if (!(v > 0) || !std::isfinite(v)) v = 1.0;
+  }
+  a.step_size = sc.init_step_size;
+  sc.warm_start = a;
+  return pf;
+}
+
 MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64_t seed) {
   MethodRun run;
   const auto tc = Clock::now();

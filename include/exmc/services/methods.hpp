@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "exmc/optimize/lbfgs.hpp"
+#include "exmc/runtime/run_chains.hpp"
 #include "exmc/pathfinder/pathfinder.hpp"
 #include "exmc/services/program.hpp"
 #include "exmc/smc/smc.hpp"
@@ -62,6 +63,12 @@ MethodRun pathfinder(const Program& program, const PathfinderSettings& settings,
 // The same run on an already compiled density (what `sample --init pathfinder` uses).
 pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const PathfinderSettings& settings,
                                             uint64_t seed);
+
+// `exmc sample --init pathfinder`: Pathfinder (default settings) on the sampler's density; chain c
+// starts at draw c * n / chains, and warmup starts from the draws' variance (covariance for a
+// dense metric) as the inverse metric instead of the identity, adapting on from there. Throws
+// std::invalid_argument when cfg already has a warm start.
+pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg);
 
 // ---- variational (ADVI) ----
 struct VariationalSettings {
