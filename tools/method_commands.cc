@@ -44,9 +44,10 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
     const uint64_t seed = app->count("--seed") ? o.seed : std::random_device{}() % 4294967291ull;
     const auto program = services::Program::load(o.model_path, o.data_path, !o.no_vectorize);
     const auto run = method(program, seed);
-    err << fmt::format("exmc {}: model loaded in {:.1f} ms, compiled in {:.1f} ms; {:.3f} s, {} gradient "
-                       "evaluations, seed {}\n",
-                       name, program.load_ms(), run.compile_ms, run.seconds, run.grad_evals, seed);
+    err << fmt::format("exmc {}: model loaded in {:.1f} ms, compiled in {:.1f} ms; ran {:.1f} ms, {} gradient "
+                       "evaluations{}, seed {}\n",
+                       name, program.load_ms(), run.compile_ms, run.seconds * 1e3, run.grad_evals,
+                       run.logp_evals ? fmt::format(" and {} log-density evaluations", run.logp_evals) : "", seed);
     for (const auto& n : run.notes) err << "exmc " << name << ": " << n << "\n";
     for (const auto& w : run.warnings) err << "exmc " << name << ": warning: " << w << "\n";
     if (run.draws.gq_failures > 0)

@@ -7,9 +7,9 @@
 
 namespace exmc::services {
 
-std::string format_number(double v) {
+std::string format_number(double v, int significant_digits) {
   char b[40];
-  std::snprintf(b, sizeof b, "%g", v);
+  std::snprintf(b, sizeof b, "%.*g", significant_digits, v);
   return b;
 }
 

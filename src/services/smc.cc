@@ -1,6 +1,7 @@
 // smc service: tempered SMC on the full joint density (every constant kept), so its log Z is the
 // log marginal likelihood; with several runs, its standard error across them.
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 
 #include "exmc/services/methods.hpp"
@@ -22,25 +23,26 @@ MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
   run.compile_ms = seconds_since(tc) * 1e3;
   const auto t0 = Clock::now();
 
-  // One run: the seed itself. Several: smc_log_evidence's seeds, so the estimate is the one it
-  // would give, and the draws are run 1's.
+  // One run: the seed itself. Several: the seeds smc_log_evidence gives its runs, so the estimate
+  // is the one it would give; the draws are the first run's.
   smc::SmcResult first;
   std::vector<double> log_z;
-  if (s.runs <= 1) {
-    first = smc::smc(*density, s.options, seed);
-    log_z.push_back(first.log_marginal_likelihood);
-  } else {
-    const auto ml = smc::smc_log_evidence(*density, s.options, seed, s.runs);
-    log_z = ml.runs;
-    first = smc::smc(*density, s.options, Rng(seed, (uint64_t(4) << 60) | 0).next_u64());
-    run.extra.push_back({"exmc_log_marginal_likelihood_se", format_number(ml.se)});
+  for (unsigned r = 0; r < std::max(1u, s.runs); ++r) {
+    const uint64_t run_seed = s.runs <= 1 ? seed : Rng(seed, (uint64_t(4) << 60) | r).next_u64();
+    auto result = smc::smc(*density, s.options, run_seed);
+    log_z.push_back(result.log_marginal_likelihood);
+    run.grad_evals += result.grad_evals;
+    run.logp_evals += result.logp_evals;
+    if (r == 0) first = std::move(result);
   }
   run.seconds = seconds_since(t0);
-  run.grad_evals = first.grad_evals * s.runs;
 
-  double mean = 0;
+  double mean = 0, ss = 0;
   for (double z : log_z) mean += z / double(log_z.size());
-  run.extra.insert(run.extra.begin(), {"exmc_log_marginal_likelihood", format_number(mean)});
+  for (double z : log_z) ss += (z - mean) * (z - mean);
+  const double se = log_z.size() > 1 ? std::sqrt(ss / double(log_z.size() - 1) / double(log_z.size())) : 0.0;
+  run.extra.push_back({"exmc_log_marginal_likelihood", format_number(mean, 12)});
+  if (s.runs > 1) run.extra.push_back({"exmc_log_marginal_likelihood_se", format_number(se, 12)});
   const auto& o = s.options;
   const smc::SmcOptions d;
   const bool hmc = o.kernel == smc::SmcOptions::Kernel::kHmc;
@@ -56,7 +58,7 @@ MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
   b.push_back(config_line(2, "runs", std::to_string(s.runs), s.runs == 1));
 
   std::string line = "log marginal likelihood " + format_number(mean);
-  if (s.runs > 1) line += " (se " + run.extra.back().second + " over " + std::to_string(s.runs) + " runs)";
+  if (s.runs > 1) line += " (se " + format_number(se) + " over " + std::to_string(s.runs) + " runs)";
   else line += " (one run: --runs 4 gives a standard error)";
   run.notes.push_back(line);
   run.notes.push_back(std::to_string(first.stages.size()) + " tempering stages");

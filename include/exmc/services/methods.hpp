@@ -24,6 +24,7 @@ struct MethodRun {
   std::vector<std::string> notes;     // what happened, for the user (one line each)
   std::vector<std::string> warnings;  // results to be read with care
   uint64_t grad_evals = 0;
+  uint64_t logp_evals = 0;            // value-only evaluations (SMC's independent Metropolis)
   double seconds = 0;                 // the method's own time (compile excluded)
   double compile_ms = 0;
 };
@@ -94,6 +95,6 @@ void write_csv(const std::string& path, const Program& program, const MethodRun&
 
 // "    name = value" with " (Default)" when is_default: CmdStan's header lines.
 std::string config_line(int depth, const std::string& name, const std::string& value, bool is_default);
-std::string format_number(double v);
+std::string format_number(double v, int significant_digits = 6);
 
 }  // namespace exmc::services
