@@ -256,6 +256,8 @@ MutationResult mutate(const LogDensity& ld, const SmcOptions& options, const Gau
       // Multiplicative nudge toward the target acceptance; bounded so one bad round cannot
       // wreck the step size.
       step_size *= std::exp(std::clamp(2.0 * (mean_accept - kTargetAcceptance), -1.0, 1.0));
+      // A step size that underflowed to 0 could never grow back (0 * factor = 0).
+      step_size = std::clamp(step_size, 1e-12, 1e6);
     }
     if (options.correlation_threshold > 0) {
       const double corr = mean_abs_correlation(start, p.x, n, d);

@@ -105,6 +105,33 @@ std::unique_ptr<LogDensity> half_normal_2d() {
   });
 }
 
+// exp(1.5) N(x; m, S) in 3-d with strong correlations: log Z = 1.5, posterior mean m. Exercises
+// the dense IMH proposal and the diagonal HMC metric away from the 1-d case.
+const double kM3[3] = {1.0, -2.0, 0.5};
+// S = [[1, 0.8, 0.2], [0.8, 1, 0.3], [0.2, 0.3, 0.5]]; its inverse is the cofactor matrix / det.
+std::unique_ptr<LogDensity> correlated_3d() {
+  const double s[3][3] = {{1, 0.8, 0.2}, {0.8, 1, 0.3}, {0.2, 0.3, 0.5}};
+  const double det = s[0][0] * (s[1][1] * s[2][2] - s[1][2] * s[2][1]) -
+                     s[0][1] * (s[1][0] * s[2][2] - s[1][2] * s[2][0]) +
+                     s[0][2] * (s[1][0] * s[2][1] - s[1][1] * s[2][0]);
+  std::vector<double> inv(9);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      const int r1 = (c + 1) % 3, r2 = (c + 2) % 3, c1 = (r + 1) % 3, c2 = (r + 2) % 3;
+      inv[r * 3 + c] = (s[r1][c1] * s[r2][c2] - s[r1][c2] * s[r2][c1]) / det;
+    }
+  const double log_norm = 1.5 - 1.5 * kLog2Pi - 0.5 * std::log(det);
+  return make_log_density(3, [inv, log_norm](const double* x, double* g) {
+    double q = 0;
+    for (int r = 0; r < 3; ++r) {
+      g[r] = 0;
+      for (int c = 0; c < 3; ++c) g[r] -= inv[r * 3 + c] * (x[c] - kM3[c]);
+      q -= (x[r] - kM3[r]) * g[r];
+    }
+    return log_norm - 0.5 * q;
+  });
+}
+
 SmcOptions opts(Kernel kernel, size_t n) {
   SmcOptions o;
   o.kernel = kernel;
@@ -177,6 +204,27 @@ TEST(Smc, NormalNormalPosteriorMomentsWithinMcse) {
   }
 }
 
+TEST(Smc, CorrelatedGaussian3dEvidenceAndMeans) {
+  const auto ld = correlated_3d();
+  const double sd[3] = {1.0, 1.0, std::sqrt(0.5)};
+  for (Kernel k : {Kernel::kIndependentMh, Kernel::kHmc}) {
+    expect_evidence(*ld, k, 1.5, 61 + uint64_t(k));
+    const size_t n = 2000;
+    // Over 200 seeds (N = 1000) the run means of x0 scattered with sd 0.032 for IMH (n_eff ~ N)
+    // and 0.039 for HMC, whose diagonal metric mixes less per round here (n_eff ~ 0.65 N):
+    // take n_eff = N / 2 for HMC.
+    const double n_eff = k == Kernel::kHmc ? double(n) / 2 : double(n);
+    const auto r = smc(*ld, opts(k, n), 63);
+    for (size_t j = 0; j < 3; ++j) {
+      double mean = 0;
+      for (size_t i = 0; i < n; ++i) mean += r.particles.draw(i)[j];
+      mean /= double(n);
+      EXPECT_LT(std::abs(mean - kM3[j]), 4 * sd[j] / std::sqrt(n_eff))
+          << "kernel " << int(k) << " coordinate " << j << " mean " << mean;
+    }
+  }
+}
+
 TEST(Smc, StagesTemperMonotonicallyAndKeepTheTargetEss) {
   const auto r = smc(*normal_normal(), opts(Kernel::kHmc, 1000), 5);
   ASSERT_GE(r.stages.size(), 2u);  // a 4x-wide reference cannot be reached in one step
@@ -185,8 +233,11 @@ TEST(Smc, StagesTemperMonotonicallyAndKeepTheTargetEss) {
     const auto& st = r.stages[s];
     EXPECT_GT(st.beta, prev);
     prev = st.beta;
-    if (s + 1 < r.stages.size()) EXPECT_NEAR(st.ess, 500.0, 1e-3);
-    else EXPECT_GE(st.ess, 500.0 - 1e-3);
+    if (s + 1 < r.stages.size()) {
+      EXPECT_NEAR(st.ess, 500.0, 1e-3);
+    } else {
+      EXPECT_GE(st.ess, 500.0 - 1e-3);
+    }
     EXPECT_GE(st.mutation_steps, 1);
     EXPECT_LE(st.mutation_steps, 25);
     EXPECT_GT(st.acceptance, 0.3);  // step size adaptation aims at 0.65

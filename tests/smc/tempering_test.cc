@@ -57,7 +57,9 @@ TEST(Tempering, SystematicResamplingCountsWithinOneOfTheExpected) {
     std::vector<int> count(w.size(), 0);
     for (size_t k = 0; k < idx.size(); ++k) {
       ++count[idx[k]];
-      if (k > 0) EXPECT_LE(idx[k - 1], idx[k]);
+      if (k > 0) {
+        EXPECT_LE(idx[k - 1], idx[k]);
+      }
     }
     EXPECT_EQ(count[1], 0);
     for (size_t i = 0; i < w.size(); ++i)
