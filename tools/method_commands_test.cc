@@ -222,6 +222,23 @@ TEST_F(CliTest, SampleInitPathfinderStartsChainsAtPathfinderDraws) {
   EXPECT_NE(both.err.find("both set the initial metric"), std::string::npos) << both.err;
 }
 
+TEST_F(CliTest, InitFileNamesThatMatchNoParameterAreNamedInAWarning) {
+  const auto model = write("normal.stan", kNormalProgram);
+  const auto data = write("normal.json", kNormalData);
+  const auto init = write("init.json", R"({"mu": 1, "sigma": 2, "sigmaa": 3})");
+  auto r = exmc({"optimize", model, "--data", data, "--init", init, "--output", path("o.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: --init " + init + ": 'sigmaa' matches no parameter"), std::string::npos) << r.err;
+  r = exmc({"sample", model, "--data", data, "--init", init, "--chains", "1", "--warmup", "20", "--draws", "20",
+            "--no-progress", "--output", path("s.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("'sigmaa' matches no parameter"), std::string::npos) << r.err;
+  const auto ok = write("ok.json", R"({"mu": 1, "sigma": 2})");
+  r = exmc({"variational", model, "--data", data, "--init", ok, "--output", path("v.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("matches no parameter"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, MethodCommandsReportBadInputLikeSample) {
   auto r = exmc({"optimize", path("missing.stan")});
   EXPECT_EQ(r.code, 1);

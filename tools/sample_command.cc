@@ -73,26 +73,15 @@ void apply_metric_choice(const std::string& metric, nuts::SamplerConfig& sc) {
   }
 }
 
-// --init: a number is the radius of the uniform initialisation; anything else names a Stan
-// JSON file with constrained values of the parameters.
-void apply_init(const std::string& init, const std::vector<VarInfo>& vars, nuts::SamplerConfig& sc) {
-  char* end = nullptr;
-  const double radius = std::strtod(init.c_str(), &end);
-  if (end != init.c_str() && *end == '\0') {
-    if (!(radius >= 0)) throw std::invalid_argument("--init: the radius must be >= 0, got " + init);
-    sc.init_radius = radius;
-    return;
-  }
-  if (!std::filesystem::is_regular_file(init))
-    throw std::invalid_argument("--init: '" + init + "' is neither a number nor a readable file");
-  const auto json = io::StanJsonData::from_file(init);
-  for (const auto& name : json.names()) {
-    const auto& v = json.at(name);
-    bool known = false;
-    for (const auto& var : vars) known |= var.name == name;
-    if (!known) continue;  // values for quantities that are not parameters are ignored, as Stan does
-    sc.init_values.emplace_back(name, io::to_column_major(v.values, v.dims));
-  }
+// --init: a radius or a Stan JSON file of constrained values (services::InitSpec).
+void apply_init(const std::string& init, const std::vector<VarInfo>& vars, nuts::SamplerConfig& sc,
+                std::ostream& err) {
+  const auto spec = services::InitSpec::parse(init);
+  sc.init_radius = spec.radius;
+  if (spec.file.empty()) return;
+  auto values = services::read_init_file(spec.file, vars);
+  if (!values.ignored.empty()) err << "exmc: warning: " << services::describe_ignored(spec.file, values.ignored) << "\n";
+  sc.init_values = std::move(values.values);
 }
 
 }  // namespace
@@ -118,7 +107,7 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     apply_metric_choice(opts.metric, sc);
     const auto vars = density->output_vars();
     const bool pathfinder_init = opts.init == "pathfinder";
-    if (!pathfinder_init) apply_init(opts.init, vars, sc);
+    if (!pathfinder_init) apply_init(opts.init, vars, sc, err);
     if (!opts.load_metric.empty()) {
       sc.warm_start = nuts::AdaptationState::load(opts.load_metric);
       if (sc.warm_start->dim != density->dim())

@@ -44,7 +44,7 @@ struct Mode {
 
 Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   Mode m;
-  const auto x0 = initial_point(ld, s.init, seed);
+  const auto x0 = initial_point(ld, s.init, seed, 0, &m.warnings);
   if (s.algorithm == OptimizeSettings::Algorithm::kNewton) {
     optimize::NewtonOptions no;
     no.max_iterations = s.lbfgs.max_iterations;

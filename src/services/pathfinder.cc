@@ -13,10 +13,11 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 }  // namespace
 
-pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const PathfinderSettings& s, uint64_t seed) {
+pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const PathfinderSettings& s, uint64_t seed,
+                                            std::vector<std::string>* warnings) {
   pathfinder::PathfinderOptions o = s.options;
   o.init_radius = s.init.radius;
-  if (!s.init.file.empty()) o.init = initial_point(density, s.init, seed);
+  if (!s.init.file.empty()) o.init = initial_point(density, s.init, seed, 0, warnings);
   return pathfinder::pathfinder(density, o, seed);
 }
 
@@ -66,7 +67,7 @@ MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64
   const auto density = program.compile();
   run.compile_ms = seconds_since(tc) * 1e3;
   const auto t0 = Clock::now();
-  const auto result = run_pathfinder(*density, s, seed);
+  const auto result = run_pathfinder(*density, s, seed, &run.warnings);
   run.seconds = seconds_since(t0);
   run.grad_evals = result.grad_evals;
 

@@ -54,21 +54,38 @@ std::string InitSpec::text() const {
   return b;
 }
 
+InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& vars) {
+  InitValues out;
+  const auto json = io::StanJsonData::from_file(path);
+  for (const auto& name : json.names()) {
+    bool known = false;
+    for (const auto& v : vars) known |= v.name == name;
+    if (!known) {
+      out.ignored.push_back(name);
+      continue;
+    }
+    const auto& v = json.at(name);
+    out.values.emplace_back(name, io::to_column_major(v.values, v.dims));
+  }
+  return out;
+}
+
+std::string describe_ignored(const std::string& path, const std::vector<std::string>& ignored) {
+  std::string names;
+  for (const auto& n : ignored) names += (names.empty() ? "'" : ", '") + n + "'";
+  return "--init " + path + ": " + names + (ignored.size() == 1 ? " matches" : " match") +
+         " no parameter of the model; ignored";
+}
+
 std::vector<double> initial_point(const LogDensity& density, const InitSpec& init, uint64_t seed,
-                                  unsigned index) {
+                                  unsigned index, std::vector<std::string>* warnings) {
   const size_t d = density.dim();
   nuts::SamplerConfig cfg;
   cfg.init_radius = init.radius;
   if (!init.file.empty()) {
-    const auto json = io::StanJsonData::from_file(init.file);
-    const auto vars = density.output_vars();
-    for (const auto& name : json.names()) {
-      bool known = false;
-      for (const auto& v : vars) known |= v.name == name;
-      if (!known) continue;
-      const auto& v = json.at(name);
-      cfg.init_values.emplace_back(name, io::to_column_major(v.values, v.dims));
-    }
+    auto values = read_init_file(init.file, density.output_vars());
+    cfg.init_values = std::move(values.values);
+    if (warnings && !values.ignored.empty()) warnings->push_back(describe_ignored(init.file, values.ignored));
   }
   const nuts::Metric unit = nuts::Metric::diag(std::vector<double>(d, 1.0));
   nuts::Leapfrog integ(density, unit);

@@ -18,7 +18,7 @@ MethodRun variational(const Program& program, const VariationalSettings& s, uint
   const auto density = program.compile();
   run.compile_ms = seconds_since(tc) * 1e3;
   const auto t0 = Clock::now();
-  const auto x0 = initial_point(*density, s.init, seed);
+  const auto x0 = initial_point(*density, s.init, seed, 0, &run.warnings);
   const auto result = variational::advi(*density, s.options, seed, x0.data());
   run.seconds = seconds_since(t0);
   run.grad_evals = result.grad_evals;

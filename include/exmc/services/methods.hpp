@@ -63,7 +63,7 @@ struct PathfinderSettings {
 MethodRun pathfinder(const Program& program, const PathfinderSettings& settings, uint64_t seed);
 // The same run on an already compiled density (what `sample --init pathfinder` uses).
 pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const PathfinderSettings& settings,
-                                            uint64_t seed);
+                                            uint64_t seed, std::vector<std::string>* warnings = nullptr);
 
 // `exmc sample --init pathfinder`: Pathfinder (default settings) on the sampler's density; chain c
 // starts at draw c * n / chains, and warmup starts from the draws' variance (covariance for a

@@ -53,10 +53,22 @@ struct InitSpec {
   std::string text() const;
 };
 
+// The values of a Stan JSON init file (column-major, as LogDensity::unconstrain takes them) for
+// the names among `vars`; other names are ignored, as Stan does, and listed in `ignored` so the
+// caller can warn about a misspelt name.
+struct InitValues {
+  std::vector<std::pair<std::string, std::vector<double>>> values;
+  std::vector<std::string> ignored;
+};
+InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& vars);
+// "--init FILE: 'a', 'b' match no parameter of the model; ignored"
+std::string describe_ignored(const std::string& path, const std::vector<std::string>& ignored);
+
 // A point with finite log density and gradient (nuts' initialiser: its messages name the
 // variables at fault). Draws from Rng(seed, kInitStream + index). Throws std::runtime_error.
+// Names of an init file that match no variable are appended to *warnings (as a sentence).
 std::vector<double> initial_point(const LogDensity& density, const InitSpec& init, uint64_t seed,
-                                  unsigned index = 0);
+                                  unsigned index = 0, std::vector<std::string>* warnings = nullptr);
 
 // Rows as CmdStan writes them: the method's own columns first, then every constrained value
 // (parameters, transformed parameters) and the generated quantities.
