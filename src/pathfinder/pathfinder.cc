@@ -22,6 +22,8 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 constexpr int kInitTries = 100;  // as Stan's random initialisation
+// Log importance ratios spread over less than this are constant up to rounding.
+constexpr double kConstantRatios = 1e-9;
 
 // The caller's density with every failure mode folded into -inf, and a count of evaluations.
 // One per path: the count is touched by one thread only.
@@ -281,8 +283,16 @@ PathfinderResult pathfinder(const LogDensity& ld, const PathfinderOptions& optio
   out.pareto_k = std::numeric_limits<double>::quiet_NaN();
   analysis::PsisResult ps;
   if (ratios.size() >= 2) {
-    ps = analysis::psis(ratios);
-    out.pareto_k = ps.pareto_k;
+    const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+    if (*hi - *lo <= kConstantRatios) {
+      // q equals p up to normalisation: uniform weights, no tail to fit (a fit would see only
+      // rounding noise, and loo's rule for a constant tail says +inf).
+      out.pareto_k = kNegInf;
+      ps.log_weights = ratios;
+    } else {
+      ps = analysis::psis(ratios);
+      out.pareto_k = ps.pareto_k;
+    }
   }
 
   if (!options.psis_resample || n == 1 || ratios.size() < 2) {

@@ -118,6 +118,14 @@ TEST(PathfinderSingle, ExactOnAnIsotropicGaussianIn50d) {
   EXPECT_GE(r.best_iteration, 1);
   EXPECT_LE(size_t(r.best_iteration), r.elbo.size());
   EXPECT_GT(r.grad_evals, r.draws.size());
+
+  // Pooled, the ratios are all 0: uniform weights and no tail to fit.
+  o.num_draws = 200;
+  o.num_psis_draws = 500;
+  const PathfinderResult m = exmc::pathfinder::pathfinder(*ld, o, 42);
+  EXPECT_EQ(m.pareto_k, -std::numeric_limits<double>::infinity());
+  ASSERT_EQ(m.draws.size(), 500u);
+  expect_moments_within_mcse(m.draws, t, 1 / (1 / 800.0 + 1 / 500.0));
 }
 
 TEST(PathfinderSingle, CorrelatedGaussianIn5d) {
