@@ -1,6 +1,5 @@
 // optimize and laplace services: the mode of the user's parameterisation (no automatic
 // non-centring, all constants kept, Jacobian as asked), and normal draws around it.
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
@@ -9,12 +8,13 @@
 #include "exmc/optimize/laplace.hpp"
 #include "exmc/optimize/newton.hpp"
 #include "exmc/services/methods.hpp"
+#include "timing.hpp"
 
 namespace exmc::services {
-namespace {
+using detail::Clock;
+using detail::seconds_since;
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+namespace {
 
 // The mode's density: Stan's log_prob<propto = false, jacobian>. Non-centring would move the
 // mode (it is a change of variables), so it is off.
@@ -101,9 +101,7 @@ std::vector<double> read_mode(const LogDensity& ld, const std::string& path) {
 
 MethodRun optimize(const Program& program, const OptimizeSettings& s, uint64_t seed) {
   MethodRun run;
-  const auto tc = Clock::now();
-  const auto density = program.compile(mode_compile_options(s.jacobian));
-  run.compile_ms = seconds_since(tc) * 1e3;
+  const auto density = detail::compile_timed(program, mode_compile_options(s.jacobian), run);
   const auto t0 = Clock::now();
   Mode m = find_mode(*density, s, seed);
   run.seconds = seconds_since(t0);
@@ -134,9 +132,7 @@ MethodRun optimize(const Program& program, const OptimizeSettings& s, uint64_t s
 
 MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t seed) {
   MethodRun run;
-  const auto tc = Clock::now();
-  const auto density = program.compile(mode_compile_options(s.jacobian));
-  run.compile_ms = seconds_since(tc) * 1e3;
+  const auto density = detail::compile_timed(program, mode_compile_options(s.jacobian), run);
   const auto t0 = Clock::now();
   std::vector<double> mode;
   if (!s.mode_file.empty()) {

@@ -1,17 +1,13 @@
 // pathfinder service: multi-path Pathfinder on the sampler's own density (non-centring as NUTS
 // would use it), draws written with CmdStan 2.33's columns.
-#include <chrono>
 #include <cmath>
 
 #include "exmc/services/methods.hpp"
+#include "timing.hpp"
 
 namespace exmc::services {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-}  // namespace
+using detail::Clock;
+using detail::seconds_since;
 
 pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const PathfinderSettings& s, uint64_t seed,
                                             std::vector<std::string>* warnings) {
@@ -63,9 +59,7 @@ pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uin
 
 MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64_t seed) {
   MethodRun run;
-  const auto tc = Clock::now();
-  const auto density = program.compile();
-  run.compile_ms = seconds_since(tc) * 1e3;
+  const auto density = detail::compile_timed(program, {}, run);
   const auto t0 = Clock::now();
   const auto result = run_pathfinder(*density, s, seed, &run.warnings);
   run.seconds = seconds_since(t0);

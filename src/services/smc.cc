@@ -1,26 +1,20 @@
 // smc service: tempered SMC on the full joint density (every constant kept), so its log Z is the
 // log marginal likelihood; with several runs, its standard error across them.
-#include <chrono>
 #include <algorithm>
 #include <cmath>
 
 #include "exmc/services/methods.hpp"
+#include "timing.hpp"
 
 namespace exmc::services {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-}  // namespace
+using detail::Clock;
+using detail::seconds_since;
 
 MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
   MethodRun run;
-  const auto tc = Clock::now();
   model::CompileOptions co;
-  co.propto = false;
-  const auto density = program.compile(co);
-  run.compile_ms = seconds_since(tc) * 1e3;
+  co.propto = false;  // every constant: log Z is then the evidence
+  const auto density = detail::compile_timed(program, co, run);
   const auto t0 = Clock::now();
 
   // One run: the seed itself. Several: the seeds smc_log_evidence gives its runs, so the estimate

@@ -1,22 +1,16 @@
 // variational service: ADVI on the sampler's own density; CmdStan's variational rows (the mean
 // first, then draws with lp__ = 0, log_p__, log_g__).
-#include <chrono>
 
 #include "exmc/services/methods.hpp"
+#include "timing.hpp"
 
 namespace exmc::services {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-}  // namespace
+using detail::Clock;
+using detail::seconds_since;
 
 MethodRun variational(const Program& program, const VariationalSettings& s, uint64_t seed) {
   MethodRun run;
-  const auto tc = Clock::now();
-  const auto density = program.compile();
-  run.compile_ms = seconds_since(tc) * 1e3;
+  const auto density = detail::compile_timed(program, {}, run);
   const auto t0 = Clock::now();
   const auto x0 = initial_point(*density, s.init, seed, 0, &run.warnings);
   const auto result = variational::advi(*density, s.options, seed, x0.data());
