@@ -36,12 +36,19 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 
 struct Columns {
   bool tsv;
+  bool init_columns;  // --init given: init_grad_evals and warmup_grad_evals after grad_evals
   void header() const {
     row({"posterior", "dim", "status", "wall_s", "grad_evals", "min_ess_bulk", "ess_per_s",
-         "max_rhat", "divergent", "worst_z_mean", "worst_z_sd", "control", "checks"});
+         "max_rhat", "divergent", "worst_z_mean", "worst_z_sd", "control", "checks"},
+        {"init_grad_evals", "warmup_grad_evals"});
   }
-  void row(const std::vector<std::string>& cells) const {
-    static const int widths[] = {40, 4, 11, 8, 11, 12, 10, 8, 9, 12, 10, 8, 0};
+  // `extra` goes after the fifth cell (grad_evals), only with init_columns.
+  void row(std::vector<std::string> cells, const std::vector<std::string>& extra) const {
+    std::vector<int> widths = {40, 4, 11, 8, 11, 12, 10, 8, 9, 12, 10, 8, 0};
+    if (init_columns) {
+      cells.insert(cells.begin() + 5, extra.begin(), extra.end());
+      widths.insert(widths.begin() + 5, {15, 17});
+    }
     std::string line;
     for (size_t i = 0; i < cells.size(); ++i) {
       if (tsv) line += (i ? "\t" : "") + cells[i];
@@ -77,6 +84,12 @@ int main(int argc, char** argv) {
   app.add_flag("--default-control", default_control,
                "exmc's default adapt_delta 0.8 and max_treedepth 10 everywhere, not the "
                "reference's settings");
+  std::string init = "default";
+  auto* init_opt = app.add_option("--init", init,
+                                  "how chains start: default (exmc's), or pathfinder (Pathfinder draws "
+                                  "as initial points, their variance as the initial inverse metric); "
+                                  "given: adds init_grad_evals and warmup_grad_evals columns")
+                       ->check(CLI::IsMember({"default", "pathfinder"}));
   app.add_flag("--tsv", tsv, "tab-separated output");
   app.add_flag("--detail", detail, "per-quantity comparison for every posterior that does not pass");
   try {
@@ -85,6 +98,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;  // --help is 0; every usage error is 2, as documented
   }
   run.reference_control = !default_control;
+  const bool init_given = init_opt->count() > 0;
+  if (init == "pathfinder") run.init = pdb::RunOptions::Init::Pathfinder;
 
   std::vector<std::string> selection;
   try {
@@ -117,7 +132,8 @@ int main(int argc, char** argv) {
               selection.size(), run.chains, run.warmup, run.draws,
               static_cast<unsigned long long>(run.seed),
               default_control ? "default (0.8/10)" : "the reference's");
-  Columns cols{tsv};
+  if (init_given) std::printf("# init: %s\n", init.c_str());
+  Columns cols{tsv, init_given};
   cols.header();
 
   auto t0 = std::chrono::steady_clock::now();
@@ -129,7 +145,7 @@ int main(int argc, char** argv) {
     std::string status = pdb::status_name(o.status);
     if (!o.gated) status = "diag:" + status;
     cols.row({o.posterior, o.dim ? std::to_string(o.dim) : "-", status,
-              num(o.load_seconds + o.sample_seconds, 2),
+              num(o.load_seconds + o.init_seconds + o.sample_seconds, 2),
               sampled ? std::to_string(o.grad_evals) : "-",
               sampled ? num(o.min_ess_bulk, 0) : "-", sampled ? num(o.ess_per_second(), 0) : "-",
               sampled ? num(o.max_rhat, 3) : "-",
@@ -137,7 +153,9 @@ int main(int argc, char** argv) {
               sampled ? num(std::abs(o.worst_z_mean), 2) : "-",
               sampled ? num(std::abs(o.worst_z_sd), 2) : "-",
               sampled ? fmt::format("{:g}/{}", o.adapt_delta, o.max_treedepth) : "-",
-              o.failures.empty() ? "-" : join(o.failures, " ")});
+              o.failures.empty() ? "-" : join(o.failures, " ")},
+             {sampled ? std::to_string(o.init_grad_evals) : "-",
+              sampled ? std::to_string(o.warmup_grad_evals) : "-"});
     outcomes.push_back(std::move(o));
   }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

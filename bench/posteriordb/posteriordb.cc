@@ -15,6 +15,7 @@
 #include "exmc/graph/compile.hpp"
 #include "exmc/io/stan_json.hpp"
 #include "exmc/runtime/run_chains.hpp"
+#include "exmc/services/methods.hpp"
 #include "exmc/stan/error.hpp"
 #include "exmc/stan/load.hpp"
 
@@ -161,7 +162,8 @@ const char* status_name(Status s) {
 }
 
 double Outcome::ess_per_second() const {
-  return sample_seconds > 0 ? min_ess_bulk / sample_seconds : std::numeric_limits<double>::quiet_NaN();
+  const double seconds = sample_seconds + init_seconds;
+  return seconds > 0 ? min_ess_bulk / seconds : std::numeric_limits<double>::quiet_NaN();
 }
 
 void grade(const std::vector<VarStats>& vars, const Reference& ref, uint64_t divergences,
@@ -327,6 +329,16 @@ Outcome run_posterior(const fs::path& root, const std::string& posterior, const 
   if (options.reference_control && ref.max_treedepth > 0) cfg.sampler.max_depth = ref.max_treedepth;
   out.adapt_delta = cfg.sampler.dual_averaging.delta;
   out.max_treedepth = cfg.sampler.max_depth;
+  if (options.init == RunOptions::Init::Pathfinder) {
+    try {
+      auto ti = Clock::now();
+      auto pf = services::init_from_pathfinder(*density, options.seed, cfg);
+      out.init_seconds = std::chrono::duration<double>(Clock::now() - ti).count();
+      out.init_grad_evals = pf.grad_evals;
+    } catch (const std::exception& e) {
+      return stopped(out, Status::Error, "init", e);
+    }
+  }
   runtime::RunResult run;
   try {
     run = runtime::run_chains(*density, cfg);
@@ -342,9 +354,11 @@ Outcome run_posterior(const fs::path& root, const std::string& posterior, const 
   for (const auto& c : run.chains) draws_per_chain = std::min(draws_per_chain, c.num_draws());
   analysis::Draws draws(run.chains.size(), draws_per_chain, run.names);
   uint64_t divergences = 0;
+  out.grad_evals = out.warmup_grad_evals = out.init_grad_evals;
   for (size_t c = 0; c < run.chains.size(); ++c) {
     const auto& chain = run.chains[c];
     out.grad_evals += chain.grad_evals;
+    out.warmup_grad_evals += chain.warmup_grad_evals;
     divergences += chain.divergences;
     ChainSummary summary;
     summary.divergences = chain.divergences;

@@ -56,6 +56,11 @@ struct RunOptions {
   // Use the reference's adapt_delta and max_treedepth where it gives them (else exmc's
   // defaults, 0.8 and 10); false: always the defaults.
   bool reference_control = true;
+  // How the chains start. Default: exmc's own (uniform(-2, 2) unconstrained, unit metric).
+  // Pathfinder: services::init_from_pathfinder (default Pathfinder settings, seeded with
+  // `seed`): chain c starts at a Pathfinder draw, warmup starts from the draws' variance.
+  enum class Init { Default, Pathfinder };
+  Init init = Init::Default;
 };
 
 // Thresholds of the grade (the numbers).
@@ -101,7 +106,10 @@ struct Outcome {
   double adapt_delta = 0;  // the sampler settings used
   int max_treedepth = 0;
   double load_seconds = 0, sample_seconds = 0;
-  uint64_t grad_evals = 0;
+  uint64_t grad_evals = 0;          // all chains, warmup and initialisation (Pathfinder too)
+  uint64_t warmup_grad_evals = 0;   // the chains' warmup (and chain initialisation) + Pathfinder's
+  uint64_t init_grad_evals = 0;     // Pathfinder's alone (0 with the default init)
+  double init_seconds = 0;          // Pathfinder's wall time (0 with the default init)
   double min_ess_bulk = 0;
   std::string min_ess_variable;
   double max_rhat = 0;
@@ -113,6 +121,7 @@ struct Outcome {
   std::vector<QuantityCheck> checks;
   std::vector<ChainSummary> chains;
 
+  // min bulk ESS / (sampling wall time + Pathfinder's wall time).
   double ess_per_second() const;
   bool passed() const { return status == Status::Pass; }
 };
