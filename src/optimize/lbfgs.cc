@@ -279,7 +279,17 @@ OptimizeResult lbfgs(const LogDensity& ld, const std::vector<double>& x0, const 
   hist.capacity = static_cast<size_t>(options.history);
   std::vector<double> scratch;
   Vec p = -gf, x_new(d), g_new(d);
-  double alpha0 = options.init_alpha;
+  // A steepest-ascent trial step (no curvature known yet) is init_alpha as Stan's, but at most one
+  // unconstrained unit long. A huge gradient (a poor random start) times init_alpha would
+  // otherwise jump to where the transforms' guards clamp (|log-scale| > 200, see
+  // transform/guards.hpp): there log p is finite, better than the start, and flat, so the
+  // search accepts the plateau and the zero gradient reads as convergence. Stan, without the
+  // clamp, meets an infinite log p there and shrinks.
+  const auto steepest_alpha = [&](const Vec& dir) {
+    const double n = dir.norm();
+    return n > 0 ? std::min(options.init_alpha, 1.0 / n) : options.init_alpha;
+  };
+  double alpha0 = steepest_alpha(p);
   for (res.iterations = 0; res.iterations < options.max_iterations;) {
     double dphi0 = gf.dot(p);
     if (!(dphi0 < 0)) {
@@ -287,7 +297,7 @@ OptimizeResult lbfgs(const LogDensity& ld, const std::vector<double>& x0, const 
       hist.clear();
       p = -gf;
       dphi0 = gf.dot(p);
-      alpha0 = options.init_alpha;
+      alpha0 = steepest_alpha(p);
     }
     double f_new = 0;
     bool ok = LineSearch(eval, x, f, p, dphi0).run(alpha0, &x_new, &g_new, &f_new);
@@ -296,7 +306,7 @@ OptimizeResult lbfgs(const LogDensity& ld, const std::vector<double>& x0, const 
       hist.clear();
       p = -gf;
       dphi0 = gf.dot(p);
-      ok = LineSearch(eval, x, f, p, dphi0).run(options.init_alpha, &x_new, &g_new, &f_new);
+      ok = LineSearch(eval, x, f, p, dphi0).run(steepest_alpha(p), &x_new, &g_new, &f_new);
     }
     if (!ok) return finish(Termination::kLineSearchFailed);
     const Vec s = x_new - x;
@@ -309,7 +319,7 @@ OptimizeResult lbfgs(const LogDensity& ld, const std::vector<double>& x0, const 
     const double sy = s.dot(y);
     if (sy > 0 && std::isfinite(sy)) hist.push(s, y, sy);
     p = -hist.apply_inverse(gf, scratch);
-    alpha0 = hist.s.empty() ? options.init_alpha : 1.0;
+    alpha0 = hist.s.empty() ? steepest_alpha(p) : 1.0;
 
     if (!notify(res.iterations)) return finish(Termination::kObserver);
     const double df = std::fabs(f - f_prev);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -52,6 +53,24 @@ TEST(Lbfgs, DefaultTolerancesConvergeNearTheMode) {
   // CmdStan's defaults stop once g' H^-1 g < 1e7 eps, i.e. 2 (logp_max - logp) is below ~2e-9.
   EXPECT_GT(r.logp, -1e-8);
   EXPECT_LT(max_abs_diff(r.x, t.mu), 1e-3);
+}
+
+// A normal scale on the log scale behind the transforms' f64 guard (input clamped to [-200, 200],
+// flat beyond). From a poor start the gradient is ~1.5e8: init_alpha times that would land on the
+// flat, finite plateau, which a line search accepts and whose zero gradient reads as converged
+// (found on posteriordb's kidiq: sigma = 7e86). The first step is at most one unit long.
+TEST(Lbfgs, HugeFirstGradientDoesNotJumpOntoTheGuardsPlateau) {
+  constexpr double n = 434, s2 = 434 * 6400.0;  // 434 observations, sum of squares
+  const auto ld = make_log_density(1, [&](const double* x, double* g) {
+    const double c = std::clamp(x[0], -200.0, 200.0);
+    const bool inside = x[0] > -200 && x[0] < 200;
+    g[0] = inside ? -n + s2 * std::exp(-2 * c) : 0.0;
+    return -n * c - 0.5 * s2 * std::exp(-2 * c);
+  });
+  const auto r = lbfgs(*ld, {-2.0});
+  ASSERT_TRUE(r.converged()) << describe(r.termination);
+  // Default tolerances: sqrt(1e7 eps |lp| / curvature) = sqrt(2.2e-9 * 2118 / 868) ~ 7e-5.
+  EXPECT_NEAR(r.x[0], 0.5 * std::log(s2 / n), 1.5e-4);
 }
 
 TEST(Lbfgs, FindsModeOfRosenbrock) {
