@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -171,6 +172,23 @@ TEST_F(CliTest, VariationalWritesTheMeanRowThenDraws) {
     const Moments m;
     EXPECT_NEAR(c.approximation_mean[size_t(c.column("mu"))], m.ybar, 0.35) << algorithm;
   }
+}
+
+// posteriordb's mesquite regression with eta fixed at 100: a step drives a scale to 0. That is an
+// error as in Stan (no file), not a warning beside draws from a broken approximation.
+TEST_F(CliTest, VariationalThatDivergesIsAnErrorWithAHint) {
+  const std::string pdb = std::string(EXMC_SHARED_DIR) + "/posteriordb/mesquite-logmesquite/";
+  if (!fs::exists(pdb)) {
+    // CI has ../shared beside the clone: there a missing folder is a failure, not a skip.
+    if (std::getenv("CI")) FAIL() << "no " << pdb;
+    GTEST_SKIP() << "no " << pdb;
+  }
+  const auto r = exmc({"variational", pdb + "model.stan", "--data", pdb + "data.json", "--no-adapt", "--eta", "100",
+                       "--seed", "2", "--output", path("v.csv")});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("ADVI diverged"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--eta"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("v.csv")));
 }
 
 TEST_F(CliTest, SmcEstimatesTheLogEvidenceOfAConjugateModel) {

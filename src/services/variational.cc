@@ -1,6 +1,8 @@
 // variational service: ADVI on the sampler's own density; CmdStan's variational rows (the mean
 // first, then draws with lp__ = 0, log_p__, log_g__).
 
+#include <stdexcept>
+
 #include "exmc/services/methods.hpp"
 #include "timing.hpp"
 
@@ -14,6 +16,8 @@ MethodRun variational(const Program& program, const VariationalSettings& s, uint
   const auto t0 = Clock::now();
   const auto x0 = initial_point(*density, s.init, seed, 0, &run.warnings);
   const auto result = variational::advi(*density, s.options, seed, x0.data());
+  // As Stan: a diverged ADVI is an error, not draws from a broken approximation.
+  if (result.diverged) throw std::runtime_error("ADVI diverged: " + result.message);
   run.seconds = seconds_since(t0);
   run.grad_evals = result.grad_evals;
 

@@ -206,7 +206,7 @@ double adapt_eta(const NormalFamily& init, const AdviOptions& o, uint64_t seed, 
     for (int it = 1; it <= o.adapt_iter && !diverged; ++it) {
       est.elbo_grad(q, o.grad_samples, grng, grad);  // a failed gradient is zero, as in Stan
       seq.step(eta, grad, q.theta());
-      diverged = !q.all_finite();
+      diverged = !q.usable();
     }
     double elbo = -kInf;
     if (!diverged) {
@@ -282,11 +282,13 @@ AdviResult advi(const LogDensity& ld, const AdviOptions& o, uint64_t seed, const
     before = q.theta();
     seq.step(res.eta, grad, q.theta());
     res.iterations = k;
-    if (!q.all_finite()) {
+    if (!q.usable()) {
       q.theta() = before;
       res.message = fmt::format(
-          "stopped at iteration {}: the update made the approximation non-finite", k);
+          "stopped at iteration {}: the update made the approximation degenerate (a scale of 0 or "
+          "infinity); eta {} may be too large (try --no-adapt --eta with a smaller value)", k, res.eta);
       stopped = true;
+      res.diverged = true;
       break;
     }
     if (k % o.eval_elbo != 0) continue;
@@ -297,6 +299,7 @@ AdviResult advi(const LogDensity& ld, const AdviOptions& o, uint64_t seed, const
           "stopped at iteration {}: no ELBO draw had a finite log density; the model may be "
           "severely ill-conditioned or misspecified", k);
       stopped = true;
+      res.diverged = true;
       break;
     }
     double rel = std::fabs((elbo_prev - elbo) / elbo);

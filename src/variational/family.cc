@@ -85,9 +85,21 @@ void NormalFamily::add_entropy_grad(double* out) const {
   }
 }
 
-bool NormalFamily::all_finite() const {
+bool NormalFamily::usable() const {
   for (double v : theta_)
     if (!std::isfinite(v)) return false;
+  const double* s = theta_.data() + dim_;
+  if (!fullrank_) {
+    for (size_t i = 0; i < dim_; ++i) {
+      const double sd = std::exp(s[i]);
+      if (!(sd > 0) || !std::isfinite(sd)) return false;
+    }
+    return true;
+  }
+  for (size_t j = 0; j < dim_; ++j) {
+    if (*s == 0) return false;
+    s += dim_ - j;
+  }
   return true;
 }
 

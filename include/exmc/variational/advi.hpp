@@ -49,6 +49,9 @@ struct AdviResult {
   std::vector<AdviTracePoint> trace;
   double eta = 0;          // the step-size scale used by the main loop
   bool converged = false;  // relative ELBO tolerance met before iter
+  // The main loop stopped on a divergence: an ELBO with no finite draw, or a step that made a
+  // scale 0 or infinite (the approximation is the last usable one; `message` says which).
+  bool diverged = false;
   int iterations = 0;      // main-loop iterations run
   uint64_t grad_evals = 0;      // log density calls: gradients, ELBO estimates, output draws
   uint64_t rejected_draws = 0;  // draws whose log p or gradient was not finite (or threw)

@@ -29,7 +29,9 @@ class NormalFamily {
   void add_logp_grad(const double* g, const double* eta, double* out) const;
   // Adds d entropy / d theta: 1 per omega, 1 / L_ii per diagonal entry.
   void add_entropy_grad(double* out) const;
-  bool all_finite() const;
+  // Every parameter finite and every scale a usable normal's (meanfield: exp(omega) neither 0 nor
+  // inf; fullrank: no zero on L's diagonal). A step that breaks this counts as diverged.
+  bool usable() const;
   // Gaussian::diagonal (meanfield) or from_cholesky with each column's sign made so the
   // diagonal is positive (fullrank). Throws std::invalid_argument if a scale is 0 or not finite.
   Gaussian to_gaussian() const;
