@@ -61,6 +61,8 @@ def main(d):
     print("|---" * 15 + "|")
     ratios = {"warm": [], "total": [], "esss": [], "ess": []}
     passes = {"default": 0, "pathfinder": 0}
+    plateau = []  # posteriors where some pathfinder run started its chains on the plateau
+    ratios_ok = {"warm": [], "total": [], "esss": []}
     for n in names:
         stats = {}
         for init in ("default", "pathfinder"):
@@ -74,10 +76,16 @@ def main(d):
                 "grade": " ".join(r["status"] if r else "missing" for r in rs),
             }
             passes[init] += sum(1 for r in rs if r and r["status"] == "pass")
+        stuck = any(r and abs(num(r["worst_z_mean"]) or 0) > 1e6
+                    for r in (runs["pathfinder"][s].get(n) for s in seeds))
+        if stuck:
+            plateau.append(n)
         a, b = stats["default"], stats["pathfinder"]
         def ratio(key):
             if a[key] and b[key]:
                 ratios[key].append(b[key] / a[key])
+                if not stuck and key in ratios_ok:
+                    ratios_ok[key].append(b[key] / a[key])
                 return f"{b[key] / a[key]:.2f}"
             return "-"
         f = lambda x: "-" if x is None else f"{x:.0f}"
@@ -91,6 +99,10 @@ def main(d):
     print(f"\nGeometric mean of the pathfinder/default ratios over {len(ratios['warm'])} posteriors: "
           f"warmup gradient evaluations {g['warm']:.3f}, total gradient evaluations {g['total']:.3f}, "
           f"ESS/s {g['esss']:.3f}.")
+    h = {k: gmean(v) for k, v in ratios_ok.items()}
+    print(f"Without the {len(plateau)} posteriors where a pathfinder run's chains started at the "
+          f"transform clamp (|worst z| > 1e6: {', '.join(plateau)}), over {len(ratios_ok['warm'])}: "
+          f"warmup gradient evaluations {h['warm']:.3f}, total {h['total']:.3f}, ESS/s {h['esss']:.3f}.")
     print(f"Runs passing the strict grade: default {passes['default']}/{total_runs}, "
           f"pathfinder {passes['pathfinder']}/{total_runs}.")
 
