@@ -7,6 +7,8 @@
 
 #include "exmc/io/stan_json.hpp"
 #include "exmc/nuts/initializer.hpp"
+#include "exmc/stan/parser.hpp"
+#include "exmc/stan/semantic.hpp"
 
 namespace exmc::services {
 
@@ -19,6 +21,22 @@ Program Program::load(const std::string& model_path, const std::string& data_pat
   p.loaded_ = stan::load_program(model_path, data_path, lo);
   p.model_path_ = model_path;
   p.data_path_ = data_path;
+  p.load_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return p;
+}
+
+Program Program::from_source(const std::string& program_text, const std::string& program_name,
+                             const std::string& data_json, bool vectorize_loops) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Program p;
+  p.loaded_.program = std::make_unique<stan::Program>(stan::parse(program_text, program_name));
+  stan::check(*p.loaded_.program);
+  const auto json = data_json.empty() ? io::StanJsonData{} : io::StanJsonData::from_string(data_json, "<data>");
+  p.loaded_.data = stan::check_data(*p.loaded_.program, json);
+  stan::LowerOptions lo;
+  lo.vectorize_loops = vectorize_loops;
+  p.loaded_.model = stan::lower_to_model(*p.loaded_.program, p.loaded_.data, lo);
+  p.model_path_ = program_name;
   p.load_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return p;
 }

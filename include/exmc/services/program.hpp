@@ -28,6 +28,10 @@ class Program {
   // Throws stan::Error (file:line:column or the data variable) or io::StanJsonError.
   static Program load(const std::string& model_path, const std::string& data_path,
                       bool vectorize_loops = true);
+  // The same from text in memory: a Stan program (errors name `program_name`) and its data as
+  // Stan JSON text ("" or "{}" for none). What the Python module uses for strings and dicts.
+  static Program from_source(const std::string& program_text, const std::string& program_name,
+                             const std::string& data_json, bool vectorize_loops = true);
 
   std::unique_ptr<graph::CompiledDensity> compile(const model::CompileOptions& options = {},
                                                   Precision precision = Precision::kF64) const;

@@ -1,0 +1,109 @@
+// NUTS as a service: a loaded program and settings in, every kept draw (sampler statistics, the
+// constrained values, the generated quantities) to an observer. The `exmc sample` command writes
+// them to CmdStan CSV files; the Python module copies them into arrays.
+//
+// Two steps so a caller can set up its outputs before anything runs: the constructor compiles
+// the density and resolves metric, initial values (a radius, a Stan JSON file, values given in
+// memory, or Pathfinder) and the generated quantities; run() samples.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "exmc/nuts/adaptation_state.hpp"
+#include "exmc/runtime/run_chains.hpp"
+#include "exmc/services/program.hpp"
+
+namespace exmc::services {
+
+struct SampleSettings {
+  unsigned chains = 4;
+  unsigned threads = 0;  // 0: one per chain, at most the cores
+  unsigned warmup = 1000;
+  unsigned draws = 1000;
+  unsigned thin = 1;
+  double adapt_delta = 0.8;
+  int max_depth = 10;
+  std::string metric = "diag";  // diag | dense | grad-diag | low-rank
+  // A radius, a Stan JSON file of constrained values, or "pathfinder" (each chain starts at its
+  // own Pathfinder draw; warmup starts from the draws' variance).
+  std::string init = "2";
+  // Constrained values by name for every chain (what a Python dict gives); replaces `init`'s file.
+  std::vector<std::pair<std::string, std::vector<double>>> init_values;
+  bool save_warmup = false;
+  Precision precision = Precision::kF64;
+  std::optional<nuts::AdaptationState> warm_start;  // a saved metric and step size
+  bool progress = false;                            // the progress display on stderr
+  const runtime::CancelToken* cancel = nullptr;     // cancel() stops every chain soon
+};
+
+// One kept draw (thinned-out iterations never reach the observer; warmup ones only with
+// save_warmup). Pointers are valid only during the call.
+struct SampleDraw {
+  unsigned chain;
+  bool warmup;
+  unsigned iteration;   // 0-based, counting warmup
+  const double* stats;  // nuts::SampleStats::names() order: lp__, accept_stat__, ...
+  const double* row;    // the constrained values, then the generated quantities
+  size_t row_size;
+};
+
+struct SampleObserver {
+  // Called on the chain's worker thread: sequential for one chain, concurrent across chains.
+  std::function<void(const SampleDraw&)> on_draw;
+  // After the last warmup iteration, before the first kept draw.
+  std::function<void(unsigned chain, const nuts::AdaptationState&)> on_adaptation;
+};
+
+struct SampleRun {
+  runtime::RunResult result;  // per chain: counts, timings, errors (draws are not kept here)
+  uint64_t gq_failures = 0;   // draws whose generated quantities failed (written as NaN)
+  std::string first_gq_failure;
+  double first_iteration_ms = 0;  // after the job was created
+  bool ok() const;            // every chain completed and nothing was cancelled
+};
+
+class SampleJob {
+ public:
+  // Throws std::invalid_argument / std::runtime_error naming the setting or variable at fault.
+  SampleJob(const Program& program, SampleSettings settings, uint64_t seed);
+  ~SampleJob();
+
+  uint64_t seed() const { return cfg_.seed; }
+  const runtime::RunConfig& config() const { return cfg_; }
+  const graph::CompiledDensity& density() const { return *density_; }
+  double compile_ms() const { return compile_ms_; }
+  // Parameters and transformed parameters (output_vars), then the generated quantities' vars.
+  const std::vector<VarInfo>& vars() const { return vars_; }
+  const std::vector<VarInfo>& gq_vars() const { return gq_vars_; }
+  // Flat CmdStan names of a row: values then generated quantities; stat_names() of the stats.
+  const std::vector<std::string>& names() const { return names_; }
+  size_t num_values() const { return num_values_; }
+  static std::vector<std::string> stat_names();
+  // What setting up said (e.g. the Pathfinder initialisation), and what to warn about
+  // (init names that match no parameter).
+  const std::vector<std::string>& notes() const { return notes_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  SampleRun run(const SampleObserver& observer);
+
+ private:
+  const Program& program_;
+  SampleSettings settings_;
+  std::unique_ptr<graph::CompiledDensity> density_;
+  std::unique_ptr<stan::GeneratedQuantities> gq_;
+  runtime::RunConfig cfg_;
+  std::vector<VarInfo> vars_, gq_vars_;
+  std::vector<std::string> names_, notes_, warnings_;
+  size_t num_values_ = 0;
+  double compile_ms_ = 0;
+  std::chrono::steady_clock::time_point created_;
+};
+
+}  // namespace exmc::services

@@ -1,0 +1,157 @@
+// NUTS as a service: the library's half of `exmc sample` (metric and init choices, generated
+// quantities per kept draw with per-chain streams, the NaN-on-failure rule), shared by every caller.
+#include "exmc/services/sample.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "exmc/services/methods.hpp"
+#include "timing.hpp"
+
+namespace exmc::services {
+namespace {
+
+void apply_metric_choice(const std::string& metric, nuts::SamplerConfig& sc) {
+  if (metric == "diag") {
+    sc.metric = nuts::MetricKind::Diag;
+    sc.metric_adaptation = nuts::MetricAdaptation::Windowed;
+  } else if (metric == "dense") {
+    sc.metric = nuts::MetricKind::Dense;
+    sc.metric_adaptation = nuts::MetricAdaptation::Windowed;
+  } else if (metric == "grad-diag") {
+    sc.metric = nuts::MetricKind::Diag;
+    sc.metric_adaptation = nuts::MetricAdaptation::Gradient;
+  } else if (metric == "low-rank") {
+    sc.metric = nuts::MetricKind::Diag;
+    sc.metric_adaptation = nuts::MetricAdaptation::LowRank;
+  } else {
+    throw std::invalid_argument("metric: expected diag, dense, grad-diag or low-rank, got '" + metric + "'");
+  }
+}
+
+}  // namespace
+
+bool SampleRun::ok() const {
+  if (result.cancelled) return false;
+  for (const auto& c : result.chains)
+    if (!c.error.empty() || c.cancelled) return false;
+  return true;
+}
+
+std::vector<std::string> SampleJob::stat_names() {
+  const auto& n = nuts::SampleStats::names();
+  return {n.begin(), n.end()};
+}
+
+SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t seed)
+    : program_(program), settings_(std::move(settings)), created_(detail::Clock::now()) {
+  const auto& s = settings_;
+  const auto t0 = detail::Clock::now();
+  density_ = program.compile({}, s.precision);
+  compile_ms_ = detail::seconds_since(t0) * 1e3;
+
+  auto& sc = cfg_.sampler;
+  sc.num_warmup = s.warmup;
+  sc.num_samples = s.draws;
+  sc.max_depth = s.max_depth;
+  sc.thin = s.thin;  // the sampler drops thinned iterations before the callbacks
+  sc.dual_averaging.delta = s.adapt_delta;
+  apply_metric_choice(s.metric, sc);
+  vars_ = density_->output_vars();
+  const bool pathfinder_init = s.init == "pathfinder";
+  if (!pathfinder_init) {
+    const auto spec = InitSpec::parse(s.init);
+    sc.init_radius = spec.radius;
+    if (!spec.file.empty()) {
+      auto values = read_init_file(spec.file, vars_);
+      if (!values.ignored.empty()) warnings_.push_back(describe_ignored(spec.file, values.ignored));
+      sc.init_values = std::move(values.values);
+    }
+  }
+  if (!s.init_values.empty()) sc.init_values = s.init_values;
+  if (s.warm_start) {
+    if (s.warm_start->dim != density_->dim())
+      throw std::invalid_argument(fmt::format("the loaded metric has dimension {}, the model {}",
+                                              s.warm_start->dim, density_->dim()));
+    sc.warm_start = s.warm_start;
+    sc.metric = s.warm_start->metric_kind;
+  }
+  sc.validate();
+  if (s.chains < 1) throw std::invalid_argument("chains must be >= 1");
+  cfg_.num_chains = s.chains;
+  cfg_.num_threads = s.threads;
+  cfg_.seed = seed;
+  if (pathfinder_init) {
+    const auto t_pf = detail::Clock::now();
+    const auto pf = init_from_pathfinder(*density_, seed, cfg_);
+    notes_.push_back(fmt::format("--init pathfinder: {} paths, {} gradient evaluations, {:.1f} ms; Pareto k {:.2f}",
+                                 pf.paths.size(), pf.grad_evals, detail::seconds_since(t_pf) * 1e3, pf.pareto_k));
+  }
+  cfg_.save_warmup = s.save_warmup;
+  cfg_.keep_draws = false;  // the observer gets every kept draw
+  cfg_.progress.enabled = s.progress;
+  cfg_.cancel = s.cancel;
+
+  names_ = flat_names(vars_);
+  num_values_ = names_.size();
+  auto gq = std::make_unique<stan::GeneratedQuantities>(*program.loaded().program, program.loaded().data, vars_);
+  if (!gq->empty()) {
+    gq_vars_ = gq->vars();
+    const auto gq_names = stan::generated_quantities_names(*gq);
+    names_.insert(names_.end(), gq_names.begin(), gq_names.end());
+    gq_ = std::move(gq);
+  }
+}
+
+SampleJob::~SampleJob() = default;
+
+SampleRun SampleJob::run(const SampleObserver& observer) {
+  SampleRun out;
+  const unsigned chains = cfg_.num_chains;
+  const size_t row_size = names_.size();
+  std::vector<std::vector<double>> rows(chains, std::vector<double>(row_size));
+  // Generated quantities of chain c draw from their own stream (GeneratedQuantities' convention),
+  // so a chain's rows are a pure function of (seed, chain, its draws in order).
+  std::vector<Rng> gq_rngs;
+  for (unsigned c = 0; c < chains; ++c)
+    gq_rngs.emplace_back(cfg_.seed, stan::GeneratedQuantities::kGqStreamBase + cfg_.chain_offset + c);
+  std::atomic<uint64_t> gq_failures{0};
+  std::mutex failure_mu;
+  std::atomic<bool> first_seen{false};
+  std::atomic<double> first_ms{0};
+
+  runtime::Callbacks cb;
+  cb.on_draw = [&](const runtime::DrawEvent& e) {
+    if (!first_seen.exchange(true)) first_ms.store(detail::seconds_since(created_) * 1e3);
+    if (e.warmup && !cfg_.save_warmup) return;
+    auto& row = rows[e.chain];
+    std::copy(e.values, e.values + num_values_, row.begin());
+    if (gq_) {
+      try {
+        gq_->eval(e.values, gq_rngs[e.chain], row.data() + num_values_);
+      } catch (const std::exception& ex) {
+        // As Stan: the draw keeps its parameters, the quantities become NaN, the run goes on.
+        std::fill(row.begin() + std::ptrdiff_t(num_values_), row.end(), std::nan(""));
+        if (gq_failures.fetch_add(1) == 0) {
+          std::lock_guard<std::mutex> lock(failure_mu);
+          out.first_gq_failure = ex.what();
+        }
+      }
+    }
+    if (!observer.on_draw) return;
+    const auto stats = e.stats.as_array();
+    observer.on_draw(SampleDraw{e.chain, e.warmup, e.iteration, stats.data(), row.data(), row.size()});
+  };
+  cb.on_adaptation = observer.on_adaptation;
+  out.result = runtime::run_chains(*density_, cfg_, cb);
+  out.gq_failures = gq_failures.load();
+  out.first_iteration_ms = first_ms.load();
+  return out;
+}
+
+}  // namespace exmc::services
