@@ -41,7 +41,8 @@ def read_log(path):
         out["algo_s"] = float(m.group(1)) * (1e-3 if m.group(2) == "ms" else 1.0)
         out["grad_evals"] = int(m.group(3))
     lines = [l for l in text.splitlines() if l.strip() and not l.startswith("rc=")]
-    out["msg"] = lines[-1] if lines else ""
+    errs = [l for l in lines if "error" in l]
+    out["msg"] = errs[0] if errs else (lines[-1] if lines else "")
     return out
 
 
@@ -88,6 +89,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--seeds", default="1 2 3")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--note", action="append", default=[], help="extra line for the failures list")
     ap.add_argument("names", nargs="+")
     a = ap.parse_args()
     seeds = [int(s) for s in a.seeds.split()]
@@ -260,6 +262,7 @@ def main():
     if allz:
         L.append(f"\nMedian over posteriors of the median z: exmc {median([x for x, _ in allz]):.2f}, "
                  f"Stan {median([y for _, y in allz]):.2f}.")
+    notes.extend(a.note)
     if notes:
         L.append("\n## Failures and warnings\n")
         L.extend(f"- {n}" for n in notes)

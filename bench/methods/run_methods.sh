@@ -5,7 +5,8 @@
 #        posterior in SHARED/posteriordb/index.tsv)
 # Environment: EXMC_SHARED_DIR (default ../shared), WORK (default /tmp/exmc-methods/run),
 #   STAN_CACHE (default /tmp/exmc-stan-cache), SEEDS (default "1 2 3"),
-#   RESULTS (default bench/methods/RESULTS.md), SKIP_STAN=1 reuses WORK/stan/*.json.
+#   RESULTS (default bench/methods/RESULTS.md), SKIP_STAN=1 reuses WORK/stan/*.json,
+#   EXTRA_NOTE (a line added to the report's failures list).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -58,6 +59,8 @@ if [[ "${SKIP_STAN:-0}" != 1 ]]; then
     --seeds "$(echo $seeds | tr ' ' ',')" --exmc-dir "$work/exmc" "${names[@]}"
 fi
 
+note_args=()
+[[ -n "${EXTRA_NOTE:-}" ]] && note_args=(--note "$EXTRA_NOTE")
 python3 "$here/compare_methods.py" --shared "$shared" --work "$work" --seeds "$seeds" \
-  --out "$results" "${names[@]}"
+  --out "$results" "${note_args[@]}" "${names[@]}"
 echo "wrote $results" >&2

@@ -54,10 +54,10 @@ named_vec <- function(v) { n <- flat(names(v)); as.list(setNames(as.numeric(v), 
 
 # Stan's log_prob (constants of `~` dropped) at constrained values `vals` (a named list of flat
 # names -> numbers), without the Jacobian: the objective of optimizing.
-lp_at <- function(fit, vals) {
-  tmpl <- fit@inits[[1]]  # list of parameters with their shapes
+lp_at <- function(fit, vals, par_names) {
+  tmpl <- fit@inits[[1]]  # values of parameters, TPs and GQs with their shapes
   pars <- list()
-  for (p in names(tmpl)) {
+  for (p in intersect(names(tmpl), par_names)) {  # the parameters block only
     d <- dim(tmpl[[p]])
     if (is.null(d) && length(tmpl[[p]]) == 1) {
       pars[[p]] <- vals[[p]]
@@ -96,6 +96,7 @@ for (m in names) {
   if (compile_only) next
   sm <- cm$sm
   data <- fromJSON(file.path(shared, "posteriordb", m, "data.json"), simplifyVector = TRUE)
+  par_names <- fromJSON(file.path(shared, "posteriordb", m, "info.json"))$parameters$name
   # A one-iteration fixed-parameter fit, only for log_prob / unconstrain_pars.
   fit0 <- tryCatch(suppressWarnings(sampling(sm, data = data, chains = 1, iter = 1,
                                             algorithm = "Fixed_param", refresh = 0, seed = 1)),
@@ -125,7 +126,7 @@ for (m in names) {
               evals = if (length(last) >= 7) as.integer(last[7]) else NA,
               termination = trimws(paste(tail(body, 2), collapse = " ")), mode = par)
     # value is Stan's log_prob without the Jacobian, constants of `~` dropped: check it.
-    if (!is.null(fit0)) e$log_prob_at_mode <- tryCatch(lp_at(fit0, par), error = function(e) NA)
+    if (!is.null(fit0)) e$log_prob_at_mode <- tryCatch(lp_at(fit0, par, par_names), error = function(e) NA)
     res$optimize[[length(res$optimize) + 1]] <- e
   }
   if (!is.null(exmc_dir) && !is.null(fit0)) {
@@ -133,7 +134,7 @@ for (m in names) {
     for (s in seeds) {
       md <- read_exmc_mode(file.path(exmc_dir, sprintf("%s.opt.%d.csv", m, s)))
       if (is.null(md)) next
-      res$log_prob_at_exmc_mode[[as.character(s)]] <- tryCatch(lp_at(fit0, md), error = function(e) NA)
+      res$log_prob_at_exmc_mode[[as.character(s)]] <- tryCatch(lp_at(fit0, md, par_names), error = function(e) NA)
     }
   }
   res$vb <- list()
