@@ -1,0 +1,375 @@
+"""Read CmdStan CSV files as `exmc` writes them (pure Python + numpy).
+
+`exmc sample` writes one file per chain; `exmc optimize | laplace | pathfinder |
+variational | smc` write one file.  A file is
+
+    # key = value          configuration comments (indented sections, "(Default)" marks)
+    lp__,accept_stat__,... the column header
+    # Adaptation terminated   (sample only; warmup rows come before it with --save-warmup)
+    # Step size = ...
+    # Diagonal elements of inverse mass matrix:  / Elements of inverse mass matrix:
+    # ...
+    1.0,2.0,...            one row per draw
+    #  Elapsed Time: ...
+
+`read_cmdstan_csv(paths)` returns a `CmdStanCsv` holding per-chain numpy arrays.
+Errors are `CmdStanCsvError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["CmdStanCsv", "CmdStanCsvError", "read_cmdstan_csv", "parse_flat_name"]
+
+SINGLE_FILE_METHODS = ("optimize", "laplace", "pathfinder", "variational", "smc")
+
+
+class CmdStanCsvError(ValueError):
+    """A CmdStan CSV file could not be read; the message names file and line."""
+
+    def __init__(self, path, line, message):
+        self.path = str(path)
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class CmdStanCsv:
+    """The contents of one run's CSV files.
+
+    Attributes
+    ----------
+    paths: the files, in chain order.
+    method: "sample", "optimize", "laplace", "pathfinder", "variational" or "smc".
+    columns: the header's column names (the same in every file).
+    chains: per file, the kept draws as a float64 array (n_draws, n_columns).
+    warmup: per file, the saved warmup draws (n_warmup, n_columns); 0 rows unless
+        the run used --save-warmup.
+    config: per file, the header comments as {dotted.path: value}, e.g.
+        "sample.num_samples", "sample.adapt.delta", "random.seed", "method".
+    adaptation: per file, None or {"step_size": float, "inv_metric": ndarray
+        (1-D for a diagonal metric, 2-D for a dense one)}.
+    timing: per file, {"warmup", "sampling", "total"} seconds (what the file says).
+    mean: variational only: the approximation's mean (the first data row), else None.
+    """
+
+    paths: list
+    method: str
+    columns: list
+    chains: list
+    warmup: list
+    config: list
+    adaptation: list
+    timing: list
+    mean: np.ndarray | None = None
+    _index: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self._index = {name: i for i, name in enumerate(self.columns)}
+
+    @property
+    def num_chains(self) -> int:
+        return len(self.chains)
+
+    @property
+    def draws_per_chain(self) -> list:
+        return [c.shape[0] for c in self.chains]
+
+    def _stack(self, arrays, what):
+        lengths = {a.shape[0] for a in arrays}
+        if len(lengths) > 1:
+            raise ValueError(
+                f"chains have different numbers of {what} "
+                f"({', '.join(str(a.shape[0]) for a in arrays)}): "
+                + ", ".join(self.paths))
+        return np.stack(arrays, axis=0)
+
+    def draws(self, warmup: bool = False) -> np.ndarray:
+        """All columns as one array (chain, draw, column)."""
+        return self._stack(self.warmup if warmup else self.chains,
+                           "warmup draws" if warmup else "draws")
+
+    def column(self, name: str, warmup: bool = False) -> np.ndarray:
+        """One column as an array (chain, draw)."""
+        if name not in self._index:
+            raise KeyError(f"no column {name!r} in {self.paths[0]}")
+        return self.draws(warmup)[:, :, self._index[name]]
+
+    def config_value(self, key: str, default=None):
+        """A config value by dotted path or by its last component (first file)."""
+        cfg = self.config[0]
+        if key in cfg:
+            return cfg[key]
+        for k, v in cfg.items():
+            if k.rsplit(".", 1)[-1] == key:
+                return v
+        return default
+
+
+_DEFAULT = re.compile(r"\s*\(Default\)\s*$")
+
+
+def _convert(value: str):
+    value = _DEFAULT.sub("", value).strip()
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _comment_indent(line: str) -> tuple[int, str]:
+    body = line[1:]
+    if body.startswith(" "):
+        body = body[1:]
+    stripped = body.lstrip(" ")
+    return len(body) - len(stripped), stripped.rstrip()
+
+
+def _parse_float_row(text: str, path, lineno, ncols) -> list:
+    parts = text.split(",")
+    if len(parts) != ncols:
+        raise CmdStanCsvError(path, lineno,
+                              f"{len(parts)} values, the header has {ncols} columns")
+    out = []
+    for j, p in enumerate(parts):
+        try:
+            out.append(float(p))
+        except ValueError:
+            raise CmdStanCsvError(path, lineno, f"value {p!r} in column {j + 1} is not a number") from None
+    return out
+
+
+def _read_one(path):
+    path = os.fspath(path)
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError as err:
+        raise CmdStanCsvError(path, None, f"cannot read: {err.strerror or err}") from None
+
+    config: dict = {}
+    stack: list = []  # (indent, section name)
+    columns = None
+    header_line = None
+    rows: list = []  # (lineno, text)
+    adapt_row = None  # number of data rows before "Adaptation terminated"
+    step_size = None
+    inv_metric = None
+    timing: dict = {}
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        lineno = i + 1
+        i += 1
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            indent, text = _comment_indent(line)
+            if columns is None:
+                if not text:
+                    continue
+                while stack and stack[-1][0] >= indent:
+                    stack.pop()
+                if "=" in text:
+                    key, _, value = text.partition("=")
+                    key = key.strip()
+                    full = ".".join([s for _, s in stack] + [key])
+                    config[full] = _convert(value)
+                else:
+                    stack.append((indent, text))
+                continue
+            # comments after the header: adaptation and timing
+            if text == "Adaptation terminated":
+                adapt_row = len(rows)
+            elif text.startswith("Step size"):
+                try:
+                    step_size = float(text.partition("=")[2])
+                except ValueError:
+                    raise CmdStanCsvError(path, lineno, f"cannot read the step size in {text!r}") from None
+            elif text.startswith("Diagonal elements of inverse mass matrix"):
+                if i >= n or not lines[i].startswith("#"):
+                    raise CmdStanCsvError(path, lineno + 1, "expected the inverse metric's diagonal")
+                inv_metric = np.array(_parse_metric_row(lines[i], path, i + 1))
+                i += 1
+            elif text.startswith("Elements of inverse mass matrix"):
+                mrows = []
+                while i < n and lines[i].startswith("#"):
+                    _, t = _comment_indent(lines[i])
+                    if not t:
+                        break
+                    mrows.append(_parse_metric_row(lines[i], path, i + 1))
+                    i += 1
+                if not mrows or any(len(r) != len(mrows) for r in mrows):
+                    raise CmdStanCsvError(path, lineno, "the dense inverse metric is not square")
+                inv_metric = np.array(mrows)
+            elif text.startswith("Elapsed Time:") or re.match(r"^[0-9.eE+-]+ seconds", text):
+                m = re.search(r"([0-9.eE+-]+) seconds(?: \(([^)]*)\))?", text)
+                if m:
+                    label = (m.group(2) or "Total").lower().replace("-", "")
+                    timing[label] = float(m.group(1))
+            continue
+        if columns is None:
+            columns = [c.strip() for c in line.split(",")]
+            header_line = lineno
+            if not columns or any(not c for c in columns):
+                raise CmdStanCsvError(path, lineno, "empty column name in the header")
+            continue
+        rows.append((lineno, line))
+
+    if columns is None:
+        raise CmdStanCsvError(path, None, "no column header (is this a CmdStan CSV file?)")
+    ncols = len(columns)
+    if rows:
+        try:
+            data = np.array([r[1].split(",") for r in rows], dtype=np.float64)
+            if data.ndim != 2 or data.shape[1] != ncols:
+                raise ValueError
+        except ValueError:
+            data = np.array([_parse_float_row(t, path, ln, ncols) for ln, t in rows],
+                            dtype=np.float64)
+    else:
+        data = np.zeros((0, ncols))
+    adaptation = None
+    if step_size is not None or inv_metric is not None:
+        adaptation = {"step_size": step_size, "inv_metric": inv_metric}
+    return dict(path=path, columns=columns, header_line=header_line, data=data,
+                config=config, adapt_row=adapt_row, adaptation=adaptation, timing=timing)
+
+
+def _parse_metric_row(line, path, lineno):
+    _, text = _comment_indent(line)
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CmdStanCsvError(path, lineno, f"cannot read the inverse metric row {text!r}") from None
+
+
+def _method_of(config, path):
+    m = config.get("method")
+    if isinstance(m, str) and m:
+        return m.split()[0]
+    raise CmdStanCsvError(path, None, "no 'method = ...' line in the header comments")
+
+
+def read_cmdstan_csv(paths: str | os.PathLike | Sequence) -> CmdStanCsv:
+    """Read one run's CmdStan CSV files (one per chain for `sample`, one otherwise)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise ValueError("no CSV files given")
+    files = [_read_one(p) for p in paths]
+    first = files[0]
+    method = _method_of(first["config"], first["path"])
+    for f in files[1:]:
+        if f["columns"] != first["columns"]:
+            raise CmdStanCsvError(f["path"], f["header_line"],
+                                  f"columns differ from {first['path']}'s")
+        m = _method_of(f["config"], f["path"])
+        if m != method:
+            raise CmdStanCsvError(f["path"], None, f"method {m} differs from {first['path']}'s ({method})")
+    if method != "sample" and len(files) > 1:
+        raise ValueError(f"method {method} writes one file; got {len(files)}: " + ", ".join(paths))
+
+    chains, warmup, mean = [], [], None
+    for f in files:
+        data = f["data"]
+        n_warm = 0
+        if method == "sample":
+            save_warmup = int(_lookup(f["config"], "save_warmup", 0) or 0)
+            if save_warmup:
+                if f["adapt_row"] is not None:
+                    n_warm = f["adapt_row"]
+                else:  # no adaptation block (e.g. adapt engaged = 0): count from the config
+                    num_warmup = int(_lookup(f["config"], "num_warmup", 0) or 0)
+                    thin = int(_lookup(f["config"], "thin", 1) or 1)
+                    n_warm = math.ceil(num_warmup / thin) if num_warmup else 0
+                n_warm = min(n_warm, data.shape[0])
+        elif method == "variational":
+            if data.shape[0] == 0:
+                raise CmdStanCsvError(f["path"], None, "no rows: expected the approximation's mean first")
+            mean = data[0].copy()
+            data = data[1:]
+        warmup.append(data[:n_warm])
+        chains.append(data[n_warm:])
+    return CmdStanCsv(paths=paths, method=method, columns=list(first["columns"]),
+                      chains=chains, warmup=warmup,
+                      config=[f["config"] for f in files],
+                      adaptation=[f["adaptation"] for f in files],
+                      timing=[f["timing"] for f in files], mean=mean)
+
+
+def _lookup(config, key, default=None):
+    for k, v in config.items():
+        if k.rsplit(".", 1)[-1] == key:
+            return v
+    return default
+
+
+_COMPLEX_PART = {"real": 1, "imag": 2}
+
+
+def parse_flat_name(column: str):
+    """Split a CSV column name into (variable, 1-based index tuple).
+
+    "theta.3" -> ("theta", (3,)); "Sigma.2.1" -> ("Sigma", (2, 1)); "mu" -> ("mu", ());
+    a complex scalar's "z.real" / "z.imag" -> ("z", (1,)) / ("z", (2,)) (a trailing
+    dimension of 2).  Names this cannot split (tuple members "t:1") -> (column, ()).
+    """
+    if ":" in column:
+        return column, ()
+    parts = column.split(".")
+    base, rest = parts[0], parts[1:]
+    idx = []
+    for p in rest:
+        if p.isdigit():
+            idx.append(int(p))
+        elif p in _COMPLEX_PART:
+            idx.append(_COMPLEX_PART[p])
+        else:
+            return column, ()
+    return base, tuple(idx)
+
+
+def group_columns(columns: Iterable[str]):
+    """Group flat column names into variables.
+
+    Returns {variable: (shape, [(column position, 0-based index tuple), ...])} in the
+    order variables first appear.  Raises ValueError when a variable's elements do not
+    fill its shape (a missing or repeated element) or its names mix ranks.
+    """
+    out: dict = {}
+    for pos, col in enumerate(columns):
+        name, idx = parse_flat_name(col)
+        out.setdefault(name, []).append((pos, idx))
+    result = {}
+    for name, items in out.items():
+        ranks = {len(ix) for _, ix in items}
+        if len(ranks) != 1:
+            raise ValueError(f"variable {name!r}: columns with different numbers of indices")
+        rank = ranks.pop()
+        if rank == 0:
+            if len(items) != 1:
+                raise ValueError(f"variable {name!r}: repeated column")
+            result[name] = ((), [(items[0][0], ())])
+            continue
+        shape = tuple(max(ix[k] for _, ix in items) for k in range(rank))
+        seen = {ix for _, ix in items}
+        if len(seen) != len(items) or len(items) != int(np.prod(shape)) or \
+                any(min(ix) < 1 for ix in seen):
+            raise ValueError(f"variable {name!r}: columns do not fill its shape {shape}")
+        result[name] = (shape, [(pos, tuple(k - 1 for k in ix)) for pos, ix in items])
+    return result
