@@ -1,0 +1,75 @@
+"""`python -m exmc plot out_*.csv --kind trace -o trace.png`: plots from CmdStan CSV files.
+
+Reads the files with `exmc.inference_data.from_cmdstan_csv`; needs only numpy, xarray
+and matplotlib (not the compiled extension).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m exmc", description="exmc from Python")
+    sub = p.add_subparsers(dest="command", required=True)
+    plot = sub.add_parser("plot", help="plot draws from CmdStan CSV files (one per chain)",
+                          description="Plot draws from CmdStan CSV files written by exmc.")
+    plot.add_argument("csv", nargs="+", help="CSV files (exmc sample: one per chain)")
+    plot.add_argument("--kind", default="trace",
+                      choices=["trace", "rank", "pair", "forest", "energy", "autocorr"])
+    plot.add_argument("--vars", default=None,
+                      help="comma-separated variable names (default: every posterior variable)")
+    plot.add_argument("-o", "--output", required=True, help="image file (.png, .pdf, .svg)")
+    plot.add_argument("--figsize", default=None, help="width,height in inches")
+    plot.add_argument("--dpi", type=int, default=100)
+    return p
+
+
+def _plot(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes a file; never opens a window
+    from .cmdstan_csv import CmdStanCsvError
+    from .inference_data import from_cmdstan_csv
+    from . import plots
+
+    try:
+        idata = from_cmdstan_csv(args.csv, posterior_predictive=True)
+    except (CmdStanCsvError, ValueError, KeyError) as err:
+        print(f"exmc plot: {err}", file=sys.stderr)
+        return 2
+    var_names = [v.strip() for v in args.vars.split(",") if v.strip()] if args.vars else None
+    figsize = None
+    if args.figsize:
+        try:
+            w, h = (float(v) for v in args.figsize.split(","))
+            figsize = (w, h)
+        except ValueError:
+            print(f"exmc plot: --figsize {args.figsize!r}: expected width,height", file=sys.stderr)
+            return 2
+    try:
+        if args.kind == "energy":
+            if var_names:
+                print("exmc plot: --vars is ignored for --kind energy", file=sys.stderr)
+            fig = plots.plot_energy(idata, figsize=figsize)
+        else:
+            fig = plots.PLOT_KINDS[args.kind](idata, var_names=var_names, figsize=figsize)
+    except (KeyError, ValueError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"exmc plot: {msg}", file=sys.stderr)
+        return 2
+    fig.savefig(args.output, dpi=args.dpi)
+    print(f"exmc plot: wrote {args.output}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "plot":
+        return _plot(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
