@@ -26,7 +26,8 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// Ctrl-C stops the chains; they return what they have and the files stay under .tmp names.
+// Ctrl-C stops the chains; they return what they have and the files stay under their
+// temporary names (out_1.csv.<random>.tmp).
 std::atomic<runtime::CancelToken*> g_cancel{nullptr};
 extern "C" void on_interrupt(int) {
   if (auto* t = g_cancel.load()) t->cancel();
@@ -128,7 +129,9 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
       return 1;
     }
     if (result.cancelled) {
-      err << "exmc sample: interrupted; the draws so far are in the .tmp files\n";
+      // The temporaries carry a random suffix (each run its own), so name them.
+      err << "exmc sample: interrupted; the draws so far are in (incomplete, kept under temporary names):\n";
+      for (unsigned c = 0; c < opts.chains; ++c) err << "  " << sink.writer(c).temp_path() << "\n";
       return 130;
     }
     err << fmt::format("exmc: done in {:.2f} s (warmup {:.2f} s, sampling {:.2f} s per chain, slowest); "

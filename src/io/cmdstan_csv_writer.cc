@@ -1,15 +1,52 @@
 // CmdStan CSV writer: comment header, column names, adaptation block, rows, timing footer.
 #include "exmc/io/cmdstan_csv_writer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 
 namespace exmc::io {
 
 namespace {
 std::string dflt(bool is_default) { return is_default ? " (Default)" : ""; }
+std::string hex(uint64_t v, int digits) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%0*llx", digits, static_cast<unsigned long long>(v));
+  return b;
+}
+
+// A temporary of this writer's own beside `path` (same folder, so the final rename is atomic),
+// created exclusively: two runs with one output, or a stale temporary of a killed run, can never
+// end up writing into one file. The suffix is random; O_EXCL makes a collision a retry, not a
+// shared file.
+FILE* open_unique_temp(const std::string& path, std::string* tmp) {
+  std::random_device rd;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    const uint64_t r = (uint64_t{rd()} << 32) ^ rd() ^ (uint64_t(::getpid()) << 16);
+    *tmp = path + "." + hex(r, 16) + ".tmp";
+    const int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      if (errno == EEXIST) continue;
+      throw std::runtime_error("cannot create " + *tmp + " (the temporary of " + path +
+                               "): " + std::strerror(errno));
+    }
+    FILE* f = ::fdopen(fd, "w");
+    if (!f) {
+      const int e = errno;
+      ::close(fd);
+      std::remove(tmp->c_str());
+      throw std::runtime_error("cannot open " + *tmp + " for writing: " + std::strerror(e));
+    }
+    return f;
+  }
+  throw std::runtime_error("cannot create a unique temporary beside " + path);
+}
+
 std::string num(double v) {
   char b[64];
   std::snprintf(b, sizeof b, "%g", v);
@@ -21,10 +58,7 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& h,
                                    const std::vector<std::string>& stat_names,
                                    const std::vector<std::string>& param_names)
     : path_(std::move(path)), n_stats_(stat_names.size()), n_params_(param_names.size()) {
-  tmp_ = path_ + ".tmp";
-  f_ = std::fopen(tmp_.c_str(), "w");
-  if (!f_)
-    throw std::runtime_error("cannot open " + tmp_ + " for writing: " + std::strerror(errno));
+  f_ = open_unique_temp(path_, &tmp_);
   std::setvbuf(f_, nullptr, _IOFBF, 1 << 16);
   std::snprintf(fmt_, sizeof fmt_, "%%.%dg", h.sig_figs > 0 ? h.sig_figs : 6);
 

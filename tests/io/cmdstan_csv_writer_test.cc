@@ -119,5 +119,43 @@ TEST(CmdStanCsvWriter, AbandonedWriterLeavesNoFile) {
   EXPECT_THROW(CmdStanCsvWriter("/nonexistent-dir/x.csv", {}, kStats, {"x"}), std::runtime_error);
 }
 
+// Issue 13, class 1: two runs with the same output used to share `path`.tmp, so the second
+// run's writer truncated the first one's file, and after the first rename kept writing into the
+// file under the final name. Each writer now owns a temporary of its own.
+TEST(CmdStanCsvWriter, TwoWritersOfOnePathNeverShareATemporary) {
+  const std::string path = ::testing::TempDir() + "exmc_writer_two_runs.csv";
+  std::filesystem::remove(path);
+  CmdStanCsvHeader h1, h2;
+  h1.seed = 111;
+  h2.seed = 222;
+  CmdStanCsvWriter w1(path, h1, kStats, {"x"});
+  CmdStanCsvWriter w2(path, h2, kStats, {"x"});
+  EXPECT_NE(w1.temp_path(), w2.temp_path());
+  // The temporary lies beside the output (same folder, so the final rename is atomic).
+  EXPECT_EQ(w1.temp_path().rfind(path + ".", 0), 0u) << w1.temp_path();
+  EXPECT_EQ(w1.temp_path().substr(w1.temp_path().size() - 4), ".tmp");
+  const double st[7] = {0, 0, 0, 0, 0, 0, 0};
+  const double one[1] = {1}, two[1] = {2};
+  for (int i = 0; i < 3; ++i) w1.write_draw(st, one);
+  for (int i = 0; i < 5; ++i) w2.write_draw(st, two);
+  w1.finish(0.1, 0.2);
+  auto lines = read_lines(path);
+  EXPECT_NE(find_line(lines, "#   seed = 111"), std::string::npos);
+  EXPECT_EQ(find_line(lines, "#   seed = 222"), std::string::npos);
+  // The second run writing on must not change the finished file.
+  for (int i = 0; i < 5; ++i) w2.write_draw(st, two);
+  w2.flush();
+  EXPECT_EQ(read_lines(path), lines);
+  w2.finish(0.1, 0.2);
+  lines = read_lines(path);
+  EXPECT_NE(find_line(lines, "#   seed = 222"), std::string::npos);
+  size_t rows = 0;
+  for (const auto& l : lines) rows += l == "0,0,0,0,0,0,0,2";
+  EXPECT_EQ(rows, 10u);
+  EXPECT_FALSE(std::filesystem::exists(w1.temp_path()));
+  EXPECT_FALSE(std::filesystem::exists(w2.temp_path()));
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace exmc::io

@@ -13,7 +13,8 @@
 namespace exmc::io {
 
 // Header-only glue (io links no runtime): pass callbacks() to run_chains, then finish(result).
-// A chain that failed or was cancelled leaves only its `path`.tmp file (the draws so far).
+// A chain that failed or was cancelled leaves only its temporary file (the draws so far;
+// writer(c).temp_path() names it).
 class CmdStanCsvSink {
  public:
   CmdStanCsvSink(const std::function<std::string(unsigned chain)>& path_for, CmdStanCsvHeader base,

@@ -39,10 +39,11 @@ struct CmdStanCsvHeader {
   std::vector<std::string> method_block;
 };
 
-// Usage: construct (writes the header to `path`.tmp), write_draw() for each warmup draw when
-// saved, write_adaptation(), write_draw() for each sampling draw, finish() (timing comments,
-// close, rename to `path`). Destroyed without finish(), it removes the temporary file, so no
-// half-written file ever sits under the final name.
+// Usage: construct (creates a temporary `path`.<16 hex digits>.tmp of its own, exclusively, and
+// writes the header to it), write_draw() for each warmup draw when saved, write_adaptation(),
+// write_draw() for each sampling draw, finish() (timing comments, close, atomic rename to
+// `path`). Destroyed without finish(), it removes the temporary file, so no half-written file
+// ever sits under the final name, and no two writers (two runs with one output) share a file.
 class CmdStanCsvWriter {
  public:
   CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& header,
@@ -60,7 +61,7 @@ class CmdStanCsvWriter {
   // For a method without warmup and sampling phases: an elapsed-time footer, then close and rename.
   void finish(double seconds);
   // For a run that stopped early (cancelled): close the file but keep it under the temporary
-  // name, so the draws so far are readable and nothing looks complete.
+  // name (temp_path()), so the draws so far are readable and nothing looks complete.
   void close_incomplete();
   // Flush buffered rows to the temporary file so a reader can follow the run.
   void flush();
