@@ -36,7 +36,10 @@ if not _exmc_importable():
 
 
 def exmc_binary() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("EXMC_BIN", REPO / "build" / "exmc"))
+    """The exmc command: $EXMC_BIN, else $EXMC_BINARY_DIR/exmc (set by ctest), else build/exmc."""
+    if os.environ.get("EXMC_BIN"):
+        return pathlib.Path(os.environ["EXMC_BIN"])
+    return pathlib.Path(os.environ.get("EXMC_BINARY_DIR", REPO / "build")) / "exmc"
 
 
 def run_exmc(*args, cwd=None):
