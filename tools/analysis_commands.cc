@@ -12,9 +12,9 @@
 namespace exmc::cli {
 
 int summary(const std::vector<std::string>& files, const std::string& format, bool sampler_stats,
-            std::ostream& out, std::ostream& err) {
+            std::ostream& out, std::ostream& err, bool allow_mixed_runs) {
   try {
-    const auto run = analysis::read_cmdstan_run(files);
+    const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
     const auto f = analysis::parse_format(format);
     out << analysis::format_summary(analysis::summarise(run.draws), f);
     if (sampler_stats && f == analysis::Format::Table && run.stats.has_divergent) {
@@ -27,9 +27,10 @@ int summary(const std::vector<std::string>& files, const std::string& format, bo
   }
 }
 
-int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
+int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
+             bool allow_mixed_runs) {
   try {
-    const auto run = analysis::read_cmdstan_run(files);
+    const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
     const auto result =
         analysis::diagnose(analysis::summarise(run.draws), run.stats, run.draws.num_chains);
     out << result.report;
@@ -42,9 +43,9 @@ int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostr
 }
 
 int loo(const std::vector<std::string>& files, const std::string& log_lik, const std::string& format,
-        std::ostream& out, std::ostream& err) {
+        std::ostream& out, std::ostream& err, bool allow_mixed_runs) {
   try {
-    const auto run = analysis::read_cmdstan_run(files);
+    const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
     const auto ll = analysis::loglik_from_draws(run.draws, log_lik);
     const auto r = analysis::loo(ll, analysis::relative_eff(ll, run.draws.num_chains));
     out << analysis::format_loo(r, analysis::parse_format(format));

@@ -87,14 +87,19 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       CLI::IsMember({"table", "csv", "json"}));
   bool no_stats = false;
   sm->add_flag("--no-sampler-stats", no_stats, "leave out the sampler statistics");
+  bool allow_mixed = false;
+  const char* mixed_help = "combine files of different runs (their exmc_run_id lines differ)";
+  sm->add_flag("--allow-mixed-runs", allow_mixed, mixed_help);
 
   auto* dg = app.add_subcommand("diagnose", "check CmdStan CSV files for sampling problems");
   dg->add_option("files", files, "CmdStan CSV files")->required()->check(CLI::ExistingFile);
+  dg->add_flag("--allow-mixed-runs", allow_mixed, mixed_help);
 
   std::string log_lik = "log_lik";
   auto* lo = app.add_subcommand("loo", "PSIS-LOO from a pointwise log-likelihood quantity");
   lo->add_option("files", files, "CmdStan CSV files")->required()->check(CLI::ExistingFile);
   lo->add_option("--log-lik", log_lik, "name of the log-likelihood quantity")->capture_default_str();
+  lo->add_flag("--allow-mixed-runs", allow_mixed, mixed_help);
   lo->add_option("--format", format, "table, csv or json")->capture_default_str()->check(
       CLI::IsMember({"table", "csv", "json"}));
 
@@ -113,9 +118,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     so.vectorize_loops = !no_vectorize;
     return sample(so, out, err);
   }
-  if (sm->parsed()) return summary(files, format, !no_stats, out, err);
-  if (dg->parsed()) return diagnose(files, out, err);
-  if (lo->parsed()) return loo(files, log_lik, format, out, err);
+  if (sm->parsed()) return summary(files, format, !no_stats, out, err, allow_mixed);
+  if (dg->parsed()) return diagnose(files, out, err, allow_mixed);
+  if (lo->parsed()) return loo(files, log_lik, format, out, err, allow_mixed);
   for (const auto& m : methods)
     if (m.app->parsed()) return m.run(out, err);
   return 2;

@@ -38,11 +38,13 @@ struct SampleOptions {
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err);
 
 // `exmc summary FILE...`, `exmc diagnose FILE...`, `exmc loo FILE... [--log-lik NAME]`.
+// Files of different runs (their exmc_run_id lines differ) are an error unless allow_mixed_runs.
 int summary(const std::vector<std::string>& files, const std::string& format, bool sampler_stats,
-            std::ostream& out, std::ostream& err);
-int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostream& err);
+            std::ostream& out, std::ostream& err, bool allow_mixed_runs = false);
+int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
+             bool allow_mixed_runs = false);
 int loo(const std::vector<std::string>& files, const std::string& log_lik, const std::string& format,
-        std::ostream& out, std::ostream& err);
+        std::ostream& out, std::ostream& err, bool allow_mixed_runs = false);
 
 // Output files of a run: `out.csv` for one chain, `out_1.csv` ... `out_N.csv` for N > 1
 // (as CmdStan 2.33+).

@@ -163,5 +163,30 @@ TEST_F(CliTest, SavedMetricRestartsWithoutAdaptation) {
   EXPECT_EQ(csv.num_rows, 50u);
 }
 
+// Issue 13, class 4.2: a re-run with fewer chains used to leave out_3.csv beside the new
+// out_1.csv, and `exmc summary out_*.csv` mixed the two runs without a word.
+TEST_F(CliTest, SummaryDiagnoseAndLooRefuseChainsOfDifferentRuns) {
+  const std::vector<std::string> base = {"sample", example("eight_schools.stan"), "--data",
+                                         example("eight_schools.data.json"), "--chains", "2", "--warmup", "100",
+                                         "--draws", "100", "--no-progress"};
+  auto a = base, b = base;
+  for (auto* v : {&a, &b}) v->insert(v->end(), {"--seed", v == &a ? "1" : "2", "--output"});
+  a.push_back(path("a.csv"));
+  b.push_back(path("b.csv"));
+  ASSERT_EQ(exmc(a).code, 0);
+  ASSERT_EQ(exmc(b).code, 0);
+  EXPECT_NE(slurp(path("a_1.csv")).find("# exmc_run_id = "), std::string::npos);
+  for (const char* cmd : {"summary", "diagnose", "loo"}) {
+    const auto same = exmc({cmd, path("a_1.csv"), path("a_2.csv")});
+    EXPECT_EQ(same.code, 0) << cmd << ": " << same.err;
+    const auto mixed = exmc({cmd, path("a_1.csv"), path("b_2.csv")});
+    EXPECT_EQ(mixed.code, 1) << cmd << ": " << mixed.out;
+    EXPECT_NE(mixed.err.find(path("a_1.csv")), std::string::npos) << mixed.err;
+    EXPECT_NE(mixed.err.find(path("b_2.csv")), std::string::npos) << mixed.err;
+    const auto allowed = exmc({cmd, "--allow-mixed-runs", path("a_1.csv"), path("b_2.csv")});
+    EXPECT_EQ(allowed.code, 0) << cmd << ": " << allowed.err;
+  }
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -84,9 +84,24 @@ SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chain
   return s;
 }
 
-CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths) {
+void check_one_run(const std::vector<io::CmdStanCsv>& chains) {
+  auto id_of = [](const io::CmdStanCsv& c) -> std::string {
+    const auto it = c.config.find("exmc_run_id");
+    return it == c.config.end() ? "" : it->second;
+  };
+  for (size_t i = 1; i < chains.size(); ++i) {
+    const std::string a = id_of(chains[0]), b = id_of(chains[i]);
+    if (a == b) continue;
+    auto said = [](const std::string& id) { return id.empty() ? std::string("no run id") : "run " + id; };
+    throw std::runtime_error(chains[0].path + " (" + said(a) + ") and " + chains[i].path + " (" + said(b) +
+                             ") are from different runs; pass --allow-mixed-runs to combine them anyway");
+  }
+}
+
+CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths, bool allow_mixed_runs) {
   CmdStanRun run;
   for (const auto& p : paths) run.chains.push_back(io::read_cmdstan_csv(p));
+  if (!allow_mixed_runs) check_one_run(run.chains);
   run.draws = draws_from_cmdstan(run.chains);
   run.stats = sampler_stats_from_cmdstan(run.chains);
   return run;

@@ -47,6 +47,15 @@ FILE* open_unique_temp(const std::string& path, std::string* tmp) {
   throw std::runtime_error("cannot create a unique temporary beside " + path);
 }
 
+}  // namespace
+
+std::string new_run_id() {
+  std::random_device rd;
+  return hex((uint64_t{rd()} << 32) ^ rd(), 16);
+}
+
+namespace {
+
 std::string num(double v) {
   char b[64];
   std::snprintf(b, sizeof b, "%g", v);
@@ -108,6 +117,7 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& h,
   line("  diagnostic_file =  (Default)");
   line("  refresh = 100 (Default)");
   line("  sig_figs = " + std::to_string(h.sig_figs) + dflt(h.sig_figs == -1));
+  if (!h.run_id.empty()) line("exmc_run_id = " + h.run_id);
   for (const auto& [k, v] : h.extra) line(k + " = " + v);
   bool first = true;
   for (const auto* names : {&stat_names, &param_names})

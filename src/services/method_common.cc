@@ -25,6 +25,7 @@ void write_csv(const std::string& path, const Program& program, const MethodRun&
   h.init = init_text;
   h.seed = seed;
   h.sig_figs = sig_figs;
+  h.run_id = io::new_run_id();  // so `exmc summary` can tell this file from another run's
   h.method_block = run.method_block;
   h.extra = run.extra;
   const auto& t = run.draws;

@@ -16,12 +16,18 @@ namespace exmc::analysis {
 Draws draws_from_cmdstan(const std::vector<io::CmdStanCsv>& chains);
 SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chains);
 
-// Everything the CLI's `summary` and `diagnose` need from file names.
+// Throws std::runtime_error naming two files that come from different runs: exmc writes
+// "# exmc_run_id = <hex>" into every file of one run, so two different ids, or an id in one file
+// and none in another, mean different runs. Files without the line (CmdStan's) pass as before.
+void check_one_run(const std::vector<io::CmdStanCsv>& chains);
+
+// Everything the CLI's `summary` and `diagnose` need from file names. Files of different runs
+// are an error (check_one_run) unless allow_mixed_runs.
 struct CmdStanRun {
   std::vector<io::CmdStanCsv> chains;
   Draws draws;
   SamplerStats stats;
 };
-CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths);
+CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths, bool allow_mixed_runs = false);
 
 }  // namespace exmc::analysis

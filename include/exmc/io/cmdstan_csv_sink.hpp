@@ -42,6 +42,8 @@ class CmdStanCsvSink {
     base.stepsize = sc.warm_start ? sc.warm_start->step_size : sc.init_step_size;
     base.num_chains = cfg.num_chains;
     base.seed = cfg.seed;
+    // One identifier for all chains of this run: `exmc summary` refuses files of different runs.
+    if (base.run_id.empty()) base.run_id = new_run_id();
     const auto& stat_names = nuts::SampleStats::names();
     const std::vector<std::string> stats(stat_names.begin(), stat_names.end());
     for (unsigned c = 0; c < cfg.num_chains; ++c) {

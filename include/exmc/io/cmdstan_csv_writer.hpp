@@ -31,6 +31,9 @@ struct CmdStanCsvHeader {
   uint64_t seed = 0;
   std::string output_file;        // defaults to the path written
   int sig_figs = -1;              // -1: 6 significant digits, as CmdStan's default
+  // Written as "# exmc_run_id = <run_id>" when set: the same for every chain of one run, so
+  // readers can refuse to combine files of different runs (new_run_id() makes one).
+  std::string run_id;
   // Extra "# key = value" lines (e.g. exmc's own settings) after the standard block.
   std::vector<std::pair<std::string, std::string>> extra;
   // For a method other than sample: its block as CmdStan prints it, one line each without the
@@ -38,6 +41,9 @@ struct CmdStanCsvHeader {
   // replaces the sample block (and num_chains); the sample fields above are then unused.
   std::vector<std::string> method_block;
 };
+
+// A fresh random run identifier (16 hex digits).
+std::string new_run_id();
 
 // Usage: construct (creates a temporary `path`.<16 hex digits>.tmp of its own, exclusively, and
 // writes the header to it), write_draw() for each warmup draw when saved, write_adaptation(),
