@@ -188,5 +188,67 @@ TEST_F(CliTest, SummaryDiagnoseAndLooRefuseChainsOfDifferentRuns) {
   }
 }
 
+// Issue 13, class 4.4: --output could name the model or data file and overwrite it.
+TEST_F(CliTest, OutputNamingAnInputIsRefusedAndTheInputKept) {
+  const std::string model = write("m.stan", slurp(example("eight_schools.stan")));
+  const std::string data = write("d.json", slurp(example("eight_schools.data.json")));
+  const std::string data_text = slurp(data), model_text = slurp(model);
+  fs::create_hard_link(data, path("also_d.json"));
+  for (const auto& target : {data, model, path("also_d.json"), dir.string() + "/./d.json"}) {
+    const auto r = exmc({"sample", model, "--data", data, "--chains", "1", "--warmup", "20", "--draws", "20",
+                         "--no-progress", "--output", target});
+    EXPECT_EQ(r.code, 1) << target;
+    EXPECT_NE(r.err.find(target), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("refusing to overwrite"), std::string::npos) << r.err;
+    const auto o = exmc({"optimize", model, "--data", data, "--output", target});
+    EXPECT_EQ(o.code, 1) << target;
+    EXPECT_NE(o.err.find("refusing to overwrite"), std::string::npos) << o.err;
+  }
+  EXPECT_EQ(slurp(data), data_text);
+  EXPECT_EQ(slurp(model), model_text);
+  const auto m = exmc({"sample", model, "--data", data, "--chains", "1", "--warmup", "20", "--draws", "20",
+                       "--no-progress", "--save-metric", data});
+  EXPECT_EQ(m.code, 1);
+  EXPECT_NE(m.err.find("--save-metric"), std::string::npos) << m.err;
+  EXPECT_EQ(slurp(data), data_text);
+}
+
+// Issue 13, class 4.4: an output that cannot be created (a directory) failed only after sampling.
+TEST_F(CliTest, OutputThatCannotBeCreatedFailsBeforeAnythingRuns) {
+  fs::create_directories(path("a_dir"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {path("a_dir"), "is a directory"}, {path("no_such_folder/out.csv"), "does not exist"}};
+  for (const auto& [target, why] : cases) {
+    const auto r = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                         "--chains", "1", "--warmup", "20", "--draws", "20", "--no-progress", "--output", target});
+    EXPECT_EQ(r.code, 1) << target;
+    EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("model ready"), std::string::npos) << "sampled first:\n" << r.err;
+    const auto o = exmc({"optimize", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                         "--output", target});
+    EXPECT_EQ(o.code, 1) << target;
+    EXPECT_NE(o.err.find(why), std::string::npos) << o.err;
+  }
+}
+
+// Issue 13, class 4.3: a re-run removes the files under its own final names when it starts
+// (CmdStan truncates its outputs then too) and says which older chain files it left alone.
+TEST_F(CliTest, ReRunWithFewerChainsNamesTheStaleFiles) {
+  const std::vector<std::string> base = {"sample", example("eight_schools.stan"), "--data",
+                                         example("eight_schools.data.json"), "--warmup", "50",
+                                         "--draws", "50", "--no-progress", "--seed", "3", "--output",
+                                         path("out.csv"), "--chains"};
+  auto three = base, two = base;
+  three.push_back("3");
+  two.push_back("2");
+  ASSERT_EQ(exmc(three).code, 0);
+  const auto r = exmc(two);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: " + path("out_3.csv") + " (from an earlier run"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(path("out_3.csv")));
+  const auto s = exmc({"summary", path("out_1.csv"), path("out_2.csv"), path("out_3.csv")});
+  EXPECT_EQ(s.code, 1);
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -2,12 +2,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <exception>
 #include <ostream>
 #include <random>
 
 #include <fmt/format.h>
 
+#include "exmc/io/output_files.hpp"
 #include "exmc/services/methods.hpp"
 #include "exmc/stan/error.hpp"
 
@@ -42,6 +44,13 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
                const std::function<services::MethodRun(const services::Program&, uint64_t)>& method) {
   try {
     const uint64_t seed = app->count("--seed") ? o.seed : std::random_device{}() % 4294967291ull;
+    // Before any work: the output is not an input and can be created (it is written at the end).
+    char* end = nullptr;
+    std::strtod(o.init.c_str(), &end);
+    const bool init_is_radius = end != o.init.c_str() && *end == '\0';
+    io::check_output_file(o.output, {{"model", o.model_path},
+                                     {"data", o.data_path},
+                                     {"init", init_is_radius ? "" : o.init}});
     const auto program = services::Program::load(o.model_path, o.data_path, !o.no_vectorize);
     const auto run = method(program, seed);
     err << fmt::format("exmc {}: model loaded in {:.1f} ms, compiled in {:.1f} ms; ran {:.1f} ms, {} gradient "

@@ -2,7 +2,9 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <ostream>
 #include <random>
 #include <stdexcept>
@@ -11,6 +13,7 @@
 
 #include "cli.hpp"
 #include "exmc/io/cmdstan_csv_sink.hpp"
+#include "exmc/io/output_files.hpp"
 #include "exmc/nuts/adaptation_state.hpp"
 #include "exmc/runtime/cancel_token.hpp"
 #include "exmc/runtime/run_chains.hpp"
@@ -45,11 +48,46 @@ struct InterruptGuard {
   void (*previous)(int) = SIG_DFL;
 };
 
+// --init names a file unless it is a radius or "pathfinder".
+std::string init_file(const std::string& init) {
+  if (init == "pathfinder") return "";
+  char* end = nullptr;
+  std::strtod(init.c_str(), &end);
+  return end != init.c_str() && *end == '\0' ? "" : init;
+}
+
+// Before anything is loaded: no output may be an input, and every output must be creatable.
+void check_outputs(const SampleOptions& opts) {
+  const std::vector<io::NamedFile> inputs = {{"model", opts.model_path},
+                                             {"data", opts.data_path},
+                                             {"init", init_file(opts.init)},
+                                             {"--load-metric", opts.load_metric}};
+  auto with_metric = inputs;
+  with_metric.push_back({"--save-metric", opts.save_metric});
+  for (unsigned c = 0; c < opts.chains; ++c)
+    io::check_output_file(chain_output_path(opts.output, c, opts.chains), with_metric);
+  if (!opts.save_metric.empty()) io::check_output_file(opts.save_metric, inputs, "--save-metric");
+}
+
+// Files out_K.csv a run with more chains left behind (K > chains; out_1.csv ... for one chain,
+// whose own output is out.csv). They are not this run's names, so they are left alone.
+std::vector<std::string> stale_chain_files(const std::string& output, unsigned chains) {
+  std::vector<std::string> stale;
+  for (unsigned k = chains > 1 ? chains : 0;; ++k) {
+    const auto p = chain_output_path(output, k, k + 2);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(p, ec)) break;
+    stale.push_back(p);
+  }
+  return stale;
+}
+
 }  // namespace
 
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   const auto t_start = Clock::now();
   try {
+    check_outputs(opts);
     const auto program = services::Program::load(opts.model_path, opts.data_path, opts.vectorize_loops);
     const double t_loaded = ms_since(t_start);
 
@@ -88,6 +126,18 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, c, opts.chains); },
                             header, job.names(), job.config());
     const auto sink_callbacks = sink.callbacks();
+    // The temporaries exist, so the outputs can be written. Now the files of an earlier run
+    // under this run's final names go: as CmdStan truncates its output when it starts, so that a
+    // run killed from here on never leaves the previous run's complete-looking file beside its
+    // own partial one. Stale out_K.csv for K > chains are another run's names: kept, but said.
+    for (unsigned c = 0; c < opts.chains; ++c)
+      io::remove_previous_output(chain_output_path(opts.output, c, opts.chains));
+    if (const auto stale = stale_chain_files(opts.output, opts.chains); !stale.empty()) {
+      std::string names;
+      for (const auto& p : stale) names += (names.empty() ? "" : ", ") + p;
+      err << "exmc: warning: " << names << " (from an earlier run with more chains) left as they are; "
+          << "exmc summary/diagnose/loo refuse to combine them with this run's files\n";
+    }
     services::SampleObserver observer;
     observer.on_draw = [&](const services::SampleDraw& d) { sink.writer(d.chain).write_draw(d.stats, d.row); };
     observer.on_adaptation = [&](unsigned chain, const nuts::AdaptationState& a) {

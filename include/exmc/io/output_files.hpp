@@ -1,0 +1,28 @@
+// Checks and housekeeping for the files a run writes, done before any work starts: an output
+// must never be one of the run's inputs, and an output that cannot be created must fail at once,
+// not after minutes of sampling.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace exmc::io {
+
+// An input of a run ("model", "data", "init", ...) by its role, for the messages.
+struct NamedFile {
+  std::string role;
+  std::string path;  // empty: not given (skipped)
+};
+
+// Throws std::runtime_error when `output` is (the same file as) one of `inputs` (naming both
+// paths), is a directory, lies in a folder that does not exist or is not writable. `option`
+// names the option in the message ("--output"). Same file: std::filesystem::equivalent when
+// both exist (hard links, symlinks, "./x" and "x" alike), else equal normalised paths.
+void check_output_file(const std::string& output, const std::vector<NamedFile>& inputs,
+                       const std::string& option = "--output");
+
+// Removes `path` when it exists as a regular file (or a symlink). Returns whether it removed
+// one; throws std::runtime_error when it cannot.
+bool remove_previous_output(const std::string& path);
+
+}  // namespace exmc::io
