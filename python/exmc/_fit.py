@@ -1,0 +1,553 @@
+"""The core Python API over the extension `exmc._exmc`: compile, bind, sample, Fit.
+
+Heavy imports (pandas, tqdm, xarray) happen only in the methods that need them, so
+`import exmc` costs numpy and the extension.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import warnings
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import _exmc
+
+StanError = _exmc.StanError
+
+__all__ = ["compile", "Model", "BoundModel", "Fit", "MethodResult", "Loo", "StanError", "to_stan_json"]
+
+
+# ---------------------------------------------------------------------------- data
+
+def _jsonable(value: Any) -> Any:
+    """A value as Stan JSON nests it: arrays row-major (the last index fastest), ints as ints,
+    non-finite reals as the strings Stan's JSON reader takes ("NaN", "Inf", "-Inf")."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isfinite(v):
+            return v
+        return "NaN" if math.isnan(v) else ("Inf" if v > 0 else "-Inf")
+    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
+        arr = np.asarray(value)
+        if arr.dtype == object:  # ragged or mixed: element by element
+            return [_jsonable(v) for v in value]
+        if arr.dtype.kind == "b":
+            return arr.astype(np.int64).tolist()
+        if arr.dtype.kind in "iu":
+            return arr.tolist()
+        if arr.dtype.kind == "f":
+            if np.isfinite(arr).all():
+                return arr.astype(np.float64).tolist()
+            return [_jsonable(v) for v in arr] if arr.ndim else _jsonable(arr[()])
+        raise TypeError(f"cannot convert an array of dtype {arr.dtype} to Stan data")
+    if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
+        return _jsonable(value.to_numpy())
+    raise TypeError(f"cannot convert {type(value).__name__} to Stan data")
+
+
+def to_stan_json(data: Mapping[str, Any]) -> str:
+    """A dict of numpy arrays, lists and scalars as Stan JSON text."""
+    return json.dumps({str(k): _jsonable(v) for k, v in data.items()})
+
+
+def _is_path(x) -> bool:
+    return isinstance(x, (str, os.PathLike))
+
+
+# ---------------------------------------------------------------------------- shapes
+
+def _column_major_view(block: np.ndarray, shape: tuple) -> np.ndarray:
+    """(..., prod(shape)) columns flattened column-major (CmdStan's order) -> (..., *shape), a view."""
+    lead = block.shape[:-1]
+    if not shape:
+        return block[..., 0]
+    k = len(shape)
+    rev = block.reshape(*lead, *reversed(shape))
+    n = len(lead)
+    return rev.transpose(*range(n), *reversed(range(n, n + k)))
+
+
+def _layout(vars_: list) -> dict:
+    """name -> (first column, shape) for consecutive variables."""
+    out, start = {}, 0
+    for name, shape in vars_:
+        shape = tuple(int(s) for s in shape)
+        out[name] = (start, shape)
+        start += int(np.prod(shape)) if shape else 1
+    return out
+
+
+def _group_flat_names(columns: list) -> dict:
+    """name -> (shape, [(column index, zero-based index tuple)]) from flat names "a.2.3"."""
+    groups: dict = {}
+    for i, c in enumerate(columns):
+        base, *idx = c.split(".")
+        ix = tuple(int(j) - 1 for j in idx)
+        groups.setdefault(base, []).append((i, ix))
+    out = {}
+    for name, items in groups.items():
+        rank = len(items[0][1])
+        shape = tuple(max(ix[d] for _, ix in items) + 1 for d in range(rank))
+        out[name] = (shape, items)
+    return out
+
+
+# ---------------------------------------------------------------------------- compile
+
+def compile(program_or_path, name: str | None = None) -> "Model":
+    """A Stan program from its text (a string with a newline or a '{') or a .stan path.
+
+    Parses and checks it now: errors raise exmc.StanError (a ValueError) whose message starts
+    file:line:column, with .file, .line and .column attributes.
+    """
+    src = os.fspath(program_or_path) if isinstance(program_or_path, os.PathLike) else program_or_path
+    if not isinstance(src, str):
+        raise TypeError("compile: expected Stan program text or a path")
+    if "\n" in src or "{" in src:
+        text, path = src, None
+        name = name or "model.stan"
+    else:
+        path = src
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            raise FileNotFoundError(f"{path}: cannot read the Stan program ({e.strerror})") from None
+        name = name or path
+    _exmc.check_program(text, name)
+    return Model(text, name, path)
+
+
+class Model:
+    """A checked Stan program, not yet bound to data."""
+
+    def __init__(self, code: str, name: str, path: str | None = None):
+        self.code = code
+        self.name = name
+        self.path = path
+
+    def __repr__(self):
+        return f"exmc.Model({self.name!r})"
+
+    def bind(self, data=None) -> "BoundModel":
+        """The program with its data (a dict, a Stan JSON path, or None): lowered and ready."""
+        data_dict = None
+        if data is None:
+            program = (_exmc.Program.load(self.path, "") if self.path is not None
+                       else _exmc.Program.from_source(self.code, self.name, ""))
+        elif _is_path(data):
+            data_path = os.fspath(data)
+            if self.path is not None:  # exactly what `exmc sample MODEL --data DATA` loads
+                program = _exmc.Program.load(self.path, data_path)
+            else:
+                with open(data_path, encoding="utf-8") as f:
+                    program = _exmc.Program.from_source(self.code, self.name, f.read())
+        elif isinstance(data, Mapping):
+            data_dict = dict(data)
+            program = _exmc.Program.from_source(self.code, self.name, to_stan_json(data_dict))
+        else:
+            raise TypeError("data: expected a dict, a path to a Stan JSON file, or None")
+        return BoundModel(self, program, data_dict)
+
+    def sample(self, data=None, **kwargs) -> "Fit":
+        """NUTS: see BoundModel.sample."""
+        return self.bind(data).sample(**kwargs)
+
+    def optimize(self, data=None, **kwargs) -> "MethodResult":
+        return self.bind(data).optimize(**kwargs)
+
+    def laplace(self, data=None, **kwargs) -> "MethodResult":
+        return self.bind(data).laplace(**kwargs)
+
+    def pathfinder(self, data=None, **kwargs) -> "MethodResult":
+        return self.bind(data).pathfinder(**kwargs)
+
+    def variational(self, data=None, **kwargs) -> "MethodResult":
+        return self.bind(data).variational(**kwargs)
+
+
+def _seed(seed) -> int:
+    if seed is None:  # as the command: a random seed, reported on the Fit
+        return random.SystemRandom().randrange(4294967291)
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError("seed must be >= 0")
+    return seed
+
+
+def _init(init):
+    """(init text, init values) for SampleSettings."""
+    if init is None:
+        return "2", []
+    if isinstance(init, bool):
+        raise TypeError("init: expected a radius, 'pathfinder', a dict of values or a path")
+    if isinstance(init, (int, float, np.integer, np.floating)):
+        return repr(float(init)), []
+    if isinstance(init, Mapping):
+        values = [(str(k), np.asarray(v, dtype=np.float64).ravel(order="F").tolist()) for k, v in init.items()]
+        return "2", values
+    if _is_path(init):
+        return os.fspath(init), []
+    raise TypeError("init: expected a radius, 'pathfinder', a dict of values or a path")
+
+
+def _in_notebook() -> bool:
+    ip = sys.modules.get("IPython")
+    if ip is None:
+        return False
+    try:
+        shell = ip.get_ipython()
+    except Exception:
+        return False
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class _TqdmProgress:
+    """One tqdm bar per chain, advanced from the sampler's counts of kept draws."""
+
+    def __init__(self, chains: int, totals: int, notebook: bool):
+        if notebook:
+            from tqdm.auto import tqdm
+        else:
+            from tqdm import tqdm
+        self.bars = [tqdm(total=totals, desc=f"chain {c + 1}", position=c, leave=True,
+                          unit="draw", dynamic_ncols=True) for c in range(chains)]
+
+    def __call__(self, counts, warmup_counts, final):
+        for bar, n, w in zip(self.bars, counts, warmup_counts):
+            bar.n = n + w
+            bar.refresh()
+        if final:
+            for bar in self.bars:
+                bar.close()
+
+
+class BoundModel:
+    """A program bound to its data: the log density for your own algorithm, and the methods.
+
+    log_density / log_density_gradient take an unconstrained point (length dim()); constrain
+    maps it to the constrained values of the parameters and transformed parameters.
+    """
+
+    def __init__(self, model: Model, program, data: dict | None):
+        self.model = model
+        self._program = program
+        self.data = data
+        self._density = None
+
+    def __repr__(self):
+        return f"exmc.BoundModel({self.model.name!r}, dim={self.dim()})"
+
+    @property
+    def density(self):
+        if self._density is None:
+            self._density = self._program.compile()
+        return self._density
+
+    def dim(self) -> int:
+        return self.density.dim()
+
+    def param_names(self) -> list:
+        """Flat constrained names ("theta.1", "Sigma.2.1": column-major), what constrain() gives."""
+        return self.density.flat_names()
+
+    def param_unc_names(self) -> list:
+        return self.density.unconstrained_names()
+
+    def var_shapes(self) -> dict:
+        return {n: tuple(s) for n, s in self.density.output_vars()}
+
+    def log_density(self, x) -> float:
+        return self.density.logp(np.asarray(x, dtype=np.float64))
+
+    def log_density_gradient(self, x):
+        """(log density, gradient ndarray) at the unconstrained point x."""
+        return self.density.logp_grad(np.asarray(x, dtype=np.float64))
+
+    def constrain(self, x) -> dict:
+        flat = self.density.constrain(np.asarray(x, dtype=np.float64))
+        out = {}
+        for name, (start, shape) in _layout(self.density.output_vars()).items():
+            size = int(np.prod(shape)) if shape else 1
+            out[name] = _column_major_view(flat[start:start + size], shape).copy() if shape else float(flat[start])
+        return out
+
+    def unconstrain(self, values: Mapping) -> np.ndarray:
+        """Constrained values by name (arrays in their natural shape) -> the unconstrained point."""
+        pairs = [(str(k), np.asarray(v, dtype=np.float64).ravel(order="F").tolist()) for k, v in values.items()]
+        return self.density.unconstrain(pairs)
+
+    # ------------------------------------------------------------------ NUTS
+    def sample(self, chains: int = 4, warmup: int = 1000, draws: int = 1000, seed=None, threads: int = 0,
+               metric: str = "diag", adapt_delta: float = 0.8, max_depth: int = 10, init=None,
+               thin: int = 1, save_warmup: bool = False, progress=None, precision: str = "f64") -> "Fit":
+        """NUTS chains, as `exmc sample` with the same settings (same seed: the same draws).
+
+        progress: None shows progress only where someone watches (tqdm bars in a notebook, the
+        command's per-chain display on a terminal), True forces it, False shows nothing.
+        Ctrl-C stops the chains and returns the draws so far (fit.interrupted is True).
+        """
+        seed = _seed(seed)
+        init_text, init_values = _init(init)
+        notebook = _in_notebook()
+        interactive = notebook or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+        show = interactive if progress is None else bool(progress)
+        native, callback = False, None
+        if show:
+            if notebook or progress == "tqdm":
+                kept = -(-draws // thin) + (-(-warmup // thin) if save_warmup else 0)
+                callback = _TqdmProgress(chains, kept, notebook)
+            else:
+                native = True  # the C++ display also shows warmup, which the draws never reach
+        res = _exmc.sample(self._program, chains, warmup, draws, seed, threads, metric, adapt_delta,
+                           max_depth, init_text, init_values, thin, save_warmup, precision, native,
+                           callback)
+        for w in res["warnings"]:
+            warnings.warn(w, RuntimeWarning, stacklevel=2)
+        if res["errors"] and not res["interrupted"]:
+            lines = "\n".join(f"  chain {c + 1}: {msg}" for c, msg in res["errors"])
+            raise RuntimeError("exmc sample: chains failed:\n" + lines)
+        fit = Fit(res, dict(chains=chains, warmup=warmup, draws=draws, thin=thin, max_depth=max_depth,
+                            metric=metric, adapt_delta=adapt_delta, save_warmup=save_warmup), self)
+        if fit.interrupted:
+            warnings.warn(f"sampling interrupted: {fit.num_draws} of {-(-draws // thin)} draws per chain kept",
+                          RuntimeWarning, stacklevel=2)
+        if res["gq_failures"]:
+            warnings.warn(f"generated quantities failed in {res['gq_failures']} draws (NaN); the first: "
+                          f"{res['first_gq_failure']}", RuntimeWarning, stacklevel=2)
+        return fit
+
+    # ------------------------------------------------------------------ other methods
+    def optimize(self, seed=None, init=None, jacobian: bool = False, algorithm: str = "lbfgs",
+                 iter: int = 2000) -> "MethodResult":
+        return MethodResult(_exmc.optimize(self._program, _seed(seed), _init_text(init), jacobian, algorithm, iter))
+
+    def laplace(self, seed=None, init=None, jacobian: bool = True, draws: int = 1000,
+                mode_file: str = "") -> "MethodResult":
+        return MethodResult(_exmc.laplace(self._program, _seed(seed), _init_text(init), jacobian, draws,
+                                          os.fspath(mode_file)))
+
+    def pathfinder(self, seed=None, init=None, num_paths: int = 4, draws: int = 1000,
+                   psis_draws: int = 1000) -> "MethodResult":
+        return MethodResult(_exmc.pathfinder(self._program, _seed(seed), _init_text(init), num_paths, draws,
+                                             psis_draws))
+
+    def variational(self, seed=None, init=None, algorithm: str = "meanfield", iter: int = 10000,
+                    draws: int = 1000) -> "MethodResult":
+        return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init), algorithm, iter,
+                                              draws))
+
+
+def _init_text(init) -> str:
+    if init is None:
+        return "2"
+    if isinstance(init, (int, float, np.integer, np.floating)) and not isinstance(init, bool):
+        return repr(float(init))
+    if _is_path(init):
+        return os.fspath(init)
+    raise TypeError("init: expected a radius or a Stan JSON path")
+
+
+# ---------------------------------------------------------------------------- results
+
+class Loo(dict):
+    """PSIS-LOO estimates (elpd_loo, p_loo, looic and their SEs) and pointwise arrays."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __str__(self):
+        return self["text"]
+
+    def __repr__(self):
+        return (f"Loo(elpd_loo={self['elpd_loo']:.2f} (se {self['se_elpd_loo']:.2f}), "
+                f"p_loo={self['p_loo']:.2f}, looic={self['looic']:.2f})")
+
+
+class Fit:
+    """Draws of a NUTS run, held in one (chain, draw, column) buffer that the sampler wrote.
+
+    draws(name) / fit[name] are views shaped (chain, draw, *dims); nothing is copied.
+    """
+
+    def __init__(self, res: dict, settings: dict, bound: BoundModel | None = None):
+        counts = list(res["counts"])
+        self.interrupted = bool(res["interrupted"])
+        # Chains stopped by Ctrl-C can differ in length: keep the draws every chain has.
+        n = min(counts) if counts else 0
+        nw = min(res["warmup_counts"]) if counts else 0
+        self._values = res["values"][:, :n]
+        self._stats = res["stats"][:, :n]
+        self._warmup_values = res["warmup_values"][:, :nw]
+        self._warmup_stats = res["warmup_stats"][:, :nw]
+        self.names = list(res["names"])
+        self.stat_names = list(res["stat_names"])
+        self._vars = [(v, tuple(s)) for v, s in res["vars"]]
+        self._gq_vars = [(v, tuple(s)) for v, s in res["gq_vars"]]
+        self._layout = _layout(self._vars + self._gq_vars)
+        if sum(int(np.prod(s)) if s else 1 for _, s in self._vars + self._gq_vars) != len(self.names):
+            raise RuntimeError("internal: variable shapes do not add up to the columns")
+        self.seed = int(res["seed"])
+        self.chains = int(self._values.shape[0])
+        self.num_draws = int(n)
+        self.num_warmup_draws = int(nw)
+        self.settings = settings
+        self.notes = list(res["notes"])
+        self.warnings = list(res["warnings"])
+        self.divergences = int(res["divergences"])
+        self.grad_evals = int(res["grad_evals"])
+        self.wall_seconds = float(res["wall_seconds"])
+        self.compile_ms = float(res["compile_ms"])
+        self.model = bound
+
+    def __repr__(self):
+        state = ", interrupted" if self.interrupted else ""
+        return f"exmc.Fit({self.chains} chains x {self.num_draws} draws, seed {self.seed}{state})"
+
+    @property
+    def variables(self) -> list:
+        """Parameters, transformed parameters, then generated quantities."""
+        return [v for v, _ in self._vars + self._gq_vars]
+
+    @property
+    def parameter_variables(self) -> list:
+        return [v for v, _ in self._vars]
+
+    @property
+    def generated_quantities_variables(self) -> list:
+        return [v for v, _ in self._gq_vars]
+
+    def draws_array(self, warmup: bool = False) -> np.ndarray:
+        """Every value column as (chain, draw, column), in the order of .names."""
+        return self._warmup_values if warmup else self._values
+
+    def draws(self, name: str, warmup: bool = False) -> np.ndarray:
+        try:
+            start, shape = self._layout[name]
+        except KeyError:
+            raise KeyError(f"no variable {name!r}; the fit has {', '.join(self._layout)}") from None
+        size = int(np.prod(shape)) if shape else 1
+        src = self._warmup_values if warmup else self._values
+        return _column_major_view(src[:, :, start:start + size], shape)
+
+    __getitem__ = draws
+
+    def __contains__(self, name) -> bool:
+        return name in self._layout
+
+    def stan_variables(self, warmup: bool = False) -> dict:
+        return {name: self.draws(name, warmup) for name in self._layout}
+
+    def sampler_stats(self, warmup: bool = False) -> dict:
+        src = self._warmup_stats if warmup else self._stats
+        return {name: src[:, :, k] for k, name in enumerate(self.stat_names)}
+
+    def summary(self):
+        """pandas.DataFrame of `exmc summary`'s columns (lp__ first), indexed by variable."""
+        import pandas as pd
+
+        cols = _exmc.summarise(self._stats, self.stat_names, self._values, self.names)
+        variable = cols.pop("variable")
+        return pd.DataFrame(cols, index=pd.Index(variable, name="variable"))
+
+    def summary_text(self, format: str = "table") -> str:
+        """`exmc summary`'s output (table, csv or json) for these draws."""
+        return _exmc.summary_text(self._stats, self.stat_names, self._values, self.names, format,
+                                  self.settings.get("max_depth", 10))
+
+    def diagnose(self) -> str:
+        return _exmc.diagnose(self._stats, self.stat_names, self._values, self.names,
+                              self.settings.get("max_depth", 10))
+
+    def loo(self, log_lik: str = "log_lik") -> Loo:
+        start, shape = self._layout[log_lik]
+        size = int(np.prod(shape)) if shape else 1
+        # Flat (column-major) order: the observations in the order `exmc loo` reads them.
+        return Loo(_exmc.loo(self._values[:, :, start:start + size]))
+
+    # ------------------------------------------------------------------ InferenceData
+    def to_inference_data(self, log_likelihood="log_lik", posterior_predictive=None, observed_data=None,
+                          constant_data=None, dims=None, coords=None):
+        """ArviZ-layout InferenceData (exmc.inference_data): posterior, sample_stats,
+        log_likelihood (the variable(s) named), posterior_predictive (names, or True for every
+        "*_rep"), observed_data / constant_data (default: the data dict, as constant_data)."""
+        from .inference_data import to_inference_data
+
+        def names(arg, rep=False):
+            if arg is None:
+                return []
+            if arg is True and rep:
+                return [v for v in self.variables if v.endswith("_rep")]
+            return [arg] if isinstance(arg, str) else list(arg)
+
+        ll = [n for n in names(log_likelihood) if n in self._layout]
+        pp = names(posterior_predictive, rep=True)
+        rest = [v for v in self.variables if v not in ll and v not in pp]
+        if constant_data is None and observed_data is None and self.model is not None and self.model.data:
+            constant_data = {k: np.asarray(v) for k, v in self.model.data.items()}
+
+        def group(vs, warmup=False):
+            return {v: self.draws(v, warmup) for v in vs} if vs else None
+
+        kw = {}
+        if self.num_warmup_draws:
+            kw = dict(warmup_posterior=group(rest, True), warmup_sample_stats=self.sampler_stats(True),
+                      warmup_log_likelihood=group(ll, True), warmup_posterior_predictive=group(pp, True))
+        return to_inference_data(posterior=group(rest), sample_stats=self.sampler_stats(),
+                                 log_likelihood=group(ll), posterior_predictive=group(pp),
+                                 observed_data=observed_data, constant_data=constant_data, dims=dims,
+                                 coords=coords, attrs={"seed": self.seed}, **kw)
+
+    to_xarray = to_inference_data
+
+    def to_netcdf(self, path, **kwargs) -> str:
+        return self.to_inference_data(**kwargs).to_netcdf(path)
+
+
+class MethodResult:
+    """Rows of optimize / laplace / pathfinder / variational: CmdStan's columns."""
+
+    def __init__(self, res: dict):
+        self.columns = list(res["columns"])
+        self.values = res["values"]  # (row, column)
+        self.num_method_columns = int(res["num_method_columns"])
+        self.notes = list(res["notes"])
+        self.warnings = list(res["warnings"])
+        self.grad_evals = int(res["grad_evals"])
+        self.seconds = float(res["seconds"])
+        self._groups = _group_flat_names(self.columns)
+        for w in self.warnings:
+            warnings.warn(w, RuntimeWarning, stacklevel=3)
+
+    def __repr__(self):
+        return f"exmc.MethodResult({self.values.shape[0]} rows, {len(self.columns)} columns)"
+
+    @property
+    def table(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.values, columns=self.columns)
+
+    def draws(self, name: str) -> np.ndarray:
+        """(row, *dims) for a variable (or a method column such as lp__)."""
+        shape, items = self._groups[name]
+        out = np.empty((self.values.shape[0],) + shape)
+        for col, ix in items:
+            out[(slice(None),) + ix] = self.values[:, col]
+        return out
+
+    def stan_variables(self) -> dict:
+        return {n: self.draws(n) for n in self._groups if not n.endswith("__")}

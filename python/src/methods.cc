@@ -1,0 +1,88 @@
+// optimize / laplace / pathfinder / variational from Python: the services' DrawTable (CmdStan's
+// columns, row-major) handed over as one 2-D array.
+#include <cstring>
+
+#include "common.hpp"
+#include "exmc/services/methods.hpp"
+
+namespace exmc::python {
+namespace {
+
+py::dict to_dict(services::MethodRun run) {
+  const auto& t = run.draws;
+  py::array_t<double> values({t.num_rows(), t.columns.size()});
+  if (!t.values.empty()) std::memcpy(values.mutable_data(), t.values.data(), t.values.size() * sizeof(double));
+  py::dict out;
+  out["columns"] = t.columns;
+  out["num_method_columns"] = t.num_method_columns;
+  out["values"] = values;
+  out["notes"] = run.notes;
+  out["warnings"] = run.warnings;
+  out["gq_failures"] = t.gq_failures;
+  out["grad_evals"] = run.grad_evals;
+  out["seconds"] = run.seconds;
+  return out;
+}
+
+// Runs a method without the GIL, then converts its table with it.
+template <class F>
+py::dict run_method(F f) {
+  services::MethodRun run;
+  {
+    py::gil_scoped_release release;
+    run = f();
+  }
+  return to_dict(std::move(run));
+}
+
+services::InitSpec init_spec(const std::string& init) { return services::InitSpec::parse(init); }
+
+}  // namespace
+
+void bind_methods(py::module_& m) {
+  m.def("optimize", [](ProgramPtr p, uint64_t seed, const std::string& init, bool jacobian,
+                       const std::string& algorithm, int iter) {
+    services::OptimizeSettings s;
+    s.init = init_spec(init);
+    s.jacobian = jacobian;
+    if (algorithm == "newton") s.algorithm = services::OptimizeSettings::Algorithm::kNewton;
+    else if (algorithm != "lbfgs") throw std::invalid_argument("algorithm: expected 'lbfgs' or 'newton'");
+    s.lbfgs.max_iterations = iter;
+    return run_method([&] { return services::optimize(*p, s, seed); });
+  }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("jacobian") = false,
+     py::arg("algorithm") = "lbfgs", py::arg("iter") = 2000);
+  m.def("laplace", [](ProgramPtr p, uint64_t seed, const std::string& init, bool jacobian, size_t draws,
+                      const std::string& mode_file) {
+    services::LaplaceSettings s;
+    s.jacobian = jacobian;
+    s.optimize.jacobian = jacobian;
+    s.optimize.init = init_spec(init);
+    s.draws = draws;
+    s.mode_file = mode_file;
+    return run_method([&] { return services::laplace(*p, s, seed); });
+  }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("jacobian") = true,
+     py::arg("draws") = 1000, py::arg("mode_file") = "");
+  m.def("pathfinder", [](ProgramPtr p, uint64_t seed, const std::string& init, int num_paths, int draws,
+                         int psis_draws) {
+    services::PathfinderSettings s;
+    s.init = init_spec(init);
+    s.options.num_paths = num_paths;
+    s.options.num_draws = draws;
+    s.options.num_psis_draws = psis_draws;
+    return run_method([&] { return services::pathfinder(*p, s, seed); });
+  }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("num_paths") = 4,
+     py::arg("draws") = 1000, py::arg("psis_draws") = 1000);
+  m.def("variational", [](ProgramPtr p, uint64_t seed, const std::string& init, const std::string& algorithm,
+                          int iter, size_t draws) {
+    services::VariationalSettings s;
+    s.init = init_spec(init);
+    if (algorithm == "fullrank") s.options.family = variational::AdviOptions::Family::kFullrank;
+    else if (algorithm != "meanfield") throw std::invalid_argument("algorithm: expected 'meanfield' or 'fullrank'");
+    s.options.iter = iter;
+    s.options.output_draws = draws;
+    return run_method([&] { return services::variational(*p, s, seed); });
+  }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("algorithm") = "meanfield",
+     py::arg("iter") = 10000, py::arg("draws") = 1000);
+}
+
+}  // namespace exmc::python

@@ -1,0 +1,347 @@
+"""The extension module and the core API: compile errors, data, bit-for-bit equality with
+`exmc sample`, shapes, the log density for one's own algorithm, the GIL, Ctrl-C, and the
+analysis numbers against `exmc summary`.  Fixed seeds throughout."""
+
+import csv
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import exmc
+
+REPO = pathlib.Path(os.environ.get("EXMC_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
+BUILD = pathlib.Path(os.environ.get("EXMC_BINARY_DIR", REPO / "build"))
+EXMC = BUILD / "exmc"
+MODEL = REPO / "examples" / "eight_schools.stan"
+DATA = REPO / "examples" / "eight_schools.data.json"
+
+needs_command = pytest.mark.skipif(not EXMC.exists(), reason=f"{EXMC} not built")
+
+
+def read_csv(path):
+    """CmdStan CSV -> (columns, list of rows of strings), comments skipped."""
+    with open(path) as f:
+        rows = [r for r in csv.reader(line for line in f if not line.startswith("#"))]
+    return rows[0], rows[1:]
+
+
+@pytest.fixture(scope="module")
+def eight():
+    return exmc.compile(str(MODEL))
+
+
+@pytest.fixture(scope="module")
+def command_run(tmp_path_factory):
+    """`exmc sample` of eight schools: seed 7, 2 chains, 200 + 200."""
+    if not EXMC.exists():
+        pytest.skip(f"{EXMC} not built")
+    out = tmp_path_factory.mktemp("cmd") / "out.csv"
+    subprocess.run([str(EXMC), "sample", str(MODEL), "--data", str(DATA), "--seed", "7", "--chains", "2",
+                    "--warmup", "200", "--draws", "200", "--output", str(out), "--no-progress"],
+                   check=True, capture_output=True)
+    return [out.parent / f"out_{c}.csv" for c in (1, 2)]
+
+
+@pytest.fixture(scope="module")
+def module_run(eight):
+    return eight.sample(data=str(DATA), seed=7, chains=2, warmup=200, draws=200, progress=False)
+
+
+# ---------------------------------------------------------------------------- errors
+
+def test_compile_error_carries_file_line_column():
+    code = "parameters {\n  real x;\n}\nmodel {\n  x ~ normal(0, 1)\n}\n"  # missing ';'
+    with pytest.raises(exmc.StanError) as info:
+        exmc.compile(code, name="bad.stan")
+    e = info.value
+    assert isinstance(e, ValueError)
+    assert e.file == "bad.stan" and e.line == 6 and e.column >= 1, (e.file, e.line, e.column)
+    assert str(e).startswith(f"bad.stan:{e.line}:{e.column}:")
+
+
+def test_semantic_error_and_data_error():
+    with pytest.raises(exmc.StanError) as info:
+        exmc.compile("parameters { real x; }\nmodel { y ~ normal(0, 1); }\n", name="undef.stan")
+    assert info.value.line == 2 and "y" in str(info.value)
+    m = exmc.compile("data { int<lower=0> N; }\nparameters { real x; }\nmodel { x ~ normal(0, 1); }\n")
+    with pytest.raises(exmc.StanError) as info:
+        m.bind({"N": 2.5})
+    assert info.value.variable == "N"
+    with pytest.raises(exmc.StanError):
+        m.bind({})  # N missing
+
+
+def test_missing_file():
+    with pytest.raises(FileNotFoundError):
+        exmc.compile("no/such/model.stan")
+
+
+# ---------------------------------------------------------------------------- data
+
+def test_data_dict_and_file_give_identical_draws(eight):
+    raw = json.loads(DATA.read_text())
+    data = {"J": np.int64(raw["J"]), "y": np.array(raw["y"], dtype=float), "sigma": np.array(raw["sigma"])}
+    a = eight.sample(data=data, seed=11, chains=2, warmup=100, draws=50, progress=False)
+    b = eight.sample(data=str(DATA), seed=11, chains=2, warmup=100, draws=50, progress=False)
+    assert np.array_equal(a.draws_array(), b.draws_array())
+    assert np.array_equal(a.sampler_stats()["lp__"], b.sampler_stats()["lp__"])
+
+
+def test_to_stan_json_nesting():
+    m = np.arange(6).reshape(2, 3)
+    text = exmc.to_stan_json({"m": m, "x": np.array([1.5, np.nan, np.inf]), "b": True})
+    d = json.loads(text)
+    assert d["m"] == [[0, 1, 2], [3, 4, 5]] and isinstance(d["m"][0][0], int)
+    assert d["x"] == [1.5, "NaN", "Inf"] and d["b"] == 1
+
+
+# ---------------------------------------------------------------------------- the command
+
+@needs_command
+def test_bit_for_bit_with_the_command(command_run, module_run):
+    fit = module_run
+    for c, path in enumerate(command_run):
+        columns, rows = read_csv(path)
+        assert columns == fit.stat_names + fit.names
+        assert len(rows) == fit.num_draws == 200
+        table = np.concatenate([fit._stats[c], fit.draws_array()[c]], axis=1)
+        # The CSV holds 6 significant digits (CmdStan's default, "%.6g"): format the module's
+        # doubles the same way and compare every value.
+        mine = [["%.6g" % v for v in row] for row in table]
+        theirs = [[("%.6g" % float(v)) for v in row] for row in rows]
+        assert mine == theirs
+
+
+@needs_command
+def test_summary_equals_exmc_summary(command_run, module_run, tmp_path):
+    out = subprocess.run([str(EXMC), "summary", *map(str, command_run), "--format", "csv"],
+                         check=True, capture_output=True, text=True).stdout
+    lines = list(csv.reader(out.splitlines()))
+    header, rows = lines[0], lines[1:]
+    fit = module_run
+    # Exactly the command's numbers when given the draws the command read (6 digits).
+    rounded = lambda a: np.vectorize(lambda v: float("%.6g" % v))(a)
+    cols = exmc._exmc.summarise(rounded(fit._stats), fit.stat_names, rounded(fit.draws_array()), fit.names)
+    assert cols["variable"] == [r[0] for r in rows]
+    for k, name in enumerate(header[1:], start=1):
+        theirs = np.array([float(r[k]) if r[k] != "NA" else np.nan for r in rows])
+        np.testing.assert_array_equal(cols[name], theirs, err_msg=name)
+    # And the full-precision summary agrees to printing precision.
+    df = fit.summary()
+    assert list(df.index) == [r[0] for r in rows]
+    assert list(df.columns) == header[1:]
+    for k, name in enumerate(header[1:], start=1):
+        theirs = np.array([float(r[k]) if r[k] != "NA" else np.nan for r in rows])
+        # ESS ranks draws: ties made by rounding to 6 digits move it by up to ~0.5%.
+        rtol = 1e-2 if name.startswith("ess") else 2e-3
+        np.testing.assert_allclose(df[name].to_numpy(), theirs, rtol=rtol, atol=2e-4, err_msg=name)
+
+
+def test_diagnose_and_loo(module_run):
+    text = module_run.diagnose()
+    assert isinstance(text, str) and len(text) > 20
+    loo = module_run.loo()
+    assert loo.pareto_k.shape == (8,)
+    assert np.isfinite(loo.elpd_loo) and -60 < loo.elpd_loo < -20  # eight schools: about -30.5
+    assert abs(loo.looic + 2 * loo.elpd_loo) < 1e-9
+    assert "elpd_loo" in str(loo)
+
+
+# ---------------------------------------------------------------------------- shapes
+
+SHAPES = """
+parameters {
+  matrix[2, 3] M;
+  array[2] vector[3] a;
+  real s;
+}
+model {
+  to_vector(M) ~ normal(0, 1);
+  for (i in 1:2) a[i] ~ normal(i, 1);
+  s ~ normal(0, 1);
+}
+generated quantities {
+  matrix[3, 2] Mt = M';
+  array[2, 3] real b;
+  for (i in 1:2) for (j in 1:3) b[i, j] = a[i][j] + 10 * j;
+}
+"""
+
+
+def test_shapes_match_flat_names():
+    fit = exmc.compile(SHAPES).sample(seed=3, chains=2, warmup=50, draws=30, progress=False)
+    flat = fit.draws_array()
+    assert fit["M"].shape == (2, 30, 2, 3)
+    # array[2] vector[3] a: the library reports it as one vector of 6 ("a.1" ... "a.6", a[1]
+    # first), not as CmdStan's (2, 3) "a.1.1", "a.2.1", ...; the module follows the library.
+    assert fit["a"].shape == (2, 30, 6)
+    assert [n for n in fit.names if n.startswith("a.")] == [f"a.{k}" for k in range(1, 7)]
+    for k in range(6):
+        assert np.array_equal(fit["a"][:, :, k], flat[:, :, fit.names.index(f"a.{k + 1}")])
+    assert fit["s"].shape == (2, 30)
+    assert fit["Mt"].shape == (2, 30, 3, 2) and fit["b"].shape == (2, 30, 2, 3)
+    checked = 0
+    for name in ("M", "Mt", "b"):
+        arr = fit[name]
+        for i in range(arr.shape[2]):
+            for j in range(arr.shape[3]):
+                col = fit.names.index(f"{name}.{i + 1}.{j + 1}")
+                assert np.array_equal(arr[:, :, i, j], flat[:, :, col])
+                checked += 1
+    assert checked == 18
+    # The values mean what the names say: Mt is M's transpose, b[i, j] = a[i][j] + 10 j.
+    assert np.array_equal(fit["Mt"], np.swapaxes(fit["M"], 2, 3))
+    assert np.allclose(fit["b"], fit["a"].reshape(2, 30, 2, 3) + 10 * np.arange(1, 4))
+    assert np.shares_memory(fit["M"], flat)  # a view, not a copy
+    assert set(fit.stan_variables()) == {"M", "a", "s", "Mt", "b"}
+    assert fit.sampler_stats()["lp__"].shape == (2, 30)
+
+
+# ---------------------------------------------------------------------------- log density
+
+def test_log_density_gradient_matches_finite_differences(eight):
+    bm = eight.bind(str(DATA))
+    assert bm.dim() == 10
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, bm.dim())
+    v, g = bm.log_density_gradient(x)
+    assert v == pytest.approx(bm.log_density(x), rel=1e-12)
+    h = 1e-6
+    fd = np.array([(bm.log_density(x + h * e) - bm.log_density(x - h * e)) / (2 * h) for e in np.eye(bm.dim())])
+    np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError):
+        bm.log_density(np.zeros(3))
+
+
+def test_constrain_unconstrain_round_trip(eight):
+    bm = eight.bind(str(DATA))
+    x = np.random.default_rng(2).normal(size=bm.dim())
+    values = bm.constrain(x)
+    assert set(values) == {"mu", "tau", "theta_tilde", "theta"}
+    assert values["tau"] > 0 and values["theta"].shape == (8,)
+    np.testing.assert_allclose(values["theta"], values["mu"] + values["tau"] * values["theta_tilde"], rtol=1e-12)
+    back = bm.unconstrain({k: values[k] for k in ("mu", "tau", "theta_tilde")})
+    np.testing.assert_allclose(back, x, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError):
+        bm.unconstrain({"mu": 0.0, "tau": -1.0, "theta_tilde": np.zeros(8)})
+    names = bm.param_names()
+    assert names[:3] == ["mu", "tau", "theta_tilde.1"] and len(names) == 2 + 8 + 8
+
+
+def test_matrix_constrain_column_major():
+    bm = exmc.compile(SHAPES).bind()
+    x = np.arange(bm.dim(), dtype=float) / 10
+    v = bm.constrain(x)
+    flat = dict(zip(bm.param_names(), np.concatenate([np.ravel(v["M"], order="F"),
+                                                      np.ravel(v["a"], order="F"), [v["s"]]])))
+    assert bm.param_names()[:2] == ["M.1.1", "M.2.1"]
+    back = bm.unconstrain({"M": v["M"], "a": v["a"], "s": v["s"]})
+    np.testing.assert_allclose(back, x, atol=1e-12)
+    assert len(flat) == 13
+
+
+# ---------------------------------------------------------------------------- GIL, Ctrl-C
+
+def test_other_python_threads_run_while_sampling(eight):
+    count = 0
+    stop = threading.Event()
+
+    def spin():
+        nonlocal count
+        while not stop.is_set():
+            count += 1
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        t0 = time.perf_counter()
+        before = count
+        eight.sample(data=str(DATA), seed=5, chains=2, warmup=1000, draws=3000, progress=False)
+        during = count - before
+        elapsed = time.perf_counter() - t0
+    finally:
+        stop.set()
+        t.join()
+    # A thread starved of the GIL would manage a few increments per 50 ms slice at most.
+    assert elapsed > 0.1
+    assert during >= 100_000 * elapsed, (during, elapsed)
+
+
+CHILD = """
+import json, sys, warnings
+sys.path.insert(0, {path!r})
+import exmc
+m = exmc.compile({model!r})
+bm = m.bind({data!r})
+print("sampling", flush=True)
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    fit = bm.sample(chains=2, warmup=200, draws=1_000_000, seed=1, progress=False)
+print(json.dumps(dict(interrupted=fit.interrupted, draws=fit.num_draws, shape=list(fit["theta"].shape),
+                      warned=any("interrupted" in str(x.message) for x in w),
+                      finite=bool(__import__("numpy").isfinite(fit["theta"]).all()))), flush=True)
+"""
+
+
+def test_ctrl_c_returns_the_draws_so_far(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(path=str(pathlib.Path(exmc.__file__).parents[1]), model=str(MODEL),
+                                   data=str(DATA)))
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "sampling"
+    time.sleep(1.0)
+    t0 = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    stopped_in = time.perf_counter() - t0
+    assert p.returncode == 0, err
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["interrupted"] and r["warned"] and r["finite"]
+    assert 0 < r["draws"] < 1_000_000
+    assert r["shape"] == [2, r["draws"], 8]
+    assert stopped_in < 5
+
+
+def test_progress_callback_errors_stop_the_run(eight):
+    bm = eight.bind(str(DATA))
+
+    class Boom(Exception):
+        pass
+
+    calls = []
+
+    def cb(counts, warmup_counts, final):
+        calls.append(list(counts))
+        raise Boom()
+
+    with pytest.raises(Boom):
+        exmc._exmc.sample(bm._program, 1, 200, 500_000, 1, 0, "diag", 0.8, 10, "2", [], 1, False, "f64",
+                          False, cb, 0.01)
+    assert calls
+
+
+# ---------------------------------------------------------------------------- other methods
+
+NORMAL = "data { int N; vector[N] y; }\nparameters { real mu; real<lower=0> s; }\nmodel { y ~ normal(mu, s); }\n"
+
+
+def test_optimize_and_pathfinder():
+    m = exmc.compile(NORMAL)
+    data = {"N": 4, "y": np.array([1.0, 2.0, 3.0, 4.0])}
+    r = m.optimize(data=data, seed=1)
+    assert r.table.columns[0] == "lp__" and r.values.shape == (1, 3)
+    # The penalised MLE (Stan's optimize default): the sample mean and the ML standard deviation.
+    assert r.draws("mu")[0] == pytest.approx(2.5, abs=1e-4)
+    assert r.draws("s")[0] == pytest.approx(np.sqrt(1.25), abs=1e-4)
+    p = m.pathfinder(data=data, seed=1)
+    assert p.draws("mu").shape == (1000,)
+    assert abs(p.draws("mu").mean() - 2.5) < 0.5 and (p.draws("s") > 0).all()
