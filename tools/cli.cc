@@ -52,7 +52,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   s->add_option("--warmup", so.warmup, "warmup (adaptation) iterations per chain")->capture_default_str();
   s->add_option("--draws", so.draws, "post-warmup draws per chain")->capture_default_str();
   s->add_option("--thin", so.thin, "keep every thin-th draw")->capture_default_str()->check(CLI::Range(1u, 1000000u));
-  s->add_option("--seed", so.seed, "random seed (default: random; written to the output)");
+  // CmdStan's range: a larger value used to wrap silently.
+  s->add_option("--seed", so.seed, "random seed (default: random; written to the output)")
+      ->check(CLI::Range(0ull, 4294967295ull));
   s->add_option("--adapt-delta", so.adapt_delta, "target acceptance statistic")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));

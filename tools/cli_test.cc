@@ -250,5 +250,22 @@ TEST_F(CliTest, ReRunWithFewerChainsNamesTheStaleFiles) {
   EXPECT_EQ(s.code, 1);
 }
 
+// Issue 13, class 5: a --seed outside CmdStan's 0..4294967295 used to wrap silently.
+TEST_F(CliTest, SampleSeedOutsideItsRangeIsAnError) {
+  for (const char* seed : {"4294967296", "18446744073709551615", "-1"}) {
+    const auto r = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                         "--chains", "1", "--warmup", "10", "--draws", "10", "--no-progress", "--seed", seed,
+                         "--output", path("out.csv")});
+    EXPECT_EQ(r.code, 2) << seed << ": " << r.err;
+    EXPECT_NE(r.err.find("--seed"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.csv")));
+  }
+  const auto ok = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                        "--chains", "1", "--warmup", "10", "--draws", "10", "--no-progress", "--seed",
+                        "4294967295", "--output", path("out.csv")});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(slurp(path("out.csv")).find("seed = 4294967295"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -29,23 +29,31 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// Ctrl-C stops the chains; they return what they have and the files stay under their
-// temporary names (out_1.csv.<random>.tmp).
+// Ctrl-C (SIGINT) and SIGTERM (what `kill`, timeout and batch schedulers send) stop the
+// chains between iterations: they return what they have, every row written whole, and the files
+// stay under their temporary names (out_1.csv.<random>.tmp). Without a handler SIGTERM would
+// end the process mid-write, leaving a row cut in half.
 std::atomic<runtime::CancelToken*> g_cancel{nullptr};
-extern "C" void on_interrupt(int) {
+std::atomic<int> g_signal{0};
+extern "C" void on_interrupt(int sig) {
+  g_signal.store(sig);
   if (auto* t = g_cancel.load()) t->cancel();
 }
 
 struct InterruptGuard {
   explicit InterruptGuard(runtime::CancelToken* t) {
+    g_signal.store(0);
     g_cancel.store(t);
-    previous = std::signal(SIGINT, on_interrupt);
+    previous_int = std::signal(SIGINT, on_interrupt);
+    previous_term = std::signal(SIGTERM, on_interrupt);
   }
   ~InterruptGuard() {
-    std::signal(SIGINT, previous);
+    std::signal(SIGINT, previous_int);
+    std::signal(SIGTERM, previous_term);
     g_cancel.store(nullptr);
   }
-  void (*previous)(int) = SIG_DFL;
+  void (*previous_int)(int) = SIG_DFL;
+  void (*previous_term)(int) = SIG_DFL;
 };
 
 // --init names a file unless it is a radius or "pathfinder".
@@ -182,7 +190,8 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
       // The temporaries carry a random suffix (each run its own), so name them.
       err << "exmc sample: interrupted; the draws so far are in (incomplete, kept under temporary names):\n";
       for (unsigned c = 0; c < opts.chains; ++c) err << "  " << sink.writer(c).temp_path() << "\n";
-      return 130;
+      // The shell's convention, 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM.
+      return g_signal.load() == SIGTERM ? 128 + SIGTERM : 128 + SIGINT;
     }
     err << fmt::format("exmc: done in {:.2f} s (warmup {:.2f} s, sampling {:.2f} s per chain, slowest); "
                        "{} gradient evaluations\n",
