@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -225,9 +226,40 @@ StanJsonData StanJsonData::from_file(const std::string& path) {
 }
 
 StanJsonData StanJsonData::from_string(const std::string& text, const std::string& source) {
+  // Checked while parsing, through nlohmann's parser callback:
+  // - nesting depth: the reader below (and the parsed value's destructor) recurse once per
+  //   level, so input nested 100,000 deep overflowed the stack; Stan values need a few levels;
+  // - duplicate keys: nlohmann keeps the last value silently, which would read data other than
+  //   what the file's first occurrence says.
+  std::vector<std::set<std::string>> keys;  // one set per object being parsed
+  const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth >= kMaxJsonDepth)
+          throw StanJsonError(fmt::format("{}: JSON nested deeper than {} levels (arrays or objects)",
+                                          source, kMaxJsonDepth));
+        if (event == json::parse_event_t::object_start) keys.emplace_back();
+        break;
+      case json::parse_event_t::key: {
+        const auto& k = parsed.get_ref<const std::string&>();
+        if (!keys.empty() && !keys.back().insert(k).second)
+          throw StanJsonError(keys.size() == 1
+                                  ? fmt::format("{}: duplicate key '{}': variable '{}' is given twice", source, k, k)
+                                  : fmt::format("{}: duplicate key '{}' in a nested object", source, k));
+        break;
+      }
+      case json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
   json j;
   try {
-    j = json::parse(text);
+    j = json::parse(text, check);
   } catch (const json::parse_error& e) {
     std::string msg = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] parse error at line L, column C: ".

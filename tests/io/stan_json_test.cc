@@ -133,5 +133,50 @@ TEST(StanJson, SharedDataFilesLoad) {
   EXPECT_EQ(logistic.at("N").as_int(), 500);
 }
 
+// Issue 13, class 5: with a key written twice, the last value used to win silently.
+TEST(StanJson, DuplicateKeysAreAnErrorNamingKeyAndFile) {
+  for (const std::string text : {std::string(R"({"N": 3, "y": [1, 2, 3], "N": 4})"),
+                                 std::string(R"({"a": 1, "b": {"x": 1, "x": 2}})")}) {
+    try {
+      StanJsonData::from_string(text, "dup.json");
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const StanJsonError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("dup.json"), std::string::npos) << what;
+      EXPECT_NE(what.find("duplicate key"), std::string::npos) << what;
+      EXPECT_NE(what.find(text.find("\"N\"") != std::string::npos ? "'N'" : "'x'"), std::string::npos) << what;
+    }
+  }
+  // The same name in different objects is no duplicate (the object itself is no Stan value).
+  try {
+    StanJsonData::from_string(R"({"a": {"x": 1}, "x": 2})", "ok.json");
+  } catch (const StanJsonError& e) {
+    EXPECT_EQ(std::string(e.what()).find("duplicate"), std::string::npos) << e.what();
+  }
+}
+
+// Issue 13, class 1: arrays nested ~100,000 deep overflowed the stack (SIGSEGV, no message).
+TEST(StanJson, DeepNestingIsAClearErrorNotACrash) {
+  for (size_t depth : {300u, 100000u}) {
+    const std::string text = "{\"y\": " + std::string(depth, '[') + "1" + std::string(depth, ']') + "}";
+    try {
+      StanJsonData::from_string(text, "deep.json");
+      ADD_FAILURE() << "accepted depth " << depth;
+    } catch (const StanJsonError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("deep.json"), std::string::npos) << what;
+      EXPECT_NE(what.find("nested deeper than"), std::string::npos) << what;
+    }
+  }
+  // Objects too (nlohmann's parser is iterative, but the value it builds is freed recursively).
+  std::string objs;
+  for (int i = 0; i < 100000; ++i) objs += "{\"a\":";
+  objs += "1" + std::string(100000, '}');
+  EXPECT_THROW(StanJsonData::from_string(objs, "deep.json"), StanJsonError);
+  // Rank 8 arrays, deeper than any Stan value needs, still read.
+  const std::string rank8 = "{\"y\": " + std::string(8, '[') + "1" + std::string(8, ']') + "}";
+  EXPECT_EQ(StanJsonData::from_string(rank8, "ok.json").at("y").dims.size(), 8u);
+}
+
 }  // namespace
 }  // namespace exmc::io

@@ -17,6 +17,10 @@ class StanJsonError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Deepest nesting of arrays and objects a data file may have (a clear error beyond, instead of a
+// stack overflow; a Stan value of rank 8 needs 9 levels).
+inline constexpr int kMaxJsonDepth = 256;
+
 // One variable of a Stan JSON file.
 //
 // Flattening order: ROW-MAJOR, exactly the JSON nesting order (the last index varies fastest).
