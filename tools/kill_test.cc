@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -96,13 +97,15 @@ constexpr unsigned kWarmup = 200, kDraws = 3000;
 TEST_F(KillTest, SigkillAtRandomMomentsNeverLeavesAPartialOrForeignFileUnderAFinalName) {
   // One whole run first: it times the run (the kills spread over it) and leaves files of an
   // earlier run, the ones a killed re-run must not leave beside its own.
-  const auto t0 = Clock::now();
-  {
+  // The faster of two runs: the first one can be slowed by a cold page cache.
+  double run_ms = 1e9;
+  for (int r = 0; r < 2; ++r) {
+    const auto t0 = Clock::now();
     Child c(args(1, kWarmup, kDraws), path("err.txt"));
     const int st = c.wait();
     ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << slurp(path("err.txt"));
+    run_ms = std::min(run_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
-  const double run_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   std::mt19937 rng(20240613);
   std::uniform_real_distribution<double> when(0, 1.25 * run_ms);
   int completed = 0, started = 0, before_start = 0;
