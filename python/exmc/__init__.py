@@ -11,7 +11,7 @@ exmc.plots) are loaded on first use, so `import exmc` needs only numpy.
 """
 
 from ._fit import (BoundModel, Fit, Loo, MethodResult, Model, StanError, compile,  # noqa: F401
-                   to_stan_json)
+                   loo_compare, to_stan_json)
 from ._exmc import __version__  # noqa: F401
 
 # Loaded on first access: xarray and matplotlib take longer to import than a fit of eight schools.
@@ -34,5 +34,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'exmc' has no attribute {name!r}")
 
 
-__all__ = ["compile", "Model", "BoundModel", "Fit", "MethodResult", "Loo", "StanError", "to_stan_json",
+__all__ = ["compile", "Model", "BoundModel", "Fit", "MethodResult", "Loo", "StanError", "loo_compare", "to_stan_json",
            *_LAZY]

@@ -360,6 +360,16 @@ def _init_text(init) -> str:
 
 # ---------------------------------------------------------------------------- results
 
+def loo_compare(loos: Mapping[str, "Loo"]):
+    """loo::loo_compare: a pandas DataFrame indexed by model, best first, with elpd_diff and
+    se_diff (from the pointwise differences to the best model), elpd_loo, se_elpd_loo, p_loo
+    and looic. `loos` maps a name to what Fit.loo() returned, all on the same observations."""
+    import pandas as pd
+
+    rows = _exmc.loo_compare(list(loos.keys()), [dict(v) for v in loos.values()])
+    return pd.DataFrame(rows).set_index("model")
+
+
 class Loo(dict):
     """PSIS-LOO estimates (elpd_loo, p_loo, looic and their SEs) and pointwise arrays."""
 

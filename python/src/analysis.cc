@@ -166,6 +166,32 @@ py::dict loo(const Array& log_lik) {
   return out;
 }
 
+// loo::loo_compare over loo()'s dicts (their totals and pointwise elpd), best model first.
+py::list loo_compare(const std::vector<std::string>& names, const std::vector<py::dict>& loos) {
+  std::vector<analysis::LooResult> models;
+  for (const auto& d : loos) {
+    analysis::LooResult r;
+    r.elpd = {d["elpd_loo"].cast<double>(), d["se_elpd_loo"].cast<double>()};
+    r.p = {d["p_loo"].cast<double>(), d["se_p_loo"].cast<double>()};
+    r.ic = {d["looic"].cast<double>(), d["se_looic"].cast<double>()};
+    r.elpd_loo = d["pointwise_elpd_loo"].cast<std::vector<double>>();
+    models.push_back(std::move(r));
+  }
+  py::list out;
+  for (const auto& row : analysis::loo_compare(names, models)) {
+    py::dict d;
+    d["model"] = row.model;
+    d["elpd_diff"] = row.elpd_diff;
+    d["se_diff"] = row.se_diff;
+    d["elpd_loo"] = row.elpd_loo;
+    d["se_elpd_loo"] = row.se_elpd_loo;
+    d["p_loo"] = row.p_loo;
+    d["looic"] = row.looic;
+    out.append(d);
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_analysis(py::module_& m) {
@@ -176,6 +202,8 @@ void bind_analysis(py::module_& m) {
   m.def("diagnose", &diagnose, py::arg("stats"), py::arg("stat_names"), py::arg("values"), py::arg("names"),
         py::arg("max_depth") = 10);
   m.def("loo", &loo, py::arg("log_lik"));
+  m.def("loo_compare", &loo_compare, py::arg("names"), py::arg("loos"),
+        "loo::loo_compare: rows best first (elpd_diff, se_diff, elpd_loo, se_elpd_loo, p_loo, looic)");
 }
 
 }  // namespace exmc::python

@@ -156,6 +156,21 @@ def test_diagnose_and_loo(module_run):
     assert "elpd_loo" in str(loo)
 
 
+def test_loo_compare_matches_the_pointwise_differences(module_run):
+    a = module_run.loo()
+    b = exmc.Loo(a)
+    # A worse "model": every pointwise elpd lowered by a different amount.
+    shift = np.linspace(0.5, 1.5, len(a.pointwise_elpd_loo))
+    b["pointwise_elpd_loo"] = a.pointwise_elpd_loo - shift
+    b["elpd_loo"] = a.elpd_loo - shift.sum()
+    table = exmc.loo_compare({"worse": b, "best": a})
+    assert list(table.index) == ["best", "worse"]
+    assert table.loc["best", "elpd_diff"] == 0 and table.loc["best", "se_diff"] == 0
+    assert table.loc["worse", "elpd_diff"] == pytest.approx(-shift.sum(), rel=1e-12)
+    n = len(shift)
+    assert table.loc["worse", "se_diff"] == pytest.approx(np.sqrt(n * np.var(shift, ddof=1)), rel=1e-12)
+
+
 # ---------------------------------------------------------------------------- shapes
 
 SHAPES = """
