@@ -135,9 +135,9 @@ TEST(CsvStreaming, CancelledRunLeavesOnlyTheTemporaryFile) {
   sink.finish(r);
   EXPECT_TRUE(r.cancelled);
   EXPECT_FALSE(std::filesystem::exists(path));
-  ASSERT_TRUE(std::filesystem::exists(path + ".tmp"));
-  EXPECT_EQ(read_csv(path + ".tmp").rows.size(), r.chains[0].num_draws());
-  std::filesystem::remove(path + ".tmp");
+  ASSERT_TRUE(std::filesystem::exists(sink.writer(0).temp_path()));
+  EXPECT_EQ(read_csv(sink.writer(0).temp_path()).rows.size(), r.chains[0].num_draws());
+  std::filesystem::remove(sink.writer(0).temp_path());
 }
 
 }  // namespace
