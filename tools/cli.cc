@@ -70,6 +70,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       ->check(CLI::Validator(number_or_file_check, "RADIUS|FILE|pathfinder"));
   s->add_option("--output", so.output, "output CSV (one chain) or stem of out_1.csv ... out_N.csv")
       ->capture_default_str();
+  s->add_option("--sig-figs", so.sig_figs, "significant digits in the output (-1: 6; 17 keeps every double)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 18));
   s->add_flag("--save-warmup", so.save_warmup, "write warmup draws too");
   s->add_option("--precision", so.precision, "f64 or f32 arithmetic in the log density")
       ->capture_default_str()

@@ -28,6 +28,7 @@ struct SampleOptions {
   std::string metric = "diag";  // diag | dense | grad-diag | low-rank
   std::string init = "2";       // a radius, or a Stan JSON file of initial values
   std::string output = "output.csv";
+  int sig_figs = -1;  // significant digits written (-1: CmdStan's 6; 17 round-trips every double)
   bool save_warmup = false;
   std::string precision = "f64";  // f64 | f32
   std::string save_metric;        // write the adapted metric + step size (JSON) of chain 1

@@ -130,6 +130,7 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     header.model = program.model_name();
     header.data_file = opts.data_path;
     header.init = opts.init;
+    header.sig_figs = opts.sig_figs;
     header.extra = {{"exmc_metric", opts.metric}, {"exmc_precision", opts.precision}};
     io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, c, opts.chains); },
                             header, job.names(), job.config());

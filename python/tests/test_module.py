@@ -41,12 +41,13 @@ def eight():
 
 @pytest.fixture(scope="module")
 def command_run(tmp_path_factory):
-    """`exmc sample` of eight schools: seed 7, 2 chains, 200 + 200."""
+    """`exmc sample` of eight schools: seed 7, 2 chains, 200 + 200, every double written exactly."""
     if not EXMC.exists():
         pytest.skip(f"{EXMC} not built")
     out = tmp_path_factory.mktemp("cmd") / "out.csv"
     subprocess.run([str(EXMC), "sample", str(MODEL), "--data", str(DATA), "--seed", "7", "--chains", "2",
-                    "--warmup", "200", "--draws", "200", "--output", str(out), "--no-progress"],
+                    "--warmup", "200", "--draws", "200", "--sig-figs", "17", "--output", str(out),
+                    "--no-progress"],
                    check=True, capture_output=True)
     return [out.parent / f"out_{c}.csv" for c in (1, 2)]
 
@@ -114,11 +115,9 @@ def test_bit_for_bit_with_the_command(command_run, module_run):
         assert columns == fit.stat_names + fit.names
         assert len(rows) == fit.num_draws == 200
         table = np.concatenate([fit._stats[c], fit.draws_array()[c]], axis=1)
-        # The CSV holds 6 significant digits (CmdStan's default, "%.6g"): format the module's
-        # doubles the same way and compare every value.
-        mine = [["%.6g" % v for v in row] for row in table]
-        theirs = [[("%.6g" % float(v)) for v in row] for row in rows]
-        assert mine == theirs
+        # 17 significant digits round-trip a double: every value must be the same double.
+        theirs = np.array([[float(v) for v in row] for row in rows])
+        assert np.array_equal(table, theirs, equal_nan=True)
 
 
 @needs_command
@@ -128,22 +127,14 @@ def test_summary_equals_exmc_summary(command_run, module_run, tmp_path):
     lines = list(csv.reader(out.splitlines()))
     header, rows = lines[0], lines[1:]
     fit = module_run
-    # Exactly the command's numbers when given the draws the command read (6 digits).
-    rounded = lambda a: np.vectorize(lambda v: float("%.6g" % v))(a)
-    cols = exmc._exmc.summarise(rounded(fit._stats), fit.stat_names, rounded(fit.draws_array()), fit.names)
-    assert cols["variable"] == [r[0] for r in rows]
-    for k, name in enumerate(header[1:], start=1):
-        theirs = np.array([float(r[k]) if r[k] != "NA" else np.nan for r in rows])
-        np.testing.assert_array_equal(cols[name], theirs, err_msg=name)
-    # And the full-precision summary agrees to printing precision.
+    # The command read the same doubles (17 digits): exactly its numbers, to the digits it prints.
     df = fit.summary()
     assert list(df.index) == [r[0] for r in rows]
     assert list(df.columns) == header[1:]
     for k, name in enumerate(header[1:], start=1):
         theirs = np.array([float(r[k]) if r[k] != "NA" else np.nan for r in rows])
-        # ESS ranks draws: ties made by rounding to 6 digits move it by up to ~0.5%.
-        rtol = 1e-2 if name.startswith("ess") else 2e-3
-        np.testing.assert_allclose(df[name].to_numpy(), theirs, rtol=rtol, atol=2e-4, err_msg=name)
+        mine = np.array([float(("%.17g" % v)) for v in df[name].to_numpy()])
+        np.testing.assert_allclose(mine, theirs, rtol=1e-14, atol=0, equal_nan=True, err_msg=name)
 
 
 def test_diagnose_and_loo(module_run):
