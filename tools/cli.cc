@@ -37,7 +37,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "                                              the mode, or approximate draws, into output.csv\n"
       "  exmc summary output_*.csv                   posterior summary (posterior's columns)\n"
       "  exmc diagnose output_*.csv                  what went wrong, in words\n"
-      "  exmc loo output_*.csv                       PSIS-LOO from a log_lik quantity",
+      "  exmc loo output_*.csv                       PSIS-LOO from a log_lik quantity\n"
+      "  exmc plot output_*.csv --kind trace -o trace.png",
       "exmc"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
@@ -108,6 +109,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   lo->add_option("--format", format, "table, csv or json")->capture_default_str()->check(
       CLI::IsMember({"table", "csv", "json"}));
 
+  std::vector<std::string> plot_args;
+  auto* pl = app.add_subcommand("plot", "plots from CSV files: trace, rank, pair, forest, energy, autocorr "
+                                        "(python3 -m exmc plot; --help there)");
+  pl->allow_extras();
+  pl->prefix_command();
+  pl->set_help_flag();
+
   const auto methods = add_method_commands(app);
 
   try {
@@ -126,6 +134,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (sm->parsed()) return summary(files, format, !no_stats, out, err, allow_mixed);
   if (dg->parsed()) return diagnose(files, out, err, allow_mixed);
   if (lo->parsed()) return loo(files, log_lik, format, out, err, allow_mixed);
+  if (pl->parsed()) return plot(pl->remaining(), err);
   for (const auto& m : methods)
     if (m.app->parsed()) return m.run(out, err);
   return 2;

@@ -47,6 +47,10 @@ int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostr
 int loo(const std::vector<std::string>& files, const std::string& log_lik, const std::string& format,
         std::ostream& out, std::ostream& err, bool allow_mixed_runs = false);
 
+// `exmc plot ARGS...`: runs `python3 -m exmc plot ARGS...` with the build's Python package on
+// the path; returns its exit status (its output goes to the process's own stdout/stderr).
+int plot(const std::vector<std::string>& args, std::ostream& err);
+
 // Output files of a run: `out.csv` for one chain, `out_1.csv` ... `out_N.csv` for N > 1
 // (as CmdStan 2.33+).
 std::string chain_output_path(const std::string& output, unsigned chain, unsigned num_chains);

@@ -257,6 +257,25 @@ TEST_F(CliTest, InitFileNamesThatMatchNoParameterAreNamedInAWarning) {
   EXPECT_EQ(r.err.find("matches no parameter"), std::string::npos) << r.err;
 }
 
+// exmc plot hands its arguments to the Python package (python3 -m exmc plot) built beside it.
+TEST_F(CliTest, PlotWritesAPngThroughThePythonPackage) {
+  if (!fs::exists(std::string(EXMC_BINARY_DIR) + "/python/exmc/__main__.py")) {
+    if (std::getenv("CI")) FAIL() << "the Python package was not built";
+    GTEST_SKIP() << "no Python package in the build";
+  }
+  ASSERT_EQ(exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"), "--chains",
+                  "2", "--warmup", "100", "--draws", "100", "--seed", "3", "--output", path("s.csv"), "--no-progress"})
+                .code,
+            0);
+  const auto r = exmc({"plot", path("s_1.csv"), path("s_2.csv"), "--kind", "rank", "--vars", "mu,tau", "-o",
+                       path("rank.png")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string png = slurp(path("rank.png"));
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  EXPECT_NE(exmc({"plot", path("s_1.csv"), "--kind", "histogram", "-o", path("x.png")}).code, 0);
+}
+
 TEST_F(CliTest, MethodCommandsReportBadInputLikeSample) {
   auto r = exmc({"optimize", path("missing.stan")});
   EXPECT_EQ(r.code, 1);
