@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -102,6 +106,43 @@ TEST(CmdStanCsvWriter, DenseMetricBlockAndSigFigs) {
   EXPECT_EQ(lines[a + 2], "# 0.25, 2");
   EXPECT_EQ(lines[a + 3], "1.23456789,0,0,0,0,0,0,1,2");
   std::filesystem::remove(path);
+}
+
+// The rows are written without printf; the text must still be exactly "%.{sig_figs}g" of each
+// value (what CmdStan writes and what readers expect), over magnitudes, signs, subnormals,
+// integers, halfway cases and every precision the command allows.
+TEST(CmdStanCsvWriter, NumbersAreExactlyPrintfsPercentG) {
+  const std::string path = (std::filesystem::temp_directory_path() / "exmc_writer_g.csv").string();
+  std::vector<double> values = {0.0, -0.0, 1.0, -1.0, 0.5, 1e-5, 1e-4, 123456.0, 1234567.0, 9.9999995,
+                                0.1 + 0.2, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+                                -3.0000005, 100000.5, 999999.5, 0.000123456789, 2.5, 3.5, 1e21, 42.0};
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 2000; ++i) {  // random bit patterns: every exponent, finite ones kept
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    double v;
+    std::memcpy(&v, &state, sizeof v);
+    if (std::isfinite(v)) values.push_back(v);
+    values.push_back(double(int64_t(state % 2000001) - 1000000) / 64.0);
+  }
+  for (int sig : {-1, 1, 3, 6, 9, 12, 15, 17, 18}) {
+    CmdStanCsvHeader h;
+    h.sig_figs = sig;
+    {
+      CmdStanCsvWriter w(path, h, {}, {"x"});
+      for (double v : values) w.write_draw(nullptr, &v);
+      w.finish(0.0);
+    }
+    const auto lines = read_lines(path);
+    std::filesystem::remove(path);
+    const size_t first = find_line(lines, "x") + 1;
+    ASSERT_NE(first, std::string::npos + 1);
+    ASSERT_GE(lines.size(), first + values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      char want[64];
+      std::snprintf(want, sizeof want, "%.*g", sig > 0 ? sig : 6, values[i]);
+      ASSERT_EQ(lines[first + i], want) << "sig_figs " << sig << ", value " << i;
+    }
+  }
 }
 
 TEST(CmdStanCsvWriter, AbandonedWriterLeavesNoFile) {

@@ -85,6 +85,7 @@ class CmdStanCsvWriter {
   size_t n_stats_, n_params_;
   size_t rows_ = 0;
   char fmt_[16];
+  int precision_ = 6;
   bool finished_ = false;
 };
 
