@@ -152,6 +152,9 @@ class Model:
             else:
                 with open(data_path, encoding="utf-8") as f:
                     program = _exmc.Program.from_source(self.code, self.name, f.read())
+            # Kept as a dict too (InferenceData's constant_data), as when a dict is given.
+            with open(data_path, encoding="utf-8") as f:
+                data_dict = json.load(f)
         elif isinstance(data, Mapping):
             data_dict = dict(data)
             program = _exmc.Program.from_source(self.code, self.name, to_stan_json(data_dict))

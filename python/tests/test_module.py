@@ -137,6 +137,23 @@ def test_summary_equals_exmc_summary(command_run, module_run, tmp_path):
         np.testing.assert_allclose(mine, theirs, rtol=1e-14, atol=0, equal_nan=True, err_msg=name)
 
 
+def test_fit_to_netcdf_round_trips_in_arviz_layout(module_run, tmp_path):
+    fit = module_run
+    path = tmp_path / "fit.nc"
+    fit.to_netcdf(str(path))
+    idata = exmc.from_netcdf(str(path))
+    groups = idata.groups()
+    for g in ("posterior", "sample_stats", "log_likelihood", "constant_data"):
+        assert g in groups, groups
+    theta = idata.posterior["theta"]
+    assert theta.dims[:2] == ("chain", "draw") and theta.shape == (2, 200, 8)
+    np.testing.assert_array_equal(theta.values, fit["theta"])
+    assert idata.sample_stats["diverging"].dtype == bool
+    np.testing.assert_array_equal(idata.sample_stats["lp"].values, fit.sampler_stats()["lp__"])
+    np.testing.assert_array_equal(idata.log_likelihood["log_lik"].values, fit["log_lik"])
+    assert fit.to_xarray().groups() == fit.to_inference_data().groups()
+
+
 def test_diagnose_and_loo(module_run):
     text = module_run.diagnose()
     assert isinstance(text, str) and len(text) > 20
