@@ -216,7 +216,8 @@ def _in_notebook() -> bool:
 
 
 class _TqdmProgress:
-    """One tqdm bar per chain, advanced from the sampler's counts of kept draws."""
+    """One tqdm bar per chain over all its iterations (warmup included), advanced from the
+    sampler's per-chain count of finished iterations."""
 
     def __init__(self, chains: int, totals: int, notebook: bool):
         if notebook:
@@ -224,11 +225,11 @@ class _TqdmProgress:
         else:
             from tqdm import tqdm
         self.bars = [tqdm(total=totals, desc=f"chain {c + 1}", position=c, leave=True,
-                          unit="draw", dynamic_ncols=True) for c in range(chains)]
+                          unit="it", dynamic_ncols=True) for c in range(chains)]
 
-    def __call__(self, counts, warmup_counts, final):
-        for bar, n, w in zip(self.bars, counts, warmup_counts):
-            bar.n = n + w
+    def __call__(self, iterations, final):
+        for bar, n in zip(self.bars, iterations):
+            bar.n = n
             bar.refresh()
         if final:
             for bar in self.bars:
@@ -308,8 +309,7 @@ class BoundModel:
         native, callback = False, None
         if show:
             if notebook or progress == "tqdm":
-                kept = -(-draws // thin) + (-(-warmup // thin) if save_warmup else 0)
-                callback = _TqdmProgress(chains, kept, notebook)
+                callback = _TqdmProgress(chains, warmup + draws, notebook)
             else:
                 native = True  # the C++ display also shows warmup, which the draws never reach
         res = _exmc.sample(self._program, chains, warmup, draws, seed, threads, metric, adapt_delta,

@@ -76,7 +76,13 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
   for (auto& c : counts) c.store(0);
   for (auto& c : wcounts) c.store(0);
 
+  std::vector<std::atomic<size_t>> iterations(chains);  // warmup included, for the progress bars
+  for (auto& c : iterations) c.store(0);
+
   services::SampleObserver observer;
+  observer.on_iteration = [&](unsigned chain, unsigned done) {
+    iterations[chain].store(done, std::memory_order_relaxed);
+  };
   observer.on_draw = [&](const services::SampleDraw& d) {
     // One chain's calls are sequential, so its counter needs no read-modify-write; release
     // publishes the copied values to the progress poller.
@@ -130,7 +136,7 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
       }
       if (!progress.is_none() && !cancel.cancelled()) {
         try {
-          progress(to_list(counts), to_list(wcounts), false);
+          progress(to_list(iterations), false);
         } catch (py::error_already_set& e) {
           cancel.cancel();
           if (e.matches(PyExc_KeyboardInterrupt)) interrupted = true;
@@ -142,7 +148,7 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
   }
   if (pending) throw *pending;
   if (failure) std::rethrow_exception(failure);
-  if (!progress.is_none()) progress(to_list(counts), to_list(wcounts), true);
+  if (!progress.is_none()) progress(to_list(iterations), true);
 
   py::list errors;
   uint64_t grad_evals = 0, divergences = 0;

@@ -128,6 +128,7 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
   runtime::Callbacks cb;
   cb.on_draw = [&](const runtime::DrawEvent& e) {
     if (!first_seen.exchange(true)) first_ms.store(detail::seconds_since(created_) * 1e3);
+    if (observer.on_iteration) observer.on_iteration(e.chain, e.iteration + 1);
     if (e.warmup && !cfg_.save_warmup) return;
     auto& row = rows[e.chain];
     std::copy(e.values, e.values + num_values_, row.begin());

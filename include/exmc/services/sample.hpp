@@ -59,6 +59,9 @@ struct SampleObserver {
   std::function<void(const SampleDraw&)> on_draw;
   // After the last warmup iteration, before the first kept draw.
   std::function<void(unsigned chain, const nuts::AdaptationState&)> on_adaptation;
+  // Every iteration as it completes, warmup included, whether or not it is kept (with thin > 1
+  // only the iterations thinning keeps): `done` = iterations finished. For progress displays.
+  std::function<void(unsigned chain, unsigned done)> on_iteration;
 };
 
 struct SampleRun {
