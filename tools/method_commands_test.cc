@@ -107,6 +107,21 @@ TEST_F(CliTest, OptimizeWithStansDefaultTolerancesStopsWithinTheirReach) {
   EXPECT_NEAR(c.at(0, size_t(c.column("sigma"))), std::sqrt(m.s / double(kY.size() - 1)), 1e-4);
 }
 
+// The tolerance flags reach Newton as well as L-BFGS: an absolute tolerance no change can beat
+// stops either after its first step, with that test's message.
+TEST_F(CliTest, OptimizeToleranceFlagsReachBothAlgorithms) {
+  const auto model = write("normal.stan", kNormalProgram);
+  const auto data = write("normal.json", kNormalData);
+  for (const char* algorithm : {"lbfgs", "newton"}) {
+    const auto r = exmc({"optimize", model, "--data", data, "--seed", "4", "--algorithm", algorithm, "--tol-obj",
+                         "1e300", "--output", path("mode.csv")});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("absolute change in objective function was below tolerance (1 iterations"),
+              std::string::npos)
+        << algorithm << ": " << r.err;
+  }
+}
+
 TEST_F(CliTest, LaplaceOfAGaussianIsExactAndItsDrawsHaveTheRightMoments) {
   const auto model = write("g.stan", kGaussianProgram);
   const auto r = exmc({"laplace", model, "--seed", "9", "--draws", "4000", "--output", path("l.csv")});

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "convergence.hpp"
 #include "evaluate.hpp"
 
 namespace exmc::optimize {
@@ -192,15 +193,23 @@ struct History {
 
 }  // namespace
 
+void ConvergenceTolerances::validate(const char* owner) const {
+  auto require_tol = [owner](double v, const char* field) {
+    if (!(std::isfinite(v) && v >= 0))
+      throw std::invalid_argument(std::string(owner) + "." + field + " must be finite and >= 0");
+  };
+  require_tol(tol_obj, "tol_obj");
+  require_tol(tol_rel_obj, "tol_rel_obj");
+  require_tol(tol_grad, "tol_grad");
+  require_tol(tol_rel_grad, "tol_rel_grad");
+  require_tol(tol_param, "tol_param");
+}
+
 void LbfgsOptions::validate() const {
   require(history >= 1, "history", ">= 1");
   require(max_iterations >= 0, "max_iterations", ">= 0");
   require(std::isfinite(init_alpha) && init_alpha > 0, "init_alpha", "finite and > 0");
-  require(std::isfinite(tol_obj) && tol_obj >= 0, "tol_obj", "finite and >= 0");
-  require(std::isfinite(tol_rel_obj) && tol_rel_obj >= 0, "tol_rel_obj", "finite and >= 0");
-  require(std::isfinite(tol_grad) && tol_grad >= 0, "tol_grad", "finite and >= 0");
-  require(std::isfinite(tol_rel_grad) && tol_rel_grad >= 0, "tol_rel_grad", "finite and >= 0");
-  require(std::isfinite(tol_param) && tol_param >= 0, "tol_param", "finite and >= 0");
+  ConvergenceTolerances::validate("LbfgsOptions");
 }
 
 std::string describe(Termination t) {
@@ -274,7 +283,6 @@ OptimizeResult lbfgs(const LogDensity& ld, const std::vector<double>& x0, const 
   }
   if (!notify(0)) return finish(Termination::kObserver);
 
-  constexpr double eps = DBL_EPSILON;
   History hist;
   hist.capacity = static_cast<size_t>(options.history);
   std::vector<double> scratch;
@@ -322,14 +330,8 @@ OptimizeResult lbfgs(const LogDensity& ld, const std::vector<double>& x0, const 
     alpha0 = hist.s.empty() ? steepest_alpha(p) : 1.0;
 
     if (!notify(res.iterations)) return finish(Termination::kObserver);
-    const double df = std::fabs(f - f_prev);
-    if (df < options.tol_obj) return finish(Termination::kObjective);
-    if (df / std::max({std::fabs(f), std::fabs(f_prev), 1.0}) < options.tol_rel_obj * eps)
-      return finish(Termination::kRelativeObjective);
-    if (gf.norm() < options.tol_grad) return finish(Termination::kGradient);
-    if (-gf.dot(p) / std::max(std::fabs(f), 1.0) < options.tol_rel_grad * eps)
-      return finish(Termination::kRelativeGradient);
-    if (s.norm() < options.tol_param) return finish(Termination::kParameter);
+    // f is -log p: the tests read the same on either sign, and -g'p = g' H^-1 g.
+    if (const auto t = detail::converged(options, f, f_prev, gf.norm(), -gf.dot(p), s.norm())) return finish(*t);
   }
   return finish(Termination::kMaxIterations);
 }

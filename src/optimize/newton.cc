@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "convergence.hpp"
 #include "evaluate.hpp"
 #include "hessian_impl.hpp"
 
@@ -41,11 +42,7 @@ Vec ascent_direction(const std::vector<double>& h, const Vec& g) {
 
 void NewtonOptions::validate() const {
   require(max_iterations >= 0, "max_iterations", ">= 0");
-  require(std::isfinite(tol_obj) && tol_obj >= 0, "tol_obj", "finite and >= 0");
-  require(std::isfinite(tol_rel_obj) && tol_rel_obj >= 0, "tol_rel_obj", "finite and >= 0");
-  require(std::isfinite(tol_grad) && tol_grad >= 0, "tol_grad", "finite and >= 0");
-  require(std::isfinite(tol_rel_grad) && tol_rel_grad >= 0, "tol_rel_grad", "finite and >= 0");
-  require(std::isfinite(tol_param) && tol_param >= 0, "tol_param", "finite and >= 0");
+  ConvergenceTolerances::validate("NewtonOptions");
 }
 
 OptimizeResult newton(const LogDensity& ld, const std::vector<double>& x0, const NewtonOptions& options,
@@ -91,7 +88,6 @@ OptimizeResult newton(const LogDensity& ld, const std::vector<double>& x0, const
   }
   if (!notify(0)) return finish(Termination::kObserver);
 
-  constexpr double eps = DBL_EPSILON;
   Vec dir = ascent_direction(h, g);
   for (res.iterations = 0; res.iterations < options.max_iterations;) {
     // Halve the full Newton step until log p increases (Stan's rule).
@@ -118,14 +114,7 @@ OptimizeResult newton(const LogDensity& ld, const std::vector<double>& x0, const
     }
     dir = ascent_direction(h, g);
     if (!notify(res.iterations)) return finish(Termination::kObserver);
-    const double df = std::fabs(lp - lp_prev);
-    if (df < options.tol_obj) return finish(Termination::kObjective);
-    if (df / std::max({std::fabs(lp), std::fabs(lp_prev), 1.0}) < options.tol_rel_obj * eps)
-      return finish(Termination::kRelativeObjective);
-    if (g.norm() < options.tol_grad) return finish(Termination::kGradient);
-    if (g.dot(dir) / std::max(std::fabs(lp), 1.0) < options.tol_rel_grad * eps)
-      return finish(Termination::kRelativeGradient);
-    if (s.norm() < options.tol_param) return finish(Termination::kParameter);
+    if (const auto t = detail::converged(options, lp, lp_prev, g.norm(), g.dot(dir), s.norm())) return finish(*t);
   }
   return finish(Termination::kMaxIterations);
 }

@@ -89,11 +89,7 @@ optimize::LbfgsOptions PathfinderOptions::lbfgs_options() const {
   o.history = history_size;
   o.max_iterations = max_lbfgs_iters;
   o.init_alpha = init_alpha;
-  o.tol_obj = tol_obj;
-  o.tol_rel_obj = tol_rel_obj;
-  o.tol_grad = tol_grad;
-  o.tol_rel_grad = tol_rel_grad;
-  o.tol_param = tol_param;
+  static_cast<optimize::ConvergenceTolerances&>(o) = *this;
   return o;
 }
 

@@ -17,6 +17,15 @@ std::string config_line(int depth, const std::string& name, const std::string& v
   return std::string(size_t(2 * depth), ' ') + name + " = " + value + (is_default ? " (Default)" : "");
 }
 
+void tolerance_lines(std::vector<std::string>& b, const optimize::ConvergenceTolerances& t, int depth) {
+  const optimize::ConvergenceTolerances d;
+  b.push_back(config_line(depth, "tol_obj", format_number(t.tol_obj), t.tol_obj == d.tol_obj));
+  b.push_back(config_line(depth, "tol_rel_obj", format_number(t.tol_rel_obj), t.tol_rel_obj == d.tol_rel_obj));
+  b.push_back(config_line(depth, "tol_grad", format_number(t.tol_grad), t.tol_grad == d.tol_grad));
+  b.push_back(config_line(depth, "tol_rel_grad", format_number(t.tol_rel_grad), t.tol_rel_grad == d.tol_rel_grad));
+  b.push_back(config_line(depth, "tol_param", format_number(t.tol_param), t.tol_param == d.tol_param));
+}
+
 void write_csv(const std::string& path, const Program& program, const MethodRun& run, uint64_t seed,
                const std::string& init_text, int sig_figs) {
   io::CmdStanCsvHeader h;

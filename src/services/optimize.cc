@@ -29,11 +29,7 @@ model::CompileOptions mode_compile_options(bool jacobian) {
 void lbfgs_block(std::vector<std::string>& b, const optimize::LbfgsOptions& o, int depth) {
   const optimize::LbfgsOptions d;
   b.push_back(config_line(depth, "init_alpha", format_number(o.init_alpha), o.init_alpha == d.init_alpha));
-  b.push_back(config_line(depth, "tol_obj", format_number(o.tol_obj), o.tol_obj == d.tol_obj));
-  b.push_back(config_line(depth, "tol_rel_obj", format_number(o.tol_rel_obj), o.tol_rel_obj == d.tol_rel_obj));
-  b.push_back(config_line(depth, "tol_grad", format_number(o.tol_grad), o.tol_grad == d.tol_grad));
-  b.push_back(config_line(depth, "tol_rel_grad", format_number(o.tol_rel_grad), o.tol_rel_grad == d.tol_rel_grad));
-  b.push_back(config_line(depth, "tol_param", format_number(o.tol_param), o.tol_param == d.tol_param));
+  tolerance_lines(b, o, depth);
   b.push_back(config_line(depth, "history_size", std::to_string(o.history), o.history == d.history));
 }
 
@@ -48,6 +44,7 @@ Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   if (s.algorithm == OptimizeSettings::Algorithm::kNewton) {
     optimize::NewtonOptions no;
     no.max_iterations = s.lbfgs.max_iterations;
+    static_cast<optimize::ConvergenceTolerances&>(no) = s.lbfgs;  // --tol-* apply to Newton too
     m.result = optimize::newton(ld, x0, no);
   } else {
     m.result = optimize::lbfgs(ld, x0, s.lbfgs);

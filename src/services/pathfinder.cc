@@ -71,11 +71,7 @@ MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64
   b.push_back("method = pathfinder");
   b.push_back("  pathfinder");
   b.push_back(config_line(2, "init_alpha", format_number(o.init_alpha), o.init_alpha == d.init_alpha));
-  b.push_back(config_line(2, "tol_obj", format_number(o.tol_obj), o.tol_obj == d.tol_obj));
-  b.push_back(config_line(2, "tol_rel_obj", format_number(o.tol_rel_obj), o.tol_rel_obj == d.tol_rel_obj));
-  b.push_back(config_line(2, "tol_grad", format_number(o.tol_grad), o.tol_grad == d.tol_grad));
-  b.push_back(config_line(2, "tol_rel_grad", format_number(o.tol_rel_grad), o.tol_rel_grad == d.tol_rel_grad));
-  b.push_back(config_line(2, "tol_param", format_number(o.tol_param), o.tol_param == d.tol_param));
+  tolerance_lines(b, o, 2);
   b.push_back(config_line(2, "history_size", std::to_string(o.history_size), o.history_size == d.history_size));
   b.push_back(config_line(2, "num_psis_draws", std::to_string(o.num_psis_draws), o.num_psis_draws == d.num_psis_draws));
   b.push_back(config_line(2, "num_paths", std::to_string(o.num_paths), o.num_paths == d.num_paths));

@@ -12,16 +12,23 @@
 
 namespace exmc::optimize {
 
-// Defaults and meaning as CmdStan's `optimize algorithm=lbfgs` (tolerances are on log p).
-struct LbfgsOptions {
-  int history = 5;             // pairs (s, y) kept for the inverse-Hessian approximation
-  int max_iterations = 2000;
-  double init_alpha = 0.001;   // first line-search step length
+// Stan's five convergence tests on an ascent of log p, shared by L-BFGS, Newton and Pathfinder's
+// L-BFGS (defaults as CmdStan's; eps = DBL_EPSILON).
+struct ConvergenceTolerances {
   double tol_obj = 1e-12;      // |Δ log p| below this: converged
   double tol_rel_obj = 1e4;    // |Δ log p| / max(|log p|, |log p_prev|, 1) below tol_rel_obj * eps
   double tol_grad = 1e-8;      // Euclidean norm |g| below this (Stan's gradient norm)
-  double tol_rel_grad = 1e7;   // g' H^-1 g / max(|log p|, 1) below tol_rel_grad * eps (H^-1: L-BFGS's)
+  double tol_rel_grad = 1e7;   // g' H^-1 g / max(|log p|, 1) below tol_rel_grad * eps (the method's H^-1)
   double tol_param = 1e-8;     // Euclidean norm |Δx| below this
+  // Throws std::invalid_argument "<owner>.<field> must be ..." for the first field out of range.
+  void validate(const char* owner) const;
+};
+
+// Defaults and meaning as CmdStan's `optimize algorithm=lbfgs` (tolerances are on log p).
+struct LbfgsOptions : ConvergenceTolerances {
+  int history = 5;             // pairs (s, y) kept for the inverse-Hessian approximation
+  int max_iterations = 2000;
+  double init_alpha = 0.001;   // first line-search step length
   // Throws std::invalid_argument naming the first field out of range.
   void validate() const;
 };

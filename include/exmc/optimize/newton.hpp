@@ -11,13 +11,8 @@ namespace exmc::optimize {
 
 // Tolerances mean what they mean for L-BFGS (LbfgsOptions), with the relative gradient
 // measured through the modified Hessian: g' (-H)^-1 g / max(|log p|, 1).
-struct NewtonOptions {
+struct NewtonOptions : ConvergenceTolerances {
   int max_iterations = 2000;
-  double tol_obj = 1e-12;
-  double tol_rel_obj = 1e4;
-  double tol_grad = 1e-8;
-  double tol_rel_grad = 1e7;
-  double tol_param = 1e-8;
   // Throws std::invalid_argument naming the first field out of range.
   void validate() const;
 };

@@ -14,7 +14,7 @@
 
 namespace exmc::pathfinder {
 
-struct PathfinderOptions {
+struct PathfinderOptions : optimize::ConvergenceTolerances {
   int num_paths = 4;
   int history_size = 5;         // L-BFGS history and the J pairs of each approximation
   int max_lbfgs_iters = 1000;
@@ -25,13 +25,8 @@ struct PathfinderOptions {
   double init_radius = 2;       // random inits uniform(-r, r) on the unconstrained scale
   // If non-empty (length dim), every path starts here (as CmdStan with a user init).
   std::vector<double> init;
-  // L-BFGS, as CmdStan's pathfinder defaults.
+  // L-BFGS's first step (its tolerances, the base, are CmdStan's pathfinder defaults too).
   double init_alpha = 0.001;
-  double tol_obj = 1e-12;
-  double tol_rel_obj = 1e4;
-  double tol_grad = 1e-8;
-  double tol_rel_grad = 1e7;
-  double tol_param = 1e-8;
   unsigned num_threads = 0;     // 0: min(num_paths, hardware threads); never changes results
 
   // Throws std::invalid_argument naming the first option out of range.

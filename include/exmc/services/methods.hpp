@@ -96,5 +96,7 @@ void write_csv(const std::string& path, const Program& program, const MethodRun&
 // "    name = value" with " (Default)" when is_default: CmdStan's header lines.
 std::string config_line(int depth, const std::string& name, const std::string& value, bool is_default);
 std::string format_number(double v, int significant_digits = 6);
+// CmdStan's five tolerance lines ("tol_obj = 1e-12 (Default)", ...) at `depth`.
+void tolerance_lines(std::vector<std::string>& block, const optimize::ConvergenceTolerances& t, int depth);
 
 }  // namespace exmc::services
