@@ -65,13 +65,6 @@ InitSpec InitSpec::parse(const std::string& text) {
   return s;
 }
 
-std::string InitSpec::text() const {
-  if (!file.empty()) return file;
-  char b[32];
-  std::snprintf(b, sizeof b, "%g", radius);
-  return b;
-}
-
 InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& vars) {
   InitValues out;
   const auto json = io::StanJsonData::from_file(path);

@@ -54,7 +54,6 @@ struct InitSpec {
   double radius = 2;
   std::string file;
   static InitSpec parse(const std::string& text);  // a number, or a file path
-  std::string text() const;
 };
 
 // The values of a Stan JSON init file (column-major, as LogDensity::unconstrain takes them) for
