@@ -3,6 +3,9 @@
 #include <Random123/philox.h>
 
 #include <cmath>
+#include <stdexcept>
+
+#include "exmc/core/state_io.hpp"
 
 namespace exmc {
 
@@ -41,6 +44,33 @@ double Rng::normal() {
   spare_normal_ = r * std::sin(t);
   has_spare_ = true;
   return r * std::cos(t);
+}
+
+void Rng::save_state(StateWriter& w) const {
+  w.tag("RNG ");
+  w.u64(key_[0]);
+  w.u64(key_[1]);
+  for (uint64_t c : ctr_) w.u64(c);
+  for (uint64_t b : buf_) w.u64(b);
+  w.i64(next_);
+  w.f64(spare_normal_);
+  w.boolean(has_spare_);
+}
+
+void Rng::load_state(StateReader& r) {
+  r.tag("RNG ");
+  const uint64_t seed = r.u64(), stream = r.u64();
+  if (seed != key_[0] || stream != key_[1])
+    throw std::runtime_error("sampler state: random stream (seed " + std::to_string(seed) + ", stream " +
+                             std::to_string(stream) + ") is not this one's (seed " +
+                             std::to_string(key_[0]) + ", stream " + std::to_string(key_[1]) + ")");
+  for (uint64_t& c : ctr_) c = r.u64();
+  for (uint64_t& b : buf_) b = r.u64();
+  const int64_t next = r.i64();
+  if (next < 0 || next > 4) throw std::runtime_error("sampler state: corrupt random stream position");
+  next_ = static_cast<int>(next);
+  spare_normal_ = r.f64();
+  has_spare_ = r.boolean();
 }
 
 double Rng::exponential() { return -std::log(uniform()); }

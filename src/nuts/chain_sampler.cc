@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "exmc/core/state_io.hpp"
 #include "exmc/nuts/grad_metric_adapter.hpp"
 #include "exmc/nuts/initializer.hpp"
 #include "exmc/nuts/low_rank_metric_adapter.hpp"
@@ -123,6 +124,58 @@ const SampleStats& ChainSampler::iterate() {
   }
   ++iter_;
   return stats_;
+}
+
+namespace {
+// What a state must agree on with the sampler loading it.
+std::vector<uint64_t> shape_of(const SamplerConfig& cfg, size_t dim) {
+  return {dim, cfg.num_warmup, cfg.num_samples, static_cast<uint64_t>(cfg.metric),
+          static_cast<uint64_t>(cfg.metric_adaptation), cfg.adapt ? 1u : 0u};
+}
+}  // namespace
+
+void ChainSampler::save_state(StateWriter& w) const {
+  w.tag("CHNS");
+  w.u64s(shape_of(cfg_, density_.dim()));
+  w.u64(iter_);
+  w.f64(eps_);
+  rng_.save_state(w);
+  metric_.save_state(w);
+  for (const auto* v : {&z_.q, &z_.p, &z_.g, &z_.v, &z_.mg}) w.f64s(*v);
+  w.f64(z_.logp);
+  dual_.save_state(w);
+  w.boolean(adapter_ != nullptr);
+  if (adapter_) adapter_->save_state(w);
+  w.u64(integ_.grad_evals());
+  w.u64(integ_.faults());
+}
+
+void ChainSampler::load_state(StateReader& r) {
+  r.tag("CHNS");
+  const auto shape = r.u64s();
+  const auto want = shape_of(cfg_, density_.dim());
+  if (shape != want) {
+    static const char* what[] = {"dimension", "warmup iterations", "draws", "metric kind",
+                                 "metric adaptation", "adaptation"};
+    for (size_t i = 0; i < want.size(); ++i)
+      if (i >= shape.size() || shape[i] != want[i])
+        throw std::runtime_error(std::string("sampler state: ") + what[i] + " differs (saved " +
+                                 (i < shape.size() ? std::to_string(shape[i]) : "none") + ", now " +
+                                 std::to_string(want[i]) + ")");
+    throw std::runtime_error("sampler state: written by another version");
+  }
+  iter_ = static_cast<unsigned>(r.u64());
+  eps_ = r.f64();
+  rng_.load_state(r);
+  metric_ = Metric::load_state(r);  // integ_ holds a reference to metric_: it stays valid
+  const size_t d = density_.dim();
+  for (auto* v : {&z_.q, &z_.p, &z_.g, &z_.v, &z_.mg}) r.f64s_into(*v, d, "position");
+  z_.logp = r.f64();
+  dual_.load_state(r);
+  if (r.boolean() != (adapter_ != nullptr)) throw std::runtime_error("sampler state: adaptation differs");
+  if (adapter_) adapter_->load_state(r);
+  const uint64_t grads = r.u64(), faults = r.u64();
+  integ_.restore_counters(grads, faults);
 }
 
 }  // namespace exmc::nuts

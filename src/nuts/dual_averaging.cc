@@ -1,6 +1,8 @@
 // Dual averaging step-size update.
 #include "exmc/nuts/dual_averaging.hpp"
 
+#include "exmc/core/state_io.hpp"
+
 #include <cmath>
 
 namespace exmc::nuts {
@@ -17,5 +19,21 @@ double DualAveraging::learn(double accept_stat) {
 }
 
 double DualAveraging::final_step_size() const { return std::exp(x_bar_); }
+
+void DualAveraging::save_state(StateWriter& w) const {
+  w.tag("DUAL");
+  w.f64(mu_);
+  w.f64(counter_);
+  w.f64(s_bar_);
+  w.f64(x_bar_);
+}
+
+void DualAveraging::load_state(StateReader& r) {
+  r.tag("DUAL");
+  mu_ = r.f64();
+  counter_ = r.f64();
+  s_bar_ = r.f64();
+  x_bar_ = r.f64();
+}
 
 }  // namespace exmc::nuts

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "exmc/core/state_io.hpp"
+
 namespace exmc::nuts {
 
 namespace {
@@ -70,6 +72,22 @@ AdaptEvent GradMetricAdapter::observe(const PhasePoint& draw, Metric& metric) {
     return AdaptEvent::Restart;
   }
   return AdaptEvent::MetricChanged;
+}
+
+void GradMetricAdapter::save_state(StateWriter& w) const {
+  w.tag("GMAD");
+  w.u64(iter_);
+  w.boolean(first_update_);
+  for (const Welford* e : {&fg_x_, &fg_g_, &bg_x_, &bg_g_}) e->save_state(w);
+  w.f64s(inv_);
+}
+
+void GradMetricAdapter::load_state(StateReader& r) {
+  r.tag("GMAD");
+  iter_ = static_cast<unsigned>(r.u64());
+  first_update_ = r.boolean();
+  for (Welford* e : {&fg_x_, &fg_g_, &bg_x_, &bg_g_}) e->load_state(r);
+  r.f64s_into(inv_, d_, "inverse metric");
 }
 
 }  // namespace exmc::nuts

@@ -4,6 +4,9 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+
+#include "exmc/core/state_io.hpp"
 
 namespace exmc::nuts {
 
@@ -117,6 +120,25 @@ AdaptEvent LowRankMetricAdapter::observe(const PhasePoint& draw, Metric& metric)
     return AdaptEvent::Restart;
   }
   return AdaptEvent::MetricChanged;
+}
+
+void LowRankMetricAdapter::save_state(StateWriter& w) const {
+  w.tag("LRAD");
+  w.u64(iter_);
+  w.u64(since_update_);
+  w.boolean(first_update_);
+  for (const auto* v : {&fg_x_, &fg_g_, &bg_x_, &bg_g_}) w.f64s(*v);
+}
+
+void LowRankMetricAdapter::load_state(StateReader& r) {
+  r.tag("LRAD");
+  iter_ = static_cast<unsigned>(r.u64());
+  since_update_ = static_cast<unsigned>(r.u64());
+  first_update_ = r.boolean();
+  for (auto* v : {&fg_x_, &fg_g_, &bg_x_, &bg_g_}) {
+    *v = r.f64s();
+    if (v->size() % (d_ ? d_ : 1) != 0) throw std::runtime_error("sampler state: low-rank draws of another model");
+  }
 }
 
 }  // namespace exmc::nuts

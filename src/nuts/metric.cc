@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "exmc/core/state_io.hpp"
+
 namespace exmc::nuts {
 
 Metric Metric::unit(MetricKind kind, size_t dim) {
@@ -183,6 +185,32 @@ void Metric::sample_momentum(Rng& rng, double* p) const {
     for (size_t k = ii + 1; k < d; ++k) s -= L[ii * d + k] * p[k];
     p[ii] = s / L[ii * d + ii];
   }
+}
+
+void Metric::save_state(StateWriter& w) const {
+  w.tag("METR");
+  w.u64(static_cast<uint64_t>(kind_));
+  w.u64(dim_);
+  for (const auto* v : {&inv_, &aux_, &std_, &u_, &lam_m1_, &lam_isqrt_m1_}) w.f64s(*v);
+}
+
+Metric Metric::load_state(StateReader& r) {
+  r.tag("METR");
+  Metric m;
+  const uint64_t kind = r.u64();
+  if (kind > static_cast<uint64_t>(MetricKind::LowRank)) throw std::runtime_error("sampler state: unknown metric kind");
+  m.kind_ = static_cast<MetricKind>(kind);
+  m.dim_ = r.u64();
+  for (auto* v : {&m.inv_, &m.aux_, &m.std_, &m.u_, &m.lam_m1_, &m.lam_isqrt_m1_}) *v = r.f64s();
+  const size_t want = m.kind_ == MetricKind::Dense ? m.dim_ * m.dim_ : m.dim_;
+  if (m.inv_.size() != want || m.aux_.size() != want || m.lam_m1_.size() != m.lam_isqrt_m1_.size() ||
+      m.u_.size() != m.dim_ * m.lam_m1_.size())
+    throw std::runtime_error("sampler state: corrupt metric");
+  if (m.kind_ == MetricKind::LowRank) {
+    m.scratch_d_.assign(m.dim_, 0.0);
+    m.scratch_k_.assign(m.lam_m1_.size(), 0.0);
+  }
+  return m;
 }
 
 }  // namespace exmc::nuts

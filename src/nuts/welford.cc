@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "exmc/core/state_io.hpp"
+
 namespace exmc::nuts {
 
 Welford::Welford(size_t dim, bool full_covariance)
@@ -47,6 +49,20 @@ void Welford::variance(std::vector<double>& out) const {
         out[j * d_ + i] = out[i * d_ + j] = a;
       }
   }
+}
+
+void Welford::save_state(StateWriter& w) const {
+  w.tag("WELF");
+  w.u64(n_);
+  w.f64s(mean_);
+  w.f64s(m2_);
+}
+
+void Welford::load_state(StateReader& r) {
+  r.tag("WELF");
+  n_ = r.u64();
+  r.f64s_into(mean_, mean_.size(), "running mean");
+  r.f64s_into(m2_, m2_.size(), "running (co)variance");
 }
 
 }  // namespace exmc::nuts

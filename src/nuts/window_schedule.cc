@@ -1,6 +1,8 @@
 // Stan's warmup window arithmetic.
 #include "exmc/nuts/window_schedule.hpp"
 
+#include "exmc/core/state_io.hpp"
+
 namespace exmc::nuts {
 
 WindowSchedule::WindowSchedule(unsigned num_warmup, WindowConfig cfg) {
@@ -46,6 +48,21 @@ void WindowSchedule::compute_next_window() {
   if (next_window_ == last) return;
   // If the window after this one would overrun the adaptation phase, stretch this one to its end.
   if (next_window_ + 2 * window_size_ >= num_warmup_ - term_buffer_) next_window_ = last;
+}
+
+void WindowSchedule::save_state(StateWriter& w) const {
+  w.tag("WIND");
+  w.boolean(enabled_);
+  for (unsigned v : {num_warmup_, init_buffer_, term_buffer_, base_window_, counter_, window_size_, next_window_})
+    w.u64(v);
+}
+
+void WindowSchedule::load_state(StateReader& r) {
+  r.tag("WIND");
+  enabled_ = r.boolean();
+  for (unsigned* v : {&num_warmup_, &init_buffer_, &term_buffer_, &base_window_, &counter_, &window_size_,
+                      &next_window_})
+    *v = static_cast<unsigned>(r.u64());
 }
 
 }  // namespace exmc::nuts

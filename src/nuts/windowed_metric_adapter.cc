@@ -2,6 +2,8 @@
 #include "exmc/nuts/windowed_metric_adapter.hpp"
 
 #include <cmath>
+
+#include "exmc/core/state_io.hpp"
 #include <stdexcept>
 
 namespace exmc::nuts {
@@ -35,6 +37,18 @@ AdaptEvent WindowedMetricAdapter::observe(const PhasePoint& draw, Metric& metric
   est_.restart();
   schedule_.advance();
   return AdaptEvent::Restart;
+}
+
+void WindowedMetricAdapter::save_state(StateWriter& w) const {
+  w.tag("WMAD");
+  schedule_.save_state(w);
+  est_.save_state(w);
+}
+
+void WindowedMetricAdapter::load_state(StateReader& r) {
+  r.tag("WMAD");
+  schedule_.load_state(r);
+  est_.load_state(r);
 }
 
 }  // namespace exmc::nuts

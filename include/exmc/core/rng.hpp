@@ -7,6 +7,9 @@
 
 namespace exmc {
 
+class StateWriter;
+class StateReader;
+
 class Rng {
  public:
   using result_type = uint64_t;
@@ -27,6 +30,10 @@ class Rng {
 
   uint64_t seed() const { return key_[0]; }
   uint64_t stream() const { return key_[1]; }
+
+  // The position in the stream (for checkpoints); load_state refuses another (seed, stream).
+  void save_state(StateWriter& w) const;
+  void load_state(StateReader& r);
 
  private:
   void refill();

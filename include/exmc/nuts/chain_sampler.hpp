@@ -43,6 +43,14 @@ class ChainSampler {
   void set_observer(TreeObserver* obs) { tree_.set_observer(obs); }
   const SamplerConfig& config() const { return cfg_; }
 
+  // The chain's whole state between two iterations (position, momentum, gradient, step size,
+  // metric, adaptation, random stream, counters) for checkpoints: a sampler built with the same
+  // density, config, seed and chain that load_state()s it (instead of initialize()) continues
+  // with exactly the iterations the saved one would have run. load_state throws
+  // std::runtime_error on a state of another model, configuration or chain.
+  void save_state(StateWriter& w) const;
+  void load_state(StateReader& r);
+
  private:
   void reinit_step_size();
   const LogDensity& density_;

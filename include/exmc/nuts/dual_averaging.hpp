@@ -1,6 +1,11 @@
 // Nesterov dual averaging of log step size toward a target acceptance statistic (Stan's scheme).
 #pragma once
 
+namespace exmc {
+class StateWriter;
+class StateReader;
+}  // namespace exmc
+
 namespace exmc::nuts {
 
 struct DualAveragingConfig {
@@ -27,6 +32,8 @@ class DualAveraging {
   // False right after restart(): x_bar holds no information yet.
   bool has_learned() const { return counter_ > 0; }
   const DualAveragingConfig& config() const { return cfg_; }
+  void save_state(StateWriter& w) const;
+  void load_state(StateReader& r);
 
  private:
   DualAveragingConfig cfg_;

@@ -27,6 +27,8 @@ class GradMetricAdapter final : public MetricAdapter {
   AdaptEvent observe(const PhasePoint& draw, Metric& metric) override;
   // Iteration from which the metric stays fixed and only the step size adapts.
   unsigned freeze_at() const { return freeze_at_; }
+  void save_state(StateWriter& w) const override;
+  void load_state(StateReader& r) override;
 
  private:
   void update(Metric& metric);

@@ -36,6 +36,11 @@ class Leapfrog {
 
   uint64_t grad_evals() const { return grad_evals_; }
   uint64_t faults() const { return faults_; }
+  // For a chain resumed from a checkpoint: its counts so far.
+  void restore_counters(uint64_t grad_evals, uint64_t faults) {
+    grad_evals_ = grad_evals;
+    faults_ = faults;
+  }
   const std::string& last_fault() const { return last_fault_; }
   FaultKind last_fault_kind() const { return last_fault_kind_; }
   // The value the density returned at the last NonFiniteLogDensity fault (NaN, +inf or -inf).

@@ -26,6 +26,8 @@ class LowRankMetricAdapter final : public MetricAdapter {
                        LowRankConfig cfg = {});
   void start(const PhasePoint& init, Metric& metric) override;
   AdaptEvent observe(const PhasePoint& draw, Metric& metric) override;
+  void save_state(StateWriter& w) const override;
+  void load_state(StateReader& r) override;
 
   // The metric from a set of draws and gradients (column-major d x n each); exposed for tests.
   static Metric estimate(const std::vector<double>& draws, const std::vector<double>& grads,

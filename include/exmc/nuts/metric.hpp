@@ -6,6 +6,11 @@
 
 #include "exmc/core/rng.hpp"
 
+namespace exmc {
+class StateWriter;
+class StateReader;
+}  // namespace exmc
+
 namespace exmc::nuts {
 
 enum class MetricKind { Diag, Dense, LowRank };
@@ -56,6 +61,10 @@ class Metric {
   }
   // p ~ N(0, M).
   void sample_momentum(Rng& rng, double* p) const;
+
+  // Every field as its bits (checkpoints): a loaded metric moves exactly as the saved one did.
+  void save_state(StateWriter& w) const;
+  static Metric load_state(StateReader& r);
 
  private:
   void dense_velocity(const double* p, double* v) const;

@@ -4,6 +4,11 @@
 #include <cstddef>
 #include <vector>
 
+namespace exmc {
+class StateWriter;
+class StateReader;
+}  // namespace exmc
+
 namespace exmc::nuts {
 
 class Welford {
@@ -15,6 +20,8 @@ class Welford {
   // Sample variance (diag) or column-major covariance (dense), divided by n-1.
   void variance(std::vector<double>& out) const;
   const std::vector<double>& mean() const { return mean_; }
+  void save_state(StateWriter& w) const;
+  void load_state(StateReader& r);
 
  private:
   size_t d_;

@@ -1,6 +1,11 @@
 // Stan's windowed warmup schedule: init buffer, doubling metric windows, terminal buffer.
 #pragma once
 
+namespace exmc {
+class StateWriter;
+class StateReader;
+}  // namespace exmc
+
 namespace exmc::nuts {
 
 struct WindowConfig {
@@ -25,6 +30,8 @@ class WindowSchedule {
   unsigned term_buffer() const { return term_buffer_; }
   unsigned base_window() const { return base_window_; }
   bool enabled() const { return enabled_; }
+  void save_state(StateWriter& w) const;
+  void load_state(StateReader& r);
 
  private:
   void compute_next_window();

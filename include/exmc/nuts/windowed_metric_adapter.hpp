@@ -14,6 +14,8 @@ class WindowedMetricAdapter final : public MetricAdapter {
   WindowedMetricAdapter(size_t dim, MetricKind kind, unsigned num_warmup, WindowConfig cfg);
   AdaptEvent observe(const PhasePoint& draw, Metric& metric) override;
   const WindowSchedule& schedule() const { return schedule_; }
+  void save_state(StateWriter& w) const override;
+  void load_state(StateReader& r) override;
 
  private:
   MetricKind kind_;
