@@ -1,5 +1,6 @@
 #include "cli.hpp"
 #include "method_commands.hpp"
+#include "batch_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -38,7 +39,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "  exmc summary output_*.csv                   posterior summary (posterior's columns)\n"
       "  exmc diagnose output_*.csv                  what went wrong, in words\n"
       "  exmc loo output_*.csv                       PSIS-LOO from a log_lik quantity\n"
-      "  exmc plot output_*.csv --kind trace -o trace.png",
+      "  exmc plot output_*.csv --kind trace -o trace.png\n"
+      "  mpirun -n K exmc sample | batch ...          chains, or many fits (--manifest, --sbc), over K ranks",
       "exmc"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
@@ -117,6 +119,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   pl->set_help_flag();
 
   const auto methods = add_method_commands(app);
+  const auto batch = add_batch_command(app);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -137,6 +140,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (pl->parsed()) return plot(pl->remaining(), err);
   for (const auto& m : methods)
     if (m.app->parsed()) return m.run(out, err);
+  if (batch.app->parsed()) return batch.run(out, err);
   return 2;
 }
 

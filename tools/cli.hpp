@@ -37,6 +37,15 @@ struct SampleOptions {
   bool vectorize_loops = true;
 };
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err);
+// One block of a run's chains: chains [offset, offset + count) of opts.chains, written under
+// their run-wide names and ids, with the run's identifier (empty: a new one). sample() runs all
+// of them, or, under `mpirun -n K` (tools/sample_mpi.cc), this rank's block.
+struct ChainBlock {
+  unsigned offset = 0;
+  unsigned count = 0;
+  std::string run_id;
+};
+int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostream& out, std::ostream& err);
 
 // `exmc summary FILE...`, `exmc diagnose FILE...`, `exmc loo FILE... [--log-lik NAME]`.
 // Files of different runs (their exmc_run_id lines differ) are an error unless allow_mixed_runs.

@@ -92,7 +92,7 @@ std::vector<std::string> stale_chain_files(const std::string& output, unsigned c
 
 }  // namespace
 
-int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
+int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostream& out, std::ostream& err) {
   const auto t_start = Clock::now();
   try {
     check_outputs(opts);
@@ -101,7 +101,8 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
 
     runtime::CancelToken cancel;
     services::SampleSettings ss;
-    ss.chains = opts.chains;
+    ss.chains = block.count;
+    ss.chain_offset = block.offset;
     ss.threads = opts.threads;
     ss.warmup = opts.warmup;
     ss.draws = opts.draws;
@@ -132,14 +133,16 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     header.init = opts.init;
     header.sig_figs = opts.sig_figs;
     header.extra = {{"exmc_metric", opts.metric}, {"exmc_precision", opts.precision}};
-    io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, c, opts.chains); },
+    header.run_id = block.run_id;     // empty: a new one
+    header.num_chains = opts.chains;  // the run's, when this is a block of it
+    io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, block.offset + c, opts.chains); },
                             header, job.names(), job.config());
     const auto sink_callbacks = sink.callbacks();
     // The temporaries exist, so the outputs can be written. Now the files of an earlier run
     // under this run's final names go: as CmdStan truncates its output when it starts, so that a
     // run killed from here on never leaves the previous run's complete-looking file beside its
     // own partial one. Stale out_K.csv for K > chains are another run's names: kept, but said.
-    for (unsigned c = 0; c < opts.chains; ++c)
+    for (unsigned c = block.offset; c < block.offset + block.count; ++c)
       io::remove_previous_output(chain_output_path(opts.output, c, opts.chains));
     if (const auto stale = stale_chain_files(opts.output, opts.chains); !stale.empty()) {
       std::string names;
@@ -190,7 +193,7 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     if (result.cancelled) {
       // The temporaries carry a random suffix (each run its own), so name them.
       err << "exmc sample: interrupted; the draws so far are in (incomplete, kept under temporary names):\n";
-      for (unsigned c = 0; c < opts.chains; ++c) err << "  " << sink.writer(c).temp_path() << "\n";
+      for (unsigned c = 0; c < block.count; ++c) err << "  " << sink.writer(c).temp_path() << "\n";
       // The shell's convention, 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM.
       return g_signal.load() == SIGTERM ? 128 + SIGTERM : 128 + SIGINT;
     }
@@ -206,7 +209,8 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
     if (recoveries > 0)
       err << fmt::format("exmc: {} numerical faults (NaN/Inf/exception) were treated as divergences\n",
                          recoveries);
-    for (unsigned c = 0; c < opts.chains; ++c) out << chain_output_path(opts.output, c, opts.chains) << "\n";
+    for (unsigned c = block.offset; c < block.offset + block.count; ++c)
+      out << chain_output_path(opts.output, c, opts.chains) << "\n";
     return 0;
   } catch (const stan::Error& e) {
     err << e.what() << "\n";

@@ -86,6 +86,7 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   cfg_.num_chains = s.chains;
   cfg_.num_threads = s.threads;
   cfg_.seed = seed;
+  cfg_.chain_offset = s.chain_offset;
   if (pathfinder_init) {
     const auto t_pf = detail::Clock::now();
     const auto pf = init_from_pathfinder(*density_, seed, cfg_);

@@ -1,6 +1,7 @@
 // Streams every chain of a run_chains() call into its own CmdStan CSV while it samples.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,7 +41,8 @@ class CmdStanCsvSink {
                        (!sc.warm_start && sc.metric_adaptation == nuts::MetricAdaptation::LowRank);
     base.metric = dense ? "dense_e" : "diag_e";
     base.stepsize = sc.warm_start ? sc.warm_start->step_size : sc.init_step_size;
-    base.num_chains = cfg.num_chains;
+    // A caller writing a block of a larger run's chains (cfg.chain_offset) sets the run's total.
+    base.num_chains = std::max(base.num_chains, cfg.num_chains);
     base.seed = cfg.seed;
     // One identifier for all chains of this run: `exmc summary` refuses files of different runs.
     if (base.run_id.empty()) base.run_id = new_run_id();

@@ -41,6 +41,10 @@ struct SampleSettings {
   std::optional<nuts::AdaptationState> warm_start;  // a saved metric and step size
   bool progress = false;                            // the progress display on stderr
   const runtime::CancelToken* cancel = nullptr;     // cancel() stops every chain soon
+  // Chain c of this job is chain chain_offset + c of a larger run (its random streams, its
+  // generated quantities' stream): K processes running blocks of a run's chains together draw
+  // what one process running them all does (`mpirun exmc sample`).
+  uint64_t chain_offset = 0;
 };
 
 // One kept draw (thinned-out iterations never reach the observer; warmup ones only with

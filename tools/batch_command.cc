@@ -1,0 +1,449 @@
+// exmc batch: a manifest of fits, or simulation-based calibration, over the ranks of
+// `mpirun -n K` (or one process) with distributed::run_items: dynamic load balance, every
+// attempt in a child process, failed items retried on another rank. Rank 0 writes one record
+// per completed item (atomically) under OUTPUT/items/, so a re-run with the same OUTPUT skips
+// them, and the summary (OUTPUT/status.tsv; for SBC also ranks.csv and sbc_summary.json).
+#include "batch_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "exmc/distributed/scheduler.hpp"
+#include "exmc/distributed/world.hpp"
+#include "sbc.hpp"
+
+namespace exmc::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct BatchOptions {
+  std::string manifest, sbc_model, simulator, data, output = "batch";
+  size_t simulations = 100;
+  unsigned long long seed = 0;
+  unsigned chains = 0;  // 0: 4 for a manifest, 1 for SBC
+  unsigned warmup = 1000, draws = 1000, thin = 1, threads = 1, rank_draws = 99, bins = 10, max_attempts = 3;
+  double adapt_delta = 0.8;
+  int max_depth = 10;
+  std::string metric = "diag";
+  int sig_figs = -1;
+  double heartbeat_timeout = 20;
+  bool no_coordinator_fits = false;
+};
+
+struct ManifestItem {
+  std::string model, data, output;
+  std::optional<unsigned long long> seed;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Written under a temporary name, then renamed: a reader (or a resume) sees all or nothing.
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + fmt::format(".{}.tmp", ::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot write " + tmp.string());
+    f << text;
+    f.flush();
+    if (!f) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+// Paths in a manifest are relative to its folder.
+std::string resolve(const fs::path& base, const std::string& p) {
+  if (p.empty() || p == "-") return "";
+  const fs::path q(p);
+  return q.is_absolute() ? p : (base / q).lexically_normal().string();
+}
+
+// A JSON array of {"model", "data", "output", "seed"} objects, or lines "MODEL DATA OUTPUT"
+// (whitespace-separated; DATA "-" for none; OUTPUT optional; # starts a comment).
+std::vector<ManifestItem> read_manifest(const std::string& path, const std::string& out_dir) {
+  const std::string text = read_text(path);
+  const fs::path base = fs::path(path).parent_path();
+  std::vector<ManifestItem> items;
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '[') {
+    for (const auto& j : json::parse(text)) {
+      ManifestItem it;
+      it.model = resolve(base, j.at("model").get<std::string>());
+      if (j.contains("data")) it.data = resolve(base, j.at("data").get<std::string>());
+      if (j.contains("output")) it.output = resolve(base, j.at("output").get<std::string>());
+      if (j.contains("seed")) it.seed = j.at("seed").get<unsigned long long>();
+      items.push_back(std::move(it));
+    }
+  } else {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (const auto h = line.find('#'); h != std::string::npos) line.resize(h);
+      std::istringstream ls(line);
+      std::vector<std::string> f;
+      for (std::string w; ls >> w;) f.push_back(w);
+      if (f.empty()) continue;
+      if (f.size() > 3) throw std::invalid_argument(path + ": a line has more than MODEL DATA OUTPUT: " + line);
+      ManifestItem it;
+      it.model = resolve(base, f[0]);
+      if (f.size() > 1) it.data = resolve(base, f[1]);
+      if (f.size() > 2) it.output = resolve(base, f[2]);
+      items.push_back(std::move(it));
+    }
+  }
+  for (size_t i = 0; i < items.size(); ++i)
+    if (items[i].output.empty()) items[i].output = (fs::path(out_dir) / fmt::format("item_{:04d}", i + 1) / "output.csv").string();
+  if (items.empty()) throw std::invalid_argument(path + ": no items");
+  return items;
+}
+
+std::string record_name(bool sbc, size_t item) {
+  return sbc ? fmt::format("sim_{:06d}.json", item) : fmt::format("item_{:04d}.json", item + 1);
+}
+
+// Test hooks (environment): EXMC_BATCH_KILL_FIT=I kills the fit process of item I mid-fit on its
+// first attempt (SIGKILL); EXMC_BATCH_THROW=I makes its first attempt throw;
+// EXMC_BATCH_KILL_RANK=R:I kills rank R itself (SIGKILL) just after it starts item I.
+long env_item(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atol(v) : -1;
+}
+
+int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::ostream& err) {
+  distributed::World* world = nullptr;
+  try {
+    world = &distributed::World::get();
+  } catch (const std::exception& e) {
+    err << "exmc batch: error: " << e.what() << "\n";
+    return 1;
+  }
+  const int rank = world->rank();
+  const bool sbc_mode = !o.sbc_model.empty();
+  const unsigned chains = o.chains ? o.chains : (sbc_mode ? 1 : 4);
+  const fs::path dir(o.output), items_dir = fs::path(o.output) / "items";
+
+  // Rank 0 plans (settings checked against an earlier run in the same folder, the items still
+  // to do) and tells everyone, errors included, so no rank waits for a plan that never comes.
+  std::string plan;
+  if (rank == 0) {
+    json p;
+    try {
+      if (sbc_mode == !o.manifest.empty())
+        throw std::invalid_argument("give either --manifest FILE or --sbc MODEL.stan (with --simulator)");
+      if (sbc_mode && o.simulator.empty()) throw std::invalid_argument("--sbc needs --simulator SIM.stan");
+      fs::create_directories(items_dir);
+      json settings = {{"mode", sbc_mode ? "sbc" : "manifest"}, {"chains", chains},     {"warmup", o.warmup},
+                       {"draws", o.draws},  {"thin", o.thin},     {"adapt_delta", o.adapt_delta},
+                       {"max_depth", o.max_depth}, {"metric", o.metric}, {"sig_figs", o.sig_figs}};
+      if (sbc_mode) {
+        settings["model"] = read_text(o.sbc_model);
+        settings["simulator"] = read_text(o.simulator);
+        settings["data"] = o.data.empty() ? "" : read_text(o.data);
+        settings["simulations"] = o.simulations;
+        settings["rank_draws"] = o.rank_draws;
+      } else {
+        settings["manifest"] = read_text(o.manifest);
+      }
+      uint64_t seed = seed_given ? o.seed : std::random_device{}() % 4294967291ull;
+      const fs::path batch_file = dir / "batch.json";
+      if (fs::exists(batch_file)) {
+        const auto earlier = json::parse(read_text(batch_file.string()));
+        if (earlier.at("settings") != settings)
+          throw std::invalid_argument(o.output + " holds a batch with other settings or inputs (" +
+                                      batch_file.string() + "); use another --output");
+        const uint64_t earlier_seed = earlier.at("seed").get<uint64_t>();
+        if (seed_given && earlier_seed != seed)
+          throw std::invalid_argument(fmt::format("{} holds a batch with seed {}, not {}", o.output, earlier_seed, seed));
+        seed = earlier_seed;
+      } else {
+        write_atomically(batch_file, json{{"settings", settings}, {"seed", seed}}.dump(1) + "\n");
+      }
+      const size_t n = sbc_mode ? o.simulations : read_manifest(o.manifest, o.output).size();
+      std::vector<size_t> todo;
+      size_t earlier_done = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const fs::path rec = items_dir / record_name(sbc_mode, i);
+        bool ok = false;
+        if (fs::exists(rec)) ok = json::parse(read_text(rec.string())).value("status", "") == "ok";
+        if (ok) ++earlier_done;
+        else todo.push_back(i);
+      }
+      p = {{"seed", seed}, {"todo", todo}, {"items", n}, {"earlier", earlier_done}};
+    } catch (const std::exception& e) {
+      p = {{"error", e.what()}};
+    }
+    plan = p.dump();
+  }
+  world->broadcast(plan);
+  const auto p = json::parse(plan);
+  if (p.contains("error")) {
+    if (rank == 0) err << "exmc batch: error: " << p["error"].get<std::string>() << "\n";
+    return rank == 0 ? 1 : 0;
+  }
+  const uint64_t seed = p["seed"].get<uint64_t>();
+  const auto todo = p["todo"].get<std::vector<size_t>>();
+  const size_t n_items = p["items"].get<size_t>();
+
+  // What every rank needs to fit an item; a rank that cannot set it up fails its attempts
+  // (retried elsewhere) instead of leaving the batch.
+  std::unique_ptr<Sbc> sbc;
+  std::vector<ManifestItem> manifest;
+  std::string setup_error;
+  try {
+    if (sbc_mode) {
+      SbcSettings s;
+      s.model_path = o.sbc_model;
+      s.simulator_path = o.simulator;
+      s.data_path = o.data;
+      s.seed = seed;
+      s.chains = chains;
+      s.warmup = o.warmup;
+      s.draws = o.draws;
+      s.thin = o.thin;
+      s.rank_draws = o.rank_draws;
+      s.adapt_delta = o.adapt_delta;
+      s.max_depth = o.max_depth;
+      s.metric = o.metric;
+      sbc = std::make_unique<Sbc>(s);
+      rank_uniformity({}, o.rank_draws, o.bins);  // checks --bins
+    } else {
+      manifest = read_manifest(o.manifest, o.output);
+    }
+  } catch (const std::exception& e) {
+    setup_error = e.what();
+    if (rank == 0) {  // the same error everywhere: say it once and stop the workers
+      err << "exmc batch: error: " << setup_error << "\n";
+      distributed::SchedulerOptions so;
+      so.max_attempts = 1;
+      distributed::run_items(*world, {}, {}, so, {}, {});
+      return 1;
+    }
+  }
+
+  const long kill_fit = env_item("EXMC_BATCH_KILL_FIT"), throw_item = env_item("EXMC_BATCH_THROW");
+  const distributed::Work work = [&](size_t item, unsigned attempt) -> std::string {
+    if (!setup_error.empty()) throw std::runtime_error(setup_error);
+    if (attempt == 1 && long(item) == throw_item) throw std::runtime_error("injected failure (EXMC_BATCH_THROW)");
+    const bool kill_me = attempt == 1 && long(item) == kill_fit;
+    if (sbc_mode) {
+      return sbc->run(item, [kill_me](double f) {
+        if (kill_me && f >= 0.5) std::raise(SIGKILL);
+      }).to_json();
+    }
+    if (kill_me) std::raise(SIGKILL);
+    const auto& it = manifest.at(item);
+    SampleOptions so;
+    so.model_path = it.model;
+    so.data_path = it.data;
+    so.output = it.output;
+    so.chains = chains;
+    so.threads = o.threads;
+    so.warmup = o.warmup;
+    so.draws = o.draws;
+    so.thin = o.thin;
+    so.seed_given = true;
+    so.seed = it.seed ? *it.seed : seed;
+    so.adapt_delta = o.adapt_delta;
+    so.max_depth = o.max_depth;
+    so.metric = o.metric;
+    so.sig_figs = o.sig_figs;
+    so.progress = false;
+    if (const auto parent = fs::path(it.output).parent_path(); !parent.empty()) fs::create_directories(parent);
+    std::ostringstream files, messages;
+    if (sample_chains(so, ChainBlock{0, chains, ""}, files, messages) != 0) {
+      std::string m = messages.str();
+      while (!m.empty() && m.back() == '\n') m.pop_back();
+      throw std::runtime_error(m);
+    }
+    json r = json::array();
+    std::istringstream fl(files.str());
+    for (std::string line; std::getline(fl, line);) r.push_back(line);
+    return json{{"files", r}, {"seed", so.seed}}.dump();
+  };
+
+  distributed::SchedulerOptions so;
+  so.max_attempts = o.max_attempts;
+  so.heartbeat_timeout_s = o.heartbeat_timeout;
+  so.coordinator_works = !o.no_coordinator_fits;
+  if (const char* v = std::getenv("EXMC_BATCH_KILL_RANK"); v && *v) {
+    const std::string s(v);
+    const auto colon = s.find(':');
+    if (colon != std::string::npos && std::atoi(s.substr(0, colon).c_str()) == rank)
+      so.kill_rank_at_item = std::atol(s.substr(colon + 1).c_str());
+  }
+  size_t resolved = 0;
+  const size_t step = std::max<size_t>(1, todo.size() / 10);
+  const distributed::OnResolved on_resolved = [&](size_t item, const distributed::ItemOutcome& oc) {
+    json rec = {{"item", item}, {"status", oc.done ? "ok" : "failed"}, {"attempts", oc.attempts},
+                {"rank", oc.rank}, {"errors", oc.errors}};
+    if (oc.done) rec["result"] = json::parse(oc.result);
+    if (!sbc_mode) {
+      rec["model"] = manifest[item].model;
+      rec["data"] = manifest[item].data;
+    }
+    write_atomically(items_dir / record_name(sbc_mode, item), rec.dump() + "\n");
+    ++resolved;
+    if (!oc.done)
+      err << fmt::format("exmc batch: {} {} failed after {} attempts:\n", sbc_mode ? "simulation" : "item",
+                         sbc_mode ? item : item + 1, oc.attempts);
+    for (const auto& e : oc.done ? std::vector<std::string>{} : oc.errors) err << "  " << e << "\n";
+    if (resolved % step == 0 || resolved == todo.size())
+      err << fmt::format("exmc batch: {}/{} resolved\n", resolved, todo.size()) << std::flush;
+  };
+  const distributed::Log log = [&](const std::string& line) { err << "exmc batch: " << line << "\n" << std::flush; };
+  const auto t0 = std::chrono::steady_clock::now();
+  if (rank == 0)
+    err << fmt::format("exmc batch: {} {} ({} done earlier), {} rank{}, seed {}\n", n_items,
+                       sbc_mode ? "simulations" : "fits", p["earlier"].get<size_t>(), world->size(),
+                       world->size() > 1 ? "s" : "", seed);
+  distributed::run_items(*world, todo, work, so, on_resolved, log);
+  if (rank != 0) return 0;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // The summary, from every record (this run's and earlier ones).
+  size_t ok = 0;
+  std::vector<json> records(n_items);
+  std::ostringstream status;
+  status << "item\tstatus\tattempts\trank\tdetail\n";
+  for (size_t i = 0; i < n_items; ++i) {
+    const fs::path rec = items_dir / record_name(sbc_mode, i);
+    records[i] = fs::exists(rec) ? json::parse(read_text(rec.string())) : json{{"status", "missing"}};
+    const std::string st = records[i].value("status", "missing");
+    ok += st == "ok";
+    std::string detail;
+    if (st == "ok" && !sbc_mode)
+      for (const auto& f : records[i]["result"]["files"]) detail += (detail.empty() ? "" : ",") + f.get<std::string>();
+    if (st == "failed" && !records[i]["errors"].empty()) detail = records[i]["errors"].back().get<std::string>();
+    std::replace(detail.begin(), detail.end(), '\n', ' ');
+    status << (sbc_mode ? i : i + 1) << "\t" << st << "\t" << records[i].value("attempts", 0) << "\t"
+           << records[i].value("rank", -1) << "\t" << detail << "\n";
+  }
+  write_atomically(dir / "status.tsv", status.str());
+  err << fmt::format("exmc batch: {} of {} done, {} failed; {:.1f} s\n", ok, n_items, n_items - ok, wall);
+  if (!sbc_mode) {
+    for (size_t i = 0; i < n_items; ++i)
+      if (records[i].value("status", "") == "ok")
+        for (const auto& f : records[i]["result"]["files"]) out << f.get<std::string>() << "\n";
+    out << (dir / "status.tsv").string() << "\n";
+    return ok == n_items ? 0 : 1;
+  }
+  // SBC: ranks per simulation, and the uniformity test per ranked quantity.
+  const auto& names = sbc->names();
+  std::vector<std::vector<unsigned>> ranks(names.size());
+  std::ostringstream csv;
+  csv << "simulation,fit_seed,divergences";
+  for (const auto& nm : names) csv << "," << nm;
+  csv << "\n";
+  uint64_t divergent_fits = 0;
+  for (size_t i = 0; i < n_items; ++i) {
+    if (records[i].value("status", "") != "ok") continue;
+    const auto s = SbcSimulation::from_json(records[i]["result"].dump());
+    if (s.names != names) throw std::runtime_error(fmt::format("simulation {}: its record ranks other quantities", i));
+    csv << i << "," << s.fit_seed << "," << s.divergences;
+    divergent_fits += s.divergences > 0;
+    for (size_t k = 0; k < names.size(); ++k) {
+      csv << "," << s.ranks[k];
+      ranks[k].push_back(s.ranks[k]);
+    }
+    csv << "\n";
+  }
+  write_atomically(dir / "ranks.csv", csv.str());
+  json summary = {{"simulations", ok}, {"rank_draws", o.rank_draws}, {"bins", o.bins}, {"seed", seed},
+                  {"fits_with_divergences", divergent_fits}, {"quantities", json::array()}};
+  out << fmt::format("SBC: {} simulations, ranks among {} posterior draws, chi-square over {} bins\n", ok,
+                     o.rank_draws, o.bins);
+  out << fmt::format("{:<20} {:>10} {:>4} {:>10}  counts\n", "quantity", "chi2", "df", "p-value");
+  double min_p = 1;
+  for (size_t k = 0; k < names.size(); ++k) {
+    const auto t = rank_uniformity(ranks[k], o.rank_draws, o.bins);
+    min_p = std::min(min_p, t.p_value);
+    std::string counts;
+    for (unsigned c : t.counts) counts += fmt::format("{} ", c);
+    out << fmt::format("{:<20} {:>10.2f} {:>4} {:>10.4f}  {}\n", names[k], t.statistic, t.df, t.p_value, counts);
+    summary["quantities"].push_back(
+        {{"name", names[k]}, {"chi2", t.statistic}, {"df", t.df}, {"p_value", t.p_value}, {"counts", t.counts}});
+  }
+  summary["min_p_value"] = min_p;
+  write_atomically(dir / "sbc_summary.json", summary.dump(1) + "\n");
+  out << fmt::format("smallest p-value {:.4f} over {} quantities (Bonferroni 0.05 threshold {:.4f}); {} fits had "
+                     "divergences\n",
+                     min_p, names.size(), 0.05 / double(names.size()), divergent_fits);
+  return ok == n_items ? 0 : 1;
+}
+
+}  // namespace
+
+BatchCommand add_batch_command(CLI::App& app) {
+  auto o = std::make_shared<BatchOptions>();
+  auto* b = app.add_subcommand(
+      "batch",
+      "many fits over the ranks of mpirun -n K: a manifest, or simulation-based calibration (--sbc)");
+  b->add_option("--manifest", o->manifest,
+                "fits to run: lines 'MODEL DATA [OUTPUT]' or a JSON array of {model, data, output, seed}")
+      ->check(CLI::ExistingFile);
+  b->add_option("--sbc", o->sbc_model, "SBC of this Stan program (with --simulator)")->check(CLI::ExistingFile);
+  b->add_option("--simulator", o->simulator,
+                "SBC: a program without parameters whose generated quantities draw the model's parameters "
+                "(same names) and data")
+      ->check(CLI::ExistingFile);
+  b->add_option("--data", o->data, "SBC: the data both programs read (the simulated variables are replaced)")
+      ->check(CLI::ExistingFile);
+  b->add_option("--simulations", o->simulations, "SBC: number of simulations")->capture_default_str();
+  b->add_option("--rank-draws", o->rank_draws, "SBC: posterior draws (spread over the fit) each rank counts")
+      ->capture_default_str();
+  b->add_option("--bins", o->bins, "SBC: bins of the chi-square uniformity test")->capture_default_str();
+  b->add_option("--output", o->output, "folder: records of completed items (a re-run skips them), summaries")
+      ->capture_default_str();
+  b->add_option("--seed", o->seed, "random seed (default: random, kept in OUTPUT/batch.json)")
+      ->check(CLI::Range(0ull, 4294967295ull));
+  b->add_option("--chains", o->chains, "chains per fit (default 4; SBC 1)")->check(CLI::Range(1u, 1024u));
+  b->add_option("--threads", o->threads, "threads per fit")->capture_default_str();
+  b->add_option("--warmup", o->warmup, "warmup iterations per chain")->capture_default_str();
+  b->add_option("--draws", o->draws, "draws per chain")->capture_default_str();
+  b->add_option("--thin", o->thin, "keep every thin-th draw")->capture_default_str()->check(CLI::Range(1u, 1000000u));
+  b->add_option("--adapt-delta", o->adapt_delta, "target acceptance statistic")->capture_default_str();
+  b->add_option("--max-depth", o->max_depth, "maximum tree depth")->capture_default_str()->check(CLI::Range(1, 30));
+  b->add_option("--metric", o->metric, "diag, dense, grad-diag, low-rank")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"diag", "dense", "grad-diag", "low-rank"}));
+  b->add_option("--sig-figs", o->sig_figs, "manifest: significant digits in the CSVs")->capture_default_str();
+  b->add_option("--max-attempts", o->max_attempts, "attempts per item (a failed one is retried on another rank)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100u));
+  b->add_option("--heartbeat-timeout", o->heartbeat_timeout,
+                "seconds without word from a busy rank before its item goes to another")
+      ->capture_default_str();
+  b->add_flag("--no-coordinator-fits", o->no_coordinator_fits, "rank 0 only coordinates (when there are others)");
+  return {b, [o, b](std::ostream& out, std::ostream& err) {
+            try {
+              return run_batch(*o, b->count("--seed") > 0, out, err);
+            } catch (const std::exception& e) {
+              err << "exmc batch: error: " << e.what() << "\n";
+              return 1;
+            }
+          }};
+}
+
+}  // namespace exmc::cli

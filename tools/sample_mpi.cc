@@ -1,0 +1,106 @@
+// exmc sample under `mpirun -n K`: the chains are split into K contiguous blocks, rank r runs
+// block r with chain_offset = its first chain, so chain c draws from the streams it has in a
+// single process (the files are byte for byte those of `exmc sample` apart from timings and the
+// run id). Rank 0's seed and run id are everyone's. Without a launcher: sample_chains, as before.
+#include <algorithm>
+#include <cstdint>
+#include <ostream>
+#include <random>
+#include <sstream>
+#include <streambuf>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "exmc/distributed/world.hpp"
+#include "exmc/io/cmdstan_csv_writer.hpp"
+
+namespace exmc::cli {
+
+ChainBlock chain_block(unsigned chains, int rank, int size) {
+  const unsigned base = chains / unsigned(size), extra = chains % unsigned(size);
+  const unsigned r = unsigned(rank);
+  return {r * base + std::min(r, extra), base + (r < extra ? 1u : 0u), ""};
+}
+
+// Lines of ranks > 0 reach stderr only when they report a problem (errors, warnings and their
+// indented details), prefixed with the rank; rank 0 speaks for the run.
+class RankLineFilter : public std::streambuf {
+ public:
+  RankLineFilter(std::ostream& to, int rank) : to_(to), prefix_(fmt::format("[rank {}] ", rank)) {}
+  ~RankLineFilter() override { flush_line(); }
+
+ protected:
+  int overflow(int ch) override {
+    if (ch == EOF) return 0;
+    line_.push_back(char(ch));
+    if (ch == '\n') flush_line();
+    return ch;
+  }
+
+ private:
+  void flush_line() {
+    if (line_.empty()) return;
+    const bool problem = line_.find("error") != std::string::npos || line_.find("warning") != std::string::npos ||
+                         line_.find("interrupted") != std::string::npos || line_.rfind("  ", 0) == 0;
+    if (problem) to_ << prefix_ << line_ << std::flush;
+    line_.clear();
+  }
+  std::ostream& to_;
+  std::string prefix_, line_;
+};
+
+int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
+  distributed::World* world = nullptr;
+  try {
+    world = &distributed::World::get();
+  } catch (const std::exception& e) {
+    err << "exmc sample: error: " << e.what() << "\n";
+    return 1;
+  }
+  if (!world->distributed()) return sample_chains(opts, ChainBlock{0, opts.chains, ""}, out, err);
+
+  const int rank = world->rank(), size = world->size();
+  SampleOptions mine = opts;
+  // Every rank agrees on the seed and run id (rank 0's) before anything can fail.
+  uint64_t seed = opts.seed_given ? opts.seed : std::random_device{}() % 4294967291ull;
+  std::string run_id = io::new_run_id();
+  world->broadcast(seed);
+  world->broadcast(run_id);
+  mine.seed = seed;
+  mine.seed_given = true;
+  std::string refused;
+  if (opts.checkpoint_every > 0 || opts.resume) refused = "--checkpoint-every and --resume";
+  else if (opts.init == "pathfinder") refused = "--init pathfinder";
+  int rc = 0;
+  if (!refused.empty()) {
+    if (rank == 0) err << "exmc sample: error: " << refused << " are not supported under mpirun yet\n";
+    rc = 1;
+  } else {
+    ChainBlock block = chain_block(opts.chains, rank, size);
+    block.run_id = run_id;
+    if (rank != 0) {
+      mine.progress = false;
+      mine.save_metric.clear();  // chain 1's metric: rank 0's
+    }
+    if (block.count > 0) {
+      if (rank == 0) {
+        err << fmt::format("exmc: {} ranks; this rank runs chains {}..{}\n", size, block.offset + 1,
+                           block.offset + block.count);
+        rc = sample_chains(mine, block, out, err);
+      } else {
+        RankLineFilter filter(err, rank);
+        std::ostream filtered(&filter);
+        rc = sample_chains(mine, block, out, filtered);
+      }
+    }
+  }
+  out.flush();
+  // The run's status: the worst rank's (rank 0 prints it; gathered by polling, not a
+  // spinning collective, so ranks that finish early leave the cores to the others).
+  const int worst = world->max_to_root(rc);
+  return rank == 0 ? worst : rc;
+}
+
+}  // namespace exmc::cli

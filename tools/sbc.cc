@@ -1,0 +1,218 @@
+// Simulation-based calibration: simulate with the simulator's generated quantities, refit with
+// services::SampleJob, rank, test.
+#include "sbc.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/math/special_functions/gamma.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "exmc/core/rng.hpp"
+#include "exmc/services/program.hpp"
+#include "exmc/services/sample.hpp"
+#include "exmc/stan/generated_quantities.hpp"
+
+namespace exmc::cli {
+namespace {
+
+// The simulator's stream (per simulation); far from NUTS's 0..chains and the services' streams.
+constexpr uint64_t kSimulationStream = 7'000'000'000ull;
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Column-major flat values of `shape` as Stan JSON (nested arrays, row-major nesting); values
+// that are whole numbers are written as integers so int data reads back.
+nlohmann::json to_stan_json(const double* v, const std::vector<size_t>& shape) {
+  auto number = [](double x) -> nlohmann::json {
+    if (std::isfinite(x) && std::floor(x) == x && std::fabs(x) < 9e15) return static_cast<long long>(x);
+    return x;
+  };
+  if (shape.empty()) return number(v[0]);
+  // Element (i1, ..., ik) sits at i1 + d1 * (i2 + d2 * (...)).
+  std::function<nlohmann::json(size_t, size_t, size_t)> build = [&](size_t dim, size_t offset,
+                                                                    size_t stride) -> nlohmann::json {
+    auto arr = nlohmann::json::array();
+    for (size_t i = 0; i < shape[dim]; ++i) {
+      const size_t off = offset + i * stride;
+      arr.push_back(dim + 1 == shape.size() ? number(v[off]) : build(dim + 1, off, stride * shape[dim]));
+    }
+    return arr;
+  };
+  return build(0, 0, 1);
+}
+
+}  // namespace
+
+struct Sbc::State {
+  std::string model_text;
+  nlohmann::json base_data;
+  services::Program simulator;
+  std::unique_ptr<stan::GeneratedQuantities> sim_gq;
+  std::vector<std::string> sim_flat;          // flat names of the simulator's quantities
+  std::vector<VarInfo> sim_vars;
+  std::vector<std::string> model_flat;        // flat names of the model's row (values, then gq)
+  std::vector<std::string> ranked;            // names ranked
+  std::vector<size_t> ranked_sim_index, ranked_row_index;
+};
+
+Sbc::Sbc(SbcSettings settings) : s_(std::move(settings)), st_(std::make_unique<State>()) {
+  if (s_.rank_draws < 1) throw std::invalid_argument("--rank-draws must be >= 1");
+  if (uint64_t(s_.chains) * (s_.draws / std::max(1u, s_.thin)) < s_.rank_draws)
+    throw std::invalid_argument(fmt::format("--rank-draws {} is more than the {} posterior draws per fit",
+                                            s_.rank_draws, uint64_t(s_.chains) * (s_.draws / s_.thin)));
+  st_->model_text = read_text(s_.model_path);
+  st_->base_data = s_.data_path.empty() ? nlohmann::json::object() : nlohmann::json::parse(read_text(s_.data_path));
+  st_->simulator = services::Program::load(s_.simulator_path, s_.data_path);
+  st_->sim_gq = std::make_unique<stan::GeneratedQuantities>(*st_->simulator.loaded().program,
+                                                           st_->simulator.loaded().data, std::vector<VarInfo>{});
+  if (st_->sim_gq->empty())
+    throw std::invalid_argument(s_.simulator_path + ": the simulator has no generated quantities");
+  st_->sim_vars = st_->sim_gq->vars();
+  st_->sim_flat = flat_names(st_->sim_vars);
+  // The model with the base data: which names are parameters (ranked) and the row layout.
+  const auto model = services::Program::load(s_.model_path, s_.data_path);
+  services::SampleSettings ss;
+  ss.chains = 1;
+  services::SampleJob probe(model, ss, 1);
+  st_->model_flat = probe.names();
+  std::map<std::string, size_t> row_index;
+  for (size_t k = 0; k < probe.num_values(); ++k) row_index[st_->model_flat[k]] = k;
+  for (size_t k = 0; k < st_->sim_flat.size(); ++k)
+    if (auto it = row_index.find(st_->sim_flat[k]); it != row_index.end()) {
+      st_->ranked.push_back(st_->sim_flat[k]);
+      st_->ranked_sim_index.push_back(k);
+      st_->ranked_row_index.push_back(it->second);
+    }
+  if (st_->ranked.empty())
+    throw std::invalid_argument(s_.simulator_path +
+                                ": no generated quantity is named like a parameter of the model (nothing to rank)");
+}
+
+Sbc::~Sbc() = default;
+
+const std::vector<std::string>& Sbc::names() const { return st_->ranked; }
+
+SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress) const {
+  SbcSimulation out;
+  out.simulation = i;
+  out.names = st_->ranked;
+  // 1. Simulate: true values and data.
+  std::vector<double> sim(total_size(st_->sim_vars));
+  Rng rng(s_.seed, kSimulationStream + i);
+  double no_values = 0;
+  st_->sim_gq->eval(&no_values, rng, sim.data());
+  auto data = st_->base_data;
+  std::map<std::string, bool> is_param;
+  for (const auto& n : st_->ranked) is_param[n.substr(0, n.find('.'))] = true;
+  size_t offset = 0;
+  for (const auto& v : st_->sim_vars) {
+    if (!is_param.count(v.name)) data[v.name] = to_stan_json(sim.data() + offset, v.shape);
+    offset += v.size();
+  }
+  // 2. Refit.
+  const auto program = services::Program::from_source(st_->model_text, s_.model_path, data.dump());
+  services::SampleSettings ss;
+  ss.chains = s_.chains;
+  ss.threads = 1;
+  ss.warmup = s_.warmup;
+  ss.draws = s_.draws;
+  ss.thin = s_.thin;
+  ss.adapt_delta = s_.adapt_delta;
+  ss.max_depth = s_.max_depth;
+  ss.metric = s_.metric;
+  out.fit_seed = splitmix64(s_.seed ^ splitmix64(i + 1)) % 4294967291ull;
+  services::SampleJob job(program, ss, out.fit_seed);
+  const size_t kept = s_.draws / s_.thin + (s_.draws % s_.thin ? 1 : 0);
+  const size_t nr = st_->ranked.size();
+  std::vector<std::vector<double>> draws(s_.chains);  // per chain: [draw][ranked]
+  for (auto& d : draws) d.reserve(kept * nr);
+  services::SampleObserver obs;
+  const double total_iterations = double(s_.chains) * (s_.warmup + s_.draws);
+  std::vector<unsigned> done(s_.chains, 0);
+  obs.on_iteration = [&](unsigned chain, unsigned n) {
+    done[chain] = n;
+    if (on_progress && s_.chains == 1) on_progress(double(n * s_.thin) / total_iterations);
+  };
+  obs.on_draw = [&](const services::SampleDraw& d) {
+    if (d.warmup) return;
+    for (size_t k = 0; k < nr; ++k) draws[d.chain].push_back(d.row[st_->ranked_row_index[k]]);
+  };
+  const auto run = job.run(obs);
+  for (const auto& c : run.result.chains) {
+    if (!c.error.empty()) throw std::runtime_error(fmt::format("simulation {}: chain {}: {}", i, c.chain + 1, c.error));
+    out.divergences += c.divergences;
+  }
+  if (run.result.cancelled) throw std::runtime_error("cancelled");
+  // 3. Rank each true value among L draws spread evenly over the chains' draws (thinning
+  // towards independent draws, as SBC asks).
+  std::vector<const double*> all;
+  for (const auto& d : draws)
+    for (size_t j = 0; j + nr <= d.size(); j += nr) all.push_back(d.data() + j);
+  const size_t n = all.size(), L = s_.rank_draws;
+  if (n < L) throw std::runtime_error(fmt::format("simulation {}: {} draws, fewer than {}", i, n, L));
+  out.ranks.assign(nr, 0);
+  for (size_t l = 0; l < L; ++l) {
+    const double* row = all[l * n / L];
+    for (size_t k = 0; k < nr; ++k)
+      if (row[k] < sim[st_->ranked_sim_index[k]]) ++out.ranks[k];
+  }
+  return out;
+}
+
+std::string SbcSimulation::to_json() const {
+  nlohmann::json j;
+  j["simulation"] = simulation;
+  j["fit_seed"] = fit_seed;
+  j["names"] = names;
+  j["ranks"] = ranks;
+  j["divergences"] = divergences;
+  return j.dump();
+}
+
+SbcSimulation SbcSimulation::from_json(const std::string& text) {
+  const auto j = nlohmann::json::parse(text);
+  SbcSimulation s;
+  s.simulation = j.at("simulation").get<size_t>();
+  s.fit_seed = j.at("fit_seed").get<uint64_t>();
+  s.names = j.at("names").get<std::vector<std::string>>();
+  s.ranks = j.at("ranks").get<std::vector<unsigned>>();
+  s.divergences = j.at("divergences").get<uint64_t>();
+  return s;
+}
+
+UniformityTest rank_uniformity(const std::vector<unsigned>& ranks, unsigned max_rank, unsigned bins) {
+  if (bins < 2 || (max_rank + 1) % bins != 0)
+    throw std::invalid_argument(fmt::format("--bins {} must be >= 2 and divide the {} possible ranks", bins,
+                                            max_rank + 1));
+  UniformityTest t;
+  t.counts.assign(bins, 0);
+  const unsigned width = (max_rank + 1) / bins;
+  for (unsigned r : ranks) ++t.counts[std::min(r, max_rank) / width];
+  const double expected = double(ranks.size()) / bins;
+  for (unsigned c : t.counts) t.statistic += (c - expected) * (c - expected) / expected;
+  t.df = bins - 1;
+  t.p_value = ranks.empty() ? 1.0 : boost::math::gamma_q(0.5 * t.df, 0.5 * t.statistic);
+  return t;
+}
+
+}  // namespace exmc::cli
