@@ -14,6 +14,8 @@
 #include <map>
 #include <random>
 #include <set>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "cli_test_support.hpp"
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/io/cmdstan_csv_reader.hpp"
+#include "exmc/io/run_checkpoint.hpp"
 
 namespace exmc::cli {
 namespace {
@@ -56,8 +59,16 @@ class Child {
     }
   }
   void signal(int sig) const { ::kill(pid_, sig); }
+  // Whether the child has exited (then wait() returns its status at once).
+  bool exited() {
+    if (reaped_) return true;
+    if (::waitpid(pid_, &status_, WNOHANG) == 0) return false;
+    reaped_ = true;
+    return true;
+  }
   // The wait status; gives up (and kills) after `limit`.
   int wait(std::chrono::milliseconds limit = std::chrono::milliseconds(20000)) {
+    if (reaped_) return status_;
     const auto end = Clock::now() + limit;
     int status = 0;
     while (::waitpid(pid_, &status, WNOHANG) == 0) {
@@ -72,6 +83,7 @@ class Child {
  private:
   pid_t pid_ = -1;
   bool reaped_ = false;
+  int status_ = 0;
 };
 
 class KillTest : public CliTest {
@@ -184,6 +196,134 @@ TEST_F(KillTest, SigtermStopsLikeCtrlCKeepsWholeRowsInTheTemporariesAndExits143)
   }
   // A chain waiting for a core may not have reached its first kept draw; together they have.
   EXPECT_GT(rows, 0u);
+}
+
+// Issue 15: `--checkpoint-every N` then `--resume`. Killed with SIGKILL at random moments (in
+// warmup and in sampling, and the resumed runs killed again), a run resumed until it completes
+// writes exactly the files of an uninterrupted run: every byte but the run identifier, the output
+// name and the elapsed times.
+class ResumeTest : public KillTest {
+ protected:
+  static constexpr unsigned kIterations = 800;
+  std::vector<std::string> resume_args(const std::string& out, bool resume) const {
+    std::vector<std::string> a = {"sample", example("eight_schools.stan"), "--data",
+                                  example("eight_schools.data.json"), "--chains", "4", "--warmup",
+                                  "400", "--draws", "400", "--seed", "7", "--no-progress",
+                                  "--checkpoint-every", "10", "--threads", "4", "--output", path(out)};
+    if (resume) a.push_back("--resume");
+    return a;
+  }
+  // The file without the lines that differ between any two runs.
+  std::string comparable(const std::string& p) const {
+    std::istringstream in(slurp(p));
+    std::string line, kept;
+    while (std::getline(in, line))
+      if (line.find("Elapsed Time") == std::string::npos && line.find("seconds (") == std::string::npos &&
+          line.find("exmc_run_id") == std::string::npos && line.find("  file = ") == std::string::npos)
+        kept += line + "\n";
+    return kept;
+  }
+};
+
+TEST_F(ResumeTest, KilledAtRandomIterationsAndResumedTheFilesAreAnUninterruptedRunsByteForByte) {
+  {
+    Child c(resume_args("ref.csv", false), path("err.txt"));
+    const int st = c.wait();
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << slurp(path("err.txt"));
+  }
+  ASSERT_FALSE(fs::exists(path("ref_1.csv.checkpoint"))) << "a completed run removes its checkpoints";
+  std::vector<std::string> reference;
+  for (unsigned k = 1; k <= 4; ++k) reference.push_back(comparable(path("ref_" + std::to_string(k) + ".csv")));
+
+  // Each trial kills the run when a random chain's checkpoint reaches a random iteration, then
+  // kills the resumed run the same way further on, then resumes to the end. Two trials kill
+  // the first run as it starts (before or while it writes its first checkpoints).
+  std::mt19937 rng(1515);
+  int kills = 0, in_warmup = 0, in_sampling = 0, at_start = 0;
+  for (unsigned trial = 0; trial < 20; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename().string().rfind("out", 0) == 0) fs::remove(e.path());
+    unsigned target = std::uniform_int_distribution<unsigned>(1, kIterations - 40)(rng);
+    bool orphans_possible = false;  // a run killed before its first checkpoints leaves temporaries
+    for (int attempt = 0;; ++attempt) {
+      Child c(resume_args("out.csv", attempt > 0), path("err.txt"));
+      if (attempt < 2) {
+        const unsigned k = std::uniform_int_distribution<unsigned>(1, 4)(rng);
+        const auto deadline = Clock::now() + std::chrono::seconds(30);
+        if (attempt == 0 && trial < 2) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(trial == 0 ? 20 : 60));
+        } else {
+          while (!c.exited() && Clock::now() < deadline) {
+            const auto cp = io::RunCheckpoint::load(final_name(k) + ".checkpoint");
+            if (cp && cp->iterations >= target) break;
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+          }
+        }
+        c.signal(SIGKILL);
+      }
+      const int st = c.wait();
+      if (WIFEXITED(st)) {
+        ASSERT_EQ(WEXITSTATUS(st), 0) << slurp(path("err.txt"));
+        break;
+      }
+      ++kills;
+      // Where the chains were: the checkpoints the kill left (the furthest chain says where the
+      // kill landed: one may wait for a core).
+      uint64_t hi = 0;
+      for (unsigned k = 1; k <= 4; ++k) {
+        const auto cp = io::RunCheckpoint::load(final_name(k) + ".checkpoint");
+        if (cp) hi = std::max(hi, cp->iterations);
+        orphans_possible |= !cp;
+      }
+      if (hi == 0) ++at_start;
+      else (hi <= kIterations / 2 ? in_warmup : in_sampling)++;
+      target += std::uniform_int_distribution<unsigned>(1, 30)(rng);
+      ASSERT_LT(attempt, 3);
+    }
+    for (unsigned k = 1; k <= 4; ++k)
+      ASSERT_EQ(comparable(final_name(k)), reference[k - 1]) << final_name(k);
+    for (unsigned k = 1; k <= 4; ++k) EXPECT_FALSE(fs::exists(final_name(k) + ".checkpoint"));
+    // Nothing else left behind: the resumed runs continued the temporaries the killed ones made.
+    if (!orphans_possible) EXPECT_TRUE(temporaries().empty()) << temporaries()[0];
+    for (const auto& t : temporaries()) fs::remove(t);
+  }
+  std::printf("[resume] %d kills: %d at start-up, %d in warmup, %d in sampling\n", kills,
+              at_start, in_warmup, in_sampling);
+  EXPECT_GE(in_warmup, 8);
+  EXPECT_GE(in_sampling, 8);
+}
+
+TEST_F(ResumeTest, ResumingAnotherRunIsRefusedNamingWhatDiffers) {
+  Child c(resume_args("out.csv", false), path("err.txt"));
+  // Stop it after its first checkpoints, as Ctrl-C would.
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (!fs::exists(path("out_4.csv.checkpoint")) && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  c.signal(SIGINT);
+  const int st = c.wait();
+  ASSERT_TRUE(WIFEXITED(st));
+  ASSERT_EQ(WEXITSTATUS(st), 130) << slurp(path("err.txt"));
+  EXPECT_NE(slurp(path("err.txt")).find("--resume continues from"), std::string::npos) << slurp(path("err.txt"));
+  auto a = resume_args("out.csv", true);
+  a[9] = "999";  // --draws
+  std::ostringstream out, err;
+  EXPECT_EQ(run(a, out, err), 1);
+  EXPECT_NE(err.str().find("draws: 400 when checkpointed, 999 now"), std::string::npos) << err.str();
+  a = resume_args("out.csv", true);
+  a[11] = "8";  // --seed
+  std::ostringstream out2, err2;
+  EXPECT_EQ(run(a, out2, err2), 1);
+  EXPECT_NE(err2.str().find("has seed 7, not 8"), std::string::npos) << err2.str();
+  // A damaged checkpoint is refused, not resumed.
+  {
+    std::fstream f(path("out_2.csv.checkpoint"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x5a');
+  }
+  std::ostringstream out3, err3;
+  EXPECT_EQ(run(resume_args("out.csv", true), out3, err3), 1);
+  EXPECT_NE(err3.str().find("damaged"), std::string::npos) << err3.str();
 }
 
 }  // namespace

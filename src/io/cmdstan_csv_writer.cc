@@ -133,6 +133,55 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& h,
   check_io("writing the header");
 }
 
+CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const Continue& from, const CmdStanCsvHeader& h,
+                                   const std::vector<std::string>& stat_names,
+                                   const std::vector<std::string>& param_names)
+    : path_(std::move(path)), tmp_(from.temp_path), n_stats_(stat_names.size()), n_params_(param_names.size()),
+      rows_(from.rows) {
+  precision_ = h.sig_figs > 0 ? h.sig_figs : 6;
+  std::snprintf(fmt_, sizeof fmt_, "%%.%dg", precision_);
+  const int fd = ::open(tmp_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    if (e == ENOENT && ::access(path_.c_str(), F_OK) == 0) {
+      finished_ = true;  // completed and renamed before the interruption
+      return;
+    }
+    throw std::runtime_error("cannot continue " + tmp_ + " (the interrupted run's draws for " + path_ +
+                             "): " + std::strerror(e));
+  }
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0 || uint64_t(size) < from.offset) {
+    ::close(fd);
+    throw std::runtime_error(tmp_ + " holds " + std::to_string(size) + " bytes, fewer than the " +
+                             std::to_string(from.offset) + " its checkpoint saw written");
+  }
+  if (::ftruncate(fd, off_t(from.offset)) != 0 || ::lseek(fd, 0, SEEK_END) != off_t(from.offset)) {
+    const int e = errno;
+    ::close(fd);
+    throw std::runtime_error("cannot cut " + tmp_ + " back to its checkpoint: " + std::strerror(e));
+  }
+  f_ = ::fdopen(fd, "w");
+  if (!f_) {
+    const int e = errno;
+    ::close(fd);
+    throw std::runtime_error("cannot open " + tmp_ + " for writing: " + std::strerror(e));
+  }
+  std::setvbuf(f_, nullptr, _IOFBF, 1 << 16);
+}
+
+uint64_t CmdStanCsvWriter::sync() {
+  if (!f_) return 0;
+  std::fflush(f_);
+  check_io("writing draws");
+  const int fd = ::fileno(f_);
+  if (::fdatasync(fd) != 0)
+    throw std::runtime_error("cannot sync " + tmp_ + " to disk: " + std::strerror(errno));
+  const off_t end = ::lseek(fd, 0, SEEK_CUR);
+  if (end < 0) throw std::runtime_error("cannot tell the size of " + tmp_ + ": " + std::strerror(errno));
+  return uint64_t(end);
+}
+
 CmdStanCsvWriter::~CmdStanCsvWriter() {
   if (f_) std::fclose(f_);
   if (!finished_) std::remove(tmp_.c_str());

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "exmc/core/state_io.hpp"
 #include "exmc/nuts/chain_sampler.hpp"
 
 namespace exmc::runtime {
@@ -56,19 +57,44 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
   }
 
   std::optional<nuts::ChainSampler> sampler;
-  const auto t0 = Clock::now();
+  auto t_phase = Clock::now();
+  const std::string* resume = cfg.resume_states.empty() || cfg.resume_states[c].empty()
+                                  ? nullptr : &cfg.resume_states[c];
   try {
     sampler.emplace(density, sc, cfg.seed, cfg.chain_offset + c);
-    sampler->initialize();
+    if (resume) {
+      StateReader r(*resume);
+      r.tag("RUNC");
+      sampler->load_state(r);
+      out.divergences = r.u64();
+      out.warmup_divergences = r.u64();
+      out.warmup_grad_evals = r.u64();
+      out.warmup_seconds = r.f64();
+      // The current phase's clock continues from the time it had run.
+      t_phase -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(r.f64()));
+      if (!r.done()) throw std::runtime_error("sampler state: trailing bytes");
+    } else {
+      sampler->initialize();
+    }
   } catch (const std::exception& e) {
     out.error = std::string("chain ") + std::to_string(c) + ": " + e.what();
     if (progress) progress->done = true;
     return;
   }
+  auto checkpoint = [&](unsigned done) {
+    StateWriter w;
+    w.tag("RUNC");
+    sampler->save_state(w);
+    w.u64(out.divergences);
+    w.u64(out.warmup_divergences);
+    w.u64(out.warmup_grad_evals);
+    w.f64(out.warmup_seconds);
+    w.f64(seconds_since(t_phase));
+    cb.on_checkpoint(c, done, w.data());
+  };
 
-  auto t_phase = t0;
   const unsigned total = sc.num_warmup + sc.num_samples;
-  for (unsigned it = 0; it < total; ++it) {
+  for (unsigned it = sampler->iteration(); it < total; ++it) {
     if (cfg.cancel && cfg.cancel->cancelled()) {
       out.cancelled = true;
       break;
@@ -109,6 +135,9 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
         t_phase = Clock::now();
         if (cb.on_adaptation) cb.on_adaptation(c, sampler->adaptation());
       }
+      if (cfg.checkpoint_every > 0 && cb.on_checkpoint &&
+          ((it + 1) % cfg.checkpoint_every == 0 || it + 1 == total))
+        checkpoint(it + 1);
     } catch (const std::exception& e) {
       out.error = "chain " + std::to_string(c) + " iteration " + std::to_string(it) + ": " +
                   e.what();
@@ -150,6 +179,9 @@ RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Call
   if (!cfg.chain_init_values.empty() && cfg.chain_init_values.size() != cfg.num_chains)
     throw std::invalid_argument("chain_init_values has " +
                                 std::to_string(cfg.chain_init_values.size()) +
+                                " entries but num_chains is " + std::to_string(cfg.num_chains));
+  if (!cfg.resume_states.empty() && cfg.resume_states.size() != cfg.num_chains)
+    throw std::invalid_argument("resume_states has " + std::to_string(cfg.resume_states.size()) +
                                 " entries but num_chains is " + std::to_string(cfg.num_chains));
   if (!cfg.chain_init_x.empty() && cfg.chain_init_x.size() != cfg.num_chains)
     throw std::invalid_argument("chain_init_x has " + std::to_string(cfg.chain_init_x.size()) +

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "exmc/core/state_io.hpp"
 #include "exmc/services/methods.hpp"
 #include "timing.hpp"
 
@@ -97,6 +98,10 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   cfg_.keep_draws = false;  // the observer gets every kept draw
   cfg_.progress.enabled = s.progress;
   cfg_.cancel = s.cancel;
+  cfg_.checkpoint_every = s.checkpoint_every;
+  if (!s.resume_states.empty() && s.resume_states.size() != s.chains)
+    throw std::invalid_argument(fmt::format("{} chain states to resume for {} chains", s.resume_states.size(),
+                                            s.chains));
 
   names_ = flat_names(vars_);
   num_values_ = names_.size();
@@ -121,6 +126,18 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
   std::vector<Rng> gq_rngs;
   for (unsigned c = 0; c < chains; ++c)
     gq_rngs.emplace_back(cfg_.seed, stan::GeneratedQuantities::kGqStreamBase + cfg_.chain_offset + c);
+  // A resumed chain: the runtime's state, then its generated quantities' stream.
+  if (!settings_.resume_states.empty()) {
+    cfg_.resume_states.assign(chains, "");
+    for (unsigned c = 0; c < chains; ++c) {
+      if (settings_.resume_states[c].empty()) continue;
+      StateReader r(settings_.resume_states[c]);
+      r.tag("SMPL");
+      cfg_.resume_states[c] = r.bytes();
+      gq_rngs[c].load_state(r);
+      if (!r.done()) throw std::runtime_error("sampler state: trailing bytes");
+    }
+  }
   std::atomic<uint64_t> gq_failures{0};
   std::mutex failure_mu;
   std::atomic<bool> first_seen{false};
@@ -150,6 +167,14 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
     observer.on_draw(SampleDraw{e.chain, e.warmup, e.iteration, stats.data(), row.data(), row.size()});
   };
   cb.on_adaptation = observer.on_adaptation;
+  if (observer.on_checkpoint)
+    cb.on_checkpoint = [&](unsigned chain, unsigned done, const std::string& state) {
+      StateWriter w;
+      w.tag("SMPL");
+      w.bytes(state);
+      gq_rngs[chain].save_state(w);
+      observer.on_checkpoint(chain, done, w.data());
+    };
   out.result = runtime::run_chains(*density_, cfg_, cb);
   out.gq_failures = gq_failures.load();
   out.first_iteration_ms = first_ms.load();

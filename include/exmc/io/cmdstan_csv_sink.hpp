@@ -18,8 +18,12 @@ namespace exmc::io {
 // writer(c).temp_path() names it).
 class CmdStanCsvSink {
  public:
+  // `resume`, when non-empty (one per chain), continues an interrupted run's temporaries instead
+  // of creating new files (CmdStanCsvWriter's Continue constructor); an entry without a
+  // temp_path starts that chain's file afresh.
   CmdStanCsvSink(const std::function<std::string(unsigned chain)>& path_for, CmdStanCsvHeader base,
-                 const std::vector<std::string>& names, const runtime::RunConfig& cfg)
+                 const std::vector<std::string>& names, const runtime::RunConfig& cfg,
+                 const std::vector<CmdStanCsvWriter::Continue>& resume = {})
       : save_warmup_(cfg.save_warmup), adapt_(cfg.sampler.adapt && cfg.sampler.num_warmup > 0) {
     const auto& sc = cfg.sampler;
     base.num_samples = sc.num_samples;
@@ -51,7 +55,10 @@ class CmdStanCsvSink {
     for (unsigned c = 0; c < cfg.num_chains; ++c) {
       CmdStanCsvHeader h = base;
       h.id = static_cast<unsigned>(cfg.chain_offset) + c + 1;
-      writers_.push_back(std::make_unique<CmdStanCsvWriter>(path_for(c), h, stats, names));
+      if (resume.empty() || resume.at(c).temp_path.empty())
+        writers_.push_back(std::make_unique<CmdStanCsvWriter>(path_for(c), h, stats, names));
+      else
+        writers_.push_back(std::make_unique<CmdStanCsvWriter>(path_for(c), resume.at(c), h, stats, names));
     }
   }
 

@@ -55,6 +55,19 @@ class CmdStanCsvWriter {
   CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& header,
                    const std::vector<std::string>& stat_names,
                    const std::vector<std::string>& param_names);
+  // Continues the temporary an interrupted run left (see io::RunCheckpoint): `temp_path` is cut
+  // back to `offset` bytes, what a checkpoint saw written, and rows follow them; no header is
+  // written. When the temporary is gone but `path` exists, the chain was already completed and
+  // renamed: the writer is finished and writes nothing. Throws std::runtime_error when neither
+  // exists or the temporary is shorter than `offset`.
+  struct Continue {
+    std::string temp_path;
+    uint64_t offset = 0;
+    uint64_t rows = 0;
+  };
+  CmdStanCsvWriter(std::string path, const Continue& from, const CmdStanCsvHeader& header,
+                   const std::vector<std::string>& stat_names,
+                   const std::vector<std::string>& param_names);
   ~CmdStanCsvWriter();
   CmdStanCsvWriter(const CmdStanCsvWriter&) = delete;
   CmdStanCsvWriter& operator=(const CmdStanCsvWriter&) = delete;
@@ -71,6 +84,9 @@ class CmdStanCsvWriter {
   void close_incomplete();
   // Flush buffered rows to the temporary file so a reader can follow the run.
   void flush();
+  // Flushes and syncs the temporary to disk; returns its size in bytes (for a checkpoint).
+  uint64_t sync();
+  bool finished() const { return finished_; }
 
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return tmp_; }

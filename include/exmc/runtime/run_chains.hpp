@@ -32,6 +32,14 @@ struct RunConfig {
   // Optional per-chain unconstrained starting points (e.g. draws of Pathfinder): one per chain,
   // each density.dim() long; replaces sampler.init_x / init_values (and chain_init_values).
   std::vector<std::vector<double>> chain_init_x;
+  // Checkpoints: every `checkpoint_every` iterations (0: never) and after its last one, each
+  // chain hands its whole state to Callbacks::on_checkpoint (after that iteration's on_draw and
+  // on_adaptation). `resume_states`, when non-empty, has one entry per chain: such a state
+  // continues the chain exactly where it was saved (an empty entry starts the chain afresh).
+  // A resumed chain's ChainResult holds only the draws made after the resume point, and its
+  // counters and phase times include the ones before it.
+  unsigned checkpoint_every = 0;
+  std::vector<std::string> resume_states;
 };
 
 // One draw as it is produced (only the draws thinning keeps: see SamplerConfig::thin). `values` are on the constrained scale, in the order of
@@ -52,6 +60,9 @@ struct Callbacks {
   std::function<void(const DrawEvent&)> on_draw;
   // After the last warmup iteration, before the first sampling draw.
   std::function<void(unsigned chain, const nuts::AdaptationState&)> on_adaptation;
+  // See RunConfig::checkpoint_every; `iterations_done` counts warmup. The state is opaque bytes
+  // for RunConfig::resume_states.
+  std::function<void(unsigned chain, unsigned iterations_done, const std::string& state)> on_checkpoint;
 };
 using DrawCallback = std::function<void(const DrawEvent&)>;
 

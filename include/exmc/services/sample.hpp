@@ -45,6 +45,11 @@ struct SampleSettings {
   // generated quantities' stream): K processes running blocks of a run's chains together draw
   // what one process running them all does (`mpirun exmc sample`).
   uint64_t chain_offset = 0;
+  // Checkpoints (see SampleObserver::on_checkpoint): every N iterations, 0 for none.
+  unsigned checkpoint_every = 0;
+  // One per chain when non-empty: a state from on_checkpoint continues that chain exactly where
+  // it was saved, generated quantities' random streams included; "" starts the chain afresh.
+  std::vector<std::string> resume_states;
 };
 
 // One kept draw (thinned-out iterations never reach the observer; warmup ones only with
@@ -66,6 +71,11 @@ struct SampleObserver {
   // Every iteration as it completes, warmup included, whether or not it is kept (with thin > 1
   // only the iterations thinning keeps): `done` = iterations finished. For progress displays.
   std::function<void(unsigned chain, unsigned done)> on_iteration;
+  // Every SampleSettings::checkpoint_every iterations and after the chain's last one, after
+  // that iteration's on_draw / on_adaptation: the chain's whole state (opaque bytes for
+  // SampleSettings::resume_states). Whatever the caller has written of this chain's draws up to
+  // here belongs with it.
+  std::function<void(unsigned chain, unsigned done, const std::string& state)> on_checkpoint;
 };
 
 struct SampleRun {

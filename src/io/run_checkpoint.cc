@@ -1,0 +1,126 @@
+#include "exmc/io/run_checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "exmc/core/state_io.hpp"
+
+namespace exmc::io {
+namespace {
+constexpr char kMagic[] = "EXMC-CHAIN-CHECKPOINT-1";
+
+void write_all(int fd, const std::string& bytes, const std::string& tmp) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    }
+    done += size_t(n);
+  }
+}
+}  // namespace
+
+std::string checkpoint_path(const std::string& output) { return output + ".checkpoint"; }
+
+void RunCheckpoint::save(const std::string& path) const {
+  StateWriter w;
+  w.bytes(kMagic);
+  w.bytes(fingerprint);
+  w.u64(seed);
+  w.bytes(run_id);
+  w.u64(checkpoint_every);
+  w.u64(chain_id);
+  w.u64(iterations);
+  w.bytes(temp_path);
+  w.u64(offset);
+  w.u64(rows);
+  w.bytes(state);
+  std::string bytes = w.take();
+  StateWriter sum;
+  sum.u64(fnv1a64(bytes));
+  bytes += sum.data();
+
+  std::random_device rd;
+  const std::string tmp = path + "." + std::to_string(::getpid()) + "." + std::to_string(rd()) + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
+  try {
+    write_all(fd, bytes, tmp);
+    if (::fdatasync(fd) != 0) throw std::runtime_error("cannot sync " + tmp + ": " + std::strerror(errno));
+  } catch (...) {
+    ::close(fd);
+    std::remove(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
+  }
+}
+
+std::optional<RunCheckpoint> RunCheckpoint::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return std::nullopt;
+    throw std::runtime_error("cannot read the checkpoint " + path + ": " + std::strerror(errno));
+  }
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    if (bytes.size() < 8) throw std::runtime_error("too short");
+    const std::string_view body(bytes.data(), bytes.size() - 8);
+    StateReader tail(std::string_view(bytes).substr(bytes.size() - 8));
+    StateReader r(body);
+    if (r.bytes() != kMagic) throw std::runtime_error("not an exmc checkpoint, or one of another version");
+    if (tail.u64() != fnv1a64(body)) throw std::runtime_error("damaged (its checksum does not match)");
+    RunCheckpoint cp;
+    cp.fingerprint = r.bytes();
+    cp.seed = r.u64();
+    cp.run_id = r.bytes();
+    cp.checkpoint_every = static_cast<unsigned>(r.u64());
+    cp.chain_id = static_cast<unsigned>(r.u64());
+    cp.iterations = r.u64();
+    cp.temp_path = r.bytes();
+    cp.offset = r.u64();
+    cp.rows = r.u64();
+    cp.state = r.bytes();
+    if (!r.done()) throw std::runtime_error("damaged (trailing bytes)");
+    return cp;
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("checkpoint " + path + ": " + e.what());
+  }
+}
+
+std::string fingerprint_difference(const std::string& saved, const std::string& now) {
+  std::istringstream a(saved), b(now);
+  std::string la, lb;
+  while (true) {
+    const bool ga = bool(std::getline(a, la)), gb = bool(std::getline(b, lb));
+    if (!ga && !gb) return "";
+    if (la != lb || ga != gb) {
+      const auto key = [](const std::string& l) { return l.substr(0, l.find(" = ")); };
+      const auto val = [](const std::string& l) {
+        const auto p = l.find(" = ");
+        return p == std::string::npos ? std::string("(none)") : l.substr(p + 3);
+      };
+      if (!ga) return key(lb) + ": not in the checkpoint";
+      if (!gb) return key(la) + ": only in the checkpoint";
+      if (key(la) != key(lb)) return key(la) + ": differs";
+      return key(la) + ": " + val(la) + " when checkpointed, " + val(lb) + " now";
+    }
+  }
+}
+
+}  // namespace exmc::io

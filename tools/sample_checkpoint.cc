@@ -1,0 +1,100 @@
+#include "sample_checkpoint.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "exmc/core/state_io.hpp"
+
+namespace exmc::cli {
+namespace {
+
+// An input by its content: a run resumed against an edited model or data would splice two
+// different posteriors into one file.
+std::string content_hash(const std::string& path) {
+  if (path.empty()) return "(none)";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "(unreadable)";
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return fmt::format("{:016x} ({} bytes)", fnv1a64(bytes), bytes.size());
+}
+
+bool is_radius(const std::string& init) {
+  char* end = nullptr;
+  std::strtod(init.c_str(), &end);
+  return end != init.c_str() && *end == '\0';
+}
+
+}  // namespace
+
+std::string sample_fingerprint(const SampleOptions& o) {
+  std::string s;
+  auto line = [&](const char* key, const std::string& value) { s += fmt::format("{} = {}\n", key, value); };
+  line("model", content_hash(o.model_path));
+  line("data", content_hash(o.data_path));
+  line("init", o.init == "pathfinder" || is_radius(o.init) ? o.init : "file " + content_hash(o.init));
+  line("load-metric", content_hash(o.load_metric));
+  line("chains", std::to_string(o.chains));
+  line("warmup", std::to_string(o.warmup));
+  line("draws", std::to_string(o.draws));
+  line("thin", std::to_string(o.thin));
+  line("adapt-delta", fmt::format("{:.17g}", o.adapt_delta));
+  line("max-depth", std::to_string(o.max_depth));
+  line("metric", o.metric);
+  line("precision", o.precision);
+  line("sig-figs", std::to_string(o.sig_figs));
+  line("save-warmup", o.save_warmup ? "yes" : "no");
+  line("vectorize", o.vectorize_loops ? "yes" : "no");
+  return s;
+}
+
+void remove_stale_checkpoint_temporaries(const std::string& chain_output) {
+  namespace fs = std::filesystem;
+  const fs::path cp = io::checkpoint_path(chain_output);
+  const std::string prefix = cp.filename().string() + ".";
+  std::error_code ec;
+  const fs::path folder = cp.has_parent_path() ? cp.parent_path() : fs::path(".");
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > prefix.size() + 4 && name.compare(0, prefix.size(), prefix) == 0 &&
+        name.compare(name.size() - 4, 4, ".tmp") == 0)
+      fs::remove(e.path(), ec);
+  }
+}
+
+std::optional<ResumePoint> find_resume_point(const SampleOptions& opts, const std::string& fingerprint,
+                                             const std::vector<std::string>& chain_outputs) {
+  ResumePoint rp;
+  std::optional<io::RunCheckpoint> first;  // a copy: rp.chains grows
+  std::string first_path;
+  for (const auto& out : chain_outputs) {
+    const auto path = io::checkpoint_path(out);
+    auto cp = io::RunCheckpoint::load(path);
+    if (cp) {
+      if (const auto diff = io::fingerprint_difference(cp->fingerprint, fingerprint); !diff.empty())
+        throw std::invalid_argument("--resume: this is not the run " + path + " was written for (" + diff + ")");
+      if (opts.seed_given && opts.seed != cp->seed)
+        throw std::invalid_argument(fmt::format("--resume: the checkpointed run has seed {}, not {}", cp->seed,
+                                                opts.seed));
+    }
+    rp.chains.push_back(std::move(cp));
+    const auto& got = rp.chains.back();
+    if (!got) continue;
+    if (!first) {
+      first = got;
+      first_path = path;
+    } else if (got->run_id != first->run_id || got->seed != first->seed) {
+      throw std::invalid_argument("--resume: " + path + " and " + first_path +
+                                  " are checkpoints of different runs");
+    }
+  }
+  if (!first) return std::nullopt;
+  rp.seed = first->seed;
+  rp.run_id = first->run_id;
+  rp.checkpoint_every = first->checkpoint_every;
+  return rp;
+}
+
+}  // namespace exmc::cli

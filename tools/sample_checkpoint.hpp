@@ -1,0 +1,36 @@
+// `exmc sample --checkpoint-every N` and `--resume`: what a run must agree with to be resumed,
+// and the one checkpoint file the chains keep up to date while they sample.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "exmc/io/run_checkpoint.hpp"
+
+namespace exmc::cli {
+
+// The settings and the content of every input (model, data, init and metric files) that
+// decide the draws, one "key = value" line each. Not the seed (checked on its own, since a run
+// without --seed resumes with the seed it drew), not --checkpoint-every, --threads or progress.
+std::string sample_fingerprint(const SampleOptions& opts);
+
+// Removes the temporaries a checkpoint write killed half-way left (`out_1.csv.checkpoint.*.tmp`):
+// only the writer that created one ever renames it, and that writer is gone.
+void remove_stale_checkpoint_temporaries(const std::string& chain_output);
+
+// The checkpoints of a process's chains for --resume: what was found, checked against this
+// run; chains without one start afresh (killed before their first checkpoint).
+struct ResumePoint {
+  uint64_t seed = 0;
+  std::string run_id;
+  unsigned checkpoint_every = 0;
+  std::vector<std::optional<io::RunCheckpoint>> chains;  // per local chain
+};
+// std::nullopt when no chain has a checkpoint. Throws std::invalid_argument when a checkpoint
+// belongs to another run (naming the setting that differs) or the checkpoints disagree.
+std::optional<ResumePoint> find_resume_point(const SampleOptions& opts, const std::string& fingerprint,
+                                             const std::vector<std::string>& chain_outputs);
+
+}  // namespace exmc::cli
