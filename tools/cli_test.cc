@@ -267,5 +267,33 @@ TEST_F(CliTest, SampleSeedOutsideItsRangeIsAnError) {
   EXPECT_NE(slurp(path("out.csv")).find("seed = 4294967295"), std::string::npos);
 }
 
+// Issue 13, class 5: an improper posterior (a scale without a prior, a location under it) used
+// to exit 0 with draws near 1e86 and nothing said. The run still completes (the draws are what
+// they are), but it says so, and diagnose flags it; a proper model with large scales does not.
+TEST_F(CliTest, ImproperPosteriorIsSaidAtTheEndAndFlaggedByDiagnose) {
+  const auto model = write("improper.stan", "parameters { real<lower=0> s; real a; }\nmodel { a ~ normal(0, s); }\n");
+  std::ostringstream out, err;
+  ASSERT_EQ(run({"sample", model, "--seed", "1", "--no-progress", "--output", path("imp.csv")}, out, err), 0)
+      << err.str();
+  EXPECT_NE(err.str().find("warning: the draws run off toward the floating-point range"), std::string::npos)
+      << err.str();
+  EXPECT_NE(err.str().find("in magnitude ('"), std::string::npos) << err.str();  // names the variable
+  std::vector<std::string> files;
+  for (int k = 1; k <= 4; ++k) files.push_back(path("imp_" + std::to_string(k) + ".csv"));
+  std::ostringstream dout, derr;
+  auto args = std::vector<std::string>{"diagnose"};
+  args.insert(args.end(), files.begin(), files.end());
+  run(args, dout, derr);
+  EXPECT_NE(dout.str().find("probably improper"), std::string::npos) << dout.str() << derr.str();
+
+  // A proper posterior whose values are large (3e6; Stan's step size search, like exmc's, calls
+  // a step size past 1e7 improper) but real: nothing said.
+  const auto big = write("big.stan", "parameters { real m; }\nmodel { m ~ normal(3e6, 1e5); }\n");
+  std::ostringstream out2, err2;
+  ASSERT_EQ(run({"sample", big, "--seed", "1", "--no-progress", "--output", path("big.csv")}, out2, err2), 0)
+      << err2.str();
+  EXPECT_EQ(err2.str().find("floating-point range"), std::string::npos) << err2.str();
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -1,6 +1,7 @@
 // Plain-words checks of a run: divergences, tree depth, E-BFMI, R-hat and ESS, with remedies.
 #include "exmc/analysis/diagnose.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -18,6 +19,23 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
     hits += c.treedepth_hits;
   }
   out += "Processing CmdStan output.\n\n";
+  std::string runaway;
+  for (const auto& row : summary.rows) {
+    const double m = std::max({std::fabs(row.mean), std::fabs(row.q5), std::fabs(row.q95)});
+    if (m > t.runaway || std::isinf(m))
+      runaway += fmt::format("  {}: mean = {:.3g}, 5% = {:.3g}, 95% = {:.3g}\n", row.variable, row.mean, row.q5,
+                             row.q95);
+  }
+  if (!runaway.empty()) {
+    r.runaway = true;
+    out += fmt::format(
+        "Checking the scale of the draws.\n"
+        "These quantities have draws beyond {:.0e} in magnitude, toward the floating-point range:\n{}"
+        "The posterior is probably improper: a parameter has no proper prior and the data do not "
+        "identify it, so the chains drift without bound and describe no distribution. Give every "
+        "parameter a proper prior (or constrain it) and check the model.\n\n",
+        t.runaway, runaway);
+  }
   if (stats.has_divergent) {
     out += "Checking sampler transitions for divergences.\n";
     if (div > 0) {

@@ -34,11 +34,14 @@ std::string shown(double v, int decimals) {
   if (std::isnan(v)) return "NA";
   return fmt::format("{:.{}f}", v, decimals);
 }
-// Three significant digits in fixed notation, as posterior's printed tibble shows estimates.
+// Three significant digits in fixed notation, as posterior's printed tibble shows estimates;
+// in scientific notation beyond 1e7 or below 1e-8 (a run-away draw at 7e86 would otherwise fill
+// a line with 87 digits, and a tiny one would show as 0.00000000).
 std::string sig3(double v) {
   if (!std::isfinite(v)) return std::isnan(v) ? "NA" : (v > 0 ? "Inf" : "-Inf");
   if (v == 0) return "0";
   const int mag = static_cast<int>(std::floor(std::log10(std::abs(v))));
+  if (mag >= 7 || mag < -8) return fmt::format("{:.3g}", v);
   return shown(v, std::clamp(2 - mag, 0, 8));
 }
 

@@ -138,6 +138,14 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
       if (!r.done()) throw std::runtime_error("sampler state: trailing bytes");
     }
   }
+  // The largest magnitude among each chain's kept draws and where it was (each chain writes only
+  // its own slot).
+  struct Extreme {
+    double value = 0;
+    size_t index = 0;
+  };
+  std::vector<Extreme> extremes(chains), extremes_unc(chains);
+  const size_t dim = density_->dim();
   std::atomic<uint64_t> gq_failures{0};
   std::mutex failure_mu;
   std::atomic<bool> first_seen{false};
@@ -150,6 +158,12 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
     if (e.warmup && !cfg_.save_warmup) return;
     auto& row = rows[e.chain];
     std::copy(e.values, e.values + num_values_, row.begin());
+    auto& ex = extremes[e.chain];
+    for (size_t i = 0; i < num_values_; ++i)
+      if (std::fabs(e.values[i]) > ex.value) ex = {std::fabs(e.values[i]), i};
+    auto& eu = extremes_unc[e.chain];
+    for (size_t i = 0; i < dim; ++i)
+      if (std::fabs(e.unconstrained[i]) > eu.value) eu = {std::fabs(e.unconstrained[i]), i};
     if (gq_) {
       try {
         gq_->eval(e.values, gq_rngs[e.chain], row.data() + num_values_);
@@ -176,6 +190,30 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
       observer.on_checkpoint(chain, done, w.data());
     };
   out.result = runtime::run_chains(*density_, cfg_, cb);
+  constexpr double kRunawayDraw = 1e30, kRunawayVariance = 1e60, kCollapsedStep = 1e-12;
+  for (unsigned c = 0; c < chains; ++c) {
+    const auto &ex = extremes[c], &eu = extremes_unc[c];
+    const auto& chain = out.result.chains[c];
+    std::string what;
+    // The constrained value names a variable; a transform may clamp it (exp saturates near
+    // 7e86), so the unconstrained position is looked at too.
+    if (ex.value > kRunawayDraw)
+      what = fmt::format("draws reach {:.3g} in magnitude ('{}')", ex.value, names_[ex.index]);
+    if (eu.value > kRunawayDraw)
+      what += fmt::format("{}unconstrained coordinate {} reaches {:.3g}", what.empty() ? "" : "; ", eu.index + 1,
+                          eu.value);
+    if (chain.error.empty() && !chain.cancelled && cfg_.sampler.adapt && cfg_.sampler.num_warmup > 0) {
+      const auto& a = chain.adaptation;
+      double var_max = 0;
+      for (double v : a.inv_metric) var_max = std::max(var_max, std::fabs(v));
+      if (var_max > kRunawayVariance || !std::isfinite(var_max))
+        what += fmt::format("{}the adapted variance reaches {:.3g}", what.empty() ? "" : "; ", var_max);
+      if (!(a.step_size > kCollapsedStep))
+        what += fmt::format("{}the adapted step size collapsed to {:.3g}", what.empty() ? "" : "; ", a.step_size);
+    }
+    if (!what.empty())
+      out.runaway.push_back(fmt::format("chain {}: {}", cfg_.chain_offset + c + 1, what));
+  }
   out.gq_failures = gq_failures.load();
   out.first_iteration_ms = first_ms.load();
   return out;

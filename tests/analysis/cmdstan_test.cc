@@ -159,5 +159,36 @@ TEST(Diagnose, RhatAndEssFromSummary) {
   EXPECT_NE(ok.report.find("no problems detected"), std::string::npos);
 }
 
+TEST(Diagnose, DrawsRunningOffTowardTheFloatRangeAreAnImproperPosterior) {
+  Summary s;
+  SummaryRow good{"a", 0, 0, 1, 1, -1.6, 1.6, 1.001, 3000, 2800, 0.02, 0.02, 0.01, 0.03, 0.03};
+  SummaryRow drift = good;
+  drift.variable = "s";
+  drift.mean = 7.2e86;
+  drift.q5 = 1e40;
+  drift.q95 = 3e87;
+  s.rows = {good, drift};
+  const DiagnoseResult d = diagnose(s, SamplerStats{}, 4);
+  EXPECT_TRUE(d.runaway);
+  EXPECT_FALSE(d.ok());
+  EXPECT_NE(d.report.find("s: mean = 7.2e+86"), std::string::npos) << d.report;
+  EXPECT_NE(d.report.find("improper"), std::string::npos) << d.report;
+  EXPECT_EQ(d.report.find("  a: mean"), std::string::npos) << d.report;
+  // Large but real scales (1e20) are not flagged.
+  drift.mean = drift.q95 = 1e20;
+  drift.q5 = -1e20;
+  s.rows = {good, drift};
+  EXPECT_FALSE(diagnose(s, SamplerStats{}, 4).runaway);
+}
+
+TEST(Summary, HugeAndTinyValuesPrintInScientificNotation) {
+  Summary s;
+  s.rows = {{"s", 7.22597e86, 1e-12, 1, 1, -1.6, 1.6, 1.001, 3000, 2800, 0.02, 0.02, 0.01, 0.03, 0.03}};
+  const std::string table = format_summary(s, Format::Table);
+  EXPECT_NE(table.find("7.23e+86"), std::string::npos) << table;
+  EXPECT_NE(table.find("1e-12"), std::string::npos) << table;
+  EXPECT_LT(table.size(), 400u) << table;
+}
+
 }  // namespace
 }  // namespace exmc::analysis

@@ -11,11 +11,15 @@ struct DiagnoseThresholds {
   double rhat = 1.01;
   double ebfmi = 0.3;
   double ess_per_chain = 100;  // bulk and tail ESS below 100 per chain is "low"
+  // Draws beyond this magnitude (mean, 5% or 95% quantile) ran off toward the floating-point
+  // range: no real quantity lives there, an improper posterior does.
+  double runaway = 1e30;
 };
 
 struct DiagnoseResult {
   bool divergences = false, treedepth = false, ebfmi = false, rhat = false, ess = false;
-  bool ok() const { return !(divergences || treedepth || ebfmi || rhat || ess); }
+  bool runaway = false;
+  bool ok() const { return !(divergences || treedepth || ebfmi || rhat || ess || runaway); }
   std::string report;
 };
 

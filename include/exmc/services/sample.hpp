@@ -83,6 +83,10 @@ struct SampleRun {
   uint64_t gq_failures = 0;   // draws whose generated quantities failed (written as NaN)
   std::string first_gq_failure;
   double first_iteration_ms = 0;  // after the job was created
+  // What looks like an improper posterior or a collapsed adaptation, one sentence per chain
+  // affected: kept draws (constrained or unconstrained) beyond 1e30 in magnitude, an adapted
+  // variance beyond 1e60 or a step size below 1e-12. Empty when nothing ran away.
+  std::vector<std::string> runaway;
   bool ok() const;            // every chain completed and nothing was cancelled
 };
 
