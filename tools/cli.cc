@@ -85,6 +85,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   bool no_progress = false, no_vectorize = false;
   s->add_flag("--no-progress", no_progress, "no progress display on stderr");
   s->add_flag("--no-vectorize", no_vectorize, "unroll loops instead of vectorising them");
+  s->add_option("--serve", so.serve,
+                "a live dashboard in the browser at [HOST:]PORT (host 127.0.0.1 unless given; port 0: a free "
+                "one); the URL goes to stderr");
+  s->add_flag("--serve-allow-remote", so.serve_allow_remote,
+              "let --serve listen on an address beyond loopback (anyone who can reach it can watch the run)");
+  s->add_option("--serve-linger", so.serve_linger, "keep the dashboard up this many seconds after sampling")
+      ->check(CLI::NonNegativeNumber);
 
   std::vector<std::string> files;
   std::string format = "table";

@@ -35,6 +35,10 @@ struct SampleOptions {
   std::string load_metric;        // start from a saved metric + step size
   bool progress = true;
   bool vectorize_loops = true;
+  // --serve [HOST:]PORT: a live dashboard (tools/sample_dashboard.hpp); loopback unless allowed.
+  std::string serve;
+  bool serve_allow_remote = false;
+  double serve_linger = 0;  // seconds the dashboard stays up after sampling
 };
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err);
 // One block of a run's chains: chains [offset, offset + count) of opts.chains, written under

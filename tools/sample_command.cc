@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "sample_dashboard.hpp"
 #include "exmc/io/cmdstan_csv_sink.hpp"
 #include "exmc/io/output_files.hpp"
 #include "exmc/nuts/adaptation_state.hpp"
@@ -96,6 +97,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
   const auto t_start = Clock::now();
   try {
     check_outputs(opts);
+    check_serve(opts);
     const auto program = services::Program::load(opts.model_path, opts.data_path, opts.vectorize_loops);
     const double t_loaded = ms_since(t_start);
 
@@ -156,6 +158,9 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       sink_callbacks.on_adaptation(chain, a);
       if (chain == 0 && !opts.save_metric.empty()) a.save(opts.save_metric);
     };
+    // --serve: the dashboard sees each event after the CSV files do.
+    const auto dash = SampleDashboard::start(opts, job, program.model_name(), ss.chains, err);
+    if (dash) dash->attach(observer);
 
     const auto& density = job.density();
     err << fmt::format("exmc: {} variables ({} unconstrained dimensions), {} instructions per gradient; "
@@ -172,6 +177,11 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     }
     const auto& result = run.result;
     sink.finish(result);
+    if (dash) {
+      bool failed = false;
+      for (const auto& c : result.chains) failed = failed || !c.error.empty();
+      dash->finish(failed ? "failed" : result.cancelled ? "interrupted" : "done");
+    }
     err << fmt::format("exmc: first warmup iteration {:.1f} ms after start\n",
                        std::chrono::duration<double, std::milli>(t_job - t_start).count() + run.first_iteration_ms);
 
@@ -211,6 +221,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
                          recoveries);
     for (unsigned c = block.offset; c < block.offset + block.count; ++c)
       out << chain_output_path(opts.output, c, opts.chains) << "\n";
+    if (dash) dash->linger(opts.serve_linger, cancel, err);
     return 0;
   } catch (const stan::Error& e) {
     err << e.what() << "\n";
