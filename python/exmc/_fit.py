@@ -328,6 +328,10 @@ class BoundModel:
         if res["gq_failures"]:
             warnings.warn(f"generated quantities failed in {res['gq_failures']} draws (NaN); the first: "
                           f"{res['first_gq_failure']}", RuntimeWarning, stacklevel=2)
+        if res["runaway"]:
+            warnings.warn("the draws run off toward the floating-point range, or adaptation collapsed ("
+                          + "; ".join(res["runaway"]) + "): the posterior is probably improper (a parameter "
+                          "without a proper prior that the data do not identify)", RuntimeWarning, stacklevel=2)
         return fit
 
     # ------------------------------------------------------------------ other methods

@@ -392,3 +392,11 @@ def test_optimize_and_pathfinder():
     p = m.pathfinder(data=data, seed=1)
     assert p.draws("mu").shape == (1000,)
     assert abs(p.draws("mu").mean() - 2.5) < 0.5 and (p.draws("s") > 0).all()
+
+
+def test_improper_posterior_warns():
+    # A scale without a prior over a location: the draws drift to ~1e87 (issue 13). Said, as the
+    # command says it.
+    m = exmc.compile("parameters { real<lower=0> s; real a; }\nmodel { a ~ normal(0, s); }\n")
+    with pytest.warns(RuntimeWarning, match="floating-point range"):
+        m.sample(chains=2, warmup=300, draws=300, seed=1, progress=False)
