@@ -82,6 +82,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       ->check(CLI::IsMember({"f64", "f32"}));
   s->add_option("--save-metric", so.save_metric, "write chain 1's adapted metric and step size (JSON)");
   s->add_option("--load-metric", so.load_metric, "start every chain from a saved metric and step size (JSON)");
+  s->add_option("--checkpoint-every", so.checkpoint_every,
+                "every N iterations, save each chain's whole state to OUTPUT.checkpoint (atomically)")
+      ->check(CLI::Range(1u, 1000000000u));
+  s->add_flag("--resume", so.resume,
+              "continue the run OUTPUT.checkpoint describes (same command otherwise); the draws are "
+              "those of an uninterrupted run");
   bool no_progress = false, no_vectorize = false;
   s->add_flag("--no-progress", no_progress, "no progress display on stderr");
   s->add_flag("--no-vectorize", no_vectorize, "unroll loops instead of vectorising them");

@@ -39,6 +39,10 @@ struct SampleOptions {
   std::string serve;
   bool serve_allow_remote = false;
   double serve_linger = 0;  // seconds the dashboard stays up after sampling
+  // Checkpoints: every N iterations each chain's state goes to <output>.checkpoint (0: none);
+  // `resume` continues the run a checkpoint describes (the same command line, plus --resume).
+  unsigned checkpoint_every = 0;
+  bool resume = false;
 };
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err);
 // One block of a run's chains: chains [offset, offset + count) of opts.chains, written under

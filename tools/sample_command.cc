@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <stdexcept>
@@ -12,9 +14,11 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "sample_checkpoint.hpp"
 #include "sample_dashboard.hpp"
 #include "exmc/io/cmdstan_csv_sink.hpp"
 #include "exmc/io/output_files.hpp"
+#include "exmc/io/run_checkpoint.hpp"
 #include "exmc/nuts/adaptation_state.hpp"
 #include "exmc/runtime/cancel_token.hpp"
 #include "exmc/runtime/run_chains.hpp"
@@ -76,6 +80,10 @@ void check_outputs(const SampleOptions& opts) {
   for (unsigned c = 0; c < opts.chains; ++c)
     io::check_output_file(chain_output_path(opts.output, c, opts.chains), with_metric);
   if (!opts.save_metric.empty()) io::check_output_file(opts.save_metric, inputs, "--save-metric");
+  if (opts.checkpoint_every > 0 || opts.resume)
+    for (unsigned c = 0; c < opts.chains; ++c)
+      io::check_output_file(io::checkpoint_path(chain_output_path(opts.output, c, opts.chains)), with_metric,
+                            "--checkpoint-every");
 }
 
 // Files out_K.csv a run with more chains left behind (K > chains; out_1.csv ... for one chain,
@@ -98,10 +106,28 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
   try {
     check_outputs(opts);
     check_serve(opts);
+    // --resume: each chain's checkpoint (out_K.csv.checkpoint) must be of this run; a chain
+    // without one never reached its first and starts afresh; with none at all, so does the run.
+    std::vector<std::string> chain_outputs;
+    for (unsigned c = block.offset; c < block.offset + block.count; ++c)
+      chain_outputs.push_back(chain_output_path(opts.output, c, opts.chains));
+    const std::string fingerprint = sample_fingerprint(opts);
+    std::optional<ResumePoint> resumed;
+    if (opts.checkpoint_every > 0 || opts.resume)
+      for (const auto& o : chain_outputs) remove_stale_checkpoint_temporaries(o);
+    if (opts.resume) {
+      resumed = find_resume_point(opts, fingerprint, chain_outputs);
+      if (!resumed) err << "exmc: no checkpoint " << io::checkpoint_path(chain_outputs[0]) << ": starting from the beginning\n";
+    }
+    const unsigned checkpoint_every =
+        opts.checkpoint_every > 0 ? opts.checkpoint_every : (resumed ? resumed->checkpoint_every : 0);
     const auto program = services::Program::load(opts.model_path, opts.data_path, opts.vectorize_loops);
     const double t_loaded = ms_since(t_start);
 
     runtime::CancelToken cancel;
+    // From here Ctrl-C / SIGTERM cancel the run (before sampling starts, it stops at once) and
+    // everything written so far stays resumable.
+    InterruptGuard guard(&cancel);
     services::SampleSettings ss;
     ss.chains = block.count;
     ss.chain_offset = block.offset;
@@ -122,7 +148,12 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     }
     ss.progress = opts.progress;
     ss.cancel = &cancel;
-    const uint64_t seed = opts.seed_given ? opts.seed : std::random_device{}() % 4294967291ull;
+    ss.checkpoint_every = checkpoint_every;
+    if (resumed)
+      for (const auto& c : resumed->chains) ss.resume_states.push_back(c ? c->state : "");
+    const uint64_t seed = resumed            ? resumed->seed
+                          : opts.seed_given ? opts.seed
+                                            : std::random_device{}() % 4294967291ull;
     const auto t_job = Clock::now();
     services::SampleJob job(program, ss, seed);
     const double t_compiled = ms_since(t_start);
@@ -135,17 +166,35 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     header.init = opts.init;
     header.sig_figs = opts.sig_figs;
     header.extra = {{"exmc_metric", opts.metric}, {"exmc_precision", opts.precision}};
-    header.run_id = block.run_id;     // empty: a new one
+    header.run_id = resumed ? resumed->run_id : block.run_id.empty() ? io::new_run_id() : block.run_id;
     header.num_chains = opts.chains;  // the run's, when this is a block of it
+    std::vector<io::CmdStanCsvWriter::Continue> continue_files;
+    if (resumed)
+      for (const auto& c : resumed->chains)
+        continue_files.push_back(c ? io::CmdStanCsvWriter::Continue{c->temp_path, c->offset, c->rows}
+                                   : io::CmdStanCsvWriter::Continue{});
     io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, block.offset + c, opts.chains); },
-                            header, job.names(), job.config());
+                            header, job.names(), job.config(), continue_files);
     const auto sink_callbacks = sink.callbacks();
     // The temporaries exist, so the outputs can be written. Now the files of an earlier run
     // under this run's final names go: as CmdStan truncates its output when it starts, so that a
     // run killed from here on never leaves the previous run's complete-looking file beside its
     // own partial one. Stale out_K.csv for K > chains are another run's names: kept, but said.
-    for (unsigned c = block.offset; c < block.offset + block.count; ++c)
-      io::remove_previous_output(chain_output_path(opts.output, c, opts.chains));
+    // A resumed run's final names hold only what the run itself completed before it stopped.
+    for (unsigned c = 0; c < block.count; ++c)
+      if (!resumed || !resumed->chains[c]) io::remove_previous_output(chain_outputs[c]);
+    // A chain's checkpoint: this run's fingerprint and identity, and where the chain stands.
+    auto chain_checkpoint = [&](unsigned c, uint64_t done, const std::string& state) {
+      auto& w = sink.writer(c);
+      const uint64_t offset = w.sync();  // the draws first, then the state that follows them
+      return io::RunCheckpoint{fingerprint, seed, header.run_id, checkpoint_every, block.offset + c + 1, done,
+                               w.temp_path(), offset, w.rows_written(), state};
+    };
+    if (checkpoint_every > 0)
+      // The first checkpoint before any iteration: a run killed from here on resumes (its chains
+      // from the start) into the temporaries it created, leaving none behind.
+      for (unsigned c = 0; c < block.count; ++c)
+        if (!resumed || !resumed->chains[c]) chain_checkpoint(c, 0, "").save(io::checkpoint_path(chain_outputs[c]));
     if (const auto stale = stale_chain_files(opts.output, opts.chains); !stale.empty()) {
       std::string names;
       for (const auto& p : stale) names += (names.empty() ? "" : ", ") + p;
@@ -154,6 +203,10 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     }
     services::SampleObserver observer;
     observer.on_draw = [&](const services::SampleDraw& d) { sink.writer(d.chain).write_draw(d.stats, d.row); };
+    if (checkpoint_every > 0)
+      observer.on_checkpoint = [&](unsigned chain, unsigned done, const std::string& state) {
+        chain_checkpoint(chain, done, state).save(io::checkpoint_path(chain_outputs[chain]));
+      };
     observer.on_adaptation = [&](unsigned chain, const nuts::AdaptationState& a) {
       sink_callbacks.on_adaptation(chain, a);
       if (chain == 0 && !opts.save_metric.empty()) a.save(opts.save_metric);
@@ -169,12 +222,15 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
                        job.compile_ms(), density.backend() == graph::Backend::kJit ? "machine code" : "interpreted");
     err << fmt::format("exmc: {} chains x ({} warmup + {} draws), seed {}, metric {}\n", opts.chains,
                        opts.warmup, opts.draws, seed, opts.metric);
+    if (resumed) {
+      std::string at;
+      for (const auto& c : resumed->chains)
+        at += fmt::format("{}{}", at.empty() ? "" : ", ", c ? std::to_string(c->iterations) : "none");
+      err << "exmc: resuming from the checkpoints (iterations done per chain: " << at << ")\n";
+    }
 
     services::SampleRun run;
-    {
-      InterruptGuard guard(&cancel);
-      run = job.run(observer);
-    }
+    run = job.run(observer);
     const auto& result = run.result;
     sink.finish(result);
     if (dash) {
@@ -196,14 +252,19 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       samp_s = std::max(samp_s, c.sampling_seconds);
       if (!c.error.empty()) failures += fmt::format("  chain {}: {}\n", c.chain + 1, c.error);
     }
+    const std::string resume_hint =
+        checkpoint_every > 0 ? "exmc: the same command with --resume continues from the checkpoints (" +
+                                   io::checkpoint_path(chain_outputs[0]) + ", ...)\n"
+                             : "";
     if (!failures.empty()) {
-      err << "exmc sample: error: chains failed (their files were not completed):\n" << failures;
+      err << "exmc sample: error: chains failed (their files were not completed):\n" << failures << resume_hint;
       return 1;
     }
     if (result.cancelled) {
       // The temporaries carry a random suffix (each run its own), so name them.
       err << "exmc sample: interrupted; the draws so far are in (incomplete, kept under temporary names):\n";
       for (unsigned c = 0; c < block.count; ++c) err << "  " << sink.writer(c).temp_path() << "\n";
+      err << resume_hint;
       // The shell's convention, 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM.
       return g_signal.load() == SIGTERM ? 128 + SIGTERM : 128 + SIGINT;
     }
@@ -219,6 +280,16 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     if (recoveries > 0)
       err << fmt::format("exmc: {} numerical faults (NaN/Inf/exception) were treated as divergences\n",
                          recoveries);
+    if (!run.runaway.empty()) {
+      err << "exmc: warning: the draws run off toward the floating-point range, or adaptation collapsed:\n";
+      for (const auto& r : run.runaway) err << "  " << r << "\n";
+      err << "  The posterior is probably improper (a parameter without a proper prior that the data do not "
+             "identify); these draws describe no distribution. See `exmc diagnose`.\n";
+    }
+    // Every file is complete under its final name: the checkpoints have nothing left to resume.
+    // (A block of a run spread over processes leaves that to whoever knows every block succeeded.)
+    if ((checkpoint_every > 0 || resumed) && block.count == opts.chains)
+      for (const auto& o : chain_outputs) std::remove(io::checkpoint_path(o).c_str());
     for (unsigned c = block.offset; c < block.offset + block.count; ++c)
       out << chain_output_path(opts.output, c, opts.chains) << "\n";
     if (dash) dash->linger(opts.serve_linger, cancel, err);
