@@ -125,7 +125,7 @@ std::string record_name(bool sbc, size_t item) {
 
 // Test hooks (environment): EXMC_BATCH_KILL_FIT=I kills the fit process of item I mid-fit on its
 // first attempt (SIGKILL); EXMC_BATCH_THROW=I makes its first attempt throw;
-// EXMC_BATCH_KILL_RANK=R:I kills rank R itself (SIGKILL) just after it starts item I.
+// EXMC_BATCH_KILL_RANK=R:N kills rank R itself (SIGKILL) while it fits its N-th item.
 long env_item(const char* name) {
   const char* v = std::getenv(name);
   return v && *v ? std::atol(v) : -1;
@@ -291,7 +291,7 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     const std::string s(v);
     const auto colon = s.find(':');
     if (colon != std::string::npos && std::atoi(s.substr(0, colon).c_str()) == rank)
-      so.kill_rank_at_item = std::atol(s.substr(colon + 1).c_str());
+      so.kill_rank_at_start = unsigned(std::atol(s.substr(colon + 1).c_str()));
   }
   size_t resolved = 0;
   const size_t step = std::max<size_t>(1, todo.size() / 10);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -174,7 +175,10 @@ class Coordinator {
       if (!busy) nap();
     }
     local_.kill();  // a duplicate still in flight
-    for (int r = 1; r < world_.size(); ++r) world_.send(r, kStop, "");
+    // After a rank was presumed dead nobody finalises MPI (it may wait for the dead one).
+    const bool lost = std::find(dead_.begin(), dead_.end(), true) != dead_.end() || lost_any_;
+    for (int r = 1; r < world_.size(); ++r) world_.send(r, kStop, lost ? "abandon" : "");
+    if (lost) world_.abandon();
     return std::move(out_);
   }
 
@@ -300,6 +304,7 @@ class Coordinator {
       const auto i = size_t(r);
       if (dead_[i] || busy_[i] < 0 || seconds_between(heard_[i], now) < o_.heartbeat_timeout_s) continue;
       dead_[i] = true;
+      lost_any_ = true;
       const size_t p = size_t(busy_[i]);
       busy_[i] = -1;
       say("rank " + std::to_string(r) + " silent for " + std::to_string(int(o_.heartbeat_timeout_s)) +
@@ -320,6 +325,7 @@ class Coordinator {
   std::vector<long> busy_;  // per rank: the position in flight there, -1 none
   std::vector<Clock::time_point> heard_;
   std::vector<bool> dead_;
+  bool lost_any_ = false;  // some rank was presumed dead (even if it spoke again)
   std::deque<size_t> pending_;
   size_t unresolved_ = 0;
   Child local_;
@@ -329,6 +335,7 @@ class Coordinator {
 void worker(World& world, const std::vector<size_t>& todo, const Work& work, const SchedulerOptions& o) {
   Child child;
   long current = -1;
+  unsigned started = 0;  // items this rank has started
   auto last_beat = Clock::now();
   auto asked = Clock::now();
   bool waiting_reply = true;
@@ -340,7 +347,10 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
     while (auto m = world.poll()) {
       busy = true;
       waiting_reply = false;
-      if (m->tag == kStop) return;  // the child (a duplicate, if any) dies with `child`
+      if (m->tag == kStop) {  // the child (a duplicate, if any) dies with `child`
+        if (m->payload == "abandon") world.abandon();
+        return;
+      }
       if (m->tag == kWait) {
         next_request = Clock::now() + std::chrono::milliseconds(200);
       } else if (m->tag == kAssign) {
@@ -350,7 +360,7 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
         const size_t item = todo.at(size_t(current));
         child.start([&work, item, attempt] { return work(item, attempt); });
         last_beat = Clock::now();
-        if (o.kill_rank_at_item >= 0 && long(item) == o.kill_rank_at_item) {
+        if (++started == o.kill_rank_at_start) {
           std::this_thread::sleep_for(std::chrono::milliseconds(300));
           std::raise(SIGKILL);
         }

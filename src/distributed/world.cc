@@ -126,6 +126,12 @@ std::optional<Message> World::poll() {
 #endif
 }
 
+void World::abandon() {
+#ifdef EXMC_HAVE_MPI
+  finalizer().active = false;
+#endif
+}
+
 int World::max_to_root(int value) {
   if (size_ <= 1) return value;
   constexpr int kTag = 900;

@@ -31,8 +31,8 @@ struct SchedulerOptions {
   double heartbeat_timeout_s = 20;  // a busy rank silent this long is presumed dead
   double heartbeat_every_s = 0.5;
   bool coordinator_works = true;    // rank 0 fits items too
-  // Test hook: this rank kills itself (SIGKILL) shortly after it starts the fit of this item.
-  long kill_rank_at_item = -1;
+  // Test hook: this rank kills itself (SIGKILL) 0.3 s after it starts its N-th item (0: never).
+  unsigned kill_rank_at_start = 0;
 };
 
 struct ItemOutcome {

@@ -50,6 +50,10 @@ class World {
   // messages may be in flight.
   int max_to_root(int value);
 
+  // Exit without MPI_Finalize: after a rank died, OpenMPI's finalize can wait for it forever
+  // (mpirun --enable-recovery), so every surviving rank leaves without it.
+  void abandon();
+
  private:
   World() = default;
   int rank_ = 0;

@@ -1,0 +1,200 @@
+// Issue 15, item 3: `mpirun -n K exmc sample` writes the files one process writes, whatever K;
+// `exmc batch` (a manifest, SBC) over ranks completes when a fit is killed, a fit throws or a
+// rank is killed, with the per-simulation results of an undisturbed run, and resumes.
+// These run the built `exmc` under the configure-time mpiexec. Without MPI in the build they are
+// skipped, except under CI=true (scripts/setup installs libopenmpi-dev), where that fails.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+#ifndef EXMC_MPIEXEC
+#define EXMC_MPIEXEC ""
+#endif
+
+bool need_mpi() {
+  if (std::string(EXMC_MPIEXEC).empty()) {
+    const char* ci = std::getenv("CI");
+    if (ci && std::string(ci) == "true") {
+      ADD_FAILURE() << "exmc was built without MPI under CI=true: scripts/setup installs libopenmpi-dev";
+      return false;
+    }
+    return false;
+  }
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  return true;
+}
+#define REQUIRE_MPI()                                                              \
+  do {                                                                             \
+    if (!need_mpi()) {                                                             \
+      if (!::testing::Test::HasFailure()) GTEST_SKIP() << "exmc built without MPI"; \
+      return;                                                                      \
+    }                                                                              \
+  } while (0)
+
+const std::string kExmc = std::string(EXMC_BINARY_DIR) + "/exmc";
+const std::string kSbc = std::string(EXMC_SOURCE_DIR) + "/examples/sbc/eight_schools_noncentered";
+const std::string kEight = std::string(EXMC_SOURCE_DIR) + "/examples/eight_schools";
+
+std::string mpirun(int n, const std::string& extra = "") {
+  // A hung job fails the test instead of hanging it.
+  return "timeout -k 5 120 " + std::string(EXMC_MPIEXEC) + " --oversubscribe " + extra + " -n " + std::to_string(n) + " " + kExmc;
+}
+
+// Runs `cmd` in `dir` (created), stdout and stderr into dir/log.txt; the exit status.
+int run_in(const fs::path& dir, const std::string& cmd) {
+  fs::create_directories(dir);
+  const std::string full = "cd '" + dir.string() + "' && " + cmd + " > log.txt 2>&1";
+  const int rc = std::system(full.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The file without the lines that differ between runs by design: timings and the run id.
+std::string without_timing(const fs::path& p) {
+  std::istringstream in(read(p));
+  std::string out;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("Elapsed Time") == std::string::npos && line.find(" seconds (") == std::string::npos &&
+        line.find("exmc_run_id") == std::string::npos)
+      out += line + "\n";
+  return out;
+}
+
+std::string run_id(const fs::path& p) {
+  std::istringstream in(read(p));
+  for (std::string line; std::getline(in, line);)
+    if (line.find("exmc_run_id") != std::string::npos) return line;
+  return "";
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("exmc_mpi_test_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+TEST(MpiSample, FilesIdenticalForOneTwoFourRanksAndPlain) {
+  REQUIRE_MPI();
+  const auto root = fresh_dir("sample");
+  const std::string args = " sample " + kEight + ".stan --data " + kEight +
+                           ".data.json --chains 4 --warmup 200 --draws 200 --seed 11 --output out.csv --no-progress";
+  ASSERT_EQ(run_in(root / "plain", kExmc + args), 0) << read(root / "plain/log.txt");
+  for (int n : {1, 2, 4}) {
+    const auto d = root / ("n" + std::to_string(n));
+    ASSERT_EQ(run_in(d, mpirun(n) + args), 0) << read(d / "log.txt");
+    for (int c = 1; c <= 4; ++c) {
+      const std::string f = "out_" + std::to_string(c) + ".csv";
+      ASSERT_TRUE(fs::exists(d / f)) << n << " ranks: " << f;
+      EXPECT_TRUE(without_timing(d / f) == without_timing(root / "plain" / f)) << n << " ranks: " << f << " differs";
+      EXPECT_EQ(run_id(d / f), run_id(d / "out_1.csv")) << "one run id per run";
+    }
+  }
+  EXPECT_TRUE(without_timing(root / "plain/out_1.csv") != without_timing(root / "plain/out_2.csv"));
+}
+
+TEST(MpiBatch, ManifestOfThreeFitsOverTwoRanks) {
+  REQUIRE_MPI();
+  const auto root = fresh_dir("manifest");
+  std::ofstream(root / "fits.txt") << "# model data output\n"
+                                   << kEight << ".stan " << kEight << ".data.json a/out.csv\n"
+                                   << kSbc << ".stan " << kSbc << ".data.json b/out.csv\n"
+                                   << kEight << ".stan " << kEight << ".data.json\n";
+  const std::string settings = " --chains 2 --warmup 150 --draws 150 --seed 4";
+  ASSERT_EQ(run_in(root, mpirun(2) + " batch --manifest fits.txt --output batch" + settings), 0)
+      << read(root / "log.txt");
+  for (const char* f : {"a/out_1.csv", "a/out_2.csv", "b/out_1.csv", "b/out_2.csv", "batch/item_0003/output_1.csv"})
+    EXPECT_TRUE(fs::exists(root / f)) << f;
+  const auto status = read(root / "batch/status.tsv");
+  EXPECT_EQ(std::count(status.begin(), status.end(), '\n'), 4) << status;
+  EXPECT_EQ(status.find("failed"), std::string::npos) << status;
+  // Fit 1 is `exmc sample` with the same settings.
+  ASSERT_EQ(run_in(root / "plain", kExmc + " sample " + kEight + ".stan --data " + kEight +
+                                       ".data.json --output ../a/ref.csv --no-progress" + settings),
+            0);
+  for (int c = 1; c <= 2; ++c) {
+    auto strip_output_name = [](std::string s) {  // the output's own name differs
+      const auto at = s.find("# output\n#   file = ");
+      if (at != std::string::npos) s.erase(at, s.find('\n', at + 10) - at);
+      return s;
+    };
+    const auto f = "a/out_" + std::to_string(c) + ".csv", ref = "a/ref_" + std::to_string(c) + ".csv";
+    EXPECT_TRUE(strip_output_name(without_timing(root / f)) == strip_output_name(without_timing(root / ref)))
+        << f << " differs from " << ref;
+  }
+}
+
+std::string sbc_args(int simulations) {
+  return " batch --sbc " + kSbc + ".stan --simulator " + kSbc + ".sim.stan --data " + kSbc +
+         ".data.json --simulations " + std::to_string(simulations) +
+         " --seed 21 --warmup 200 --draws 200 --bins 5 --output out --heartbeat-timeout 2";
+}
+
+// An undisturbed run in one process: the reference for the disturbed ones.
+const std::string& reference_ranks() {
+  static const std::string ranks = [] {
+    const auto d = fresh_dir("sbc_reference");
+    EXPECT_EQ(run_in(d, kExmc + sbc_args(20)), 0) << read(d / "log.txt");
+    return read(d / "out/ranks.csv");
+  }();
+  return ranks;
+}
+
+TEST(MpiBatch, SbcSurvivesAKilledFitAndAThrowingFit) {
+  REQUIRE_MPI();
+  const auto d = fresh_dir("sbc_faults");
+  // Simulation 3's first attempt is SIGKILLed half-way through sampling; simulation 6's throws.
+  const int rc = run_in(d, "EXMC_BATCH_KILL_FIT=3 EXMC_BATCH_THROW=6 " +
+                               mpirun(2, "-x EXMC_BATCH_KILL_FIT -x EXMC_BATCH_THROW") + sbc_args(20));
+  const auto log = read(d / "log.txt");
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("killed by signal 9"), std::string::npos) << log;
+  EXPECT_NE(log.find("injected failure"), std::string::npos) << log;
+  EXPECT_EQ(read(d / "out/ranks.csv"), reference_ranks());
+  const auto summary = nlohmann::json::parse(read(d / "out/sbc_summary.json"));
+  EXPECT_EQ(summary["simulations"], 20);
+  EXPECT_EQ(summary["quantities"].size(), 18u);  // mu, tau, theta_tilde[8], theta[8]
+  for (const auto& q : summary["quantities"]) EXPECT_GE(q["p_value"].get<double>(), 0.0);
+  EXPECT_GT(summary["min_p_value"].get<double>(), 1e-4) << "ranks far from uniform";
+}
+
+TEST(MpiBatch, SbcSurvivesAKilledRankAndResumes) {
+  REQUIRE_MPI();
+  // With --enable-recovery mpirun lets the others go on: rank 1 dies fitting its 2nd item, the
+  // coordinator hears nothing for 2 s and hands that item to another rank.
+  const auto d = fresh_dir("sbc_rank_killed");
+  const int rc = run_in(d, "EXMC_BATCH_KILL_RANK=1:2 " + mpirun(3, "--enable-recovery -x EXMC_BATCH_KILL_RANK") +
+                               sbc_args(20));
+  const auto log = read(d / "log.txt");
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("presumed dead"), std::string::npos) << log;
+  EXPECT_EQ(read(d / "out/ranks.csv"), reference_ranks());
+
+  // Without it mpirun ends the job; the same command again skips what was recorded.
+  const auto r = fresh_dir("sbc_resume");
+  EXPECT_NE(run_in(r, "EXMC_BATCH_KILL_RANK=1:2 " + mpirun(2, "-x EXMC_BATCH_KILL_RANK") + sbc_args(20)), 0);
+  ASSERT_EQ(run_in(r, mpirun(2) + sbc_args(20)), 0) << read(r / "log.txt");
+  EXPECT_NE(read(r / "log.txt").find("done earlier"), std::string::npos);
+  EXPECT_EQ(read(r / "out/ranks.csv"), reference_ranks());
+}
+
+}  // namespace
