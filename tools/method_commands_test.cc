@@ -2,6 +2,8 @@
 // command, CmdStan's columns, generated quantities, and `exmc summary` on the files.
 #include <gtest/gtest.h>
 
+#include "../tests/support/prerequisite.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
@@ -196,7 +198,7 @@ TEST_F(CliTest, VariationalThatDivergesIsAnErrorWithAHint) {
   if (!fs::exists(pdb)) {
     // CI has ../shared beside the clone: there a missing folder is a failure, not a skip.
     if (std::getenv("CI")) FAIL() << "no " << pdb;
-    GTEST_SKIP() << "no " << pdb;
+    EXMC_SKIP_UNLESS_CI() << "no " << pdb;
   }
   const auto r = exmc({"variational", pdb + "model.stan", "--data", pdb + "data.json", "--no-adapt", "--eta", "100",
                        "--seed", "2", "--output", path("v.csv")});
@@ -276,7 +278,7 @@ TEST_F(CliTest, InitFileNamesThatMatchNoParameterAreNamedInAWarning) {
 TEST_F(CliTest, PlotWritesAPngThroughThePythonPackage) {
   if (!fs::exists(std::string(EXMC_BINARY_DIR) + "/python/exmc/__main__.py")) {
     if (std::getenv("CI")) FAIL() << "the Python package was not built";
-    GTEST_SKIP() << "no Python package in the build";
+    EXMC_SKIP_UNLESS_CI() << "no Python package in the build";
   }
   ASSERT_EQ(exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"), "--chains",
                   "2", "--warmup", "100", "--draws", "100", "--seed", "3", "--output", path("s.csv"), "--no-progress"})

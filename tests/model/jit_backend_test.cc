@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/prerequisite.hpp"
+
 #include <cmath>
 #include <random>
 #include <string>
@@ -44,7 +46,7 @@ void expect_backends_agree(const LogDensity& dj, const LogDensity& di, uint64_t 
 class JitBackend : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+    if (!graph::jit_available()) EXMC_SKIP_UNLESS_CI() << "this build has no JIT";
   }
 };
 
@@ -78,7 +80,7 @@ INSTANTIATE_TEST_SUITE_P(BenchModels, JitBackend, ::testing::ValuesIn(examples::
 // The models of d <= 10 are the ones where a kernel call costs as much as the work: every
 // instruction of theirs must be emitted inline.
 TEST(JitBackendInline, SmallBenchModelsCallNoKernel) {
-  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  if (!graph::jit_available()) EXMC_SKIP_UNLESS_CI() << "this build has no JIT";
   for (const char* name : {"simple", "medium", "stress", "eight_schools_centered",
                            "eight_schools_noncentered", "funnel", "hier_big"}) {
     const std::string dump = build(name, graph::Backend::kJit, false)->dump();
@@ -89,7 +91,7 @@ TEST(JitBackendInline, SmallBenchModelsCallNoKernel) {
 // A scale outside its support, a NaN mean and an overflowing exp all give -inf (or NaN), as
 // in the interpreter, and never a finite value.
 TEST(JitBackendInline, InvalidPointsAreNotFinite) {
-  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  if (!graph::jit_available()) EXMC_SKIP_UNLESS_CI() << "this build has no JIT";
   Model m;
   Expr s = m.rv("s", "normal", {0.0, 1.0});           // unconstrained: may be negative
   Expr mu = m.rv("mu", "normal", {0.0, 10.0});
@@ -112,7 +114,7 @@ TEST(JitBackendInline, InvalidPointsAreNotFinite) {
 // variant (which argument is gathered, y a parameter, the gather also read elsewhere, full
 // density) must give the interpreter's value and gradient.
 TEST(JitBackendInline, GroupedNormalVariantsMatchInterpreter) {
-  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  if (!graph::jit_available()) EXMC_SKIP_UNLESS_CI() << "this build has no JIT";
   const std::vector<double> yv = {0.1, -0.3, 0.5, 1.2, 0.7, 2.0, 1.5, 2.5, 1.9, 2.2, 2.4,
                                   -1.0, -0.5, -1.4, -0.8, -1.1, 0.3, 0.9, -0.2, 1.4, 0.6, 0.0,
                                   -0.7, 1.1};
@@ -155,7 +157,7 @@ TEST(JitBackendInline, GroupedNormalVariantsMatchInterpreter) {
 
 // student_t(y | nu, mu, sigma) inline: scalar and vector scales, full and propto densities.
 TEST(JitBackendInline, StudentTMatchesInterpreter) {
-  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  if (!graph::jit_available()) EXMC_SKIP_UNLESS_CI() << "this build has no JIT";
   const std::vector<double> yv = {0.3, -1.2, 2.5, 0.1, -0.4, 5.0};
   for (int variant = 0; variant < 4; ++variant) {
     Model m;
@@ -178,7 +180,7 @@ TEST(JitBackendInline, StudentTMatchesInterpreter) {
 // normal(x | m, exp(u)) with exp(u) read only as a scale runs on the log scale (no exp(u) at
 // all): one and two such readers, full density, float, and u so large that exp(u) overflows.
 TEST(JitBackendInline, LogScaleNormalMatchesInterpreter) {
-  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  if (!graph::jit_available()) EXMC_SKIP_UNLESS_CI() << "this build has no JIT";
   for (int variant = 0; variant < 3; ++variant) {
     Model m;
     Expr u = m.rv("u", "normal", {0.0, 3.0});
@@ -208,7 +210,7 @@ TEST(JitBackendInline, LogScaleNormalMatchesInterpreter) {
 // value of every element. Within 2 ulp over the range where exp is a normal number, and to
 // the nearest subnormals below it; inf, 0 and NaN at the ends.
 TEST(JitBackendInline, InlineExpMatchesLibm) {
-  if (!graph::jit_available()) GTEST_SKIP() << "this build has no JIT";
+  if (!graph::jit_available()) EXMC_SKIP_UNLESS_CI() << "this build has no JIT";
   std::vector<double> xs = {0.0, -0.0, 1e-300, -1e-300, 1.0, -1.0, 0.34657359027997264, 700.0,
                             709.78, 709.7827128933839, 709.79, 710.0, 1e10, -708.0, -708.4,
                             -720.0, -744.0, -745.1, -745.2, -800.0, -1e10, INFINITY, -INFINITY, NAN};

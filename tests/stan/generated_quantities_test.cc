@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/prerequisite.hpp"
+
 #include <array>
 #include <cmath>
 #include <filesystem>
@@ -63,7 +65,7 @@ const std::vector<VarInfo> kMuSigma = {{"mu", {}}, {"sigma", {}}};
 // (lowering, compiled density, constrain) so the draw layout is the one the sampler writes.
 TEST(GeneratedQuantities, HmmViterbiMatchesHandWritten) {
   const fs::path dir = fs::path(EXMC_SHARED_DIR) / "posteriordb" / "hmm_example-hmm_example";
-  if (!fs::exists(dir)) GTEST_SKIP() << "no posteriordb at " << dir;
+  if (!fs::exists(dir)) EXMC_SKIP_UNLESS_CI() << "no posteriordb at " << dir;
   Program p = parse_file((dir / "model.stan").string());
   check(p);
   const auto json = io::StanJsonData::from_file((dir / "data.json").string());
@@ -547,7 +549,7 @@ generated quantities {
 // generated quantities, one draw evaluates to finite values.
 TEST(GeneratedQuantities, PosteriordbProgramsEvaluate) {
   const fs::path pdb = fs::path(EXMC_SHARED_DIR) / "posteriordb";
-  if (!fs::exists(pdb)) GTEST_SKIP() << "no posteriordb at " << pdb;
+  if (!fs::exists(pdb)) EXMC_SKIP_UNLESS_CI() << "no posteriordb at " << pdb;
   int programs = 0, with_gq = 0;
   for (const auto& entry : fs::directory_iterator(pdb)) {
     if (!fs::exists(entry.path() / "model.stan")) continue;

@@ -1,6 +1,8 @@
 // Lowering: every bench model through the Stan front end equals its builder-API version.
 #include <gtest/gtest.h>
 
+#include "../support/prerequisite.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -55,7 +57,7 @@ void expect_same_density(const LogDensity& a, const LogDensity& b, double rel) {
 
 TEST(StanLower, BenchModelsMatchTheBuilderApi) {
   const fs::path bench = fs::path(EXMC_SHARED_DIR) / "bench";
-  if (!fs::exists(bench)) GTEST_SKIP();
+  if (!fs::exists(bench)) EXMC_SKIP_UNLESS_CI();
   for (const auto& name : model::examples::bench_model_names()) {
     SCOPED_TRACE(name);
     const std::string stan_name = name == "logistic_big" ? "logistic" : name;
@@ -78,7 +80,7 @@ TEST(StanLower, BenchModelsMatchTheBuilderApi) {
 // matches central finite differences; the rest fail with a positioned Error (listed).
 TEST(StanLower, PosteriordbProgramsLowerOrFailClearly) {
   const fs::path pdb = fs::path(EXMC_SHARED_DIR) / "posteriordb";
-  if (!fs::exists(pdb)) GTEST_SKIP();
+  if (!fs::exists(pdb)) EXMC_SKIP_UNLESS_CI();
   std::vector<fs::path> dirs;
   for (const auto& e : fs::directory_iterator(pdb))
     if (fs::exists(e.path() / "model.stan")) dirs.push_back(e.path());
@@ -124,7 +126,7 @@ TEST(StanLower, PosteriordbProgramsLowerOrFailClearly) {
 TEST(StanLower, PosteriordbProgramsMatchStanLogProb) {
   const fs::path golden_path = fs::path(EXMC_SOURCE_DIR) / "tests" / "stan" / "pdb_golden.json";
   const fs::path pdb = fs::path(EXMC_SHARED_DIR) / "posteriordb";
-  if (!fs::exists(golden_path) || !fs::exists(pdb)) GTEST_SKIP();
+  if (!fs::exists(golden_path) || !fs::exists(pdb)) EXMC_SKIP_UNLESS_CI();
   const auto golden = nlohmann::json::parse(slurp(golden_path));
   ASSERT_GE(golden.size(), 7u);
   for (auto it = golden.begin(); it != golden.end(); ++it) {

@@ -1,6 +1,8 @@
 // Mutated programs either parse or fail with a positioned Error: never a crash or other throw.
 #include <gtest/gtest.h>
 
+#include "../support/prerequisite.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,7 +33,7 @@ TEST(StanRobustness, MutatedSharedProgramsFailCleanly) {
       sources.push_back(ss.str());
     }
   }
-  if (sources.empty()) GTEST_SKIP();
+  if (sources.empty()) EXMC_SKIP_UNLESS_CI();
   std::mt19937 rng(20261123);
   const std::string inserts = ";{}()[]<>=,|~:?'\"*/+-^.%!&#1a_\\\n";
   // EXMC_STAN_FUZZ_N raises the number of mutations per program for a longer local run.
