@@ -62,6 +62,7 @@ struct Inverse {
       const std::vector<double>* y = nullptr;
       for (const auto& [name, v] : values)
         if (name == r.name) y = &v;
+      if (!y && r.n == 0) continue;  // nothing to give for a zero-size variable
       if (!y) return err("variable '" + r.name + "': no initial value given");
       if (y->size() != r.n)
         return err("variable '" + r.name + "': initial value has " + std::to_string(y->size()) +
@@ -151,7 +152,14 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
       ri.offset = offset;
       ri.non_centered = r.non_centered;
       Expr value;
-      if (r.non_centered) {
+      if (n == 0) {
+        // A zero-size parameter (vector[0], or vector[N] with N = 0 from data) adds nothing, as
+        // in Stan: no coordinates, no Jacobian, no density term; its value is an empty array
+        // that the rest of the program may still use.
+        value = tg->data({}, r.shape);
+        ri.usize = 0;
+        ri.t = transform::Transform::make(*r.kind, r.shape, r.name);
+      } else if (r.non_centered) {
         Expr z = tg->param(offset, r.shape);
         value = args[0] + args[1] * z;
         if (value.shape() != r.shape) value = graph::reshape(value, r.shape);
@@ -189,7 +197,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
         if (of.valid()) ri.offset_arg = eval_slot(of);
         if (mu.valid()) ri.multiplier = eval_slot(mu);
       }
-      if (r.dist) {
+      if (r.dist && n > 0) {
         std::vector<Expr> a = {value};
         a.insert(a.end(), args.begin(), args.end());
         checks.push_back({r.name, r.dist, a});
