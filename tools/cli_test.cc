@@ -342,5 +342,40 @@ generated quantities { real t = sum(v) + x; }
   else ::unsetenv("EXMC_BACKEND");
 }
 
+// Issue 13, class 3: bounds that leave no room (lower above upper, or equal; literals or data)
+// sampled a constant and exited 0. Now an error naming the variable and its bounds, before
+// anything runs; bounds that depend on parameters stay a matter for the sampler.
+TEST_F(CliTest, ImpossibleBoundsAreAnErrorNamingTheVariableAndBounds) {
+  struct Case {
+    std::string program, data, message;
+  };
+  const std::vector<Case> cases = {
+      {"parameters { real<lower=1, upper=0> x; }\nmodel { }\n", "", "variable 'x': its lower bound 1 is not below its upper bound 0"},
+      {"parameters { real<lower=1, upper=1> x; }\nmodel { }\n", "", "variable 'x': its lower bound 1 is not below its upper bound 1"},
+      {"data { real L; real U; }\nparameters { real<lower=L, upper=U> x; }\nmodel { }\n", R"({"L": 2, "U": -1})",
+       "variable 'x': its lower bound 2 is not below its upper bound -1"},
+      {"data { vector[3] L; }\nparameters { vector<lower=L, upper=1>[3] z; }\nmodel { }\n", R"({"L": [0, 0.5, 1]})",
+       "variable 'z': its lower bound 1 is not below its upper bound 1 (element 3)"},
+  };
+  for (const auto& c : cases) {
+    const auto model = write("b.stan", c.program);
+    std::vector<std::string> args = {"sample", model, "--no-progress", "--output", path("b.csv")};
+    if (!c.data.empty()) args.insert(args.end(), {"--data", write("b.json", c.data)});
+    std::ostringstream out, err;
+    EXPECT_EQ(run(args, out, err), 1) << c.program;
+    EXPECT_NE(err.str().find(c.message), std::string::npos) << err.str();
+    EXPECT_FALSE(fs::exists(path("b_1.csv")));
+  }
+  // Room everywhere, and a bound on a parameter: it samples.
+  const auto ok = write("ok.stan", "data { vector[3] L; }\nparameters { vector<lower=L, upper=1>[3] z; real<lower=0> s;"
+                                   " real<lower=s, upper=s + 1> y; }\nmodel { s ~ exponential(1); }\n");
+  std::ostringstream out, err;
+  EXPECT_EQ(run({"sample", ok, "--data", write("ok.json", R"({"L": [0, 0.5, 0.9]})"), "--no-progress", "--output",
+                 path("ok.csv")},
+                out, err),
+            0)
+      << err.str();
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -2,7 +2,9 @@
 // transformed (or non-centred) parameter slice, adds prior, Jacobian, likelihood and potential
 // terms, validates data arguments, and compiles to a LogDensity with named outputs and an
 // inverse (unconstrain) for initial values.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -348,6 +350,28 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     for (size_t i = 0, o = 0; i < eval_outputs.size(); o += eval_outputs[i].second.size(), ++i) {
       inv.eval_offsets.push_back(o);
       inv.eval_sizes.push_back(eval_outputs[i].second.size());
+    }
+    // Bounds known before sampling (literals, data) must leave room: lower < upper everywhere,
+    // as Stan requires; otherwise every draw would be the one value the bounds allow, or none.
+    std::vector<double> ev(total_size(inv.eval->output_vars())), x0(co.dim, 0.0);
+    bool evaluated = false;
+    for (const RvInverse& r : inv.rvs) {
+      if (r.lower < 0 || r.upper < 0 || r.n == 0) continue;
+      const Expr lo = eval_outputs[size_t(r.lower)].second, up = eval_outputs[size_t(r.upper)].second;
+      if (tg->node(lo.id()).depends_on_params || tg->node(up.id()).depends_on_params) continue;
+      if (!evaluated) inv.eval->constrain(x0.data(), ev.data());
+      evaluated = true;
+      const size_t nl = inv.eval_sizes[size_t(r.lower)], nu = inv.eval_sizes[size_t(r.upper)];
+      const double* l = ev.data() + inv.eval_offsets[size_t(r.lower)];
+      const double* u = ev.data() + inv.eval_offsets[size_t(r.upper)];
+      for (size_t i = 0; i < std::max(nl, nu); ++i) {
+        const double a = l[nl == 1 ? 0 : i], b = u[nu == 1 ? 0 : i];
+        if (!(a < b)) {
+          char msg[160];
+          std::snprintf(msg, sizeof msg, "its lower bound %g is not below its upper bound %g", a, b);
+          fail(r.name, msg + (std::max(nl, nu) > 1 ? " (element " + std::to_string(i + 1) + ")" : std::string()));
+        }
+      }
     }
   }
   graph::CompileOptions co;
