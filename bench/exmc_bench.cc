@@ -1,4 +1,5 @@
-// exmc-bench: gradient timing (`grad`), sampler runs (`sample`) and draws ESS (`ess`) on the benchmark models.
+// exmc-bench: gradient timing (`grad`), sampler runs (`sample`), draws ESS (`ess`) and Exmc's seed
+// protocol through the `exmc` command (`seed-table`) on the benchmark models.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -25,6 +26,9 @@
 #endif
 #ifdef EXMC_BENCH_HAVE_ANALYSIS
 #include "exmc/analysis/convergence.hpp"
+#endif
+#ifdef EXMC_BENCH_HAVE_SEED_TABLE
+#include "seed_table.hpp"
 #endif
 
 namespace {
@@ -277,6 +281,9 @@ void usage() {
                "                         [--impl graph|handwritten] [--graph-style builder|elementary|fused]\n"
                "                         [--out DIR] [--warmup N] [--samples N]\n"
                "       exmc-bench ess FILE.csv...   (min bulk ESS per draws CSV, exmc's diagnostics)\n"
+               "       exmc-bench seed-table [--models a,b] [--precision f64,f32] [--seeds 1-10] [--div-seeds 1-20]\n"
+               "                         [--reps 3] [--table-seed 42] [--warmup 500] [--draws 500] [--out DIR]\n"
+               "                         [--exmc PATH]   (Exmc's protocol through whole `exmc sample` runs)\n"
                "Models default to all ten; --shared is the folder holding bench/models and bench/data.\n");
 }
 
@@ -288,6 +295,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string cmd = argv[1];
+#ifdef EXMC_BENCH_HAVE_SEED_TABLE
+  if (cmd == "seed-table") {
+    try {
+      return exmc::bench::cmd_seed_table(argc - 2, argv + 2);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "exmc-bench: %s\n", e.what());
+      return 1;
+    }
+  }
+#endif
 #ifdef EXMC_BENCH_HAVE_ANALYSIS
   if (cmd == "ess") {
     try {
