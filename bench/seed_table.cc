@@ -60,6 +60,7 @@ struct Run {
   double wall_ms = NAN, ready_ms = NAN, warmup_ms = NAN, sampling_ms = NAN;
   double min_ess = NAN;
   long divergences = -1, grad_evals = -1;
+  std::string backend = "?";  // from "model ready in ..., machine code)" on stderr
 };
 
 std::vector<unsigned> parse_seeds(const std::string& s) {
@@ -199,7 +200,11 @@ void read_log(const std::string& path, Run& r) {
   long g = -1;
   while (std::getline(in, line)) {
     const double ready = number_after(line, "model ready in ");
-    if (std::isfinite(ready)) r.ready_ms = ready;
+    if (std::isfinite(ready)) {
+      r.ready_ms = ready;
+      const auto a = line.rfind(", "), b = line.rfind(')');
+      if (a != std::string::npos && b != std::string::npos && b > a + 2) r.backend = line.substr(a + 2, b - a - 2);
+    }
     const auto p = line.find(" gradient evaluations");
     if (p == std::string::npos) continue;
     size_t a = p;
@@ -400,6 +405,14 @@ int cmd_seed_table(int argc, char** argv) {
       md += "\n";
     }
   }
+  {
+    std::map<std::string, int> backends;
+    for (const auto& r : runs) ++backends[r.backend];
+    md += "\nBackend (from exmc's stderr):";
+    for (const auto& [k, n] : backends) md += fmt::format(" {} runs {};", n, k);
+    md.back() = '.';
+    md += "\n";
+  }
   if (inconsistent)
     md += "\nWARNING: some configuration gave different draws between repeated runs of one seed.\n";
   std::fputs(md.c_str(), stdout);
@@ -408,11 +421,11 @@ int cmd_seed_table(int argc, char** argv) {
     const std::string tsv = c.out_dir + "/seed_table_runs.tsv", tab = c.out_dir + "/seed_table.md";
     std::ofstream f(tsv);
     if (!f) throw std::runtime_error(tsv + ": cannot write");
-    f << "model\tprecision\tseed\trep\twall_ms\tready_ms\twarmup_ms\tsampling_ms\tgrad_evals\tmin_bulk_ess\tdivergences\n";
+    f << "model\tprecision\tseed\trep\twall_ms\tready_ms\twarmup_ms\tsampling_ms\tgrad_evals\tmin_bulk_ess\tdivergences\tbackend\n";
     for (const auto& r : runs)
-      f << fmt::format("{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.4f}\t{:.4f}\t{}\t{:.4f}\t{}\n", r.model, r.precision,
+      f << fmt::format("{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.4f}\t{:.4f}\t{}\t{:.4f}\t{}\t{}\n", r.model, r.precision,
                        r.seed, r.rep, r.wall_ms, r.ready_ms, r.warmup_ms, r.sampling_ms, r.grad_evals, r.min_ess,
-                       r.divergences);
+                       r.divergences, r.backend);
     std::ofstream t(tab);
     if (!t) throw std::runtime_error(tab + ": cannot write");
     t << md;
