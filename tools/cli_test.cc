@@ -377,5 +377,18 @@ TEST_F(CliTest, ImpossibleBoundsAreAnErrorNamingTheVariableAndBounds) {
       << err.str();
 }
 
+// Issue 13, class 5: a size of 2e9 from data is refused before anything is allocated, naming
+// the variable and the memory it would take.
+TEST_F(CliTest, ParameterSizeBeyondTheMachinesMemoryIsRefusedBeforeAllocating) {
+  const auto model = write("big.stan", "data { int N; }\nparameters { vector[N] v; }\nmodel { v ~ normal(0, 1); }\n");
+  std::ostringstream out, err;
+  EXPECT_EQ(run({"sample", model, "--data", write("big.json", R"({"N": 2000000000})"), "--no-progress", "--output",
+                 path("big.csv")},
+                out, err),
+            1);
+  EXPECT_NE(err.str().find("variable 'v': 2000000000 elements"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("GB of memory; check the sizes in the data"), std::string::npos) << err.str();
+}
+
 }  // namespace
 }  // namespace exmc::cli

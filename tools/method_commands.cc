@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <exception>
+#include <new>
 #include <ostream>
 #include <random>
 
@@ -68,6 +69,9 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
     return 0;
   } catch (const stan::Error& e) {
     err << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    err << "exmc " << name << ": error: out of memory: a size in the program or its data may be larger than meant\n";
     return 1;
   } catch (const std::exception& e) {
     err << "exmc " << name << ": error: " << e.what() << "\n";

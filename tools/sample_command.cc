@@ -6,6 +6,7 @@
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <new>
 #include <optional>
 #include <ostream>
 #include <random>
@@ -296,6 +297,9 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     return 0;
   } catch (const stan::Error& e) {
     err << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    err << "exmc sample: error: out of memory: a size in the program or its data may be larger than meant\n";
     return 1;
   } catch (const std::exception& e) {
     err << "exmc sample: error: " << e.what() << "\n";

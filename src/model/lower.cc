@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <unistd.h>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -27,6 +28,27 @@ using graph::Op;
 
 [[noreturn]] void fail(const std::string& var, const std::string& what) {
   throw std::invalid_argument("variable '" + var + "': " + what);
+}
+
+// A size decided by data (vector[N] with N = 2e9) must be refused before anything is allocated,
+// not found by the allocator (std::bad_alloc, or a process the kernel kills). Each free element
+// costs the sampler at least ~16 doubles (position, momentum, gradient and the tree's copies of
+// them, the metric, the arena's value and adjoint); a model needing more than the machine's
+// memory cannot run.
+void check_fits_in_memory(const std::string& var, size_t elements, size_t total_elements) {
+  constexpr double kBytesPerElement = 16 * sizeof(double);
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return;
+  const double memory = double(pages) * double(page);
+  const double need = double(total_elements) * kBytesPerElement;
+  if (need > memory) {
+    char msg[200];
+    std::snprintf(msg, sizeof msg,
+                  "%zu elements (%zu in all): the sampler needs about %.3g GB for them, more than this "
+                  "machine's %.3g GB of memory; check the sizes in the data",
+                  elements, total_elements, need / 1e9, memory / 1e9);
+    fail(var, msg);
+  }
 }
 
 // What unconstrain() needs per free variable; bound / location / scale values are read from a
@@ -146,6 +168,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
       const RvDecl& r = ir.rvs[it->second];
       try {
       const size_t n = graph::shape_size(r.shape);
+      check_fits_in_memory(r.name, n, offset + n);
       std::vector<Expr> args;
       for (int a : r.args) args.push_back(m[size_t(a)]);
       RvInverse ri;
