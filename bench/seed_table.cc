@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -57,7 +58,7 @@ struct Run {
   std::string model, precision;
   unsigned seed = 0;
   int rep = 0;
-  double wall_ms = NAN, ready_ms = NAN, warmup_ms = NAN, sampling_ms = NAN;
+  double wall_ms = NAN, cpu_ms = NAN, ready_ms = NAN, warmup_ms = NAN, sampling_ms = NAN;
   double min_ess = NAN;
   long divergences = -1, grad_evals = -1;
   std::string backend = "?";  // from "model ready in ..., machine code)" on stderr
@@ -103,8 +104,9 @@ double median(std::vector<double> v) {
 }
 
 // Runs argv with stdout to /dev/null and stderr to err_path; returns wall milliseconds from
-// spawn to exit. Throws on a failed spawn or a non-zero exit (naming the log).
-double run_process(const std::vector<std::string>& argv, const std::string& err_path) {
+// spawn to exit, and in cpu_ms the child's user + system CPU time (less sensitive to other
+// processes' load than the wall time). Throws on a failed spawn or a non-zero exit (naming the log).
+double run_process(const std::vector<std::string>& argv, const std::string& err_path, double& cpu_ms) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -118,10 +120,13 @@ double run_process(const std::vector<std::string>& argv, const std::string& err_
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error(argv[0] + ": cannot start (errno " + std::to_string(rc) + ")");
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
+  struct rusage ru {};
+  while (wait4(pid, &status, 0, &ru) < 0) {
     if (errno != EINTR) throw std::runtime_error("waitpid failed");
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  cpu_ms = (double(ru.ru_utime.tv_sec) + double(ru.ru_stime.tv_sec)) * 1e3 +
+           (double(ru.ru_utime.tv_usec) + double(ru.ru_stime.tv_usec)) * 1e-3;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw std::runtime_error(fmt::format("{} failed (status {}); its stderr: {}", argv[0], status, err_path));
   return ms;
@@ -221,7 +226,7 @@ std::string fnum(double v, int prec = 1) {
 }
 
 struct Cell {  // one (model, precision, seed): reps combined
-  double wall_ms, ready_ms, sampling_ms, ess;
+  double wall_ms, cpu_ms, ready_ms, sampling_ms, ess;
   long div, grads;
   bool consistent;  // every rep gave the same draws (ESS and divergences)
 };
@@ -286,7 +291,7 @@ int cmd_seed_table(int argc, char** argv) {
                              "--chains", "1", "--warmup", std::to_string(c.warmup), "--draws",
                              std::to_string(c.draws), "--seed", std::to_string(seed), "--precision", p,
                              "--output", csv},
-                            log);
+                            log, r.cpu_ms);
     read_csv(csv, dims.at(m), r);
     read_log(log, r);
     std::remove(csv.c_str());
@@ -318,25 +323,26 @@ int cmd_seed_table(int argc, char** argv) {
     std::map<std::tuple<std::string, std::string, unsigned>, std::vector<const Run*>> by;
     for (const auto& r : runs) by[{r.model, r.precision, r.seed}].push_back(&r);
     for (const auto& [k, rs] : by) {
-      std::vector<double> w, rd, s;
+      std::vector<double> w, cp, rd, s;
       bool same = true;
       for (const Run* r : rs) {
         w.push_back(r->wall_ms);
+        cp.push_back(r->cpu_ms);
         rd.push_back(r->ready_ms);
         s.push_back(r->sampling_ms);
         same = same && r->divergences == rs[0]->divergences && r->min_ess == rs[0]->min_ess;
       }
       same = same && std::all_of(rs.begin(), rs.end(), [&](const Run* r) { return r->grad_evals == rs[0]->grad_evals; });
-      cells[k] = {median(w), median(rd), median(s), rs[0]->min_ess, rs[0]->divergences, rs[0]->grad_evals, same};
+      cells[k] = {median(w), median(cp), median(rd), median(s), rs[0]->min_ess, rs[0]->divergences, rs[0]->grad_evals, same};
     }
   }
 
   std::string md;
   auto row_header = [&](bool seeds_col) {
-    md += std::string("| model | precision | whole process ms | model ready ms | sampling ms | gradients | min bulk ESS | "
+    md += std::string("| model | precision | whole process ms | its CPU ms | model ready ms | sampling ms | gradients | min bulk ESS | "
                       "ESS/s (sampling) | ESS/s (whole process) | divergences |") +
           (seeds_col ? " divergences (total) |" : "") + "\n";
-    md += std::string("|---|---|---|---|---|---|---|---|---|---|") + (seeds_col ? "---|" : "") + "\n";
+    md += std::string("|---|---|---|---|---|---|---|---|---|---|---|") + (seeds_col ? "---|" : "") + "\n";
   };
   bool inconsistent = false;
   md += fmt::format("Seed {} ({} warmup + {} draws, 1 chain; times: median of {} runs):\n\n", c.table_seed, c.warmup,
@@ -346,8 +352,8 @@ int cmd_seed_table(int argc, char** argv) {
     for (const auto& p : c.precisions) {
       const Cell& x = cells.at({m, p, c.table_seed});
       inconsistent = inconsistent || !x.consistent;
-      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", m, p, fnum(x.wall_ms),
-                        fnum(x.ready_ms), fnum(x.sampling_ms, 2), x.grads, fnum(x.ess), fnum(x.ess / (x.sampling_ms * 1e-3), 0),
+      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", m, p, fnum(x.wall_ms),
+                        fnum(x.cpu_ms), fnum(x.ready_ms), fnum(x.sampling_ms, 2), x.grads, fnum(x.ess), fnum(x.ess / (x.sampling_ms * 1e-3), 0),
                         fnum(x.ess / (x.wall_ms * 1e-3), 0), x.div);
     }
   if (!c.seeds.empty()) {
@@ -357,12 +363,13 @@ int cmd_seed_table(int argc, char** argv) {
     row_header(true);
     for (const auto& m : c.models)
       for (const auto& p : c.precisions) {
-        std::vector<double> w, rd, s, e, es, ew, dv, gr;
+        std::vector<double> w, cp, rd, s, e, es, ew, dv, gr;
         long dtot = 0;
         for (unsigned seed : c.seeds) {
           const Cell& x = cells.at({m, p, seed});
           inconsistent = inconsistent || !x.consistent;
           w.push_back(x.wall_ms);
+          cp.push_back(x.cpu_ms);
           rd.push_back(x.ready_ms);
           s.push_back(x.sampling_ms);
           e.push_back(x.ess);
@@ -372,8 +379,8 @@ int cmd_seed_table(int argc, char** argv) {
           gr.push_back(double(x.grads));
           dtot += x.div;
         }
-        md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", m, p, fnum(median(w)),
-                          fnum(median(rd)), fnum(median(s), 2), fnum(median(gr), 0), fnum(median(e)), fnum(median(es), 0),
+        md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", m, p, fnum(median(w)),
+                          fnum(median(cp)), fnum(median(rd)), fnum(median(s), 2), fnum(median(gr), 0), fnum(median(e)), fnum(median(es), 0),
                           fnum(median(ew), 0), fnum(median(dv), 1), dtot);
       }
   }
@@ -421,10 +428,10 @@ int cmd_seed_table(int argc, char** argv) {
     const std::string tsv = c.out_dir + "/seed_table_runs.tsv", tab = c.out_dir + "/seed_table.md";
     std::ofstream f(tsv);
     if (!f) throw std::runtime_error(tsv + ": cannot write");
-    f << "model\tprecision\tseed\trep\twall_ms\tready_ms\twarmup_ms\tsampling_ms\tgrad_evals\tmin_bulk_ess\tdivergences\tbackend\n";
+    f << "model\tprecision\tseed\trep\twall_ms\tcpu_ms\tready_ms\twarmup_ms\tsampling_ms\tgrad_evals\tmin_bulk_ess\tdivergences\tbackend\n";
     for (const auto& r : runs)
-      f << fmt::format("{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.4f}\t{:.4f}\t{}\t{:.4f}\t{}\t{}\n", r.model, r.precision,
-                       r.seed, r.rep, r.wall_ms, r.ready_ms, r.warmup_ms, r.sampling_ms, r.grad_evals, r.min_ess,
+      f << fmt::format("{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.3f}\t{:.4f}\t{:.4f}\t{}\t{:.4f}\t{}\t{}\n", r.model, r.precision,
+                       r.seed, r.rep, r.wall_ms, r.cpu_ms, r.ready_ms, r.warmup_ms, r.sampling_ms, r.grad_evals, r.min_ess,
                        r.divergences, r.backend);
     std::ofstream t(tab);
     if (!t) throw std::runtime_error(tab + ": cannot write");
