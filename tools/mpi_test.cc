@@ -5,6 +5,11 @@
 // skipped, except under CI=true (scripts/setup installs libopenmpi-dev), where that fails.
 #include <gtest/gtest.h>
 
+#include "exmc/io/run_checkpoint.hpp"
+
+#include <chrono>
+#include <thread>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -110,6 +115,43 @@ TEST(MpiSample, FilesIdenticalForOneTwoFourRanksAndPlain) {
     }
   }
   EXPECT_TRUE(without_timing(root / "plain/out_1.csv") != without_timing(root / "plain/out_2.csv"));
+}
+
+// Checkpoints under mpirun: each rank checkpoints its own chains; the run killed (every process,
+// SIGKILL) and resumed with another rank count writes the files of an uninterrupted plain run.
+TEST(MpiSample, CheckpointedRunKilledThenResumedOnAnotherRankCount) {
+  REQUIRE_MPI();
+  const auto root = fresh_dir("checkpoint");
+  const std::string args = " sample " + kEight + ".stan --data " + kEight +
+                           ".data.json --chains 4 --warmup 300 --draws 300 --seed 5 --checkpoint-every 10 "
+                           "--output ckrun.csv --no-progress";
+  ASSERT_EQ(run_in(root / "plain", kExmc + args), 0) << read(root / "plain/log.txt");
+  const auto d = root / "mpi";
+  fs::create_directories(d);
+  const std::string start = "cd '" + d.string() + "' && " + mpirun(2) + args + " > log.txt 2>&1 &";
+  ASSERT_EQ(std::system(start.c_str()), 0);
+  // Kill every process of the run once a chain of the second block is past iteration 100.
+  bool killed = false;
+  for (int i = 0; i < 20000 && !killed; ++i) {
+    try {
+      const auto cp = exmc::io::RunCheckpoint::load((d / "ckrun_3.csv.checkpoint").string());
+      if (cp && cp->iterations >= 100) {
+        std::system("pkill -9 -f 'output ckrun.csv' >/dev/null 2>&1");
+        killed = true;
+      }
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(killed) << "the run never reached a checkpoint past iteration 100: " << read(d / "log.txt");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_FALSE(fs::exists(d / "ckrun_1.csv") && fs::exists(d / "ckrun_4.csv")) << "killed too late";
+  ASSERT_EQ(run_in(d, mpirun(4) + args + " --resume"), 0) << read(d / "log.txt");
+  for (int c = 1; c <= 4; ++c) {
+    const std::string f = "ckrun_" + std::to_string(c) + ".csv";
+    EXPECT_TRUE(without_timing(d / f) == without_timing(root / "plain" / f)) << f << " differs";
+    EXPECT_FALSE(fs::exists(d / (f + ".checkpoint"))) << "a completed run removes its checkpoints";
+  }
 }
 
 TEST(MpiBatch, ManifestOfThreeFitsOverTwoRanks) {

@@ -4,6 +4,8 @@
 // run id). Rank 0's seed and run id are everyone's. Without a launcher: sample_chains, as before.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <sstream>
@@ -15,6 +17,7 @@
 #include "cli.hpp"
 #include "exmc/distributed/world.hpp"
 #include "exmc/io/cmdstan_csv_writer.hpp"
+#include "exmc/io/run_checkpoint.hpp"
 
 namespace exmc::cli {
 
@@ -66,13 +69,27 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   // Every rank agrees on the seed and run id (rank 0's) before anything can fail.
   uint64_t seed = opts.seed_given ? opts.seed : std::random_device{}() % 4294967291ull;
   std::string run_id = io::new_run_id();
+  // --resume: the run's seed and id are those of its checkpoints (any chain's: each rank
+  // resumes its own chains, and chains without one start afresh within the same run).
+  if (opts.resume && rank == 0)
+    for (unsigned c = 0; c < opts.chains; ++c) {
+      std::optional<io::RunCheckpoint> cp;
+      try {
+        cp = io::RunCheckpoint::load(io::checkpoint_path(chain_output_path(opts.output, c, opts.chains)));
+      } catch (const std::exception&) {
+        continue;  // the rank that owns the chain reports a damaged checkpoint
+      }
+      if (!cp) continue;
+      seed = cp->seed;
+      run_id = cp->run_id;
+      break;
+    }
   world->broadcast(seed);
   world->broadcast(run_id);
   mine.seed = seed;
   mine.seed_given = true;
   std::string refused;
-  if (opts.checkpoint_every > 0 || opts.resume) refused = "--checkpoint-every and --resume";
-  else if (opts.init == "pathfinder") refused = "--init pathfinder";
+  if (opts.init == "pathfinder") refused = "--init pathfinder";
   int rc = 0;
   if (!refused.empty()) {
     if (rank == 0) err << "exmc sample: error: " << refused << " are not supported under mpirun yet\n";
@@ -100,6 +117,11 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   // The run's status: the worst rank's (rank 0 prints it; gathered by polling, not a
   // spinning collective, so ranks that finish early leave the cores to the others).
   const int worst = world->max_to_root(rc);
+  // Every block completed: the checkpoints have nothing left to resume (a block alone cannot
+  // know that, so rank 0 removes them all).
+  if (rank == 0 && worst == 0 && (opts.checkpoint_every > 0 || opts.resume))
+    for (unsigned c = 0; c < opts.chains; ++c)
+      std::remove(io::checkpoint_path(chain_output_path(opts.output, c, opts.chains)).c_str());
   return rank == 0 ? worst : rc;
 }
 
