@@ -78,6 +78,10 @@ CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
     if (line[0] == '#') {
       const std::string body = trim(line.substr(1));
       if (body == "Adaptation terminated") {
+        // A second one would move the draws back among the warmup rows (save_warmup = 1) or
+        // mix two adaptations' step sizes and metrics: not one chain's file.
+        if (out.has_adaptation)
+          fail(path, lineno, "a second '# Adaptation terminated' line (one chain per file)");
         adapt = AfterTerminated;
         out.has_adaptation = true;
         const auto sw = out.config.find("save_warmup");

@@ -146,6 +146,11 @@ TEST(CmdStanCsvReader, ErrorsNameFileLineAndProblem) {
   EXPECT_EQ(error_of("a,,c\n"), "run.csv:1: header column 2 has no name");
   EXPECT_EQ(error_of("a\n# Adaptation terminated\n# Step size = fast\n"),
             "run.csv:3: step size 'fast' is not a number");
+  // Found with fuzz/cmdstan_csv_fuzzer's invariant: with save_warmup = 1 a second "Adaptation
+  // terminated" swapped the draws back among the warmup rows (values.size() != num_rows * cols).
+  EXPECT_EQ(error_of("# save_warmup = 1\na,b\n1,2\n# Adaptation terminated\n3,4\n"
+                     "# Adaptation terminated\n5,6\n"),
+            "run.csv:6: a second '# Adaptation terminated' line (one chain per file)");
   try {
     read_cmdstan_csv("/nonexistent/dir/output.csv");
     FAIL();
