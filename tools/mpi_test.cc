@@ -154,6 +154,22 @@ TEST(MpiSample, CheckpointedRunKilledThenResumedOnAnotherRankCount) {
   }
 }
 
+// --init pathfinder under mpirun: each rank runs Pathfinder (the same seed, the same draws) and
+// its chains start at the draws they start at in one process.
+TEST(MpiSample, PathfinderInitGivesThePlainRunsFiles) {
+  REQUIRE_MPI();
+  const auto root = fresh_dir("pathfinder");
+  const std::string args = " sample " + kEight + ".stan --data " + kEight +
+                           ".data.json --chains 4 --warmup 150 --draws 150 --seed 9 --init pathfinder "
+                           "--output out.csv --no-progress";
+  ASSERT_EQ(run_in(root / "plain", kExmc + args), 0) << read(root / "plain/log.txt");
+  ASSERT_EQ(run_in(root / "n2", mpirun(2) + args), 0) << read(root / "n2/log.txt");
+  for (int c = 1; c <= 4; ++c) {
+    const std::string f = "out_" + std::to_string(c) + ".csv";
+    EXPECT_TRUE(without_timing(root / "n2" / f) == without_timing(root / "plain" / f)) << f << " differs";
+  }
+}
+
 TEST(MpiBatch, ManifestOfThreeFitsOverTwoRanks) {
   REQUIRE_MPI();
   const auto root = fresh_dir("manifest");

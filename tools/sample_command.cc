@@ -132,6 +132,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     services::SampleSettings ss;
     ss.chains = block.count;
     ss.chain_offset = block.offset;
+    ss.total_chains = opts.chains;
     ss.threads = opts.threads;
     ss.warmup = opts.warmup;
     ss.draws = opts.draws;

@@ -88,29 +88,22 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   world->broadcast(run_id);
   mine.seed = seed;
   mine.seed_given = true;
-  std::string refused;
-  if (opts.init == "pathfinder") refused = "--init pathfinder";
   int rc = 0;
-  if (!refused.empty()) {
-    if (rank == 0) err << "exmc sample: error: " << refused << " are not supported under mpirun yet\n";
-    rc = 1;
-  } else {
-    ChainBlock block = chain_block(opts.chains, rank, size);
-    block.run_id = run_id;
-    if (rank != 0) {
-      mine.progress = false;
-      mine.save_metric.clear();  // chain 1's metric: rank 0's
-    }
-    if (block.count > 0) {
-      if (rank == 0) {
-        err << fmt::format("exmc: {} ranks; this rank runs chains {}..{}\n", size, block.offset + 1,
-                           block.offset + block.count);
-        rc = sample_chains(mine, block, out, err);
-      } else {
-        RankLineFilter filter(err, rank);
-        std::ostream filtered(&filter);
-        rc = sample_chains(mine, block, out, filtered);
-      }
+  ChainBlock block = chain_block(opts.chains, rank, size);
+  block.run_id = run_id;
+  if (rank != 0) {
+    mine.progress = false;
+    mine.save_metric.clear();  // chain 1's metric: rank 0's
+  }
+  if (block.count > 0) {
+    if (rank == 0) {
+      err << fmt::format("exmc: {} ranks; this rank runs chains {}..{}\n", size, block.offset + 1,
+                         block.offset + block.count);
+      rc = sample_chains(mine, block, out, err);
+    } else {
+      RankLineFilter filter(err, rank);
+      std::ostream filtered(&filter);
+      rc = sample_chains(mine, block, out, filtered);
     }
   }
   out.flush();

@@ -1,5 +1,6 @@
 // pathfinder service: multi-path Pathfinder on the sampler's own density (non-centring as NUTS
 // would use it), draws written with CmdStan 2.33's columns.
+#include <algorithm>
 #include <cmath>
 
 #include "exmc/services/methods.hpp"
@@ -17,7 +18,8 @@ pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const Pat
   return pathfinder::pathfinder(density, o, seed);
 }
 
-pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg) {
+pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg,
+                                                  unsigned total_chains) {
   auto& sc = cfg.sampler;
   if (sc.warm_start) throw std::invalid_argument("--init pathfinder and a loaded metric both set the initial metric");
   auto pf = run_pathfinder(density, PathfinderSettings{}, seed);
@@ -25,8 +27,9 @@ pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uin
   const size_t d = density.dim(), n = draws.size();
   if (n < 2) throw std::runtime_error("--init pathfinder: Pathfinder returned fewer than two draws");
   cfg.chain_init_x.clear();
+  const size_t total = std::max<size_t>(total_chains, cfg.num_chains);
   for (unsigned c = 0; c < cfg.num_chains; ++c) {
-    const double* x = draws.draw(size_t(c) * n / cfg.num_chains);
+    const double* x = draws.draw((cfg.chain_offset + c) * n / total);
     cfg.chain_init_x.emplace_back(x, x + d);
   }
   std::vector<double> mean(d, 0.0);

@@ -68,8 +68,10 @@ pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const Pat
 // `exmc sample --init pathfinder`: Pathfinder (default settings) on the sampler's density; chain c
 // starts at draw c * n / chains, and warmup starts from the draws' variance (covariance for a
 // dense metric) as the inverse metric instead of the identity, adapting on from there. Throws
-// std::invalid_argument when cfg already has a warm start.
-pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg);
+// std::invalid_argument when cfg already has a warm start. For a block of a larger run
+// (cfg.chain_offset, `total_chains` > cfg.num_chains) chain c is the run's chain_offset + c.
+pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg,
+                                                  unsigned total_chains = 0);
 
 // ---- variational (ADVI) ----
 struct VariationalSettings {

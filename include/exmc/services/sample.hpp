@@ -45,6 +45,9 @@ struct SampleSettings {
   // generated quantities' stream): K processes running blocks of a run's chains together draw
   // what one process running them all does (`mpirun exmc sample`).
   uint64_t chain_offset = 0;
+  // The larger run's chain count (0: this job's `chains`): --init pathfinder gives chain g of
+  // the run the draw it gets in one process.
+  unsigned total_chains = 0;
   // Checkpoints (see SampleObserver::on_checkpoint): every N iterations, 0 for none.
   unsigned checkpoint_every = 0;
   // One per chain when non-empty: a state from on_checkpoint continues that chain exactly where
