@@ -45,6 +45,7 @@ struct BatchOptions {
   int sig_figs = -1;
   double heartbeat_timeout = 20;
   bool no_coordinator_fits = false;
+  unsigned jobs = 1;
 };
 
 struct ManifestItem {
@@ -286,6 +287,7 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
   distributed::SchedulerOptions so;
   so.max_attempts = o.max_attempts;
   so.heartbeat_timeout_s = o.heartbeat_timeout;
+  so.local_jobs = o.jobs;
   so.coordinator_works = !o.no_coordinator_fits;
   if (const char* v = std::getenv("EXMC_BATCH_KILL_RANK"); v && *v) {
     const std::string s(v);
@@ -436,6 +438,10 @@ BatchCommand add_batch_command(CLI::App& app) {
                 "seconds without word from a busy rank before its item goes to another")
       ->capture_default_str();
   b->add_flag("--no-coordinator-fits", o->no_coordinator_fits, "rank 0 only coordinates (when there are others)");
+  b->add_option("--jobs", o->jobs,
+                "fits rank 0 runs at once, each in a process of its own (one machine without mpirun: its cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
   return {b, [o, b](std::ostream& out, std::ostream& err) {
             try {
               return run_batch(*o, b->count("--seed") > 0, out, err);

@@ -217,6 +217,17 @@ const std::string& reference_ranks() {
   return ranks;
 }
 
+// One machine without mpirun: --jobs 3 runs three fits at once in child processes; the ranks are
+// those of one-at-a-time, and a killed fit is retried.
+TEST(Batch, LocalJobsGiveTheSameRanksAndRetryAKilledFit) {
+  const auto d = fresh_dir("sbc_jobs");
+  const int rc = run_in(d, "EXMC_BATCH_KILL_FIT=4 " + kExmc + sbc_args(20) + " --jobs 3");
+  const auto log = read(d / "log.txt");
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("killed by signal 9"), std::string::npos) << log;
+  EXPECT_EQ(read(d / "out/ranks.csv"), reference_ranks());
+}
+
 TEST(MpiBatch, SbcSurvivesAKilledFitAndAThrowingFit) {
   REQUIRE_MPI();
   const auto d = fresh_dir("sbc_faults");

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <iostream>
 #include <set>
 #include <stdexcept>
@@ -158,7 +159,8 @@ class Coordinator {
       : world_(world), todo_(todo), work_(work), o_(o), on_resolved_(on_resolved), log_(log),
         out_(todo.size()), resolved_(todo.size(), false), failed_on_(todo.size()),
         busy_(size_t(world.size()), -1), heard_(size_t(world.size()), Clock::now()),
-        dead_(size_t(world.size()), false) {
+        dead_(size_t(world.size()), false), local_busy_(std::max(1u, o.local_jobs), -1) {
+    for (size_t j = 0; j < local_busy_.size(); ++j) local_.push_back(std::make_unique<Child>());
     for (size_t p = 0; p < todo.size(); ++p) pending_.push_back(p);
     unresolved_ = todo.size();
   }
@@ -174,7 +176,7 @@ class Coordinator {
       check_deadlines();
       if (!busy) nap();
     }
-    local_.kill();  // a duplicate still in flight
+    for (auto& l : local_) l->kill();  // a duplicate still in flight
     // After a rank was presumed dead nobody finalises MPI (it may wait for the dead one).
     const bool lost = std::find(dead_.begin(), dead_.end(), true) != dead_.end() || lost_any_;
     for (int r = 1; r < world_.size(); ++r) world_.send(r, kStop, lost ? "abandon" : "");
@@ -279,23 +281,29 @@ class Coordinator {
     if (on_resolved_) on_resolved_(todo_[p], out_[p]);
   }
 
+  // Rank 0's own fits: up to local_jobs child processes at once.
   bool local_step() {
-    if (local_.running()) {
-      ChildOutcome c;
-      if (!local_.poll(c)) return false;
-      const size_t p = size_t(busy_[0]);
-      busy_[0] = -1;
-      finish(p, 0, std::move(c));
-      return true;
+    bool progressed = false;
+    for (size_t j = 0; j < local_.size(); ++j) {
+      Child& child = *local_[j];
+      if (child.running()) {
+        ChildOutcome c;
+        if (!child.poll(c)) continue;
+        const size_t p = size_t(local_busy_[j]);
+        local_busy_[j] = -1;
+        finish(p, 0, std::move(c));
+        progressed = true;
+      }
+      if (!coordinator_may_work()) continue;
+      const long p = pick(0);
+      if (p < 0) continue;
+      local_busy_[j] = p;
+      const size_t item = todo_[size_t(p)];
+      const unsigned attempt = out_[size_t(p)].attempts + 1;
+      child.start([this, item, attempt] { return work_(item, attempt); });
+      progressed = true;
     }
-    if (!coordinator_may_work()) return false;
-    const long p = pick(0);
-    if (p < 0) return false;
-    busy_[0] = p;
-    const size_t item = todo_[size_t(p)];
-    const unsigned attempt = out_[size_t(p)].attempts + 1;
-    local_.start([this, item, attempt] { return work_(item, attempt); });
-    return true;
+    return progressed;
   }
 
   void check_deadlines() {
@@ -328,7 +336,8 @@ class Coordinator {
   bool lost_any_ = false;  // some rank was presumed dead (even if it spoke again)
   std::deque<size_t> pending_;
   size_t unresolved_ = 0;
-  Child local_;
+  std::vector<long> local_busy_;  // per local slot: the position in flight, -1 none
+  std::vector<std::unique_ptr<Child>> local_;
 };
 
 // ---- ranks > 0 ----

@@ -31,6 +31,7 @@ struct SchedulerOptions {
   double heartbeat_timeout_s = 20;  // a busy rank silent this long is presumed dead
   double heartbeat_every_s = 0.5;
   bool coordinator_works = true;    // rank 0 fits items too
+  unsigned local_jobs = 1;          // fits rank 0 runs at once (each in its own child process)
   // Test hook: this rank kills itself (SIGKILL) 0.3 s after it starts its N-th item (0: never).
   unsigned kill_rank_at_start = 0;
 };
