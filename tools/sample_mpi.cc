@@ -94,6 +94,7 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   if (rank != 0) {
     mine.progress = false;
     mine.save_metric.clear();  // chain 1's metric: rank 0's
+    mine.serve.clear();        // one dashboard (rank 0's, showing its chains), one port
   }
   if (block.count > 0) {
     if (rank == 0) {
