@@ -3,6 +3,7 @@
 // attempt in a child process, failed items retried on another rank. Rank 0 writes one record
 // per completed item (atomically) under OUTPUT/items/, so a re-run with the same OUTPUT skips
 // them, and the summary (OUTPUT/status.tsv; for SBC also ranks.csv and sbc_summary.json).
+#include "file_text.hpp"
 #include "batch_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -52,14 +53,6 @@ struct ManifestItem {
   std::string model, data, output;
   std::optional<unsigned long long> seed;
 };
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Written under a temporary name, then renamed: a reader (or a resume) sees all or nothing.
 void write_atomically(const fs::path& path, const std::string& text) {

@@ -1,12 +1,11 @@
 #include "sample_checkpoint.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include <fmt/format.h>
 
 #include "exmc/core/state_io.hpp"
+#include "file_text.hpp"
 
 namespace exmc::cli {
 namespace {
@@ -15,9 +14,12 @@ namespace {
 // different posteriors into one file.
 std::string content_hash(const std::string& path) {
   if (path.empty()) return "(none)";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "(unreadable)";
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  try {
+    bytes = read_text(path);
+  } catch (const std::runtime_error&) {
+    return "(unreadable)";
+  }
   return fmt::format("{:016x} ({} bytes)", fnv1a64(bytes), bytes.size());
 }
 

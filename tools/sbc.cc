@@ -1,5 +1,6 @@
 // Simulation-based calibration: simulate with the simulator's generated quantities, refit with
 // services::SampleJob, rank, test.
+#include "file_text.hpp"
 #include "sbc.hpp"
 
 #include <algorithm>
@@ -30,14 +31,6 @@ uint64_t splitmix64(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
   return x ^ (x >> 31);
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Column-major flat values of `shape` as Stan JSON (nested arrays, row-major nesting); values
