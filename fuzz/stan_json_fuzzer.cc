@@ -1,0 +1,35 @@
+// libFuzzer target: Stan JSON data text -> io::StanJsonData and every accessor of its values.
+// A clean exception (StanJsonError, or any std::exception for a documented limit) is a pass;
+// a crash, sanitizer report, leak or hang is a finding.
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+#include "exmc/io/stan_json.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    const auto json = exmc::io::StanJsonData::from_string(text, "fuzz.json");
+    for (const auto& name : json.names()) {
+      const auto& v = json.at(name);
+      size_t product = 1;
+      for (size_t d : v.dims) product *= d;
+      if (v.values.size() != product) __builtin_trap();  // the documented invariant
+      // Each accessor may refuse (a non-scalar, a non-integer); it must not crash.
+      try { (void)v.as_double(); } catch (const std::exception&) {}
+      try { (void)v.as_int(); } catch (const std::exception&) {}
+      try { (void)v.as_ints(); } catch (const std::exception&) {}
+      const auto col = v.column_major();
+      if (exmc::io::to_row_major(col, v.dims).size() != v.values.size()) __builtin_trap();
+      if (!v.dims.empty()) {
+        std::vector<size_t> last(v.dims.size());
+        for (size_t i = 0; i < v.dims.size(); ++i) last[i] = v.dims[i] ? v.dims[i] - 1 : 0;
+        try { (void)v.at(last); } catch (const std::exception&) {}
+      }
+    }
+  } catch (const std::exception&) {
+  }
+  return 0;
+}
