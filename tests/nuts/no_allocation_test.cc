@@ -1,27 +1,13 @@
 // After warmup, NUTS transitions allocate nothing (counted by replacing global operator new).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "../support/alloc_counter.hpp"
 #include "test_util.hpp"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace exmc::testing {
 namespace {
+
+using test_support::allocations;
 
 TEST(NoAllocation, SamplingTransitionsAllocateNothing) {
   for (auto kind : {nuts::MetricKind::Diag, nuts::MetricKind::Dense, nuts::MetricKind::LowRank}) {
@@ -46,25 +32,27 @@ TEST(NoAllocation, SamplingTransitionsAllocateNothing) {
     nuts::ChainSampler s(*ld, cfg, 1, 0);
     s.initialize();
     for (unsigned i = 0; i < cfg.num_warmup; ++i) s.iterate();
-    g_allocations = 0;
-    g_counting = true;
     long leapfrogs = 0;
+    const long before = allocations();
     for (unsigned i = 0; i < cfg.num_samples; ++i) leapfrogs += s.iterate().n_leapfrog;
-    g_counting = false;
+    const long allocated = allocations() - before;
     EXPECT_EQ(s.metric().kind(), kind);
     if (kind == nuts::MetricKind::LowRank) EXPECT_GE(s.metric().rank(), 1u);
-    EXPECT_EQ(g_allocations.load(), 0) << int(kind);
+    EXPECT_EQ(allocated, 0) << int(kind);
     EXPECT_GT(leapfrogs, 2000);
   }
 }
 
 TEST(NoAllocation, CounterWorks) {
-  g_allocations = 0;
-  g_counting = true;
+  const long before = allocations();
   auto* v = new std::vector<double>(10);
-  g_counting = false;
+  const long allocated = allocations() - before;
   delete v;
-  EXPECT_EQ(g_allocations.load(), 2);
+  EXPECT_EQ(allocated, 2);
+  // The nothrow form goes through the same counter (and allocator) as every other form.
+  void* p = operator new(16, std::nothrow);
+  EXPECT_EQ(allocations() - before, 3);
+  operator delete(p, std::nothrow);
 }
 
 }  // namespace
