@@ -259,6 +259,10 @@ Dashboard::Dashboard(RunInfo info, ServerOptions opts) {
   if (im.port <= 0)
     throw std::runtime_error("dashboard: cannot listen on " + im.opts.host + ":" + std::to_string(im.opts.port));
   im.server_thread = std::thread([&svr] { svr.listen_after_bind(); });
+  // httplib's stop() does nothing until the server thread has marked itself running, and that
+  // thread would then block in accept() for ever: a dashboard destroyed right after it was made
+  // (on a loaded machine) hung in its destructor. So the constructor returns once it runs.
+  for (int i = 0; i < 20000 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
   im.publisher = std::thread([&im] { im.publisher_loop(); });
 }
 
