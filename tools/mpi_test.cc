@@ -5,6 +5,8 @@
 // skipped, except under CI=true (scripts/setup installs libopenmpi-dev), where that fails.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "exmc/io/run_checkpoint.hpp"
 
 #include <chrono>
@@ -92,7 +94,8 @@ std::string run_id(const fs::path& p) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("exmc_mpi_test_" + name);
+  // Per process: ctest runs these tests in parallel, and two of them may build the reference.
+  const fs::path d = fs::temp_directory_path() / ("exmc_mpi_test_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
