@@ -45,6 +45,8 @@ struct SampleOptions {
   bool resume = false;
 };
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err);
+// The file `--init` names: "" for a radius or "pathfinder".
+std::string init_file(const std::string& init);
 // One block of a run's chains: chains [offset, offset + count) of opts.chains, written under
 // their run-wide names and ids, with the run's identifier (empty: a new one). sample() runs all
 // of them, or, under `mpirun -n K` (tools/sample_mpi.cc), this rank's block.

@@ -23,12 +23,6 @@ std::string content_hash(const std::string& path) {
   return fmt::format("{:016x} ({} bytes)", fnv1a64(bytes), bytes.size());
 }
 
-bool is_radius(const std::string& init) {
-  char* end = nullptr;
-  std::strtod(init.c_str(), &end);
-  return end != init.c_str() && *end == '\0';
-}
-
 }  // namespace
 
 std::string sample_fingerprint(const SampleOptions& o) {
@@ -36,7 +30,7 @@ std::string sample_fingerprint(const SampleOptions& o) {
   auto line = [&](const char* key, const std::string& value) { s += fmt::format("{} = {}\n", key, value); };
   line("model", content_hash(o.model_path));
   line("data", content_hash(o.data_path));
-  line("init", o.init == "pathfinder" || is_radius(o.init) ? o.init : "file " + content_hash(o.init));
+  line("init", init_file(o.init).empty() ? o.init : "file " + content_hash(o.init));
   line("load-metric", content_hash(o.load_metric));
   line("chains", std::to_string(o.chains));
   line("warmup", std::to_string(o.warmup));

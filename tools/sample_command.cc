@@ -62,13 +62,6 @@ struct InterruptGuard {
   void (*previous_term)(int) = SIG_DFL;
 };
 
-// --init names a file unless it is a radius or "pathfinder".
-std::string init_file(const std::string& init) {
-  if (init == "pathfinder") return "";
-  char* end = nullptr;
-  std::strtod(init.c_str(), &end);
-  return end != init.c_str() && *end == '\0' ? "" : init;
-}
 
 // Before anything is loaded: no output may be an input, and every output must be creatable.
 void check_outputs(const SampleOptions& opts) {
@@ -101,6 +94,13 @@ std::vector<std::string> stale_chain_files(const std::string& output, unsigned c
 }
 
 }  // namespace
+
+std::string init_file(const std::string& init) {
+  if (init == "pathfinder") return "";
+  char* end = nullptr;
+  std::strtod(init.c_str(), &end);
+  return end != init.c_str() && *end == '\0' ? "" : init;
+}
 
 int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostream& out, std::ostream& err) {
   const auto t_start = Clock::now();
