@@ -1,11 +1,19 @@
 // Leapfrog integrator with fault capture around the density call.
 #include "exmc/nuts/leapfrog.hpp"
 
+#include "vec2.hpp"
+
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <exception>
 #include <limits>
 
 namespace exmc::nuts {
+
+namespace {
+constexpr uint64_t kExponentMask = 0x7ff0000000000000ull;
+}  // namespace
 
 Leapfrog::Leapfrog(const LogDensity& density, const Metric& metric)
     : density_(&density), metric_(&metric), v_(density.dim()) {}
@@ -29,10 +37,16 @@ bool Leapfrog::evaluate(PhasePoint& z) {
     z.logp = -std::numeric_limits<double>::infinity();
     return false;
   }
-  // Sum instead of a branch per element; any NaN/Inf element makes the sum non-finite.
-  double s = 0;
-  for (size_t i = 0; i < d; ++i) s += z.g[i] * 0.0;
-  if (!std::isfinite(lp) || !(s == 0.0)) {
+  // Any NaN/Inf element: an all-ones exponent field. Integer ORs vectorise (an FP sum would be
+  // a chain of dependent adds, ~130 ns at d = 100).
+  const double* g = z.g.data();
+  uint64_t non_finite = 0;
+  for (size_t i = 0; i < d; ++i) {
+    uint64_t bits;
+    std::memcpy(&bits, g + i, sizeof bits);
+    non_finite |= static_cast<uint64_t>((bits & kExponentMask) == kExponentMask);
+  }
+  if (!std::isfinite(lp) || non_finite != 0) {
     ++faults_;
     last_fault_ = std::isfinite(lp) ? "non-finite gradient" : "non-finite log density";
     last_fault_kind_ =
@@ -72,8 +86,19 @@ double Leapfrog::step(PhasePoint& z, double eps, double* v) {
     q[i] += eps * (m[i] * p[i]);
   }
   if (!evaluate(z)) return std::numeric_limits<double>::infinity();
-  double two_k = 0;
-  for (size_t i = 0; i < d; ++i) {
+  // Partial sums two lanes at a time (vec2.hpp).
+  using detail::load2;
+  const detail::Vec2 half2 = {half, half};
+  detail::Vec2 k2{};
+  size_t i = 0;
+  for (; i + 2 <= d; i += 2) {
+    const detail::Vec2 pi = load2(p + i) + half2 * load2(g + i), vi = load2(m + i) * pi;
+    detail::store2(p + i, pi);
+    detail::store2(v + i, vi);
+    k2 += pi * vi;
+  }
+  double two_k = detail::hsum(k2);
+  if (i < d) {
     p[i] += half * g[i];
     v[i] = m[i] * p[i];
     two_k += p[i] * v[i];

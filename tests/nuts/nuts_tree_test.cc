@@ -34,20 +34,30 @@ struct Case {
 TEST(NutsTree, MatchesNaiveReferenceBitForBit) {
   std::vector<double> dense(9, 0.0);
   dense[0] = 2.0, dense[4] = 1.0, dense[8] = 0.5, dense[1] = dense[3] = 0.3;
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {"unit diag", {1, 1, 1}, Metric::unit(nuts::MetricKind::Diag, 3), 0.9},
       {"scaled diag", {0.1, 1, 10}, Metric::diag({0.02, 1.5, 80}), 0.4},
       {"dense", {1, 2, 0.5}, Metric::dense(dense, 3), 0.7},
       {"divergent regime", {0.3, 1, 3}, Metric::unit(nuts::MetricKind::Diag, 3), 0.75},
       {"tiny steps hit max depth", {1, 1, 1}, Metric::unit(nuts::MetricKind::Diag, 3), 0.004},
   };
+  // Wider ones too: vector loops with remainders, and copies above the small-vector cutoff.
+  for (size_t d : {7u, 40u, 101u}) {
+    std::vector<double> sd(d), inv(d);
+    for (size_t i = 0; i < d; ++i) sd[i] = 0.2 + 0.05 * double(i % 13), inv[i] = sd[i] * sd[i] * 0.8;
+    cases.push_back({d == 7 ? "7 dims" : d == 40 ? "40 dims" : "101 dims", sd, Metric::diag(inv), 0.5});
+  }
   for (const Case& c : cases) {
-    auto ld = scaled_normal(3, c.sd);
+    const size_t d = c.sd.size();
+    auto ld = scaled_normal(d, c.sd);
     Leapfrog integ_a(*ld, c.metric), integ_b(*ld, c.metric);
     Rng rng_a(77, 1), rng_b(77, 1);
     NutsTree tree(integ_a, rng_a, 10, 1000.0);
     ReferenceNuts ref(integ_b, rng_b, 10, 1000.0);
-    PhasePoint za = start_point(integ_a, {0.5, -1.0, 2.0}), zb = start_point(integ_b, {0.5, -1.0, 2.0});
+    std::vector<double> q0(d);
+    for (size_t i = 0; i < d; ++i)
+      q0[i] = (i % 3 == 0 ? 0.5 : i % 3 == 1 ? -1.0 : 2.0) * (d > 3 ? c.sd[i] : 1.0);
+    PhasePoint za = start_point(integ_a, q0), zb = start_point(integ_b, q0);
     int divergent = 0, max_depth = 0;
     for (int t = 0; t < 300; ++t) {
       const auto a = tree.transition(za, c.eps);
@@ -65,6 +75,44 @@ TEST(NutsTree, MatchesNaiveReferenceBitForBit) {
     if (std::string(c.name) == "divergent regime") EXPECT_GT(divergent, 10);
     if (std::string(c.name) == "tiny steps hit max depth") EXPECT_EQ(max_depth, 10);
   }
+}
+
+// Leaf weights exp(H0 - H) beyond the normal range of a double (energy drops or rises of more
+// than 700): the tree keeps them as m * exp(e) and must still make Stan's decisions. A density
+// whose gradient is zero but whose value grows along x[0] moves in straight lines (no U-turn),
+// each step changing the energy by hundreds, so every merge weighs leaves far outside exp's range
+// against each other.
+TEST(NutsTree, MatchesReferenceWhenWeightsLeaveDoubleRange) {
+  auto ld = make_log_density(3, [](const double* x, double* g) {
+    g[0] = g[1] = g[2] = 0.0;
+    return 300.0 * x[0];
+  });
+  const Metric metric = Metric::unit(nuts::MetricKind::Diag, 3);
+  double drop = 0, rise = 0;
+  int compared = 0;
+  for (uint64_t chain = 0; chain < 20; ++chain) {
+    Leapfrog integ_a(*ld, metric), integ_b(*ld, metric);
+    Rng rng_a(5, chain), rng_b(5, chain);
+    // A divergence limit far above 1000 keeps leaves whose energy rose by more than 700.
+    NutsTree tree(integ_a, rng_a, 6, 1e9);
+    ReferenceNuts ref(integ_b, rng_b, 6, 1e9);
+    PhasePoint za = start_point(integ_a, {0.0, 0.0, 0.0});
+    PhasePoint zb = start_point(integ_b, {0.0, 0.0, 0.0});
+    for (int t = 0; t < 20; ++t) {
+      const auto a = tree.transition(za, 1.0);
+      const auto b = ref.transition(zb, 1.0);
+      ASSERT_EQ(za.q, zb.q) << "chain " << chain << " transition " << t;
+      ASSERT_EQ(a.n_leapfrog, b.n_leapfrog) << "chain " << chain << " transition " << t;
+      ASSERT_EQ(a.accept_stat, b.accept_stat);
+      ASSERT_EQ(a.energy, b.energy);
+      ++compared;
+    }
+    drop = std::max(drop, ref.max_energy_drop);
+    rise = std::max(rise, ref.max_energy_rise);
+  }
+  EXPECT_EQ(compared, 400);
+  EXPECT_GT(drop, 5000.0) << "no leaf weight far above exp's range: the test does not reach that path";
+  EXPECT_GT(rise, 5000.0) << "no leaf weight far below exp's range: the test does not reach that path";
 }
 
 TEST(NutsTree, MaxDepthCapsTrajectoryAt1023Leapfrogs) {

@@ -77,6 +77,10 @@ class ReferenceNuts {
     return s;
   }
 
+ // The largest H0 - H and H - H0 over the leaves that did not diverge, for tests that must reach
+  // weights beyond exp's range.
+  double max_energy_drop = 0, max_energy_rise = 0;
+
  private:
   struct Prop {
     V q, g;
@@ -111,6 +115,8 @@ class ReferenceNuts {
       if (h - H0 > max_dh_) divergent_ = true;
       lsw = lse(lsw, H0 - h);
       sum_metro_ += H0 - h > 0 ? 1 : std::exp(H0 - h);
+      if (!divergent_) max_energy_drop = std::max(max_energy_drop, H0 - h);
+      if (!divergent_) max_energy_rise = std::max(max_energy_rise, h - H0);
       propose = Prop{z_.q, z_.g, z_.logp, k};
       ps_beg = v;
       ps_end = v;
