@@ -1,11 +1,12 @@
 // CmdStan CSV writer: comment header, column names, adaptation block, rows, timing footer.
 #include "exmc/io/cmdstan_csv_writer.hpp"
 
+#include "exmc/io/format_number.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -201,22 +202,9 @@ void CmdStanCsvWriter::set_precision(int sig_figs) {
 }
 
 char* CmdStanCsvWriter::put_number(char* out, double v) const {
-  if (std::isnan(v)) {
-    std::memcpy(out, "nan", 3);
-    return out + 3;
-  }
-  if (std::isinf(v)) {
-    if (v > 0) {
-      std::memcpy(out, "inf", 3);
-      return out + 3;
-    }
-    std::memcpy(out, "-inf", 4);
-    return out + 4;
-  }
-  // std::to_chars with a precision is specified as printf's %.{p}g, so the text is what
-  // fprintf wrote, without parsing a format string per value (the sampling loop's largest
-  // cost after the gradient on models with many outputs).
-  return std::to_chars(out, out + kMaxNumberChars, v, std::chars_format::general, precision_).ptr;
+  // printf's %.{p}g text without printf (format_number.hpp): the sampling loop's largest cost
+  // after the gradient on models with many outputs.
+  return format_g(out, v, precision_);
 }
 
 void CmdStanCsvWriter::write_draw(const double* stats, const double* values) {

@@ -97,8 +97,7 @@ class CmdStanCsvWriter {
   // Writes v at out (at most kMaxNumberChars) and returns the end.
   char* put_number(char* out, double v) const;
   void close_and_rename();
-  // %.17g of a double, sign, exponent and "-inf" all fit.
-  static constexpr size_t kMaxNumberChars = 32;
+  static constexpr size_t kMaxNumberChars = 32;  // format_number.hpp's kMaxFormattedChars
   void check_io(const char* what);
   std::string path_, tmp_;
   FILE* f_ = nullptr;
