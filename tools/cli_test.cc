@@ -297,6 +297,42 @@ TEST_F(CliTest, ImproperPosteriorIsSaidAtTheEndAndFlaggedByDiagnose) {
   EXPECT_EQ(err2.str().find("floating-point range"), std::string::npos) << err2.str();
 }
 
+// A chain whose step size is far too large for where it is rejects every proposal and stays at
+// one point: its draws then describe that point, and R-hat / ESS can be undefined or look fine (a
+// funnel's neck after a short warmup does this: exmc's own f32 funnel runs showed it). The run
+// says so and diagnose flags it; a healthy run says nothing.
+TEST_F(CliTest, StuckChainIsSaidAtTheEndAndFlaggedByDiagnose) {
+  const auto model = write("n3.stan", "parameters { vector[3] m; }\nmodel { m ~ normal(0, 1); }\n");
+  const auto metric = write("big_step.json", R"({"inv_metric": [1, 1, 1], "metric": "diag_e", "stepsize": 40})");
+  std::ostringstream out, err;
+  ASSERT_EQ(run({"sample", model, "--chains", "2", "--warmup", "0", "--draws", "200", "--load-metric", metric,
+                 "--seed", "3", "--no-progress", "--output", path("stuck.csv")},
+                out, err),
+            0)
+      << err.str();
+  EXPECT_NE(err.str().find("warning: chains got stuck"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("chain 1: 200 draws in a row at one point (draws 1-200 after warmup)"), std::string::npos)
+      << err.str();
+  EXPECT_NE(err.str().find("chain 2: 200 draws in a row"), std::string::npos) << err.str();
+  std::ostringstream dout, derr;
+  run({"diagnose", path("stuck_1.csv"), path("stuck_2.csv")}, dout, derr);
+  EXPECT_NE(dout.str().find("Chain 1: 200 draws in a row at one point (draws 1-200), step size 40"),
+            std::string::npos)
+      << dout.str() << derr.str();
+  EXPECT_EQ(dout.str().find("no problems detected"), std::string::npos) << dout.str();
+
+  // The same model adapted as usual: nothing said, nothing flagged.
+  std::ostringstream out2, err2;
+  ASSERT_EQ(run({"sample", model, "--chains", "2", "--seed", "3", "--no-progress", "--output", path("fine.csv")},
+                out2, err2),
+            0)
+      << err2.str();
+  EXPECT_EQ(err2.str().find("stuck"), std::string::npos) << err2.str();
+  std::ostringstream dout2, derr2;
+  run({"diagnose", path("fine_1.csv"), path("fine_2.csv")}, dout2, derr2);
+  EXPECT_EQ(dout2.str().find("stuck"), std::string::npos) << dout2.str();
+}
+
 // Issue 13, class 2: zero-size parameters (vector[0], or sizes from data that are 0) crashed
 // (SIGSEGV) or failed with an internal "empty Expr". As in Stan they add nothing: no coordinates,
 // no columns, no density term, no initial value needed; in every transform, both backends and

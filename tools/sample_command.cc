@@ -288,6 +288,13 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       err << "  The posterior is probably improper (a parameter without a proper prior that the data do not "
              "identify); these draws describe no distribution. See `exmc diagnose`.\n";
     }
+    if (!run.stuck.empty()) {
+      err << (run.stuck.size() == 1 ? "exmc: warning: a chain got stuck:\n" : "exmc: warning: chains got stuck:\n");
+      for (const auto& r : run.stuck) err << "  " << r << "\n";
+      err << "  The step size is too large for the region the chain stopped in (often the neck of a funnel), so "
+             "its draws describe that point, not the posterior. Try a larger --adapt-delta (0.95, 0.99), a longer "
+             "--warmup, or a non-centred parameterisation. See `exmc diagnose`.\n";
+    }
     // Every file is complete under its final name: the checkpoints have nothing left to resume.
     // (A block of a run spread over processes leaves that to whoever knows every block succeeded.)
     if ((checkpoint_every > 0 || resumed) && block.count == opts.chains)

@@ -332,6 +332,11 @@ class BoundModel:
             warnings.warn("the draws run off toward the floating-point range, or adaptation collapsed ("
                           + "; ".join(res["runaway"]) + "): the posterior is probably improper (a parameter "
                           "without a proper prior that the data do not identify)", RuntimeWarning, stacklevel=2)
+        if res["stuck"]:
+            warnings.warn("a chain got stuck (" + "; ".join(res["stuck"]) + "): its step size is too large for "
+                          "the region it stopped in, so its draws describe that point, not the posterior; try a "
+                          "larger adapt_delta, a longer warmup or a non-centred parameterisation",
+                          RuntimeWarning, stacklevel=2)
         return fit
 
     # ------------------------------------------------------------------ other methods

@@ -175,6 +175,7 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
   out["warnings"] = job->warnings();
   out["gq_failures"] = run.gq_failures;
   out["runaway"] = run.runaway;
+  out["stuck"] = run.stuck;
   out["first_gq_failure"] = run.first_gq_failure;
   out["wall_seconds"] = run.result.wall_seconds;
   out["compile_ms"] = job->compile_ms();

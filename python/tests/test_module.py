@@ -400,3 +400,11 @@ def test_improper_posterior_warns():
     m = exmc.compile("parameters { real<lower=0> s; real a; }\nmodel { a ~ normal(0, s); }\n")
     with pytest.warns(RuntimeWarning, match="floating-point range"):
         m.sample(chains=2, warmup=300, draws=300, seed=1, progress=False)
+
+
+def test_stuck_chain_warns():
+    # No warmup: the step size stays 1 on a posterior 1000 times narrower, every proposal is
+    # rejected and the chains never move. Said, as the command says it.
+    m = exmc.compile("parameters { vector[3] m; }\nmodel { m ~ normal(0, 0.001); }\n")
+    with pytest.warns(RuntimeWarning, match="got stuck.*100 draws in a row at one point"):
+        m.sample(chains=2, warmup=0, draws=100, seed=1, progress=False)

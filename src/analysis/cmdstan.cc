@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "exmc/analysis/convergence.hpp"
+#include "exmc/core/stuck_chain.hpp"
 
 namespace exmc::analysis {
 namespace {
@@ -53,7 +54,8 @@ SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chain
   if (it != first.config.end()) s.max_depth = std::stoi(it->second);
   const long div = first.column("divergent__"), td = first.column("treedepth__"),
              en = first.column("energy__"), acc = first.column("accept_stat__"),
-             nl = first.column("n_leapfrog__"), eps = first.column("stepsize__");
+             nl = first.column("n_leapfrog__"), eps = first.column("stepsize__"),
+             lp = first.column("lp__");
   s.has_divergent = div >= 0;
   s.has_treedepth = td >= 0;
   s.has_energy = en >= 0;
@@ -62,7 +64,12 @@ SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chain
     const size_t n = c.num_rows;
     cs.draws = n;
     std::vector<double> energy, accept;
+    size_t run = 0;
     for (size_t r = 0; r < n; ++r) {
+      if (lp >= 0 && acc >= 0 && r > 0) {
+        run = c.at(r, lp) == c.at(r - 1, lp) && c.at(r, acc) < kStuckAcceptStat ? run + 1 : 0;
+        if (run > cs.stuck_draws) cs.stuck_draws = run, cs.stuck_end = r;
+      }
       if (div >= 0 && c.at(r, div) != 0) ++cs.divergent;
       if (td >= 0 && c.at(r, td) >= s.max_depth) ++cs.treedepth_hits;
       if (en >= 0) energy.push_back(c.at(r, en));

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "exmc/core/stuck_chain.hpp"
+
 namespace exmc::analysis {
 
 DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_t num_chains,
@@ -35,6 +37,25 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
         "identify it, so the chains drift without bound and describe no distribution. Give every "
         "parameter a proper prior (or constrain it) and check the model.\n\n",
         t.runaway, runaway);
+  }
+  std::string stuck;
+  for (size_t c = 0; c < stats.chains.size(); ++c) {
+    const auto& cs = stats.chains[c];
+    if (cs.stuck_draws >= kStuckDraws)
+      stuck += fmt::format("  Chain {}: {} draws in a row at one point (draws {}-{}), step size {:.3g}\n", c + 1,
+                           cs.stuck_draws + 1, cs.stuck_end - cs.stuck_draws + 1, cs.stuck_end + 1, cs.step_size);
+  }
+  if (!stuck.empty()) {
+    r.stuck = true;
+    out += fmt::format(
+        "Checking for stuck chains.\n"
+        "These chains stayed at one point, rejecting every proposal (accept_stat__ below {}):\n{}"
+        "A stuck chain's draws describe that point, not the posterior, and its R-hat and ESS can look "
+        "fine or be undefined. The step size is too large for the region the chain stopped in, "
+        "typically the neck of a funnel.\nTry increasing adapt delta closer to 1 (e.g. 0.95 or 0.99), a "
+        "longer warmup, or reparameterize the model (for example a non-centred parameterisation of "
+        "hierarchical scales).\n\n",
+        kStuckAcceptStat, stuck);
   }
   if (stats.has_divergent) {
     out += "Checking sampler transitions for divergences.\n";
@@ -106,7 +127,8 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
         "draws) or improve the parameterization to reduce autocorrelation.\n\n",
         min_ess, t.ess_per_chain, low_ess);
   } else {
-    out += "Effective sample size satisfactory.\n\n";
+    out += undefined.empty() ? "Effective sample size satisfactory.\n\n"
+                             : "Effective sample size satisfactory where it is defined (see below).\n\n";
   }
   out += "Split R-hat values.\n";
   if (!high_rhat.empty()) {
@@ -117,7 +139,8 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
         "and sampling, check for multimodality, and do not trust these draws yet.\n\n",
         t.rhat, high_rhat);
   } else {
-    out += "R-hat values satisfactory for all parameters.\n\n";
+    out += undefined.empty() ? "R-hat values satisfactory for all parameters.\n\n"
+                             : "R-hat values satisfactory where they are defined (see below).\n\n";
   }
   if (!undefined.empty())
     out += "R-hat and ESS are undefined (constant or non-finite draws) for:\n" + undefined +

@@ -3,6 +3,7 @@
 
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/analysis/diagnose.hpp"
+#include "exmc/core/stuck_chain.hpp"
 #include "golden.hpp"
 
 namespace exmc::analysis {
@@ -179,6 +180,35 @@ TEST(Diagnose, DrawsRunningOffTowardTheFloatRangeAreAnImproperPosterior) {
   drift.q5 = -1e20;
   s.rows = {good, drift};
   EXPECT_FALSE(diagnose(s, SamplerStats{}, 4).runaway);
+}
+
+// A run of draws at one point with every proposal rejected is a stuck chain from
+// kStuckDraws repeats on; repeats with a normal acceptance statistic (NUTS may draw the starting
+// point of a trajectory) or a shorter run are not.
+TEST(Diagnose, FlagsAChainStuckAtOnePoint) {
+  auto chain = [](size_t repeats, double accept) {
+    io::CmdStanCsv c;
+    c.path = "chain.csv";
+    c.columns = {"lp__", "accept_stat__", "stepsize__", "x"};
+    auto row = [&](double lp, double acc, double x) { c.values.insert(c.values.end(), {lp, acc, 0.3, x}); };
+    for (int i = 0; i < 10; ++i) row(-1.0 - 0.1 * i, 0.8, double(i));
+    row(-7.5, 0.6, 42.0);                                          // the point it stays at
+    for (size_t i = 0; i < repeats; ++i) row(-7.5, accept, 42.0);  // repeats of it
+    for (int i = 0; i < 5; ++i) row(-2.0 - 0.1 * i, 0.9, double(-i));
+    c.num_rows = c.values.size() / c.columns.size();
+    return c;
+  };
+  const SamplerStats stuck = sampler_stats_from_cmdstan({chain(kStuckDraws, 1e-30)});
+  EXPECT_EQ(stuck.chains[0].stuck_draws, kStuckDraws);
+  EXPECT_EQ(stuck.chains[0].stuck_end, 10 + kStuckDraws);
+  const DiagnoseResult d = diagnose(Summary{}, stuck, 1);
+  EXPECT_TRUE(d.stuck);
+  EXPECT_FALSE(d.ok());
+  EXPECT_NE(d.report.find("Chain 1: 21 draws in a row at one point (draws 11-31)"), std::string::npos) << d.report;
+
+  EXPECT_FALSE(diagnose(Summary{}, sampler_stats_from_cmdstan({chain(kStuckDraws - 1, 1e-30)}), 1).stuck);
+  EXPECT_FALSE(diagnose(Summary{}, sampler_stats_from_cmdstan({chain(200, 0.5)}), 1).stuck);
+  EXPECT_EQ(sampler_stats_from_cmdstan({chain(200, 0.5)}).chains[0].stuck_draws, 0u);
 }
 
 TEST(Summary, HugeAndTinyValuesPrintInScientificNotation) {

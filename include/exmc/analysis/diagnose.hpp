@@ -19,7 +19,8 @@ struct DiagnoseThresholds {
 struct DiagnoseResult {
   bool divergences = false, treedepth = false, ebfmi = false, rhat = false, ess = false;
   bool runaway = false;
-  bool ok() const { return !(divergences || treedepth || ebfmi || rhat || ess || runaway); }
+  bool stuck = false;  // a chain stayed at one point, rejecting every proposal (core/stuck_chain.hpp)
+  bool ok() const { return !(divergences || treedepth || ebfmi || rhat || ess || runaway || stuck); }
   std::string report;
 };
 

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "exmc/core/stuck_chain.hpp"
 #include "exmc/nuts/adaptation_state.hpp"
 #include "exmc/runtime/run_chains.hpp"
 #include "exmc/services/program.hpp"
@@ -90,6 +91,9 @@ struct SampleRun {
   // affected: kept draws (constrained or unconstrained) beyond 1e30 in magnitude, an adapted
   // variance beyond 1e60 or a step size below 1e-12. Empty when nothing ran away.
   std::vector<std::string> runaway;
+  // Chains that got stuck after warmup (core/stuck_chain.hpp): one sentence per chain. Its draws
+  // describe one point, not the posterior. Empty when no chain got stuck.
+  std::vector<std::string> stuck;
   bool ok() const;            // every chain completed and nothing was cancelled
 };
 
