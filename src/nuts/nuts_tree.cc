@@ -4,7 +4,7 @@
 // Where the time goes on small models is this file, not the gradient (a 10-dimensional density
 // costs ~15 ns, the tree around it used to cost ~115 ns per leapfrog), so it avoids passes over
 // the d-vectors and transcendental calls: subtree weights are summed as numbers, not log-sum-exp'd
-// (one exp per leaf, none per merge), rho is written rather than zeroed and accumulated, a merge's three U-turn checks
+// (one inline exp per leaf, none per merge), rho is written rather than zeroed and accumulated, a merge's three U-turn checks
 // are one fused pass, a two-leaf subtree checks once (its three checks are the same two dot
 // products) and keeps its second leaf's proposal only when drawn, the trajectory's two ends are
 // integrated in place, and the draw is written straight into the caller's point. Dot products are
@@ -13,6 +13,7 @@
 // reference over thousands of transitions).
 #include "exmc/nuts/nuts_tree.hpp"
 
+#include "fast_exp.hpp"
 #include "vec2.hpp"
 
 #include <algorithm>
@@ -170,7 +171,7 @@ NutsTree::Weight NutsTree::advance(PhasePoint& z, double H0, double signed_eps, 
   if (observer_) observer_->on_leaf(z.q.data(), d_, divergent_);
   const double a = H0 - h;
   if (a > -kPlainExponent && a < kPlainExponent) {
-    const double w = std::exp(a);
+    const double w = detail::exp_in_range(a);
     sum_metro_prob_ += a > 0 ? 1.0 : w;
     return {w, 0.0};
   }

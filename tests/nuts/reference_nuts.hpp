@@ -1,5 +1,7 @@
-// A deliberately naive NUTS (fresh vectors everywhere, written straight from Stan's base_nuts
-// structure) that the optimised tree must reproduce bit for bit from the same random stream.
+// A deliberately naive NUTS (fresh vectors everywhere, log-sum-exp weights, written straight from
+// Stan's base_nuts structure) whose decisions the optimised tree must make from the same random
+// stream: the same draws bit for bit, the same tree sizes and divergences (its acceptance
+// statistic to rounding: the tree's exp is its own).
 #pragma once
 
 #include <cmath>
