@@ -103,8 +103,9 @@ class KillTest : public CliTest {
 };
 
 // Sampling takes about half of a run (the rest: start-up, LLVM, compiling), so the kills land in
-// every phase: start-up, compiling, warmup, sampling, renaming, done.
-constexpr unsigned kWarmup = 200, kDraws = 3000;
+// every phase: start-up, compiling, warmup, sampling, renaming, done. (3000 draws were half a run
+// until the sampler got twice as fast; 20000 are again.)
+constexpr unsigned kWarmup = 200, kDraws = 20000;
 
 TEST_F(KillTest, SigkillAtRandomMomentsNeverLeavesAPartialOrForeignFileUnderAFinalName) {
   // One whole run first: it times the run (the kills spread over it) and leaves files of an

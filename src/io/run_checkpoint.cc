@@ -6,8 +6,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -72,12 +70,27 @@ void RunCheckpoint::save(const std::string& path) const {
 }
 
 std::optional<RunCheckpoint> RunCheckpoint::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return std::nullopt;
+  // Whether it exists is the open's own answer: asking again afterwards (access) races with a
+  // writer that renames the first checkpoint into place in between.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
     throw std::runtime_error("cannot read the checkpoint " + path + ": " + std::strerror(errno));
   }
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      throw std::runtime_error("cannot read the checkpoint " + path + ": " + std::strerror(e));
+    }
+    bytes.append(buf, size_t(n));
+  }
+  ::close(fd);
   try {
     if (bytes.size() < 8) throw std::runtime_error("too short");
     const std::string_view body(bytes.data(), bytes.size() - 8);
