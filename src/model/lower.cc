@@ -304,6 +304,15 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     for (int k : f.args) a.push_back(m[size_t(k)]);
     checks.push_back({f.name, f.dist, a});
     try {
+      if (f.glm.set) {
+        const bool normal = f.dist->name == "normal";
+        std::vector<Expr> g = {a[0], m[size_t(f.glm.X)],
+                               f.glm.alpha >= 0 ? m[size_t(f.glm.alpha)] : tg->constant(0.0), m[size_t(f.glm.beta)]};
+        if (normal) g.push_back(a[2]);
+        terms.push_back(graph::dist_lpdf(normal ? detail::normal_id_glm() : detail::bernoulli_logit_glm(), g,
+                                         opts.propto));
+        continue;
+      }
       terms.push_back(graph::dist_lpdf(*f.dist, a, opts.propto));
     } catch (const std::invalid_argument& e) {
       rethrow_named(f.name, e);

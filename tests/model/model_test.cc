@@ -414,7 +414,8 @@ TEST(LiftGlm, FusedLikelihoodEqualsTheGraphOne) {
     yb[i] = nd(rng) > 0.3 ? 1.0 : 0.0;
     off[i] = 0.1 * nd(rng);
   }
-  for (int variant = 0; variant < 4; ++variant) {
+  // 4 and 5: the same as `y ~ ...` terms on a data variate, as the Stan front end writes them.
+  for (int variant = 0; variant < 6; ++variant) {
     SCOPED_TRACE(variant);
     Model m;
     Expr Xd = m.data("X", X, {N, K});
@@ -425,6 +426,9 @@ TEST(LiftGlm, FusedLikelihoodEqualsTheGraphOne) {
     if (variant == 1) m.observe("y", normal(), {graph::matvec(Xd, beta) + m.data("off", off, {N}), 0.7}, yn);
     if (variant == 2) m.observe("y", testing::bernoulli_logit(), {graph::matvec(Xd, beta) + alpha}, yb);
     if (variant == 3) m.observe("y", testing::bernoulli_logit(), {graph::matvec(Xd, beta)}, yb);
+    if (variant == 4) m.add_lpdf(normal(), m.data("y", yn, {N}), {alpha + graph::matvec(Xd, beta), sigma}, "y");
+    if (variant == 5)
+      m.add_lpdf(testing::bernoulli_logit(), m.data("y", yb, {N}), {graph::matvec(Xd, beta) + alpha}, "y");
     for (bool propto : {true, false}) {
       CompileOptions on, off_opts;
       on.propto = off_opts.propto = propto;

@@ -79,5 +79,31 @@ TEST(LiftGlm, MatchesAffineLocationsOverDataOnly) {
   EXPECT_FALSE(ir.obs[4].glm.set);
 }
 
+// The Stan front end writes `y ~ normal(a + X * beta, 1)` on data y as a term on a data
+// variate, not as an observation: the same lift applies; a variate that is a parameter does not.
+TEST(LiftGlm, MatchesTermsOnDataVariatesAsTheStanFrontEndWritesThem) {
+  Model m;
+  Expr X = m.data("X", std::vector<double>(6, 1.0), {3, 2});
+  Expr y = m.data("y", {1, 2, 3}, {3});
+  Expr beta = m.rv("beta", normal(), {0.0, 1.0}, {2});
+  Expr a = m.rv("a", normal(), {0.0, 1.0});
+  Expr z = m.param("z", {3});
+  m.add_lpdf(normal(), y, {a + graph::matvec(X, beta), 1.0}, "y");                  // lifted
+  m.add_lpdf(testing::bernoulli_logit(), y, {graph::matvec(X, beta) + a}, "y01");   // lifted
+  m.add_lpdf(normal(), z, {graph::matvec(X, beta), 1.0}, "z");                       // variate is a parameter
+  m.add_lpdf(normal(), y, {graph::exp(graph::matvec(X, beta)), 1.0}, "exp");        // not affine
+  ModelIR ir = m.ir();
+  lift_glm(m.graph(), ir);
+  ASSERT_EQ(ir.factors.size(), 4u);
+  EXPECT_TRUE(ir.factors[0].glm.set);
+  EXPECT_EQ(ir.factors[0].glm.alpha, a.id());
+  EXPECT_EQ(ir.factors[0].glm.X, X.id());
+  EXPECT_EQ(ir.factors[0].glm.beta, beta.id());
+  EXPECT_TRUE(ir.factors[1].glm.set);
+  EXPECT_EQ(ir.factors[1].glm.alpha, a.id());
+  EXPECT_FALSE(ir.factors[2].glm.set);
+  EXPECT_FALSE(ir.factors[3].glm.set);
+}
+
 }  // namespace
 }  // namespace exmc::model

@@ -39,6 +39,12 @@ struct RvDecl {
   bool non_centered = false;  // set by the non-centring pass
 };
 
+// Set by the lift_glm pass: the location is alpha + X beta with X data (alpha -1: none).
+struct GlmLift {
+  bool set = false;
+  int X = -1, alpha = -1, beta = -1;
+};
+
 struct ObsDecl {
   std::string name;
   const dist::DistInfo* dist = nullptr;
@@ -46,11 +52,8 @@ struct ObsDecl {
   int data = -1;  // source node id of the observed values (named data `name`)
   std::vector<double> weights;
   std::vector<bool> mask;
-  // Set by the lift_glm pass: the location is alpha + X beta with X data (alpha -1: none).
-  struct Glm {
-    bool set = false;
-    int X = -1, alpha = -1, beta = -1;
-  } glm;
+  using Glm = GlmLift;
+  GlmLift glm;
 };
 
 // An extra log-density term log p(args[0] | args[1..]) on arbitrary expressions (Stan's
@@ -59,6 +62,9 @@ struct FactorDecl {
   std::string name;
   const dist::DistInfo* dist = nullptr;
   std::vector<int> args;  // variate first
+  // Set by lift_glm when the variate is data and the location affine in a data matrix (Stan's
+  // `y ~ normal(alpha + X * beta, sigma)` on data y).
+  GlmLift glm;
 };
 
 struct DetDecl {
