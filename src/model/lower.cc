@@ -249,6 +249,19 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     if (nd.op == Op::kParam)
       throw std::invalid_argument("the model graph holds a raw parameter node (graph().param); declare free "
                                   "variables with rv()");
+    if (nd.op == Op::kDistLpdf) {
+      const auto lifted = std::find_if(ir.lifted_dist_nodes.begin(), ir.lifted_dist_nodes.end(),
+                                       [&](const LiftedDistNode& l) { return l.node == int(id); });
+      if (lifted != ir.lifted_dist_nodes.end()) {  // the fused GLM kernel in its place (lift_glm)
+        const GlmLift& glm = lifted->glm;
+        const bool normal = nd.dist->name == "normal";
+        std::vector<Expr> a = {m[size_t(nd.in[0])], m[size_t(glm.X)],
+                               glm.alpha >= 0 ? m[size_t(glm.alpha)] : tg->constant(0.0), m[size_t(glm.beta)]};
+        if (normal) a.push_back(m[size_t(nd.in[2])]);
+        m[id] = graph::dist_lpdf(normal ? detail::normal_id_glm() : detail::bernoulli_logit_glm(), a, nd.propto);
+        continue;
+      }
+    }
     Node copy = nd;
     for (int& in : copy.in) in = m[size_t(in)].id();
     copy.depends_on_params = false;  // recomputed by add_node

@@ -1,5 +1,6 @@
-// Rewrite pass "lift_glm": finds observations, and `y ~ dist(...)` terms on data y (the Stan
-// front end's form), whose location is alpha + X beta over a data matrix X, and marks them for a
+// Rewrite pass "lift_glm": finds observations, `y ~ dist(...)` terms on data y (the Stan front
+// end's form) and log-density nodes inside expressions (`target += normal_lpdf(y | ...)`), whose
+// location is alpha + X beta over a data matrix X, and marks them for a
 // fused GLM likelihood node.
 #include "exmc/dist/kernel.hpp"
 #include "exmc/model/passes.hpp"
@@ -54,6 +55,14 @@ void lift_glm(const graph::Graph& g, ModelIR& ir) {
     f.glm = {};
     if (f.args.size() < 2 || !f.dist || g.node(f.args[0]).depends_on_params) continue;
     f.glm = match(g, *f.dist, std::vector<int>(f.args.begin() + 1, f.args.end()), f.args[0]);
+  }
+  // Log densities inside expressions (`target += normal_lpdf(y | X * beta, sigma)`).
+  ir.lifted_dist_nodes.clear();
+  for (size_t id = 0; id < g.size(); ++id) {
+    const graph::Node& n = g.node(int(id));
+    if (n.op != graph::Op::kDistLpdf || !n.dist || n.in.size() < 2 || g.node(n.in[0]).depends_on_params) continue;
+    const GlmLift lift = match(g, *n.dist, std::vector<int>(n.in.begin() + 1, n.in.end()), n.in[0]);
+    if (lift.set) ir.lifted_dist_nodes.push_back({int(id), lift});
   }
 }
 

@@ -414,8 +414,10 @@ TEST(LiftGlm, FusedLikelihoodEqualsTheGraphOne) {
     yb[i] = nd(rng) > 0.3 ? 1.0 : 0.0;
     off[i] = 0.1 * nd(rng);
   }
-  // 4 and 5: the same as `y ~ ...` terms on a data variate, as the Stan front end writes them.
-  for (int variant = 0; variant < 6; ++variant) {
+  // 4 and 5: the same as `y ~ ...` terms on a data variate, as the Stan front end writes them;
+  // 6 and 7: as `target += normal_lpdf(y | ...)` (a log-density node inside a potential, full
+  // density, or _lupmf's dropped constants).
+  for (int variant = 0; variant < 8; ++variant) {
     SCOPED_TRACE(variant);
     Model m;
     Expr Xd = m.data("X", X, {N, K});
@@ -429,6 +431,11 @@ TEST(LiftGlm, FusedLikelihoodEqualsTheGraphOne) {
     if (variant == 4) m.add_lpdf(normal(), m.data("y", yn, {N}), {alpha + graph::matvec(Xd, beta), sigma}, "y");
     if (variant == 5)
       m.add_lpdf(testing::bernoulli_logit(), m.data("y", yb, {N}), {graph::matvec(Xd, beta) + alpha}, "y");
+    if (variant == 6)
+      m.potential(graph::dist_lpdf(normal(), {m.data("y", yn, {N}), alpha + graph::matvec(Xd, beta), sigma}, false));
+    if (variant == 7)
+      m.potential(0.5 * graph::dist_lpdf(testing::bernoulli_logit(), {m.data("y", yb, {N}), graph::matvec(Xd, beta)},
+                                         true));
     for (bool propto : {true, false}) {
       CompileOptions on, off_opts;
       on.propto = off_opts.propto = propto;

@@ -105,5 +105,24 @@ TEST(LiftGlm, MatchesTermsOnDataVariatesAsTheStanFrontEndWritesThem) {
   EXPECT_FALSE(ir.factors[3].glm.set);
 }
 
+// `target += normal_lpdf(y | a + X * beta, 1)`: a log-density node inside an expression.
+TEST(LiftGlm, MatchesLogDensityNodesInsideExpressions) {
+  Model m;
+  Expr X = m.data("X", std::vector<double>(6, 1.0), {3, 2});
+  Expr y = m.data("y", {1, 2, 3}, {3});
+  Expr beta = m.rv("beta", normal(), {0.0, 1.0}, {2});
+  Expr a = m.rv("a", normal(), {0.0, 1.0});
+  Expr lifted = graph::dist_lpdf(normal(), {y, a + graph::matvec(X, beta), m.graph().constant(1.0)}, false);
+  Expr z = m.rv("z", normal(), {0.0, 1.0}, {3});
+  Expr on_param = graph::dist_lpdf(normal(), {z, graph::matvec(X, beta), m.graph().constant(1.0)}, false);
+  m.potential(lifted + on_param);
+  ModelIR ir = m.ir();
+  lift_glm(m.graph(), ir);
+  ASSERT_EQ(ir.lifted_dist_nodes.size(), 1u);
+  EXPECT_EQ(ir.lifted_dist_nodes[0].node, lifted.id());
+  EXPECT_EQ(ir.lifted_dist_nodes[0].glm.alpha, a.id());
+  EXPECT_EQ(ir.lifted_dist_nodes[0].glm.X, X.id());
+}
+
 }  // namespace
 }  // namespace exmc::model

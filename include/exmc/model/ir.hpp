@@ -84,6 +84,13 @@ struct DataDecl {
   graph::Shape shape;
 };
 
+// A log-density node inside an expression (Stan's `target += normal_lpdf(y | X * beta, sigma)`,
+// a potential) that lift_glm found in GLM form: the lowering emits the fused kernel in its place.
+struct LiftedDistNode {
+  int node = -1;  // the source graph's kDistLpdf node
+  GlmLift glm;
+};
+
 struct ModelIR {
   std::vector<RvDecl> rvs;
   std::vector<ObsDecl> obs;
@@ -91,6 +98,7 @@ struct ModelIR {
   std::vector<DetDecl> dets;
   std::vector<PotentialDecl> potentials;
   std::vector<DataDecl> data;
+  std::vector<LiftedDistNode> lifted_dist_nodes;  // set by lift_glm
 };
 
 }  // namespace exmc::model
