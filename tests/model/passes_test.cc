@@ -81,12 +81,18 @@ TEST(LiftGlm, MatchesAffineLocationsOverDataOnly) {
 
 // The Stan front end writes `y ~ normal(a + X * beta, 1)` on data y as a term on a data
 // variate, not as an observation: the same lift applies; a variate that is a parameter does not.
-TEST(LiftGlm, MatchesTermsOnDataVariatesAsTheStanFrontEndWritesThem) {
+// Data X (3 x 2) and y (3), parameters beta (2) and a: the pieces of a GLM term.
+struct GlmPieces {
   Model m;
   Expr X = m.data("X", std::vector<double>(6, 1.0), {3, 2});
   Expr y = m.data("y", {1, 2, 3}, {3});
   Expr beta = m.rv("beta", normal(), {0.0, 1.0}, {2});
   Expr a = m.rv("a", normal(), {0.0, 1.0});
+};
+
+TEST(LiftGlm, MatchesTermsOnDataVariatesAsTheStanFrontEndWritesThem) {
+  GlmPieces p;
+  auto& [m, X, y, beta, a] = p;
   Expr z = m.param("z", {3});
   m.add_lpdf(normal(), y, {a + graph::matvec(X, beta), 1.0}, "y");                  // lifted
   m.add_lpdf(testing::bernoulli_logit(), y, {graph::matvec(X, beta) + a}, "y01");   // lifted
@@ -107,11 +113,8 @@ TEST(LiftGlm, MatchesTermsOnDataVariatesAsTheStanFrontEndWritesThem) {
 
 // `target += normal_lpdf(y | a + X * beta, 1)`: a log-density node inside an expression.
 TEST(LiftGlm, MatchesLogDensityNodesInsideExpressions) {
-  Model m;
-  Expr X = m.data("X", std::vector<double>(6, 1.0), {3, 2});
-  Expr y = m.data("y", {1, 2, 3}, {3});
-  Expr beta = m.rv("beta", normal(), {0.0, 1.0}, {2});
-  Expr a = m.rv("a", normal(), {0.0, 1.0});
+  GlmPieces p;
+  auto& [m, X, y, beta, a] = p;
   Expr lifted = graph::dist_lpdf(normal(), {y, a + graph::matvec(X, beta), m.graph().constant(1.0)}, false);
   Expr z = m.rv("z", normal(), {0.0, 1.0}, {3});
   Expr on_param = graph::dist_lpdf(normal(), {z, graph::matvec(X, beta), m.graph().constant(1.0)}, false);
