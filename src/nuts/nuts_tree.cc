@@ -3,14 +3,14 @@
 //
 // Where the time goes on small models is this file, not the gradient (a 10-dimensional density
 // costs ~15 ns, the tree around it used to cost ~115 ns per leapfrog), so it avoids passes over
-// the d-vectors and transcendental calls: subtree weights are summed as numbers, not log-sum-exp'd
-// (one inline exp per leaf, none per merge), rho is written rather than zeroed and accumulated, a merge's three U-turn checks
-// are one fused pass, a two-leaf subtree checks once (its three checks are the same two dot
-// products) and keeps its second leaf's proposal only when drawn, the trajectory's two ends are
-// integrated in place, and the draw is written straight into the caller's point. Dot products are
-// summed two lanes at a time (vec2.hpp), so they may round differently from a sequential sum;
-// the decisions are Stan's (tests/nuts/nuts_tree_test.cc compares with a naive Stan-shaped
-// reference over thousands of transitions).
+// the d-vectors and transcendental calls: subtree weights are summed as numbers, not
+// log-sum-exp'd (one inline exp per leaf, none per merge), rho is written rather than zeroed and
+// accumulated, a merge's three U-turn checks are one fused pass, a two-leaf subtree checks once
+// (its three checks are the same two dot products) and keeps its second leaf's proposal only when
+// drawn, the trajectory's two ends are integrated in place, and the draw is written straight into
+// the caller's point. Dot products are summed two lanes at a time (vec2.hpp), so they may round
+// differently from a sequential sum; the decisions are Stan's (tests/nuts/nuts_tree_test.cc
+// compares with a naive Stan-shaped reference over thousands of transitions).
 #include "exmc/nuts/nuts_tree.hpp"
 
 #include "fast_exp.hpp"
@@ -117,8 +117,8 @@ inline double align(const NutsTree::Weight& x, const NutsTree::Weight& y, double
 }
 
 // Leaves whose H0 - H is inside this keep exponent 0: exp stays a normal double, and a sum of
-// 2^30 of them cannot overflow.
-constexpr double kPlainExponent = 700.0;
+// 2^30 of them (max_depth's limit) stays below DBL_MAX (e^680 * 2^30 < e^702 < e^709).
+constexpr double kPlainExponent = 680.0;
 
 void copy_point(PhasePoint& dst, const PhasePoint& src, size_t d, bool dense) {
   copy(dst.q.data(), src.q.data(), d);
@@ -236,11 +236,9 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
     // Biased progressive sampling favours the newer (outer) subtree.
     double m_old, m_sub;
     const double e = align(weight, weight_subtree, m_old, m_sub);
-    if (m_sub > m_old) {
+    // The uniform is drawn only when the new subtree weighs less (as Stan).
+    if (m_sub > m_old || rng_.uniform() < m_sub / m_old)
       take(sample, propose.q, propose.g, propose.logp, propose.kinetic);
-    } else if (rng_.uniform() < m_sub / m_old) {
-      take(sample, propose.q, propose.g, propose.logp, propose.kinetic);
-    }
     weight = {m_old + m_sub, e};
 
     if (!merged_checks(d, ps_bck_bck_.data(), ps_fwd_fwd_.data(), rho_bck_.data(), rho_fwd_.data(),
@@ -260,6 +258,16 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
   s.divergent = divergent_;
   s.energy = -sample.logp + sample.kinetic;
   return s;
+}
+
+// Uniform progressive sampling inside a subtree: `sum` becomes the two halves' weight, and the
+// second half's proposal is drawn with probability w_second / (w_first + w_second). Stan always
+// draws the uniform here (its "final > subtree" branch cannot fire), as we do.
+bool NutsTree::draw_second(const Weight& first, const Weight& second, Weight& sum) {
+  double m_first, m_second;
+  const double exponent = align(first, second, m_first, m_second);
+  sum = {m_first + m_second, exponent};
+  return rng_.uniform() < m_second / sum.m;
 }
 
 bool NutsTree::build_tree(PhasePoint& z, int depth, Proposal& propose, const Ends& e, double H0,
@@ -284,15 +292,7 @@ bool NutsTree::build_tree(PhasePoint& z, int depth, Proposal& propose, const End
   if (!valid_final) return false;
 
   if (observer_) observer_->on_merge(depth - 1);
-  // Uniform progressive sampling inside a subtree: the final half is drawn with probability
-  // w_final / (w_init + w_final). Stan always draws the uniform here (its "final > subtree"
-  // branch cannot fire), as we do.
-  double m_init, m_final;
-  const double exponent = align(weight_init, weight_final, m_init, m_final);
-  const double m_sum = m_init + m_final;
-  weight = {m_sum, exponent};
-  const double p_final = m_final / m_sum;
-  if (rng_.uniform() < p_final) {
+  if (draw_second(weight_init, weight_final, weight)) {
     const Proposal& f = L.final_proposal;
     take(propose, f.q, f.g, f.logp, f.kinetic);
   }
@@ -337,12 +337,7 @@ bool NutsTree::build_pair(PhasePoint& z, Proposal& propose, const Ends& e, doubl
   if (divergent_) return false;
   if (observer_) observer_->on_merge(0);
 
-  double m_a, m_b;
-  const double exponent = align(weight_a, weight_b, m_a, m_b);
-  const double m_sum = m_a + m_b;
-  weight = {m_sum, exponent};
-  const double p_b = m_b / m_sum;
-  if (rng_.uniform() < p_b) take(propose, z.q.data(), z.g.data(), z.logp, kinetic_b);
+  if (draw_second(weight_a, weight_b, weight)) take(propose, z.q.data(), z.g.data(), z.logp, kinetic_b);
 
   const double* p = z.p.data();
   const double* v = v_.data();

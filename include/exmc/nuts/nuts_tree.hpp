@@ -33,7 +33,7 @@ class NutsTree {
   int max_depth() const { return max_depth_; }
 
   // A sum of leaf weights exp(H0 - H), as m * exp(e). e stays 0 unless some leaf's H0 - H is
-  // beyond +-700, where exp would leave the normal range; so merging two subtrees is an add and a
+  // beyond +-680, where exp (or a sum of 2^30 such) would leave the normal range; so merging two subtrees is an add and a
   // divide, where Stan's log-sum-exp of log weights costs an exp and a log.
   struct Weight {
     double m = 0, e = 0;
@@ -73,6 +73,7 @@ class NutsTree {
   // One leapfrog step of z; counts it (leapfrogs, acceptance, divergence) and returns its weight.
   Weight advance(PhasePoint& z, double H0, double signed_eps, double& kinetic);
   void take(Proposal& dst, const double* q, const double* g, double logp, double kinetic) const;
+  bool draw_second(const Weight& first, const Weight& second, Weight& sum);
 
   Leapfrog& integ_;
   Rng& rng_;
