@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 #include "exmc/analysis/convergence.hpp"
-#include "exmc/core/stuck_chain.hpp"
 
 namespace exmc::analysis {
 namespace {
@@ -64,12 +63,8 @@ SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chain
     const size_t n = c.num_rows;
     cs.draws = n;
     std::vector<double> energy, accept;
-    size_t run = 0;
     for (size_t r = 0; r < n; ++r) {
-      if (lp >= 0 && acc >= 0 && r > 0) {
-        run = c.at(r, lp) == c.at(r - 1, lp) && c.at(r, acc) < kStuckAcceptStat ? run + 1 : 0;
-        if (run > cs.stuck_draws) cs.stuck_draws = run, cs.stuck_end = r;
-      }
+      if (lp >= 0 && acc >= 0) cs.stuck.add(c.at(r, lp), c.at(r, acc));
       if (div >= 0 && c.at(r, div) != 0) ++cs.divergent;
       if (td >= 0 && c.at(r, td) >= s.max_depth) ++cs.treedepth_hits;
       if (en >= 0) energy.push_back(c.at(r, en));

@@ -41,9 +41,10 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
   std::string stuck;
   for (size_t c = 0; c < stats.chains.size(); ++c) {
     const auto& cs = stats.chains[c];
-    if (cs.stuck_draws >= kStuckDraws)
+    if (cs.stuck.stuck())
       stuck += fmt::format("  Chain {}: {} draws in a row at one point (draws {}-{}), step size {:.3g}\n", c + 1,
-                           cs.stuck_draws + 1, cs.stuck_end - cs.stuck_draws + 1, cs.stuck_end + 1, cs.step_size);
+                           cs.stuck.longest + 1, cs.stuck.longest_end - cs.stuck.longest + 1,
+                           cs.stuck.longest_end + 1, cs.step_size);
   }
   if (!stuck.empty()) {
     r.stuck = true;

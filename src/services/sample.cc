@@ -145,12 +145,8 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
     size_t index = 0;
   };
   std::vector<Extreme> extremes(chains), extremes_unc(chains);
-  // The longest run of kept post-warmup draws that stayed where the previous one was with every
-  // proposal rejected: a stuck chain (each chain writes only its own slot).
-  struct StuckRun {
-    double last_lp = std::nan("");
-    size_t draw = 0, run = 0, longest = 0, longest_end = 0;
-  };
+  // Each chain's longest run of kept post-warmup draws at one point (core/stuck_chain.hpp; each
+  // chain writes only its own slot).
   std::vector<StuckRun> stuck(chains);
   const size_t dim = density_->dim();
   std::atomic<uint64_t> gq_failures{0};
@@ -162,16 +158,7 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
   cb.on_draw = [&](const runtime::DrawEvent& e) {
     if (!first_seen.exchange(true)) first_ms.store(detail::seconds_since(created_) * 1e3);
     if (observer.on_iteration) observer.on_iteration(e.chain, e.iteration + 1);
-    if (!e.warmup) {
-      // The same log density after a transition whose acceptance statistic is near zero: the
-      // trajectory's draw was its starting point (a moved chain has another lp, bit for bit).
-      auto& st = stuck[e.chain];
-      const bool stayed = e.stats.lp == st.last_lp && e.stats.accept_stat < kStuckAcceptStat;
-      st.run = stayed ? st.run + 1 : 0;
-      if (st.run > st.longest) st.longest = st.run, st.longest_end = st.draw;
-      st.last_lp = e.stats.lp;
-      ++st.draw;
-    }
+    if (!e.warmup) stuck[e.chain].add(e.stats.lp, e.stats.accept_stat);
     if (e.warmup && !cfg_.save_warmup) return;
     auto& row = rows[e.chain];
     std::copy(e.values, e.values + num_values_, row.begin());
@@ -231,7 +218,7 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
     if (!what.empty())
       out.runaway.push_back(fmt::format("chain {}: {}", cfg_.chain_offset + c + 1, what));
     const auto& st = stuck[c];
-    if (st.longest >= kStuckDraws)
+    if (st.stuck())
       out.stuck.push_back(fmt::format("chain {}: {} draws in a row at one point (draws {}-{} after warmup), every "
                                       "proposal rejected (accept_stat__ below {}; step size {:.3g})",
                                       cfg_.chain_offset + c + 1, st.longest + 1, st.longest_end - st.longest + 1,

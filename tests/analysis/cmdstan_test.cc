@@ -199,8 +199,8 @@ TEST(Diagnose, FlagsAChainStuckAtOnePoint) {
     return c;
   };
   const SamplerStats stuck = sampler_stats_from_cmdstan({chain(kStuckDraws, 1e-30)});
-  EXPECT_EQ(stuck.chains[0].stuck_draws, kStuckDraws);
-  EXPECT_EQ(stuck.chains[0].stuck_end, 10 + kStuckDraws);
+  EXPECT_EQ(stuck.chains[0].stuck.longest, kStuckDraws);
+  EXPECT_EQ(stuck.chains[0].stuck.longest_end, 10 + kStuckDraws);
   const DiagnoseResult d = diagnose(Summary{}, stuck, 1);
   EXPECT_TRUE(d.stuck);
   EXPECT_FALSE(d.ok());
@@ -208,7 +208,7 @@ TEST(Diagnose, FlagsAChainStuckAtOnePoint) {
 
   EXPECT_FALSE(diagnose(Summary{}, sampler_stats_from_cmdstan({chain(kStuckDraws - 1, 1e-30)}), 1).stuck);
   EXPECT_FALSE(diagnose(Summary{}, sampler_stats_from_cmdstan({chain(200, 0.5)}), 1).stuck);
-  EXPECT_EQ(sampler_stats_from_cmdstan({chain(200, 0.5)}).chains[0].stuck_draws, 0u);
+  EXPECT_EQ(sampler_stats_from_cmdstan({chain(200, 0.5)}).chains[0].stuck.longest, 0u);
 }
 
 TEST(Summary, HugeAndTinyValuesPrintInScientificNotation) {

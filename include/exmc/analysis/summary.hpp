@@ -7,6 +7,7 @@
 
 #include "exmc/analysis/draws.hpp"
 #include "exmc/analysis/format.hpp"
+#include "exmc/core/stuck_chain.hpp"
 
 namespace exmc::analysis {
 
@@ -35,10 +36,8 @@ struct ChainStats {
   double mean_accept_stat = 0;
   double step_size = 0;
   double gradient_evals = 0;   // sum of n_leapfrog__
-  // The longest run of draws that repeat the previous one (same lp__) with accept_stat__ below
-  // kStuckAcceptStat (core/stuck_chain.hpp), and the 0-based draw that ends it.
-  size_t stuck_draws = 0;
-  size_t stuck_end = 0;
+  // The longest run of draws at one point with every proposal rejected (core/stuck_chain.hpp).
+  StuckRun stuck;
 };
 struct SamplerStats {
   int max_depth = 10;
