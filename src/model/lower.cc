@@ -122,6 +122,18 @@ struct Inverse {
 
 std::string dist_label(const dist::DistInfo& d) { return std::string(d.name); }
 
+// The fused kernel for a term lift_glm found in GLM form: y ~ normal(alpha + X beta, sigma) or
+// bernoulli_logit(alpha + X beta). `family_args` are the family's own arguments, mapped (location
+// first; sigma second for the normal); m maps source nodes to the lowered graph's.
+Expr glm_term(graph::Graph& tg, const std::vector<Expr>& m, const GlmLift& glm, const dist::DistInfo& family,
+              Expr y, const std::vector<Expr>& family_args, bool propto) {
+  const bool normal = family.name == "normal";
+  std::vector<Expr> a = {y, m[size_t(glm.X)], glm.alpha >= 0 ? m[size_t(glm.alpha)] : tg.constant(0.0),
+                         m[size_t(glm.beta)]};
+  if (normal) a.push_back(family_args[1]);
+  return graph::dist_lpdf(normal ? detail::normal_id_glm() : detail::bernoulli_logit_glm(), a, propto);
+}
+
 }  // namespace
 
 template <class T>
@@ -253,12 +265,9 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
       const auto lifted = std::find_if(ir.lifted_dist_nodes.begin(), ir.lifted_dist_nodes.end(),
                                        [&](const LiftedDistNode& l) { return l.node == int(id); });
       if (lifted != ir.lifted_dist_nodes.end()) {  // the fused GLM kernel in its place (lift_glm)
-        const GlmLift& glm = lifted->glm;
-        const bool normal = nd.dist->name == "normal";
-        std::vector<Expr> a = {m[size_t(nd.in[0])], m[size_t(glm.X)],
-                               glm.alpha >= 0 ? m[size_t(glm.alpha)] : tg->constant(0.0), m[size_t(glm.beta)]};
-        if (normal) a.push_back(m[size_t(nd.in[2])]);
-        m[id] = graph::dist_lpdf(normal ? detail::normal_id_glm() : detail::bernoulli_logit_glm(), a, nd.propto);
+        std::vector<Expr> family_args;
+        for (size_t k = 1; k < nd.in.size(); ++k) family_args.push_back(m[size_t(nd.in[k])]);
+        m[id] = glm_term(*tg, m, lifted->glm, *nd.dist, m[size_t(nd.in[0])], family_args, nd.propto);
         continue;
       }
     }
@@ -280,12 +289,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     try {
     const size_t n = y.size();
     if (o.glm.set) {
-      const bool normal = o.dist->name == "normal";
-      std::vector<Expr> a = {y, m[size_t(o.glm.X)], o.glm.alpha >= 0 ? m[size_t(o.glm.alpha)] : tg->constant(0.0),
-                             m[size_t(o.glm.beta)]};
-      if (normal) a.push_back(args[1]);
-      terms.push_back(graph::dist_lpdf(normal ? detail::normal_id_glm() : detail::bernoulli_logit_glm(), a,
-                                       opts.propto));
+      terms.push_back(glm_term(*tg, m, o.glm, *o.dist, y, args, opts.propto));
       continue;
     }
     if (o.weights.empty() && o.mask.empty()) {
@@ -318,12 +322,8 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     checks.push_back({f.name, f.dist, a});
     try {
       if (f.glm.set) {
-        const bool normal = f.dist->name == "normal";
-        std::vector<Expr> g = {a[0], m[size_t(f.glm.X)],
-                               f.glm.alpha >= 0 ? m[size_t(f.glm.alpha)] : tg->constant(0.0), m[size_t(f.glm.beta)]};
-        if (normal) g.push_back(a[2]);
-        terms.push_back(graph::dist_lpdf(normal ? detail::normal_id_glm() : detail::bernoulli_logit_glm(), g,
-                                         opts.propto));
+        terms.push_back(glm_term(*tg, m, f.glm, *f.dist, a[0], std::vector<Expr>(a.begin() + 1, a.end()),
+                                 opts.propto));
         continue;
       }
       terms.push_back(graph::dist_lpdf(*f.dist, a, opts.propto));

@@ -1,7 +1,6 @@
 // Rewrite pass "lift_glm": finds observations, `y ~ dist(...)` terms on data y (the Stan front
 // end's form) and log-density nodes inside expressions (`target += normal_lpdf(y | ...)`), whose
-// location is alpha + X beta over a data matrix X, and marks them for a
-// fused GLM likelihood node.
+// location is alpha + X beta over a data matrix X, and marks them for a fused GLM likelihood node.
 #include "exmc/dist/kernel.hpp"
 #include "exmc/model/passes.hpp"
 

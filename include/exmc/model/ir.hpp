@@ -52,7 +52,6 @@ struct ObsDecl {
   int data = -1;  // source node id of the observed values (named data `name`)
   std::vector<double> weights;
   std::vector<bool> mask;
-  using Glm = GlmLift;
   GlmLift glm;
 };
 
