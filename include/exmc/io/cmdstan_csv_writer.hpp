@@ -94,16 +94,13 @@ class CmdStanCsvWriter {
 
  private:
   void set_precision(int sig_figs);
-  // Writes v at out (at most kMaxNumberChars) and returns the end.
-  char* put_number(char* out, double v) const;
   void close_and_rename();
-  static constexpr size_t kMaxNumberChars = 32;  // format_number.hpp's kMaxFormattedChars
   void check_io(const char* what);
   std::string path_, tmp_;
   FILE* f_ = nullptr;
   size_t n_stats_, n_params_;
   size_t rows_ = 0;
-  std::vector<char> row_;  // one formatted draw: (kMaxNumberChars + 1) per value + newline
+  std::vector<char> row_;  // one formatted draw: (kMaxFormattedChars + 1) per value + newline
   char fmt_[16];
   int precision_ = 6;
   bool finished_ = false;
