@@ -38,4 +38,8 @@ inline double exp_in_range(double a) {
   return kExp2Table.v[k & 63] * p * scale;
 }
 
+// exp(a) for any a: the inline one inside its range, libm's outside. What a leaf's acceptance
+// probability min(1, exp(H0 - H)) is computed with, so that a reference tree can sum the same bits.
+inline double leaf_exp(double a) { return std::fabs(a) < 700.0 ? exp_in_range(a) : std::exp(a); }
+
 }  // namespace exmc::nuts::detail

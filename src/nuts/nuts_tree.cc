@@ -175,7 +175,7 @@ NutsTree::Weight NutsTree::advance(PhasePoint& z, double H0, double signed_eps, 
     sum_metro_prob_ += a > 0 ? 1.0 : w;
     return {w, 0.0};
   }
-  sum_metro_prob_ += a > 0 ? 1.0 : std::exp(a);
+  sum_metro_prob_ += a > 0 ? 1.0 : detail::leaf_exp(a);
   return {1.0, a};
 }
 

@@ -1,13 +1,14 @@
 // A deliberately naive NUTS (fresh vectors everywhere, log-sum-exp weights, written straight from
 // Stan's base_nuts structure) whose decisions the optimised tree must make from the same random
-// stream: the same draws bit for bit, the same tree sizes and divergences (its acceptance
-// statistic to rounding: the tree's exp is its own).
+// stream: the same draws, tree sizes, divergences and acceptance statistics, bit for bit (it
+// sums acceptance probabilities with the tree's exp, leaf_exp; fast_exp_test checks that exp).
 #pragma once
 
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "../../src/nuts/fast_exp.hpp"
 #include "exmc/nuts/leapfrog.hpp"
 #include "exmc/nuts/sample_stats.hpp"
 
@@ -116,7 +117,7 @@ class ReferenceNuts {
       if (std::isnan(h)) h = std::numeric_limits<double>::infinity();
       if (h - H0 > max_dh_) divergent_ = true;
       lsw = lse(lsw, H0 - h);
-      sum_metro_ += H0 - h > 0 ? 1 : std::exp(H0 - h);
+      sum_metro_ += H0 - h > 0 ? 1 : nuts::detail::leaf_exp(H0 - h);
       if (!divergent_) max_energy_drop = std::max(max_energy_drop, H0 - h);
       if (!divergent_) max_energy_rise = std::max(max_energy_rise, h - H0);
       propose = Prop{z_.q, z_.g, z_.logp, k};
