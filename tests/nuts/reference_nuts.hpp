@@ -1,7 +1,7 @@
 // A deliberately naive NUTS (fresh vectors everywhere, log-sum-exp weights, written straight from
 // Stan's base_nuts structure) whose decisions the optimised tree must make from the same random
 // stream: the same draws, tree sizes, divergences and acceptance statistics, bit for bit (it
-// sums acceptance probabilities with the tree's exp, leaf_exp; fast_exp_test checks that exp).
+// sums acceptance probabilities with the tree's exp, leaf_exp; core fast_math_test checks that exp).
 #pragma once
 
 #include <cmath>

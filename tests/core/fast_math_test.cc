@@ -1,0 +1,88 @@
+// The inline exp and log1p against the C library's, over the ranges they are used on, in double
+// and float (float against libm's double result rounded to float).
+#include "exmc/core/fast_math.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+namespace exmc::fast {
+namespace {
+
+template <class T> double ulps(T got, T want) {
+  if (got == want) return 0;
+  return std::fabs(double(got) - double(want)) /
+         (double(std::nextafter(want, std::numeric_limits<T>::infinity())) - double(want));
+}
+float want_f(double v) { return float(v); }
+
+TEST(FastExp, WithinTwoUlpOfLibmOverTheRangeInDouble) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> wide(-700.0, 700.0), near(-5.0, 5.0);
+  double worst = 0;
+  for (int i = 0; i < 2000000; ++i) {
+    const double a = i % 2 ? wide(rng) : near(rng);
+    worst = std::max(worst, ulps(exp_in_range(a), std::exp(a)));
+  }
+  for (double a : {0.0, -0.0, 1e-300, -1e-300, 699.999, -699.999, 1.0, -1.0, 0.5 * std::log(2.0)})
+    worst = std::max(worst, ulps(exp_in_range(a), std::exp(a)));
+  EXPECT_LE(worst, 2.0);
+  EXPECT_EQ(exp_in_range(0.0), 1.0);
+}
+
+TEST(FastExp, WithinTwoUlpOfLibmOverTheRangeInFloat) {
+  std::mt19937_64 rng(12);
+  std::uniform_real_distribution<float> wide(-86.9f, 86.9f), near(-5.0f, 5.0f);
+  double worst = 0;
+  for (int i = 0; i < 2000000; ++i) {
+    const float a = i % 2 ? wide(rng) : near(rng);
+    worst = std::max(worst, ulps(exp_in_range(a), want_f(std::exp(double(a)))));
+  }
+  for (float a : {0.0f, -0.0f, 1e-30f, -1e-30f, 86.99f, -86.99f, 1.0f, -1.0f})
+    worst = std::max(worst, ulps(exp_in_range(a), want_f(std::exp(double(a)))));
+  EXPECT_LE(worst, 2.0);
+  EXPECT_EQ(exp_in_range(0.0f), 1.0f);
+}
+
+TEST(FastExp, NonpositiveIsZeroBelowItsRangeAndKeepsNaN) {
+  EXPECT_EQ(exp_nonpositive(-700.5), 0.0);
+  EXPECT_EQ(exp_nonpositive(-std::numeric_limits<double>::infinity()), 0.0);
+  EXPECT_EQ(exp_nonpositive(-87.5f), 0.0f);
+  EXPECT_LE(ulps(exp_nonpositive(-699.5), std::exp(-699.5)), 2.0);
+  EXPECT_LE(ulps(exp_nonpositive(-86.5f), want_f(std::exp(-86.5))), 2.0);
+  EXPECT_TRUE(std::isnan(exp_nonpositive(std::numeric_limits<double>::quiet_NaN())));
+  EXPECT_TRUE(std::isnan(exp_nonpositive(std::numeric_limits<float>::quiet_NaN())));
+}
+
+TEST(FastLog1p, WithinTwoUlpOfLibmOnTheUnitInterval) {
+  std::mt19937_64 rng(13);
+  std::uniform_real_distribution<double> unit(0.0, 1.0), tiny_exponent(-300.0, 0.0);
+  double worst = 0, worst_f = 0;
+  for (int i = 0; i < 2000000; ++i) {
+    // Half uniform, half spread over magnitudes down to 1e-300 (where log1p(x) ~ x).
+    const double x = i % 2 ? unit(rng) : std::pow(10.0, tiny_exponent(rng));
+    worst = std::max(worst, ulps(log1p_unit(x), std::log1p(x)));
+    const float xf = float(x);
+    worst_f = std::max(worst_f, ulps(log1p_unit(xf), want_f(std::log1p(double(xf)))));
+  }
+  // Every table node, a hair either side of it, and the ends.
+  for (int j = 0; j <= 64; ++j) {
+    const double c = j / 64.0;
+    for (double x : {c, std::nextafter(c, 0.0), std::nextafter(c, 2.0), c + 1.0 / 128, c - 1.0 / 128}) {
+      if (x < 0 || x > 1) continue;
+      worst = std::max(worst, ulps(log1p_unit(x), std::log1p(x)));
+      worst_f = std::max(worst_f, ulps(log1p_unit(float(x)), want_f(std::log1p(double(float(x))))));
+    }
+  }
+  EXPECT_LE(worst, 2.0);
+  EXPECT_LE(worst_f, 2.0);
+  EXPECT_EQ(log1p_unit(0.0), 0.0);
+  EXPECT_EQ(log1p_unit(0.0f), 0.0f);
+  EXPECT_EQ(log1p_unit(5e-324), 5e-324);  // subnormal: log1p(x) = x
+  EXPECT_TRUE(std::isnan(log1p_unit(std::numeric_limits<double>::quiet_NaN())));
+}
+
+}  // namespace
+}  // namespace exmc::fast
