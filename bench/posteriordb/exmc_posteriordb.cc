@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
                                   "as initial points, their variance as the initial inverse metric); "
                                   "given: adds init_grad_evals and warmup_grad_evals columns")
                        ->check(CLI::IsMember({"default", "pathfinder"}));
+  std::string precision = "f64";
+  app.add_option("--precision", precision, "the density's arithmetic: f64, or f32 (float nodes, double sums)")
+      ->check(CLI::IsMember({"f64", "f32"}));
   app.add_flag("--tsv", tsv, "tab-separated output");
   app.add_flag("--detail", detail, "per-quantity comparison for every posterior that does not pass");
   try {
@@ -98,6 +101,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;  // --help is 0; every usage error is 2, as documented
   }
   run.reference_control = !default_control;
+  run.single_precision = precision == "f32";
   const bool init_given = init_opt->count() > 0;
   if (init == "pathfinder") run.init = pdb::RunOptions::Init::Pathfinder;
 
@@ -132,6 +136,7 @@ int main(int argc, char** argv) {
               selection.size(), run.chains, run.warmup, run.draws,
               static_cast<unsigned long long>(run.seed),
               default_control ? "default (0.8/10)" : "the reference's");
+  if (run.single_precision) std::printf("# precision: f32\n");
   if (init_given) std::printf("# init: %s\n", init.c_str());
   Columns cols{tsv, init_given};
   cols.header();

@@ -308,7 +308,7 @@ Outcome run_posterior(const fs::path& root, const std::string& posterior, const 
 
   std::unique_ptr<graph::CompiledDensity> density;
   try {
-    density = loaded.model->compile<double>();
+    density = options.single_precision ? loaded.model->compile<float>() : loaded.model->compile<double>();
   } catch (const std::exception& e) {
     out.status = Status::Error;
     out.failures = {"compile"};

@@ -61,6 +61,9 @@ struct RunOptions {
   // `seed`): chain c starts at a Pathfinder draw, warmup starts from the draws' variance.
   enum class Init { Default, Pathfinder };
   Init init = Init::Default;
+  // The density's arithmetic: f32 computes every node in float (the log density is accumulated
+  // and the gradient returned in double), as `exmc sample --precision f32`.
+  bool single_precision = false;
 };
 
 // Thresholds of the grade (the numbers).
