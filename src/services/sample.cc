@@ -12,6 +12,7 @@
 
 #include "exmc/core/state_io.hpp"
 #include "exmc/services/methods.hpp"
+#include "output_pipeline.hpp"
 #include "timing.hpp"
 
 namespace exmc::services {
@@ -154,46 +155,102 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
   std::atomic<bool> first_seen{false};
   std::atomic<double> first_ms{0};
 
+  // Each chain's kept draws, its adaptation and its checkpoints, in the chain's order, on the
+  // output pipeline (output_pipeline.hpp): generated quantities and the observer run beside the
+  // chain where a core is free. A failure of the observer (an I/O error) stops that chain: its
+  // message as if the chain had called the observer itself.
+  constexpr unsigned kNoIteration = ~0u;
+  std::vector<std::string> output_errors(chains);
+  std::vector<std::atomic<bool>> output_failed(chains);
+  auto handle = [&](unsigned chain, detail::OutputItem& item) {
+    if (output_failed[chain].load(std::memory_order_relaxed)) return;  // the chain is stopping
+    try {
+      using Kind = detail::OutputItem::Kind;
+      if (item.kind == Kind::kAdaptation) {
+        observer.on_adaptation(chain, item.adaptation);
+      } else if (item.kind == Kind::kCheckpoint) {
+        StateWriter w;
+        w.tag("SMPL");
+        w.bytes(item.state);
+        gq_rngs[chain].save_state(w);
+        observer.on_checkpoint(chain, item.iteration + 1, w.data());
+      } else {
+        auto& row = rows[chain];
+        std::copy(item.values.begin(), item.values.end(), row.begin());
+        auto& ex = extremes[chain];
+        for (size_t i = 0; i < num_values_; ++i)
+          if (std::fabs(row[i]) > ex.value) ex = {std::fabs(row[i]), i};
+        if (gq_) {
+          try {
+            gq_->eval(row.data(), gq_rngs[chain], row.data() + num_values_);
+          } catch (const std::exception& ex) {
+            // As Stan: the draw keeps its parameters, the quantities become NaN, the run goes on.
+            std::fill(row.begin() + std::ptrdiff_t(num_values_), row.end(), std::nan(""));
+            if (gq_failures.fetch_add(1) == 0) {
+              std::lock_guard<std::mutex> lock(failure_mu);
+              out.first_gq_failure = ex.what();
+            }
+          }
+        }
+        if (observer.on_draw) {
+          const auto stats = item.stats.as_array();
+          observer.on_draw(SampleDraw{chain, item.warmup, item.iteration, stats.data(), row.data(), row.size()});
+        }
+      }
+    } catch (const std::exception& e) {
+      // run_chains' wording for a chain stopped by its callback (item.iteration: the iteration
+      // that called it, or none for the adaptation of a run without warmup).
+      output_errors[chain] = "chain " + std::to_string(chain) +
+                             (item.iteration == kNoIteration ? "" : " iteration " + std::to_string(item.iteration)) +
+                             ": " + e.what();
+      output_failed[chain].store(true, std::memory_order_release);
+    }
+  };
+  detail::OutputPipeline pipeline(chains, num_values_, handle);
+  auto stop_if_output_failed = [&](unsigned chain) {
+    if (output_failed[chain].load(std::memory_order_acquire)) throw std::runtime_error("output failed");
+  };
+
   runtime::Callbacks cb;
   cb.on_draw = [&](const runtime::DrawEvent& e) {
     if (!first_seen.exchange(true)) first_ms.store(detail::seconds_since(created_) * 1e3);
     if (observer.on_iteration) observer.on_iteration(e.chain, e.iteration + 1);
     if (!e.warmup) stuck[e.chain].add(e.stats.lp, e.stats.accept_stat);
     if (e.warmup && !cfg_.save_warmup) return;
-    auto& row = rows[e.chain];
-    std::copy(e.values, e.values + num_values_, row.begin());
-    auto& ex = extremes[e.chain];
-    for (size_t i = 0; i < num_values_; ++i)
-      if (std::fabs(e.values[i]) > ex.value) ex = {std::fabs(e.values[i]), i};
+    stop_if_output_failed(e.chain);
     auto& eu = extremes_unc[e.chain];
     for (size_t i = 0; i < dim; ++i)
       if (std::fabs(e.unconstrained[i]) > eu.value) eu = {std::fabs(e.unconstrained[i]), i};
-    if (gq_) {
-      try {
-        gq_->eval(e.values, gq_rngs[e.chain], row.data() + num_values_);
-      } catch (const std::exception& ex) {
-        // As Stan: the draw keeps its parameters, the quantities become NaN, the run goes on.
-        std::fill(row.begin() + std::ptrdiff_t(num_values_), row.end(), std::nan(""));
-        if (gq_failures.fetch_add(1) == 0) {
-          std::lock_guard<std::mutex> lock(failure_mu);
-          out.first_gq_failure = ex.what();
-        }
-      }
-    }
-    if (!observer.on_draw) return;
-    const auto stats = e.stats.as_array();
-    observer.on_draw(SampleDraw{e.chain, e.warmup, e.iteration, stats.data(), row.data(), row.size()});
+    auto& item = pipeline.next(e.chain);
+    item.kind = detail::OutputItem::Kind::kDraw;
+    item.warmup = e.warmup;
+    item.iteration = e.iteration;
+    item.stats = e.stats;
+    std::copy(e.values, e.values + num_values_, item.values.begin());
+    pipeline.push(e.chain);
   };
-  cb.on_adaptation = observer.on_adaptation;
+  if (observer.on_adaptation)
+    cb.on_adaptation = [&](unsigned chain, const nuts::AdaptationState& a) {
+      stop_if_output_failed(chain);
+      auto& item = pipeline.next(chain);
+      item.kind = detail::OutputItem::Kind::kAdaptation;
+      item.iteration = cfg_.sampler.num_warmup > 0 ? cfg_.sampler.num_warmup - 1 : kNoIteration;
+      item.adaptation = a;
+      pipeline.push(chain);
+    };
   if (observer.on_checkpoint)
     cb.on_checkpoint = [&](unsigned chain, unsigned done, const std::string& state) {
-      StateWriter w;
-      w.tag("SMPL");
-      w.bytes(state);
-      gq_rngs[chain].save_state(w);
-      observer.on_checkpoint(chain, done, w.data());
+      stop_if_output_failed(chain);
+      auto& item = pipeline.next(chain);
+      item.kind = detail::OutputItem::Kind::kCheckpoint;
+      item.iteration = done - 1;
+      item.state = state;
+      pipeline.push(chain);
     };
   out.result = runtime::run_chains(*density_, cfg_, cb);
+  pipeline.finish();
+  for (unsigned c = 0; c < chains; ++c)
+    if (output_failed[c].load()) out.result.chains[c].error = output_errors[c];
   constexpr double kRunawayDraw = 1e30, kRunawayVariance = 1e60, kCollapsedStep = 1e-12;
   for (unsigned c = 0; c < chains; ++c) {
     const auto &ex = extremes[c], &eu = extremes_unc[c];

@@ -67,8 +67,12 @@ struct SampleDraw {
   size_t row_size;
 };
 
+// on_draw, on_adaptation and on_checkpoint come in each chain's order, one call at a time for a
+// chain, concurrently across chains, and not necessarily on the chain's thread: the run's output
+// thread makes them where a core is free (generated quantities are evaluated there too), so the
+// chains do not wait on the output. on_iteration comes on the chain's thread, as it happens, and
+// may run ahead of on_draw.
 struct SampleObserver {
-  // Called on the chain's worker thread: sequential for one chain, concurrent across chains.
   std::function<void(const SampleDraw&)> on_draw;
   // After the last warmup iteration, before the first kept draw.
   std::function<void(unsigned chain, const nuts::AdaptationState&)> on_adaptation;
