@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <random>
 
@@ -18,32 +19,26 @@ template <class T> double ulps(T got, T want) {
 }
 float want_f(double v) { return float(v); }
 
-TEST(FastExp, WithinTwoUlpOfLibmOverTheRangeInDouble) {
-  std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> wide(-700.0, 700.0), near(-5.0, 5.0);
+// Over (-limit, limit), half the points uniform and half within +-5, plus the named ones; the
+// reference is libm's double exp rounded to T.
+template <class T> void expect_exp_within_two_ulp(T limit, std::initializer_list<T> named, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<T> wide(-limit, limit), near(T(-5), T(5));
   double worst = 0;
-  for (int i = 0; i < 2000000; ++i) {
-    const double a = i % 2 ? wide(rng) : near(rng);
-    worst = std::max(worst, ulps(exp_in_range(a), std::exp(a)));
-  }
-  for (double a : {0.0, -0.0, 1e-300, -1e-300, 699.999, -699.999, 1.0, -1.0, 0.5 * std::log(2.0)})
-    worst = std::max(worst, ulps(exp_in_range(a), std::exp(a)));
+  auto check = [&](T a) { worst = std::max(worst, ulps(exp_in_range(a), T(std::exp(double(a))))); };
+  for (int i = 0; i < 2000000; ++i) check(i % 2 ? wide(rng) : near(rng));
+  for (T a : named) check(a);
   EXPECT_LE(worst, 2.0);
-  EXPECT_EQ(exp_in_range(0.0), 1.0);
+  EXPECT_EQ(exp_in_range(T(0)), T(1));
+}
+
+TEST(FastExp, WithinTwoUlpOfLibmOverTheRangeInDouble) {
+  expect_exp_within_two_ulp<double>(700.0, {0.0, -0.0, 1e-300, -1e-300, 699.999, -699.999, 1.0, -1.0, 0.5 * std::log(2.0)},
+                                    11);
 }
 
 TEST(FastExp, WithinTwoUlpOfLibmOverTheRangeInFloat) {
-  std::mt19937_64 rng(12);
-  std::uniform_real_distribution<float> wide(-86.9f, 86.9f), near(-5.0f, 5.0f);
-  double worst = 0;
-  for (int i = 0; i < 2000000; ++i) {
-    const float a = i % 2 ? wide(rng) : near(rng);
-    worst = std::max(worst, ulps(exp_in_range(a), want_f(std::exp(double(a)))));
-  }
-  for (float a : {0.0f, -0.0f, 1e-30f, -1e-30f, 86.99f, -86.99f, 1.0f, -1.0f})
-    worst = std::max(worst, ulps(exp_in_range(a), want_f(std::exp(double(a)))));
-  EXPECT_LE(worst, 2.0);
-  EXPECT_EQ(exp_in_range(0.0f), 1.0f);
+  expect_exp_within_two_ulp<float>(86.9f, {0.0f, -0.0f, 1e-30f, -1e-30f, 86.99f, -86.99f, 1.0f, -1.0f}, 12);
 }
 
 TEST(FastExp, NonpositiveIsZeroBelowItsRangeAndKeepsNaN) {
