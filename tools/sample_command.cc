@@ -112,7 +112,8 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     std::vector<std::string> chain_outputs;
     for (unsigned c = block.offset; c < block.offset + block.count; ++c)
       chain_outputs.push_back(chain_output_path(opts.output, c, opts.chains));
-    const std::string fingerprint = sample_fingerprint(opts);
+    // (Hashing the inputs' contents reads them whole: only for runs that checkpoint or resume.)
+    const std::string fingerprint = opts.checkpoint_every > 0 || opts.resume ? sample_fingerprint(opts) : "";
     std::optional<ResumePoint> resumed;
     if (opts.checkpoint_every > 0 || opts.resume)
       for (const auto& o : chain_outputs) remove_stale_checkpoint_temporaries(o);

@@ -1,6 +1,8 @@
 // Parses CmdStan CSV output: '#' comments (config, adaptation, timing), one header row, numbers.
 #include "exmc/io/cmdstan_csv_reader.hpp"
 
+#include "exmc/io/file_bytes.hpp"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -163,11 +165,9 @@ CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
 }
 
 CmdStanCsv read_cmdstan_csv(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error(path + ": cannot open file for reading");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_cmdstan_csv(ss.str(), path);
+  std::string text;
+  if (!read_file_bytes(path, text)) throw std::runtime_error(path + ": cannot open file for reading");
+  return parse_cmdstan_csv(text, path);
 }
 
 }  // namespace exmc::io

@@ -1,9 +1,11 @@
 // Stan JSON reader: nested rectangular arrays flattened row-major, with NaN/Inf strings.
 #include "exmc/io/stan_json.hpp"
 
+#include "exmc/io/file_bytes.hpp"
+
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -218,14 +220,185 @@ std::vector<double> to_row_major(const std::vector<double>& column_major,
 }
 
 StanJsonData StanJsonData::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw StanJsonError(fmt::format("{}: cannot open data file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return from_string(ss.str(), path);
+  const auto bytes = FileBytes::open(path);
+  if (!bytes) throw StanJsonError(fmt::format("{}: cannot open data file", path));
+  return from_string(bytes->view(), path);
 }
 
-StanJsonData StanJsonData::from_string(const std::string& text, const std::string& source) {
+namespace {
+
+// The fast reader: one pass over the text, numbers by std::from_chars straight into each
+// variable's values, the shape checked as arrays close. It reads the common case only and says
+// false for everything else, so the general reader is the one to phrase every error.
+class FastReader {
+ public:
+  explicit FastReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  bool read(std::vector<StanJsonValue>& vars) {
+    if (!skip_ws() || *p_ != '{') return false;
+    ++p_;
+    if (!skip_ws()) return false;
+    if (*p_ == '}') {
+      ++p_;
+      return !skip_ws();  // nothing may follow the object
+    }
+    for (;;) {
+      StanJsonValue v;
+      if (!key(v.name) || !skip_ws() || *p_ != ':') return false;
+      ++p_;
+      if (!value(v)) return false;
+      vars.push_back(std::move(v));
+      if (!skip_ws()) return false;
+      if (*p_ == '}') {
+        ++p_;
+        return !skip_ws();
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      if (!skip_ws()) return false;
+    }
+  }
+
+ private:
+  // Deeper values go to the general reader (a Stan value of rank 8 needs 8 levels).
+  static constexpr size_t kMaxRank = 32;
+
+  // Skips JSON whitespace; false at the end of the text.
+  bool skip_ws() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\t' || *p_ == '\r')) ++p_;
+    return p_ != end_;
+  }
+
+  // A string of printable ASCII without escapes (anything else: the general reader).
+  bool string_body(std::string& out) {
+    if (p_ == end_ || *p_ != '"') return false;
+    const char* start = ++p_;
+    while (p_ != end_ && *p_ != '"') {
+      const unsigned char c = static_cast<unsigned char>(*p_);
+      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+      ++p_;
+    }
+    if (p_ == end_) return false;
+    out.assign(start, p_);
+    ++p_;
+    return true;
+  }
+  bool key(std::string& out) { return string_body(out); }
+
+  // JSON's number grammar exactly; an integer (no fraction, no exponent) must fit int64_t.
+  bool number(double& v, bool& integer) {
+    const char* start = p_;
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ == end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    } else {
+      return false;
+    }
+    integer = true;
+    if (p_ != end_ && *p_ == '.') {
+      integer = false;
+      ++p_;
+      if (p_ == end_ || !(*p_ >= '0' && *p_ <= '9')) return false;
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integer = false;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !(*p_ >= '0' && *p_ <= '9')) return false;
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    if (integer) {
+      int64_t i = 0;
+      const auto r = std::from_chars(start, p_, i);
+      if (r.ec != std::errc() || r.ptr != p_) return false;
+      v = static_cast<double>(i);
+      return true;
+    }
+    const auto r = std::from_chars(start, p_, v);
+    return r.ec == std::errc() && r.ptr == p_;
+  }
+
+  bool leaf(StanJsonValue& v) {
+    double x = 0;
+    bool integer = false;
+    if (p_ != end_ && *p_ == '"') {
+      std::string word;
+      if (!string_body(word) || !special_number(word, &x)) return false;
+    } else if (!number(x, integer)) {
+      return false;
+    }
+    if (!integer) v.is_integer = false;
+    v.values.push_back(x);
+    return true;
+  }
+
+  bool value(StanJsonValue& v) {
+    if (!skip_ws()) return false;
+    if (*p_ != '[') return leaf(v);  // a scalar: dims {}
+    rank_ = 0;
+    sizes_.clear();
+    if (!array(v, 0)) return false;
+    if (sizes_.size() == 1 && sizes_[0] == 0 && v.values.empty()) {
+      v.dims = {0};  // [] (an empty array anywhere deeper: the general reader)
+      return true;
+    }
+    if (rank_ == 0) return false;
+    v.dims = sizes_;
+    return true;
+  }
+
+  // The array opening at p_, `depth` arrays deep. rank_ (0: no number yet) is the depth of every
+  // number; sizes_[k] the length of every array k deep, fixed by the first to close.
+  bool array(StanJsonValue& v, size_t depth) {
+    if (depth >= kMaxRank || (rank_ != 0 && depth >= rank_)) return false;
+    ++p_;  // '['
+    if (!skip_ws()) return false;
+    size_t count = 0;
+    if (*p_ == ']') {
+      ++p_;
+      return depth == 0 && close(depth, 0);
+    }
+    for (;;) {
+      if (!skip_ws()) return false;
+      if (*p_ == '[') {
+        if (!array(v, depth + 1)) return false;
+      } else {
+        if (rank_ == 0) rank_ = depth + 1;
+        if (rank_ != depth + 1 || !leaf(v)) return false;
+      }
+      ++count;
+      if (!skip_ws()) return false;
+      if (*p_ == ']') {
+        ++p_;
+        return close(depth, count);
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+    }
+  }
+
+  bool close(size_t depth, size_t count) {
+    if (sizes_.size() <= depth) sizes_.resize(depth + 1, kUnknown);
+    if (sizes_[depth] == kUnknown) sizes_[depth] = count;
+    return sizes_[depth] == count;
+  }
+
+  static constexpr size_t kUnknown = ~size_t(0);
+  const char* p_;
+  const char* end_;
+  size_t rank_ = 0;
+  std::vector<size_t> sizes_;
+};
+
+}  // namespace
+
+namespace detail {
+
+StanJsonData read_stan_json_general(const std::string& text, const std::string& source) {
   // Checked while parsing, through nlohmann's parser callback:
   // - nesting depth: the reader below (and the parsed value's destructor) recurse once per
   //   level, so input nested 100,000 deep overflowed the stack; Stan values need a few levels;
@@ -282,6 +455,25 @@ StanJsonData StanJsonData::from_string(const std::string& text, const std::strin
     d.vars_.emplace(v.name, std::move(v));
   }
   return d;
+}
+
+bool read_stan_json_fast(std::string_view text, std::vector<StanJsonValue>& vars) {
+  vars.clear();
+  return FastReader(text).read(vars);
+}
+
+}  // namespace detail
+
+StanJsonData StanJsonData::from_string(std::string_view text, const std::string& source) {
+  std::vector<StanJsonValue> vars;
+  if (detail::read_stan_json_fast(text, vars)) {
+    StanJsonData d;
+    d.source_ = source;
+    bool duplicate = false;
+    for (auto& v : vars) duplicate = duplicate || !d.vars_.emplace(v.name, std::move(v)).second;
+    if (!duplicate) return d;  // a duplicate key is the general reader's error to report
+  }
+  return detail::read_stan_json_general(std::string(text), source);
 }
 
 const StanJsonValue& StanJsonData::at(const std::string& name) const {
