@@ -12,6 +12,7 @@
 
 #include "exmc/io/output_files.hpp"
 #include "exmc/services/methods.hpp"
+#include "jit_preload.hpp"
 #include "exmc/stan/error.hpp"
 
 namespace exmc::cli {
@@ -52,6 +53,7 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
     io::check_output_file(o.output, {{"model", o.model_path},
                                      {"data", o.data_path},
                                      {"init", init_is_radius ? "" : o.init}});
+    const JitPreload preload;  // beside the loading below
     const auto program = services::Program::load(o.model_path, o.data_path, !o.no_vectorize);
     const auto run = method(program, seed);
     err << fmt::format("exmc {}: model loaded in {:.1f} ms, compiled in {:.1f} ms; ran {:.1f} ms, {} gradient "

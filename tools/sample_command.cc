@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "jit_preload.hpp"
 #include "sample_checkpoint.hpp"
 #include "sample_dashboard.hpp"
 #include "exmc/io/cmdstan_csv_sink.hpp"
@@ -107,6 +108,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
   try {
     check_outputs(opts);
     check_serve(opts);
+    const JitPreload preload;  // beside the loading below
     // --resume: each chain's checkpoint (out_K.csv.checkpoint) must be of this run; a chain
     // without one never reached its first and starts afresh; with none at all, so does the run.
     std::vector<std::string> chain_outputs;
