@@ -102,29 +102,37 @@ class KillTest : public CliTest {
   }
 };
 
-// Sampling takes about half of a run (the rest: start-up, LLVM, compiling), so the kills land in
-// every phase: start-up, compiling, warmup, sampling, renaming, done. (3000 draws were half a run
-// until the sampler got twice as fast; 20000 are again.)
+// Half the kills land anywhere in a run (start-up, compiling, warmup, sampling, renaming,
+// done), half within its start-up, so that every phase gets kills however the phases' lengths
+// compare (a sanitizer slows sampling ten times more than start-up).
 constexpr unsigned kWarmup = 200, kDraws = 20000;
 
 TEST_F(KillTest, SigkillAtRandomMomentsNeverLeavesAPartialOrForeignFileUnderAFinalName) {
-  // One whole run first: it times the run (the kills spread over it) and leaves files of an
-  // earlier run, the ones a killed re-run must not leave beside its own.
-  // The faster of two runs: the first one can be slowed by a cold page cache.
-  double run_ms = 1e9;
+  // Two whole runs first: they time the run and its start-up (until exmc says "4 chains x (",
+  // just before sampling), and leave files of an earlier run, the ones a killed re-run must not
+  // leave beside its own. The faster of the two: the first can be slowed by a cold page cache.
+  double run_ms = 1e9, start_ms = 1e9;
   for (int r = 0; r < 2; ++r) {
     const auto t0 = Clock::now();
     Child c(args(1, kWarmup, kDraws), path("err.txt"));
+    double started_at = -1;
+    while (!c.exited()) {
+      if (started_at < 0 && slurp(path("err.txt")).find("4 chains x (") != std::string::npos)
+        started_at = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
     const int st = c.wait();
     ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << slurp(path("err.txt"));
     run_ms = std::min(run_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (started_at >= 0) start_ms = std::min(start_ms, started_at);
   }
+  ASSERT_LT(start_ms, run_ms) << "the start of sampling was never seen";
   std::mt19937 rng(20240613);
-  std::uniform_real_distribution<double> when(0, 1.25 * run_ms);
+  std::uniform_real_distribution<double> anywhere(0, 1.25 * run_ms), starting(0, 1.2 * start_ms);
   int completed = 0, started = 0, before_start = 0;
   for (unsigned i = 0; i < 50; ++i) {
     const unsigned seed = 100 + i;
-    const double delay_ms = when(rng);
+    const double delay_ms = i % 2 ? anywhere(rng) : starting(rng);
     Child c(args(seed, kWarmup, kDraws), path("err.txt"));
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(delay_ms));
     c.signal(SIGKILL);
@@ -163,8 +171,9 @@ TEST_F(KillTest, SigkillAtRandomMomentsNeverLeavesAPartialOrForeignFileUnderAFin
     for (const auto& t : temporaries()) fs::remove(t);  // a killed run's leftovers
   }
   // The kills must have landed in every phase, or the test proves less than it says.
-  std::printf("[kill] run %.0f ms; 50 kills: %d before sampling started, %d while sampling, %d after it finished\n",
-              run_ms, before_start, started, completed);
+  std::printf("[kill] run %.0f ms, start-up %.0f ms; 50 kills: %d before sampling started, %d while sampling, %d after "
+              "it finished\n",
+              run_ms, start_ms, before_start, started, completed);
   EXPECT_GT(started, 5);
   EXPECT_GT(before_start, 2);
 }
