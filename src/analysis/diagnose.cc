@@ -90,10 +90,12 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
   }
   if (stats.has_energy) {
     out += "Checking E-BFMI - sampler transitions HMC potential energy.\n";
-    std::string low;
+    std::string low, undefined_ebfmi;
     for (size_t c = 0; c < stats.chains.size(); ++c) {
       if (stats.chains[c].ebfmi < t.ebfmi)
         low += fmt::format("  Chain {}: E-BFMI = {:.3f}\n", c + 1, stats.chains[c].ebfmi);
+      // NaN (fewer than 2 draws, or a constant energy) compares false: it is not "satisfactory".
+      if (std::isnan(stats.chains[c].ebfmi)) undefined_ebfmi += fmt::format("  Chain {}\n", c + 1);
     }
     if (!low.empty()) {
       r.ebfmi = true;
@@ -103,9 +105,24 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
           "has heavy tails or a funnel.\nTry reparameterizing the model (non-centred "
           "parameterisation, rescaling) or more informative priors.\n\n",
           t.ebfmi, low);
-    } else {
+    } else if (undefined_ebfmi.empty()) {
       out += "E-BFMI satisfactory.\n\n";
     }
+    if (!undefined_ebfmi.empty())
+      out += "E-BFMI is undefined (fewer than 2 draws, or a constant energy) for:\n" + undefined_ebfmi + "\n";
+  }
+  // Split R-hat and ESS halve each chain and need 3 draws per half (posterior's rule): with fewer
+  // every one is undefined, and "satisfactory where defined" would pass a run nothing was checked on.
+  size_t min_draws = 0;
+  for (size_t c = 0; c < stats.chains.size(); ++c)
+    min_draws = c == 0 ? stats.chains[c].draws : std::min(min_draws, stats.chains[c].draws);
+  if (!stats.chains.empty() && min_draws < kMinDrawsPerChain) {
+    r.too_few_draws = true;
+    out += fmt::format(
+        "Checking the number of draws.\n"
+        "{} draws per chain are too few: split R-hat and ESS need at least {} draws per chain, so "
+        "convergence was not checked and the estimates are not to be trusted. Run more draws.\n\n",
+        min_draws, kMinDrawsPerChain);
   }
   out += "Rank-normalized split effective sample size.\n";
   const double min_ess = t.ess_per_chain * static_cast<double>(num_chains);
@@ -144,8 +161,9 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
                              : "R-hat values satisfactory where they are defined (see below).\n\n";
   }
   if (!undefined.empty())
-    out += "R-hat and ESS are undefined (constant or non-finite draws) for:\n" + undefined +
-           "That is expected for a fixed quantity; otherwise check the model.\n\n";
+    out += r.too_few_draws ? "R-hat and ESS are undefined (too few draws) for:\n" + undefined + "\n"
+                           : "R-hat and ESS are undefined (constant or non-finite draws) for:\n" + undefined +
+                                 "That is expected for a fixed quantity; otherwise check the model.\n\n";
   out += r.ok() ? "Processing complete, no problems detected.\n" : "Processing complete.\n";
   return r;
 }

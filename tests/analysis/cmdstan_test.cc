@@ -1,6 +1,8 @@
 // CmdStan CSV -> summary and sampler statistics, against posterior 1.4.0 and R's E-BFMI formula.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/analysis/diagnose.hpp"
 #include "exmc/core/stuck_chain.hpp"
@@ -209,6 +211,36 @@ TEST(Diagnose, FlagsAChainStuckAtOnePoint) {
   EXPECT_FALSE(diagnose(Summary{}, sampler_stats_from_cmdstan({chain(kStuckDraws - 1, 1e-30)}), 1).stuck);
   EXPECT_FALSE(diagnose(Summary{}, sampler_stats_from_cmdstan({chain(200, 0.5)}), 1).stuck);
   EXPECT_EQ(sampler_stats_from_cmdstan({chain(200, 0.5)}).chains[0].stuck.longest, 0u);
+}
+
+// Two draws per chain leave every split R-hat and ESS undefined: that is no converged run, and
+// the report said "no problems detected" (an E-BFMI of 1 from 2 draws, NaN from 1, "satisfactory").
+TEST(Diagnose, TooFewDrawsForRhatAndEssAreAProblem) {
+  auto run = [](size_t draws) {
+    std::vector<io::CmdStanCsv> chains;
+    for (int c = 0; c < 4; ++c) {
+      std::string text = "lp__,accept_stat__,treedepth__,n_leapfrog__,divergent__,energy__,x\n";
+      for (size_t i = 0; i < draws; ++i)
+        text += fmt::format("{},0.9,2,3,0,{},{}\n", -1.0 - 0.37 * double((i * 7 + c) % 11),
+                            2.0 + 0.51 * double((i * 5 + c) % 13), 0.1 * double((i * 3 + c) % 17));
+      chains.push_back(io::parse_cmdstan_csv(text, "c" + std::to_string(c) + ".csv"));
+    }
+    return diagnose(summarise(draws_from_cmdstan(chains)), sampler_stats_from_cmdstan(chains), 4);
+  };
+  for (size_t draws : {1, 2, 5}) {
+    const DiagnoseResult d = run(draws);
+    EXPECT_TRUE(d.too_few_draws) << draws;
+    EXPECT_FALSE(d.ok()) << draws;
+    EXPECT_EQ(d.report.find("no problems detected"), std::string::npos) << d.report;
+    EXPECT_NE(d.report.find(std::to_string(draws) + " draws per chain are too few"), std::string::npos)
+        << d.report;
+    EXPECT_EQ(d.report.find("expected for a fixed quantity"), std::string::npos) << d.report;
+    if (draws == 1) {
+      EXPECT_EQ(d.report.find("E-BFMI satisfactory"), std::string::npos) << d.report;
+      EXPECT_NE(d.report.find("E-BFMI is undefined"), std::string::npos) << d.report;
+    }
+  }
+  EXPECT_FALSE(run(kMinDrawsPerChain).too_few_draws);
 }
 
 TEST(Summary, HugeAndTinyValuesPrintInScientificNotation) {

@@ -16,11 +16,17 @@ struct DiagnoseThresholds {
   double runaway = 1e30;
 };
 
+// Split R-hat and ESS split each chain in two and need 3 draws per half (posterior's ess_basic).
+inline constexpr size_t kMinDrawsPerChain = 6;
+
 struct DiagnoseResult {
   bool divergences = false, treedepth = false, ebfmi = false, rhat = false, ess = false;
   bool runaway = false;
   bool stuck = false;  // a chain stayed at one point, rejecting every proposal (core/stuck_chain.hpp)
-  bool ok() const { return !(divergences || treedepth || ebfmi || rhat || ess || runaway || stuck); }
+  bool too_few_draws = false;  // fewer than kMinDrawsPerChain: R-hat and ESS could not be computed
+  bool ok() const {
+    return !(divergences || treedepth || ebfmi || rhat || ess || runaway || stuck || too_few_draws);
+  }
   std::string report;
 };
 
