@@ -66,7 +66,10 @@ long CmdStanCsv::column(const std::string& name) const {
 CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
   CmdStanCsv out;
   out.path = path;
-  std::istringstream in(text);
+  // A UTF-8 byte order mark (a file saved by a spreadsheet or Windows editor) would otherwise
+  // become part of the first column's name: "\xEF\xBB\xBFlp__" is not lp__.
+  const bool bom = text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0;
+  std::istringstream in(bom ? text.substr(3) : text);
   std::string line;
   size_t lineno = 0;
   bool have_header = false;
@@ -135,6 +138,12 @@ CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
         out.columns[i] = trim(out.columns[i]);
         if (out.columns[i].empty())
           fail(path, lineno, "header column " + std::to_string(i + 1) + " has no name");
+        // A repeated name (columns pasted together by hand) made two summary rows of one name,
+        // and every lookup by name (log_lik, lp__, the sampler columns) silently took the first.
+        for (size_t j = 0; j < i; ++j)
+          if (out.columns[j] == out.columns[i])
+            fail(path, lineno, "header columns " + std::to_string(j + 1) + " and " + std::to_string(i + 1) +
+                                   " are both named '" + out.columns[i] + "'");
       }
       have_header = true;
       continue;

@@ -139,11 +139,19 @@ TEST(CmdStanCsvReader, AnotherMethodsBlockRoundTripsAndVariationalMeanIsNotADraw
   EXPECT_EQ(c.approximation_mean, (std::vector<double>{0, 0, 0, 2.5}));
 }
 
+// A byte order mark is not part of the first column's name (it hid lp__ from every lookup).
+TEST(CmdStanCsvReader, Utf8ByteOrderMarkIsSkipped) {
+  const CmdStanCsv c = parse_cmdstan_csv("\xEF\xBB\xBFlp__,x\n1,2\n", "run.csv");
+  EXPECT_EQ(c.columns[0], "lp__");
+  EXPECT_EQ(c.column("lp__"), 0);
+}
+
 TEST(CmdStanCsvReader, ErrorsNameFileLineAndProblem) {
   EXPECT_EQ(error_of("a,b\n1,2\n3\n"), "run.csv:3: row has 1 fields, the header has 2");
   EXPECT_EQ(error_of("# only comments\n"), "run.csv:1: no header row (column names) found");
   EXPECT_EQ(error_of("a,b\n1,x2\n"), "run.csv:2: column 2 (b): 'x2' is not a number");
   EXPECT_EQ(error_of("a,,c\n"), "run.csv:1: header column 2 has no name");
+  EXPECT_EQ(error_of("a,b,a\n1,2,3\n"), "run.csv:1: header columns 1 and 3 are both named 'a'");
   EXPECT_EQ(error_of("a\n# Adaptation terminated\n# Step size = fast\n"),
             "run.csv:3: step size 'fast' is not a number");
   // Found with fuzz/cmdstan_csv_fuzzer's invariant: with save_warmup = 1 a second "Adaptation
