@@ -440,6 +440,16 @@ StanJsonData read_stan_json_general(const std::string& text, const std::string& 
     if (colon != std::string::npos) msg = msg.substr(colon + 2);
     throw StanJsonError(
         fmt::format("{}:{}: invalid JSON: {}", source, line_col(text, e.byte), msg));
+  } catch (const json::out_of_range& e) {
+    // A number beyond the double range (1e400) is not a parse_error to nlohmann: its raw
+    // "[json.exception.out_of_range.406] number overflow parsing '1e400'" named no file.
+    const std::string msg = e.what();
+    const auto q = msg.find('\'');
+    const std::string token = q == std::string::npos ? "" : msg.substr(q + 1, msg.rfind('\'') - q - 1);
+    const size_t at = token.empty() ? std::string::npos : text.find(token);
+    throw StanJsonError(fmt::format("{}{}: number {} is beyond the range of a double", source,
+                                    at == std::string::npos ? "" : ":" + line_col(text, at + 1),
+                                    token.empty() ? "(unknown)" : token));
   }
   if (!j.is_object())
     throw StanJsonError(fmt::format("{}: Stan JSON data must be an object {{\"name\": value, ...}}",

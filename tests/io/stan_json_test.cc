@@ -93,6 +93,8 @@ TEST(StanJson, Errors) {
             "d.json: Stan JSON data must be an object {\"name\": value, ...}");
   const std::string syntax = error_of("{\n  \"a\": 1,\n  \"b\": ]\n}");
   EXPECT_EQ(syntax.rfind("d.json:3:8: invalid JSON", 0), 0u) << syntax;
+  // nlohmann throws out_of_range, not parse_error, for this: it escaped without the file's name.
+  EXPECT_EQ(error_of("{\n  \"a\": [1, 1e400]\n}"), "d.json:2:12: number 1e400 is beyond the range of a double");
   auto d = StanJsonData::from_string(R"({"x": 2.5, "v": [1, 2]})", "d.json");
   EXPECT_THROW(d.at("x").as_int(), StanJsonError);
   EXPECT_THROW(d.at("v").as_double(), StanJsonError);
