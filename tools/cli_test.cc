@@ -146,6 +146,9 @@ TEST_F(CliTest, InitFileValuesOutsideTheSupportNameTheVariable) {
                        "--chains", "1", "--init", init, "--no-progress", "--output", path("i.csv")});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("tau"), std::string::npos) << r.err;
+  // One chain number, counted from 1 (it read "chain 1: chain 0: bad initial values").
+  EXPECT_NE(r.err.find("  chain 1: bad initial values"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("chain 0"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("i.csv")));
 }
 

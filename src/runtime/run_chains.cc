@@ -77,7 +77,7 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
       sampler->initialize();
     }
   } catch (const std::exception& e) {
-    out.error = std::string("chain ") + std::to_string(c) + ": " + e.what();
+    out.error = e.what();
     if (progress) progress->done = true;
     return;
   }
@@ -139,8 +139,7 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
           ((it + 1) % cfg.checkpoint_every == 0 || it + 1 == total))
         checkpoint(it + 1);
     } catch (const std::exception& e) {
-      out.error = "chain " + std::to_string(c) + " iteration " + std::to_string(it) + ": " +
-                  e.what();
+      out.error = "iteration " + std::to_string(it) + ": " + e.what();
       break;
     }
   }
@@ -150,7 +149,7 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
       try {
         cb.on_adaptation(c, sampler->adaptation());
       } catch (const std::exception& e) {
-        out.error = "chain " + std::to_string(c) + ": " + e.what();
+        out.error = e.what();
       }
     }
   }
@@ -168,8 +167,11 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
 }  // namespace
 
 void RunResult::throw_if_failed() const {
+  // ChainResult::error says what went wrong, not which chain: every reader (exmc sample, the
+  // Python module, sbc) puts "chain K: " (from 1) before it; with a 0-based "chain K" of its own
+  // inside, a failed first chain read "chain 1: chain 0: bad initial values".
   for (const auto& c : chains)
-    if (!c.error.empty()) throw std::runtime_error(c.error);
+    if (!c.error.empty()) throw std::runtime_error("chain " + std::to_string(c.chain + 1) + ": " + c.error);
 }
 
 RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Callbacks& cb) {

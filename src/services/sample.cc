@@ -200,9 +200,8 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
     } catch (const std::exception& e) {
       // run_chains' wording for a chain stopped by its callback (item.iteration: the iteration
       // that called it, or none for the adaptation of a run without warmup).
-      output_errors[chain] = "chain " + std::to_string(chain) +
-                             (item.iteration == kNoIteration ? "" : " iteration " + std::to_string(item.iteration)) +
-                             ": " + e.what();
+      output_errors[chain] =
+          (item.iteration == kNoIteration ? "" : "iteration " + std::to_string(item.iteration) + ": ") + e.what();
       output_failed[chain].store(true, std::memory_order_release);
     }
   };

@@ -160,7 +160,7 @@ TEST(SampleJobOutput, AnObserverFailureStopsThatChainWithItsIteration) {
   const auto program = gq_program();
   const auto r = record(program, 3, 0, 70);
   const auto& chains = r.run.result.chains;
-  EXPECT_EQ(chains[0].error, "chain 0 iteration 70: disk full");
+  EXPECT_EQ(chains[0].error, "iteration 70: disk full");
   EXPECT_TRUE(chains[1].error.empty());
   EXPECT_TRUE(chains[2].error.empty());
   EXPECT_FALSE(r.run.ok());

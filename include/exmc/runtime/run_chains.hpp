@@ -81,7 +81,7 @@ struct ChainResult {
   uint64_t recoveries = 0;          // density faults (NaN/Inf/throw) turned into divergences
   double warmup_seconds = 0, sampling_seconds = 0;
   bool cancelled = false;
-  std::string error;                // non-empty when the chain could not run (e.g. no init)
+  std::string error;                // non-empty when the chain could not run (e.g. no init); names no chain
 
   size_t num_draws() const { return stats.size(); }
   const double* draw(size_t i) const { return draws.data() + i * num_values; }
