@@ -4,8 +4,9 @@
 
 namespace exmc::services::detail {
 
-OutputPipeline::OutputPipeline(unsigned chains, size_t values, Handler handler, size_t slot_bytes_budget)
-    : handler_(std::move(handler)) {
+OutputPipeline::OutputPipeline(unsigned chains, size_t values, Handler handler, bool output_thread,
+                               size_t slot_bytes_budget)
+    : handler_(std::move(handler)), threaded_(output_thread) {
   const size_t row_bytes = std::max<size_t>(1, values * sizeof(double));
   const size_t capacity = std::clamp<size_t>(slot_bytes_budget / row_bytes, 4, 128);
   queues_.reserve(chains);
@@ -15,7 +16,7 @@ OutputPipeline::OutputPipeline(unsigned chains, size_t values, Handler handler, 
     for (auto& s : q->slots) s.values.resize(values);
     queues_.push_back(std::move(q));
   }
-  thread_ = std::thread([this] { output_thread(); });
+  if (threaded_) thread_ = std::thread([this] { this->output_thread(); });
 }
 
 OutputPipeline::~OutputPipeline() { finish(); }
@@ -33,6 +34,11 @@ OutputItem& OutputPipeline::next(unsigned chain) {
 void OutputPipeline::push(unsigned chain) {
   Queue& q = *queues_[chain];
   q.head.store(q.head.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  if (!threaded_) {
+    std::lock_guard<std::mutex> lock(q.handling);
+    drain(q, chain);
+    return;
+  }
   pushes_.fetch_add(1, std::memory_order_release);
   pushes_.notify_one();  // a system call only while the output thread sleeps
 }
@@ -78,10 +84,12 @@ void OutputPipeline::output_thread() {
 void OutputPipeline::finish() {
   if (finished_) return;
   finished_ = true;
-  stop_.store(true, std::memory_order_release);
-  pushes_.fetch_add(1, std::memory_order_release);
-  pushes_.notify_all();
-  thread_.join();
+  if (threaded_) {
+    stop_.store(true, std::memory_order_release);
+    pushes_.fetch_add(1, std::memory_order_release);
+    pushes_.notify_all();
+    thread_.join();
+  }
   for (unsigned c = 0; c < queues_.size(); ++c) {
     std::lock_guard<std::mutex> lock(queues_[c]->handling);
     drain(*queues_[c], c);

@@ -39,8 +39,11 @@ class OutputPipeline {
   using Handler = std::function<void(unsigned chain, OutputItem& item)>;
 
   // `values`: the size of a draw's values; `slot_bytes_budget` bounds each chain's queue
-  // (between 4 and 128 items).
-  OutputPipeline(unsigned chains, size_t values, Handler handler, size_t slot_bytes_budget = 1 << 20);
+  // (between 4 and 128 items). Without `output_thread` every chain handles its items as it
+  // pushes them (the handoff costs more than it saves when no core is free, or when a draw's
+  // output is a few numbers).
+  OutputPipeline(unsigned chains, size_t values, Handler handler, bool output_thread = true,
+                 size_t slot_bytes_budget = 1 << 20);
   ~OutputPipeline();  // finish()es if not done
   OutputPipeline(const OutputPipeline&) = delete;
   OutputPipeline& operator=(const OutputPipeline&) = delete;
@@ -66,6 +69,7 @@ class OutputPipeline {
   Handler handler_;
   std::atomic<uint64_t> pushes_{0};
   std::atomic<bool> stop_{false};
+  bool threaded_ = false;
   std::thread thread_;
   bool finished_ = false;
 };

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -160,6 +161,7 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
   // chain where a core is free. A failure of the observer (an I/O error) stops that chain: its
   // message as if the chain had called the observer itself.
   constexpr unsigned kNoIteration = ~0u;
+  constexpr size_t kWideRow = 256;
   std::vector<std::string> output_errors(chains);
   std::vector<std::atomic<bool>> output_failed(chains);
   auto handle = [&](unsigned chain, detail::OutputItem& item) {
@@ -205,7 +207,14 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
       output_failed[chain].store(true, std::memory_order_release);
     }
   };
-  detail::OutputPipeline pipeline(chains, num_values_, handle);
+  // The output thread pays where a core is free beside the chains' threads and a draw's output
+  // is more than a few numbers: generated quantities, or a wide row (for a row of ten values
+  // the handoff costs more than formatting it).
+  const unsigned chain_threads = std::min(chains, cfg_.num_threads ? cfg_.num_threads
+                                                                   : std::max(1u, std::thread::hardware_concurrency()));
+  const bool output_thread = chain_threads < std::thread::hardware_concurrency() &&
+                             (gq_ != nullptr || num_values_ >= kWideRow);
+  detail::OutputPipeline pipeline(chains, num_values_, handle, output_thread);
   auto stop_if_output_failed = [&](unsigned chain) {
     if (output_failed[chain].load(std::memory_order_acquire)) throw std::runtime_error("output failed");
   };

@@ -38,7 +38,7 @@ TEST(OutputPipeline, EachChainsItemsInOrderOneAtATime) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     inside[c].fetch_sub(1);
-  }, 4096);
+  }, true, 4096);
   std::vector<std::thread> producers;
   for (unsigned c = 0; c < kChains; ++c)
     producers.emplace_back([&, c] {
@@ -69,6 +69,24 @@ TEST(OutputPipeline, FinishHandlesWhatIsLeftAndIsIdempotent) {
   p.finish();
   p.finish();
   EXPECT_EQ(seen, (std::vector<unsigned>{0, 1, 2}));
+}
+
+TEST(OutputPipeline, WithoutTheThreadEachPushIsHandledOnTheChainsThread) {
+  std::vector<unsigned> seen;
+  const auto self = std::this_thread::get_id();
+  OutputPipeline p(2, 1, [&](unsigned c, OutputItem& it) {
+    EXPECT_EQ(std::this_thread::get_id(), self);
+    seen.push_back(c * 100 + it.iteration);
+  }, false);
+  for (unsigned i = 0; i < 3; ++i) {
+    for (unsigned c = 0; c < 2; ++c) {
+      p.next(c).iteration = i;
+      p.push(c);
+      EXPECT_EQ(seen.back(), c * 100 + i);  // handled before push returns
+    }
+  }
+  p.finish();
+  EXPECT_EQ(seen.size(), 6u);
 }
 
 // A model whose generated quantities draw random numbers: rows depend on the order in which each
