@@ -155,6 +155,38 @@ TEST_F(CliTest, LaplaceAroundAGivenModeFile) {
   for (double s : column(c, "sigma")) ASSERT_GT(s, 0);
 }
 
+// A CSV that is no mode of laplace's density is refused, naming why: it read the first row of
+// any CmdStan CSV (a NUTS draw) and the penalised MLE of a plain `exmc optimize` run (laplace
+// keeps the Jacobian, optimize leaves it out by default) as the mode, and exited 0.
+TEST_F(CliTest, LaplaceRefusesAModeFileThatIsNotItsMode) {
+  const auto model = write("normal.stan", kNormalProgram);
+  const auto data = write("normal.json", kNormalData);
+  auto laplace = [&](const std::string& mode, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"laplace", model, "--data", data, "--mode", mode, "--seed", "2",
+                                      "--draws", "20", "--output", path("l.csv")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return exmc(args);
+  };
+  ASSERT_EQ(exmc({"sample", model, "--data", data, "--chains", "1", "--warmup", "20", "--draws", "5", "--seed", "2",
+                  "--no-progress", "--output", path("s.csv")}).code, 0);
+  auto r = laplace(path("s.csv"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("the output of method sample, not of optimize"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("l.csv")));
+
+  ASSERT_EQ(exmc({"optimize", model, "--data", data, "--seed", "2", "--output", path("m.csv")}).code, 0);
+  r = laplace(path("m.csv"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("optimized with jacobian = 0, but laplace keeps the Jacobian"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("l.csv")));
+  EXPECT_EQ(laplace(path("m.csv"), {"--no-jacobian"}).code, 0);  // the matching density
+
+  write("rows.csv", "mu,sigma\n0.5,1\n0.7,2\n");
+  r = laplace(path("rows.csv"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("2 rows and no '# method = optimize' line"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, PathfinderDrawsOfAGaussianHaveTheRightMoments) {
   const auto model = write("g.stan", kGaussianProgram);
   const auto r = exmc({"pathfinder", model, "--seed", "5", "--output", path("p.csv")});

@@ -64,20 +64,38 @@ Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   return m;
 }
 
-// Constrained values of the mode from a Stan JSON file or the first row of a CmdStan CSV.
-std::vector<double> read_mode(const LogDensity& ld, const std::string& path) {
+// Constrained values of the mode from a Stan JSON file or an optimize CSV (its last row: CmdStan's
+// save_iterations writes the path there, the optimum last).
+std::vector<double> read_mode(const LogDensity& ld, const std::string& path, bool jacobian) {
   std::vector<std::pair<std::string, std::vector<double>>> values;
   const auto vars = ld.output_vars();
   const bool csv = path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
   if (csv) {
     const auto f = io::read_cmdstan_csv(path);
     if (f.num_rows < 1) throw std::runtime_error(path + ": no rows (expected the mode)");
+    // Any CmdStan CSV read: `exmc sample`'s output gave its first draw as "the mode", and an
+    // `exmc optimize` run without --jacobian (its default, laplace's opposite) the penalised MLE,
+    // not the mode of the density laplace approximates. Either made a confident wrong answer.
+    const auto method = f.config.find("method");
+    if (method != f.config.end() && method->second != "optimize")
+      throw std::runtime_error("--mode " + path + ": the output of method " + method->second +
+                               ", not of optimize: its rows are not the mode");
+    if (method == f.config.end() && f.num_rows > 1)
+      throw std::runtime_error("--mode " + path + ": " + std::to_string(f.num_rows) +
+                               " rows and no '# method = optimize' line: which row is the mode is unknown");
+    const auto jac = f.config.find("jacobian");
+    if (jac != f.config.end() && (jac->second == "1" || jac->second == "true") != jacobian)
+      throw std::runtime_error(
+          "--mode " + path + ": optimized with jacobian = " + jac->second + ", but laplace " +
+          (jacobian ? "keeps" : "leaves out") + " the Jacobian: that is the mode of another density. Run " +
+          (jacobian ? "exmc optimize --jacobian, or laplace --no-jacobian" : "exmc optimize without --jacobian"));
+    const size_t row = f.num_rows - 1;
     for (const auto& v : vars) {
       std::vector<double> vals;
       for (const auto& name : flat_names({v})) {
         const long c = f.column(name);
         if (c < 0) break;
-        vals.push_back(f.at(0, size_t(c)));
+        vals.push_back(f.at(row, size_t(c)));
       }
       if (vals.size() == v.size()) values.emplace_back(v.name, std::move(vals));
     }
@@ -133,7 +151,7 @@ MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t see
   const auto t0 = Clock::now();
   std::vector<double> mode;
   if (!s.mode_file.empty()) {
-    mode = read_mode(*density, s.mode_file);
+    mode = read_mode(*density, s.mode_file, s.jacobian);
   } else {
     OptimizeSettings os = s.optimize;
     os.jacobian = s.jacobian;
