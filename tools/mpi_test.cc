@@ -204,6 +204,35 @@ TEST(MpiBatch, ManifestOfThreeFitsOverTwoRanks) {
   }
 }
 
+// One process, no mpirun: a manifest is checked, naming the file and the item, before anything
+// runs or is recorded. Before, these exited with nlohmann's bare messages, or ran: a seed of -1
+// (wrapped to 2^64 - 1), a misspelt key (ignored), two fits writing one file (the second
+// overwrote the first, both "done"); and a refused manifest was recorded in batch.json, so the
+// corrected one was refused as "other settings" in the same --output.
+TEST(Batch, MalformedManifestsAreRefusedNamingTheFileAndItem) {
+  const auto d = fresh_dir("bad_manifests");
+  const std::string fit = "\"model\": \"" + kEight + ".stan\", \"data\": \"" + kEight + ".data.json\"";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[{\"model\": 3}]", "m.json: item 1: 'model' must be a string (a path)"},
+      {"[{\"data\": \"d.json\"}]", "m.json: item 1: no 'model'"},
+      {"[{" + fit + ", \"seed\": -1}]", "m.json: item 1: 'seed' must be an integer in 0..4294967295, got -1"},
+      {"[{" + fit + "}, {" + fit + ", \"sed\": 4}]", "m.json: item 2: unknown key 'sed' (model, data, output, seed)"},
+      {"[{" + fit + ", \"output\": \"a.csv\"}, {" + fit + ", \"output\": \"./a.csv\"}]",
+       "m.json: items 1 and 2 both write"},
+      {"{" + fit + "}", "m.json: a JSON manifest is an array of fits"},
+      {"[{\"model\": ", "m.json: invalid JSON at line 1, column"},
+  };
+  for (const auto& [manifest, message] : cases) {
+    std::ofstream(d / "m.json") << manifest;
+    EXPECT_EQ(run_in(d, kExmc + " batch --manifest m.json --output out --chains 1 --warmup 20 --draws 20"), 1)
+        << manifest;
+    const auto log = read(d / "log.txt");
+    EXPECT_NE(log.find("exmc batch: error: " + message), std::string::npos) << manifest << "\n" << log;
+    EXPECT_FALSE(fs::exists(d / "out" / "batch.json")) << manifest;
+    EXPECT_FALSE(fs::exists(d / "a.csv")) << manifest;
+  }
+}
+
 std::string sbc_args(int simulations) {
   return " batch --sbc " + kSbc + ".stan --simulator " + kSbc + ".sim.stan --data " + kSbc +
          ".data.json --simulations " + std::to_string(simulations) +
