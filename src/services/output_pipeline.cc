@@ -39,8 +39,13 @@ void OutputPipeline::push(unsigned chain) {
     drain(q, chain);
     return;
   }
-  pushes_.fetch_add(1, std::memory_order_release);
-  pushes_.notify_one();  // a system call only while the output thread sleeps
+  // Sequentially consistent, with the sleeper's store of sleeping_ and its reading of pushes_:
+  // either it sees this push, or this sees it asleep and wakes it.
+  pushes_.fetch_add(1);
+  if (sleeping_.load()) {
+    std::lock_guard<std::mutex> lock(wake_mu_);
+    wake_.notify_one();
+  }
 }
 
 void OutputPipeline::drain(Queue& q, unsigned chain) {
@@ -77,7 +82,11 @@ void OutputPipeline::output_thread() {
       std::this_thread::yield();
       arrived = pushes_.load(std::memory_order_acquire) != seen;
     }
-    if (!arrived) pushes_.wait(seen, std::memory_order_acquire);
+    if (arrived) continue;
+    std::unique_lock<std::mutex> lock(wake_mu_);
+    sleeping_.store(true);
+    wake_.wait(lock, [&] { return pushes_.load() != seen || stop_.load(); });
+    sleeping_.store(false);
   }
 }
 
@@ -85,9 +94,11 @@ void OutputPipeline::finish() {
   if (finished_) return;
   finished_ = true;
   if (threaded_) {
-    stop_.store(true, std::memory_order_release);
-    pushes_.fetch_add(1, std::memory_order_release);
-    pushes_.notify_all();
+    {
+      std::lock_guard<std::mutex> lock(wake_mu_);
+      stop_.store(true);
+    }
+    wake_.notify_all();
     thread_.join();
   }
   for (unsigned c = 0; c < queues_.size(); ++c) {

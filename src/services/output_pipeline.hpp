@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -67,8 +68,12 @@ class OutputPipeline {
 
   std::vector<std::unique_ptr<Queue>> queues_;
   Handler handler_;
+  // The output thread sleeps on wake_ only after finding nothing to do, saying so in sleeping_;
+  // a push wakes it only then (a notify per draw would be a system call per draw).
   std::atomic<uint64_t> pushes_{0};
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_{false}, sleeping_{false};
+  std::mutex wake_mu_;
+  std::condition_variable wake_;
   bool threaded_ = false;
   std::thread thread_;
   bool finished_ = false;
