@@ -179,13 +179,30 @@ class Model:
         return self.bind(data).variational(**kwargs)
 
 
+def _count(name: str, value, lo: int, hi: int = 2**32 - 1) -> int:
+    """An integer setting in [lo, hi], or a ValueError/TypeError naming it.
+
+    Without this a negative count or a float reached pybind11, whose "incompatible function
+    arguments" listed the whole native signature; seed=1.5 was truncated to 1 silently; and
+    chains=10**6 (the command allows 1024) ran on until it was killed.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name}: expected an integer, got {value!r}")
+    value = int(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
+    return value
+
+
 def _seed(seed) -> int:
     if seed is None:  # as the command: a random seed, reported on the Fit
         return random.SystemRandom().randrange(4294967291)
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError("seed must be >= 0")
-    return seed
+    if isinstance(seed, str):
+        seed = int(seed)  # as before: a numeric string is a seed (ValueError otherwise)
+    return _count("seed", seed, 0, 4294967295)  # the command's (CmdStan's) range
 
 
 def _init(init):
@@ -302,6 +319,10 @@ class BoundModel:
         Ctrl-C stops the chains and returns the draws so far (fit.interrupted is True).
         """
         seed = _seed(seed)
+        chains = _count("chains", chains, 1, 1024)  # the command's limits
+        warmup, draws = _count("warmup", warmup, 0), _count("draws", draws, 0)
+        thin, threads = _count("thin", thin, 1, 1000000), _count("threads", threads, 0)
+        max_depth = _count("max_depth", max_depth, 1, 30)
         init_text, init_values = _init(init)
         notebook = _in_notebook()
         interactive = notebook or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
@@ -342,22 +363,25 @@ class BoundModel:
     # ------------------------------------------------------------------ other methods
     def optimize(self, seed=None, init=None, jacobian: bool = False, algorithm: str = "lbfgs",
                  iter: int = 2000) -> "MethodResult":
-        return MethodResult(_exmc.optimize(self._program, _seed(seed), _init_text(init), jacobian, algorithm, iter))
+        return MethodResult(_exmc.optimize(self._program, _seed(seed), _init_text(init), jacobian, algorithm,
+                                           _count("iter", iter, 1, 100000000)))
 
     def laplace(self, seed=None, init=None, jacobian: bool = True, draws: int = 1000,
                 mode_file: str = "") -> "MethodResult":
-        return MethodResult(_exmc.laplace(self._program, _seed(seed), _init_text(init), jacobian, draws,
-                                          os.fspath(mode_file)))
+        return MethodResult(_exmc.laplace(self._program, _seed(seed), _init_text(init), jacobian,
+                                          _count("draws", draws, 1, 100000000), os.fspath(mode_file)))
 
     def pathfinder(self, seed=None, init=None, num_paths: int = 4, draws: int = 1000,
                    psis_draws: int = 1000) -> "MethodResult":
-        return MethodResult(_exmc.pathfinder(self._program, _seed(seed), _init_text(init), num_paths, draws,
-                                             psis_draws))
+        return MethodResult(_exmc.pathfinder(self._program, _seed(seed), _init_text(init),
+                                             _count("num_paths", num_paths, 1, 2**31 - 1),
+                                             _count("draws", draws, 1, 2**31 - 1),
+                                             _count("psis_draws", psis_draws, 1, 2**31 - 1)))
 
     def variational(self, seed=None, init=None, algorithm: str = "meanfield", iter: int = 10000,
                     draws: int = 1000) -> "MethodResult":
-        return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init), algorithm, iter,
-                                              draws))
+        return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init), algorithm,
+                                              _count("iter", iter, 1, 2**31 - 1), _count("draws", draws, 0)))
 
 
 def _init_text(init) -> str:

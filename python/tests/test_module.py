@@ -81,6 +81,35 @@ def test_semantic_error_and_data_error():
         m.bind({})  # N missing
 
 
+def test_bad_counts_and_seeds_are_errors_naming_the_argument(eight):
+    """Negative counts reached pybind11 (a TypeError listing the native signature), seed=1.5 ran
+    as seed 1, and chains=10**6 (the command allows 1024) ran until killed."""
+    bound = eight.bind(str(DATA))
+    cases = [(dict(chains=-1), ValueError, "chains must be in [1, 1024], got -1"),
+             (dict(chains=10**6), ValueError, "chains must be in [1, 1024]"),
+             (dict(chains=2.5), TypeError, "chains: expected an integer, got 2.5"),
+             (dict(draws=-1), ValueError, "draws must be in [0, "),
+             (dict(warmup=-5), ValueError, "warmup must be in [0, "),
+             (dict(threads=-1), ValueError, "threads must be in [0, "),
+             (dict(max_depth=0), ValueError, "max_depth must be in [1, 30]"),
+             (dict(seed=1.5), TypeError, "seed: expected an integer, got 1.5"),
+             (dict(seed=2**40), ValueError, "seed must be in [0, 4294967295]"),
+             (dict(draws=True), TypeError, "draws: expected an integer")]
+    for kwargs, error, message in cases:
+        with pytest.raises(error) as info:
+            bound.sample(progress=False, **{"chains": 1, "warmup": 10, "draws": 10, "seed": 1, **kwargs})
+        assert message in str(info.value), (kwargs, str(info.value))
+    with pytest.raises(ValueError, match="num_paths must be in"):
+        bound.pathfinder(seed=1, num_paths=-1)
+    with pytest.raises(ValueError, match="draws must be in"):
+        bound.laplace(seed=1, draws=-1)
+    with pytest.raises(ValueError, match="iter must be in"):
+        bound.variational(seed=1, iter=-1)
+    # Integral floats and numpy integers are counts.
+    fit = bound.sample(chains=np.int64(1), warmup=10.0, draws=np.uint16(5), seed=np.int32(3), progress=False)
+    assert fit.num_draws == 5
+
+
 def test_missing_file():
     with pytest.raises(FileNotFoundError):
         exmc.compile("no/such/model.stan")
