@@ -8,7 +8,6 @@
 #include <cmath>
 #include <limits>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -244,7 +243,7 @@ class FastReader {
     }
     for (;;) {
       StanJsonValue v;
-      if (!key(v.name) || !skip_ws() || *p_ != ':') return false;
+      if (!string_body(v.name) || !skip_ws() || *p_ != ':') return false;
       ++p_;
       if (!value(v)) return false;
       vars.push_back(std::move(v));
@@ -283,7 +282,6 @@ class FastReader {
     ++p_;
     return true;
   }
-  bool key(std::string& out) { return string_body(out); }
 
   // JSON's number grammar exactly; an integer (no fraction, no exponent) must fit int64_t.
   bool number(double& v, bool& integer) {

@@ -174,6 +174,11 @@ void RunResult::throw_if_failed() const {
     if (!c.error.empty()) throw std::runtime_error("chain " + std::to_string(c.chain + 1) + ": " + c.error);
 }
 
+unsigned chain_threads(const RunConfig& cfg) {
+  const unsigned threads = cfg.num_threads ? cfg.num_threads : std::max(1u, std::thread::hardware_concurrency());
+  return std::max(1u, std::min(threads, cfg.num_chains));
+}
+
 RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Callbacks& cb) {
   RunResult res;
   res.names = flat_names(density.output_vars());
@@ -196,9 +201,7 @@ RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Call
     reporter->start();
   }
 
-  unsigned threads = cfg.num_threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::max(1u, std::min(threads, cfg.num_chains));
+  const unsigned threads = chain_threads(cfg);
 
   std::atomic<unsigned> next{0};
   auto worker = [&] {

@@ -210,9 +210,7 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
   // The output thread pays where a core is free beside the chains' threads and a draw's output
   // is more than a few numbers: generated quantities, or a wide row (for a row of ten values
   // the handoff costs more than formatting it).
-  const unsigned chain_threads = std::min(chains, cfg_.num_threads ? cfg_.num_threads
-                                                                   : std::max(1u, std::thread::hardware_concurrency()));
-  const bool output_thread = chain_threads < std::thread::hardware_concurrency() &&
+  const bool output_thread = runtime::chain_threads(cfg_) < std::thread::hardware_concurrency() &&
                              (gq_ != nullptr || num_values_ >= kWideRow);
   detail::OutputPipeline pipeline(chains, num_values_, handle, output_thread);
   auto stop_if_output_failed = [&](unsigned chain) {

@@ -96,6 +96,10 @@ struct RunResult {
   void throw_if_failed() const;
 };
 
+// How many threads run_chains runs the chains on: num_threads (0: the hardware's), at most one
+// per chain, at least one.
+unsigned chain_threads(const RunConfig& cfg);
+
 RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Callbacks& callbacks);
 RunResult run_chains(const LogDensity& density, const RunConfig& cfg,
                      const DrawCallback& on_draw = {});
