@@ -120,6 +120,22 @@ TEST(MpiSample, FilesIdenticalForOneTwoFourRanksAndPlain) {
   EXPECT_TRUE(without_timing(root / "plain/out_1.csv") != without_timing(root / "plain/out_2.csv"));
 }
 
+// OpenMPI is the MPI module's (libexmc_mpi.so), loaded only by ranks of a launch of several:
+// a plain run, and one rank under mpirun, never load it (lazy_modules_test.cc, the others).
+TEST(MpiSample, OnlyRanksOfSeveralLoadTheMpiModule) {
+  REQUIRE_MPI();
+  const auto root = fresh_dir("modules");
+  const std::string args = " sample " + kEight + ".stan --data " + kEight +
+                           ".data.json --chains 2 --warmup 20 --draws 20 --seed 3 --output out.csv --no-progress";
+  for (int n : {1, 2}) {
+    const auto d = root / ("n" + std::to_string(n));
+    ASSERT_EQ(run_in(d, "LD_DEBUG=files " + mpirun(n) + args), 0) << read(d / "log.txt");
+    const std::string log = read(d / "log.txt");
+    ASSERT_NE(log.find("file="), std::string::npos) << "LD_DEBUG said nothing:\n" << log;
+    EXPECT_EQ(log.find("libexmc_mpi.so [") != std::string::npos, n > 1) << n << " ranks:\n" << log;
+  }
+}
+
 // Checkpoints under mpirun: each rank checkpoints its own chains; the run killed (every process,
 // SIGKILL) and resumed with another rank count writes the files of an uninterrupted plain run.
 TEST(MpiSample, CheckpointedRunKilledThenResumedOnAnotherRankCount) {

@@ -1,4 +1,5 @@
-// The dashboard's HTTP server: GET / (the page), GET /events (server-sent events), GET /snapshot.json.
+// The dashboard: GET / (the page), GET /events (server-sent events), GET /snapshot.json, served by
+// the HTTP module (http_server.hpp), loaded when the first dashboard starts.
 #include "exmc/dashboard/dashboard.hpp"
 
 #include <arpa/inet.h>
@@ -17,8 +18,10 @@
 #include <thread>
 #include <vector>
 
-#ifdef EXMC_HAVE_HTTPLIB
-#include <httplib.h>
+#ifdef EXMC_HTTP_MODULE
+#include <dlfcn.h>
+
+#include "http_server.hpp"
 #endif
 
 namespace exmc::dashboard {
@@ -53,7 +56,7 @@ bool is_loopback(const std::string& host_in) {
   return all;
 }
 
-#ifndef EXMC_HAVE_HTTPLIB
+#ifndef EXMC_HTTP_MODULE
 
 bool available() { return false; }
 struct Dashboard::Impl {};
@@ -88,14 +91,28 @@ struct Viewer {
   std::condition_variable cv;
 };
 
+// The module's entry point; loaded once, never unloaded.
+ExmcHttpStartFn http_start() {
+  static const ExmcHttpStartFn fn = [] {
+    void* h = dlopen(EXMC_HTTP_MODULE, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char* e = dlerror();
+      throw std::runtime_error(std::string("dashboard: cannot load the HTTP module ") + EXMC_HTTP_MODULE + ": " +
+                               (e ? e : "?"));
+    }
+    auto f = reinterpret_cast<ExmcHttpStartFn>(dlsym(h, "exmc_http_start"));
+    if (!f) throw std::runtime_error(std::string("dashboard: the HTTP module ") + EXMC_HTTP_MODULE + " lacks its entry point");
+    return f;
+  }();
+  return fn;
+}
+
 struct Dashboard::Impl {
   ServerOptions opts;
   History history;
-  httplib::Server server;
-  std::atomic<int> listen_fd{-1};
-  int port = 0;
+  std::unique_ptr<http::Server> server;
   std::string host;
-  std::thread server_thread, publisher;
+  std::thread publisher;
 
   mutable std::mutex mu;  // viewers, seq, stop; taken before any History chain lock
   std::condition_variable pub_cv;
@@ -170,49 +187,69 @@ struct Dashboard::Impl {
     }
   }
 
-  void events(const httplib::Request& req, httplib::Response& res) {
-    auto v = std::make_shared<Viewer>();
-    v->cols = history.select(req.has_param("vars") ? req.get_param_value("vars") : "");
-    for (size_t c : v->cols) v->key += std::to_string(c) + ",";
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (stop || viewers.size() >= opts.max_viewers) {
-        res.status = 503;
-        res.set_content("too many viewers\n", "text/plain");
-        return;
-      }
-      viewers.push_back(v);
+  // One viewer: registered while its stream lives.
+  class Stream final : public http::EventStream {
+   public:
+    Stream(Impl& im, std::shared_ptr<Viewer> v) : im_(im), v_(std::move(v)) {}
+    ~Stream() override {
+      std::lock_guard<std::mutex> lock(im_.mu);
+      im_.viewers.erase(std::remove(im_.viewers.begin(), im_.viewers.end(), v_), im_.viewers.end());
     }
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, v](size_t, httplib::DataSink& sink) {
-          std::vector<std::shared_ptr<const std::string>> out;
-          {
-            std::unique_lock<std::mutex> lock(mu);
-            v->cv.wait_for(lock, std::chrono::seconds(10), [&] { return stop || v->resync || !v->queue.empty(); });
-            if (stop) return false;
-            if (v->resync) {
-              v->queue.clear();
-              v->queued_bytes = 0;
-              v->resync = false;
-              out.push_back(std::make_shared<const std::string>(snapshot(v->cols)));
-            } else {
-              out.assign(v->queue.begin(), v->queue.end());
-              v->queue.clear();
-              v->queued_bytes = 0;
-            }
-          }
-          if (out.empty()) out.push_back(std::make_shared<const std::string>(": keep-alive\n\n"));
-          for (const auto& s : out)
-            if (!sink.write(s->data(), s->size())) return false;
-          return true;
-        },
-        [this, v](bool) {
-          std::lock_guard<std::mutex> lock(mu);
-          viewers.erase(std::remove(viewers.begin(), viewers.end(), v), viewers.end());
-        });
+    bool next(std::string& text) override {
+      std::vector<std::shared_ptr<const std::string>> out;
+      {
+        std::unique_lock<std::mutex> lock(im_.mu);
+        // At most 10 s, then a keep-alive goes out.
+        v_->cv.wait_for(lock, std::chrono::seconds(10),
+                        [&] { return im_.stop || v_->resync || !v_->queue.empty(); });
+        if (im_.stop) return false;
+        if (v_->resync) {
+          v_->queue.clear();
+          v_->queued_bytes = 0;
+          v_->resync = false;
+          out.push_back(std::make_shared<const std::string>(im_.snapshot(v_->cols)));
+        } else {
+          out.assign(v_->queue.begin(), v_->queue.end());
+          v_->queue.clear();
+          v_->queued_bytes = 0;
+        }
+      }
+      if (out.empty()) text = ": keep-alive\n\n";
+      for (const auto& s : out) text += *s;
+      return true;
+    }
+
+   private:
+    Impl& im_;
+    std::shared_ptr<Viewer> v_;
+  };
+
+  std::shared_ptr<http::EventStream> events(const std::string& vars, http::Reply* refused) {
+    auto v = std::make_shared<Viewer>();
+    v->cols = history.select(vars);
+    for (size_t c : v->cols) v->key += std::to_string(c) + ",";
+    std::lock_guard<std::mutex> lock(mu);
+    if (stop || viewers.size() >= opts.max_viewers) {
+      *refused = {503, "text/plain", "too many viewers\n", {}};
+      return nullptr;
+    }
+    viewers.push_back(v);
+    return std::make_shared<Stream>(*this, v);
+  }
+
+  http::Reply get(const std::string& path, const std::string& vars) {
+    if (path == "/") return {200, "text/html; charset=utf-8", kPageHtml, {{"Cache-Control", "no-cache"}}};
+    if (path == "/snapshot.json") {
+      const auto cols = history.select(vars);
+      json s;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        s = history.snapshot_json(cols);
+        s["seq"] = seq;
+      }
+      return {200, "application/json", s.dump(), {}};
+    }
+    return {404, "text/plain", "not found\n", {}};
   }
 };
 
@@ -221,48 +258,21 @@ Dashboard::Dashboard(RunInfo info, ServerOptions opts) {
     throw std::invalid_argument("dashboard: " + opts.host +
                                 " is not a loopback address; anyone who can reach it could watch the run "
                                 "(allow it explicitly to serve beyond this machine)");
+  const ExmcHttpStartFn start = http_start();
   impl_ = std::make_unique<Impl>(std::move(info), std::move(opts));
   Impl& im = *impl_;
   im.host = strip_brackets(im.opts.host);
-  auto& svr = im.server;
-  const size_t threads = im.opts.max_viewers + 8;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // SO_REUSEADDR only (httplib's default adds SO_REUSEPORT, which would let another process
-  // bind the same port); remember the socket for bound_address().
-  svr.set_socket_options([&im](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    im.listen_fd = sock;
-  });
-  svr.set_keep_alive_timeout(1);
-  svr.set_write_timeout(5);
-  svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(kPageHtml, "text/html; charset=utf-8");
-  });
-  svr.Get("/events", [&im](const httplib::Request& req, httplib::Response& res) { im.events(req, res); });
-  svr.Get("/snapshot.json", [&im](const httplib::Request& req, httplib::Response& res) {
-    const auto cols = im.history.select(req.has_param("vars") ? req.get_param_value("vars") : "");
-    json s;
-    {
-      std::lock_guard<std::mutex> lock(im.mu);
-      s = im.history.snapshot_json(cols);
-      s["seq"] = im.seq;
-    }
-    res.set_content(s.dump(), "application/json");
-  });
-  if (im.opts.port == 0) {
-    im.port = svr.bind_to_any_port(im.host);
-  } else {
-    im.port = svr.bind_to_port(im.host, im.opts.port) ? im.opts.port : -1;
-  }
-  if (im.port <= 0)
-    throw std::runtime_error("dashboard: cannot listen on " + im.opts.host + ":" + std::to_string(im.opts.port));
-  im.server_thread = std::thread([&svr] { svr.listen_after_bind(); });
-  // httplib's stop() does nothing until the server thread has marked itself running, and that
-  // thread would then block in accept() for ever: a dashboard destroyed right after it was made
-  // (on a loaded machine) hung in its destructor. So the constructor returns once it runs.
-  for (int i = 0; i < 20000 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  http::Options ho;
+  ho.host = im.host;
+  ho.port = im.opts.port;
+  ho.threads = im.opts.max_viewers + 8;
+  http::Routes routes;
+  routes.get = [&im](const std::string& path, const std::string& vars) { return im.get(path, vars); };
+  routes.events_path = "/events";
+  routes.events = [&im](const std::string& vars, http::Reply* refused) { return im.events(vars, refused); };
+  std::string error;
+  im.server.reset(start(&ho, &routes, &error));
+  if (!im.server) throw std::runtime_error("dashboard: " + error);
   im.publisher = std::thread([&im] { im.publisher_loop(); });
 }
 
@@ -275,21 +285,21 @@ Dashboard::~Dashboard() {
   }
   im.pub_cv.notify_all();
   if (im.publisher.joinable()) im.publisher.join();
-  im.server.stop();
-  if (im.server_thread.joinable()) im.server_thread.join();
+  if (im.server) im.server->stop();
 }
 
-int Dashboard::port() const { return impl_->port; }
+int Dashboard::port() const { return impl_->server->port(); }
 
 std::string Dashboard::url() const {
   const bool v6 = impl_->host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + impl_->host + "]" : impl_->host) + ":" + std::to_string(impl_->port) + "/";
+  return "http://" + (v6 ? "[" + impl_->host + "]" : impl_->host) + ":" + std::to_string(port()) + "/";
 }
 
 std::string Dashboard::bound_address() const {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
-  if (impl_->listen_fd < 0 || getsockname(impl_->listen_fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  const int fd = impl_->server->listen_fd();
+  if (fd < 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
   char buf[INET6_ADDRSTRLEN] = {};
   if (ss.ss_family == AF_INET)
     inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, buf, sizeof(buf));

@@ -1,4 +1,6 @@
-// World over MPI when the build has it (EXMC_HAVE_MPI), a world of one otherwise.
+// World over MPI when the build has it (EXMC_HAVE_MPI), a world of one otherwise. The MPI calls
+// are the MPI module's (libexmc_mpi.so, mpi_module.hpp), loaded only when a launcher started
+// more than one rank: a plain run neither initialises nor loads OpenMPI.
 #include "exmc/distributed/world.hpp"
 
 #include <algorithm>
@@ -8,7 +10,9 @@
 #include <stdexcept>
 
 #ifdef EXMC_HAVE_MPI
-#include <mpi.h>
+#include <dlfcn.h>
+
+#include "mpi_module.hpp"
 #endif
 
 namespace exmc::distributed {
@@ -32,13 +36,27 @@ int launcher_world_size() {
 
 #ifdef EXMC_HAVE_MPI
 namespace {
+// The module's calls; loaded once, never unloaded. RTLD_GLOBAL: OpenMPI's own plugins, which it
+// loads at MPI_Init, look for libmpi's symbols in the global scope.
+const ExmcMpiOps& ops() {
+  static const ExmcMpiOps* table = [] {
+    void* h = dlopen(EXMC_MPI_MODULE, RTLD_NOW | RTLD_GLOBAL);
+    if (!h) {
+      const char* e = dlerror();
+      throw std::runtime_error(std::string("cannot load the MPI module ") + EXMC_MPI_MODULE + ": " + (e ? e : "?"));
+    }
+    auto fn = reinterpret_cast<ExmcMpiOpsFn>(dlsym(h, "exmc_mpi_ops"));
+    if (!fn) throw std::runtime_error(std::string("the MPI module ") + EXMC_MPI_MODULE + " lacks its entry point");
+    return fn();
+  }();
+  return *table;
+}
+
 // Finalises MPI at exit (after main returns), when it was initialised here.
 struct Finalizer {
   bool active = false;
   ~Finalizer() {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (active && !finalized) MPI_Finalize();
+    if (active) ops().finalize();
   }
 };
 Finalizer& finalizer() {
@@ -47,7 +65,7 @@ Finalizer& finalizer() {
 }
 
 void check(int rc, const char* what) {
-  if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI: ") + what + " failed");
+  if (rc != 0) throw std::runtime_error(std::string("MPI: ") + what + " failed");
 }
 }  // namespace
 #endif
@@ -58,17 +76,11 @@ World& World::get() {
     if (launcher_world_size() <= 1) return w;
 #ifdef EXMC_HAVE_MPI
     auto& fin = finalizer();
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) {
-      int provided = 0;
-      check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
-      fin.active = true;
-    }
+    int here = 0;
     // Errors come back as return codes (turned into exceptions), not an abort of the job.
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(MPI_COMM_WORLD, &w->rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &w->size_);
+    const int rc = ops().init(&w->rank_, &w->size_, &here);
+    fin.active = here != 0;
+    check(rc, "MPI_Init_thread");
 #else
     throw std::runtime_error(
         "started by an MPI launcher with " + std::to_string(launcher_world_size()) +
@@ -85,22 +97,21 @@ void World::broadcast(std::string& value, int root) {
   uint64_t n = value.size();
   broadcast(n, root);
   value.resize(n);
-  check(MPI_Bcast(value.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD), "MPI_Bcast");
+  check(ops().broadcast(value.data(), static_cast<int64_t>(n), root), "MPI_Bcast");
 #endif
 }
 
 void World::broadcast(uint64_t& value, int root) {
   if (size_ <= 1) return;
 #ifdef EXMC_HAVE_MPI
-  check(MPI_Bcast(&value, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
+  check(ops().broadcast(&value, sizeof value, root), "MPI_Bcast");
 #endif
 }
 
 void World::send(int dest, int tag, const std::string& payload) {
 #ifdef EXMC_HAVE_MPI
   if (size_ > 1) {
-    check(MPI_Send(payload.data(), static_cast<int>(payload.size()), MPI_CHAR, dest, tag, MPI_COMM_WORLD),
-          "MPI_Send");
+    check(ops().send(payload.data(), static_cast<int64_t>(payload.size()), dest, tag), "MPI_Send");
     return;
   }
 #endif
@@ -111,15 +122,13 @@ void World::send(int dest, int tag, const std::string& payload) {
 std::optional<Message> World::poll() {
   if (size_ <= 1) return std::nullopt;
 #ifdef EXMC_HAVE_MPI
-  int flag = 0;
-  MPI_Status st;
-  check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st), "MPI_Iprobe");
-  if (!flag) return std::nullopt;
-  int count = 0;
-  MPI_Get_count(&st, MPI_CHAR, &count);
-  Message m{st.MPI_SOURCE, st.MPI_TAG, std::string(static_cast<size_t>(count), '\0')};
-  check(MPI_Recv(m.payload.data(), count, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-        "MPI_Recv");
+  int found = 0;
+  Message m;
+  int64_t n = 0;
+  check(ops().probe(&found, &m.source, &m.tag, &n), "MPI_Iprobe");
+  if (!found) return std::nullopt;
+  m.payload.assign(static_cast<size_t>(n), '\0');
+  check(ops().receive(m.payload.data(), n, m.source, m.tag), "MPI_Recv");
   return m;
 #else
   return std::nullopt;

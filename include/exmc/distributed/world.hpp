@@ -1,6 +1,7 @@
 // The ranks a command was started as by an MPI launcher (`mpirun -n K exmc ...`), or a world of
 // one: a plain run, or a build without MPI. MPI is initialised only when the launcher's
-// environment says there is more than one rank, so a plain run never loads it.
+// environment says there is more than one rank, so a plain run never loads it (the MPI calls are
+// a module of their own, libexmc_mpi.so, loaded then).
 #pragma once
 
 #include <cstdint>
