@@ -4,6 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "exmc/dashboard/dashboard.hpp"
+#include "exmc/distributed/world.hpp"
+#include "exmc/graph/compile.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <ostream>
@@ -44,6 +48,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "exmc"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
+  app.set_version_flag("--version", [] {
+    const bool jit = graph::jit_available();  // loads the code generator: only here, for the answer
+    return std::string("exmc ") + EXMC_VERSION + "\n  backend: " +
+           (jit ? "machine code (LLVM) and the interpreter" : "the interpreter only") +
+           "\n  MPI (mpirun -n K exmc sample | batch): " + (distributed::built_with_mpi() ? "yes" : "no") +
+           "\n  dashboard (exmc sample --serve): " + (dashboard::available() ? "yes" : "no");
+  }, "print exmc's version and what this build has, then exit");
 
   SampleOptions so;
   auto* s = app.add_subcommand("sample", "sample a Stan program's posterior with NUTS");

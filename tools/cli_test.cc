@@ -113,6 +113,10 @@ TEST_F(CliTest, HelpAndMalformedCommandLines) {
   EXPECT_NE(m.err.find("--metric"), std::string::npos) << m.err;
   EXPECT_EQ(exmc({"sample", "x.stan", "--chains", "zero"}).code, 2);
   EXPECT_EQ(exmc({"frobnicate"}).code, 2);
+  const auto v = exmc({"--version"});
+  EXPECT_EQ(v.code, 0) << v.err;
+  EXPECT_EQ(v.out.rfind("exmc " EXMC_VERSION "\n  backend: ", 0), 0u) << v.out;
+  EXPECT_NE(v.out.find("dashboard (exmc sample --serve): "), std::string::npos) << v.out;
 }
 
 TEST_F(CliTest, BadProgramsAndDataNameTheProblem) {
