@@ -119,6 +119,9 @@ struct Dashboard::Impl {
   std::vector<std::shared_ptr<Viewer>> viewers;
   uint64_t seq = 0, resyncs = 0;
   bool stop = false;
+  // Set (under mu) before the history says the run ended: from then on only finish() publishes,
+  // so the first update that says "done" is the one with the final diagnostics.
+  bool finishing = false;
   Clock::time_point next_diag;
   std::atomic<double> diag_cost{0};
 
@@ -135,7 +138,7 @@ struct Dashboard::Impl {
     return event_text("snapshot", seq, s);
   }
 
-  void publish(bool with_diag) {
+  void publish(bool with_diag, bool final = false) {
     json diag;
     if (with_diag) {
       const auto t0 = Clock::now();
@@ -143,6 +146,7 @@ struct Dashboard::Impl {
       diag_cost = std::chrono::duration<double>(Clock::now() - t0).count();
     }
     std::lock_guard<std::mutex> lock(mu);
+    if (finishing && !final) return;
     const auto batch = history.take_new();
     const json progress = history.progress_json();
     ++seq;
@@ -195,8 +199,7 @@ struct Dashboard::Impl {
       std::lock_guard<std::mutex> lock(im_.mu);
       im_.viewers.erase(std::remove(im_.viewers.begin(), im_.viewers.end(), v_), im_.viewers.end());
     }
-    bool next(std::string& text) override {
-      std::vector<std::shared_ptr<const std::string>> out;
+    bool next(std::vector<std::shared_ptr<const std::string>>& out) override {
       {
         std::unique_lock<std::mutex> lock(im_.mu);
         // At most 10 s, then a keep-alive goes out.
@@ -214,8 +217,7 @@ struct Dashboard::Impl {
           v_->queued_bytes = 0;
         }
       }
-      if (out.empty()) text = ": keep-alive\n\n";
-      for (const auto& s : out) text += *s;
+      if (out.empty()) out.push_back(std::make_shared<const std::string>(": keep-alive\n\n"));
       return true;
     }
 
@@ -315,8 +317,12 @@ void Dashboard::on_draw(unsigned chain, bool warmup, unsigned iteration, const d
 void Dashboard::on_iteration(unsigned chain, unsigned done) { impl_->history.add_iteration(chain, done); }
 
 void Dashboard::finish(const std::string& state) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->finishing = true;
+  }
   impl_->history.finish(state);
-  impl_->publish(true);
+  impl_->publish(true, true);
 }
 
 History& Dashboard::history() { return impl_->history; }

@@ -66,9 +66,12 @@ class HttplibServer final : public Server {
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [stream, text = std::string()](size_t, httplib::DataSink& sink) mutable {
-          text.clear();
-          return stream->next(text) && sink.write(text.data(), text.size());
+        [stream](size_t, httplib::DataSink& sink) {
+          std::vector<std::shared_ptr<const std::string>> texts;
+          if (!stream->next(texts)) return false;
+          for (const auto& t : texts)
+            if (!sink.write(t->data(), t->size())) return false;
+          return true;
         },
         [stream](bool) mutable { stream.reset(); });
   }

@@ -20,13 +20,14 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// One viewer's event stream. next() waits for the next text to send (it may wait a while and
-// return a keep-alive comment); false ends the stream. The server drops its reference when the
-// connection ends, whichever side ended it.
+// One viewer's event stream. next() waits for the next texts to send, in order (it may wait a
+// while and give a keep-alive comment); false ends the stream. The texts are shared with other
+// viewers, not copied. The server drops its reference when the connection ends, whichever side
+// ended it.
 class EventStream {
  public:
   virtual ~EventStream() = default;
-  virtual bool next(std::string& text) = 0;
+  virtual bool next(std::vector<std::shared_ptr<const std::string>>& texts) = 0;
 };
 
 struct Routes {
