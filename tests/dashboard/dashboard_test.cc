@@ -331,7 +331,7 @@ TEST(Dashboard, TwoViewersSeeTheSameEventsAndTheServersHistory) {
     }
   EXPECT_EQ(last["progress"]["chains"][1]["done"], 20000);
   EXPECT_EQ(last["progress"]["chains"][0]["div_sampling"], 20000 / 97 + (20000 % 97 > 5));
-  EXPECT_EQ(last["diag"]["rhat"].size(), 5u);
+  EXPECT_EQ(last["diag"]["rhat"].size(), 5u) << "diag: " << last["diag"].dump() << " progress: " << last["progress"].dump().substr(0, 300);
   // Every divergent draw is kept apart (fewer than the cap here), whatever the thinning.
   const auto s = d.history().snapshot_json({1});
   EXPECT_EQ(s["chains"][0]["dj"].size(), 20000 / 97 + (20000 % 97 > 5));
