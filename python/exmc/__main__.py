@@ -7,6 +7,7 @@ and matplotlib (not the compiled extension).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -26,10 +27,39 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _image_path(output: str) -> tuple[str | None, str | None]:
+    """(the file matplotlib will write for -o OUTPUT, None) or (None, what is wrong with it).
+
+    Checked before the CSV files are read and the figure drawn, so that a typo in -o fails at
+    once with a message, not with a traceback from savefig after the work is done."""
+    import matplotlib
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    ext = os.path.splitext(output)[1][1:].lower()
+    if not ext:
+        # savefig appends the default format's extension: say the name it really writes.
+        ext = matplotlib.rcParams["savefig.format"]
+        output = f"{output}.{ext}"
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if ext not in supported:
+        return None, f"-o {output}: '.{ext}' is not an image format matplotlib writes " \
+                     f"(expected one of: {', '.join(sorted(supported))})"
+    folder = os.path.dirname(output) or "."
+    if not os.path.isdir(folder):
+        return None, f"-o {output}: the folder {folder} does not exist"
+    if os.path.isdir(output):
+        return None, f"-o {output}: is a folder"
+    return output, None
+
+
 def _plot(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # a command writes a file; never opens a window
+    output, problem = _image_path(args.output)
+    if problem:
+        print(f"exmc plot: {problem}", file=sys.stderr)
+        return 2
     from .cmdstan_csv import CmdStanCsvError
     from .inference_data import from_cmdstan_csv
     from . import plots
@@ -59,8 +89,12 @@ def _plot(args) -> int:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"exmc plot: {msg}", file=sys.stderr)
         return 2
-    fig.savefig(args.output, dpi=args.dpi)
-    print(f"exmc plot: wrote {args.output}")
+    try:
+        fig.savefig(output, dpi=args.dpi)
+    except OSError as err:  # permissions, a full disk: said, not a traceback
+        print(f"exmc plot: -o {output}: cannot write: {err.strerror or err}", file=sys.stderr)
+        return 1
+    print(f"exmc plot: wrote {output}")
     return 0
 
 

@@ -193,3 +193,22 @@ def test_command_line_plot(eight_schools_csv, tmp_path, capsys):
     assert main(["plot", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "x.png")]) == 2
     assert "missing.csv" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_command_line_plot_bad_output(eight_schools_csv, tmp_path, capsys):
+    # -o in a missing folder or with an unknown extension: a message and exit 2 before any
+    # work, not savefig's traceback after it; without an extension, the name really written
+    from exmc.__main__ import main
+
+    csv = list(map(str, eight_schools_csv))
+    assert main(["plot", *csv, "--vars", "mu", "-o", str(tmp_path / "missing" / "t.png")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and str(tmp_path / "missing") in err
+    assert main(["plot", *csv, "--vars", "mu", "-o", str(tmp_path / "t.xyz")]) == 2
+    err = capsys.readouterr().err
+    assert "'.xyz'" in err and "png" in err
+    assert not (tmp_path / "t.xyz").exists()
+    assert main(["plot", *csv, "--vars", "mu", "-o", str(tmp_path / "noext")]) == 0
+    assert f"wrote {tmp_path / 'noext.png'}" in capsys.readouterr().out
+    assert (tmp_path / "noext.png").read_bytes()[:8] == PNG_MAGIC
+    plt.close("all")
