@@ -193,6 +193,16 @@ def test_diagnose_and_loo(module_run):
     assert "elpd_loo" in str(loo)
 
 
+def test_no_draws_is_an_error_not_a_crash(eight):
+    # draws=0 is a valid run; its summary, diagnosis and loo killed the interpreter (SIGFPE,
+    # SIGSEGV) by dividing by the empty half-chains
+    fit = eight.sample(data=str(DATA), seed=1, chains=2, warmup=20, draws=0, progress=False)
+    assert fit["mu"].shape == (2, 0)
+    for call in (fit.summary, fit.diagnose, fit.loo):
+        with pytest.raises(ValueError, match="no draws"):
+            call()
+
+
 def test_loo_compare_matches_the_pointwise_differences(module_run):
     a = module_run.loo()
     b = exmc.Loo(a)

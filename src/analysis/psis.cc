@@ -42,6 +42,8 @@ double qnorm(double p) {
 }
 
 void check_loglik(const LogLik& ll) {
+  // Without draws relative_eff's split chains are empty (a crash) and every estimate is 0/0.
+  if (ll.num_draws == 0) throw std::invalid_argument("log-likelihood: no draws");
   if (ll.values.size() != ll.num_draws * ll.num_obs)
     throw std::invalid_argument(fmt::format("log-likelihood: {} values, expected {} draws x {} "
                                             "observations", ll.values.size(), ll.num_draws,

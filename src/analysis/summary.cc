@@ -98,6 +98,11 @@ Summary summarise(const Draws& d) {
     throw std::invalid_argument(fmt::format(
         "draws: {} values, expected {} variables x {} chains x {} draws", d.values.size(),
         d.num_variables(), d.num_chains, d.num_draws));
+  // Split R-hat divides by the draws per half-chain: without draws that is an integer division
+  // by zero (SIGFPE, a Python session's sudden death after sample(draws=0).summary()).
+  if (d.num_draws == 0 || d.num_chains == 0)
+    throw std::invalid_argument(fmt::format("no draws to summarise ({} chains x {} draws)", d.num_chains,
+                                            d.num_draws));
   Summary s;
   for (size_t v = 0; v < d.num_variables(); ++v) s.rows.push_back(summarise_variable(d, v));
   return s;

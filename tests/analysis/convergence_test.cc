@@ -126,6 +126,19 @@ TEST(Convergence, SummariseRejectsInconsistentShape) {
   EXPECT_THROW(d.index_of("b"), std::out_of_range);
 }
 
+TEST(Convergence, SummariseRejectsNoDraws) {
+  // sample(draws=0) in Python: summarise divided by the empty half-chains and the process died.
+  for (const auto& [chains, draws] : {std::pair<size_t, size_t>{2, 0}, {0, 10}}) {
+    const Draws d(chains, draws, {"a"});
+    try {
+      summarise(d);
+      FAIL() << chains << " chains x " << draws << " draws summarised";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("no draws"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // Printed once so the report can quote the worst agreement with the goldens.
 class MaxErrorPrinter : public ::testing::Environment {
  public:

@@ -156,6 +156,22 @@ TEST(Psis, RejectsNonFiniteInput) {
   }
 }
 
+TEST(Loo, RejectsNoDraws) {
+  // sample(draws=0).loo() in Python: relative_eff split empty chains and the process crashed.
+  LogLik ll;
+  ll.num_draws = 0;
+  ll.num_obs = 3;
+  for (auto call : {+[](const LogLik& l) { relative_eff(l, 2); }, +[](const LogLik& l) { loo(l); },
+                    +[](const LogLik& l) { waic(l); }}) {
+    try {
+      call(ll);
+      FAIL() << "expected an error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("no draws"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Psis, TooShortTailLeavesKInfinite) {
   // 20 draws: tail length ceil(min(4, ...)) = 4 < 5, so loo leaves the weights unsmoothed.
   std::vector<double> lr(20);
