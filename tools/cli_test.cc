@@ -172,6 +172,43 @@ TEST_F(CliTest, SavedMetricRestartsWithoutAdaptation) {
   EXPECT_EQ(csv.num_rows, 50u);
 }
 
+TEST_F(CliTest, LoadedMetricFollowsTheMetricOptionOrIsRefused) {
+  // The chains took the file's kind whatever --metric said, while the header said otherwise:
+  // --metric dense with a diagonal file ran diagonal; a dense file under the default ran dense.
+  const std::vector<std::string> base = {"sample", example("eight_schools.stan"), "--data",
+                                         example("eight_schools.data.json"), "--chains", "1", "--warmup",
+                                         "100", "--draws", "20", "--seed", "5", "--no-progress"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return exmc(a);
+  };
+  ASSERT_EQ(with({"--save-metric", path("diag.json"), "--output", path("a.csv")}).code, 0);
+  ASSERT_EQ(with({"--metric", "dense", "--save-metric", path("dense.json"), "--output", path("b.csv")}).code, 0);
+
+  auto r = with({"--load-metric", path("diag.json"), "--metric", "dense", "--output", path("c.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto c = slurp(path("c.csv"));
+  EXPECT_NE(c.find("metric = dense_e\n"), std::string::npos) << c.substr(0, 1500);
+  EXPECT_NE(c.find("metric_file = " + path("diag.json") + "\n"), std::string::npos);
+  EXPECT_TRUE(io::read_cmdstan_csv(path("c.csv")).dense_metric);
+
+  r = with({"--load-metric", path("dense.json"), "--output", path("d.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(path("dense.json") + ": a dense metric, but metric diag"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--metric dense"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("d.csv")));
+  r = with({"--load-metric", path("dense.json"), "--metric", "dense", "--output", path("d.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(path("d.csv")).find("metric = dense_e\n"), std::string::npos);
+
+  const auto two = write("two.stan", "parameters { real x; real y; } model { x ~ normal(0, 1); y ~ normal(0, 1); }");
+  r = exmc({"sample", two, "--chains", "1", "--no-progress", "--load-metric", path("diag.json"), "--output",
+            path("e.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(path("diag.json") + ": the metric has dimension 10, the model 2"), std::string::npos) << r.err;
+}
+
 // Issue 13, class 4.2: a re-run with fewer chains used to leave out_3.csv beside the new
 // out_1.csv, and `exmc summary out_*.csv` mixed the two runs without a word.
 TEST_F(CliTest, SummaryDiagnoseAndLooRefuseChainsOfDifferentRuns) {

@@ -150,6 +150,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       if (opts.init == "pathfinder")
         throw std::invalid_argument("--init pathfinder and --load-metric both set the initial metric");
       ss.warm_start = nuts::AdaptationState::load(opts.load_metric);
+      ss.warm_start_file = opts.load_metric;
     }
     ss.progress = opts.progress;
     ss.cancel = &cancel;
@@ -170,6 +171,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     header.data_file = opts.data_path;
     header.init = opts.init;
     header.sig_figs = opts.sig_figs;
+    header.metric_file = opts.load_metric;  // as CmdStan's metric_file
     header.extra = {{"exmc_metric", opts.metric}, {"exmc_precision", opts.precision}};
     header.run_id = resumed ? resumed->run_id : block.run_id.empty() ? io::new_run_id() : block.run_id;
     header.num_chains = opts.chains;  // the run's, when this is a block of it

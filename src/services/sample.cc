@@ -78,11 +78,28 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   }
   if (!s.init_values.empty()) sc.init_values = s.init_values;
   if (s.warm_start) {
+    const std::string from = s.warm_start_file.empty() ? "the loaded metric" : s.warm_start_file;
     if (s.warm_start->dim != density_->dim())
-      throw std::invalid_argument(fmt::format("the loaded metric has dimension {}, the model {}",
-                                              s.warm_start->dim, density_->dim()));
-    sc.warm_start = s.warm_start;
-    sc.metric = s.warm_start->metric_kind;
+      throw std::invalid_argument(fmt::format("{}: the metric has dimension {}, the model {} unconstrained "
+                                              "dimensions", from, s.warm_start->dim, density_->dim()));
+    // The chains used to take the file's kind whatever `metric` said, while the CSV header and
+    // the progress line said `metric`: --metric dense ran diagonal, --metric diag ran dense.
+    nuts::AdaptationState warm = *s.warm_start;
+    const size_t d = warm.dim;
+    if (warm.metric_kind == nuts::MetricKind::Diag && sc.metric == nuts::MetricKind::Dense) {
+      std::vector<double> full(d * d, 0.0);
+      for (size_t i = 0; i < d; ++i) full[i * d + i] = warm.inv_metric[i];
+      warm.inv_metric = std::move(full);
+      warm.metric_kind = nuts::MetricKind::Dense;
+    } else if (warm.metric_kind == nuts::MetricKind::Dense && sc.metric == nuts::MetricKind::Diag &&
+               sc.metric_adaptation != nuts::MetricAdaptation::LowRank) {
+      // Low-rank adaptation starts from a full matrix (what it saves); diag and grad-diag cannot.
+      throw std::invalid_argument(fmt::format("{}: a dense metric, but metric {} samples with a diagonal one: "
+                                              "pass --metric dense (or low-rank) to use it",
+                                              from, s.metric));
+    }
+    sc.warm_start = std::move(warm);
+    sc.metric = sc.warm_start->metric_kind;
   }
   sc.validate();
   if (s.chains < 1) throw std::invalid_argument("chains must be >= 1");

@@ -39,7 +39,10 @@ struct SampleSettings {
   std::vector<std::pair<std::string, std::vector<double>>> init_values;
   bool save_warmup = false;
   Precision precision = Precision::kF64;
-  std::optional<nuts::AdaptationState> warm_start;  // a saved metric and step size
+  // A saved metric and step size, where warmup starts (or, without warmup, what the chains use);
+  // `metric` still decides the kind: a diagonal one loaded for "dense" becomes that diagonal matrix.
+  std::optional<nuts::AdaptationState> warm_start;
+  std::string warm_start_file;  // where warm_start was read from, for messages ("" : not said)
   bool progress = false;                            // the progress display on stderr
   const runtime::CancelToken* cancel = nullptr;     // cancel() stops every chain soon
   // Chain c of this job is chain chain_offset + c of a larger run (its random streams, its
