@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -196,7 +197,9 @@ void CmdStanCsvWriter::set_precision(int sig_figs) {
   if (sig_figs > 18)
     throw std::invalid_argument("significant digits must be at most 18 (17 keeps every double), got " +
                                 std::to_string(sig_figs));
-  precision_ = sig_figs > 0 ? sig_figs : 6;
+  // CmdStan sets its stream's precision to any sig_figs >= 0, and precision 0 in %g means 1
+  // digit: 0 wrote 6 digits under a header saying sig_figs = 0.
+  precision_ = sig_figs >= 0 ? std::max(sig_figs, 1) : 6;
   std::snprintf(fmt_, sizeof fmt_, "%%.%dg", precision_);
   row_.assign((n_stats_ + n_params_) * (kMaxFormattedChars + 1) + 1, '\0');
 }

@@ -124,7 +124,7 @@ TEST(CmdStanCsvWriter, NumbersAreExactlyPrintfsPercentG) {
     if (std::isfinite(v)) values.push_back(v);
     values.push_back(double(int64_t(state % 2000001) - 1000000) / 64.0);
   }
-  for (int sig : {-1, 1, 3, 6, 9, 12, 15, 17, 18}) {
+  for (int sig : {-1, 0, 1, 3, 6, 9, 12, 15, 17, 18}) {
     CmdStanCsvHeader h;
     h.sig_figs = sig;
     {
@@ -139,7 +139,7 @@ TEST(CmdStanCsvWriter, NumbersAreExactlyPrintfsPercentG) {
     ASSERT_GE(lines.size(), first + values.size());
     for (size_t i = 0; i < values.size(); ++i) {
       char want[64];
-      std::snprintf(want, sizeof want, "%.*g", sig > 0 ? sig : 6, values[i]);
+      std::snprintf(want, sizeof want, "%.*g", sig >= 0 ? sig : 6, values[i]);  // %.0g: 1 digit
       ASSERT_EQ(lines[first + i], want) << "sig_figs " << sig << ", value " << i;
     }
   }
