@@ -458,18 +458,25 @@ BatchCommand add_batch_command(CLI::App& app) {
   b->add_option("--warmup", o->warmup, "warmup iterations per chain")->capture_default_str();
   b->add_option("--draws", o->draws, "draws per chain")->capture_default_str();
   b->add_option("--thin", o->thin, "keep every thin-th draw")->capture_default_str()->check(CLI::Range(1u, 1000000u));
-  b->add_option("--adapt-delta", o->adapt_delta, "target acceptance statistic")->capture_default_str();
+  // Checked here as `exmc sample` checks them: a value every fit refuses failed each item
+  // --max-attempts times, after the run had started, and the batch said only "failed".
+  b->add_option("--adapt-delta", o->adapt_delta, "target acceptance statistic")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));
   b->add_option("--max-depth", o->max_depth, "maximum tree depth")->capture_default_str()->check(CLI::Range(1, 30));
   b->add_option("--metric", o->metric, "diag, dense, grad-diag, low-rank")
       ->capture_default_str()
       ->check(CLI::IsMember({"diag", "dense", "grad-diag", "low-rank"}));
-  b->add_option("--sig-figs", o->sig_figs, "manifest: significant digits in the CSVs")->capture_default_str();
+  b->add_option("--sig-figs", o->sig_figs, "manifest: significant digits in the CSVs")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 18));
   b->add_option("--max-attempts", o->max_attempts, "attempts per item (a failed one is retried on another rank)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 100u));
   b->add_option("--heartbeat-timeout", o->heartbeat_timeout,
                 "seconds without word from a busy rank before its item goes to another")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   b->add_flag("--no-coordinator-fits", o->no_coordinator_fits, "rank 0 only coordinates (when there are others)");
   b->add_option("--jobs", o->jobs,
                 "fits rank 0 runs at once, each in a process of its own (one machine without mpirun: its cores)")

@@ -209,6 +209,23 @@ TEST_F(CliTest, LoadedMetricFollowsTheMetricOptionOrIsRefused) {
   EXPECT_NE(r.err.find(path("diag.json") + ": the metric has dimension 10, the model 2"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, BatchOptionsEveryFitWouldRefuseAreCommandLineErrors) {
+  // They were found by each fit: every item failed --max-attempts times and the batch said
+  // "0 of N done, N failed" with exit 1, after creating its output folder.
+  const auto manifest = write("fits.txt", example("eight_schools.stan") + " " + example("eight_schools.data.json") + "\n");
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--adapt-delta", "1.5"},
+                                              {"--sig-figs", "99"},
+                                              {"--heartbeat-timeout", "-1"}}) {
+    std::vector<std::string> args = {"batch", "--manifest", manifest, "--output", path("runs"), "--warmup", "20",
+                                     "--draws", "10", "--seed", "1"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const auto r = exmc(args);
+    EXPECT_EQ(r.code, 2) << bad[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(bad[0]), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("runs"))) << bad[0];
+  }
+}
+
 // Issue 13, class 4.2: a re-run with fewer chains used to leave out_3.csv beside the new
 // out_1.csv, and `exmc summary out_*.csv` mixed the two runs without a word.
 TEST_F(CliTest, SummaryDiagnoseAndLooRefuseChainsOfDifferentRuns) {
