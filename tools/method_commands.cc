@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <new>
@@ -81,8 +82,26 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
   }
 }
 
+// A finite number above (or not below) zero. CLI11's PositiveNumber and NonNegativeNumber say
+// "not in range 0.000000 to " and the largest double written out in 309 digits.
+CLI::Validator bounded_below(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "";  // not a number: the conversion says so
+        if (std::isfinite(v) && (v > 0 || (zero_allowed && v == 0))) return "";
+        return std::string("must be a finite number ") + (zero_allowed ? ">= 0" : "> 0") + ", got " + text;
+      },
+      zero_allowed ? ">= 0" : "> 0");
+}
+CLI::Validator positive() { return bounded_below(false); }
+CLI::Validator non_negative() { return bounded_below(true); }
+
 }  // namespace
 
+// Each engine checks its options too, but names its own fields (AdviOptions.iter, pathfinder
+// option num_psis_draws): the checks here name the option the user typed, and exit 2.
 std::vector<MethodCommand> add_method_commands(CLI::App& app) {
   std::vector<MethodCommand> cmds;
 
@@ -100,12 +119,24 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
         CLI::Range(1, 100000000));
     c->add_option("--history", s->lbfgs.history, "L-BFGS history size")->capture_default_str()->check(
         CLI::Range(1, 1000));
-    c->add_option("--init-alpha", s->lbfgs.init_alpha, "first line-search step")->capture_default_str();
-    c->add_option("--tol-obj", s->lbfgs.tol_obj, "absolute change in log density")->capture_default_str();
-    c->add_option("--tol-rel-obj", s->lbfgs.tol_rel_obj, "relative change in log density")->capture_default_str();
-    c->add_option("--tol-grad", s->lbfgs.tol_grad, "gradient norm")->capture_default_str();
-    c->add_option("--tol-rel-grad", s->lbfgs.tol_rel_grad, "relative gradient")->capture_default_str();
-    c->add_option("--tol-param", s->lbfgs.tol_param, "change in parameters")->capture_default_str();
+    c->add_option("--init-alpha", s->lbfgs.init_alpha, "first line-search step")
+        ->capture_default_str()
+        ->check(positive());
+    c->add_option("--tol-obj", s->lbfgs.tol_obj, "absolute change in log density")
+        ->capture_default_str()
+        ->check(non_negative());
+    c->add_option("--tol-rel-obj", s->lbfgs.tol_rel_obj, "relative change in log density")
+        ->capture_default_str()
+        ->check(non_negative());
+    c->add_option("--tol-grad", s->lbfgs.tol_grad, "gradient norm")
+        ->capture_default_str()
+        ->check(non_negative());
+    c->add_option("--tol-rel-grad", s->lbfgs.tol_rel_grad, "relative gradient")
+        ->capture_default_str()
+        ->check(non_negative());
+    c->add_option("--tol-param", s->lbfgs.tol_param, "change in parameters")
+        ->capture_default_str()
+        ->check(non_negative());
     cmds.push_back({c, [c, o, s, algorithm](std::ostream& out, std::ostream& err) {
                       return run_method("optimize", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
                         s->algorithm = *algorithm == "newton" ? services::OptimizeSettings::Algorithm::kNewton
@@ -126,7 +157,9 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     add_common(c, *o);
     c->add_option("--mode", s->mode_file, "the mode: Stan JSON or an `exmc optimize` CSV (default: optimise first)");
     c->add_flag("--no-jacobian", *no_jacobian, "leave out the change-of-variables terms (around the penalised MLE)");
-    c->add_option("--draws", s->draws, "number of draws")->capture_default_str()->check(CLI::Range(size_t(1), size_t(100000000)));
+    c->add_option("--draws", s->draws, "number of draws")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t(1), size_t(100000000)));
     cmds.push_back({c, [c, o, s, no_jacobian](std::ostream& out, std::ostream& err) {
                       return run_method("laplace", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
                         s->jacobian = !*no_jacobian;
@@ -144,12 +177,24 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     auto* c = app.add_subcommand("pathfinder", "Pathfinder variational inference (multi-path, PSIS resampling)");
     add_common(c, *o);
     auto& po = s->options;
-    c->add_option("--num-paths", po.num_paths, "independent single paths")->capture_default_str();
-    c->add_option("--draws", po.num_psis_draws, "draws after importance resampling")->capture_default_str();
-    c->add_option("--single-path-draws", po.num_draws, "draws from each path's approximation")->capture_default_str();
-    c->add_option("--elbo-draws", po.num_elbo_draws, "draws per ELBO estimate")->capture_default_str();
-    c->add_option("--history", po.history_size, "L-BFGS history size")->capture_default_str();
-    c->add_option("--iter", po.max_lbfgs_iters, "maximum L-BFGS iterations per path")->capture_default_str();
+    c->add_option("--num-paths", po.num_paths, "independent single paths")
+        ->capture_default_str()
+        ->check(positive());
+    c->add_option("--draws", po.num_psis_draws, "draws after importance resampling")
+        ->capture_default_str()
+        ->check(positive());
+    c->add_option("--single-path-draws", po.num_draws, "draws from each path's approximation")
+        ->capture_default_str()
+        ->check(positive());
+    c->add_option("--elbo-draws", po.num_elbo_draws, "draws per ELBO estimate")
+        ->capture_default_str()
+        ->check(positive());
+    c->add_option("--history", po.history_size, "L-BFGS history size")
+        ->capture_default_str()
+        ->check(positive());
+    c->add_option("--iter", po.max_lbfgs_iters, "maximum L-BFGS iterations per path")
+        ->capture_default_str()
+        ->check(positive());
     c->add_option("--threads", po.num_threads, "worker threads (0: one per path, at most the cores)")->capture_default_str();
     c->add_flag("--no-psis-resample", *no_resample, "return every path's draws, not resampled");
     cmds.push_back({c, [c, o, s, no_resample](std::ostream& out, std::ostream& err) {
@@ -172,15 +217,25 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     auto& ao = s->options;
     c->add_option("--algorithm", *algorithm, "meanfield or fullrank")->capture_default_str()->check(
         CLI::IsMember({"meanfield", "fullrank"}));
-    c->add_option("--iter", ao.iter, "maximum iterations")->capture_default_str();
-    c->add_option("--grad-samples", ao.grad_samples, "draws per gradient estimate")->capture_default_str();
-    c->add_option("--elbo-samples", ao.elbo_samples, "draws per ELBO estimate")->capture_default_str();
-    c->add_option("--eta", ao.eta, "step-size scale (when not adapted)")->capture_default_str();
+    c->add_option("--iter", ao.iter, "maximum iterations")->capture_default_str()->check(positive());
+    c->add_option("--grad-samples", ao.grad_samples, "draws per gradient estimate")
+        ->capture_default_str()
+        ->check(positive());
+    c->add_option("--elbo-samples", ao.elbo_samples, "draws per ELBO estimate")
+        ->capture_default_str()
+        ->check(positive());
+    c->add_option("--eta", ao.eta, "step-size scale (when not adapted)")
+        ->capture_default_str()
+        ->check(positive());
     c->add_flag("--no-adapt", *no_adapt, "keep --eta instead of searching for it");
-    c->add_option("--adapt-iter", ao.adapt_iter, "iterations per eta tried")->capture_default_str();
+    c->add_option("--adapt-iter", ao.adapt_iter, "iterations per eta tried")
+        ->capture_default_str()
+        ->check(positive());
     c->add_option("--tol-rel-obj", ao.tol_rel_obj, "relative ELBO change that counts as converged")
-        ->capture_default_str();
-    c->add_option("--eval-elbo", ao.eval_elbo, "iterations between ELBO estimates")->capture_default_str();
+        ->capture_default_str()->check(positive());
+    c->add_option("--eval-elbo", ao.eval_elbo, "iterations between ELBO estimates")
+        ->capture_default_str()
+        ->check(positive());
     c->add_option("--draws", ao.output_draws, "draws from the approximation")->capture_default_str();
     cmds.push_back({c, [c, o, s, algorithm, no_adapt](std::ostream& out, std::ostream& err) {
                       return run_method("variational", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
@@ -201,14 +256,20 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     auto* c = app.add_subcommand("smc", "sequential Monte Carlo with tempering; log marginal likelihood");
     add_common(c, *o);
     auto& so = s->options;
-    c->add_option("--particles", so.num_particles, "number of particles")->capture_default_str();
+    c->add_option("--particles", so.num_particles, "number of particles")
+        ->capture_default_str()
+        ->check(CLI::Range(2u, 4294967295u));
     c->add_option("--kernel", *kernel, "imh (independent MH from a fitted normal) or hmc")
         ->capture_default_str()
         ->check(CLI::IsMember({"imh", "hmc"}));
-    c->add_option("--target-ess", so.target_ess, "fraction of particles kept as ESS per stage")->capture_default_str();
-    c->add_option("--max-mutation-steps", so.max_mutation_steps, "MCMC steps per stage at most")->capture_default_str();
+    c->add_option("--target-ess", so.target_ess, "fraction of particles kept as ESS per stage")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));
+    c->add_option("--max-mutation-steps", so.max_mutation_steps, "MCMC steps per stage at most")
+        ->capture_default_str()
+        ->check(positive());
     c->add_option("--reference-scale", so.reference_scale, "sd of the N(0, s^2) reference the tempering starts from")
-        ->capture_default_str();
+        ->capture_default_str()->check(positive());
     c->add_option("--runs", s->runs, "independent runs (for the log evidence's standard error)")
         ->capture_default_str()
         ->check(CLI::Range(1u, 1000u));

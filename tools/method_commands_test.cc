@@ -336,6 +336,18 @@ TEST_F(CliTest, MethodCommandsReportBadInputLikeSample) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("nope.json"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("l.csv")));
+  // Out-of-range engine options are command-line errors naming the option typed, not the
+  // engine's field ("AdviOptions.iter must be >= 1", "pathfinder option num_psis_draws = 0").
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"variational", "--iter", "0"}, {"variational", "--eta", "-1"},
+        {"pathfinder", "--draws", "0"}, {"pathfinder", "--num-paths", "-1"}, {"smc", "--particles", "1"},
+        {"smc", "--target-ess", "2"}, {"smc", "--reference-scale", "0"}, {"optimize", "--tol-rel-grad", "-1"},
+        {"optimize", "--init-alpha", "0"}}) {
+    r = exmc({bad[0], model, bad[1], bad[2], "--output", path("o.csv")});
+    EXPECT_EQ(r.code, 2) << bad[0] << " " << bad[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(bad[1]), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("o.csv")));
+  }
   const auto h = exmc({"pathfinder", "--help"});
   EXPECT_EQ(h.code, 0);
   EXPECT_NE(h.out.find("--num-paths"), std::string::npos);
