@@ -154,6 +154,8 @@ TEST_F(CliTest, InitFileValuesOutsideTheSupportNameTheVariable) {
   EXPECT_NE(r.err.find("  chain 1: bad initial values"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("chain 0"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("i.csv")));
+  // Nor a temporary holding only the header: each failed try left one behind, unnamed.
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_NE(e.path().extension(), ".tmp") << e.path();
 }
 
 TEST_F(CliTest, SavedMetricRestartsWithoutAdaptation) {

@@ -264,7 +264,19 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
                                    io::checkpoint_path(chain_outputs[0]) + ", ...)\n"
                              : "";
     if (!failures.empty()) {
-      err << "exmc sample: error: chains failed (their files were not completed):\n" << failures << resume_hint;
+      err << "exmc sample: error: chains failed (their files were not completed):\n" << failures;
+      // A chain that failed before its first row (bad initial values, a density that throws
+      // everywhere) left a temporary holding only the header, unnamed: every failed try added
+      // another out.csv.<hex>.tmp. Those go, unless a checkpoint needs them; the rest are named.
+      std::string kept;
+      for (const auto& c : result.chains) {
+        if (c.error.empty() && !c.cancelled) continue;  // completed: under its final name
+        const auto& w = sink.writer(c.chain);
+        if (checkpoint_every == 0 && w.rows_written() == 0) std::remove(w.temp_path().c_str());
+        else kept += "  " + w.temp_path() + "\n";
+      }
+      if (!kept.empty()) err << "exmc: the draws so far are in (incomplete, kept under temporary names):\n" << kept;
+      err << resume_hint;
       return 1;
     }
     if (result.cancelled) {
