@@ -284,11 +284,18 @@ TEST_F(CliTest, OutputThatCannotBeCreatedFailsBeforeAnythingRuns) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {path("a_dir"), "is a directory"}, {path("no_such_folder/out.csv"), "does not exist"}};
   for (const auto& [target, why] : cases) {
-    const auto r = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
-                         "--chains", "1", "--warmup", "20", "--draws", "20", "--no-progress", "--output", target});
-    EXPECT_EQ(r.code, 1) << target;
-    EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
-    EXPECT_EQ(r.err.find("model ready"), std::string::npos) << "sampled first:\n" << r.err;
+    // Several chains too: a folder as the stem wrote a_dir/_1, a_dir/_2 (or a_dir_1 ... beside it).
+    for (const char* chains : {"1", "2"}) {
+      for (const auto& t : {target, target + "/"}) {
+        const auto r = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                             "--chains", chains, "--warmup", "20", "--draws", "20", "--no-progress", "--output", t});
+        EXPECT_EQ(r.code, 1) << t << " " << chains;
+        EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("model ready"), std::string::npos) << "sampled first:\n" << r.err;
+      }
+    }
+    EXPECT_TRUE(fs::is_empty(path("a_dir")));
+    EXPECT_FALSE(fs::exists(path("a_dir_1")));
     const auto o = exmc({"optimize", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
                          "--output", target});
     EXPECT_EQ(o.code, 1) << target;

@@ -72,6 +72,17 @@ void check_outputs(const SampleOptions& opts) {
                                              {"--load-metric", opts.load_metric}};
   auto with_metric = inputs;
   with_metric.push_back({"--save-metric", opts.save_metric});
+  // With several chains --output is a stem: a folder (runs/, or runs that exists) became
+  // runs/_1, runs/_2 ... (hidden-looking names inside it) or runs_1 ... beside it, where one chain
+  // is refused.
+  if (opts.output.empty()) io::check_output_file(opts.output, {});  // "--output is empty", not _1, _2
+  std::error_code ec;
+  const bool folder = std::filesystem::is_directory(opts.output, ec);
+  if (opts.chains > 1 && (folder || opts.output.back() == '/')) {
+    if (!folder) io::check_output_file(opts.output, {});  // missing/: says the folder does not exist
+    throw std::runtime_error("--output " + opts.output + " is a directory, not a file (give a file name in it: " +
+                             (std::filesystem::path(opts.output) / "output.csv").lexically_normal().string() + ")");
+  }
   for (unsigned c = 0; c < opts.chains; ++c)
     io::check_output_file(chain_output_path(opts.output, c, opts.chains), with_metric);
   if (!opts.save_metric.empty()) io::check_output_file(opts.save_metric, inputs, "--save-metric");
