@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("-o", "--output", required=True, help="image file (.png, .pdf, .svg)")
     plot.add_argument("--figsize", default=None, help="width,height in inches")
     plot.add_argument("--dpi", type=int, default=100)
+    plot.add_argument("--allow-mixed-runs", action="store_true",
+                      help="combine files of different runs (their exmc_run_id lines differ)")
     return p
 
 
@@ -65,7 +67,7 @@ def _plot(args) -> int:
     from . import plots
 
     try:
-        idata = from_cmdstan_csv(args.csv, posterior_predictive=True)
+        idata = from_cmdstan_csv(args.csv, posterior_predictive=True, allow_mixed_runs=args.allow_mixed_runs)
     except (CmdStanCsvError, ValueError, KeyError) as err:
         print(f"exmc plot: {err}", file=sys.stderr)
         return 2

@@ -187,7 +187,8 @@ def _read_one(path):
                     key, _, value = text.partition("=")
                     key = key.strip()
                     full = ".".join([s for _, s in stack] + [key])
-                    config[full] = _convert(value)
+                    # A run id is 16 hex digits, not a number ("12e4..." would read as a float).
+                    config[full] = value.strip() if full == "exmc_run_id" else _convert(value)
                 else:
                     stack.append((indent, text))
                 continue
@@ -264,8 +265,12 @@ def _method_of(config, path):
     raise CmdStanCsvError(path, None, "no 'method = ...' line in the header comments")
 
 
-def read_cmdstan_csv(paths: str | os.PathLike | Sequence) -> CmdStanCsv:
-    """Read one run's CmdStan CSV files (one per chain for `sample`, one otherwise)."""
+def read_cmdstan_csv(paths: str | os.PathLike | Sequence, allow_mixed_runs: bool = False) -> CmdStanCsv:
+    """Read one run's CmdStan CSV files (one per chain for `sample`, one otherwise).
+
+    Files of different runs (their `exmc_run_id` lines differ: out_3.csv left by an earlier run
+    with more chains beside this run's out_1.csv) are refused, as `exmc summary` refuses them,
+    unless allow_mixed_runs.  CmdStan's files have no such line and are read as before."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [os.fspath(p) for p in paths]
@@ -281,6 +286,13 @@ def read_cmdstan_csv(paths: str | os.PathLike | Sequence) -> CmdStanCsv:
         m = _method_of(f["config"], f["path"])
         if m != method:
             raise CmdStanCsvError(f["path"], None, f"method {m} differs from {first['path']}'s ({method})")
+        run_a, run_b = first["config"].get("exmc_run_id"), f["config"].get("exmc_run_id")
+        if run_a != run_b and not allow_mixed_runs:
+            def said(run):
+                return "no run id" if run is None else f"run {run}"
+            raise ValueError(f"{first['path']} ({said(run_a)}) and {f['path']} ({said(run_b)}) are from "
+                             "different runs; pass allow_mixed_runs=True (exmc plot: --allow-mixed-runs) "
+                             "to combine them anyway")
     if method != "sample" and len(files) > 1:
         raise ValueError(f"method {method} writes one file; got {len(files)}: " + ", ".join(paths))
 

@@ -326,7 +326,8 @@ def _regroup(draws: np.ndarray, groups: Mapping) -> dict:
 def from_cmdstan_csv(paths, log_likelihood="log_lik", posterior_predictive=None,
                      observed_data: Mapping | None = None,
                      constant_data: Mapping | None = None,
-                     dims: Mapping | None = None, coords: Mapping | None = None) -> InferenceData:
+                     dims: Mapping | None = None, coords: Mapping | None = None,
+                     allow_mixed_runs: bool = False) -> InferenceData:
     """InferenceData from CmdStan CSV files written by `exmc` (see `read_cmdstan_csv`).
 
     Columns ending in "__" go to sample_stats (renamed to ArviZ's names), the rest are
@@ -337,10 +338,11 @@ def from_cmdstan_csv(paths, log_likelihood="log_lik", posterior_predictive=None,
     With --save-warmup, warmup draws go to the warmup_* groups.  For a variational
     file the approximation's mean (its first row, not a draw) is kept apart in the
     root attributes "variational_mean" (values) and "variational_mean_columns".
+    Files of different runs are refused unless allow_mixed_runs (see `read_cmdstan_csv`).
     """
     from .cmdstan_csv import group_columns, read_cmdstan_csv
 
-    csv = read_cmdstan_csv(paths)
+    csv = read_cmdstan_csv(paths, allow_mixed_runs=allow_mixed_runs)
     stat_cols = [c for c in csv.columns if c.endswith("__")]
     var_cols = [(i, c) for i, c in enumerate(csv.columns) if not c.endswith("__")]
     grouped = group_columns([c for _, c in var_cols])

@@ -334,3 +334,23 @@ def test_observed_and_constant_data(eight_schools_csv):
     assert idata.posterior["theta"].dims == ("chain", "draw", "school")
     assert idata.posterior["theta_tilde"].dims == ("chain", "draw", "theta_tilde_dim_0")
     np.testing.assert_array_equal(idata.constant_data["sigma"].values, data["sigma"])
+
+
+def test_files_of_different_runs_are_refused_unless_allowed(eight_schools_csv, tmp_path, capsys):
+    # as `exmc summary` refuses them: out_1.csv of one run beside out_2.csv of another (an
+    # earlier run with more chains) were silently read, and plotted, as one run's chains
+    run_exmc("sample", "examples/eight_schools.stan", "--data", "examples/eight_schools.data.json",
+             "--chains", 2, "--warmup", 100, "--draws", 100, "--seed", 4, "--output", tmp_path / "o.csv",
+             "--no-progress")
+    mixed = [eight_schools_csv[0], tmp_path / "o_2.csv"]
+    with pytest.raises(ValueError, match="different runs") as err:
+        from_cmdstan_csv(mixed)
+    assert "o_2.csv" in str(err.value) and "allow_mixed_runs" in str(err.value)
+    assert from_cmdstan_csv(mixed, allow_mixed_runs=True).posterior.sizes["chain"] == 2
+    assert from_cmdstan_csv([tmp_path / "o_1.csv", tmp_path / "o_2.csv"]).posterior.sizes["chain"] == 2
+
+    from exmc.__main__ import main
+    png = tmp_path / "mixed.png"
+    assert main(["plot", *map(str, mixed), "--vars", "mu", "-o", str(png)]) == 2
+    assert "different runs" in capsys.readouterr().err and not png.exists()
+    assert main(["plot", *map(str, mixed), "--vars", "mu", "--allow-mixed-runs", "-o", str(png)]) == 0
