@@ -71,6 +71,9 @@ def _plot(args) -> int:
     except (CmdStanCsvError, ValueError, KeyError) as err:
         print(f"exmc plot: {err}", file=sys.stderr)
         return 2
+    if idata.posterior.sizes.get("draw", 0) == 0:  # a --draws 0 run: blank axes, or a traceback
+        print(f"exmc plot: {args.csv[0]}: no draws after warmup, nothing to plot", file=sys.stderr)
+        return 2
     var_names = [v.strip() for v in args.vars.split(",") if v.strip()] if args.vars else None
     figsize = None
     if args.figsize:

@@ -361,8 +361,8 @@ def from_cmdstan_csv(paths, log_likelihood="log_lik", posterior_predictive=None,
     post_names = [n for n in names if n not in ll_names and n not in pp_names]
 
     def split(draws):
-        if draws.shape[1] == 0:
-            return None
+        # No early return for zero draws (a --draws 0 run): unpacking None was a TypeError; the
+        # groups have a draw dimension of length 0, as Fit.to_inference_data gives them.
         everything = _regroup(draws, grouped)
         stats = {c: draws[:, :, csv.columns.index(c)] for c in stat_cols}
         return ({n: everything[n] for n in post_names},

@@ -354,3 +354,21 @@ def test_files_of_different_runs_are_refused_unless_allowed(eight_schools_csv, t
     assert main(["plot", *map(str, mixed), "--vars", "mu", "-o", str(png)]) == 2
     assert "different runs" in capsys.readouterr().err and not png.exists()
     assert main(["plot", *map(str, mixed), "--vars", "mu", "--allow-mixed-runs", "-o", str(png)]) == 0
+
+
+def test_a_run_without_draws_reads_and_is_not_plotted(tmp_path, capsys):
+    # --draws 0 is a valid run (warmup only, to --save-metric): reading it was a TypeError
+    # (cannot unpack None) and `exmc plot` died with that traceback
+    run_exmc("sample", "examples/eight_schools.stan", "--data", "examples/eight_schools.data.json",
+             "--chains", 2, "--warmup", 30, "--draws", 0, "--save-warmup", "--seed", 4,
+             "--output", tmp_path / "z.csv", "--no-progress")
+    files = [tmp_path / "z_1.csv", tmp_path / "z_2.csv"]
+    idata = from_cmdstan_csv(files)
+    assert idata.posterior["theta"].shape == (2, 0, 8)
+    assert idata.sample_stats.sizes["draw"] == 0
+    assert idata.warmup_posterior["theta"].shape == (2, 30, 8)
+
+    from exmc.__main__ import main
+    png = tmp_path / "z.png"
+    assert main(["plot", *map(str, files), "-o", str(png)]) == 2
+    assert "no draws" in capsys.readouterr().err and not png.exists()
