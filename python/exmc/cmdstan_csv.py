@@ -301,7 +301,9 @@ def read_cmdstan_csv(paths: str | os.PathLike | Sequence, allow_mixed_runs: bool
         data = f["data"]
         n_warm = 0
         if method == "sample":
-            save_warmup = int(_lookup(f["config"], "save_warmup", 0) or 0)
+            # CmdStan 2.35 writes booleans as true/false ("save_warmup = false"): int() of
+            # that was a ValueError on every such file.
+            save_warmup = _lookup(f["config"], "save_warmup", 0) in (1, "1", "true", "True")
             if save_warmup:
                 if f["adapt_row"] is not None:
                     n_warm = f["adapt_row"]

@@ -234,6 +234,14 @@ def test_save_warmup_thin_and_dense_metric(tmp_path):
     assert idata.warmup_posterior["theta"].shape == (1, 50, 8)
     assert idata.warmup_log_likelihood["log_lik"].shape == (1, 50, 8)
     assert idata.posterior["theta"].shape == (1, 3, 8)
+    # CmdStan 2.35 writes its booleans as true/false: int("true") was a ValueError, and on
+    # "save_warmup = false" too, so no file of a current CmdStan could be read
+    text = (tmp_path / "w.csv").read_text()
+    assert "save_warmup = 1\n" in text
+    for word, warm in (("true", 50), ("false", 0)):
+        (tmp_path / f"{word}.csv").write_text(text.replace("save_warmup = 1\n", f"save_warmup = {word}\n"))
+        f = read_cmdstan_csv(tmp_path / f"{word}.csv")
+        assert f.warmup[0].shape[0] == warm and f.chains[0].shape[0] == 53 - warm
 
 
 def test_single_file_methods(tmp_path):
