@@ -2,6 +2,7 @@
 #include "exmc/analysis/cmdstan.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "exmc/analysis/convergence.hpp"
@@ -50,7 +51,14 @@ SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chain
   SamplerStats s;
   const auto& first = chains[0];
   auto it = first.config.find("max_depth");
-  if (it != first.config.end()) s.max_depth = std::stoi(it->second);
+  if (it != first.config.end()) {
+    // std::stoi's own message is the one word "stoi".
+    char* end = nullptr;
+    const long v = std::strtol(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || v < 1 || v > 1000)
+      throw std::runtime_error(first.path + ": max_depth = '" + it->second + "' in the header is not a tree depth");
+    s.max_depth = static_cast<int>(v);
+  }
   const long div = first.column("divergent__"), td = first.column("treedepth__"),
              en = first.column("energy__"), acc = first.column("accept_stat__"),
              nl = first.column("n_leapfrog__"), eps = first.column("stepsize__"),

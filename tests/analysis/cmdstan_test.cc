@@ -112,6 +112,21 @@ TEST(CmdStan, MismatchedChainsAreNamed) {
   EXPECT_THROW(draws_from_cmdstan(chains), std::runtime_error);
 }
 
+TEST(CmdStan, AMaxDepthThatIsNotANumberIsNamed) {
+  // A hand-edited header made summary and diagnose fail with the one word "stoi".
+  const std::vector<io::CmdStanCsv> chains{
+      io::parse_cmdstan_csv("# max_depth = ten\nlp__,treedepth__\n1,2\n3,4\n", "edited.csv")};
+  try {
+    sampler_stats_from_cmdstan(chains);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("edited.csv: max_depth = 'ten'"), std::string::npos) << e.what();
+  }
+  const std::vector<io::CmdStanCsv> ok{
+      io::parse_cmdstan_csv("# max_depth = 7 (Default)\nlp__,treedepth__\n1,2\n3,4\n", "ok.csv")};
+  EXPECT_EQ(sampler_stats_from_cmdstan(ok).max_depth, 7);
+}
+
 TEST(Diagnose, FlagsEachProblemInWords) {
   const CmdStanRun run = read_cmdstan_run(chain_paths());
   const Summary s = summarise(run.draws);
