@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "cli_validators.hpp"
 #include "exmc/distributed/scheduler.hpp"
 #include "exmc/distributed/world.hpp"
 #include "sbc.hpp"
@@ -476,7 +477,7 @@ BatchCommand add_batch_command(CLI::App& app) {
   b->add_option("--heartbeat-timeout", o->heartbeat_timeout,
                 "seconds without word from a busy rank before its item goes to another")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   b->add_flag("--no-coordinator-fits", o->no_coordinator_fits, "rank 0 only coordinates (when there are others)");
   b->add_option("--jobs", o->jobs,
                 "fits rank 0 runs at once, each in a process of its own (one machine without mpirun: its cores)")

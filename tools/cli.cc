@@ -1,6 +1,7 @@
 #include "cli.hpp"
 #include "method_commands.hpp"
 #include "batch_command.hpp"
+#include "cli_validators.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -108,7 +109,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   s->add_flag("--serve-allow-remote", so.serve_allow_remote,
               "let --serve listen on an address beyond loopback (anyone who can reach it can watch the run)");
   s->add_option("--serve-linger", so.serve_linger, "keep the dashboard up this many seconds after sampling")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
 
   std::vector<std::string> files;
   std::string format = "table";

@@ -228,6 +228,27 @@ TEST_F(CliTest, BatchOptionsEveryFitWouldRefuseAreCommandLineErrors) {
   }
 }
 
+// CLI11's NonNegativeNumber / PositiveNumber wrote the largest double in 309 digits ("Value -1
+// not in range 0.000000 to 179769...") and let NaN through (--serve-linger nan then lingered NaN s).
+TEST_F(CliTest, SecondsOptionsOutOfRangeNameTheOptionAndWhatIsExpected) {
+  const auto manifest = write("fits.txt", example("eight_schools.stan") + " " + example("eight_schools.data.json") + "\n");
+  const std::vector<std::vector<std::string>> cases = {
+      {"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"), "--serve-linger", "-1"},
+      {"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"), "--serve-linger", "nan"},
+      {"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"), "--serve-linger", "inf"},
+      {"batch", "--manifest", manifest, "--output", path("runs"), "--heartbeat-timeout", "-1"},
+      {"batch", "--manifest", manifest, "--output", path("runs"), "--heartbeat-timeout", "0"}};
+  for (const auto& args : cases) {
+    const auto r = exmc(args);
+    const std::string& option = args[args.size() - 2];
+    EXPECT_EQ(r.code, 2) << option << " " << args.back() << ": " << r.err;
+    EXPECT_NE(r.err.find(option + ": must be a finite number"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("got " + args.back()), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("1797693134862315"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(path("runs")));
+}
+
 // Issue 13, class 4.2: a re-run with fewer chains used to leave out_3.csv beside the new
 // out_1.csv, and `exmc summary out_*.csv` mixed the two runs without a word.
 TEST_F(CliTest, SummaryDiagnoseAndLooRefuseChainsOfDifferentRuns) {

@@ -13,6 +13,7 @@
 
 #include "exmc/io/output_files.hpp"
 #include "exmc/services/methods.hpp"
+#include "cli_validators.hpp"
 #include "jit_preload.hpp"
 #include "exmc/stan/error.hpp"
 
@@ -81,22 +82,6 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
     return 1;
   }
 }
-
-// A finite number above (or not below) zero. CLI11's PositiveNumber and NonNegativeNumber say
-// "not in range 0.000000 to " and the largest double written out in 309 digits.
-CLI::Validator bounded_below(bool zero_allowed) {
-  return CLI::Validator(
-      [zero_allowed](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0') return "";  // not a number: the conversion says so
-        if (std::isfinite(v) && (v > 0 || (zero_allowed && v == 0))) return "";
-        return std::string("must be a finite number ") + (zero_allowed ? ">= 0" : "> 0") + ", got " + text;
-      },
-      zero_allowed ? ">= 0" : "> 0");
-}
-CLI::Validator positive() { return bounded_below(false); }
-CLI::Validator non_negative() { return bounded_below(true); }
 
 }  // namespace
 

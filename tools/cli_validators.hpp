@@ -1,0 +1,28 @@
+// Command-line validators whose messages name what is expected and echo what was typed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+namespace exmc::cli {
+
+// A finite number above (or not below) zero. CLI11's PositiveNumber and NonNegativeNumber say
+// "not in range 0.000000 to " and the largest double written out in 309 digits, and let NaN by.
+inline CLI::Validator bounded_below(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "";  // not a number: the conversion says so
+        if (std::isfinite(v) && (v > 0 || (zero_allowed && v == 0))) return "";
+        return std::string("must be a finite number ") + (zero_allowed ? ">= 0" : "> 0") + ", got " + text;
+      },
+      zero_allowed ? ">= 0" : "> 0");
+}
+inline CLI::Validator positive() { return bounded_below(false); }
+inline CLI::Validator non_negative() { return bounded_below(true); }
+
+}  // namespace exmc::cli
