@@ -1,4 +1,4 @@
-// Stan JSON reader: nested rectangular arrays flattened row-major, with NaN/Inf strings.
+// Stan JSON reader: nested rectangular arrays flattened row-major, with NaN/Inf strings or tokens.
 #include "exmc/io/stan_json.hpp"
 
 #include "exmc/io/file_bytes.hpp"
@@ -113,6 +113,70 @@ struct Flattener {
     }
   }
 };
+
+// The non-finite values CmdStan's reader (rapidjson with kParseNanAndInfFlag) takes as bare
+// tokens where a value goes; Python's json.dump writes NaN, Infinity and -Infinity so. Longest
+// first, so that Infinity is not read as Inf followed by "inity".
+constexpr std::string_view kBareNonFinite[] = {"-Infinity", "Infinity", "-Inf", "Inf", "NaN"};
+
+bool ends_token(std::string_view text, size_t at) {
+  if (at >= text.size()) return true;
+  const char c = text[at];
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == ',' || c == ']' || c == '}';
+}
+
+// The bare token of kBareNonFinite starting at text[at] and ending a token there, or "".
+std::string_view bare_non_finite_at(std::string_view text, size_t at) {
+  for (std::string_view t : kBareNonFinite)
+    if (text.substr(at, t.size()) == t && ends_token(text, at + t.size())) return t;
+  return {};
+}
+
+// nlohmann's parser refuses bare NaN and Infinity, so the general reader quotes each that stands
+// where a value goes (after ':', '[', or ',' inside an array: never a key, never the whole
+// document) and then reads it as the string, which special_number takes. `quoted` gets the
+// offset in `text` of each token quoted, for mapping a parse error's position back.
+std::string quote_bare_non_finite(const std::string& text, std::vector<size_t>& quoted) {
+  std::string out;
+  std::vector<char> open;  // '{' or '[' per container entered
+  char prev = 0;           // the last structural character (or 'v' after a value's first byte)
+  bool in_string = false;
+  size_t copied = 0;       // text[0, copied) is in out
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; prev = 'v'; continue;
+      case '{': case '[': open.push_back(c); prev = c; continue;
+      case '}': case ']': if (!open.empty()) open.pop_back(); prev = c; continue;
+      case ':': case ',': prev = c; continue;
+      case ' ': case '\n': case '\t': case '\r': continue;
+      default: break;
+    }
+    const bool value_position = prev == ':' || prev == '[' || (prev == ',' && !open.empty() && open.back() == '[');
+    prev = 'v';
+    if (!value_position) continue;
+    const std::string_view token = bare_non_finite_at(text, i);
+    if (token.empty()) continue;
+    out.append(text, copied, i - copied);
+    out += '"';
+    out += token;
+    out += '"';
+    quoted.push_back(i);
+    i += token.size() - 1;
+    copied = i + 1;
+  }
+  if (quoted.empty()) return text;
+  out.append(text, copied, std::string::npos);
+  return out;
+}
 
 std::string line_col(const std::string& text, size_t byte) {
   size_t line = 1, col = 1;
@@ -326,6 +390,9 @@ class FastReader {
     if (p_ != end_ && *p_ == '"') {
       std::string word;
       if (!string_body(word) || !special_number(word, &x)) return false;
+    } else if (const auto token = bare_non_finite_at(std::string_view(p_, end_ - p_), 0); !token.empty()) {
+      special_number(std::string(token), &x);
+      p_ += token.size();
     } else if (!number(x, integer)) {
       return false;
     }
@@ -429,15 +496,19 @@ StanJsonData read_stan_json_general(const std::string& text, const std::string& 
     return true;
   };
   json j;
+  std::vector<size_t> quoted;  // bare NaN / Infinity tokens quoted for nlohmann
   try {
-    j = json::parse(text, check);
+    j = json::parse(quote_bare_non_finite(text, quoted), check);
   } catch (const json::parse_error& e) {
     std::string msg = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] parse error at line L, column C: ".
     const auto colon = msg.find(": ", msg.find("parse error"));
     if (colon != std::string::npos) msg = msg.substr(colon + 2);
+    // Its position counts the 2 quotes added around each token before it.
+    size_t byte = e.byte;
+    for (size_t k = 0; k < quoted.size() && quoted[k] + 2 * k < e.byte; ++k) byte -= std::min<size_t>(byte, 2);
     throw StanJsonError(
-        fmt::format("{}:{}: invalid JSON: {}", source, line_col(text, e.byte), msg));
+        fmt::format("{}:{}: invalid JSON: {}", source, line_col(text, byte), msg));
   } catch (const json::out_of_range& e) {
     // A number beyond the double range (1e400) is not a parse_error to nlohmann: its raw
     // "[json.exception.out_of_range.406] number overflow parsing '1e400'" named no file.

@@ -109,14 +109,15 @@ TEST(StanJsonFast, TakesTheCommonCasesAndLeavesTheRest) {
   const std::vector<std::string> taken = {
       R"({})", R"( { "a" : 1 } )", R"({"a": -0, "b": 1.5e-3, "c": 2E+2, "d": -0.0})",
       R"({"a": []})", R"({"a": [[1, 2, 3], [4, 5, 6]]})", R"({"a": [[[1], [2]], [[3], [4]]]})",
-      R"({"a": ["NaN", "-Inf", "inf", 1]})", R"({"a": "Infinity"})", "{\"a\":\n\t[1,\r\n2]}",
+      R"({"a": ["NaN", "-Inf", "inf", 1]})", R"({"a": "Infinity"})",
+      R"({"a": [NaN, -Inf, Inf, -Infinity, Infinity, 1]})", R"({"a": NaN, "b": [[Infinity], [-Inf]]})", "{\"a\":\n\t[1,\r\n2]}",
       R"({"a": 9223372036854775807, "b": -9223372036854775808})", R"({"a": 1, "a": 2})"};
   for (const auto& t : taken) EXPECT_TRUE(fast_agrees(t, t)) << t;
   const std::vector<std::string> left = {
       R"([])", R"({"a": [[]]})", R"({"a": [[], []]})", R"({"a": 1e400})", R"({"a": 9223372036854775808})",
       R"({"a\u0041": 1})", R"({"é": 1})", R"({"a": true})", R"({"a": null})", R"({"a": {"b": 1}})",
       R"({"a": [1, [2]]})", R"({"a": [[1], 2]})", R"({"a": [[1, 2], [3]]})", R"({"a": 01})", R"({"a": 1.})",
-      R"({"a": .5})", R"({"a": +1})", R"({"a": "x"})", R"({"a": 1,})", R"({"a": 1} x)", R"({"a": 1)", ""};
+      R"({"a": .5})", R"({"a": +1})", R"({"a": "x"})", R"({"a": nan})", R"({"a": NaNa})", R"({"a": +Inf})", R"({"a": 1,})", R"({"a": 1} x)", R"({"a": 1)", ""};
   for (const auto& t : left) {
     std::vector<StanJsonValue> v;
     EXPECT_FALSE(detail::read_stan_json_fast(t, v)) << t;
@@ -139,7 +140,7 @@ TEST(StanJsonFast, AgreesOnRandomDocumentsAndTheirMutations) {
       case 1: std::snprintf(buf, sizeof buf, "%.17g", u(rng)); return buf;
       case 2: std::snprintf(buf, sizeof buf, "%.3e", u(rng) * 1e-200); return buf;
       case 3: std::snprintf(buf, sizeof buf, "%.6E", u(rng) * 1e250); return buf;
-      case 4: return "\"NaN\"";
+      case 4: return (rng() % 2) ? "\"NaN\"" : std::string(std::vector<const char*>{"NaN", "Inf", "-Inf", "Infinity", "-Infinity"}[rng() % 5]);
       default: std::snprintf(buf, sizeof buf, "%.2f", u(rng)); return buf;
     }
   };

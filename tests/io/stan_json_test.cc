@@ -78,6 +78,59 @@ TEST(StanJson, NonFiniteStrings) {
   EXPECT_FALSE(d.at("v").is_integer);
 }
 
+// CmdStan's reader takes NaN, Inf, Infinity, -Inf and -Infinity unquoted too (rapidjson's
+// kParseNanAndInfFlag), and Python's json.dump writes NaN and Infinity so: both readers refused
+// them ("invalid literal").
+TEST(StanJson, NonFiniteBareTokens) {
+  for (const std::string text : {R"({"v": [NaN, Inf, -Inf, Infinity, -Infinity, 1], "s": NaN, "t": -Infinity})",
+                                 "{\"v\":[NaN,Inf,-Inf,Infinity,-Infinity,1],\n\"s\":NaN\n,\"t\":\t-Infinity}",
+                                 // not read by the fast reader (escaped name): the general one alone
+                                 R"({"v": [NaN, Inf, -Inf, Infinity, -Infinity, 1], "s": NaN, "\u0074": -Infinity})"}) {
+    SCOPED_TRACE(text);
+    const auto d = StanJsonData::from_string(text);
+    const auto& v = d.at("v").values;
+    ASSERT_EQ(v.size(), 6u);
+    EXPECT_TRUE(std::isnan(v[0]));
+    EXPECT_EQ(v[1], INFINITY);
+    EXPECT_EQ(v[2], -INFINITY);
+    EXPECT_EQ(v[3], INFINITY);
+    EXPECT_EQ(v[4], -INFINITY);
+    EXPECT_EQ(v[5], 1);
+    EXPECT_FALSE(d.at("v").is_integer);
+    EXPECT_TRUE(std::isnan(d.at("s").as_double()));
+    EXPECT_FALSE(d.at("s").is_integer);
+    EXPECT_EQ(d.at("t").as_double(), -INFINITY);
+    // A non-finite value is no integer, and the message names the variable.
+    EXPECT_THROW(d.at("s").as_int(), StanJsonError);
+    try {
+      (void)d.at("v").as_ints();
+      ADD_FAILURE() << "as_ints took NaN";
+    } catch (const StanJsonError& e) {
+      EXPECT_NE(std::string(e.what()).find("variable 'v'"), std::string::npos) << e.what();
+    }
+  }
+  // And every string spelling CmdStan documents.
+  const auto d = StanJsonData::from_string(R"({"v": ["NaN", "Inf", "-Inf", "Infinity", "-Infinity", "+inf"]})");
+  const auto& v = d.at("v").values;
+  EXPECT_TRUE(std::isnan(v[0]));
+  EXPECT_EQ(std::vector<double>(v.begin() + 1, v.end()),
+            (std::vector<double>{INFINITY, -INFINITY, INFINITY, -INFINITY, INFINITY}));
+}
+
+TEST(StanJson, BareNonFiniteTokensOnlyWhereAValueGoes) {
+  // A key, the whole document, another spelling, or a token run into more letters: invalid.
+  for (const char* text : {R"({NaN: 1})", R"({"a": 1, Infinity: 2})", "NaN", R"({"a": nan})", R"({"a": inf})",
+                           R"({"a": NaNa})", R"({"a": Infinityy})", R"({"a": [1 NaN]})", R"({"a": +Inf})",
+                           R"({"a": -NaN})", R"({"a": "x" NaN})"})
+    EXPECT_NE(error_of(text).find("invalid JSON"), std::string::npos) << text << ": " << error_of(text);
+  // Inside a string it is the string's text.
+  EXPECT_EQ(error_of(R"({"a": "x NaN"})"), "d.json: variable 'a': expected a number, found \"x NaN\"");
+  // A parse error after quoted tokens keeps its own line and column: as with numbers of the
+  // same length.
+  EXPECT_EQ(error_of("{\"a\": [NaN, -Infinity,\n 1,]}"), error_of("{\"a\": [123, 123456789,\n 1,]}"));
+  EXPECT_NE(error_of("{\"a\": [NaN, -Infinity,\n 1,]}").find("d.json:2:"), std::string::npos);
+}
+
 TEST(StanJson, Errors) {
   EXPECT_EQ(error_of(R"({"y": [[1, 2], [3]]})"),
             "d.json: variable 'y': ragged array: expected 2 elements, found 1 at [2] (shape [2,2])");
