@@ -89,6 +89,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       ->capture_default_str()
       ->check(CLI::Range(-1, 18));
   s->add_flag("--save-warmup", so.save_warmup, "write warmup draws too");
+  s->add_flag("--fixed-param", so.fixed_param,
+              "CmdStan's fixed_param sampler: each chain stays at its initial values (--init) and every draw is "
+              "the generated quantities there; no warmup (chosen by itself for a program without parameters)");
   s->add_option("--precision", so.precision, "f64 or f32 arithmetic in the log density")
       ->capture_default_str()
       ->check(CLI::IsMember({"f64", "f32"}));

@@ -30,6 +30,7 @@ struct SampleOptions {
   std::string output = "output.csv";
   int sig_figs = -1;  // significant digits written (-1: CmdStan's 6; 17 round-trips every double)
   bool save_warmup = false;
+  bool fixed_param = false;
   std::string precision = "f64";  // f64 | f32
   std::string save_metric;        // write the adapted metric + step size (JSON) of chain 1
   std::string load_metric;        // start from a saved metric + step size

@@ -156,6 +156,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     ss.metric = opts.metric;
     ss.init = opts.init;
     ss.save_warmup = opts.save_warmup;
+    ss.fixed_param = opts.fixed_param;
     ss.precision = opts.precision == "f32" ? services::Precision::kF32 : services::Precision::kF64;
     if (!opts.load_metric.empty()) {
       if (opts.init == "pathfinder")
@@ -175,6 +176,8 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     services::SampleJob job(program, ss, seed);
     const double t_compiled = ms_since(t_start);
     for (const auto& n : job.notes()) err << "exmc: " << n << "\n";
+    if (job.fixed_param() && !opts.save_metric.empty())
+      throw std::invalid_argument("--save-metric: the fixed_param sampler adapts no metric");
     for (const auto& w : job.warnings()) err << "exmc: warning: " << w << "\n";
 
     io::CmdStanCsvHeader header;
@@ -238,8 +241,12 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
                        "model ready in {:.1f} ms (parse, check, data, lower {:.1f} ms; compile {:.1f} ms, {})\n",
                        job.vars().size(), density.dim(), density.nodes_per_gradient(), t_compiled, t_loaded,
                        job.compile_ms(), density.backend() == graph::Backend::kJit ? "machine code" : "interpreted");
-    err << fmt::format("exmc: {} chains x ({} warmup + {} draws), seed {}, metric {}\n", opts.chains,
-                       opts.warmup, opts.draws, seed, opts.metric);
+    if (job.fixed_param())
+      err << fmt::format("exmc: {} chains x {} draws, seed {}, fixed_param sampler (parameters at their initial "
+                         "values)\n", opts.chains, opts.draws, seed);
+    else
+      err << fmt::format("exmc: {} chains x ({} warmup + {} draws), seed {}, metric {}\n", opts.chains,
+                         opts.warmup, opts.draws, seed, opts.metric);
     if (resumed) {
       std::string at;
       for (const auto& c : resumed->chains)
@@ -256,7 +263,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       for (const auto& c : result.chains) failed = failed || !c.error.empty();
       dash->finish(failed ? "failed" : result.cancelled ? "interrupted" : "done");
     }
-    err << fmt::format("exmc: first warmup iteration {:.1f} ms after start\n",
+    err << fmt::format("exmc: first {} {:.1f} ms after start\n", job.fixed_param() ? "draw" : "warmup iteration",
                        std::chrono::duration<double, std::milli>(t_job - t_start).count() + run.first_iteration_ms);
 
     uint64_t divergences = 0, recoveries = 0, grads = 0;

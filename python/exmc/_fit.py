@@ -311,8 +311,13 @@ class BoundModel:
     # ------------------------------------------------------------------ NUTS
     def sample(self, chains: int = 4, warmup: int = 1000, draws: int = 1000, seed=None, threads: int = 0,
                metric: str = "diag", adapt_delta: float = 0.8, max_depth: int = 10, init=None,
-               thin: int = 1, save_warmup: bool = False, progress=None, precision: str = "f64") -> "Fit":
+               thin: int = 1, save_warmup: bool = False, progress=None, precision: str = "f64",
+               fixed_param: bool = False) -> "Fit":
         """NUTS chains, as `exmc sample` with the same settings (same seed: the same draws).
+
+        fixed_param: CmdStan's fixed_param sampler: each chain stays at its initial values (init)
+        and every draw evaluates the generated quantities there; no warmup. A program without
+        parameters gets it whatever this says (fit.fixed_param tells which ran).
 
         progress: None shows progress only where someone watches (tqdm bars in a notebook, the
         command's per-chain display on a terminal), True forces it, False shows nothing.
@@ -335,7 +340,7 @@ class BoundModel:
                 native = True  # the C++ display also shows warmup, which the draws never reach
         res = _exmc.sample(self._program, chains, warmup, draws, seed, threads, metric, adapt_delta,
                            max_depth, init_text, init_values, thin, save_warmup, precision, native,
-                           callback)
+                           callback, fixed_param=bool(fixed_param))
         for w in res["warnings"]:
             warnings.warn(w, RuntimeWarning, stacklevel=2)
         if res["errors"] and not res["interrupted"]:
@@ -441,6 +446,7 @@ class Fit:
         self._warmup_stats = res["warmup_stats"][:, :nw]
         self.names = list(res["names"])
         self.stat_names = list(res["stat_names"])
+        self.fixed_param = bool(res.get("fixed_param", False))
         self._vars = [(v, tuple(s)) for v, s in res["vars"]]
         self._gq_vars = [(v, tuple(s)) for v, s in res["gq_vars"]]
         self._layout = _layout(self._vars + self._gq_vars)
@@ -505,18 +511,19 @@ class Fit:
         """pandas.DataFrame of `exmc summary`'s columns (lp__ first), indexed by variable."""
         import pandas as pd
 
-        cols = _exmc.summarise(self._stats, self.stat_names, self._values, self.names)
+        cols = _exmc.summarise(self._stats, self.stat_names, self._values, self.names,
+                               fixed_param=self.fixed_param)
         variable = cols.pop("variable")
         return pd.DataFrame(cols, index=pd.Index(variable, name="variable"))
 
     def summary_text(self, format: str = "table") -> str:
         """`exmc summary`'s output (table, csv or json) for these draws."""
         return _exmc.summary_text(self._stats, self.stat_names, self._values, self.names, format,
-                                  self.settings.get("max_depth", 10))
+                                  self.settings.get("max_depth", 10), fixed_param=self.fixed_param)
 
     def diagnose(self) -> str:
         return _exmc.diagnose(self._stats, self.stat_names, self._values, self.names,
-                              self.settings.get("max_depth", 10))
+                              self.settings.get("max_depth", 10), fixed_param=self.fixed_param)
 
     def loo(self, log_lik: str = "log_lik") -> Loo:
         start, shape = self._layout[log_lik]

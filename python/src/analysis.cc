@@ -20,16 +20,17 @@ long find(const std::vector<std::string>& names, const std::string& name) {
   return -1;
 }
 
-// Draws as `exmc summary` builds them from CSV files: lp__ first (when the stats have it), then
-// every value column. stats: (chain, draw, stat); values: (chain, draw, column); any strides.
+// Draws as `exmc summary` builds them from CSV files: lp__ first (when the stats have it and it
+// is not the fixed_param sampler's 0), then every value column. stats: (chain, draw, stat);
+// values: (chain, draw, column); any strides.
 analysis::Draws make_draws(const Array& stats, const std::vector<std::string>& stat_names, const Array& values,
-                           const std::vector<std::string>& names) {
+                           const std::vector<std::string>& names, bool fixed_param) {
   if (values.ndim() != 3 || stats.ndim() != 3) throw std::invalid_argument("expected (chain, draw, column) arrays");
   const auto v = values.unchecked<3>();
   const auto s = stats.unchecked<3>();
   const size_t chains = v.shape(0), draws = v.shape(1);
   if (static_cast<size_t>(v.shape(2)) != names.size()) throw std::invalid_argument("values and names differ in length");
-  const long lp = find(stat_names, "lp__");
+  const long lp = fixed_param ? -1 : find(stat_names, "lp__");
   std::vector<std::string> all;
   if (lp >= 0) all.push_back("lp__");
   all.insert(all.end(), names.begin(), names.end());
@@ -44,10 +45,12 @@ analysis::Draws make_draws(const Array& stats, const std::vector<std::string>& s
 }
 
 // Per-chain sampler behaviour as analysis::sampler_stats_from_cmdstan computes it from files.
-analysis::SamplerStats make_stats(const Array& stats, const std::vector<std::string>& stat_names, int max_depth) {
+analysis::SamplerStats make_stats(const Array& stats, const std::vector<std::string>& stat_names, int max_depth,
+                                  bool fixed_param) {
   const auto s = stats.unchecked<3>();
   analysis::SamplerStats out;
   out.max_depth = max_depth;
+  out.fixed_param = fixed_param;
   const long div = find(stat_names, "divergent__"), td = find(stat_names, "treedepth__"),
              en = find(stat_names, "energy__"), acc = find(stat_names, "accept_stat__"),
              nl = find(stat_names, "n_leapfrog__"), eps = find(stat_names, "stepsize__");
@@ -83,8 +86,8 @@ analysis::SamplerStats make_stats(const Array& stats, const std::vector<std::str
 }
 
 py::dict summarise(const Array& stats, const std::vector<std::string>& stat_names, const Array& values,
-                   const std::vector<std::string>& names) {
-  const auto draws = make_draws(stats, stat_names, values, names);
+                   const std::vector<std::string>& names, bool fixed_param) {
+  const auto draws = make_draws(stats, stat_names, values, names, fixed_param);
   analysis::Summary sum;
   {
     py::gil_scoped_release release;
@@ -113,19 +116,20 @@ py::dict summarise(const Array& stats, const std::vector<std::string>& stat_name
 }
 
 std::string summary_text(const Array& stats, const std::vector<std::string>& stat_names, const Array& values,
-                         const std::vector<std::string>& names, const std::string& format, int max_depth) {
-  const auto draws = make_draws(stats, stat_names, values, names);
+                         const std::vector<std::string>& names, const std::string& format, int max_depth,
+                         bool fixed_param) {
+  const auto draws = make_draws(stats, stat_names, values, names, fixed_param);
   const auto f = analysis::parse_format(format);
   std::string out = analysis::format_summary(analysis::summarise(draws), f);
-  const auto ss = make_stats(stats, stat_names, max_depth);
+  const auto ss = make_stats(stats, stat_names, max_depth, fixed_param);
   if (f == analysis::Format::Table && ss.has_divergent) out += "\n" + analysis::format_sampler_stats(ss, f);
   return out;
 }
 
 std::string diagnose(const Array& stats, const std::vector<std::string>& stat_names, const Array& values,
-                     const std::vector<std::string>& names, int max_depth) {
-  const auto draws = make_draws(stats, stat_names, values, names);
-  const auto ss = make_stats(stats, stat_names, max_depth);
+                     const std::vector<std::string>& names, int max_depth, bool fixed_param) {
+  const auto draws = make_draws(stats, stat_names, values, names, fixed_param);
+  const auto ss = make_stats(stats, stat_names, max_depth, fixed_param);
   py::gil_scoped_release release;
   return analysis::diagnose(analysis::summarise(draws), ss, draws.num_chains).report;
 }
@@ -196,11 +200,12 @@ py::list loo_compare(const std::vector<std::string>& names, const std::vector<py
 
 void bind_analysis(py::module_& m) {
   m.def("summarise", &summarise, py::arg("stats"), py::arg("stat_names"), py::arg("values"), py::arg("names"),
+        py::arg("fixed_param") = false,
         "exmc summary's columns (lp__ first when the stats have it, then each column)");
   m.def("summary_text", &summary_text, py::arg("stats"), py::arg("stat_names"), py::arg("values"),
-        py::arg("names"), py::arg("format") = "table", py::arg("max_depth") = 10);
+        py::arg("names"), py::arg("format") = "table", py::arg("max_depth") = 10, py::arg("fixed_param") = false);
   m.def("diagnose", &diagnose, py::arg("stats"), py::arg("stat_names"), py::arg("values"), py::arg("names"),
-        py::arg("max_depth") = 10);
+        py::arg("max_depth") = 10, py::arg("fixed_param") = false);
   m.def("loo", &loo, py::arg("log_lik"));
   m.def("loo_compare", &loo_compare, py::arg("names"), py::arg("loos"),
         "loo::loo_compare: rows best first (elpd_diff, se_diff, elpd_loo, se_elpd_loo, p_loo, looic)");

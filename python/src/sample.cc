@@ -32,7 +32,7 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
                 unsigned threads, const std::string& metric, double adapt_delta, int max_depth,
                 const std::string& init, const std::vector<std::pair<std::string, std::vector<double>>>& init_values,
                 unsigned thin, bool save_warmup, const std::string& precision, bool native_progress,
-                py::object progress, double poll_seconds) {
+                py::object progress, double poll_seconds, bool fixed_param) {
   runtime::CancelToken cancel;
   services::SampleSettings ss;
   ss.chains = chains;
@@ -46,6 +46,7 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
   ss.init = init;
   ss.init_values = init_values;
   ss.save_warmup = save_warmup;
+  ss.fixed_param = fixed_param;
   if (precision != "f64" && precision != "f32")
     throw std::invalid_argument("precision: expected 'f64' or 'f32', got '" + precision + "'");
   ss.precision = precision == "f32" ? services::Precision::kF32 : services::Precision::kF64;
@@ -61,7 +62,7 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
   }
 
   const size_t row = job->names().size();
-  const auto stat_names = services::SampleJob::stat_names();
+  const auto stat_names = job->stat_names();
   const size_t nstat = stat_names.size();
   const size_t cap_d = kept(draws, thin), cap_w = save_warmup ? kept(warmup, thin) : 0;
   using Arr = py::array_t<double>;
@@ -166,6 +167,7 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
   out["warmup_counts"] = to_list(wcounts);
   out["names"] = job->names();
   out["stat_names"] = stat_names;
+  out["fixed_param"] = job->fixed_param();
   out["vars"] = vars_to_list(job->vars());
   out["gq_vars"] = vars_to_list(job->gq_vars());
   out["num_values"] = job->num_values();
@@ -194,6 +196,7 @@ void bind_sample(py::module_& m) {
         py::arg("seed"), py::arg("threads"), py::arg("metric"), py::arg("adapt_delta"), py::arg("max_depth"),
         py::arg("init"), py::arg("init_values"), py::arg("thin"), py::arg("save_warmup"),
         py::arg("precision"), py::arg("native_progress"), py::arg("progress"), py::arg("poll_seconds") = 0.05,
+        py::arg("fixed_param") = false,
         "NUTS chains; returns the draws buffers (chain, draw, column) and what happened");
 }
 

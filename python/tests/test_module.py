@@ -447,3 +447,31 @@ def test_stuck_chain_warns():
     m = exmc.compile("parameters { vector[3] m; }\nmodel { m ~ normal(0, 0.001); }\n")
     with pytest.warns(RuntimeWarning, match="got stuck.*100 draws in a row at one point"):
         m.sample(chains=2, warmup=0, draws=100, seed=1, progress=False)
+
+
+def test_fixed_param_as_the_command_runs_it(tmp_path):
+    # A program without parameters gets the fixed_param sampler (as CmdStan chooses it); the
+    # same seed gives the command's rows; summary leaves out lp__ (0 throughout) as the command.
+    code = "data { real mu; }\ngenerated quantities { real y = normal_rng(mu, 1); }\n"
+    m = exmc.compile(code)
+    fit = m.sample(data={"mu": 2.0}, chains=2, draws=100, seed=3, progress=False)
+    assert fit.fixed_param
+    assert fit.stat_names == ["lp__", "accept_stat__"]
+    assert list(fit.summary().index) == ["y"]
+    assert "fixed_param sampler" in fit.diagnose()
+    if EXMC.exists():
+        (tmp_path / "m.stan").write_text(code)
+        (tmp_path / "d.json").write_text('{"mu": 2.0}')
+        subprocess.run([str(EXMC), "sample", str(tmp_path / "m.stan"), "--data", str(tmp_path / "d.json"),
+                        "--seed", "3", "--chains", "2", "--draws", "100", "--sig-figs", "17",
+                        "--output", str(tmp_path / "out.csv"), "--no-progress"], check=True, capture_output=True)
+        lines = [l for l in (tmp_path / "out_2.csv").read_text().splitlines() if l and not l.startswith("#")]
+        assert lines[0] == "lp__,accept_stat__,y"
+        assert np.array_equal([float(l.split(",")[2]) for l in lines[1:]], fit.draws("y")[1])
+    # Parameters stay where init puts them.
+    e = exmc.compile("parameters { real mu; real<lower=0> s; }\nmodel { mu ~ normal(0, 1); s ~ exponential(1); }\n"
+                     "generated quantities { real y = normal_rng(mu, s); }\n")
+    fit = e.sample(chains=1, draws=50, seed=1, init={"mu": 0.5, "s": 2.0}, fixed_param=True, progress=False)
+    assert fit.fixed_param
+    assert np.all(fit.draws("mu") == 0.5) and np.allclose(fit.draws("s"), 2.0, rtol=1e-15)
+    assert len(np.unique(fit.draws("y"))) == 50

@@ -10,8 +10,13 @@
 namespace exmc::analysis {
 namespace {
 
-bool is_sampler_column(const std::string& name) {
-  return name.size() > 2 && name.compare(name.size() - 2, 2, "__") == 0 && name != "lp__";
+bool fixed_param_run(const io::CmdStanCsv& c) {
+  const auto it = c.config.find("algorithm");
+  return it != c.config.end() && it->second == "fixed_param";
+}
+
+bool is_sampler_column(const std::string& name, bool fixed_param) {
+  return name.size() > 2 && name.compare(name.size() - 2, 2, "__") == 0 && (name != "lp__" || fixed_param);
 }
 
 void check_same_shape(const std::vector<io::CmdStanCsv>& chains) {
@@ -34,8 +39,9 @@ Draws draws_from_cmdstan(const std::vector<io::CmdStanCsv>& chains) {
   const auto& first = chains[0];
   std::vector<size_t> cols;
   std::vector<std::string> names;
+  const bool fixed_param = fixed_param_run(first);
   for (size_t i = 0; i < first.columns.size(); ++i) {
-    if (is_sampler_column(first.columns[i])) continue;
+    if (is_sampler_column(first.columns[i], fixed_param)) continue;
     cols.push_back(i);
     names.push_back(first.columns[i]);
   }
@@ -66,13 +72,14 @@ SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chain
   s.has_divergent = div >= 0;
   s.has_treedepth = td >= 0;
   s.has_energy = en >= 0;
+  s.fixed_param = fixed_param_run(first);
   for (const auto& c : chains) {
     ChainStats cs;
     const size_t n = c.num_rows;
     cs.draws = n;
     std::vector<double> energy, accept;
     for (size_t r = 0; r < n; ++r) {
-      if (lp >= 0 && acc >= 0) cs.stuck.add(c.at(r, lp), c.at(r, acc));
+      if (lp >= 0 && acc >= 0 && !s.fixed_param) cs.stuck.add(c.at(r, lp), c.at(r, acc));
       if (div >= 0 && c.at(r, div) != 0) ++cs.divergent;
       if (td >= 0 && c.at(r, td) >= s.max_depth) ++cs.treedepth_hits;
       if (en >= 0) energy.push_back(c.at(r, en));

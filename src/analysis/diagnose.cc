@@ -21,6 +21,9 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
     hits += c.treedepth_hits;
   }
   out += "Processing CmdStan output.\n\n";
+  if (stats.fixed_param)
+    out += "The fixed_param sampler: the parameters stayed at their initial values, so there are no sampler "
+           "transitions to check; what follows checks the draws of the other quantities.\n\n";
   std::string runaway;
   for (const auto& row : summary.rows) {
     const double m = std::max({std::fabs(row.mean), std::fabs(row.q5), std::fabs(row.q95)});

@@ -96,15 +96,19 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const CmdStanCsvHeader& h,
     line("      init_buffer = " + std::to_string(h.init_buffer) + dflt(h.init_buffer == 75));
     line("      term_buffer = " + std::to_string(h.term_buffer) + dflt(h.term_buffer == 50));
     line("      window = " + std::to_string(h.window) + dflt(h.window == 25));
-    line("    algorithm = hmc (Default)");
-    line("      hmc");
-    line("        engine = nuts (Default)");
-    line("          nuts");
-    line("            max_depth = " + std::to_string(h.max_depth) + dflt(h.max_depth == 10));
-    line("        metric = " + h.metric + dflt(h.metric == "diag_e"));
-    line("        metric_file = " + h.metric_file + dflt(h.metric_file.empty()));
-    line("        stepsize = " + num(h.stepsize) + dflt(h.stepsize == 1));
-    line("        stepsize_jitter = " + num(h.stepsize_jitter) + dflt(h.stepsize_jitter == 0));
+    if (h.fixed_param) {
+      line("    algorithm = fixed_param");
+    } else {
+      line("    algorithm = hmc (Default)");
+      line("      hmc");
+      line("        engine = nuts (Default)");
+      line("          nuts");
+      line("            max_depth = " + std::to_string(h.max_depth) + dflt(h.max_depth == 10));
+      line("        metric = " + h.metric + dflt(h.metric == "diag_e"));
+      line("        metric_file = " + h.metric_file + dflt(h.metric_file.empty()));
+      line("        stepsize = " + num(h.stepsize) + dflt(h.stepsize == 1));
+      line("        stepsize_jitter = " + num(h.stepsize_jitter) + dflt(h.stepsize_jitter == 0));
+    }
     line("    num_chains = " + std::to_string(h.num_chains) + dflt(h.num_chains == 1));
   } else {
     for (const auto& l : h.method_block) line(l);

@@ -32,6 +32,7 @@ void SamplerConfig::validate() const {
   if (!(da.t0 > 0)) bad("t0", "positive", da.t0);
   if (!(init_radius >= 0) || !std::isfinite(init_radius)) bad("init_radius", ">= 0", init_radius);
   if (init_attempts < 1) bad("init_attempts", ">= 1", init_attempts);
+  if (fixed_param && num_warmup > 0) bad("num_warmup", "0 for the fixed_param sampler", num_warmup);
   const auto& gm = grad_metric;
   if (!(gm.early_fraction >= 0 && gm.step_size_fraction >= 0 &&
         gm.early_fraction + gm.step_size_fraction < 1))
@@ -92,6 +93,7 @@ ChainSampler::~ChainSampler() = default;
 void ChainSampler::initialize() {
   initialize_point(integ_, cfg_, rng_, z_);
   iter_ = 0;
+  if (cfg_.fixed_param) return;
   if (cfg_.adapt && cfg_.num_warmup > 0) {
     // Stan sets mu from the user's step size before the heuristic runs.
     dual_.set_mu(std::log(10.0 * eps_));
@@ -109,6 +111,11 @@ void ChainSampler::reinit_step_size() {
 }
 
 const SampleStats& ChainSampler::iterate() {
+  if (cfg_.fixed_param) {
+    stats_ = SampleStats{};  // CmdStan's fixed_param draw: lp__ 0, accept_stat__ 0
+    ++iter_;
+    return stats_;
+  }
   const bool warmup = in_warmup();
   stats_ = tree_.transition(z_, eps_);
   if (warmup && cfg_.adapt) {
@@ -130,7 +137,7 @@ namespace {
 // What a state must agree on with the sampler loading it.
 std::vector<uint64_t> shape_of(const SamplerConfig& cfg, size_t dim) {
   return {dim, cfg.num_warmup, cfg.num_samples, static_cast<uint64_t>(cfg.metric),
-          static_cast<uint64_t>(cfg.metric_adaptation), cfg.adapt ? 1u : 0u};
+          static_cast<uint64_t>(cfg.metric_adaptation), cfg.adapt ? 1u : 0u, cfg.fixed_param ? 1u : 0u};
 }
 }  // namespace
 
@@ -156,7 +163,7 @@ void ChainSampler::load_state(StateReader& r) {
   const auto want = shape_of(cfg_, density_.dim());
   if (shape != want) {
     static const char* what[] = {"dimension", "warmup iterations", "draws", "metric kind",
-                                 "metric adaptation", "adaptation"};
+                                 "metric adaptation", "adaptation", "fixed_param"};
     for (size_t i = 0; i < want.size(); ++i)
       if (i >= shape.size() || shape[i] != want[i])
         throw std::runtime_error(std::string("sampler state: ") + what[i] + " differs (saved " +

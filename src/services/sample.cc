@@ -46,9 +46,9 @@ bool SampleRun::ok() const {
   return true;
 }
 
-std::vector<std::string> SampleJob::stat_names() {
+std::vector<std::string> SampleJob::stat_names() const {
   const auto& n = nuts::SampleStats::names();
-  return {n.begin(), n.end()};
+  return {n.begin(), n.begin() + (cfg_.sampler.fixed_param ? 2 : std::ptrdiff_t(n.size()))};
 }
 
 SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t seed)
@@ -59,7 +59,13 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   compile_ms_ = detail::seconds_since(t0) * 1e3;
 
   auto& sc = cfg_.sampler;
-  sc.num_warmup = s.warmup;
+  // As CmdStan: a program without parameters has nothing to sample; its draws are its
+  // generated quantities. Warmup would adapt a step size for no dimension.
+  sc.fixed_param = s.fixed_param || density_->dim() == 0;
+  if (density_->dim() == 0 && !s.fixed_param)
+    notes_.push_back("the program has no parameters: the fixed_param sampler runs (no warmup; each draw is the "
+                     "generated quantities)");
+  sc.num_warmup = sc.fixed_param ? 0 : s.warmup;
   sc.num_samples = s.draws;
   sc.max_depth = s.max_depth;
   sc.thin = s.thin;  // the sampler drops thinned iterations before the callbacks
@@ -77,6 +83,10 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
     }
   }
   if (!s.init_values.empty()) sc.init_values = s.init_values;
+  if (s.warm_start && sc.fixed_param)
+    throw std::invalid_argument(fmt::format("{}: the fixed_param sampler ({}) uses no metric",
+                                            s.warm_start_file.empty() ? "a loaded metric" : s.warm_start_file,
+                                            s.fixed_param ? "fixed_param chosen" : "the program has no parameters"));
   if (s.warm_start) {
     const std::string from = s.warm_start_file.empty() ? "the loaded metric" : s.warm_start_file;
     if (s.warm_start->dim != density_->dim())
@@ -107,7 +117,7 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   cfg_.num_threads = s.threads;
   cfg_.seed = seed;
   cfg_.chain_offset = s.chain_offset;
-  if (pathfinder_init) {
+  if (pathfinder_init && density_->dim() > 0) {
     const auto t_pf = detail::Clock::now();
     const auto pf = init_from_pathfinder(*density_, seed, cfg_, s.total_chains);
     notes_.push_back(fmt::format("--init pathfinder: {} paths, {} gradient evaluations, {:.1f} ms; Pareto k {:.2f}",
@@ -238,7 +248,7 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
   cb.on_draw = [&](const runtime::DrawEvent& e) {
     if (!first_seen.exchange(true)) first_ms.store(detail::seconds_since(created_) * 1e3);
     if (observer.on_iteration) observer.on_iteration(e.chain, e.iteration + 1);
-    if (!e.warmup) stuck[e.chain].add(e.stats.lp, e.stats.accept_stat);
+    if (!e.warmup && !cfg_.sampler.fixed_param) stuck[e.chain].add(e.stats.lp, e.stats.accept_stat);
     if (e.warmup && !cfg_.save_warmup) return;
     stop_if_output_failed(e.chain);
     auto& eu = extremes_unc[e.chain];
@@ -252,7 +262,7 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
     std::copy(e.values, e.values + num_values_, item.values.begin());
     pipeline.push(e.chain);
   };
-  if (observer.on_adaptation)
+  if (observer.on_adaptation && !cfg_.sampler.fixed_param)  // nothing adapts
     cb.on_adaptation = [&](unsigned chain, const nuts::AdaptationState& a) {
       stop_if_output_failed(chain);
       auto& item = pipeline.next(chain);

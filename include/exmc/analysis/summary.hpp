@@ -43,6 +43,9 @@ struct SamplerStats {
   int max_depth = 10;
   std::vector<ChainStats> chains;
   bool has_energy = false, has_treedepth = false, has_divergent = false;
+  // CmdStan's fixed_param sampler ("algorithm = fixed_param"): nothing moved, so nothing of the
+  // sampler's (divergences, stuck chains, E-BFMI) is a diagnosis.
+  bool fixed_param = false;
 };
 std::string format_sampler_stats(const SamplerStats& s, Format f);
 

@@ -50,8 +50,11 @@ class CmdStanCsvSink {
     base.seed = cfg.seed;
     // One identifier for all chains of this run: `exmc summary` refuses files of different runs.
     if (base.run_id.empty()) base.run_id = new_run_id();
+    base.fixed_param = sc.fixed_param;
     const auto& stat_names = nuts::SampleStats::names();
-    const std::vector<std::string> stats(stat_names.begin(), stat_names.end());
+    // CmdStan's fixed_param files have lp__ and accept_stat__ only (the first two).
+    const size_t n_stats = sc.fixed_param ? 2 : stat_names.size();
+    const std::vector<std::string> stats(stat_names.begin(), stat_names.begin() + std::ptrdiff_t(n_stats));
     for (unsigned c = 0; c < cfg.num_chains; ++c) {
       CmdStanCsvHeader h = base;
       h.id = static_cast<unsigned>(cfg.chain_offset) + c + 1;

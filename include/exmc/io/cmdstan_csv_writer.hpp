@@ -24,6 +24,7 @@ struct CmdStanCsvHeader {
   std::string metric_file;
   double stepsize = 1;
   double stepsize_jitter = 0;
+  bool fixed_param = false;       // "algorithm = fixed_param" instead of the hmc block
   unsigned num_chains = 1;
   unsigned id = 1;                // CmdStan's 1-based chain id
   std::string data_file;

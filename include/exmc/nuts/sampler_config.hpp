@@ -42,6 +42,12 @@ struct SamplerConfig {
   GradMetricConfig grad_metric;  // schedule of both nutpie-style adaptations
   LowRankConfig low_rank;
 
+  // CmdStan's fixed_param sampler: the chain stays at its initial point, every iteration returns
+  // it (for generated quantities of given parameters, or a program without parameters), with
+  // lp__ and accept_stat__ 0 as CmdStan writes them. No warmup (num_warmup must be 0), no tree,
+  // no random numbers after the initial point.
+  bool fixed_param = false;
+
   // Start from a saved adaptation (metric + step size). With adapt = false this reproduces a
   // run that used the same state, with zero further adaptation.
   std::optional<AdaptationState> warm_start;

@@ -38,6 +38,10 @@ struct SampleSettings {
   // Constrained values by name for every chain (what a Python dict gives); replaces `init`'s file.
   std::vector<std::pair<std::string, std::vector<double>>> init_values;
   bool save_warmup = false;
+  // CmdStan's fixed_param sampler: each chain stays at its initial values (an --init file, values
+  // given, or a random point) and every draw evaluates the generated quantities there; no warmup.
+  // Chosen for a program without parameters whatever this says, as CmdStan does.
+  bool fixed_param = false;
   Precision precision = Precision::kF64;
   // A saved metric and step size, where warmup starts (or, without warmup, what the chains use);
   // `metric` still decides the kind: a diagonal one loaded for "dense" becomes that diagonal matrix.
@@ -65,7 +69,7 @@ struct SampleDraw {
   unsigned chain;
   bool warmup;
   unsigned iteration;   // 0-based, counting warmup
-  const double* stats;  // nuts::SampleStats::names() order: lp__, accept_stat__, ...
+  const double* stats;  // SampleJob::stat_names() order: lp__, accept_stat__, ...
   const double* row;    // the constrained values, then the generated quantities
   size_t row_size;
 };
@@ -120,7 +124,10 @@ class SampleJob {
   // Flat CmdStan names of a row: values then generated quantities; stat_names() of the stats.
   const std::vector<std::string>& names() const { return names_; }
   size_t num_values() const { return num_values_; }
-  static std::vector<std::string> stat_names();
+  // Stan's sampler statistics: NUTS's seven (lp__ ... energy__), or lp__ and accept_stat__ for
+  // the fixed_param sampler (SampleDraw::stats has at least these).
+  std::vector<std::string> stat_names() const;
+  bool fixed_param() const { return cfg_.sampler.fixed_param; }
   // What setting up said (e.g. the Pathfinder initialisation), and what to warn about
   // (init names that match no parameter).
   const std::vector<std::string>& notes() const { return notes_; }
