@@ -249,6 +249,27 @@ TEST_F(CliTest, SecondsOptionsOutOfRangeNameTheOptionAndWhatIsExpected) {
   EXPECT_FALSE(fs::exists(path("runs")));
 }
 
+// Stan names elements from 1, and so do exmc's data messages; the transforms' and the
+// distributions' messages said "at index 1" for v[2] and "(0, 1)" for a matrix's [1,2].
+TEST_F(CliTest, InitAndDataElementsAreNamedFromOne) {
+  const auto model = write("v.stan", "data { vector[3] y; } parameters { vector<lower=0>[3] v; matrix<lower=0>[2, 2] m; } "
+                                     "model { v ~ exponential(1); to_vector(m) ~ exponential(1); y ~ normal(0, 1); }");
+  const auto data = write("d.json", R"({"y": [1, 2, 3]})");
+  auto r = exmc({"sample", model, "--data", data, "--chains", "1", "--no-progress", "--output", path("o.csv"),
+                 "--init", write("i.json", R"({"v": [1, -1, 2], "m": [[1, 2], [3, 4]]})")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("variable 'v' (lower): value -1 at index 2 is not above the lower bound 0"), std::string::npos)
+      << r.err;
+  r = exmc({"sample", model, "--data", data, "--chains", "1", "--no-progress", "--output", path("o.csv"),
+            "--init", write("i2.json", R"({"v": [1, 1, 2], "m": [[1, 2], [-3, 4]]})")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("variable 'm' (lower): value -3 at index [2,1] is not above"), std::string::npos) << r.err;
+  r = exmc({"sample", model, "--data", write("d2.json", R"({"y": [1, 2, Infinity]})"), "--chains", "1",
+            "--no-progress", "--output", path("o.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("found inf at index 3"), std::string::npos) << r.err;
+}
+
 // Issue 13, class 4.2: a re-run with fewer chains used to leave out_3.csv beside the new
 // out_1.csv, and `exmc summary out_*.csv` mixed the two runs without a word.
 TEST_F(CliTest, SummaryDiagnoseAndLooRefuseChainsOfDifferentRuns) {

@@ -67,7 +67,7 @@ struct LkjCorrCholesky {
     if (!a[1].is_param && !check(Check::kPositive, a[1].val[0])) return bad_value("eta", "positive", a[1].val[0], 0);
     if (!a[0].is_param && !valid_factor(a[0].val, k))
       return "L must be the Cholesky factor of a correlation matrix (lower triangular, positive diagonal, unit rows), "
-             "found otherwise at index 0";
+             "found otherwise at index 1";
     return "";
   }
 };

@@ -111,7 +111,7 @@ struct MultiNormal {
           if (std::fabs(a[2].val[c * k + r] - a[2].val[r * k + c]) > 1e-8 * (1 + std::fabs(a[2].val[c * k + r])))
             return bad_value("Sigma", "symmetric", a[2].val[c * k + r], c * k + r);
       std::vector<double> L(a[2].val, a[2].val + k * k);
-      if (!cholesky(L.data(), k)) return "Sigma must be positive definite, found a non-positive pivot at index 0";
+      if (!cholesky(L.data(), k)) return "Sigma must be positive definite, found a non-positive pivot at index 1";
     }
     for (int m = 0; m < 2; ++m)
       if (!a[m].is_param)

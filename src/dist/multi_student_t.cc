@@ -98,7 +98,7 @@ struct MultiStudentT {
           if (std::fabs(a[3].val[c * k + r] - a[3].val[r * k + c]) > 1e-8 * (1 + std::fabs(a[3].val[c * k + r])))
             return bad_value("Sigma", "symmetric", a[3].val[c * k + r], c * k + r);
       std::vector<double> L(k * k);
-      if (!cholesky_sym(a[3].val, L.data(), k)) return "Sigma must be positive definite, found a non-positive pivot at index 0";
+      if (!cholesky_sym(a[3].val, L.data(), k)) return "Sigma must be positive definite, found a non-positive pivot at index 1";
     }
     for (int m = 0; m < 3; m += 2)
       if (!a[m].is_param)

@@ -128,7 +128,7 @@ inline std::string check_symmetric(std::string_view name, const double* S, size_
         return bad_value(name, "symmetric", S[c * k + r], c * k + r);
   std::vector<double> L(k * k);
   if (!cholesky_sym(S, L.data(), k))
-    return std::string(name) + " must be positive definite, found a non-positive pivot at index 0";
+    return std::string(name) + " must be positive definite, found a non-positive pivot at index 1";
   return "";
 }
 

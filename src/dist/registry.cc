@@ -42,7 +42,7 @@ std::string simplex_message(std::string_view arg, const double* p, size_t k) {
     if (!(p[i] >= 0 && p[i] <= 1)) return bad_value(arg, "in [0, 1] (a simplex)", p[i], i);
     s += p[i];
   }
-  return std::string(arg) + " must be a simplex summing to 1, found sum " + fmt_value(s) + " at index 0";
+  return std::string(arg) + " must be a simplex summing to 1, found sum " + fmt_value(s) + " at index 1";
 }
 }  // namespace detail
 

@@ -74,7 +74,7 @@ std::string fmt_value(double v);
 
 inline std::string bad_value(std::string_view arg, std::string_view what, double v, size_t i) {
   return std::string(arg) + " must be " + std::string(what) + ", found " + fmt_value(v) + " at index " +
-         std::to_string(i);
+         std::to_string(i + 1);  // 1-based, as Stan names elements
 }
 
 // Per-call state handed to the element function: which terms propto keeps and which
@@ -338,7 +338,7 @@ std::string validate(const Arg<double>* a) {
         for (int k = 0; k < K; ++k) x[k] = a[k].val[a[k].size == 1 ? 0 : i];
         if (!D::extra_valid(x))
           return std::string(D::names[0]) + " must satisfy " + D::extra_text + ", found " + fmt_value(x[0]) +
-                 " at index " + std::to_string(i);
+                 " at index " + std::to_string(i + 1);
       }
     }
   }

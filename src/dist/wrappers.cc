@@ -468,7 +468,7 @@ std::string dispatch_validate(const Composite& w, const Arg<double>* a) {
       const bool ok = w.kind == Kind::kTruncated && b.discrete ? l <= u : l < u;
       if (!ok)
         return "lower must be " + std::string(w.kind == Kind::kTruncated && b.discrete ? "at most" : "less than") + " upper, found lower " +
-               detail::fmt_value(l) + " and upper " + detail::fmt_value(u) + " at index " + std::to_string(i);
+               detail::fmt_value(l) + " and upper " + detail::fmt_value(u) + " at index " + std::to_string(i + 1);
     }
   const bool bounds_data = (!L || !L->is_param) && (!U || !U->is_param);
   if (a[0].is_param || !bounds_data) return "";
@@ -476,14 +476,14 @@ std::string dispatch_validate(const Composite& w, const Arg<double>* a) {
     const double y = at(a[0], i), l = L ? at(*L, i) : -kInf, u = U ? at(*U, i) : kInf;
     if (w.kind == Kind::kTruncated && !(y >= l && y <= u))
       return std::string(b.arg_names[0]) + " must lie in the truncation interval [" + detail::fmt_value(l) + ", " +
-             detail::fmt_value(u) + "], found " + detail::fmt_value(y) + " at index " + std::to_string(i);
+             detail::fmt_value(u) + "], found " + detail::fmt_value(y) + " at index " + std::to_string(i + 1);
     if (w.kind == Kind::kCensored && y > l && y < u) {
       bool all_data = true;
       for (int k = 1; k < K; ++k) all_data = all_data && !a[k].is_param;
       double g[kMaxArgs];
       if (all_data && !(call_one(b.lpdf_f64, a, K, i, y, false, g) > -kInf))
         return std::string(b.arg_names[0]) + " must be in the support of " + std::string(b.name) +
-               " (or censored), found " + detail::fmt_value(y) + " at index " + std::to_string(i);
+               " (or censored), found " + detail::fmt_value(y) + " at index " + std::to_string(i + 1);
     }
   }
   return "";

@@ -151,7 +151,7 @@ std::string normal_id_glm_validate(const dist::Arg<double>* a) {
   for (size_t i = 0; i < a[4].size; ++i)
     if (!(a[4].val[i] > 0) || !std::isfinite(a[4].val[i]))
       return "sigma must be positive and finite, found " + std::to_string(a[4].val[i]) + " at index " +
-             std::to_string(i);
+             std::to_string(i + 1);
   return "";
 }
 
@@ -177,7 +177,7 @@ std::string bernoulli_logit_glm_validate(const dist::Arg<double>* a) {
   if (a[0].is_param) return "";
   for (size_t i = 0; i < a[0].size; ++i)
     if (a[0].val[i] != 0 && a[0].val[i] != 1)
-      return "y must be 0 or 1, found " + std::to_string(a[0].val[i]) + " at index " + std::to_string(i);
+      return "y must be 0 or 1, found " + std::to_string(a[0].val[i]) + " at index " + std::to_string(i + 1);
   return "";
 }
 

@@ -37,7 +37,7 @@ template <class T> void lower_vjp(const T* x, const T*, const T* gy, double glj,
 template <class T> std::string lower_unconstrain(const T* y, size_t n, BoundArg<T> lb, T* x) {
   for (size_t i = 0; i < n; ++i) {
     if (!(y[i] > lb.at(i)))
-      return "value " + num(y[i]) + " at index " + std::to_string(i) + " is not above the lower bound " +
+      return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not above the lower bound " +
              num(lb.at(i));
     x[i] = std::log(y[i] - lb.at(i));
   }
@@ -64,7 +64,7 @@ template <class T> void upper_vjp(const T* x, const T*, const T* gy, double glj,
 template <class T> std::string upper_unconstrain(const T* y, size_t n, BoundArg<T> ub, T* x) {
   for (size_t i = 0; i < n; ++i) {
     if (!(y[i] < ub.at(i)))
-      return "value " + num(y[i]) + " at index " + std::to_string(i) + " is not below the upper bound " +
+      return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not below the upper bound " +
              num(ub.at(i));
     x[i] = std::log(ub.at(i) - y[i]);
   }
@@ -125,9 +125,9 @@ template <class T> std::string lower_upper_unconstrain(const T* y, size_t n, Bou
   for (size_t i = 0; i < n; ++i) {
     const T l = lb.at(i), u = ub.at(i);
     if (!(l < u))
-      return "lower bound " + num(l) + " is not below upper bound " + num(u) + " at index " + std::to_string(i);
+      return "lower bound " + num(l) + " is not below upper bound " + num(u) + " at index " + std::to_string(i + 1);
     if (!(y[i] > l && y[i] < u))
-      return "value " + num(y[i]) + " at index " + std::to_string(i) + " is outside the open interval (" + num(l) +
+      return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is outside the open interval (" + num(l) +
              ", " + num(u) + ")";
     if (l == -inf && u == inf) x[i] = y[i];
     else if (l == -inf) x[i] = std::log(u - y[i]);
@@ -165,8 +165,8 @@ template <class T> std::string offset_multiplier_unconstrain(const T* y, size_t 
   for (size_t i = 0; i < n; ++i) {
     const T m = mult.size ? mult.at(i) : T(1);
     if (!(m > T(0)) || !std::isfinite(m))
-      return "multiplier " + num(m) + " at index " + std::to_string(i) + " is not positive and finite";
-    if (!std::isfinite(y[i])) return "value " + num(y[i]) + " at index " + std::to_string(i) + " is not finite";
+      return "multiplier " + num(m) + " at index " + std::to_string(i + 1) + " is not positive and finite";
+    if (!std::isfinite(y[i])) return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not finite";
     x[i] = (y[i] - (off.size ? off.at(i) : T(0))) / m;
   }
   return "";
@@ -192,7 +192,7 @@ template <class T> std::string softplus_unconstrain(const T* y, size_t n, BoundA
     const T l = lb.size ? lb.at(i) : T(0);
     const T z = y[i] - l;
     if (!(z > T(0)) || !std::isfinite(z))
-      return "value " + num(y[i]) + " at index " + std::to_string(i) + " is not above the lower bound " + num(l);
+      return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not above the lower bound " + num(l);
     // inverse softplus: z + log(1 - exp(-z)), exact for small and large z alike.
     x[i] = z + std::log(-std::expm1(-z));
   }

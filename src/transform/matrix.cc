@@ -16,7 +16,8 @@ namespace {
 
 constexpr double kLog2 = 0.693147180559945309417232121458176568;
 
-std::string at(size_t i, size_t j) { return "(" + std::to_string(i) + ", " + std::to_string(j) + ")"; }
+// 1-based, as Stan (and exmc's data messages) name elements.
+std::string at(size_t i, size_t j) { return "[" + std::to_string(i + 1) + "," + std::to_string(j + 1) + "]"; }
 
 // Cholesky factor of a correlation matrix. Row i (i >= 1) has coordinates x_{i,0..i-1} at
 // offset i(i-1)/2; with z = tanh(x), c = log(1 - z^2) and lw_j = sum_{m<j} c_m (the log of the
@@ -138,7 +139,7 @@ template <class T> std::string cholesky_corr_unconstrain(const T* y, size_t K, T
     double ss = 0;
     for (size_t j = 0; j <= i; ++j) ss += double(y[i + K * j]) * y[i + K * j];
     if (!(std::fabs(ss - 1.0) <= detail::constraint_tol<T>()))
-      return "row " + std::to_string(i) + " has Euclidean norm " + num(std::sqrt(ss)) + ", not 1";
+      return "row " + std::to_string(i + 1) + " has Euclidean norm " + num(std::sqrt(ss)) + ", not 1";
   }
   size_t k = 0;
   for (size_t i = 1; i < K; ++i) {

@@ -39,6 +39,27 @@ std::string shape_str(const std::vector<size_t>& s) {
   throw std::invalid_argument("variable '" + std::string(var) + "': " + what);
 }
 
+// The elementwise kernels name an element by its 1-based position in the column-major values;
+// for an array or matrix, Stan's (and exmc's data messages') form is the index per dimension,
+// "at index [2,1]".
+std::string multi_index(std::string e, const std::vector<size_t>& shape) {
+  static const std::string key = " at index ";
+  const size_t at = e.find(key);
+  if (shape.size() < 2 || at == std::string::npos) return e;
+  const size_t begin = at + key.size();
+  size_t end = begin, flat = 0;
+  while (end < e.size() && e[end] >= '0' && e[end] <= '9') flat = flat * 10 + size_t(e[end++] - '0');
+  if (end == begin || flat == 0) return e;
+  --flat;
+  std::string idx = "[";
+  for (size_t k = 0; k < shape.size(); ++k) {
+    const size_t d = shape[k] ? shape[k] : 1;
+    idx += (k ? "," : "") + std::to_string(flat % d + 1);
+    flat /= d;
+  }
+  return e.substr(0, begin) + idx + "]" + e.substr(end);
+}
+
 }  // namespace
 
 std::string_view kind_name(Kind k) {
@@ -211,7 +232,7 @@ bool Transform::unconstrain(const T* y, const Bounds<T>& b, T* x, std::string_vi
     case Kind::kIdentity:
       for (size_t i = 0; i < n_; ++i) {
         if (!std::isfinite(y[i])) {
-          e = "value at index " + std::to_string(i) + " is not finite";
+          e = "value at index " + std::to_string(i + 1) + " is not finite";
           break;
         }
         x[i] = y[i];
@@ -232,6 +253,15 @@ bool Transform::unconstrain(const T* y, const Bounds<T>& b, T* x, std::string_vi
     case Kind::kCovMatrix: e = cov_matrix_unconstrain(y, shape_[0], x); break;
   }
   if (e.empty()) return true;
+  switch (kind_) {
+    case Kind::kIdentity:
+    case Kind::kLower:
+    case Kind::kUpper:
+    case Kind::kLowerUpper:
+    case Kind::kOffsetMultiplier:
+    case Kind::kSoftplus: e = multi_index(std::move(e), shape_); break;
+    default: break;
+  }
   if (error) *error = "variable '" + std::string(var) + "' (" + std::string(kind_name(kind_)) + "): " + e;
   return false;
 }

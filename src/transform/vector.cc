@@ -42,10 +42,10 @@ template <class T> void ordered_vjp(const T* x, const T*, const T* gy, double gl
 }
 template <class T> std::string ordered_unconstrain(const T* y, size_t K, T* x) {
   for (size_t k = 0; k < K; ++k) {
-    if (!std::isfinite(y[k])) return "value " + num(y[k]) + " at index " + std::to_string(k) + " is not finite";
+    if (!std::isfinite(y[k])) return "value " + num(y[k]) + " at index " + std::to_string(k + 1) + " is not finite";
     if (k > 0 && !(y[k] > y[k - 1]))
-      return "not strictly increasing: " + num(y[k - 1]) + " at index " + std::to_string(k - 1) + " then " +
-             num(y[k]) + " at index " + std::to_string(k);
+      return "not strictly increasing: " + num(y[k - 1]) + " at index " + std::to_string(k) + " then " +
+             num(y[k]) + " at index " + std::to_string(k + 1);
     x[k] = k == 0 ? y[0] : std::log(y[k] - y[k - 1]);
   }
   return "";
@@ -70,7 +70,7 @@ template <class T> void positive_ordered_vjp(const T* x, const T*, const T* gy, 
   gx[0] += clamp_log_deriv(x[0]) * (s0 * std::exp(clamp_log(x[0])) + T(glj));
 }
 template <class T> std::string positive_ordered_unconstrain(const T* y, size_t K, T* x) {
-  if (K > 0 && !(y[0] > T(0))) return "value " + num(y[0]) + " at index 0 is not positive";
+  if (K > 0 && !(y[0] > T(0))) return "value " + num(y[0]) + " at index 1 is not positive";
   std::string e = ordered_unconstrain(y, K, x);
   if (!e.empty()) return e;
   if (K > 0) x[0] = std::log(y[0]);
@@ -112,7 +112,7 @@ template <class T> std::string simplex_unconstrain(const T* y, size_t K, T* x) {
   double sum = 0;
   for (size_t k = 0; k < K; ++k) {
     if (!(y[k] > T(0)))
-      return "element " + num(y[k]) + " at index " + std::to_string(k) + " is not positive (a simplex " +
+      return "element " + num(y[k]) + " at index " + std::to_string(k + 1) + " is not positive (a simplex " +
              "value must lie in the open simplex)";
     sum += y[k];
   }

@@ -506,7 +506,7 @@ TEST_P(DistTest, ValidationNamesTheArgument) {
     for (size_t k = 0; k < v.size(); ++k) b[k].val = v[k].data();
     const std::string msg = d_->validate(b.data());
     EXPECT_EQ(msg.rfind(inv.culprit + " must", 0), 0u) << s.name << ": '" << msg << "' should name " << inv.culprit;
-    EXPECT_NE(msg.find("index 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("at index 1"), std::string::npos) << msg;  // 1-based, as Stan
     EXPECT_EQ(eval(*d_, v, false, 0), -kInf) << s.name << ": " << msg;
   }
   // The index of the offending element, and a length mismatch, are reported.
@@ -522,7 +522,7 @@ TEST_P(DistTest, ValidationNamesTheArgument) {
       b[j].size = v[j].size();
     }
     const std::string msg = d_->validate(b.data());
-    EXPECT_NE(msg.find("index 2"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("at index 3"), std::string::npos) << msg;  // the third element
   }
   if (good.size() > 1) {
     Vals w = good;

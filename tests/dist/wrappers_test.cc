@@ -213,9 +213,9 @@ TEST(Truncated, ValidationNamesTheProblem) {
     return t.validate(a.data());
   };
   EXPECT_EQ(msg({{0.5, 3.0}, {0.0}, {1.0}, {0.0}, {2.0}}, ~0u),
-            "y must lie in the truncation interval [0, 2], found 3 at index 1");
-  EXPECT_EQ(msg({{0.5}, {0.0}, {1.0}, {2.0}, {1.0}}, ~0u), "lower must be less than upper, found lower 2 and upper 1 at index 0");
-  EXPECT_EQ(msg({{0.5}, {0.0}, {-1.0}, {0.0}, {2.0}}, ~0u), "sigma must be positive and finite, found -1 at index 0");
+            "y must lie in the truncation interval [0, 2], found 3 at index 2");
+  EXPECT_EQ(msg({{0.5}, {0.0}, {1.0}, {2.0}, {1.0}}, ~0u), "lower must be less than upper, found lower 2 and upper 1 at index 1");
+  EXPECT_EQ(msg({{0.5}, {0.0}, {-1.0}, {0.0}, {2.0}}, ~0u), "sigma must be positive and finite, found -1 at index 1");
   EXPECT_EQ(msg({{0.5, 3.0}, {0.0}, {1.0}, {0.0}, {2.0}}, ~1u), "");  // y a parameter: checked at run time
   try {
     truncated(fam("von_mises"), true, false);
@@ -305,7 +305,7 @@ TEST(Censored, DetectionLimitOnTheSupportEdgeIsValid) {
   EXPECT_EQ(c.validate(a.data()), "");
   lo = {-1.0};  // -0.5 is then uncensored and must be in the support
   y = {-2.0, -0.5};
-  EXPECT_EQ(c.validate(a.data()), "y must be in the support of lognormal (or censored), found -0.5 at index 1");
+  EXPECT_EQ(c.validate(a.data()), "y must be in the support of lognormal (or censored), found -0.5 at index 2");
   lo = {0.5};
   bm::lognormal ln(0.1, 0.9);
   y = {0.0, 0.7};
@@ -394,9 +394,9 @@ TEST(Mixture, ConstructionErrors) {
     a[size_t(k)].val = v->data();
     a[size_t(k++)].size = v->size();
   }
-  EXPECT_EQ(m.validate(a.data()), "w must be a simplex summing to 1, found sum 1.1 at index 0");
+  EXPECT_EQ(m.validate(a.data()), "w must be a simplex summing to 1, found sum 1.1 at index 1");
   w = {0.4, 0.6};
-  EXPECT_EQ(m.validate(a.data()), "component 2 (normal): sigma must be positive and finite, found -1 at index 0");
+  EXPECT_EQ(m.validate(a.data()), "component 2 (normal): sigma must be positive and finite, found -1 at index 1");
 }
 
 }  // namespace

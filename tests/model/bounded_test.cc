@@ -229,7 +229,7 @@ TEST(Errors, BoundedFamiliesNameTheVariable) {
     m.observe("y", "normal", {mu, 1.0}, {0.5, 1.5}, {}, o);
     const std::string e = error_of([&] { m.compile<double>(); });
     EXPECT_EQ(e, "variable 'y': truncated(normal): y must lie in the truncation interval [-inf, 1], found 1.5 at "
-                 "index 1");
+                 "index 2");
   }
   {  // A family without a cdf.
     Model m;

@@ -348,7 +348,7 @@ TEST(Unconstrain, ErrorsNameTheVariableAndTheProblem) {
     b.lower = {&lb, 1, nullptr};
     EXPECT_FALSE(t.unconstrain(y, b, x.data(), "sigma", &err));
     EXPECT_NE(err.find("'sigma'"), std::string::npos) << err;
-    EXPECT_NE(err.find("index 1"), std::string::npos) << err;
+    EXPECT_NE(err.find("value -1 at index 2 is"), std::string::npos) << err;  // 1-based, as Stan
   }
   {
     const Transform t = Transform::make(Kind::kSimplex, {3});
@@ -363,6 +363,7 @@ TEST(Unconstrain, ErrorsNameTheVariableAndTheProblem) {
     EXPECT_FALSE(t.unconstrain(y, Bounds<double>{}, x.data(), "cut", &err));
     EXPECT_NE(err.find("'cut'"), std::string::npos) << err;
     EXPECT_NE(err.find("increasing"), std::string::npos) << err;
+    EXPECT_NE(err.find("2 at index 2 then 1 at index 3"), std::string::npos) << err;  // 1-based
   }
   {
     const Transform t = Transform::make(Kind::kCorrMatrix, {2, 2});
@@ -376,6 +377,20 @@ TEST(Unconstrain, ErrorsNameTheVariableAndTheProblem) {
     double y[4] = {1.0, 0.5, 0.4, 1.0};
     EXPECT_FALSE(t.unconstrain(y, Bounds<double>{}, x.data(), "Sigma", &err));
     EXPECT_NE(err.find("symmetric"), std::string::npos) << err;
+    EXPECT_NE(err.find("element [2,1] is 0.5 but [1,2] is 0.4"), std::string::npos) << err;  // 1-based
+  }
+  {  // Elements of a matrix or array: Stan's index per dimension, 1-based (column-major values).
+    const Transform t = Transform::make(Kind::kLower, {2, 3});
+    double lb = 0, y[6] = {1, 2, 3, 4, -5, 6};  // y[1,3] = -5
+    Bounds<double> b;
+    b.lower = {&lb, 1, nullptr};
+    std::vector<double> xs(6);
+    EXPECT_FALSE(t.unconstrain(y, b, xs.data(), "m", &err));
+    EXPECT_NE(err.find("value -5 at index [1,3] is not above the lower bound 0"), std::string::npos) << err;
+    const Transform v = Transform::make(Kind::kIdentity, {4});
+    double z[4] = {1, 2, NAN, 4};
+    EXPECT_FALSE(v.unconstrain(z, Bounds<double>{}, x.data(), "z", &err));
+    EXPECT_NE(err.find("value at index 3 is not finite"), std::string::npos) << err;
   }
   {
     const Transform t = Transform::make(Kind::kLowerUpper, {1});
