@@ -2,6 +2,8 @@
 #include <exception>
 #include <ostream>
 
+#include <fmt/format.h>
+
 #include "cli.hpp"
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/analysis/diagnose.hpp"
@@ -49,6 +51,17 @@ int loo(const std::vector<std::string>& files, const std::string& log_lik, const
     const auto ll = analysis::loglik_from_draws(run.draws, log_lik);
     const auto r = analysis::loo(ll, analysis::relative_eff(ll, run.draws.num_chains));
     out << analysis::format_loo(r, analysis::parse_format(format));
+    // Any quantity of the draws gives numbers: say when these look unlike log p(y[n] | parameters)
+    // per observation (a parameter, a prediction), as loo's own p_loo > N check does.
+    if (ll.num_obs == 1)
+      err << "exmc loo: warning: '" << log_lik << "' is one number per draw: LOO leaves out one observation at a "
+          << "time and needs the log-likelihood of each (log_lik[1], ..., log_lik[N]); with one there is no "
+          << "standard error\n";
+    if (r.p.estimate > static_cast<double>(ll.num_obs))
+      err << fmt::format("exmc loo: warning: p_loo ({:.1f}) exceeds the number of observations ({}): '{}' looks "
+                         "unlike a pointwise log-likelihood (log p(y[n] | parameters) per observation n), or the "
+                         "model is badly misspecified\n",
+                         r.p.estimate, ll.num_obs, log_lik);
     return 0;
   } catch (const std::exception& e) {
     err << "exmc loo: error: " << e.what() << "\n";

@@ -270,6 +270,35 @@ TEST_F(CliTest, InitAndDataElementsAreNamedFromOne) {
   EXPECT_NE(r.err.find("found inf at index 3"), std::string::npos) << r.err;
 }
 
+// exmc loo --log-lik NAME took any column: lp__ or a parameter gave an estimate table (with nan
+// standard errors for a scalar) and exit 0, as if it were a log-likelihood.
+TEST_F(CliTest, LooSaysWhenTheQuantityIsNoPointwiseLogLikelihood) {
+  ASSERT_EQ(exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"), "--chains",
+                  "2", "--warmup", "200", "--draws", "200", "--seed", "3", "--output", path("o.csv"), "--no-progress"})
+                .code,
+            0);
+  const std::vector<std::string> files = {path("o_1.csv"), path("o_2.csv")};
+  auto loo = [&](const std::string& name) { return exmc({"loo", files[0], files[1], "--log-lik", name}); };
+  auto r = loo("log_lik");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  for (const char* sampler : {"lp__", "accept_stat__"}) {
+    r = loo(sampler);
+    EXPECT_EQ(r.code, 1) << sampler;
+    EXPECT_NE(r.err.find(std::string("'") + sampler + "' is a column of the sampler, not a pointwise log-likelihood"),
+              std::string::npos)
+        << r.err;
+  }
+  r = loo("mu");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: 'mu' is one number per draw"), std::string::npos) << r.err;
+  r = loo("theta");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exceeds the number of observations (8): 'theta' looks unlike a pointwise log-likelihood"),
+            std::string::npos)
+      << r.err;
+}
+
 // Issue 13, class 4.2: a re-run with fewer chains used to leave out_3.csv beside the new
 // out_1.csv, and `exmc summary out_*.csv` mixed the two runs without a word.
 TEST_F(CliTest, SummaryDiagnoseAndLooRefuseChainsOfDifferentRuns) {

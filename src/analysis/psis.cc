@@ -163,6 +163,12 @@ PsisResult psis(const std::vector<double>& log_ratios, double r_eff) {
 }
 
 LogLik loglik_from_draws(const Draws& d, const std::string& name) {
+  // lp__ (the log density up to a constant) and the sampler's other columns are one number
+  // per draw about the whole posterior: LOO of them is a number without a meaning.
+  if (name.size() > 2 && name.compare(name.size() - 2, 2, "__") == 0)
+    throw std::invalid_argument("'" + name + "' is a column of the sampler, not a pointwise log-likelihood: " +
+                                "name the generated quantity holding log p(y[n] | parameters) for each "
+                                "observation n (log_lik[1], ..., log_lik[N])");
   std::vector<size_t> vars;
   for (size_t v = 0; v < d.num_variables(); ++v) {
     const std::string& n = d.names[v];
