@@ -258,11 +258,43 @@ def _parse_metric_row(line, path, lineno):
         raise CmdStanCsvError(path, lineno, f"cannot read the inverse metric row {text!r}") from None
 
 
-def _method_of(config, path):
+def _method_of(config, path, columns):
+    """The method a file's header names; without a header (CmdStan always writes
+    "# method = sample (Default)", but draws exported by cmdstanpy, ArviZ or pandas have no
+    comments), the one its columns say: `exmc summary` reads such files as draws too."""
     m = config.get("method")
     if isinstance(m, str) and m:
         return m.split()[0]
-    raise CmdStanCsvError(path, None, "no 'method = ...' line in the header comments")
+    if "method" in config:
+        raise CmdStanCsvError(path, None, f"the header's method line names no method ({m!r})")
+    cols = set(columns)
+    if "lp_approx__" in cols:
+        return "pathfinder"
+    if {"log_p__", "log_g__"} <= cols:
+        return "variational" if "lp__" in cols else "laplace"
+    return "sample"
+
+
+# Bookkeeping columns of cmdstanpy's draws_pd() (and ArviZ's exports): which chain, iteration and
+# draw a row is. One such file holds every chain.
+_EXPORT_COLUMNS = ("chain__", "iter__", "draw__")
+
+
+def _split_exported_chains(f):
+    """A headerless file with a chain__ column: one entry per chain, bookkeeping columns dropped."""
+    cols = f["columns"]
+    if "chain__" not in cols:
+        return [f]
+    keep = [j for j, c in enumerate(cols) if c not in _EXPORT_COLUMNS]
+    chain = f["data"][:, cols.index("chain__")]
+    ids = list(dict.fromkeys(chain.tolist()))  # in order of appearance
+    out = []
+    for c in ids:
+        g = dict(f)
+        g["columns"] = [cols[j] for j in keep]
+        g["data"] = f["data"][chain == c][:, keep]
+        out.append(g)
+    return out
 
 
 def read_cmdstan_csv(paths: str | os.PathLike | Sequence, allow_mixed_runs: bool = False) -> CmdStanCsv:
@@ -277,13 +309,16 @@ def read_cmdstan_csv(paths: str | os.PathLike | Sequence, allow_mixed_runs: bool
     if not paths:
         raise ValueError("no CSV files given")
     files = [_read_one(p) for p in paths]
+    if all("method" not in f["config"] for f in files):
+        files = [g for f in files for g in _split_exported_chains(f)]
+        paths = [f["path"] for f in files]
     first = files[0]
-    method = _method_of(first["config"], first["path"])
+    method = _method_of(first["config"], first["path"], first["columns"])
     for f in files[1:]:
         if f["columns"] != first["columns"]:
             raise CmdStanCsvError(f["path"], f["header_line"],
                                   f"columns differ from {first['path']}'s")
-        m = _method_of(f["config"], f["path"])
+        m = _method_of(f["config"], f["path"], f["columns"])
         if m != method:
             raise CmdStanCsvError(f["path"], None, f"method {m} differs from {first['path']}'s ({method})")
         run_a, run_b = first["config"].get("exmc_run_id"), f["config"].get("exmc_run_id")

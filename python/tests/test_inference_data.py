@@ -320,8 +320,8 @@ def test_errors_name_file_and_line(tmp_path):
     p.write_text("# method = sample\n")
     with pytest.raises(CmdStanCsvError, match=r"bad\.csv: no column header"):
         read_cmdstan_csv(p)
-    p.write_text("lp__,mu\n1,2\n")
-    with pytest.raises(CmdStanCsvError, match="method"):
+    p.write_text("# method =\nlp__,mu\n1,2\n")
+    with pytest.raises(CmdStanCsvError, match=r"bad\.csv: the header's method line names no method"):
         read_cmdstan_csv(p)
     p.write_text(HAND_CSV.format(rows=hand_rows()).replace(",Sigma.2.3,", ",Sigma.9.3,"))
     with pytest.raises(ValueError, match="Sigma"):
@@ -380,3 +380,25 @@ def test_a_run_without_draws_reads_and_is_not_plotted(tmp_path, capsys):
     png = tmp_path / "z.png"
     assert main(["plot", *map(str, files), "-o", str(png)]) == 2
     assert "no draws" in capsys.readouterr().err and not png.exists()
+
+
+def test_headerless_csv_is_read_as_draws(tmp_path):
+    # CmdStan always writes "# method = sample (Default)"; draws exported without comments
+    # (cmdstanpy's draws_pd().to_csv(), pandas, ArviZ) were refused for want of that line,
+    # although `exmc summary` reads them.
+    p = tmp_path / "export.csv"
+    p.write_text("lp__,accept_stat__,mu\n-1,0.9,0.5\n-2,0.8,0.7\n")
+    f = read_cmdstan_csv(p)
+    assert f.method == "sample" and f.chains[0].shape == (2, 3)
+    # cmdstanpy's draws_pd(): every chain in one file, with chain__, iter__ and draw__
+    p.write_text("chain__,iter__,draw__,lp__,mu\n1,1,1,-1,0.5\n1,2,2,-2,0.6\n2,1,3,-1.5,0.7\n2,2,4,-2.5,0.8\n")
+    f = read_cmdstan_csv(p)
+    assert f.columns == ["lp__", "mu"] and len(f.chains) == 2
+    np.testing.assert_array_equal(f.chains[1][:, 1], [0.7, 0.8])
+    idata = from_cmdstan_csv(p)
+    assert idata.posterior["mu"].shape == (2, 2)
+    # the other methods' own columns say which they are
+    p.write_text("lp_approx__,lp__,mu\n-1,-2,0.5\n")
+    assert read_cmdstan_csv(p).method == "pathfinder"
+    p.write_text("log_p__,log_g__,mu\n-1,-2,0.5\n")
+    assert read_cmdstan_csv(p).method == "laplace"
