@@ -463,7 +463,7 @@ BatchCommand add_batch_command(CLI::App& app) {
   // --max-attempts times, after the run had started, and the batch said only "failed".
   b->add_option("--adapt-delta", o->adapt_delta, "target acceptance statistic")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));
+      ->check(open_unit_interval());
   b->add_option("--max-depth", o->max_depth, "maximum tree depth")->capture_default_str()->check(CLI::Range(1, 30));
   b->add_option("--metric", o->metric, "diag, dense, grad-diag, low-rank")
       ->capture_default_str()

@@ -72,7 +72,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       ->check(CLI::Range(0ull, 4294967295ull));
   s->add_option("--adapt-delta", so.adapt_delta, "target acceptance statistic")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));
+      ->check(open_unit_interval());
   s->add_option("--max-depth", so.max_depth, "maximum tree depth")->capture_default_str()->check(CLI::Range(1, 30));
   s->add_option("--metric", so.metric,
                 "diag (Stan's windowed), dense, grad-diag (nutpie's gradient-based), low-rank")

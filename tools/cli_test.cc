@@ -299,6 +299,19 @@ TEST_F(CliTest, LooSaysWhenTheQuantityIsNoPointwiseLogLikelihood) {
       << r.err;
 }
 
+// --adapt-delta 1 (or 0) passed the command line and was refused by the sampler after the model
+// loaded, naming its field (delta (adapt_delta)) with exit 1.
+TEST_F(CliTest, AdaptDeltaOutsideTheOpenIntervalIsACommandLineError) {
+  for (const char* v : {"0", "1", "1.5", "-0.1"}) {
+    const auto r = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                         "--adapt-delta", v, "--output", path("o.csv"), "--no-progress"});
+    EXPECT_EQ(r.code, 2) << v << ": " << r.err;
+    EXPECT_NE(r.err.find(std::string("--adapt-delta: must be a number in (0, 1), 0 and 1 excluded, got ") + v),
+              std::string::npos)
+        << r.err;
+  }
+}
+
 // Issue 13, class 4.2: a re-run with fewer chains used to leave out_3.csv beside the new
 // out_1.csv, and `exmc summary out_*.csv` mixed the two runs without a word.
 TEST_F(CliTest, SummaryDiagnoseAndLooRefuseChainsOfDifferentRuns) {

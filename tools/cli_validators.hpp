@@ -23,6 +23,21 @@ inline CLI::Validator bounded_below(bool zero_allowed) {
       zero_allowed ? ">= 0" : "> 0");
 }
 inline CLI::Validator positive() { return bounded_below(false); }
+
+// A number strictly between 0 and 1 (--adapt-delta): CLI11's Range(0.0, 1.0) let 0 and 1 through,
+// for the sampler to refuse after loading the model ("sampler option delta (adapt_delta) must be
+// in (0, 1), got 1.000000", exit 1).
+inline CLI::Validator open_unit_interval() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "";  // not a number: the conversion says so
+        if (v > 0 && v < 1) return "";
+        return "must be a number in (0, 1), 0 and 1 excluded, got " + text;
+      },
+      "in (0, 1)");
+}
 inline CLI::Validator non_negative() { return bounded_below(true); }
 
 }  // namespace exmc::cli

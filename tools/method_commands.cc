@@ -249,7 +249,7 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
         ->check(CLI::IsMember({"imh", "hmc"}));
     c->add_option("--target-ess", so.target_ess, "fraction of particles kept as ESS per stage")
         ->capture_default_str()
-        ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));
+        ->check(open_unit_interval());
     c->add_option("--max-mutation-steps", so.max_mutation_steps, "MCMC steps per stage at most")
         ->capture_default_str()
         ->check(positive());
