@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "exmc/analysis/approximation.hpp"
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/analysis/diagnose.hpp"
 #include "exmc/analysis/format.hpp"
@@ -33,6 +34,11 @@ int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostr
              bool allow_mixed_runs) {
   try {
     const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    const std::string method = analysis::cmdstan_method(run.chains.front());
+    if (analysis::is_approximation_method(method) || method == "optimize") {
+      out << analysis::diagnose_approximation(run.chains).report;
+      return 0;
+    }
     const auto result =
         analysis::diagnose(analysis::summarise(run.draws), run.stats, run.draws.num_chains);
     out << result.report;

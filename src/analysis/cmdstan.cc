@@ -15,8 +15,14 @@ bool fixed_param_run(const io::CmdStanCsv& c) {
   return it != c.config.end() && it->second == "fixed_param";
 }
 
-bool is_sampler_column(const std::string& name, bool fixed_param) {
-  return name.size() > 2 && name.compare(name.size() - 2, 2, "__") == 0 && (name != "lp__" || fixed_param);
+// CmdStan writes lp__ = 0 throughout for these: a row of zeros, not a quantity.
+bool lp_is_placeholder(const io::CmdStanCsv& c) {
+  const auto method = c.config.find("method");
+  return fixed_param_run(c) || (method != c.config.end() && method->second == "variational");
+}
+
+bool is_sampler_column(const std::string& name, bool lp_placeholder) {
+  return name.size() > 2 && name.compare(name.size() - 2, 2, "__") == 0 && (name != "lp__" || lp_placeholder);
 }
 
 void check_same_shape(const std::vector<io::CmdStanCsv>& chains) {
@@ -39,9 +45,9 @@ Draws draws_from_cmdstan(const std::vector<io::CmdStanCsv>& chains) {
   const auto& first = chains[0];
   std::vector<size_t> cols;
   std::vector<std::string> names;
-  const bool fixed_param = fixed_param_run(first);
+  const bool no_lp = lp_is_placeholder(first);
   for (size_t i = 0; i < first.columns.size(); ++i) {
-    if (is_sampler_column(first.columns[i], fixed_param)) continue;
+    if (is_sampler_column(first.columns[i], no_lp)) continue;
     cols.push_back(i);
     names.push_back(first.columns[i]);
   }

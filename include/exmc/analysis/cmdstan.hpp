@@ -11,7 +11,8 @@
 namespace exmc::analysis {
 
 // Parameters plus lp__ (the sampler's other "__" columns are left out, as cmdstanr's summary;
-// lp__ too for the fixed_param sampler, whose lp__ is 0 throughout, as cmdstanpy's summary).
+// lp__ too for the fixed_param sampler and variational, whose lp__ is 0 throughout, as
+// cmdstanpy's summary).
 // All chains must have the same columns and draw count; throws std::runtime_error naming the
 // file that differs.
 Draws draws_from_cmdstan(const std::vector<io::CmdStanCsv>& chains);
