@@ -1,4 +1,5 @@
-// Initial point search: user values, else uniform draws on the unconstrained scale. Failures are
+// Initial point search: user values (the parameters they leave out drawn at random, as CmdStan
+// does), else uniform draws on the unconstrained scale. Failures are
 // explained per variable (LogDensity::unconstrained_names), not only per coordinate index.
 #include "exmc/nuts/initializer.hpp"
 
@@ -123,6 +124,70 @@ class FailureLog {
   std::string last_throw_;
 };
 
+// The variables of `values` leaves out (none of a zero size), with their offsets in the flat
+// constrained vector.
+struct Missing {
+  std::string name;
+  size_t offset, size;
+};
+std::vector<Missing> missing_vars(const std::vector<VarInfo>& vars,
+                                  const std::vector<std::pair<std::string, std::vector<double>>>& values) {
+  std::vector<Missing> out;
+  size_t offset = 0;
+  for (const auto& v : vars) {
+    const size_t n = v.size();
+    bool given = false;
+    for (const auto& [name, _] : values) given |= name == v.name;
+    if (!given && n > 0) out.push_back({v.name, offset, n});
+    offset += n;
+  }
+  return out;
+}
+
+// CmdStan's rule for init files that name some parameters only: the others start where a random
+// initialisation would put them, uniform(-R, R) on the unconstrained scale. A random point's
+// constrained values stand in for the missing variables (transformed parameters among them are
+// accepted and ignored by unconstrain), so a constraint that depends on a given value is
+// unconstrained against it; a draw that falls outside it is tried again.
+bool complete_initial_values(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, PhasePoint& z, FailureLog& log,
+                             std::string* error) {
+  const LogDensity& ld = integ.density();
+  const auto vars = ld.output_vars();
+  for (const auto& [name, _] : cfg.init_values) {
+    bool known = false;
+    for (const auto& v : vars) known |= v.name == name;
+    if (!known) return false;  // a name the density does not know: unconstrain's error says so
+  }
+  const auto missing = missing_vars(vars, cfg.init_values);
+  if (missing.empty()) return false;  // the values were complete: their own error stands
+  std::vector<double> random(ld.dim()), constrained(total_size(vars));
+  for (int attempt = 0; attempt < cfg.init_attempts; ++attempt) {
+    for (double& v : random) v = rng.uniform(-cfg.init_radius, cfg.init_radius);
+    try {
+      ld.constrain(random.data(), constrained.data());
+    } catch (const std::exception& e) {
+      *error = e.what();
+      continue;
+    }
+    auto values = cfg.init_values;
+    for (const auto& m : missing)
+      values.emplace_back(m.name, std::vector<double>(constrained.begin() + std::ptrdiff_t(m.offset),
+                                                      constrained.begin() + std::ptrdiff_t(m.offset + m.size)));
+    if (!ld.unconstrain(values, z.q.data(), error)) {
+      // A value the user gave is at fault (every message names its variable): no draw mends it.
+      for (const auto& [name, _] : cfg.init_values)
+        if (error->find("'" + name + "'") != std::string::npos) throw InitError("bad initial values: " + *error);
+      continue;
+    }
+    if (log.check(integ, z)) return true;
+  }
+  std::string names;
+  for (const auto& m : missing) names += (names.empty() ? "'" : ", '") + m.name + "'";
+  const std::string why = log.describe().empty() ? *error : log.describe();
+  throw InitError("the initial values leave out " + names + " (drawn at random, as CmdStan does) and no draw in " +
+                  std::to_string(cfg.init_attempts) + " attempts gave a usable point: " + why);
+}
+
 }  // namespace
 
 void initialize_point(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, PhasePoint& z) {
@@ -138,8 +203,11 @@ void initialize_point(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, Phase
       z.q = cfg.init_x;
     } else {
       std::string err;
-      if (!ld.unconstrain(cfg.init_values, z.q.data(), &err))
+      if (!ld.unconstrain(cfg.init_values, z.q.data(), &err)) {
+        std::string partial_err;
+        if (complete_initial_values(integ, cfg, rng, z, log, &partial_err)) return;
         throw InitError("bad initial values: " + err);
+      }
     }
     if (!log.check(integ, z))
       throw InitError("the log density is not usable at the given initial values: " +

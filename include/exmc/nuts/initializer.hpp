@@ -17,7 +17,10 @@ class InitError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Fills z.q, z.logp, z.g. Throws InitError with a message saying what was non-finite.
+// Fills z.q, z.logp, z.g: from cfg.init_x, else cfg.init_values (parameters they leave out start
+// uniform(-init_radius, init_radius) on the unconstrained scale, as CmdStan's partial init
+// files), else a uniform draw, retried up to init_attempts times. Throws InitError with a
+// message saying what was non-finite.
 void initialize_point(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, PhasePoint& z);
 
 }  // namespace exmc::nuts
