@@ -1,9 +1,12 @@
 // CmdStan CSV chains -> Draws (parameters + lp__) and per-chain sampler statistics.
 #include "exmc/analysis/cmdstan.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "exmc/analysis/convergence.hpp"
 
@@ -121,9 +124,37 @@ void check_one_run(const std::vector<io::CmdStanCsv>& chains) {
   }
 }
 
+std::vector<io::CmdStanCsv> split_chains(io::CmdStanCsv file) {
+  const long col = file.column("chain__");
+  if (col < 0) return {std::move(file)};
+  std::vector<double> ids;  // in order of first appearance
+  for (size_t r = 0; r < file.num_rows; ++r) {
+    const double id = file.at(r, size_t(col));
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  if (ids.size() <= 1) return {std::move(file)};
+  std::vector<io::CmdStanCsv> out;
+  const size_t width = file.columns.size();
+  for (const double id : ids) {
+    io::CmdStanCsv c;
+    c.path = fmt::format("{} (chain__ {})", file.path, id);
+    c.columns = file.columns;
+    c.config = file.config;
+    for (size_t r = 0; r < file.num_rows; ++r)
+      if (file.at(r, size_t(col)) == id) {
+        c.values.insert(c.values.end(), file.values.begin() + std::ptrdiff_t(r * width),
+                        file.values.begin() + std::ptrdiff_t((r + 1) * width));
+        ++c.num_rows;
+      }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths, bool allow_mixed_runs) {
   CmdStanRun run;
-  for (const auto& p : paths) run.chains.push_back(io::read_cmdstan_csv(p));
+  for (const auto& p : paths)
+    for (auto& c : split_chains(io::read_cmdstan_csv(p))) run.chains.push_back(std::move(c));
   if (!allow_mixed_runs) check_one_run(run.chains);
   run.draws = draws_from_cmdstan(run.chains);
   run.stats = sampler_stats_from_cmdstan(run.chains);

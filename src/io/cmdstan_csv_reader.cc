@@ -161,7 +161,11 @@ CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
     }
     ++out.num_rows;
   }
-  if (!have_header) fail(path, lineno, "no header row (column names) found");
+  if (!have_header) {
+    // "file:0:" named no line of an empty file.
+    if (lineno == 0) throw std::runtime_error(path + ": the file is empty (a CmdStan CSV starts with its header)");
+    fail(path, lineno, "no header row (column names) found");
+  }
   // CmdStan's variational output starts with the approximation's mean, not a draw.
   const auto method = out.config.find("method");
   if (method != out.config.end() && method->second == "variational" && out.num_rows > 0) {

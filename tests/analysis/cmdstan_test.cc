@@ -112,6 +112,33 @@ TEST(CmdStan, MismatchedChainsAreNamed) {
   EXPECT_THROW(draws_from_cmdstan(chains), std::runtime_error);
 }
 
+TEST(CmdStan, AFileOfSeveralChainsIsSplitByItsChainColumn) {
+  // cmdstanpy's draws_pd() saved with to_csv: every chain in one table. Read as one chain, its
+  // R-hat could not see the chains disagree.
+  std::string table = "chain__,iter__,draw__,lp__,mu\n", one = "lp__,mu\n", two = "lp__,mu\n";
+  for (int c = 1; c <= 2; ++c)
+    for (int i = 1; i <= 12; ++i) {
+      const std::string row = fmt::format("{},{}", -i * 0.5, c == 1 ? i * 0.1 : 3 + i * 0.2);
+      table += fmt::format("{},{},{},{}\n", c, i, (c - 1) * 12 + i, row);
+      (c == 1 ? one : two) += row + "\n";
+    }
+  const auto split = split_chains(io::parse_cmdstan_csv(table, "draws.csv"));
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[1].path, "draws.csv (chain__ 2)");
+  const auto from_table = summarise(draws_from_cmdstan(split));
+  const auto from_files = summarise(draws_from_cmdstan(
+      {io::parse_cmdstan_csv(one, "one.csv"), io::parse_cmdstan_csv(two, "two.csv")}));
+  ASSERT_EQ(from_table.rows.size(), 2u);  // lp__ and mu: chain__, iter__ and draw__ are not variables
+  for (size_t v = 0; v < 2; ++v) {
+    EXPECT_EQ(from_table.rows[v].variable, from_files.rows[v].variable);
+    EXPECT_EQ(from_table.rows[v].rhat, from_files.rows[v].rhat);
+    EXPECT_EQ(from_table.rows[v].ess_bulk, from_files.rows[v].ess_bulk);
+  }
+  EXPECT_GT(from_table.rows[1].rhat, 1.5);  // the chains disagree, and it shows
+  // One chain__ value: the file is that chain.
+  EXPECT_EQ(split_chains(io::parse_cmdstan_csv("chain__,x\n1,1\n1,2\n", "c.csv")).size(), 1u);
+}
+
 TEST(CmdStan, AMaxDepthThatIsNotANumberIsNamed) {
   // A hand-edited header made summary and diagnose fail with the one word "stoi".
   const std::vector<io::CmdStanCsv> chains{

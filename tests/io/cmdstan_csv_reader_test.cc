@@ -149,6 +149,7 @@ TEST(CmdStanCsvReader, Utf8ByteOrderMarkIsSkipped) {
 TEST(CmdStanCsvReader, ErrorsNameFileLineAndProblem) {
   EXPECT_EQ(error_of("a,b\n1,2\n3\n"), "run.csv:3: row has 1 fields, the header has 2");
   EXPECT_EQ(error_of("# only comments\n"), "run.csv:1: no header row (column names) found");
+  EXPECT_EQ(error_of(""), "run.csv: the file is empty (a CmdStan CSV starts with its header)");
   EXPECT_EQ(error_of("a,b\n1,x2\n"), "run.csv:2: column 2 (b): 'x2' is not a number");
   EXPECT_EQ(error_of("a,,c\n"), "run.csv:1: header column 2 has no name");
   EXPECT_EQ(error_of("a,b,a\n1,2,3\n"), "run.csv:1: header columns 1 and 3 are both named 'a'");

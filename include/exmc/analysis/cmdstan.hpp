@@ -23,8 +23,13 @@ SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chain
 // and none in another, mean different runs. Files without the line (CmdStan's) pass as before.
 void check_one_run(const std::vector<io::CmdStanCsv>& chains);
 
-// Everything the CLI's `summary` and `diagnose` need from file names. Files of different runs
-// are an error (check_one_run) unless allow_mixed_runs.
+// One chain per file, except a file with a chain__ column holding several values (cmdstanpy's
+// draws_pd() saved with to_csv: every chain in one table), which becomes one chain per value, in
+// order of first appearance ("file (chain__ 2)" in messages).
+std::vector<io::CmdStanCsv> split_chains(io::CmdStanCsv file);
+
+// Everything the CLI's `summary` and `diagnose` need from file names (split_chains applied).
+// Files of different runs are an error (check_one_run) unless allow_mixed_runs.
 struct CmdStanRun {
   std::vector<io::CmdStanCsv> chains;
   Draws draws;
