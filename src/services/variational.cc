@@ -49,7 +49,7 @@ MethodRun variational(const Program& program, const VariationalSettings& s, uint
   if (result.converged) run.notes.push_back("relative ELBO change below tol_rel_obj: converged");
   else run.warnings.push_back("did not converge" + (result.message.empty() ? "" : ": " + result.message));
   if (result.rejected_draws > 0)
-    run.warnings.push_back(std::to_string(result.rejected_draws) +
+    run.warnings.push_back(std::to_string(result.rejected_draws) + " of " + std::to_string(result.optimisation_draws) +
                            " Monte Carlo draws had a non-finite log density or gradient and were dropped");
 
   TableBuilder table(program, *density, {"lp__", "log_p__", "log_g__"}, seed);

@@ -266,6 +266,10 @@ AdviResult advi(const LogDensity& ld, const AdviOptions& o, uint64_t seed, const
   const std::vector<double> x_init = initial_point(ld, o, seed, x0, init_evals);
   const NormalFamily init(o.family == AdviOptions::Family::kFullrank, d, x_init.data());
   res.eta = o.adapt_engaged ? adapt_eta(init, o, seed, est) : o.eta;
+  // Trying the grid's larger etas throws the approximation far out on purpose: the draws that
+  // fail there say nothing about the fit.
+  const uint64_t rejected_in_adaptation = est.rejected();
+  const uint64_t evals_in_adaptation = est.evals();
 
   // Main loop: Stan's `advi::stochastic_gradient_ascent`.
   NormalFamily q = init;
@@ -356,7 +360,8 @@ AdviResult advi(const LogDensity& ld, const AdviOptions& o, uint64_t seed, const
     out.log_q.push_back(res.approximation.log_density(x.data()));
   }
   res.grad_evals = init_evals + est.evals() + out_evals;
-  res.rejected_draws = est.rejected();
+  res.rejected_draws = est.rejected() - rejected_in_adaptation;
+  res.optimisation_draws = est.evals() - evals_in_adaptation;
   return res;
 }
 

@@ -3,8 +3,10 @@
 #include "exmc/variational/advi.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -215,6 +217,29 @@ TEST(Advi, EtaAdaptationPicksFromTheGrid) {
   fixed.iter = 100;
   const auto ld = gaussian_target(Eigen::Vector2d(0, 0), Eigen::Matrix2d::Identity());
   EXPECT_EQ(advi(*ld, fixed, 3).eta, 0.37);
+}
+
+TEST(Advi, DrawsRejectedWhileTryingEtasAreNotTheFitsToReport) {
+  // N(0, 1) cut off at |x| > 6: the grid's eta = 100 throws q far past the cut, while the main
+  // loop with the eta chosen never leaves the bulk. Only the main loop's rejections are said
+  // (the command warned "572 Monte Carlo draws ... were dropped" of fits that never dropped one).
+  std::atomic<uint64_t> rejected{0};
+  const auto ld = make_log_density(1, [&rejected](const double* x, double* g) {
+    if (std::fabs(x[0]) > 6) {
+      ++rejected;
+      return -std::numeric_limits<double>::infinity();
+    }
+    g[0] = -x[0];
+    return -0.5 * x[0] * x[0];
+  });
+  AdviOptions o;
+  o.iter = 2000;
+  const double x0[] = {0.5};
+  const AdviResult r = advi(*ld, o, 5, x0);
+  EXPECT_GT(rejected.load(), 0u);
+  EXPECT_EQ(r.rejected_draws, 0u);
+  EXPECT_GT(r.optimisation_draws, 0u);
+  EXPECT_LT(r.optimisation_draws, r.grad_evals);
 }
 
 TEST(Advi, SameSeedSameResultOtherSeedOtherResult) {

@@ -54,7 +54,10 @@ struct AdviResult {
   bool diverged = false;
   int iterations = 0;      // main-loop iterations run
   uint64_t grad_evals = 0;      // log density calls: gradients, ELBO estimates, output draws
-  uint64_t rejected_draws = 0;  // draws whose log p or gradient was not finite (or threw)
+  // Of the log density calls after eta adaptation (whose trial etas throw the approximation far
+  // out on purpose), those whose log p or gradient was not finite (or threw).
+  uint64_t rejected_draws = 0;
+  uint64_t optimisation_draws = 0;
   std::string message;
 };
 
