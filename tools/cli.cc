@@ -41,6 +41,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "  exmc sample MODEL.stan --data DATA.json     draws into output_1.csv ... output_4.csv\n"
       "  exmc optimize | laplace | pathfinder | variational | smc MODEL.stan --data DATA.json\n"
       "                                              the mode, or approximate draws, into output.csv\n"
+      "  exmc generate_quantities MODEL.stan --data DATA.json --fitted-params output_*.csv\n"
+      "                                              generated quantities at an earlier fit's draws\n"
       "  exmc summary output_*.csv                   posterior summary (posterior's columns)\n"
       "  exmc diagnose output_*.csv                  what went wrong, in words\n"
       "  exmc loo output_*.csv                       PSIS-LOO from a log_lik quantity\n"

@@ -267,6 +267,7 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                       });
                     }});
   }
+  cmds.push_back(add_generate_quantities_command(app));
   return cmds;
 }
 

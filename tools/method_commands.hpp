@@ -1,4 +1,5 @@
-// `exmc optimize | laplace | pathfinder | variational | smc`: thin shells over exmc::services.
+// `exmc optimize | laplace | pathfinder | variational | smc | generate_quantities`: thin shells over
+// exmc::services.
 #pragma once
 
 #include <functional>
@@ -19,5 +20,8 @@ struct MethodCommand {
 
 // Adds the commands to `app`; their options live as long as the returned objects.
 std::vector<MethodCommand> add_method_commands(CLI::App& app);
+
+// `exmc generate_quantities` (generate_quantities_command.cc), one of add_method_commands'.
+MethodCommand add_generate_quantities_command(CLI::App& app);
 
 }  // namespace exmc::cli

@@ -383,6 +383,25 @@ class BoundModel:
                                              _count("draws", draws, 1, 2**31 - 1),
                                              _count("psis_draws", psis_draws, 1, 2**31 - 1)))
 
+    def generate_quantities(self, fit: "Fit", seed=None) -> dict:
+        """This program's values at the draws of `fit` (CmdStan's standalone generate_quantities).
+
+        fit: an exmc.Fit, of this program or of another one with the same parameters (e.g. before
+        generated quantities were added). Each draw's parameters are taken as they are; the
+        transformed parameters and generated quantities are this program's. Returns
+        {name: array (chain, draw, *dims)} for every parameter, transformed parameter and
+        generated quantity. fit's seed regenerates exactly what the fit's own quantities drew.
+        """
+        if not isinstance(fit, Fit):
+            raise TypeError(f"fit: expected an exmc.Fit, got {type(fit).__name__}")
+        if fit.num_draws == 0:
+            raise ValueError("fit has no draws")
+        columns = list(fit.stat_names) + list(fit.names)
+        values = np.concatenate([np.asarray(fit._stats), np.asarray(fit._values)], axis=2)
+        tables = [MethodResult(t) for t in _exmc.generate_quantities(self._program, _seed(seed), columns, values)]
+        names = list(_group_flat_names(tables[0].columns[tables[0].num_method_columns:]))
+        return {name: np.stack([t.draws(name) for t in tables]) for name in names}
+
     def variational(self, seed=None, init=None, algorithm: str = "meanfield", iter: int = 10000,
                     draws: int = 1000) -> "MethodResult":
         return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init), algorithm,

@@ -48,7 +48,8 @@ class CmdStanCsv:
     Attributes
     ----------
     paths: the files, in chain order.
-    method: "sample", "optimize", "laplace", "pathfinder", "variational" or "smc".
+    method: "sample", "optimize", "laplace", "pathfinder", "variational", "smc" or
+        "generate_quantities" (one file per chain, as sample).
     columns: the header's column names (the same in every file).
     chains: per file, the kept draws as a float64 array (n_draws, n_columns).
     warmup: per file, the saved warmup draws (n_warmup, n_columns); 0 rows unless
@@ -328,7 +329,7 @@ def read_cmdstan_csv(paths: str | os.PathLike | Sequence, allow_mixed_runs: bool
             raise ValueError(f"{first['path']} ({said(run_a)}) and {f['path']} ({said(run_b)}) are from "
                              "different runs; pass allow_mixed_runs=True (exmc plot: --allow-mixed-runs) "
                              "to combine them anyway")
-    if method != "sample" and len(files) > 1:
+    if method not in ("sample", "generate_quantities") and len(files) > 1:
         raise ValueError(f"method {method} writes one file; got {len(files)}: " + ", ".join(paths))
 
     chains, warmup, mean = [], [], None

@@ -1,4 +1,4 @@
-// optimize / laplace / pathfinder / variational from Python: the services' DrawTable (CmdStan's
+// optimize / laplace / pathfinder / variational / generate_quantities from Python: the services' DrawTable (CmdStan's
 // columns, row-major) handed over as one 2-D array.
 #include <cstring>
 
@@ -72,6 +72,27 @@ void bind_methods(py::module_& m) {
     return run_method([&] { return services::pathfinder(*p, s, seed); });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("num_paths") = 4,
      py::arg("draws") = 1000, py::arg("psis_draws") = 1000);
+  m.def("generate_quantities", [](ProgramPtr p, uint64_t seed, const std::vector<std::string>& columns,
+                                  py::array_t<double, py::array::c_style | py::array::forcecast> values) {
+    if (values.ndim() != 3 || size_t(values.shape(2)) != columns.size())
+      throw std::invalid_argument("values: expected a (chain, draw, column) array with one column per name");
+    const size_t chains = size_t(values.shape(0)), draws = size_t(values.shape(1)), width = columns.size();
+    std::vector<services::FittedDraws> fitted;
+    for (size_t c = 0; c < chains; ++c) {
+      const double* begin = values.data() + c * draws * width;
+      fitted.push_back({"chain " + std::to_string(c + 1), columns, draws,
+                        std::vector<double>(begin, begin + draws * width), c});
+    }
+    std::vector<services::MethodRun> runs;
+    {
+      py::gil_scoped_release release;
+      runs = services::generate_quantities(*p, fitted, seed);
+    }
+    py::list out;
+    for (auto& r : runs) out.append(to_dict(std::move(r)));
+    return out;
+  }, py::arg("program"), py::arg("seed"), py::arg("columns"), py::arg("values"),
+     "CmdStan's standalone generated quantities: per chain, the table of the program's values at the given draws");
   m.def("variational", [](ProgramPtr p, uint64_t seed, const std::string& init, const std::string& algorithm,
                           int iter, size_t draws) {
     services::VariationalSettings s;

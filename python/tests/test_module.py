@@ -475,3 +475,31 @@ def test_fixed_param_as_the_command_runs_it(tmp_path):
     assert fit.fixed_param
     assert np.all(fit.draws("mu") == 0.5) and np.allclose(fit.draws("s"), 2.0, rtol=1e-15)
     assert len(np.unique(fit.draws("y"))) == 50
+
+
+def test_generate_quantities_regenerates_and_extends_a_fit(eight, tmp_path):
+    # The fit's seed: its own generated quantities again, exactly. Another program with the same
+    # parameters: new quantities at the same draws, without sampling.
+    fit = eight.sample(data=str(DATA), seed=11, chains=2, warmup=150, draws=40, progress=False)
+    again = eight.bind(str(DATA)).generate_quantities(fit, seed=11)
+    assert set(again) >= {"mu", "tau", "theta", "log_lik", "y_rep"}
+    for name in ("mu", "theta", "log_lik", "y_rep"):
+        assert again[name].shape == fit.draws(name).shape
+        assert np.array_equal(again[name], fit.draws(name)), name
+    code = MODEL.read_text().split("generated quantities")[0] + "generated quantities { real twice_mu = 2 * mu; }\n"
+    other = exmc.compile(code)
+    new = other.bind(str(DATA)).generate_quantities(fit, seed=1)
+    assert "y_rep" not in new
+    assert np.array_equal(new["twice_mu"], 2 * fit.draws("mu"))
+    with pytest.raises(TypeError, match="expected an exmc.Fit"):
+        other.bind(str(DATA)).generate_quantities({"mu": 1})
+
+
+@needs_command
+def test_generate_quantities_files_read_as_chains(command_run, tmp_path):
+    out = tmp_path / "gq.csv"
+    subprocess.run([str(EXMC), "generate_quantities", str(MODEL), "--data", str(DATA), "--fitted-params",
+                    *map(str, command_run), "--seed", "7", "--output", str(out)], check=True, capture_output=True)
+    files = [tmp_path / "gq_1.csv", tmp_path / "gq_2.csv"]
+    idata = exmc.from_cmdstan_csv([str(f) for f in files])  # it refused more than one file
+    assert idata.posterior["y_rep"].shape[:2] == (2, 200)

@@ -34,7 +34,7 @@ void write_csv(const std::string& path, const Program& program, const MethodRun&
   h.init = init_text;
   h.seed = seed;
   h.sig_figs = sig_figs;
-  h.run_id = io::new_run_id();  // so `exmc summary` can tell this file from another run's
+  h.run_id = run.run_id.empty() ? io::new_run_id() : run.run_id;  // `exmc summary` tells runs apart
   h.method_block = run.method_block;
   h.extra = run.extra;
   const auto& t = run.draws;

@@ -27,6 +27,9 @@ struct MethodRun {
   uint64_t logp_evals = 0;            // value-only evaluations (SMC's independent Metropolis)
   double seconds = 0;                 // the method's own time (compile excluded)
   double compile_ms = 0;
+  // The file's exmc_run_id; empty: a fresh one. Files that belong together (generate_quantities'
+  // chains) share one, so `exmc summary` combines them.
+  std::string run_id;
 };
 
 // ---- optimize: the mode (penalised MLE by default, as Stan; MAP with jacobian) ----
@@ -90,6 +93,26 @@ struct SmcSettings {
 // Rows: lp__ (log density with all constants), then the values. The log marginal likelihood
 // (and its standard error across runs) is in the notes and the header.
 MethodRun smc(const Program& program, const SmcSettings& settings, uint64_t seed);
+
+// ---- generate_quantities: CmdStan's standalone generated quantities ----
+// Draws fitted earlier (a CmdStan CSV's post-warmup rows, or a Fit's arrays), one chain each.
+struct FittedDraws {
+  std::string name;                  // where they came from, for messages (a file's path)
+  std::vector<std::string> columns;  // CmdStan's flat names: sampler columns (x__), values
+  size_t num_rows = 0;
+  std::vector<double> values;        // row-major
+  // The chain's number from 0: its quantities draw from Rng(seed, kGqStreamBase + chain), as
+  // exmc sample's chain does, so the same seed regenerates what the sample wrote.
+  uint64_t chain = 0;
+};
+// For each chain, each row's parameters (found by name; every one is needed) are taken to the
+// unconstrained scale and back, so the transformed parameters are this program's; then the
+// generated quantities are evaluated (a failure writes NaN, as Stan). Rows: the fitted sampler
+// columns as they were, the constrained values, the generated quantities. Throws
+// std::runtime_error naming the chain and draw for a missing or out-of-support parameter, and
+// when the program has no generated quantities.
+std::vector<MethodRun> generate_quantities(const Program& program, const std::vector<FittedDraws>& fitted,
+                                           uint64_t seed);
 
 // Writes a MethodRun as one CmdStan CSV (under `path` only once complete).
 void write_csv(const std::string& path, const Program& program, const MethodRun& run, uint64_t seed,
