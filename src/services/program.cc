@@ -5,16 +5,20 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "exmc/io/file_bytes.hpp"
 #include "exmc/io/stan_json.hpp"
 #include "exmc/nuts/initializer.hpp"
 #include "exmc/stan/parser.hpp"
 #include "exmc/stan/semantic.hpp"
+#include "program_limits.hpp"
 
 namespace exmc::services {
 
 Program Program::load(const std::string& model_path, const std::string& data_path,
                       bool vectorize_loops) {
   const auto t0 = std::chrono::steady_clock::now();
+  // An unreadable file is load_program's to report.
+  if (std::string text; io::read_file_bytes(model_path, text)) detail::check_program_limits(text, model_path);
   Program p;
   stan::LowerOptions lo;
   lo.vectorize_loops = vectorize_loops;
@@ -28,6 +32,7 @@ Program Program::load(const std::string& model_path, const std::string& data_pat
 Program Program::from_source(const std::string& program_text, const std::string& program_name,
                              const std::string& data_json, bool vectorize_loops) {
   const auto t0 = std::chrono::steady_clock::now();
+  detail::check_program_limits(program_text, program_name);
   Program p;
   p.loaded_.program = std::make_unique<stan::Program>(stan::parse(program_text, program_name));
   stan::check(*p.loaded_.program);
