@@ -253,15 +253,7 @@ bool Transform::unconstrain(const T* y, const Bounds<T>& b, T* x, std::string_vi
     case Kind::kCovMatrix: e = cov_matrix_unconstrain(y, shape_[0], x); break;
   }
   if (e.empty()) return true;
-  switch (kind_) {
-    case Kind::kIdentity:
-    case Kind::kLower:
-    case Kind::kUpper:
-    case Kind::kLowerUpper:
-    case Kind::kOffsetMultiplier:
-    case Kind::kSoftplus: e = multi_index(std::move(e), shape_); break;
-    default: break;
-  }
+  if (elementwise()) e = multi_index(std::move(e), shape_);
   if (error) *error = "variable '" + std::string(var) + "' (" + std::string(kind_name(kind_)) + "): " + e;
   return false;
 }
