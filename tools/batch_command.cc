@@ -27,6 +27,7 @@
 #include "cli_validators.hpp"
 #include "exmc/distributed/scheduler.hpp"
 #include "exmc/distributed/world.hpp"
+#include "rank_agreement.hpp"
 #include "sbc.hpp"
 
 namespace exmc::cli {
@@ -173,6 +174,32 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     return 1;
   }
   const int rank = world->rank();
+  // Every rank fits with its own options: ranks started with others fitted other settings than
+  // the ones rank 0 recorded in batch.json (not compared: --threads, --jobs and the scheduling).
+  if (world->distributed()) {
+    const AgreedOptions agreed = {{"--manifest", o.manifest},
+                                  {"--sbc", o.sbc_model},
+                                  {"--simulator", o.simulator},
+                                  {"--data", o.data},
+                                  {"--output", o.output},
+                                  {"--simulations", std::to_string(o.simulations)},
+                                  {"--seed", seed_given ? std::to_string(o.seed) : "(none)"},
+                                  {"--chains", std::to_string(o.chains)},
+                                  {"--warmup", std::to_string(o.warmup)},
+                                  {"--draws", std::to_string(o.draws)},
+                                  {"--thin", std::to_string(o.thin)},
+                                  {"--rank-draws", std::to_string(o.rank_draws)},
+                                  {"--bins", std::to_string(o.bins)},
+                                  {"--max-attempts", std::to_string(o.max_attempts)},
+                                  {"--adapt-delta", fmt::format("{:.17g}", o.adapt_delta)},
+                                  {"--max-depth", std::to_string(o.max_depth)},
+                                  {"--metric", o.metric},
+                                  {"--sig-figs", std::to_string(o.sig_figs)}};
+    if (const auto diff = ranks_disagree(*world, agreed); !diff.empty()) {
+      if (rank == 0) err << "exmc batch: error: " << diff << "; nothing was run\n";
+      return 1;
+    }
+  }
   const bool sbc_mode = !o.sbc_model.empty();
   const unsigned chains = o.chains ? o.chains : (sbc_mode ? 1 : 4);
   const fs::path dir(o.output), items_dir = fs::path(o.output) / "items";

@@ -189,6 +189,38 @@ TEST(MpiSample, PathfinderInitGivesThePlainRunsFiles) {
   }
 }
 
+// Ranks started with different options (mpirun's "A : B" form) did each its share of another
+// job: --chains 2 on rank 0 and --chains 4 on rank 1 wrote out_1.csv of a 2-chain run beside
+// out_3.csv and out_4.csv of a 4-chain one, and exited 0; a batch's ranks fitted with their own
+// settings, not the ones recorded in batch.json. Now every rank stops before writing anything,
+// and rank 0 names the option and both values.
+TEST(MpiSample, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) {
+  REQUIRE_MPI();
+  const auto d = fresh_dir("disagree");
+  const std::string launcher = "timeout -k 5 120 " + std::string(EXMC_MPIEXEC) + " --oversubscribe ";
+  const std::string sample = kExmc + " sample " + kEight + ".stan --data " + kEight +
+                             ".data.json --output out.csv --seed 1 --warmup 50 --draws 50 --no-progress";
+  EXPECT_NE(run_in(d, launcher + "-n 1 " + sample + " --chains 2 : -n 1 " + sample + " --chains 4"), 0);
+  auto log = read(d / "log.txt");
+  EXPECT_NE(log.find("exmc sample: error: rank 1 was started with --chains 4, rank 0 with --chains 2"),
+            std::string::npos)
+      << log;
+  for (const char* f : {"out_1.csv", "out_2.csv", "out_3.csv", "out_4.csv"}) EXPECT_FALSE(fs::exists(d / f)) << f;
+
+  std::ofstream(d / "fits.txt") << kEight << ".stan " << kEight << ".data.json\n";
+  const std::string batch = kExmc + " batch --manifest fits.txt --output runs --seed 1 --chains 1 --draws 50";
+  EXPECT_NE(run_in(d, launcher + "-n 1 " + batch + " --warmup 50 : -n 1 " + batch + " --warmup 60"), 0);
+  log = read(d / "log.txt");
+  EXPECT_NE(log.find("exmc batch: error: rank 1 was started with --warmup 60, rank 0 with --warmup 50"),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(fs::exists(d / "runs")) << log;
+  // The same options everywhere still run (--threads may differ).
+  ASSERT_EQ(run_in(d, launcher + "-n 1 " + sample + " --chains 2 --threads 1 : -n 1 " + sample + " --chains 2"), 0)
+      << read(d / "log.txt");
+  EXPECT_TRUE(fs::exists(d / "out_2.csv"));
+}
+
 TEST(MpiBatch, ManifestOfThreeFitsOverTwoRanks) {
   REQUIRE_MPI();
   const auto root = fresh_dir("manifest");

@@ -11,10 +11,13 @@
 #include <sstream>
 #include <streambuf>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "rank_agreement.hpp"
 #include "exmc/distributed/world.hpp"
 #include "exmc/io/cmdstan_csv_writer.hpp"
 #include "exmc/io/run_checkpoint.hpp"
@@ -54,6 +57,34 @@ class RankLineFilter : public std::streambuf {
   std::string prefix_, line_;
 };
 
+// What every rank's command line must agree on: the options that decide which files are written
+// and what they hold. A rank started with other options (mpirun's "A : B" form, a wrapper script
+// that differs per host) wrote a mixed set of files: with --chains 2 on rank 0 and --chains 4 on
+// rank 1, out_1.csv of a 2-chain run beside out_3.csv and out_4.csv of a 4-chain one, exit 0.
+// Not compared: --threads, progress and the dashboard, which may differ per rank.
+AgreedOptions rank_agreed_options(const SampleOptions& o) {
+  return {{"model", o.model_path},
+          {"--data", o.data_path},
+          {"--output", o.output},
+          {"--chains", std::to_string(o.chains)},
+          {"--warmup", std::to_string(o.warmup)},
+          {"--draws", std::to_string(o.draws)},
+          {"--thin", std::to_string(o.thin)},
+          {"--seed", o.seed_given ? std::to_string(o.seed) : "(none)"},
+          {"--adapt-delta", fmt::format("{:.17g}", o.adapt_delta)},
+          {"--max-depth", std::to_string(o.max_depth)},
+          {"--metric", o.metric},
+          {"--init", o.init},
+          {"--sig-figs", std::to_string(o.sig_figs)},
+          {"--save-warmup", o.save_warmup ? "yes" : "no"},
+          {"--fixed-param", o.fixed_param ? "yes" : "no"},
+          {"--precision", o.precision},
+          {"--load-metric", o.load_metric.empty() ? "(none)" : o.load_metric},
+          {"--no-vectorize", o.vectorize_loops ? "no" : "yes"},
+          {"--checkpoint-every", std::to_string(o.checkpoint_every)},
+          {"--resume", o.resume ? "yes" : "no"}};
+}
+
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   distributed::World* world = nullptr;
   try {
@@ -65,6 +96,10 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   if (!world->distributed()) return sample_chains(opts, ChainBlock{0, opts.chains, ""}, out, err);
 
   const int rank = world->rank(), size = world->size();
+  if (const auto diff = ranks_disagree(*world, rank_agreed_options(opts)); !diff.empty()) {
+    if (rank == 0) err << "exmc sample: error: " << diff << "; nothing was written\n";
+    return 1;
+  }
   SampleOptions mine = opts;
   // Every rank agrees on the seed and run id (rank 0's) before anything can fail.
   uint64_t seed = opts.seed_given ? opts.seed : std::random_device{}() % 4294967291ull;
