@@ -153,6 +153,29 @@ std::vector<ManifestItem> read_manifest(const std::string& path, const std::stri
   return items;
 }
 
+// The first setting an earlier batch in the same folder recorded differently, as a person would
+// fix it: "--draws: 1000 then, 400 now", "the manifest's content changed". The refusal said only
+// "other settings or inputs", leaving a user to guess which of a dozen options it meant.
+std::string settings_difference(const json& then, const json& now) {
+  static const std::map<std::string, std::string> file_keys = {
+      {"manifest", "the manifest"}, {"model", "the --sbc model"}, {"simulator", "the --simulator program"},
+      {"data", "the --data file"}};
+  if (then.value("mode", "") != now.value("mode", ""))
+    return fmt::format("a {} batch then, a {} batch now", then.value("mode", "?") == "sbc" ? "--sbc" : "--manifest",
+                       now.value("mode", "?") == "sbc" ? "--sbc" : "--manifest");
+  for (const auto& [key, value] : now.items()) {
+    if (then.contains(key) && then.at(key) == value) continue;
+    if (const auto f = file_keys.find(key); f != file_keys.end())
+      return then.contains(key) ? f->second + "'s content changed" : f->second + " was not given then";
+    std::string option = "--" + key;
+    for (char& c : option)
+      if (c == '_') c = '-';
+    return fmt::format("{}: {} then, {} now", option, then.contains(key) ? then.at(key).dump() : "not given",
+                       value.dump());
+  }
+  return "they were recorded differently";
+}
+
 std::string record_name(bool sbc, size_t item) {
   return sbc ? fmt::format("sim_{:06d}.json", item) : fmt::format("item_{:04d}.json", item + 1);
 }
@@ -235,7 +258,8 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
         const auto earlier = json::parse(read_text(batch_file.string()));
         if (earlier.at("settings") != settings)
           throw std::invalid_argument(o.output + " holds a batch with other settings or inputs (" +
-                                      batch_file.string() + "); use another --output");
+                                      batch_file.string() + ": " + settings_difference(earlier.at("settings"), settings) +
+                                      "); use the same options, or another --output");
         const uint64_t earlier_seed = earlier.at("seed").get<uint64_t>();
         if (seed_given && earlier_seed != seed)
           throw std::invalid_argument(fmt::format("{} holds a batch with seed {}, not {}", o.output, earlier_seed, seed));

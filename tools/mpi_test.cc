@@ -281,6 +281,25 @@ TEST(Batch, MalformedManifestsAreRefusedNamingTheFileAndItem) {
   }
 }
 
+// A re-run into the same --output with another setting was refused as "a batch with other
+// settings or inputs", leaving the user to guess which of a dozen options or files it meant.
+TEST(Batch, ReRunWithOtherSettingsNamesTheSettingThatDiffers) {
+  const auto d = fresh_dir("other_settings");
+  std::ofstream(d / "fits.txt") << kEight << ".stan " << kEight << ".data.json\n";
+  const std::string batch = kExmc + " batch --manifest fits.txt --output runs --seed 1 --chains 1 --warmup 20";
+  ASSERT_EQ(run_in(d, batch + " --draws 20"), 0) << read(d / "log.txt");
+  EXPECT_EQ(run_in(d, batch + " --draws 30"), 1);
+  EXPECT_NE(read(d / "log.txt").find("(runs/batch.json: --draws: 20 then, 30 now); use the same options, or another "
+                                     "--output"),
+            std::string::npos)
+      << read(d / "log.txt");
+  EXPECT_EQ(run_in(d, batch + " --draws 20 --adapt-delta 0.9"), 1);
+  EXPECT_NE(read(d / "log.txt").find("--adapt-delta: 0.8 then, 0.9 now"), std::string::npos) << read(d / "log.txt");
+  std::ofstream(d / "fits.txt", std::ios::app) << "# a comment\n";
+  EXPECT_EQ(run_in(d, batch + " --draws 20"), 1);
+  EXPECT_NE(read(d / "log.txt").find("the manifest's content changed"), std::string::npos) << read(d / "log.txt");
+}
+
 std::string sbc_args(int simulations) {
   return " batch --sbc " + kSbc + ".stan --simulator " + kSbc + ".sim.stan --data " + kSbc +
          ".data.json --simulations " + std::to_string(simulations) +
