@@ -462,21 +462,39 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
   out << fmt::format("SBC: {} simulations, ranks among {} posterior draws, chi-square over {} bins\n", ok,
                      o.rank_draws, o.bins);
   out << fmt::format("{:<20} {:>10} {:>4} {:>10}  counts\n", "quantity", "chi2", "df", "p-value");
+  // No completed simulation: no test (the table said chi2 -nan and p-value 1.0000 for every
+  // quantity, and "smallest p-value 1.0000", a clean bill from nothing). null in the JSON.
   double min_p = 1;
   for (size_t k = 0; k < names.size(); ++k) {
     const auto t = rank_uniformity(ranks[k], o.rank_draws, o.bins);
-    min_p = std::min(min_p, t.p_value);
     std::string counts;
     for (unsigned c : t.counts) counts += fmt::format("{} ", c);
-    out << fmt::format("{:<20} {:>10.2f} {:>4} {:>10.4f}  {}\n", names[k], t.statistic, t.df, t.p_value, counts);
-    summary["quantities"].push_back(
-        {{"name", names[k]}, {"chi2", t.statistic}, {"df", t.df}, {"p_value", t.p_value}, {"counts", t.counts}});
+    json q = {{"name", names[k]}, {"chi2", nullptr}, {"df", t.df}, {"p_value", nullptr}, {"counts", t.counts}};
+    if (ok == 0) {
+      out << fmt::format("{:<20} {:>10} {:>4} {:>10}  {}\n", names[k], "-", t.df, "-", counts);
+    } else {
+      min_p = std::min(min_p, t.p_value);
+      q["chi2"] = t.statistic;
+      q["p_value"] = t.p_value;
+      out << fmt::format("{:<20} {:>10.2f} {:>4} {:>10.4f}  {}\n", names[k], t.statistic, t.df, t.p_value, counts);
+    }
+    summary["quantities"].push_back(q);
+  }
+  if (ok == 0) {
+    summary["min_p_value"] = nullptr;
+    write_atomically(dir / "sbc_summary.json", summary.dump(1) + "\n");
+    err << "exmc batch: error: no simulation completed: there are no ranks to test\n";
+    return 1;
   }
   summary["min_p_value"] = min_p;
   write_atomically(dir / "sbc_summary.json", summary.dump(1) + "\n");
   out << fmt::format("smallest p-value {:.4f} over {} quantities (Bonferroni 0.05 threshold {:.4f}); {} fits had "
                      "divergences\n",
                      min_p, names.size(), 0.05 / double(names.size()), divergent_fits);
+  if (double(ok) < 5.0 * o.bins)
+    err << fmt::format("exmc batch: warning: {} simulation{} over {} bins ({:.1f} expected per bin): the chi-square "
+                       "p-values are unreliable below 5 per bin (--simulations {} or more, or fewer --bins)\n",
+                       ok, ok == 1 ? "" : "s", o.bins, double(ok) / o.bins, 5 * o.bins);
   return ok == n_items ? 0 : 1;
 }
 
@@ -497,7 +515,9 @@ BatchCommand add_batch_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   b->add_option("--data", o->data, "SBC: the data both programs read (the simulated variables are replaced)")
       ->check(CLI::ExistingFile);
-  b->add_option("--simulations", o->simulations, "SBC: number of simulations")->capture_default_str();
+  b->add_option("--simulations", o->simulations, "SBC: number of simulations")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t(1), size_t(100000000)));
   b->add_option("--rank-draws", o->rank_draws, "SBC: posterior draws (spread over the fit) each rank counts")
       ->capture_default_str();
   b->add_option("--bins", o->bins, "SBC: bins of the chi-square uniformity test")->capture_default_str();

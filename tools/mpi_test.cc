@@ -300,6 +300,26 @@ TEST(Batch, ReRunWithOtherSettingsNamesTheSettingThatDiffers) {
   EXPECT_NE(read(d / "log.txt").find("the manifest's content changed"), std::string::npos) << read(d / "log.txt");
 }
 
+// --simulations 0 ran, printed chi2 -nan and p-value 1.0000 for every quantity ("smallest p-value
+// 1.0000") and exited 0; a batch whose every simulation failed printed the same verdict.
+TEST(Batch, SbcWithoutCompletedSimulationsGivesNoPValue) {
+  const auto d = fresh_dir("sbc_none");
+  std::ofstream(d / "m.stan") << "parameters { real mu; } model { mu ~ normal(0, 1); }\n";
+  std::ofstream(d / "sim.stan") << "generated quantities { real mu = normal_rng(0, -1); }\n";
+  const std::string sbc = kExmc + " batch --sbc m.stan --simulator sim.stan --warmup 20 --draws 20 --rank-draws 19 --bins 4 --seed 1";
+  EXPECT_EQ(run_in(d, sbc + " --simulations 0 --output a"), 2);
+  EXPECT_NE(read(d / "log.txt").find("--simulations: Value 0 not in range 1"), std::string::npos)
+      << read(d / "log.txt");
+  EXPECT_FALSE(fs::exists(d / "a"));
+  EXPECT_EQ(run_in(d, sbc + " --simulations 2 --max-attempts 1 --output b"), 1);
+  const auto log = read(d / "log.txt");
+  EXPECT_NE(log.find("exmc batch: error: no simulation completed: there are no ranks to test"), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("nan"), std::string::npos) << log;
+  EXPECT_EQ(log.find("smallest p-value"), std::string::npos) << log;
+  EXPECT_NE(read(d / "b/sbc_summary.json").find("\"min_p_value\": null"), std::string::npos);
+}
+
 std::string sbc_args(int simulations) {
   return " batch --sbc " + kSbc + ".stan --simulator " + kSbc + ".sim.stan --data " + kSbc +
          ".data.json --simulations " + std::to_string(simulations) +

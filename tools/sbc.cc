@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -204,7 +205,11 @@ UniformityTest rank_uniformity(const std::vector<unsigned>& ranks, unsigned max_
   const double expected = double(ranks.size()) / bins;
   for (unsigned c : t.counts) t.statistic += (c - expected) * (c - expected) / expected;
   t.df = bins - 1;
-  t.p_value = ranks.empty() ? 1.0 : boost::math::gamma_q(0.5 * t.df, 0.5 * t.statistic);
+  if (ranks.empty()) {
+    t.statistic = t.p_value = std::numeric_limits<double>::quiet_NaN();
+    return t;
+  }
+  t.p_value = boost::math::gamma_q(0.5 * t.df, 0.5 * t.statistic);
   return t;
 }
 

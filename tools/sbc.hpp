@@ -55,7 +55,8 @@ class Sbc {
 };
 
 // Chi-square test of uniformity of ranks in 0..max_rank over `bins` equal bins
-// ((max_rank + 1) % bins == 0).
+// ((max_rank + 1) % bins == 0). Without ranks there is nothing to test: statistic and p-value
+// are NaN (they were 0/0 and 1.0, a "perfectly calibrated" verdict from no simulation).
 struct UniformityTest {
   double statistic = 0;
   unsigned df = 0;
