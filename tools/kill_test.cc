@@ -325,6 +325,25 @@ TEST_F(ResumeTest, ResumingAnotherRunIsRefusedNamingWhatDiffers) {
   std::ostringstream out2, err2;
   EXPECT_EQ(run(a, out2, err2), 1);
   EXPECT_NE(err2.str().find("has seed 7, not 8"), std::string::npos) << err2.str();
+  // --chains changed between 1 and more: the output names change (out.csv, out_1.csv ...), and
+  // the resume found no checkpoint under its own names and started afresh, saying only "no
+  // checkpoint", beside the interrupted run's checkpoints.
+  a = resume_args("out.csv", true);
+  a[5] = "1";  // --chains
+  std::ostringstream out4, err4;
+  EXPECT_EQ(run(a, out4, err4), 1);
+  EXPECT_NE(err4.str().find("out_1.csv.checkpoint was written for (chains: 4 when checkpointed, 1 now)"),
+            std::string::npos)
+      << err4.str();
+  EXPECT_FALSE(fs::exists(path("out.csv")));
+  fs::copy_file(path("out_1.csv.checkpoint"), path("one.csv.checkpoint"));
+  a = resume_args("one.csv", true);
+  a[5] = "2";
+  std::ostringstream out5, err5;
+  EXPECT_EQ(run(a, out5, err5), 1);
+  EXPECT_NE(err5.str().find("one.csv.checkpoint was written for (chains: 4 when checkpointed, 2 now)"),
+            std::string::npos)
+      << err5.str();
   // A damaged checkpoint is refused, not resumed.
   {
     std::fstream f(path("out_2.csv.checkpoint"), std::ios::in | std::ios::out | std::ios::binary);

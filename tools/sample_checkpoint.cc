@@ -86,7 +86,23 @@ std::optional<ResumePoint> find_resume_point(const SampleOptions& opts, const st
                                   " are checkpoints of different runs");
     }
   }
-  if (!first) return std::nullopt;
+  if (!first) {
+    // A run checkpointed with one chain writes out.csv, with several out_1.csv ...: the same
+    // command with --chains changed between 1 and more looked under the other names, found
+    // nothing and started afresh ("no checkpoint"), leaving the interrupted run's checkpoints and
+    // temporaries behind while the user thought it resumed. Refused as any other change is.
+    const std::string other = io::checkpoint_path(chain_output_path(opts.output, 0, opts.chains == 1 ? 2 : 1));
+    std::optional<io::RunCheckpoint> cp;
+    try {
+      cp = io::RunCheckpoint::load(other);
+    } catch (const std::exception&) {
+      cp.reset();  // damaged: not this run's to judge
+    }
+    if (cp)
+      if (const auto diff = io::fingerprint_difference(cp->fingerprint, fingerprint); !diff.empty())
+        throw std::invalid_argument("--resume: this is not the run " + other + " was written for (" + diff + ")");
+    return std::nullopt;
+  }
   rp.seed = first->seed;
   rp.run_id = first->run_id;
   rp.checkpoint_every = first->checkpoint_every;
