@@ -374,6 +374,11 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
   so.heartbeat_timeout_s = o.heartbeat_timeout;
   so.local_jobs = o.jobs;
   so.coordinator_works = !o.no_coordinator_fits;
+  // As the records, status.tsv and the "failed after" lines number them: a manifest's fits from 1,
+  // simulations from 0 (the log said "item 1 failed" of the manifest's second line).
+  so.item_name = [sbc_mode](size_t i) {
+    return sbc_mode ? fmt::format("simulation {}", i) : fmt::format("item {}", i + 1);
+  };
   if (const char* v = std::getenv("EXMC_BATCH_KILL_RANK"); v && *v) {
     const std::string s(v);
     const auto colon = s.find(':');

@@ -320,6 +320,22 @@ TEST(Batch, SbcWithoutCompletedSimulationsGivesNoPValue) {
   EXPECT_NE(read(d / "b/sbc_summary.json").find("\"min_p_value\": null"), std::string::npos);
 }
 
+// The scheduler's log numbered a manifest's items from 0 and every other line from 1: the second
+// line's failure was logged as "item 1 failed on rank 0 (...)" beside "item 2 failed after 2
+// attempts" and status.tsv's item 2.
+TEST(Batch, LogNumbersManifestItemsAsTheRecordsDo) {
+  const auto d = fresh_dir("numbering");
+  std::ofstream(d / "bad.stan") << "parameters { real mu } model { }\n";
+  std::ofstream(d / "fits.txt") << kEight << ".stan " << kEight << ".data.json\nbad.stan\n";
+  EXPECT_EQ(run_in(d, kExmc + " batch --manifest fits.txt --output runs --seed 1 --chains 1 --warmup 20 --draws 20 "
+                              "--max-attempts 2"),
+            1);
+  const auto log = read(d / "log.txt");
+  EXPECT_NE(log.find("exmc batch: item 2 failed on rank 0 (bad.stan:1:22"), std::string::npos) << log;
+  EXPECT_NE(log.find("exmc batch: item 2 failed after 2 attempts"), std::string::npos) << log;
+  EXPECT_EQ(log.find("item 1 failed"), std::string::npos) << log;
+}
+
 std::string sbc_args(int simulations) {
   return " batch --sbc " + kSbc + ".stan --simulator " + kSbc + ".sim.stan --data " + kSbc +
          ".data.json --simulations " + std::to_string(simulations) +

@@ -185,6 +185,10 @@ class Coordinator {
   }
 
  private:
+  std::string name_of(size_t item) const {
+    return o_.item_name ? o_.item_name(item) : "item " + std::to_string(item);
+  }
+
   void say(const std::string& s) {
     if (log_) log_(s);
   }
@@ -262,12 +266,10 @@ class Coordinator {
     o.errors.push_back("rank " + std::to_string(rank) + ": " + c.text);
     failed_on_[p].insert(rank);
     if (o.attempts >= o_.max_attempts) {
-      say("item " + std::to_string(todo_[p]) + " failed on rank " + std::to_string(rank) + " (" + c.text +
-          "); no attempts left");
+      say(name_of(todo_[p]) + " failed on rank " + std::to_string(rank) + " (" + c.text + "); no attempts left");
       resolve(p);
     } else {
-      say("item " + std::to_string(todo_[p]) + " failed on rank " + std::to_string(rank) + " (" + c.text +
-          "); retrying elsewhere");
+      say(name_of(todo_[p]) + " failed on rank " + std::to_string(rank) + " (" + c.text + "); retrying elsewhere");
       pending_.push_front(p);
     }
   }
@@ -316,7 +318,7 @@ class Coordinator {
       const size_t p = size_t(busy_[i]);
       busy_[i] = -1;
       say("rank " + std::to_string(r) + " silent for " + std::to_string(int(o_.heartbeat_timeout_s)) +
-          " s while fitting item " + std::to_string(todo_[p]) + ": presumed dead");
+          " s while fitting " + name_of(todo_[p]) + ": presumed dead");
       finish(p, r, ChildOutcome{false, "no heartbeat (rank presumed dead)"});
     }
   }

@@ -32,6 +32,9 @@ struct SchedulerOptions {
   double heartbeat_every_s = 0.5;
   bool coordinator_works = true;    // rank 0 fits items too
   unsigned local_jobs = 1;          // fits rank 0 runs at once (each in its own child process)
+  // How the log names an item (its index in `todo`'s numbering): "item 7" by default; a caller
+  // that numbers items for people otherwise (a manifest's lines from 1) says so here.
+  std::function<std::string(size_t item)> item_name;
   // Test hook: this rank kills itself (SIGKILL) 0.3 s after it starts its N-th item (0: never).
   unsigned kill_rank_at_start = 0;
 };
