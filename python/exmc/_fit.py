@@ -38,7 +38,10 @@ def _jsonable(value: Any) -> Any:
             return v
         return "NaN" if math.isnan(v) else ("Inf" if v > 0 else "-Inf")
     if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
-        arr = np.asarray(value)
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # ragged nested lists (numpy >= 1.24 refuses them): the reader names the shape
+            return [_jsonable(v) for v in value]
         if arr.dtype == object:  # ragged or mixed: element by element
             return [_jsonable(v) for v in value]
         if arr.dtype.kind == "b":
@@ -57,7 +60,14 @@ def _jsonable(value: Any) -> Any:
 
 def to_stan_json(data: Mapping[str, Any]) -> str:
     """A dict of numpy arrays, lists and scalars as Stan JSON text."""
-    return json.dumps({str(k): _jsonable(v) for k, v in data.items()})
+    out = {}
+    for k, v in data.items():
+        # The message names the variable: "cannot convert NoneType to Stan data" did not say which.
+        try:
+            out[str(k)] = _jsonable(v)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"data variable '{k}': {e}") from None
+    return json.dumps(out)
 
 
 def _is_path(x) -> bool:
@@ -205,6 +215,18 @@ def _seed(seed) -> int:
     return _count("seed", seed, 0, 4294967295)  # the command's (CmdStan's) range
 
 
+def _init_value(name, v) -> list:
+    """One initial value, flattened column-major; errors name the variable (numpy's "could not
+    convert string to float" did not), and None is refused rather than read as NaN."""
+    if v is None:
+        raise TypeError(f"init: variable '{name}': expected a number or an array of numbers, got None "
+                        "(leave it out of the dict to start it at random)")
+    try:
+        return np.asarray(v, dtype=np.float64).ravel(order="F").tolist()
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"init: variable '{name}': expected a number or an array of numbers ({e})") from None
+
+
 def _init(init):
     """(init text, init values) for SampleSettings."""
     if init is None:
@@ -214,8 +236,7 @@ def _init(init):
     if isinstance(init, (int, float, np.integer, np.floating)):
         return repr(float(init)), []
     if isinstance(init, Mapping):
-        values = [(str(k), np.asarray(v, dtype=np.float64).ravel(order="F").tolist()) for k, v in init.items()]
-        return "2", values
+        return "2", [(str(k), _init_value(k, v)) for k, v in init.items()]
     if _is_path(init):
         return os.fspath(init), []
     raise TypeError("init: expected a radius, 'pathfinder', a dict of values or a path")

@@ -503,3 +503,21 @@ def test_generate_quantities_files_read_as_chains(command_run, tmp_path):
     files = [tmp_path / "gq_1.csv", tmp_path / "gq_2.csv"]
     idata = exmc.from_cmdstan_csv([str(f) for f in files])  # it refused more than one file
     assert idata.posterior["y_rep"].shape[:2] == (2, 200)
+
+
+def test_data_and_init_values_that_cannot_convert_name_the_variable():
+    # "cannot convert NoneType to Stan data" and numpy's "could not convert string to float"
+    # named no variable; a ragged nested list gave numpy's "inhomogeneous shape" ValueError; an
+    # init value of None became NaN ("value at index 1 is not finite").
+    model = exmc.compile("data { int N; vector[N] y; } parameters { real mu; } model { y ~ normal(mu, 1); }")
+    with pytest.raises(TypeError, match="data variable 'y': cannot convert NoneType"):
+        model.sample(data={"N": 3, "y": None}, chains=1, warmup=10, draws=10, seed=1)
+    with pytest.raises(TypeError, match="data variable 'y': cannot convert an array of dtype"):
+        model.sample(data={"N": 2, "y": ["a", "b"]}, chains=1, warmup=10, draws=10, seed=1)
+    with pytest.raises(ValueError, match="variable 'y': ragged array"):
+        model.sample(data={"N": 2, "y": [[1.0, 2.0], [3.0]]}, chains=1, warmup=10, draws=10, seed=1)
+    data = {"N": 2, "y": [1.0, 2.0]}
+    with pytest.raises(TypeError, match="init: variable 'mu': expected a number .* got None"):
+        model.sample(data=data, init={"mu": None}, chains=1, warmup=10, draws=10, seed=1)
+    with pytest.raises(ValueError, match="init: variable 'mu': expected a number"):
+        model.sample(data=data, init={"mu": "x"}, chains=1, warmup=10, draws=10, seed=1)
