@@ -566,6 +566,17 @@ class Fit:
                               self.settings.get("max_depth", 10), fixed_param=self.fixed_param)
 
     def loo(self, log_lik: str = "log_lik") -> Loo:
+        """PSIS-LOO from the pointwise log-likelihood `log_lik` (a generated quantity holding
+        log p(y[n] | parameters) for each observation n), as `exmc loo`."""
+        if self.num_draws == 0:  # before the name: a draws=0 fit has nothing to look up
+            raise ValueError(f"loo: no draws ({self.chains} chains x 0 draws)")
+        if not isinstance(log_lik, str):
+            raise TypeError(f"log_lik: expected a variable name, got {type(log_lik).__name__}")
+        if log_lik not in self._layout:
+            # It was a bare KeyError: 'log_lik'.
+            raise ValueError(f"log_lik: the fit has no variable {log_lik!r} (it has {', '.join(self._layout) or 'none'}): "
+                             "loo needs the pointwise log-likelihood, log p(y[n] | parameters) for each "
+                             "observation n, saved in generated quantities")
         start, shape = self._layout[log_lik]
         size = int(np.prod(shape)) if shape else 1
         # Flat (column-major) order: the observations in the order `exmc loo` reads them.

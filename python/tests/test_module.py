@@ -203,6 +203,18 @@ def test_no_draws_is_an_error_not_a_crash(eight):
             call()
 
 
+def test_loo_without_the_log_likelihood_names_it():
+    # fit.loo() of a program without log_lik was a bare KeyError: 'log_lik', draws or none.
+    model = exmc.compile("parameters { real mu; } model { mu ~ normal(0, 1); }")
+    for draws in (0, 10):
+        fit = model.sample(chains=1, warmup=10, draws=draws, seed=1, progress=False)
+        with pytest.raises(ValueError, match="no draws" if draws == 0 else
+                           "log_lik: the fit has no variable 'log_lik' \\(it has mu\\)"):
+            fit.loo()
+    with pytest.raises(ValueError, match="log_lik: the fit has no variable 'lp__'"):
+        fit.loo("lp__")
+
+
 def test_loo_compare_matches_the_pointwise_differences(module_run):
     a = module_run.loo()
     b = exmc.Loo(a)
