@@ -69,6 +69,26 @@ void write_atomically(const fs::path& path, const std::string& text) {
   fs::rename(tmp, path);
 }
 
+// --output is a folder the batch creates (or an earlier batch's, to continue). An existing file
+// there, or a file where a folder above it should be, made create_directories say only
+// "filesystem error: cannot create directories: Not a directory [out/items]".
+void create_output_folder(const std::string& output, const fs::path& items_dir) {
+  std::error_code ec;
+  fs::path norm = fs::path(output).lexically_normal();
+  if (!norm.has_filename()) norm = norm.parent_path();  // "out/"
+  for (fs::path p = norm; !p.empty(); p = p.parent_path()) {
+    if (fs::is_directory(p, ec)) break;
+    if (fs::exists(fs::symlink_status(p, ec)))
+      throw std::invalid_argument("--output " + output + (p == norm ? " is" : ": " + p.string() + " is") +
+                                  " a file, not a folder (the batch writes a folder: its records, status.tsv and "
+                                  "each fit's files; give a new folder's name, or an earlier batch's to continue it)");
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(items_dir, ec);
+  if (ec) throw std::runtime_error("--output " + output + ": cannot create the folder " + items_dir.string() + ": " +
+                                   ec.message());
+}
+
 // Paths in a manifest are relative to its folder.
 std::string resolve(const fs::path& base, const std::string& p) {
   if (p.empty() || p == "-") return "";
@@ -236,7 +256,7 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
       if (sbc_mode == !o.manifest.empty())
         throw std::invalid_argument("give either --manifest FILE or --sbc MODEL.stan (with --simulator)");
       if (sbc_mode && o.simulator.empty()) throw std::invalid_argument("--sbc needs --simulator SIM.stan");
-      fs::create_directories(items_dir);
+      create_output_folder(o.output, items_dir);
       json settings = {{"mode", sbc_mode ? "sbc" : "manifest"}, {"chains", chains},     {"warmup", o.warmup},
                        {"draws", o.draws},  {"thin", o.thin},     {"adapt_delta", o.adapt_delta},
                        {"max_depth", o.max_depth}, {"metric", o.metric}, {"sig_figs", o.sig_figs}};

@@ -300,6 +300,24 @@ TEST(Batch, ReRunWithOtherSettingsNamesTheSettingThatDiffers) {
   EXPECT_NE(read(d / "log.txt").find("the manifest's content changed"), std::string::npos) << read(d / "log.txt");
 }
 
+// --output naming an existing file (or a path under one) said only "filesystem error: cannot
+// create directories: Not a directory [out/items]".
+TEST(Batch, OutputThatIsAFileIsRefusedNamingIt) {
+  const auto d = fresh_dir("output_file");
+  std::ofstream(d / "fits.txt") << kEight << ".stan " << kEight << ".data.json\n";
+  std::ofstream(d / "taken") << "mine\n";
+  const std::string batch = kExmc + " batch --manifest fits.txt --seed 1 --chains 1 --warmup 20 --draws 20";
+  for (const std::string out : {"taken", "taken/", "taken/sub"}) {
+    EXPECT_EQ(run_in(d, batch + " --output " + out), 1) << out;
+    const auto log = read(d / "log.txt");
+    const std::string said = out == "taken/sub" ? "--output taken/sub: taken is a file, not a folder"
+                                                : "--output " + out + " is a file, not a folder";
+    EXPECT_NE(log.find("exmc batch: error: " + said), std::string::npos) << log;
+    EXPECT_EQ(log.find("filesystem error"), std::string::npos) << log;
+    EXPECT_EQ(read(d / "taken"), "mine\n");
+  }
+}
+
 // --simulations 0 ran, printed chi2 -nan and p-value 1.0000 for every quantity ("smallest p-value
 // 1.0000") and exited 0; a batch whose every simulation failed printed the same verdict.
 TEST(Batch, SbcWithoutCompletedSimulationsGivesNoPValue) {
