@@ -533,3 +533,23 @@ def test_data_and_init_values_that_cannot_convert_name_the_variable():
         model.sample(data=data, init={"mu": None}, chains=1, warmup=10, draws=10, seed=1)
     with pytest.raises(ValueError, match="init: variable 'mu': expected a number"):
         model.sample(data=data, init={"mu": "x"}, chains=1, warmup=10, draws=10, seed=1)
+
+
+def test_bad_initial_values_are_refused_before_any_chain_runs(eight):
+    # A value outside the support, of the wrong size or NaN started every chain, and each failed
+    # with the same message: RuntimeError "chains failed: chain 1: bad initial values ...".
+    kw = dict(data=str(DATA), chains=2, warmup=20, draws=10, seed=1, progress=False)
+    cases = [({"tau": -1.0}, "variable 'tau' \\(lower\\): value -1 at index 1 is not above the lower bound 0"),
+             ({"mu": 0.0, "theta_tilde": [1.0, 2.0]}, "variable 'theta_tilde': initial value has 2 elements; "
+                                                      "expected 8"),
+             ({"mu": float("nan")}, "variable 'mu' \\(identity\\): value at index 1 is not finite")]
+    for init, message in cases:
+        with pytest.raises(ValueError, match="^bad initial values: " + message):
+            eight.sample(init=init, **kw)
+    # A name that matches no parameter is ignored with a warning, as an --init file's (a fit's
+    # values passed back carry generated quantities); it failed every chain ("unknown variable").
+    fit = eight.sample(**kw)
+    values = {k: v[0, -1] for k, v in fit.stan_variables().items()}
+    with pytest.warns(RuntimeWarning, match="'log_lik', 'y_rep' match no parameter of the model; ignored"):
+        again = eight.sample(init=values, **kw)
+    assert again.num_draws == 10

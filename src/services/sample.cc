@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -35,6 +36,59 @@ void apply_metric_choice(const std::string& metric, nuts::SamplerConfig& sc) {
   } else {
     throw std::invalid_argument("metric: expected diag, dense, grad-diag or low-rank, got '" + metric + "'");
   }
+}
+
+// Values given for some or all parameters that no chain could start from (a value outside its
+// variable's support, a wrong number of elements, a NaN) fail here, once and before anything
+// runs; every chain used to start and fail with the same message. The variables left out are
+// completed as the chains complete them (the constrained values of a point uniform(-R, R) on the
+// unconstrained scale, tried `attempts` times, the unconstrained origin first): the values are
+// refused only when every completion fails naming a given variable, which no chain's draw would
+// mend either. Anything else (a constraint of a left-out variable that depends on a given one)
+// is left to the chains.
+void check_initial_values(const LogDensity& density, const std::vector<VarInfo>& vars,
+                          const std::vector<std::pair<std::string, std::vector<double>>>& given, double radius,
+                          int attempts) {
+  if (given.empty()) return;
+  struct LeftOut {
+    std::string name;
+    size_t offset, size;
+  };
+  std::vector<LeftOut> left_out;
+  size_t offset = 0;
+  for (const auto& v : vars) {
+    bool present = false;
+    for (const auto& g : given) present |= g.first == v.name;
+    if (!present && v.size() > 0) left_out.push_back({v.name, offset, v.size()});
+    offset += v.size();
+  }
+  std::vector<double> u(density.dim(), 0.0), constrained(total_size(vars)), x(density.dim());
+  std::mt19937_64 rng(20240611);  // the chains' own streams stay untouched
+  std::uniform_real_distribution<double> uniform(-radius, radius);
+  std::string first_error;
+  for (int attempt = 0; attempt < std::max(attempts, 1); ++attempt) {
+    if (attempt > 0)
+      for (double& v : u) v = uniform(rng);
+    auto values = given;
+    if (!left_out.empty()) {
+      try {
+        density.constrain(u.data(), constrained.data());
+      } catch (const std::exception&) {
+        return;  // the chains' own tries say what is wrong
+      }
+      for (const auto& m : left_out)
+        values.emplace_back(m.name, std::vector<double>(constrained.begin() + std::ptrdiff_t(m.offset),
+                                                        constrained.begin() + std::ptrdiff_t(m.offset + m.size)));
+    }
+    std::string error;
+    if (density.unconstrain(values, x.data(), &error)) return;
+    bool names_given = false;
+    for (const auto& g : given) names_given |= error.find("'" + g.first + "'") != std::string::npos;
+    if (!names_given) return;
+    if (first_error.empty()) first_error = error;
+    if (left_out.empty()) break;  // nothing drawn: one try decides
+  }
+  throw std::invalid_argument("bad initial values: " + first_error);
 }
 
 }  // namespace
@@ -82,7 +136,26 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
       sc.init_values = std::move(values.values);
     }
   }
-  if (!s.init_values.empty()) sc.init_values = s.init_values;
+  if (!s.init_values.empty()) {
+    // As an --init file's: names that match no variable are ignored with a warning (a fit's
+    // values passed back as init carry generated quantities). They failed every chain with
+    // "unknown variable" instead.
+    sc.init_values.clear();
+    std::vector<std::string> ignored;
+    for (const auto& [name, value] : s.init_values) {
+      bool known = false;
+      for (const auto& v : vars_) known |= v.name == name;
+      if (known) sc.init_values.emplace_back(name, value);
+      else ignored.push_back(name);
+    }
+    if (!ignored.empty()) {
+      std::string names;
+      for (const auto& n : ignored) names += (names.empty() ? "'" : ", '") + n + "'";
+      warnings_.push_back("the initial values: " + names + (ignored.size() == 1 ? " matches" : " match") +
+                          " no parameter of the model; ignored");
+    }
+  }
+  check_initial_values(*density_, vars_, sc.init_values, sc.init_radius, sc.init_attempts);
   if (s.warm_start && sc.fixed_param)
     throw std::invalid_argument(fmt::format("{}: the fixed_param sampler ({}) uses no metric",
                                             s.warm_start_file.empty() ? "a loaded metric" : s.warm_start_file,

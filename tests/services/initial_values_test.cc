@@ -3,6 +3,8 @@
 // chain at its initial point, so its draws show where the chains started.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -63,13 +65,44 @@ TEST(InitialValues, AGivenValueOutsideItsSupportIsNamedNotRetried) {
   SampleSettings s;
   s.chains = 1;
   s.init_values = {{"mu", {1.5}}, {"v", {1.0, 2.0}}};  // v[1] below mu
+  // Refused by the job, before any chain runs (each chain failed with it).
   try {
     starts(program, s, 1);
     FAIL() << "no error";
-  } catch (const std::runtime_error& e) {
-    EXPECT_STREQ(e.what(),
-                 "chain 1: bad initial values: variable 'v' (lower): value 1 at index 1 is not above the lower bound 1.5");
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "bad initial values: variable 'v' (lower): value 1 at index 1 is not above the lower bound 1.5");
   }
+}
+
+TEST(InitialValues, BadGivenValuesAreRefusedBeforeAnyChainRunsAndUnknownNamesIgnored) {
+  const auto program = bounded_by_a_parameter();
+  SampleSettings s;
+  s.chains = 2;
+  const auto error_of = [&](std::vector<std::pair<std::string, std::vector<double>>> values) -> std::string {
+    s.init_values = std::move(values);
+    try {
+      SampleJob job(program, s, 1);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  // s is left out: no draw of it mends a given value.
+  EXPECT_EQ(error_of({{"s", {-1.0}}}),
+            "bad initial values: variable 's' (lower): value -1 at index 1 is not above the lower bound 0");
+  EXPECT_EQ(error_of({{"mu", {0.0}}, {"v", {1.0}}}),
+            "bad initial values: variable 'v': initial value has 1 elements; expected 2");
+  EXPECT_EQ(error_of({{"mu", {std::nan("")}}}),
+            "bad initial values: variable 'mu' (identity): value at index 1 is not finite");
+  // A name that is no parameter: ignored with a warning, as an --init file's (it failed each chain
+  // with "unknown variable 'nope' in the initial values").
+  s.init_values = {{"mu", {0.5}}, {"nope", {1.0}}, {"gq", {2.0}}};
+  SampleJob job(program, s, 1);
+  ASSERT_EQ(job.warnings().size(), 1u);
+  EXPECT_EQ(job.warnings()[0], "the initial values: 'nope', 'gq' match no parameter of the model; ignored");
+  s.fixed_param = true;
+  s.draws = 1;
+  for (const auto& r : starts(program, s, 1)) EXPECT_EQ(r[0], 0.5);
 }
 
 }  // namespace
