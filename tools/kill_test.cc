@@ -355,5 +355,38 @@ TEST_F(ResumeTest, ResumingAnotherRunIsRefusedNamingWhatDiffers) {
   EXPECT_NE(err3.str().find("damaged"), std::string::npos) << err3.str();
 }
 
+// A chain whose checkpoint was deleted (or never written) starts afresh on --resume; the
+// interrupted run's temporary for it can never be continued, and was left behind, unnamed, after
+// the resumed run completed. It is removed and named; another run's temporary is not touched.
+TEST_F(ResumeTest, ChainWithoutCheckpointStartsAfreshAndItsStaleTemporaryGoes) {
+  {
+    Child c(resume_args("out.csv", false), path("err.txt"));
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (!fs::exists(path("out_4.csv.checkpoint")) && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    c.signal(SIGINT);
+    const int st = c.wait();
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 130) << slurp(path("err.txt"));
+  }
+  const auto cp = io::RunCheckpoint::load(path("out_2.csv.checkpoint"));
+  ASSERT_TRUE(cp);
+  const std::string stale = cp->temp_path;
+  ASSERT_TRUE(fs::exists(stale));
+  fs::remove(path("out_2.csv.checkpoint"));
+  // Another run's temporary under the same name pattern.
+  std::ofstream(path("out_2.csv.0123456789abcdef.tmp")) << "# exmc_run_id = someoneelse\n";
+  std::ostringstream out, err;
+  ASSERT_EQ(run(resume_args("out.csv", true), out, err), 0) << err.str();
+  EXPECT_NE(err.str().find("chain 2 has no checkpoint (" + path("out_2.csv.checkpoint") + "): it starts afresh"),
+            std::string::npos)
+      << err.str();
+  EXPECT_NE(err.str().find(stale), std::string::npos) << err.str();
+  EXPECT_FALSE(fs::exists(stale)) << "the interrupted run's temporary for chain 2 was left behind";
+  EXPECT_TRUE(fs::exists(path("out_2.csv.0123456789abcdef.tmp"))) << "another run's temporary was removed";
+  for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
+  EXPECT_EQ(temporaries().size(), 1u);
+}
+
 }  // namespace
 }  // namespace exmc::cli

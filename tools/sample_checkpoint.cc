@@ -1,6 +1,7 @@
 #include "sample_checkpoint.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -58,6 +59,46 @@ void remove_stale_checkpoint_temporaries(const std::string& chain_output) {
         name.compare(name.size() - 4, 4, ".tmp") == 0)
       fs::remove(e.path(), ec);
   }
+}
+
+namespace {
+
+// `exmc_run_id` from a CmdStan CSV's header comments; empty when there is none.
+std::string csv_run_id(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  for (int n = 0; n < 400 && std::getline(in, line) && !line.empty() && line[0] == '#'; ++n) {
+    static const std::string key = "# exmc_run_id = ";
+    if (line.compare(0, key.size(), key) == 0) return line.substr(key.size());
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,
+                                                const std::string& keep) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> removed;
+  if (run_id.empty()) return removed;
+  const fs::path out(chain_output);
+  const std::string prefix = out.filename().string() + ".";
+  const std::string kept = keep.empty() ? "" : fs::path(keep).filename().string();
+  std::error_code ec;
+  const fs::path folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    const std::string name = e.path().filename().string();
+    // out_2.csv.<16 hex>.tmp, as io::CmdStanCsvWriter names its temporaries
+    if (name.size() != prefix.size() + 16 + 4 || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - 4, 4, ".tmp") != 0 || name == kept)
+      continue;
+    const std::string hex = name.substr(prefix.size(), 16);
+    if (hex.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+    const fs::path p = out.has_parent_path() ? out.parent_path() / name : fs::path(name);
+    if (!e.is_regular_file(ec) || csv_run_id(p.string()) != run_id) continue;
+    if (fs::remove(p, ec)) removed.push_back(p.string());
+  }
+  return removed;
 }
 
 std::optional<ResumePoint> find_resume_point(const SampleOptions& opts, const std::string& fingerprint,

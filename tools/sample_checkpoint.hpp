@@ -20,6 +20,13 @@ std::string sample_fingerprint(const SampleOptions& opts);
 // only the writer that created one ever renames it, and that writer is gone.
 void remove_stale_checkpoint_temporaries(const std::string& chain_output);
 
+// Removes the CSV temporaries of `run_id` beside `chain_output` (`out_2.csv.<16 hex>.tmp` whose
+// header says `exmc_run_id = run_id`) except `keep`, and returns the names it removed. A resumed
+// chain without a checkpoint (deleted, or killed before its first) starts afresh in a new
+// temporary: the interrupted one can never be continued or completed. Other runs' are left.
+std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,
+                                                const std::string& keep);
+
 // The checkpoints of a process's chains for --resume: what was found, checked against this
 // run; chains without one start afresh (killed before their first checkpoint).
 struct ResumePoint {

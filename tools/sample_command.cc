@@ -204,6 +204,20 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     // A resumed run's final names hold only what the run itself completed before it stopped.
     for (unsigned c = 0; c < block.count; ++c)
       if (!resumed || !resumed->chains[c]) io::remove_previous_output(chain_outputs[c]);
+    // A resumed chain without a checkpoint starts afresh in a new temporary; the interrupted
+    // run's temporary for it (its checkpoint deleted, or killed before its first) can never be
+    // continued, and was left behind unnamed.
+    if (resumed)
+      for (unsigned c = 0; c < block.count; ++c) {
+        const auto gone = remove_run_temporaries(chain_outputs[c], header.run_id, sink.writer(c).temp_path());
+        if (resumed->chains[c] || gone.empty()) continue;
+        std::string names;
+        for (const auto& g : gone) names += (names.empty() ? "" : ", ") + g;
+        err << "exmc: chain " << block.offset + c + 1 << " has no checkpoint (" << io::checkpoint_path(chain_outputs[c])
+            << "): it starts afresh, and the interrupted run's draws for it, which cannot be continued without one, "
+               "were removed ("
+            << names << ")\n";
+      }
     // A chain's checkpoint: this run's fingerprint and identity, and where the chain stands.
     auto chain_checkpoint = [&](unsigned c, uint64_t done, const std::string& state) {
       auto& w = sink.writer(c);
