@@ -161,12 +161,18 @@ bool complete_initial_values(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng
   const auto missing = missing_vars(vars, cfg.init_values);
   if (missing.empty()) return false;  // the values were complete: their own error stands
   std::vector<double> random(ld.dim()), constrained(total_size(vars));
+  // A given value refused in every attempt is at fault; one refused in some only has a bound
+  // that depends on a left-out variable (real<lower=a> b with b given, a drawn), which another
+  // draw mends. The first such refusal threw: b = -1 failed whenever the draw put a above -1.
+  std::string given_error;
+  bool only_given_at_fault = true;
   for (int attempt = 0; attempt < cfg.init_attempts; ++attempt) {
     for (double& v : random) v = rng.uniform(-cfg.init_radius, cfg.init_radius);
     try {
       ld.constrain(random.data(), constrained.data());
     } catch (const std::exception& e) {
       *error = e.what();
+      only_given_at_fault = false;
       continue;
     }
     auto values = cfg.init_values;
@@ -174,13 +180,17 @@ bool complete_initial_values(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng
       values.emplace_back(m.name, std::vector<double>(constrained.begin() + std::ptrdiff_t(m.offset),
                                                       constrained.begin() + std::ptrdiff_t(m.offset + m.size)));
     if (!ld.unconstrain(values, z.q.data(), error)) {
-      // A value the user gave is at fault (every message names its variable): no draw mends it.
-      for (const auto& [name, _] : cfg.init_values)
-        if (error->find("'" + name + "'") != std::string::npos) throw InitError("bad initial values: " + *error);
+      // Every message names its variable: is it one the user gave?
+      bool given = false;
+      for (const auto& [name, _] : cfg.init_values) given |= error->find("'" + name + "'") != std::string::npos;
+      if (given && given_error.empty()) given_error = *error;
+      only_given_at_fault &= given;
       continue;
     }
+    only_given_at_fault = false;
     if (log.check(integ, z)) return true;
   }
+  if (only_given_at_fault && !given_error.empty()) throw InitError("bad initial values: " + given_error);
   std::string names;
   for (const auto& m : missing) names += (names.empty() ? "'" : ", '") + m.name + "'";
   const std::string why = log.describe().empty() ? *error : log.describe();

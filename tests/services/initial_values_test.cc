@@ -105,5 +105,22 @@ TEST(InitialValues, BadGivenValuesAreRefusedBeforeAnyChainRunsAndUnknownNamesIgn
   for (const auto& r : starts(program, s, 1)) EXPECT_EQ(r[0], 0.5);
 }
 
+TEST(InitialValues, AGivenValueWhoseBoundDependsOnALeftOutOneWaitsForADrawThatFits) {
+  // b = -1 is inside its support when the drawn a is below -1; the first draw that put a above
+  // it failed the chain with "bad initial values: variable 'b'".
+  const auto program = Program::from_source(R"(
+    parameters { real a; real<lower=a> b; }
+    model { a ~ normal(0, 1); b ~ normal(a, 1); }
+  )", "dependent", "");
+  SampleSettings s;
+  s.chains = 8;
+  s.init_values = {{"b", {-1.0}}};
+  for (uint64_t seed = 1; seed <= 3; ++seed)
+    for (const auto& r : starts(program, s, seed)) {
+      EXPECT_EQ(r[1], -1.0);
+      EXPECT_LT(r[0], -1.0);
+    }
+}
+
 }  // namespace
 }  // namespace exmc::services
