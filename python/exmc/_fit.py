@@ -59,7 +59,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def to_stan_json(data: Mapping[str, Any]) -> str:
-    """A dict of numpy arrays, lists and scalars as Stan JSON text."""
+    """A dict of numpy arrays, lists and scalars as Stan JSON text.
+
+    Booleans (True/False, numpy bool arrays, pandas bool columns) are written 1/0, as cmdstanpy
+    and cmdstanr write them: Stan has no bool type, and its JSON reader (exmc's, CmdStan's)
+    refuses true/false in a file."""
     out = {}
     for k, v in data.items():
         # The message names the variable: "cannot convert NoneType to Stan data" did not say which.

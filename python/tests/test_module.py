@@ -553,3 +553,22 @@ def test_bad_initial_values_are_refused_before_any_chain_runs(eight):
     with pytest.warns(RuntimeWarning, match="'log_lik', 'y_rep' match no parameter of the model; ignored"):
         again = eight.sample(init=values, **kw)
     assert again.num_draws == 10
+
+
+def test_booleans_are_ones_and_zeros_in_a_dict_and_refused_in_a_file(tmp_path):
+    # As cmdstanpy (stanio) and cmdstanr: Python's and numpy's booleans are written 1/0; Stan
+    # has no bool type and a JSON file's true/false is refused as CmdStan refuses it, now saying
+    # what to write (it said only "expected a number, found boolean").
+    model = exmc.compile("data { int N; array[N] int<lower=0, upper=1> y; } parameters { real<lower=0, upper=1> p; } "
+                         "model { y ~ bernoulli(p); }")
+    kw = dict(chains=1, warmup=20, draws=10, seed=3, progress=False)
+    as_ints = model.sample(data={"N": 3, "y": [1, 0, 1]}, **kw)
+    for y in ([True, False, True], np.array([True, False, True]), np.array([1, 0, 1]).astype(np.bool_)):
+        np.testing.assert_array_equal(model.sample(data={"N": 3, "y": y}, **kw)["p"], as_ints["p"])
+    assert json.loads(exmc.to_stan_json({"J": np.bool_(True), "y": np.array([[True], [False]])})) == \
+        {"J": 1, "y": [[1], [0]]}
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"N": 3, "y": [True, False, True]}))
+    with pytest.raises(ValueError, match=r"variable 'y': expected a number, found boolean at \[1\] "
+                                         r"\(Stan has no bool type: write 1 for true, 0 for false\)"):
+        model.sample(data=str(path), **kw)

@@ -68,7 +68,10 @@ struct Flattener {
       v = j.get<double>();
     } else if (j.is_string() && special_number(j.get<std::string>(), &v)) {
     } else if (j.is_boolean()) {
-      fail("expected a number, found boolean" + where(path));
+      // As CmdStan's reader. The interfaces convert before writing (cmdstanpy, cmdstanr and
+      // exmc's Python module take True/False as 1/0); a file is read as it is, but says how.
+      fail("expected a number, found boolean" + where(path) +
+           " (Stan has no bool type: write 1 for true, 0 for false)");
     } else if (j.is_null()) {
       fail("expected a number, found null" + where(path));
     } else if (j.is_object()) {

@@ -140,7 +140,14 @@ TEST(StanJson, Errors) {
             "d.json: variable 'y': ragged array: expected a number, found an array at [2]");
   EXPECT_EQ(error_of(R"({"y": [1, "a"]})"),
             "d.json: variable 'y': expected a number, found \"a\" at [2]");
-  EXPECT_EQ(error_of(R"({"y": true})"), "d.json: variable 'y': expected a number, found boolean");
+  // Refused as CmdStan refuses them, saying what to write instead (Python's True and False are
+  // converted to 1 and 0 before the JSON, as cmdstanpy does; the file said only "found boolean").
+  EXPECT_EQ(error_of(R"({"y": true})"),
+            "d.json: variable 'y': expected a number, found boolean (Stan has no bool type: write 1 for true, 0 "
+            "for false)");
+  EXPECT_EQ(error_of(R"({"y": [1, false]})"),
+            "d.json: variable 'y': expected a number, found boolean at [2] (Stan has no bool type: write 1 for "
+            "true, 0 for false)");
   EXPECT_EQ(error_of(R"({"y": null})"), "d.json: variable 'y': expected a number, found null");
   EXPECT_EQ(error_of("[1, 2]"),
             "d.json: Stan JSON data must be an object {\"name\": value, ...}");
