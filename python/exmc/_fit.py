@@ -37,6 +37,13 @@ def _jsonable(value: Any) -> Any:
         if math.isfinite(v):
             return v
         return "NaN" if math.isnan(v) else ("Inf" if v > 0 else "-Inf")
+    if isinstance(value, np.ma.MaskedArray):
+        # np.asarray drops the mask: the masked entries' placeholder values were the data.
+        masked = int(np.ma.getmaskarray(value).sum())
+        if masked:
+            raise ValueError(f"a masked array with {masked} masked entries: Stan data has no missing values "
+                             "(model them as parameters, or leave those observations out)")
+        value = np.ma.getdata(value)
     if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
         try:
             arr = np.asarray(value)

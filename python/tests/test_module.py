@@ -572,3 +572,14 @@ def test_booleans_are_ones_and_zeros_in_a_dict_and_refused_in_a_file(tmp_path):
     with pytest.raises(ValueError, match=r"variable 'y': expected a number, found boolean at \[1\] "
                                          r"\(Stan has no bool type: write 1 for true, 0 for false\)"):
         model.sample(data=str(path), **kw)
+
+
+def test_masked_arrays_are_refused_not_read_unmasked():
+    # np.asarray dropped the mask: the masked entries' placeholder values were sampled as data.
+    model = exmc.compile("data { int N; vector[N] y; } parameters { real mu; } model { y ~ normal(mu, 1); }")
+    y = np.ma.masked_array([1.0, 999.0, 3.0], mask=[False, True, False])
+    with pytest.raises(ValueError, match="data variable 'y': a masked array with 1 masked entries: Stan data has "
+                                         "no missing values"):
+        model.sample(data={"N": 3, "y": y}, chains=1, warmup=10, draws=10, seed=1)
+    # Nothing masked: the values, as a plain array's.
+    assert json.loads(exmc.to_stan_json({"y": np.ma.masked_array([1.0, 2.0])})) == {"y": [1.0, 2.0]}
