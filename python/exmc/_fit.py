@@ -591,7 +591,18 @@ class Fit:
         start, shape = self._layout[log_lik]
         size = int(np.prod(shape)) if shape else 1
         # Flat (column-major) order: the observations in the order `exmc loo` reads them.
-        return Loo(_exmc.loo(self._values[:, :, start:start + size]))
+        out = Loo(_exmc.loo(self._values[:, :, start:start + size]))
+        # Any quantity gives numbers: say when these look unlike log p(y[n] | parameters) per
+        # observation, as `exmc loo` does (fit.loo("mu") returned its numbers without a word).
+        if size == 1:
+            warnings.warn(f"loo: {log_lik!r} is one number per draw: LOO leaves out one observation at a time and "
+                          f"needs the log-likelihood of each ({log_lik}[1], ..., {log_lik}[N]); with one there is "
+                          "no standard error", RuntimeWarning, stacklevel=2)
+        if out["p_loo"] > size:
+            warnings.warn(f"loo: p_loo ({out['p_loo']:.1f}) exceeds the number of observations ({size}): {log_lik!r} "
+                          "looks unlike a pointwise log-likelihood (log p(y[n] | parameters) per observation n), or "
+                          "the model is badly misspecified", RuntimeWarning, stacklevel=2)
+        return out
 
     # ------------------------------------------------------------------ InferenceData
     def to_inference_data(self, log_likelihood="log_lik", posterior_predictive=None, observed_data=None,

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -583,3 +584,15 @@ def test_masked_arrays_are_refused_not_read_unmasked():
         model.sample(data={"N": 3, "y": y}, chains=1, warmup=10, draws=10, seed=1)
     # Nothing masked: the values, as a plain array's.
     assert json.loads(exmc.to_stan_json({"y": np.ma.masked_array([1.0, 2.0])})) == {"y": [1.0, 2.0]}
+
+
+def test_loo_of_a_quantity_unlike_a_log_likelihood_warns_as_the_command(module_run):
+    # fit.loo("mu") and fit.loo("theta") returned numbers without a word; `exmc loo` warns.
+    with pytest.warns(RuntimeWarning, match="loo: 'mu' is one number per draw"):
+        module_run.loo("mu")
+    with pytest.warns(RuntimeWarning, match=r"loo: p_loo \(\d+\.\d\) exceeds the number of observations \(8\): "
+                                            "'theta' looks unlike a pointwise log-likelihood"):
+        module_run.loo("theta")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        module_run.loo()
