@@ -378,9 +378,12 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     so.progress = false;
     if (const auto parent = fs::path(it.output).parent_path(); !parent.empty()) fs::create_directories(parent);
     std::ostringstream files, messages;
-    if (sample_chains(so, ChainBlock{0, chains, ""}, files, messages) != 0) {
+    SampleFailure why = SampleFailure::kNone;
+    if (sample_chains(so, ChainBlock{0, chains, ""}, files, messages, &why) != 0) {
       std::string m = messages.str();
       while (!m.empty() && m.back() == '\n') m.pop_back();
+      // An invalid model or data fails every attempt the same way: not retried.
+      if (why == SampleFailure::kInput) throw distributed::InputError(m);
       throw std::runtime_error(m);
     }
     json r = json::array();
@@ -417,9 +420,12 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     }
     write_atomically(items_dir / record_name(sbc_mode, item), rec.dump() + "\n");
     ++resolved;
-    if (!oc.done)
-      err << fmt::format("exmc batch: {} {} failed after {} attempts:\n", sbc_mode ? "simulation" : "item",
-                         sbc_mode ? item : item + 1, oc.attempts);
+    if (!oc.done && oc.input_error)
+      err << fmt::format("exmc batch: {} {} failed (not retried: its model or data is invalid):\n",
+                         sbc_mode ? "simulation" : "item", sbc_mode ? item : item + 1);
+    else if (!oc.done)
+      err << fmt::format("exmc batch: {} {} failed after {} attempt{}:\n", sbc_mode ? "simulation" : "item",
+                         sbc_mode ? item : item + 1, oc.attempts, oc.attempts == 1 ? "" : "s");
     for (const auto& e : oc.done ? std::vector<std::string>{} : oc.errors) err << "  " << e << "\n";
     if (resolved % step == 0 || resolved == todo.size())
       err << fmt::format("exmc batch: {}/{} resolved\n", resolved, todo.size()) << std::flush;

@@ -56,7 +56,13 @@ struct ChainBlock {
   unsigned count = 0;
   std::string run_id;
 };
-int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostream& out, std::ostream& err);
+// Why sample_chains failed, for a caller that retries (exmc batch). kInput: the program, its data,
+// an input file or a setting is invalid, or a chain failed (a run is a pure function of them, so
+// another attempt fails the same way); kOther: anything that may pass (out of memory, an I/O
+// error while writing, an interruption).
+enum class SampleFailure { kNone, kInput, kOther };
+int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostream& out, std::ostream& err,
+                  SampleFailure* failure = nullptr);
 
 // `exmc summary FILE...`, `exmc diagnose FILE...`, `exmc loo FILE... [--log-lik NAME]`.
 // Files of different runs (their exmc_run_id lines differ) are an error unless allow_mixed_runs.

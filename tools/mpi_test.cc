@@ -350,8 +350,42 @@ TEST(Batch, LogNumbersManifestItemsAsTheRecordsDo) {
             1);
   const auto log = read(d / "log.txt");
   EXPECT_NE(log.find("exmc batch: item 2 failed on rank 0 (bad.stan:1:22"), std::string::npos) << log;
-  EXPECT_NE(log.find("exmc batch: item 2 failed after 2 attempts"), std::string::npos) << log;
+  EXPECT_NE(log.find("exmc batch: item 2 failed (not retried"), std::string::npos) << log;
   EXPECT_EQ(log.find("item 1 failed"), std::string::npos) << log;
+}
+
+// A fit whose model or data is invalid failed identically --max-attempts times (the same
+// message three times) and status.tsv gave its rank as -1. It fails once, its message recorded
+// with the rank that ran it; a failure that may pass (a fit that threw, one killed) is retried.
+TEST(Batch, InputErrorsFailOnceAndOtherFailuresAreRetried) {
+  const auto d = fresh_dir("input_errors");
+  std::ofstream(d / "bad.stan") << "parameters { real x; } model { x ~ nromal(0, 1); }\n";
+  std::ofstream(d / "bad.json") << "{\"J\": 3}\n";
+  std::ofstream(d / "fits.txt") << "bad.stan -\n"
+                                << kEight << ".stan bad.json\n"
+                                << kEight << ".stan " << kEight << ".data.json\n"
+                                << kEight << ".stan " << kEight << ".data.json\n";
+  // The third fit's first attempt throws, the fourth's is killed: both are retried.
+  EXPECT_EQ(run_in(d, "EXMC_BATCH_THROW=2 EXMC_BATCH_KILL_FIT=3 " + kExmc +
+                          " batch --manifest fits.txt --output runs --seed 1 --chains 1 --warmup 20 --draws 20"),
+            1);
+  const auto log = read(d / "log.txt");
+  EXPECT_NE(log.find("exmc batch: item 1 failed (not retried: its model or data is invalid):\n  rank 0: "
+                     "bad.stan:1:36: error: unknown distribution 'nromal'"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("exmc batch: item 2 failed (not retried"), std::string::npos) << log;
+  size_t said = 0;  // in the scheduler's line and in the summary: once per attempt before
+  for (size_t at = log.find("unknown distribution 'nromal'"); at != std::string::npos;
+       at = log.find("unknown distribution 'nromal'", at + 1))
+    ++said;
+  EXPECT_EQ(said, 2u) << log;
+  const auto status = read(d / "runs/status.tsv");
+  EXPECT_NE(status.find("1\tfailed\t1\t0\trank 0: bad.stan:1:36: error: unknown distribution"), std::string::npos)
+      << status;
+  EXPECT_NE(status.find("2\tfailed\t1\t0\trank 0: bad.json: error: data variable 'y'"), std::string::npos) << status;
+  EXPECT_NE(status.find("3\tok\t2\t0\t"), std::string::npos) << status;
+  EXPECT_NE(status.find("4\tok\t2\t0\t"), std::string::npos) << status;
 }
 
 std::string sbc_args(int simulations) {

@@ -114,8 +114,17 @@ std::string init_file(const std::string& init) {
   return end != init.c_str() && *end == '\0' ? "" : init;
 }
 
-int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostream& out, std::ostream& err) {
+int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostream& out, std::ostream& err,
+                  SampleFailure* failure) {
   const auto t_start = Clock::now();
+  // Until the inputs are read and compiled an error is theirs (or the settings'); after that, an
+  // exception is the machine's (writing the files, memory) and may pass.
+  bool inputs_ready = false;
+  auto failed = [&](SampleFailure why) {
+    if (failure) *failure = why;
+    return 1;
+  };
+  if (failure) *failure = SampleFailure::kNone;
   try {
     check_outputs(opts);
     check_serve(opts);
@@ -179,6 +188,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     if (job.fixed_param() && !opts.save_metric.empty())
       throw std::invalid_argument("--save-metric: the fixed_param sampler adapts no metric");
     for (const auto& w : job.warnings()) err << "exmc: warning: " << w << "\n";
+    inputs_ready = true;
 
     io::CmdStanCsvHeader header;
     header.model = program.model_name();
@@ -309,7 +319,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       }
       if (!kept.empty()) err << "exmc: the draws so far are in (incomplete, kept under temporary names):\n" << kept;
       err << resume_hint;
-      return 1;
+      return failed(SampleFailure::kInput);  // a chain is a pure function of the inputs and seed
     }
     if (result.cancelled) {
       // The temporaries carry a random suffix (each run its own), so name them.
@@ -317,6 +327,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       for (unsigned c = 0; c < block.count; ++c) err << "  " << sink.writer(c).temp_path() << "\n";
       err << resume_hint;
       // The shell's convention, 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM.
+      if (failure) *failure = SampleFailure::kOther;
       return g_signal.load() == SIGTERM ? 128 + SIGTERM : 128 + SIGINT;
     }
     err << fmt::format("exmc: done in {:.2f} s (warmup {:.2f} s, sampling {:.2f} s per chain, slowest); "
@@ -354,13 +365,16 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     return 0;
   } catch (const stan::Error& e) {
     err << e.what() << "\n";
-    return 1;
+    return failed(SampleFailure::kInput);
   } catch (const std::bad_alloc&) {
     err << "exmc sample: error: out of memory: a size in the program or its data may be larger than meant\n";
-    return 1;
+    return failed(SampleFailure::kOther);
+  } catch (const std::invalid_argument& e) {
+    err << "exmc sample: error: " << e.what() << "\n";
+    return failed(SampleFailure::kInput);
   } catch (const std::exception& e) {
     err << "exmc sample: error: " << e.what() << "\n";
-    return 1;
+    return failed(inputs_ready ? SampleFailure::kOther : SampleFailure::kInput);
   }
 }
 

@@ -26,7 +26,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum Tag : int { kRequest = 1, kHeartbeat = 2, kResult = 3, kFailure = 4, kAssign = 10, kWait = 11, kStop = 12 };
+enum Tag : int {
+  kRequest = 1,
+  kHeartbeat = 2,
+  kResult = 3,
+  kFailure = 4,
+  kInputFailure = 5,  // the work threw InputError: not retried
+  kAssign = 10,
+  kWait = 11,
+  kStop = 12
+};
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -69,6 +78,9 @@ class Child {
       char status = 'O';
       try {
         text = fn();
+      } catch (const InputError& e) {
+        status = 'I';
+        text = e.what();
       } catch (const std::exception& e) {
         status = 'E';
         text = e.what();
@@ -125,6 +137,7 @@ class Child {
       out.text = "the fit process ended without a result";
     } else {
       out.ok = buf_[0] == 'O';
+      out.input_error = buf_[0] == 'I';
       out.text = buf_.substr(1);
     }
     return true;
@@ -241,10 +254,11 @@ class Coordinator {
       case kHeartbeat:
         break;
       case kResult:
-      case kFailure: {
+      case kFailure:
+      case kInputFailure: {
         auto [p, text] = split_first_line(m.payload);
         if (busy_[r] == long(p)) busy_[r] = -1;
-        finish(p, m.source, ChildOutcome{m.tag == kResult, std::move(text)});
+        finish(p, m.source, ChildOutcome{m.tag == kResult, m.tag == kInputFailure, std::move(text)});
         break;
       }
       default:
@@ -264,8 +278,15 @@ class Coordinator {
       return;
     }
     o.errors.push_back("rank " + std::to_string(rank) + ": " + c.text);
+    o.rank = rank;
     failed_on_[p].insert(rank);
-    if (o.attempts >= o_.max_attempts) {
+    if (c.input_error) {
+      // Its model or data is invalid: every attempt fails the same way.
+      o.input_error = true;
+      say(name_of(todo_[p]) + " failed on rank " + std::to_string(rank) + " (" + c.text +
+          "); not retried: an input error fails every attempt the same way");
+      resolve(p);
+    } else if (o.attempts >= o_.max_attempts) {
       say(name_of(todo_[p]) + " failed on rank " + std::to_string(rank) + " (" + c.text + "); no attempts left");
       resolve(p);
     } else {
@@ -319,7 +340,7 @@ class Coordinator {
       busy_[i] = -1;
       say("rank " + std::to_string(r) + " silent for " + std::to_string(int(o_.heartbeat_timeout_s)) +
           " s while fitting " + name_of(todo_[p]) + ": presumed dead");
-      finish(p, r, ChildOutcome{false, "no heartbeat (rank presumed dead)"});
+      finish(p, r, ChildOutcome{false, false, "no heartbeat (rank presumed dead)"});
     }
   }
 
@@ -381,7 +402,8 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
     if (child.running()) {
       ChildOutcome c;
       if (child.poll(c)) {
-        world.send(0, c.ok ? kResult : kFailure, std::to_string(current) + "\n" + c.text);
+        world.send(0, c.ok ? kResult : c.input_error ? kInputFailure : kFailure,
+                   std::to_string(current) + "\n" + c.text);
         current = -1;
         world.send(0, kRequest, "");
         waiting_reply = true;

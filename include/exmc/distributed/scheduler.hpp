@@ -7,6 +7,8 @@
 //  - an item whose fit throws, exits non-zero, crashes or is killed (SIGKILL of the child:
 //    the OOM killer, a segfault) is reported by its rank and retried, on a rank that has not
 //    failed it yet when there is one, up to max_attempts times in all;
+//  - an item whose fit throws InputError (its model or data is invalid: every attempt would fail
+//    the same way) fails at once, after that one attempt, with its message;
 //  - a worker rank that dies (SIGKILL of the rank; its fit child dies with it) stops sending
 //    heartbeats: after heartbeat_timeout_s its item is handed to another rank. OpenMPI's mpirun
 //    ends the whole job when a rank dies unless started with --enable-recovery; with it the
@@ -19,12 +21,19 @@
 
 #include <cstddef>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "exmc/distributed/world.hpp"
 
 namespace exmc::distributed {
+
+// Thrown by a Work function for a failure another attempt would repeat (an invalid model or
+// data): the item is not retried.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct SchedulerOptions {
   unsigned max_attempts = 3;
@@ -43,7 +52,8 @@ struct ItemOutcome {
   bool done = false;
   std::string result;             // the work function's text, when done
   unsigned attempts = 0;
-  int rank = -1;                  // the rank whose result was kept
+  int rank = -1;                  // the rank whose result was kept (failed: of the last attempt)
+  bool input_error = false;       // failed with an InputError: not retried
   std::vector<std::string> errors;  // one per failed attempt: "rank R: message"
 };
 
@@ -66,6 +76,7 @@ std::vector<ItemOutcome> run_items(World& world, const std::vector<size_t>& todo
 // What the scheduler uses; public for tests.
 struct ChildOutcome {
   bool ok = false;
+  bool input_error = false;  // the work threw InputError
   std::string text;  // the result, or the error
 };
 ChildOutcome run_in_child(const std::function<std::string()>& fn);
