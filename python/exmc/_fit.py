@@ -456,9 +456,22 @@ def loo_compare(loos: Mapping[str, "Loo"]):
     """loo::loo_compare: a pandas DataFrame indexed by model, best first, with elpd_diff and
     se_diff (from the pointwise differences to the best model), elpd_loo, se_elpd_loo, p_loo
     and looic. `loos` maps a name to what Fit.loo() returned, all on the same observations."""
+    # A list, or fits instead of their loo(), were an AttributeError ('list' object has no
+    # attribute 'keys') or a KeyError ('no variable 0': dict() of a Fit indexes it by number).
+    if not isinstance(loos, Mapping):
+        raise TypeError(f"loos: expected a dict {{name: fit.loo()}}, got {type(loos).__name__}")
+    needed = ("elpd_loo", "se_elpd_loo", "p_loo", "se_p_loo", "looic", "se_looic", "pointwise_elpd_loo")
+    for name, v in loos.items():
+        if isinstance(v, Fit):
+            raise TypeError(f"loos[{name!r}]: an exmc.Fit; pass its fit.loo()")
+        if not isinstance(v, Mapping):
+            raise TypeError(f"loos[{name!r}]: expected what Fit.loo() returns, got {type(v).__name__}")
+        missing = [k for k in needed if k not in v]
+        if missing:
+            raise ValueError(f"loos[{name!r}]: not a Fit.loo() result (no {', '.join(missing)})")
     import pandas as pd
 
-    rows = _exmc.loo_compare(list(loos.keys()), [dict(v) for v in loos.values()])
+    rows = _exmc.loo_compare([str(k) for k in loos.keys()], [dict(v) for v in loos.values()])
     return pd.DataFrame(rows).set_index("model")
 
 

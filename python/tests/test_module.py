@@ -596,3 +596,15 @@ def test_loo_of_a_quantity_unlike_a_log_likelihood_warns_as_the_command(module_r
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         module_run.loo()
+
+
+def test_loo_compare_names_what_it_was_given_instead_of_loo_results(module_run):
+    # A list was "AttributeError: 'list' object has no attribute 'keys'"; fits instead of their
+    # loo() a KeyError "no variable 0" (dict() of a Fit indexed it by number).
+    loo = module_run.loo()
+    with pytest.raises(TypeError, match=r"loos: expected a dict \{name: fit.loo\(\)\}, got list"):
+        exmc.loo_compare([loo, loo])
+    with pytest.raises(TypeError, match=r"loos\['b'\]: an exmc.Fit; pass its fit.loo\(\)"):
+        exmc.loo_compare({"a": loo, "b": module_run})
+    with pytest.raises(ValueError, match=r"loos\['b'\]: not a Fit.loo\(\) result \(no se_elpd_loo"):
+        exmc.loo_compare({"a": loo, "b": {"elpd_loo": 1.0}})
