@@ -632,6 +632,12 @@ class Fit:
                 return [v for v in self.variables if v.endswith("_rep")]
             return [arg] if isinstance(arg, str) else list(arg)
 
+        # As from_cmdstan_csv: only the default "log_lik" may be absent. Another name that the fit
+        # lacks was dropped without a word, leaving the log_likelihood group out.
+        missing = [n for n in names(log_likelihood) if n not in self._layout]
+        if missing and log_likelihood != "log_lik":
+            raise KeyError(f"log_likelihood: no variable {', '.join(map(repr, missing))}; the fit has "
+                           f"{', '.join(self._layout)}")
         ll = [n for n in names(log_likelihood) if n in self._layout]
         pp = names(posterior_predictive, rep=True)
         rest = [v for v in self.variables if v not in ll and v not in pp]

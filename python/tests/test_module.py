@@ -608,3 +608,13 @@ def test_loo_compare_names_what_it_was_given_instead_of_loo_results(module_run):
         exmc.loo_compare({"a": loo, "b": module_run})
     with pytest.raises(ValueError, match=r"loos\['b'\]: not a Fit.loo\(\) result \(no se_elpd_loo"):
         exmc.loo_compare({"a": loo, "b": {"elpd_loo": 1.0}})
+
+
+def test_to_inference_data_names_a_missing_log_likelihood(module_run):
+    # log_likelihood="loglik" (a misspelling) gave InferenceData without the group, silently;
+    # from_cmdstan_csv raised. Only the default "log_lik" may be absent.
+    with pytest.raises(KeyError, match="log_likelihood: no variable 'loglik'; the fit has mu, tau"):
+        module_run.to_inference_data(log_likelihood="loglik")
+    with pytest.raises(KeyError, match="log_likelihood: no variable 'nope'"):
+        module_run.to_inference_data(log_likelihood=["log_lik", "nope"])
+    assert "log_likelihood" in module_run.to_inference_data().groups()
