@@ -218,6 +218,25 @@ def _count(name: str, value, lo: int, hi: int = 2**32 - 1) -> int:
     return value
 
 
+def _flag(name: str, value) -> bool:
+    """A True/False setting: fixed_param="no" ran the fixed_param sampler (bool("no") is True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def _text(name: str, value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected a string, got {value!r}")
+    return value
+
+
+def _real(name: str, value) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {value!r}")
+    return float(value)
+
+
 def _seed(seed) -> int:
     if seed is None:  # as the command: a random seed, reported on the Fit
         return random.SystemRandom().randrange(4294967291)
@@ -360,6 +379,11 @@ class BoundModel:
         warmup, draws = _count("warmup", warmup, 0), _count("draws", draws, 0)
         thin, threads = _count("thin", thin, 1, 1000000), _count("threads", threads, 0)
         max_depth = _count("max_depth", max_depth, 1, 30)
+        # Checked here: pybind11's "incompatible function arguments" listed the whole native
+        # signature without naming the argument.
+        adapt_delta, metric = _real("adapt_delta", adapt_delta), _text("metric", metric)
+        precision = _text("precision", precision)
+        save_warmup, fixed_param = _flag("save_warmup", save_warmup), _flag("fixed_param", fixed_param)
         init_text, init_values = _init(init)
         notebook = _in_notebook()
         interactive = notebook or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())

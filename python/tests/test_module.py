@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -618,3 +619,18 @@ def test_to_inference_data_names_a_missing_log_likelihood(module_run):
     with pytest.raises(KeyError, match="log_likelihood: no variable 'nope'"):
         module_run.to_inference_data(log_likelihood=["log_lik", "nope"])
     assert "log_likelihood" in module_run.to_inference_data().groups()
+
+
+def test_sample_settings_of_the_wrong_type_name_the_argument():
+    # fixed_param="no" ran the fixed_param sampler (bool("no") is True); the others gave
+    # pybind11's "incompatible function arguments" with the whole native signature.
+    model = exmc.compile("parameters { real mu; } model { mu ~ normal(0, 1); }")
+    kw = dict(chains=1, warmup=10, draws=10, seed=1, progress=False)
+    for bad, message in [(dict(fixed_param="no"), "fixed_param: expected True or False, got 'no'"),
+                         (dict(save_warmup="yes"), "save_warmup: expected True or False, got 'yes'"),
+                         (dict(adapt_delta="0.9"), "adapt_delta: expected a number, got '0.9'"),
+                         (dict(metric=None), "metric: expected a string, got None"),
+                         (dict(precision=32), "precision: expected a string, got 32")]:
+        with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+            model.sample(**bad, **kw)
+    assert model.sample(adapt_delta=np.float32(0.9), save_warmup=np.bool_(True), **kw).num_warmup_draws == 10
