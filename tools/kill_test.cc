@@ -388,5 +388,36 @@ TEST_F(ResumeTest, ChainWithoutCheckpointStartsAfreshAndItsStaleTemporaryGoes) {
   EXPECT_EQ(temporaries().size(), 1u);
 }
 
+// --resume after the run completed (its checkpoints removed, its files under their final names)
+// sampled again and replaced them, saying only "no checkpoint: starting from the beginning". It
+// now says they are complete and leaves them (exit 0, so a retry loop ends); with other settings
+// it refuses, naming the setting, and still leaves them.
+TEST_F(ResumeTest, ResumingACompletedRunLeavesItsFilesAsTheyAre) {
+  auto a = resume_args("out.csv", false);
+  a[7] = "100";  // --warmup
+  a[9] = "100";  // --draws
+  {
+    std::ostringstream out, err;
+    ASSERT_EQ(run(a, out, err), 0) << err.str();
+  }
+  std::vector<std::string> before;
+  for (unsigned k = 1; k <= 4; ++k) before.push_back(slurp(final_name(k)));
+  std::ostringstream out, err;
+  a.push_back("--resume");
+  EXPECT_EQ(run(a, out, err), 0) << err.str();
+  EXPECT_NE(err.str().find(final_name(1) + " ... are already complete (run id "), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("nothing to resume"), std::string::npos) << err.str();
+  EXPECT_EQ(err.str().find("starting from the beginning"), std::string::npos) << err.str();
+  EXPECT_EQ(out.str().find(final_name(1)), 0u) << out.str();
+  a[9] = "120";
+  std::ostringstream out2, err2;
+  EXPECT_EQ(run(a, out2, err2), 1);
+  EXPECT_NE(err2.str().find("a completed run with other settings (draws: 100 in " + final_name(1) + ", 120 now)"),
+            std::string::npos)
+      << err2.str();
+  for (unsigned k = 1; k <= 4; ++k) EXPECT_EQ(slurp(final_name(k)), before[k - 1]) << final_name(k);
+  EXPECT_TRUE(temporaries().empty());
+}
+
 }  // namespace
 }  // namespace exmc::cli

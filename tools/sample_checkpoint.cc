@@ -1,5 +1,6 @@
 #include "sample_checkpoint.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -75,6 +76,57 @@ std::string csv_run_id(const std::string& path) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> csv_header_config(const std::string& path) {
+  std::map<std::string, std::string> config;
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  auto trim = [](std::string t) {
+    const auto a = t.find_first_not_of(" \t\r"), b = t.find_last_not_of(" \t\r");
+    return a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
+  };
+  for (int n = 0; n < 400 && std::getline(in, line) && !line.empty() && line[0] == '#'; ++n) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = trim(line.substr(1, eq - 1));
+    std::string value = trim(line.substr(eq + 1));
+    if (const auto d = value.find("(Default)"); d != std::string::npos) value = trim(value.substr(0, d));
+    if (!key.empty()) config.emplace(key, value);
+  }
+  return config;
+}
+
+std::string completed_run_difference(const std::vector<std::string>& chain_outputs,
+                                     const std::vector<std::pair<std::string, std::string>>& expected) {
+  static const std::map<std::string, std::string> label = {
+      {"num_samples", "draws"}, {"num_warmup", "warmup"}, {"num_chains", "chains"}, {"delta", "adapt-delta"},
+      {"exmc_metric", "metric"}, {"exmc_precision", "precision"}, {"file", "data"}};
+  std::string run_id, first;
+  for (const auto& out : chain_outputs) {
+    const auto config = csv_header_config(out);
+    const auto id = config.find("exmc_run_id");
+    if (id == config.end()) return out + " was not written by exmc sample (it has no exmc_run_id)";
+    if (first.empty()) {
+      run_id = id->second;
+      first = out;
+    } else if (id->second != run_id) {
+      return out + " and " + first + " are of different runs";
+    }
+    for (const auto& [key, want] : expected) {
+      const auto got = config.find(key);
+      const std::string had = got == config.end() ? "(none)" : got->second;
+      char* e1 = nullptr;
+      char* e2 = nullptr;
+      const double a = std::strtod(had.c_str(), &e1), b = std::strtod(want.c_str(), &e2);
+      const bool numbers = !had.empty() && !want.empty() && *e1 == '\0' && *e2 == '\0';
+      if (numbers ? a == b : had == want) continue;
+      const auto l = label.find(key);
+      return fmt::format("{}: {} in {}, {} now", l == label.end() ? key : l->second, had.empty() ? "(none)" : had,
+                         out, want.empty() ? "(none)" : want);
+    }
+  }
+  return "";
+}
 
 std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,
                                                 const std::string& keep) {

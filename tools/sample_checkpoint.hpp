@@ -2,8 +2,10 @@
 // and the one checkpoint file the chains keep up to date while they sample.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli.hpp"
@@ -26,6 +28,16 @@ void remove_stale_checkpoint_temporaries(const std::string& chain_output);
 // temporary: the interrupted one can never be continued or completed. Other runs' are left.
 std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,
                                                 const std::string& keep);
+
+// The "# key = value" lines of a CmdStan CSV's header (first occurrence, "(Default)" removed),
+// read up to its column names only; empty when the file cannot be read.
+std::map<std::string, std::string> csv_header_config(const std::string& path);
+
+// --resume where no chain has a checkpoint but every one of `chain_outputs` exists under its
+// final name: a completed run. Empty when it agrees with this run's settings (`expected`, keyed
+// as in the header); otherwise what differs, as "draws: 1000 in out_1.csv, 999 now".
+std::string completed_run_difference(const std::vector<std::string>& chain_outputs,
+                                     const std::vector<std::pair<std::string, std::string>>& expected);
 
 // The checkpoints of a process's chains for --resume: what was found, checked against this
 // run; chains without one start afresh (killed before their first checkpoint).

@@ -139,9 +139,18 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     std::optional<ResumePoint> resumed;
     if (opts.checkpoint_every > 0 || opts.resume)
       for (const auto& o : chain_outputs) remove_stale_checkpoint_temporaries(o);
+    // --resume without a checkpoint but with every chain's file under its final name: the run
+    // completed (it removed its checkpoints). Checked once the settings are known, below.
+    bool completed_before = false;
     if (opts.resume) {
       resumed = find_resume_point(opts, fingerprint, chain_outputs);
-      if (!resumed) err << "exmc: no checkpoint " << io::checkpoint_path(chain_outputs[0]) << ": starting from the beginning\n";
+      completed_before = !resumed;
+      for (const auto& o : chain_outputs) {
+        std::error_code ec;
+        completed_before = completed_before && std::filesystem::is_regular_file(o, ec);
+      }
+      if (!resumed && !completed_before)
+        err << "exmc: no checkpoint " << io::checkpoint_path(chain_outputs[0]) << ": starting from the beginning\n";
     }
     const unsigned checkpoint_every =
         opts.checkpoint_every > 0 ? opts.checkpoint_every : (resumed ? resumed->checkpoint_every : 0);
@@ -189,6 +198,41 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       throw std::invalid_argument("--save-metric: the fixed_param sampler adapts no metric");
     for (const auto& w : job.warnings()) err << "exmc: warning: " << w << "\n";
     inputs_ready = true;
+    if (completed_before) {
+      // Sampling again would replace the completed files with a new run's: not what --resume
+      // asks for. The same settings: nothing to do (a retry loop ends); others: refused.
+      const auto& sc = job.config().sampler;
+      std::vector<std::pair<std::string, std::string>> expected = {
+          {"model", program.model_name()},
+          {"file", opts.data_path},
+          {"num_samples", std::to_string(sc.num_samples)},
+          {"num_warmup", std::to_string(sc.num_warmup)},
+          {"thin", std::to_string(sc.thin)},
+          {"save_warmup", opts.save_warmup ? "1" : "0"},
+          {"num_chains", std::to_string(opts.chains)},
+          {"exmc_metric", opts.metric},
+          {"exmc_precision", opts.precision},
+          {"sig_figs", std::to_string(opts.sig_figs)}};
+      if (!sc.fixed_param) {
+        expected.push_back({"delta", fmt::format("{:.17g}", opts.adapt_delta)});
+        expected.push_back({"max_depth", std::to_string(opts.max_depth)});
+      }
+      if (opts.seed_given) expected.push_back({"seed", std::to_string(opts.seed)});
+      const auto diff = completed_run_difference(chain_outputs, expected);
+      if (!diff.empty())
+        throw std::invalid_argument("--resume: there is no checkpoint to resume, and " + chain_outputs[0] +
+                                    (chain_outputs.size() > 1 ? " ..." : "") + " hold" +
+                                    (chain_outputs.size() > 1 ? "" : "s") + " a completed run with other settings (" +
+                                    diff + "); left as they are. Without --resume the run samples again, replacing "
+                                    "them");
+      err << "exmc: " << chain_outputs[0] << (chain_outputs.size() > 1 ? " ... " : " ")
+          << (chain_outputs.size() > 1 ? "are" : "is") << " already complete (run id "
+          << csv_header_config(chain_outputs[0])["exmc_run_id"]
+          << "): nothing to resume; the files are left as they are (without --resume the run samples again, "
+             "replacing them)\n";
+      for (const auto& o : chain_outputs) out << o << "\n";
+      return 0;
+    }
 
     io::CmdStanCsvHeader header;
     header.model = program.model_name();

@@ -14,12 +14,15 @@
 #include <utility>
 #include <vector>
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "cli.hpp"
 #include "rank_agreement.hpp"
 #include "exmc/distributed/world.hpp"
 #include "exmc/io/cmdstan_csv_writer.hpp"
+#include "sample_checkpoint.hpp"
 #include "exmc/io/run_checkpoint.hpp"
 
 namespace exmc::cli {
@@ -119,6 +122,24 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
       run_id = cp->run_id;
       break;
     }
+  // --resume after the run completed (no checkpoints, the files under their final names): the
+  // seed is the files' own, so that each rank finds its chains complete instead of another seed.
+  if (opts.resume && rank == 0 && !opts.seed_given) {
+    bool any_checkpoint = false;
+    for (unsigned c = 0; c < opts.chains && !any_checkpoint; ++c) {
+      std::error_code ec;
+      any_checkpoint =
+          std::filesystem::exists(io::checkpoint_path(chain_output_path(opts.output, c, opts.chains)), ec);
+    }
+    if (!any_checkpoint) {
+      auto config = csv_header_config(chain_output_path(opts.output, 0, opts.chains));
+      if (const auto s = config.find("seed"); s != config.end()) {
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(s->second.c_str(), &end, 10);
+        if (end != s->second.c_str() && *end == '\0') seed = v;
+      }
+    }
+  }
   world->broadcast(seed);
   world->broadcast(run_id);
   mine.seed = seed;
