@@ -83,12 +83,30 @@ void Gaussian::transform(const double* z, double* out) const {
     for (size_t i = 0; i < d; ++i) out[i] = mean_[i] + scale_[i] * z[i];
     return;
   }
-  // out may alias z: compute from the last row up (row r reads z[0..r] only).
-  for (size_t r = d; r-- > 0;) {
-    double s = 0;
-    for (size_t k = 0; k <= r; ++k) s += scale_[k * d + r] * z[k];
-    out[r] = mean_[r] + s;
+  // Column by column (scale_ is column-major: row by row strode d doubles a step, minutes of
+  // cache misses for 1,000 draws at d = 4,000), each row summing in the order k = 0, 1, ...
+  // as before; into a buffer, since out may alias z.
+  thread_local std::vector<double> sum;
+  sum.assign(d, 0.0);
+  for (size_t k = 0; k < d; ++k) {
+    const double zk = z[k];
+    const double* column = scale_.data() + k * d;
+    for (size_t r = k; r < d; ++r) sum[r] += column[r] * zk;
   }
+  for (size_t r = 0; r < d; ++r) out[r] = mean_[r] + sum[r];
+}
+
+void Gaussian::transform_many(const double* z, double* out, size_t count) const {
+  const size_t d = dim();
+  if (diagonal_) {
+    for (size_t k = 0; k < count; ++k) transform(z + k * d, out + k * d);
+    return;
+  }
+  const auto n = Eigen::Index(d);
+  Eigen::Map<const Eigen::MatrixXd> l(scale_.data(), n, n);
+  Eigen::Map<Eigen::MatrixXd> x(out, n, Eigen::Index(count));
+  x.noalias() = l.triangularView<Eigen::Lower>() * Eigen::Map<const Eigen::MatrixXd>(z, n, Eigen::Index(count));
+  x.colwise() += Eigen::Map<const Eigen::VectorXd>(mean_.data(), n);
 }
 
 void Gaussian::sample(Rng& rng, double* out) const {
@@ -112,6 +130,13 @@ double Gaussian::log_density(const double* x) const {
     l.triangularView<Eigen::Lower>().solveInPlace(r);
     q = r.squaredNorm();
   }
+  return -0.5 * (double(d) * kLogTwoPi + log_det_ + q);
+}
+
+double Gaussian::log_density_from_z(const double* z) const {
+  const size_t d = dim();
+  double q = 0;
+  for (size_t i = 0; i < d; ++i) q += z[i] * z[i];
   return -0.5 * (double(d) * kLogTwoPi + log_det_ + q);
 }
 

@@ -161,9 +161,10 @@ MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t see
     for (auto& n : m.notes) run.notes.push_back("mode: " + n);
     for (auto& w : m.warnings) run.warnings.push_back("mode: " + w);
   }
-  const Gaussian normal = optimize::laplace_approximation(*density, mode);
+  uint64_t hessian_evals = 0;
+  const Gaussian normal = optimize::laplace_approximation(*density, mode, &hessian_evals);
   const ApproxDraws draws = optimize::laplace_draws(*density, normal, s.draws, seed);
-  run.grad_evals += 2 * density->dim() + draws.size();
+  run.grad_evals += hessian_evals + draws.size();
   run.seconds = seconds_since(t0);
 
   auto& b = run.method_block;

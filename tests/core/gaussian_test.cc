@@ -70,5 +70,41 @@ TEST(Gaussian, RejectsACovarianceThatIsNotPositiveDefinite) {
   EXPECT_THROW(Gaussian::from_covariance({0, 0}, {1, 0, 0}), std::invalid_argument);
 }
 
+TEST(Gaussian, TransformOfZAndTheLogDensityFromZAgreeWithTheDefinitions) {
+  // A dense 7-d factor: transform(z) = mean + L z, in place too, and log_density_from_z(z)
+  // equals log_density at that point.
+  const size_t d = 7;
+  std::vector<double> mean(d), chol(d * d, 0.0);
+  for (size_t i = 0; i < d; ++i) {
+    mean[i] = 0.5 * double(i) - 1;
+    for (size_t j = 0; j <= i; ++j) chol[j * d + i] = i == j ? 1.0 + 0.1 * double(i) : 0.3 / double(1 + i + j);
+  }
+  const auto g = Gaussian::from_cholesky(mean, chol);
+  std::vector<double> z(d), x(d);
+  for (size_t i = 0; i < d; ++i) z[i] = std::sin(double(i) + 0.5);
+  g.transform(z.data(), x.data());
+  for (size_t r = 0; r < d; ++r) {
+    double expected = mean[r];
+    for (size_t k = 0; k <= r; ++k) expected += chol[k * d + r] * z[k];
+    EXPECT_NEAR(x[r], expected, 1e-14) << r;
+  }
+  std::vector<double> in_place = z;
+  g.transform(in_place.data(), in_place.data());
+  EXPECT_EQ(in_place, x);
+  EXPECT_NEAR(g.log_density_from_z(z.data()), g.log_density(x.data()), 1e-12);
+
+  // Three points at once, dense and diagonal: as one at a time, up to rounding.
+  std::vector<double> zs(3 * d), many(3 * d), one(d);
+  for (size_t i = 0; i < zs.size(); ++i) zs[i] = std::cos(0.7 * double(i));
+  const auto diagonal = Gaussian::diagonal(mean, std::vector<double>(d, 1.5));
+  for (const Gaussian* q : {&g, &diagonal}) {
+    q->transform_many(zs.data(), many.data(), 3);
+    for (size_t k = 0; k < 3; ++k) {
+      q->transform(zs.data() + k * d, one.data());
+      for (size_t r = 0; r < d; ++r) EXPECT_NEAR(many[k * d + r], one[r], 1e-14) << k << "," << r;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace exmc

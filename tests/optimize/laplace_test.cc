@@ -125,5 +125,42 @@ TEST(Laplace, SaddleIsNotNegativeDefinite) {
   EXPECT_THROW(laplace_draws(*ld, Gaussian::diagonal({0, 0}, {1, 1}), 10, 1), std::invalid_argument);
 }
 
+TEST(Laplace, LargeSaddleIsNamedWithoutAnEigendecomposition) {
+  // 1,600 coordinates (past the eigendecomposition's limit): independent normals except
+  // coordinate 1,235, along which log p curves upward; a weak coupling of neighbours keeps the
+  // Hessian from being diagonal.
+  const size_t d = 1600, up = 1234;
+  auto ld = make_log_density(d, [&](const double* x, double* g) {
+    double lp = 0;
+    for (size_t i = 0; i < d; ++i) {
+      const double sign = i == up ? 1.0 : -1.0;
+      lp += 0.5 * sign * x[i] * x[i];
+      g[i] = sign * x[i];
+    }
+    for (size_t i = 0; i + 1 < d; ++i) {
+      lp -= 0.01 * x[i] * x[i + 1];
+      g[i] -= 0.01 * x[i + 1];
+      g[i + 1] -= 0.01 * x[i];
+    }
+    return lp;
+  });
+  uint64_t evals = 0;
+  try {
+    laplace_approximation(*ld, std::vector<double>(d, 0.0), &evals);
+    FAIL() << "no throw";
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("not negative definite (coordinate 1235 'x.1235' dominates"), std::string::npos) << m;
+  }
+}
+
+TEST(Laplace, CountsTheHessiansGradientCalls) {
+  CorrelatedGaussian t;
+  auto ld = t.density();
+  uint64_t evals = 0;
+  laplace_approximation(*ld, to_std(t.mu), &evals);
+  EXPECT_EQ(evals, 4u * 5 + 1);  // four per coordinate and one at the mode
+}
+
 }  // namespace
 }  // namespace exmc::optimize

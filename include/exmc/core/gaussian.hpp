@@ -34,8 +34,13 @@ class Gaussian {
   void sample(Rng& rng, double* out) const;
   // The same map for a given z (for reparameterisation gradients and common random numbers).
   void transform(const double* z, double* out) const;
+  // transform() of `count` points (z and out: count consecutive points of d values each, not
+  // overlapping) in one pass over a dense factor; equal to transform() up to rounding.
+  void transform_many(const double* z, double* out, size_t count) const;
   // Normalised log density at x.
   double log_density(const double* x) const;
+  // The same at transform(z), from z itself: no triangular solve (d^2 per point for a dense one).
+  double log_density_from_z(const double* z) const;
 
  private:
   std::vector<double> mean_, scale_;

@@ -17,8 +17,9 @@ namespace exmc::optimize {
 // Throws std::runtime_error when -H is not positive definite (the message names the
 // coordinate that weighs most in the offending direction, by ld.unconstrained_names() when
 // known), when the Hessian cannot be evaluated, and std::invalid_argument when mode has the
-// wrong length.
-Gaussian laplace_approximation(const LogDensity& ld, const std::vector<double>& mode);
+// wrong length. *grad_evals receives the number of gradient calls the Hessian took, when given.
+Gaussian laplace_approximation(const LogDensity& ld, const std::vector<double>& mode,
+                               uint64_t* grad_evals = nullptr);
 
 // num_draws draws from `normal` (random stream Rng(seed, 0)); log_p = ld's log density at
 // each draw (-inf where it is not finite or logp_grad throws), log_q = normal.log_density.
