@@ -200,6 +200,32 @@ std::string record_name(bool sbc, size_t item) {
   return sbc ? fmt::format("sim_{:06d}.json", item) : fmt::format("item_{:04d}.json", item + 1);
 }
 
+// Ctrl-C and SIGTERM (kill, timeout, a scheduler's time limit) stop the batch: the fits in
+// flight are killed, their temporaries removed, and the batch says how to continue. Without a
+// handler the process died at once, leaving each fit's out_K.csv.<hex>.tmp unnamed.
+volatile std::sig_atomic_t g_batch_signal = 0;
+extern "C" void on_batch_signal(int sig) { g_batch_signal = sig; }
+
+// The CSV temporaries (`out_1.csv.<16 hex>.tmp`) of a fit writing `output` with `chains` chains:
+// a batch fit never continues one (it does not checkpoint), so an attempt's are only leftovers.
+void remove_fit_temporaries(const std::string& output, unsigned chains) {
+  for (unsigned c = 0; c < chains; ++c) {
+    const fs::path out(chain_output_path(output, c, chains));
+    const std::string prefix = out.filename().string() + ".";
+    const fs::path folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
+    std::error_code ec;
+    std::vector<fs::path> stale;
+    for (const auto& e : fs::directory_iterator(folder, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.size() == prefix.size() + 20 && name.compare(0, prefix.size(), prefix) == 0 &&
+          name.compare(name.size() - 4, 4, ".tmp") == 0 &&
+          name.find_first_not_of("0123456789abcdef", prefix.size()) == name.size() - 4)
+        stale.push_back(e.path());
+    }
+    for (const auto& p : stale) fs::remove(p, ec);
+  }
+}
+
 // Test hooks (environment): EXMC_BATCH_KILL_FIT=I kills the fit process of item I mid-fit on its
 // first attempt (SIGKILL); EXMC_BATCH_THROW=I makes its first attempt throw;
 // EXMC_BATCH_KILL_RANK=R:N kills rank R itself (SIGKILL) while it fits its N-th item.
@@ -377,10 +403,16 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     so.sig_figs = o.sig_figs;
     so.progress = false;
     if (const auto parent = fs::path(it.output).parent_path(); !parent.empty()) fs::create_directories(parent);
+    remove_fit_temporaries(it.output, chains);  // of an attempt killed earlier (this batch's or an interrupted one's)
     std::ostringstream files, messages;
     SampleFailure why = SampleFailure::kNone;
     if (sample_chains(so, ChainBlock{0, chains, ""}, files, messages, &why) != 0) {
-      std::string m = messages.str();
+      remove_fit_temporaries(it.output, chains);  // the item is fitted afresh, never continued
+      std::string m;
+      std::istringstream lines(messages.str());
+      for (std::string line; std::getline(lines, line);)  // not the temporaries just removed
+        if (line.find(".tmp") == std::string::npos && line.find("kept under temporary names") == std::string::npos)
+          m += line + "\n";
       while (!m.empty() && m.back() == '\n') m.pop_back();
       // An invalid model or data fails every attempt the same way: not retried.
       if (why == SampleFailure::kInput) throw distributed::InputError(m);
@@ -436,7 +468,30 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     err << fmt::format("exmc batch: {} {} ({} done earlier), {} rank{}, seed {}\n", n_items,
                        sbc_mode ? "simulations" : "fits", p["earlier"].get<size_t>(), world->size(),
                        world->size() > 1 ? "s" : "", seed);
+  g_batch_signal = 0;
+  so.stop_requested = [] { return g_batch_signal != 0; };
+  const auto previous_int = std::signal(SIGINT, on_batch_signal);
+  const auto previous_term = std::signal(SIGTERM, on_batch_signal);
   distributed::run_items(*world, todo, work, so, on_resolved, log);
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
+  if (g_batch_signal != 0) {
+    const int sig = g_batch_signal;
+    if (rank != 0) return 128 + sig;
+    // The fits in flight were killed: their temporaries go (a re-run fits them afresh).
+    size_t done = 0;
+    for (size_t i = 0; i < n_items; ++i) {
+      const fs::path rec = items_dir / record_name(sbc_mode, i);
+      const bool ok = fs::exists(rec) && json::parse(read_text(rec.string())).value("status", "") == "ok";
+      done += ok;
+      if (!ok && !sbc_mode) remove_fit_temporaries(manifest[i].output, chains);
+    }
+    err << fmt::format("exmc batch: interrupted ({}): {} of {} {} done, recorded in {}; the same command again "
+                       "continues with the other {}\n",
+                       sig == SIGTERM ? "SIGTERM" : "Ctrl-C", done, n_items, sbc_mode ? "simulations" : "fits",
+                       items_dir.string(), n_items - done);
+    return 128 + sig;
+  }
   if (rank != 0) return 0;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

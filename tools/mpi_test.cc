@@ -388,6 +388,28 @@ TEST(Batch, InputErrorsFailOnceAndOtherFailuresAreRetried) {
   EXPECT_NE(status.find("4\tok\t2\t0\t"), std::string::npos) << status;
 }
 
+// An interrupted batch (SIGTERM: kill, timeout, a scheduler's limit) died at once: each fit in
+// flight left its out_K.csv.<hex>.tmp behind, unnamed, and nothing said how to go on. It now
+// stops its fits, removes their temporaries and says the same command continues (exit 143).
+TEST(Batch, InterruptedBatchSaysHowToContinueAndLeavesNoTemporaries) {
+  const auto d = fresh_dir("interrupted");
+  std::ofstream(d / "fits.txt") << kEight << ".stan " << kEight << ".data.json\n"
+                                << kEight << ".stan " << kEight << ".data.json\n";
+  const std::string cmd = "cd '" + d.string() + "' && (" + kExmc +
+                          " batch --manifest fits.txt --output runs --seed 1 --chains 2 --warmup 100 --draws 1000000 "
+                          "--jobs 2 > log.txt 2>&1 & P=$!; for i in $(seq 400); do ls runs/item_0002/*.tmp > /dev/null "
+                          "2>&1 && break; sleep 0.05; done; sleep 0.3; kill -TERM $P; wait $P; echo $? > rc.txt)";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const auto log = read(d / "log.txt");
+  EXPECT_EQ(read(d / "rc.txt"), "143\n") << log;
+  EXPECT_NE(log.find("exmc batch: interrupted (SIGTERM): 0 of 2 fits done, recorded in runs/items; the same command "
+                     "again continues with the other 2"),
+            std::string::npos)
+      << log;
+  for (const auto& e : fs::recursive_directory_iterator(d))
+    EXPECT_NE(e.path().extension(), ".tmp") << e.path() << " left behind";
+}
+
 std::string sbc_args(int simulations) {
   return " batch --sbc " + kSbc + ".stan --simulator " + kSbc + ".sim.stan --data " + kSbc +
          ".data.json --simulations " + std::to_string(simulations) +

@@ -180,6 +180,7 @@ class Coordinator {
 
   std::vector<ItemOutcome> run() {
     while (unresolved_ > 0) {
+      if (o_.stop_requested && o_.stop_requested()) break;  // the fits in flight stay unresolved
       bool busy = false;
       while (auto m = world_.poll()) {
         busy = true;
@@ -374,8 +375,16 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
   world.send(0, kRequest, "");
   auto next_request = Clock::time_point::max();
   const double coordinator_timeout = std::max(60.0, 3 * o.heartbeat_timeout_s);
+  bool stopping = false;
   for (;;) {
     bool busy = false;
+    if (!stopping && o.stop_requested && o.stop_requested()) {
+      // Interrupted: the fit goes, nothing more is asked for; rank 0 (interrupted too, as mpirun
+      // passes the signal on) says stop, or presumes this rank dead and hands its item on.
+      stopping = true;
+      child.kill();
+      current = -1;
+    }
     while (auto m = world.poll()) {
       busy = true;
       waiting_reply = false;
@@ -385,6 +394,8 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
       }
       if (m->tag == kWait) {
         next_request = Clock::now() + std::chrono::milliseconds(200);
+      } else if (m->tag == kAssign && stopping) {
+        next_request = Clock::time_point::max();  // not started: rank 0 hands it on
       } else if (m->tag == kAssign) {
         const auto space = m->payload.find(' ');
         current = std::stol(m->payload.substr(0, space));
@@ -413,13 +424,13 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
         world.send(0, kHeartbeat, std::to_string(current));
         last_beat = now;
       }
-    } else if (!waiting_reply && now >= next_request) {
+    } else if (!waiting_reply && !stopping && now >= next_request) {
       world.send(0, kRequest, "");
       waiting_reply = true;
       asked = now;
       next_request = Clock::time_point::max();
     }
-    if (waiting_reply && seconds_between(asked, now) > coordinator_timeout)
+    if (waiting_reply && !stopping && seconds_between(asked, now) > coordinator_timeout)
       throw std::runtime_error("rank 0 (the coordinator) has not answered for " +
                                std::to_string(int(coordinator_timeout)) + " s");
     if (!busy) nap();

@@ -44,6 +44,9 @@ struct SchedulerOptions {
   // How the log names an item (its index in `todo`'s numbering): "item 7" by default; a caller
   // that numbers items for people otherwise (a manifest's lines from 1) says so here.
   std::function<std::string(size_t item)> item_name;
+  // Polled by every rank's loop: true (Ctrl-C, SIGTERM) stops the batch. The fits in flight are
+  // killed and left unresolved (neither done nor failed), so a resume runs them again.
+  std::function<bool()> stop_requested;
   // Test hook: this rank kills itself (SIGKILL) 0.3 s after it starts its N-th item (0: never).
   unsigned kill_rank_at_start = 0;
 };
