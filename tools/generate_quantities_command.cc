@@ -79,15 +79,8 @@ int run(const GqOptions& o, bool seed_given, std::ostream& out, std::ostream& er
       out << path << "\n";
     }
     return 0;
-  } catch (const stan::Error& e) {
-    err << e.what() << "\n";
-    return 1;
-  } catch (const std::bad_alloc&) {
-    err << "exmc generate_quantities: error: out of memory\n";
-    return 1;
-  } catch (const std::exception& e) {
-    err << "exmc generate_quantities: error: " << e.what() << "\n";
-    return 1;
+  } catch (...) {
+    return report_method_failure("generate_quantities", err);
   }
 }
 

@@ -71,19 +71,25 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
     services::write_csv(o.output, program, run, seed, o.init, o.sig_figs);
     out << o.output << "\n";
     return 0;
-  } catch (const stan::Error& e) {
-    err << e.what() << "\n";
-    return 1;
-  } catch (const std::bad_alloc&) {
-    err << "exmc " << name << ": error: out of memory: a size in the program or its data may be larger than meant\n";
-    return 1;
-  } catch (const std::exception& e) {
-    err << "exmc " << name << ": error: " << e.what() << "\n";
-    return 1;
+  } catch (...) {
+    return report_method_failure(name, err);
   }
 }
 
 }  // namespace
+
+int report_method_failure(std::string_view name, std::ostream& err) {
+  try {
+    throw;
+  } catch (const stan::Error& e) {  // says where in the program or data, in its own words
+    err << e.what() << "\n";
+  } catch (const std::bad_alloc&) {
+    err << "exmc " << name << ": error: out of memory: a size in the program or its data may be larger than meant\n";
+  } catch (const std::exception& e) {
+    err << "exmc " << name << ": error: " << e.what() << "\n";
+  }
+  return 1;
+}
 
 // Each engine checks its options too, but names its own fields (AdviOptions.iter, pathfinder
 // option num_psis_draws): the checks here name the option the user typed, and exit 2.

@@ -5,6 +5,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace CLI {
@@ -23,5 +24,10 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app);
 
 // `exmc generate_quantities` (generate_quantities_command.cc), one of add_method_commands'.
 MethodCommand add_generate_quantities_command(CLI::App& app);
+
+// For a method command's catch (...): writes the exception being handled as every method command
+// does (a Stan error's own file:line text; out of memory with its likely cause; otherwise
+// "exmc NAME: error: ..."), and returns the exit status, 1. Rethrows what is no std::exception.
+int report_method_failure(std::string_view name, std::ostream& err);
 
 }  // namespace exmc::cli
