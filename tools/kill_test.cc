@@ -223,6 +223,17 @@ class ResumeTest : public KillTest {
     if (resume) a.push_back("--resume");
     return a;
   }
+  // Runs resume_args("out.csv", false) and stops it after its first checkpoints, as Ctrl-C would.
+  void interrupt_after_first_checkpoints() const {
+    Child c(resume_args("out.csv", false), path("err.txt"));
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (!fs::exists(path("out_4.csv.checkpoint")) && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    c.signal(SIGINT);
+    const int st = c.wait();
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 130) << slurp(path("err.txt"));
+  }
   // The file without the lines that differ between any two runs.
   std::string comparable(const std::string& p) const {
     std::istringstream in(slurp(p));
@@ -305,15 +316,7 @@ TEST_F(ResumeTest, KilledAtRandomIterationsAndResumedTheFilesAreAnUninterruptedR
 }
 
 TEST_F(ResumeTest, ResumingAnotherRunIsRefusedNamingWhatDiffers) {
-  Child c(resume_args("out.csv", false), path("err.txt"));
-  // Stop it after its first checkpoints, as Ctrl-C would.
-  const auto deadline = Clock::now() + std::chrono::seconds(20);
-  while (!fs::exists(path("out_4.csv.checkpoint")) && Clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  c.signal(SIGINT);
-  const int st = c.wait();
-  ASSERT_TRUE(WIFEXITED(st));
-  ASSERT_EQ(WEXITSTATUS(st), 130) << slurp(path("err.txt"));
+  ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
   EXPECT_NE(slurp(path("err.txt")).find("--resume continues from"), std::string::npos) << slurp(path("err.txt"));
   auto a = resume_args("out.csv", true);
   a[9] = "999";  // --draws
@@ -359,16 +362,7 @@ TEST_F(ResumeTest, ResumingAnotherRunIsRefusedNamingWhatDiffers) {
 // interrupted run's temporary for it can never be continued, and was left behind, unnamed, after
 // the resumed run completed. It is removed and named; another run's temporary is not touched.
 TEST_F(ResumeTest, ChainWithoutCheckpointStartsAfreshAndItsStaleTemporaryGoes) {
-  {
-    Child c(resume_args("out.csv", false), path("err.txt"));
-    const auto deadline = Clock::now() + std::chrono::seconds(20);
-    while (!fs::exists(path("out_4.csv.checkpoint")) && Clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    c.signal(SIGINT);
-    const int st = c.wait();
-    ASSERT_TRUE(WIFEXITED(st));
-    ASSERT_EQ(WEXITSTATUS(st), 130) << slurp(path("err.txt"));
-  }
+  ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
   const auto cp = io::RunCheckpoint::load(path("out_2.csv.checkpoint"));
   ASSERT_TRUE(cp);
   const std::string stale = cp->temp_path;
