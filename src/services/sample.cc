@@ -6,12 +6,12 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "exmc/core/rng.hpp"
 #include "exmc/core/state_io.hpp"
 #include "exmc/services/methods.hpp"
 #include "output_pipeline.hpp"
@@ -63,12 +63,11 @@ void check_initial_values(const LogDensity& density, const std::vector<VarInfo>&
     offset += v.size();
   }
   std::vector<double> u(density.dim(), 0.0), constrained(total_size(vars)), x(density.dim());
-  std::mt19937_64 rng(20240611);  // the chains' own streams stay untouched
-  std::uniform_real_distribution<double> uniform(-radius, radius);
+  Rng rng(20240611, 0);  // a key of its own: the chains' streams stay untouched
   std::string first_error;
   for (int attempt = 0; attempt < std::max(attempts, 1); ++attempt) {
     if (attempt > 0)
-      for (double& v : u) v = uniform(rng);
+      for (double& v : u) v = rng.uniform(-radius, radius);
     auto values = given;
     if (!left_out.empty()) {
       try {
