@@ -35,7 +35,8 @@ py::dict run_method(F f) {
   return to_dict(std::move(run));
 }
 
-services::InitSpec init_spec(const std::string& init) { return services::InitSpec::parse(init); }
+// Its messages name Python's argument `init`, not the command's --init.
+services::InitSpec init_spec(const std::string& init) { return services::InitSpec::parse(init, "init"); }
 
 }  // namespace
 

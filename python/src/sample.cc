@@ -44,6 +44,7 @@ py::dict sample(ProgramPtr program, unsigned chains, unsigned warmup, unsigned d
   ss.max_depth = max_depth;
   ss.metric = metric;
   ss.init = init;
+  ss.init_name = "init";  // the messages name Python's argument, not the command's --init
   ss.init_values = init_values;
   ss.save_warmup = save_warmup;
   ss.fixed_param = fixed_param;

@@ -634,3 +634,27 @@ def test_sample_settings_of_the_wrong_type_name_the_argument():
         with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
             model.sample(**bad, **kw)
     assert model.sample(adapt_delta=np.float32(0.9), save_warmup=np.bool_(True), **kw).num_warmup_draws == 10
+
+
+def test_init_messages_name_the_python_argument_not_the_commands_option(eight, tmp_path):
+    # init=-1 said "--init: the radius must be ...": the command's option, not the argument given;
+    # so did a bad init for the other methods, an init file's unknown names and the Pathfinder note.
+    kw = dict(data=str(DATA), chains=1, warmup=10, draws=10, seed=1, progress=False)
+    for init, message in [(-1, "init: the radius must be a finite number >= 0, got -1.0"),
+                          (float("nan"), "init: the radius must be a finite number >= 0, got nan"),
+                          ("-2", "init: the radius must be a finite number >= 0, got -2"),
+                          ("no_such_init.json", "init: 'no_such_init.json' is neither a number nor a readable file")]:
+        with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+            eight.sample(init=init, **kw)
+    for method in ("optimize", "laplace", "pathfinder", "variational"):
+        with pytest.raises(ValueError, match="^" + re.escape("init: the radius must be a finite number >= 0, got -1.0")):
+            getattr(eight, method)(data=str(DATA), init=-1, seed=1)
+    path = tmp_path / "init.json"
+    path.write_text(json.dumps({"mu": 1.0, "nu": 2.0}))
+    ignored = f"init {path}: 'nu' matches no parameter of the model; ignored"
+    with pytest.warns(RuntimeWarning, match="^" + re.escape(ignored) + "$"):
+        eight.sample(init=str(path), **kw)
+    with pytest.warns(RuntimeWarning, match="^" + re.escape(ignored) + "$"):
+        eight.optimize(data=str(DATA), init=str(path), seed=1)
+    fit = eight.sample(init="pathfinder", **kw)
+    assert [n for n in fit.notes if "pathfinder" in n][0].startswith("init pathfinder: "), fit.notes

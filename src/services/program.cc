@@ -54,18 +54,19 @@ std::unique_ptr<graph::CompiledDensity> Program::compile(const model::CompileOpt
 
 std::string Program::model_name() const { return std::filesystem::path(model_path_).stem().string(); }
 
-InitSpec InitSpec::parse(const std::string& text) {
+InitSpec InitSpec::parse(const std::string& text, const std::string& name) {
   InitSpec s;
+  s.name = name;
   char* end = nullptr;
   const double r = std::strtod(text.c_str(), &end);
   if (end != text.c_str() && *end == '\0') {
     if (!(r >= 0) || !std::isfinite(r))
-      throw std::invalid_argument("--init: the radius must be a finite number >= 0, got " + text);
+      throw std::invalid_argument(name + ": the radius must be a finite number >= 0, got " + text);
     s.radius = r;
     return s;
   }
   if (!std::filesystem::is_regular_file(text))
-    throw std::invalid_argument("--init: '" + text + "' is neither a number nor a readable file");
+    throw std::invalid_argument(name + ": '" + text + "' is neither a number nor a readable file");
   s.file = text;
   return s;
 }
@@ -86,10 +87,11 @@ InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& v
   return out;
 }
 
-std::string describe_ignored(const std::string& path, const std::vector<std::string>& ignored) {
+std::string describe_ignored(const std::string& name, const std::string& path,
+                             const std::vector<std::string>& ignored) {
   std::string names;
   for (const auto& n : ignored) names += (names.empty() ? "'" : ", '") + n + "'";
-  return "--init " + path + ": " + names + (ignored.size() == 1 ? " matches" : " match") +
+  return name + " " + path + ": " + names + (ignored.size() == 1 ? " matches" : " match") +
          " no parameter of the model; ignored";
 }
 
@@ -101,7 +103,7 @@ std::vector<double> initial_point(const LogDensity& density, const InitSpec& ini
   if (!init.file.empty()) {
     auto values = read_init_file(init.file, density.output_vars());
     cfg.init_values = std::move(values.values);
-    if (warnings && !values.ignored.empty()) warnings->push_back(describe_ignored(init.file, values.ignored));
+    if (warnings && !values.ignored.empty()) warnings->push_back(describe_ignored(init.name, init.file, values.ignored));
   }
   const nuts::Metric unit = nuts::Metric::diag(std::vector<double>(d, 1.0));
   nuts::Leapfrog integ(density, unit);

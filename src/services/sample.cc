@@ -127,11 +127,11 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   vars_ = density_->output_vars();
   const bool pathfinder_init = s.init == "pathfinder";
   if (!pathfinder_init) {
-    const auto spec = InitSpec::parse(s.init);
+    const auto spec = InitSpec::parse(s.init, s.init_name);
     sc.init_radius = spec.radius;
     if (!spec.file.empty()) {
       auto values = read_init_file(spec.file, vars_);
-      if (!values.ignored.empty()) warnings_.push_back(describe_ignored(spec.file, values.ignored));
+      if (!values.ignored.empty()) warnings_.push_back(describe_ignored(s.init_name, spec.file, values.ignored));
       sc.init_values = std::move(values.values);
     }
   }
@@ -192,8 +192,8 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   if (pathfinder_init && density_->dim() > 0) {
     const auto t_pf = detail::Clock::now();
     const auto pf = init_from_pathfinder(*density_, seed, cfg_, s.total_chains);
-    notes_.push_back(fmt::format("--init pathfinder: {} paths, {} gradient evaluations, {:.1f} ms; Pareto k {:.2f}",
-                                 pf.paths.size(), pf.grad_evals, detail::seconds_since(t_pf) * 1e3, pf.pareto_k));
+    notes_.push_back(fmt::format("{} pathfinder: {} paths, {} gradient evaluations, {:.1f} ms; Pareto k {:.2f}",
+                                 s.init_name, pf.paths.size(), pf.grad_evals, detail::seconds_since(t_pf) * 1e3, pf.pareto_k));
   }
   cfg_.save_warmup = s.save_warmup;
   cfg_.keep_draws = false;  // the observer gets every kept draw

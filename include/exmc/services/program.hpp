@@ -53,7 +53,10 @@ class Program {
 struct InitSpec {
   double radius = 2;
   std::string file;
-  static InitSpec parse(const std::string& text);  // a number, or a file path
+  // How messages name the setting: "--init" for the command, "init" for Python's argument.
+  std::string name = "--init";
+  // A number, or a file path; errors start with `name`.
+  static InitSpec parse(const std::string& text, const std::string& name = "--init");
 };
 
 // The values of a Stan JSON init file (column-major, as LogDensity::unconstrain takes them) for
@@ -64,8 +67,9 @@ struct InitValues {
   std::vector<std::string> ignored;
 };
 InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& vars);
-// "--init FILE: 'a', 'b' match no parameter of the model; ignored"
-std::string describe_ignored(const std::string& path, const std::vector<std::string>& ignored);
+// "--init FILE: 'a', 'b' match no parameter of the model; ignored" (`name` is "--init" or "init")
+std::string describe_ignored(const std::string& name, const std::string& path,
+                             const std::vector<std::string>& ignored);
 
 // A point with finite log density and gradient (nuts' initialiser: its messages name the
 // variables at fault). Draws from Rng(seed, kInitStream + index). Throws std::runtime_error.

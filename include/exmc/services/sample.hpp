@@ -35,6 +35,8 @@ struct SampleSettings {
   // A radius, a Stan JSON file of constrained values, or "pathfinder" (each chain starts at its
   // own Pathfinder draw; warmup starts from the draws' variance).
   std::string init = "2";
+  // How messages name `init`: "--init" for the command, "init" for Python's argument.
+  std::string init_name = "--init";
   // Constrained values by name for every chain (what a Python dict gives); replaces `init`'s file.
   std::vector<std::pair<std::string, std::vector<double>>> init_values;
   bool save_warmup = false;
