@@ -241,7 +241,11 @@ def _seed(seed) -> int:
     if seed is None:  # as the command: a random seed, reported on the Fit
         return random.SystemRandom().randrange(4294967291)
     if isinstance(seed, str):
-        seed = int(seed)  # as before: a numeric string is a seed (ValueError otherwise)
+        # As before, a numeric string is a seed; another said only "invalid literal for int()".
+        try:
+            seed = int(seed)
+        except ValueError:
+            raise ValueError(f"seed: expected an integer, got {seed!r}") from None
     return _count("seed", seed, 0, 4294967295)  # the command's (CmdStan's) range
 
 
@@ -382,6 +386,9 @@ class BoundModel:
         # Checked here: pybind11's "incompatible function arguments" listed the whole native
         # signature without naming the argument.
         adapt_delta, metric = _real("adapt_delta", adapt_delta), _text("metric", metric)
+        # The sampler's own check said "sampler option delta (adapt_delta) must be in (0, 1), got 1.500000".
+        if not 0 < adapt_delta < 1:
+            raise ValueError(f"adapt_delta must be in (0, 1), got {adapt_delta!r}")
         precision = _text("precision", precision)
         save_warmup, fixed_param = _flag("save_warmup", save_warmup), _flag("fixed_param", fixed_param)
         init_text, init_values = _init(init)
@@ -424,12 +431,14 @@ class BoundModel:
     # ------------------------------------------------------------------ other methods
     def optimize(self, seed=None, init=None, jacobian: bool = False, algorithm: str = "lbfgs",
                  iter: int = 2000) -> "MethodResult":
-        return MethodResult(_exmc.optimize(self._program, _seed(seed), _init_text(init), jacobian, algorithm,
-                                           _count("iter", iter, 1, 100000000)))
+        return MethodResult(_exmc.optimize(self._program, _seed(seed), _init_text(init), _flag("jacobian", jacobian),
+                                           _text("algorithm", algorithm), _count("iter", iter, 1, 100000000)))
 
     def laplace(self, seed=None, init=None, jacobian: bool = True, draws: int = 1000,
                 mode_file: str = "") -> "MethodResult":
-        return MethodResult(_exmc.laplace(self._program, _seed(seed), _init_text(init), jacobian,
+        if not _is_path(mode_file):
+            raise TypeError(f"mode_file: expected a path (or '' to optimize first), got {mode_file!r}")
+        return MethodResult(_exmc.laplace(self._program, _seed(seed), _init_text(init), _flag("jacobian", jacobian),
                                           _count("draws", draws, 1, 100000000), os.fspath(mode_file)))
 
     def pathfinder(self, seed=None, init=None, num_paths: int = 4, draws: int = 1000,
@@ -460,7 +469,8 @@ class BoundModel:
 
     def variational(self, seed=None, init=None, algorithm: str = "meanfield", iter: int = 10000,
                     draws: int = 1000) -> "MethodResult":
-        return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init), algorithm,
+        return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init),
+                                              _text("algorithm", algorithm),
                                               _count("iter", iter, 1, 2**31 - 1), _count("draws", draws, 0)))
 
 

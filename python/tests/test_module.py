@@ -658,3 +658,28 @@ def test_init_messages_name_the_python_argument_not_the_commands_option(eight, t
         eight.optimize(data=str(DATA), init=str(path), seed=1)
     fit = eight.sample(init="pathfinder", **kw)
     assert [n for n in fit.notes if "pathfinder" in n][0].startswith("init pathfinder: "), fit.notes
+
+
+def test_method_settings_name_the_python_argument():
+    # adapt_delta=1.5 said "sampler option delta (adapt_delta) must be in (0, 1), got 1.500000" (the
+    # sampler's own field); seed="abc" said only "invalid literal for int() with base 10"; the other
+    # methods' jacobian="no" and algorithm=1 gave pybind11's "incompatible function arguments" with
+    # the whole native signature, and laplace(mode_file=None) "expected str, bytes or os.PathLike".
+    model = exmc.compile("parameters { real mu; } model { mu ~ normal(0, 1); }")
+    kw = dict(chains=1, warmup=10, draws=10, seed=1, progress=False)
+    for bad, error, message in [(dict(adapt_delta=1.5), ValueError, "adapt_delta must be in (0, 1), got 1.5"),
+                                (dict(adapt_delta=0), ValueError, "adapt_delta must be in (0, 1), got 0.0"),
+                                (dict(adapt_delta=float("nan")), ValueError, "adapt_delta must be in (0, 1), got nan"),
+                                (dict(seed="abc"), ValueError, "seed: expected an integer, got 'abc'")]:
+        with pytest.raises(error, match="^" + re.escape(message) + "$"):
+            model.sample(**{**kw, **bad})
+    for method, bad, message in [("optimize", dict(jacobian="no"), "jacobian: expected True or False, got 'no'"),
+                                 ("laplace", dict(jacobian=None), "jacobian: expected True or False, got None"),
+                                 ("optimize", dict(algorithm=1), "algorithm: expected a string, got 1"),
+                                 ("variational", dict(algorithm=None), "algorithm: expected a string, got None"),
+                                 ("laplace", dict(mode_file=None),
+                                  "mode_file: expected a path (or '' to optimize first), got None"),
+                                 ("pathfinder", dict(seed="x"), "seed: expected an integer, got 'x'")]:
+        with pytest.raises((TypeError, ValueError), match="^" + re.escape(message) + "$"):
+            getattr(model, method)(**{"seed": 1, **bad})
+    assert model.sample(**{**kw, "seed": "3"}).seed == 3
