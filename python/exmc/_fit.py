@@ -134,6 +134,10 @@ def compile(program_or_path, name: str | None = None) -> "Model":
     src = os.fspath(program_or_path) if isinstance(program_or_path, os.PathLike) else program_or_path
     if not isinstance(src, str):
         raise TypeError("compile: expected Stan program text or a path")
+    if not src.strip():
+        # It was read as a path: ": cannot read the Stan program (No such file or directory)".
+        raise ValueError(f"compile: program_or_path is {'empty' if not src else 'only white space'} "
+                         f"({src!r}): expected Stan program text or a path to a .stan file")
     if "\n" in src or "{" in src:
         text, path = src, None
         name = name or "model.stan"

@@ -683,3 +683,11 @@ def test_method_settings_name_the_python_argument():
         with pytest.raises((TypeError, ValueError), match="^" + re.escape(message) + "$"):
             getattr(model, method)(**{"seed": 1, **bad})
     assert model.sample(**{**kw, "seed": "3"}).seed == 3
+
+
+def test_compile_of_an_empty_string_says_it_is_empty():
+    # exmc.compile("") read "" as a path: ": cannot read the Stan program (No such file or directory)",
+    # naming no file and not saying that the argument was empty.
+    for src, what in [("", "empty"), ("  ", "only white space")]:
+        with pytest.raises(ValueError, match="^" + re.escape(f"compile: program_or_path is {what} (")):
+            exmc.compile(src)
