@@ -85,6 +85,21 @@ def _is_path(x) -> bool:
     return isinstance(x, (str, os.PathLike))
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _warn(message: str, category=RuntimeWarning) -> None:
+    """warnings.warn attributed to the user's call: the first frame outside this package.
+
+    A fixed stacklevel pointed into _fit.py whenever the call came through another of its
+    functions (Model.sample -> BoundModel.sample, optimize -> MethodResult). Python 3.12's
+    skip_file_prefixes does this; the frames are walked by hand for 3.11."""
+    level, frame = 2, sys._getframe(1)  # level 2: _warn's caller
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
 # ---------------------------------------------------------------------------- shapes
 
 def _column_major_view(block: np.ndarray, shape: tuple) -> np.ndarray:
@@ -409,27 +424,25 @@ class BoundModel:
                            max_depth, init_text, init_values, thin, save_warmup, precision, native,
                            callback, fixed_param=bool(fixed_param))
         for w in res["warnings"]:
-            warnings.warn(w, RuntimeWarning, stacklevel=2)
+            _warn(w)
         if res["errors"] and not res["interrupted"]:
             lines = "\n".join(f"  chain {c + 1}: {msg}" for c, msg in res["errors"])
             raise RuntimeError("exmc sample: chains failed:\n" + lines)
         fit = Fit(res, dict(chains=chains, warmup=warmup, draws=draws, thin=thin, max_depth=max_depth,
                             metric=metric, adapt_delta=adapt_delta, save_warmup=save_warmup), self)
         if fit.interrupted:
-            warnings.warn(f"sampling interrupted: {fit.num_draws} of {-(-draws // thin)} draws per chain kept",
-                          RuntimeWarning, stacklevel=2)
+            _warn(f"sampling interrupted: {fit.num_draws} of {-(-draws // thin)} draws per chain kept")
         if res["gq_failures"]:
-            warnings.warn(f"generated quantities failed in {res['gq_failures']} draws (NaN); the first: "
-                          f"{res['first_gq_failure']}", RuntimeWarning, stacklevel=2)
+            _warn(f"generated quantities failed in {res['gq_failures']} draws (NaN); the first: "
+                  f"{res['first_gq_failure']}")
         if res["runaway"]:
-            warnings.warn("the draws run off toward the floating-point range, or adaptation collapsed ("
-                          + "; ".join(res["runaway"]) + "): the posterior is probably improper (a parameter "
-                          "without a proper prior that the data do not identify)", RuntimeWarning, stacklevel=2)
+            _warn("the draws run off toward the floating-point range, or adaptation collapsed ("
+                  + "; ".join(res["runaway"]) + "): the posterior is probably improper (a parameter "
+                  "without a proper prior that the data do not identify)")
         if res["stuck"]:
-            warnings.warn("a chain got stuck (" + "; ".join(res["stuck"]) + "): its step size is too large for "
-                          "the region it stopped in, so its draws describe that point, not the posterior; try a "
-                          "larger adapt_delta, a longer warmup or a non-centred parameterisation",
-                          RuntimeWarning, stacklevel=2)
+            _warn("a chain got stuck (" + "; ".join(res["stuck"]) + "): its step size is too large for "
+                  "the region it stopped in, so its draws describe that point, not the posterior; try a "
+                  "larger adapt_delta, a longer warmup or a non-centred parameterisation")
         return fit
 
     # ------------------------------------------------------------------ other methods
@@ -646,13 +659,13 @@ class Fit:
         # Any quantity gives numbers: say when these look unlike log p(y[n] | parameters) per
         # observation, as `exmc loo` does (fit.loo("mu") returned its numbers without a word).
         if size == 1:
-            warnings.warn(f"loo: {log_lik!r} is one number per draw: LOO leaves out one observation at a time and "
-                          f"needs the log-likelihood of each ({log_lik}[1], ..., {log_lik}[N]); with one there is "
-                          "no standard error", RuntimeWarning, stacklevel=2)
+            _warn(f"loo: {log_lik!r} is one number per draw: LOO leaves out one observation at a time and "
+                  f"needs the log-likelihood of each ({log_lik}[1], ..., {log_lik}[N]); with one there is "
+                  "no standard error")
         if out["p_loo"] > size:
-            warnings.warn(f"loo: p_loo ({out['p_loo']:.1f}) exceeds the number of observations ({size}): {log_lik!r} "
-                          "looks unlike a pointwise log-likelihood (log p(y[n] | parameters) per observation n), or "
-                          "the model is badly misspecified", RuntimeWarning, stacklevel=2)
+            _warn(f"loo: p_loo ({out['p_loo']:.1f}) exceeds the number of observations ({size}): {log_lik!r} "
+                  "looks unlike a pointwise log-likelihood (log p(y[n] | parameters) per observation n), or "
+                  "the model is badly misspecified")
         return out
 
     # ------------------------------------------------------------------ InferenceData
@@ -713,7 +726,7 @@ class MethodResult:
         self.seconds = float(res["seconds"])
         self._groups = _group_flat_names(self.columns)
         for w in self.warnings:
-            warnings.warn(w, RuntimeWarning, stacklevel=3)
+            _warn(w)
 
     def __repr__(self):
         return f"exmc.MethodResult({self.values.shape[0]} rows, {len(self.columns)} columns)"

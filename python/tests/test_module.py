@@ -691,3 +691,23 @@ def test_compile_of_an_empty_string_says_it_is_empty():
     for src, what in [("", "empty"), ("  ", "only white space")]:
         with pytest.raises(ValueError, match="^" + re.escape(f"compile: program_or_path is {what} (")):
             exmc.compile(src)
+
+
+def test_warnings_point_at_the_callers_line_not_into_the_package(eight, tmp_path):
+    # Through Model.sample (-> BoundModel.sample) and Model.optimize (-> MethodResult) the fixed
+    # stacklevel pointed at a line of exmc/_fit.py, so a warning's location was the package's.
+    path = tmp_path / "init.json"
+    path.write_text(json.dumps({"mu": 1.0, "nu": 2.0}))
+    kw = dict(data=str(DATA), chains=1, warmup=10, draws=10, seed=1, progress=False)
+    calls = [lambda: eight.sample(init={"mu": 1.0, "nu": 2.0}, **kw),
+             lambda: eight.bind(str(DATA)).sample(chains=1, warmup=10, draws=10, seed=1, progress=False,
+                                                  init=str(path)),
+             lambda: eight.optimize(data=str(DATA), init=str(path), seed=1),
+             lambda: eight.bind(str(DATA)).pathfinder(init=str(path), seed=1)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        ignored = [w for w in caught if "'nu' matches no parameter" in str(w.message)]
+        assert ignored, [str(w.message) for w in caught]
+        assert all(w.filename == __file__ for w in ignored), [(w.filename, w.lineno) for w in ignored]
