@@ -329,6 +329,28 @@ TEST(Smc, AllInitialParticlesNonFiniteFailsClearly) {
   }
 }
 
+TEST(Smc, IndependentMhWithNoMoreParticlesThanDimensionsIsRefused) {
+  // Five dimensions: the normal fitted to five particles is singular; six make it invertible.
+  const auto ld = make_log_density(5, [](const double* x, double* g) {
+    double lp = 0;
+    for (int i = 0; i < 5; ++i) {
+      lp -= 0.5 * x[i] * x[i];
+      g[i] = -x[i];
+    }
+    return lp;
+  });
+  try {
+    smc(*ld, opts(Kernel::kIndependentMh, 5), 1);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("5 particles in 5 unconstrained dimensions give it a singular covariance"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_NO_THROW(smc(*ld, opts(Kernel::kHmc, 5), 1));
+  EXPECT_NO_THROW(smc(*ld, opts(Kernel::kIndependentMh, 6), 1));
+}
+
 void expect_identical(const SmcResult& a, const SmcResult& b) {
   EXPECT_EQ(a.particles.x, b.particles.x);
   EXPECT_EQ(a.particles.log_p, b.particles.log_p);
