@@ -72,7 +72,7 @@ TEST_F(CliTest, GenerateQuantitiesSaysWhatItCannotUse) {
                                     "theta_tilde.6,theta_tilde.7,theta_tilde.8\n-1,0,0,0,0,0,0,0,0,0\n");
   auto r = exmc({"generate_quantities", model, "--data", data, "--fitted-params", fit, "--output", path("o.csv")});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find(fit + ", draw 1: variable 'tau': no initial value given"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(fit + ", draw 1: variable 'tau': no value given"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("o.csv")));
   // A program without generated quantities.
   const auto plain = write("plain.stan", "parameters { real mu; }\nmodel { mu ~ normal(0, 1); }\n");

@@ -268,16 +268,17 @@ def _seed(seed) -> int:
     return _count("seed", seed, 0, 4294967295)  # the command's (CmdStan's) range
 
 
-def _init_value(name, v) -> list:
-    """One initial value, flattened column-major; errors name the variable (numpy's "could not
-    convert string to float" did not), and None is refused rather than read as NaN."""
+def _flat_value(arg: str, name, v) -> list:
+    """One value of the dict argument `arg` (init, unconstrain's values), flattened column-major;
+    errors name the argument and the variable (numpy's "could not convert string to float" did
+    not), and None is refused rather than read as NaN."""
     if v is None:
-        raise TypeError(f"init: variable '{name}': expected a number or an array of numbers, got None "
-                        "(leave it out of the dict to start it at random)")
+        hint = " (leave it out of the dict to start it at random)" if arg == "init" else ""
+        raise TypeError(f"{arg}: variable '{name}': expected a number or an array of numbers, got None{hint}")
     try:
         return np.asarray(v, dtype=np.float64).ravel(order="F").tolist()
     except (TypeError, ValueError) as e:
-        raise type(e)(f"init: variable '{name}': expected a number or an array of numbers ({e})") from None
+        raise type(e)(f"{arg}: variable '{name}': expected a number or an array of numbers ({e})") from None
 
 
 def _init(init):
@@ -289,7 +290,7 @@ def _init(init):
     if isinstance(init, (int, float, np.integer, np.floating)):
         return repr(float(init)), []
     if isinstance(init, Mapping):
-        return "2", [(str(k), _init_value(k, v)) for k, v in init.items()]
+        return "2", [(str(k), _flat_value("init", k, v)) for k, v in init.items()]
     if _is_path(init):
         return os.fspath(init), []
     raise TypeError("init: expected a radius, 'pathfinder', a dict of values or a path")
@@ -378,9 +379,12 @@ class BoundModel:
         return out
 
     def unconstrain(self, values: Mapping) -> np.ndarray:
-        """Constrained values by name (arrays in their natural shape) -> the unconstrained point."""
-        pairs = [(str(k), np.asarray(v, dtype=np.float64).ravel(order="F").tolist()) for k, v in values.items()]
-        return self.density.unconstrain(pairs)
+        """Constrained values by name (arrays in their natural shape) -> the unconstrained point.
+
+        Errors name this argument, `values` (they spoke of "initial values", the sampler's)."""
+        if not isinstance(values, Mapping):
+            raise TypeError(f"values: expected a dict of constrained values by name, got {type(values).__name__}")
+        return self.density.unconstrain([(str(k), _flat_value("values", k, v)) for k, v in values.items()])
 
     # ------------------------------------------------------------------ NUTS
     def sample(self, chains: int = 4, warmup: int = 1000, draws: int = 1000, seed=None, threads: int = 0,

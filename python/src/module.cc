@@ -137,7 +137,8 @@ PYBIND11_MODULE(_exmc, m) {
       .def("unconstrain", [](const Density& d, const std::vector<std::pair<std::string, std::vector<double>>>& values) {
         py::array_t<double> x(static_cast<py::ssize_t>(d.dim()));
         std::string error;
-        if (!d.density->unconstrain(values, x.mutable_data(), &error)) throw std::invalid_argument(error);
+        // Named after BoundModel.unconstrain's argument (the density's messages name only the variable).
+        if (!d.density->unconstrain(values, x.mutable_data(), &error)) throw std::invalid_argument("values: " + error);
         return x;
       }, py::arg("values"))
       .def_property_readonly("backend", [](const Density& d) {

@@ -542,7 +542,7 @@ def test_bad_initial_values_are_refused_before_any_chain_runs(eight):
     # with the same message: RuntimeError "chains failed: chain 1: bad initial values ...".
     kw = dict(data=str(DATA), chains=2, warmup=20, draws=10, seed=1, progress=False)
     cases = [({"tau": -1.0}, "variable 'tau' \\(lower\\): value -1 at index 1 is not above the lower bound 0"),
-             ({"mu": 0.0, "theta_tilde": [1.0, 2.0]}, "variable 'theta_tilde': initial value has 2 elements; "
+             ({"mu": 0.0, "theta_tilde": [1.0, 2.0]}, "variable 'theta_tilde': value has 2 elements; "
                                                       "expected 8"),
              ({"mu": float("nan")}, "variable 'mu' \\(identity\\): value at index 1 is not finite")]
     for init, message in cases:
@@ -711,3 +711,24 @@ def test_warnings_point_at_the_callers_line_not_into_the_package(eight, tmp_path
         ignored = [w for w in caught if "'nu' matches no parameter" in str(w.message)]
         assert ignored, [str(w.message) for w in caught]
         assert all(w.filename == __file__ for w in ignored), [(w.filename, w.lineno) for w in ignored]
+
+
+def test_unconstrain_errors_speak_of_its_values_not_initial_values(eight):
+    # bind(data).unconstrain(...) said "variable 'tau': no initial value given", "initial value has 7
+    # elements" and "unknown variable 'foo' in the initial values": the sampler's words, not its own.
+    bound = eight.bind(str(DATA))
+    good = {"mu": 1.0, "tau": 2.0, "theta_tilde": np.zeros(8)}
+    for values, error, message in [
+            ({"mu": 1.0}, ValueError, "values: variable 'tau': no value given"),
+            ({**good, "theta_tilde": np.zeros(7)}, ValueError,
+             "values: variable 'theta_tilde': value has 7 elements; expected 8"),
+            ({**good, "foo": 1.0}, ValueError, "values: unknown variable 'foo'"),
+            ({**good, "tau": -1.0}, ValueError,
+             "values: variable 'tau' (lower): value -1 at index 1 is not above the lower bound 0"),
+            ({**good, "mu": None}, TypeError,
+             "values: variable 'mu': expected a number or an array of numbers, got None"),
+            ([1.0, 2.0], TypeError, "values: expected a dict of constrained values by name, got list")]:
+        with pytest.raises(error, match="^" + re.escape(message) + "$"):
+            bound.unconstrain(values)
+    x = bound.unconstrain(good)
+    assert bound.constrain(x)["tau"] == pytest.approx(2.0)

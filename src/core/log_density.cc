@@ -64,7 +64,7 @@ bool LogDensity::unconstrain(const std::vector<std::pair<std::string, std::vecto
       return true;
     }
   }
-  if (error) *error = "expected an initial value \"x\" of length " + std::to_string(dim());
+  if (error) *error = "expected a value \"x\" of length " + std::to_string(dim());
   return false;
 }
 

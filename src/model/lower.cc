@@ -78,7 +78,8 @@ struct Inverse {
       bool known = false;
       for (const auto& r : rvs) known |= r.name == name;
       for (const auto& o : other_names) known |= o == name;
-      if (!known) return err("unknown variable '" + name + "' in the initial values");
+      // The callers say what the values are (initial values, a fitted draw, unconstrain's argument).
+      if (!known) return err("unknown variable '" + name + "'");
     }
     std::fill(x, x + dim, 0.0);
     std::vector<double> ev(total_size(eval->output_vars()));
@@ -87,9 +88,9 @@ struct Inverse {
       for (const auto& [name, v] : values)
         if (name == r.name) y = &v;
       if (!y && r.n == 0) continue;  // nothing to give for a zero-size variable
-      if (!y) return err("variable '" + r.name + "': no initial value given");
+      if (!y) return err("variable '" + r.name + "': no value given");
       if (y->size() != r.n)
-        return err("variable '" + r.name + "': initial value has " + std::to_string(y->size()) +
+        return err("variable '" + r.name + "': value has " + std::to_string(y->size()) +
                    " elements; expected " + std::to_string(r.n));
       if (!ev.empty()) eval->constrain(x, ev.data());
       auto arg = [&](int k) {

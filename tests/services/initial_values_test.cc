@@ -91,7 +91,7 @@ TEST(InitialValues, BadGivenValuesAreRefusedBeforeAnyChainRunsAndUnknownNamesIgn
   EXPECT_EQ(error_of({{"s", {-1.0}}}),
             "bad initial values: variable 's' (lower): value -1 at index 1 is not above the lower bound 0");
   EXPECT_EQ(error_of({{"mu", {0.0}}, {"v", {1.0}}}),
-            "bad initial values: variable 'v': initial value has 1 elements; expected 2");
+            "bad initial values: variable 'v': value has 1 elements; expected 2");
   EXPECT_EQ(error_of({{"mu", {std::nan("")}}}),
             "bad initial values: variable 'mu' (identity): value at index 1 is not finite");
   // A name that is no parameter: ignored with a warning, as an --init file's (it failed each chain

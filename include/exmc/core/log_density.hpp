@@ -55,9 +55,11 @@ class LogDensity {
   // Called on error paths only; it may allocate.
   virtual std::vector<std::string> unconstrained_names() const;
 
-  // Inverse of constrain() restricted to the free parameters, for user-given initial values.
-  // `values` maps each parameter name to its flattened constrained value. Returns false, with a
-  // message in *error, when a value is missing, of the wrong size or outside its support.
+  // Inverse of constrain() restricted to the free parameters, for user-given initial values,
+  // fitted draws and Python's unconstrain. `values` maps each parameter name to its flattened
+  // constrained value. Returns false, with a message in *error, when a value is missing, of the
+  // wrong size or outside its support; the message names the variable, not what the values are
+  // for (the caller says that: "bad initial values: ...").
   // The default accepts a single entry "x" of length dim().
   virtual bool unconstrain(const std::vector<std::pair<std::string, std::vector<double>>>& values,
                            double* x, std::string* error) const;
