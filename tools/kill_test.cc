@@ -382,6 +382,30 @@ TEST_F(ResumeTest, ChainWithoutCheckpointStartsAfreshAndItsStaleTemporaryGoes) {
   EXPECT_EQ(temporaries().size(), 1u);
 }
 
+// --resume with every checkpoint gone (deleted, or the run killed before its first) started
+// afresh and left the interrupted run's temporaries behind without a word: this run's id is new,
+// so nothing says whose they are. They are now named, and still left (another run may be
+// writing them).
+TEST_F(ResumeTest, NoCheckpointsButAnInterruptedRunsTemporariesNamesThemAndLeavesThem) {
+  ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
+  for (unsigned k = 1; k <= 4; ++k) fs::remove(final_name(k) + ".checkpoint");
+  auto stale = temporaries();
+  std::sort(stale.begin(), stale.end());
+  ASSERT_EQ(stale.size(), 4u);
+  std::ostringstream out, err;
+  ASSERT_EQ(run(resume_args("out.csv", true), out, err), 0) << err.str();
+  EXPECT_NE(err.str().find("starting from the beginning"), std::string::npos) << err.str();
+  std::string names;
+  for (const auto& t : stale) names += (names.empty() ? "" : ", ") + t;
+  EXPECT_NE(err.str().find("exmc: warning: found temporaries of an interrupted run without checkpoints: " + names +
+                           "; they cannot be continued and are left as they are"),
+            std::string::npos)
+      << err.str();
+  for (const auto& t : stale) EXPECT_TRUE(fs::exists(t)) << t << " was removed";
+  for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
+  EXPECT_EQ(temporaries().size(), 4u);
+}
+
 // --resume after the run completed (its checkpoints removed, its files under their final names)
 // sampled again and replaced them, saying only "no checkpoint: starting from the beginning". It
 // now says they are complete and leaves them (exit 0, so a retry loop ends); with other settings

@@ -1,5 +1,6 @@
 #include "sample_checkpoint.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -128,27 +129,37 @@ std::string completed_run_difference(const std::vector<std::string>& chain_outpu
   return "";
 }
 
-std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,
-                                                const std::string& keep) {
+std::vector<std::string> csv_temporaries(const std::string& chain_output) {
   namespace fs = std::filesystem;
-  std::vector<std::string> removed;
-  if (run_id.empty()) return removed;
+  std::vector<std::string> found;
   const fs::path out(chain_output);
   const std::string prefix = out.filename().string() + ".";
-  const std::string kept = keep.empty() ? "" : fs::path(keep).filename().string();
   std::error_code ec;
   const fs::path folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
   for (const auto& e : fs::directory_iterator(folder, ec)) {
     const std::string name = e.path().filename().string();
     // out_2.csv.<16 hex>.tmp, as io::CmdStanCsvWriter names its temporaries
     if (name.size() != prefix.size() + 16 + 4 || name.compare(0, prefix.size(), prefix) != 0 ||
-        name.compare(name.size() - 4, 4, ".tmp") != 0 || name == kept)
+        name.compare(name.size() - 4, 4, ".tmp") != 0)
       continue;
     const std::string hex = name.substr(prefix.size(), 16);
-    if (hex.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
-    const fs::path p = out.has_parent_path() ? out.parent_path() / name : fs::path(name);
-    if (!e.is_regular_file(ec) || csv_run_id(p.string()) != run_id) continue;
-    if (fs::remove(p, ec)) removed.push_back(p.string());
+    if (hex.find_first_not_of("0123456789abcdef") != std::string::npos || !e.is_regular_file(ec)) continue;
+    found.push_back((out.has_parent_path() ? out.parent_path() / name : fs::path(name)).string());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,
+                                                const std::string& keep) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> removed;
+  if (run_id.empty()) return removed;
+  const std::string kept = keep.empty() ? "" : fs::path(keep).filename().string();
+  std::error_code ec;
+  for (const auto& p : csv_temporaries(chain_output)) {
+    if (fs::path(p).filename().string() == kept || csv_run_id(p) != run_id) continue;
+    if (fs::remove(p, ec)) removed.push_back(p);
   }
   return removed;
 }

@@ -22,6 +22,10 @@ std::string sample_fingerprint(const SampleOptions& opts);
 // only the writer that created one ever renames it, and that writer is gone.
 void remove_stale_checkpoint_temporaries(const std::string& chain_output);
 
+// The CSV temporaries beside `chain_output` (`out_2.csv.<16 hex>.tmp`, as io::CmdStanCsvWriter
+// names them) of any run, sorted by name.
+std::vector<std::string> csv_temporaries(const std::string& chain_output);
+
 // Removes the CSV temporaries of `run_id` beside `chain_output` (`out_2.csv.<16 hex>.tmp` whose
 // header says `exmc_run_id = run_id`) except `keep`, and returns the names it removed. A resumed
 // chain without a checkpoint (deleted, or killed before its first) starts afresh in a new

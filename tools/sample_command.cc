@@ -149,8 +149,25 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
         std::error_code ec;
         completed_before = completed_before && std::filesystem::is_regular_file(o, ec);
       }
-      if (!resumed && !completed_before)
+      if (!resumed && !completed_before) {
         err << "exmc: no checkpoint " << io::checkpoint_path(chain_outputs[0]) << ": starting from the beginning\n";
+        // An interrupted run whose checkpoints are gone (deleted, or killed before its first)
+        // left its draws under temporary names; without a checkpoint they cannot be continued,
+        // and this run's id is new, so nothing says whose they are: another run may still be
+        // writing them. Named, not removed (they were left behind without a word).
+        std::string names;
+        size_t found = 0;
+        for (const auto& o : chain_outputs)
+          for (const auto& t : csv_temporaries(o)) {
+            names += (names.empty() ? "" : ", ") + t;
+            ++found;
+          }
+        if (found > 0)
+          err << "exmc: warning: found " << (found == 1 ? "a temporary" : "temporaries")
+              << " of an interrupted run without checkpoints: " << names
+              << "; they cannot be continued and are left as they are: remove them unless another exmc run is "
+                 "still writing them\n";
+      }
     }
     const unsigned checkpoint_every =
         opts.checkpoint_every > 0 ? opts.checkpoint_every : (resumed ? resumed->checkpoint_every : 0);
