@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
@@ -265,10 +266,23 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 1000u));
     c->add_option("--threads", so.num_threads, "worker threads (0: the cores)")->capture_default_str();
-    cmds.push_back({c, [c, o, s, kernel](std::ostream& out, std::ostream& err) {
+    auto quiet = std::make_shared<bool>(false);
+    c->add_flag("--no-progress", *quiet, "no line per tempering stage");
+    cmds.push_back({c, [c, o, s, kernel, quiet](std::ostream& out, std::ostream& err) {
                       return run_method("smc", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
                         s->options.kernel = *kernel == "hmc" ? smc::SmcOptions::Kernel::kHmc
                                                              : smc::SmcOptions::Kernel::kIndependentMh;
+                        // A large model can take minutes: say where the tempering is, as PyMC does.
+                        const auto start = std::chrono::steady_clock::now();
+                        if (!*quiet)
+                          s->options.on_stage = [&err, start](size_t stage, const smc::SmcStage& st) {
+                            const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
+                            err << fmt::format("exmc smc: stage {}: beta {:.4g}, {} mutation round{}, acceptance "
+                                               "{:.2f}, {:.1f} s\n",
+                                               stage, st.beta, st.mutation_steps, st.mutation_steps == 1 ? "" : "s",
+                                               st.acceptance, t.count())
+                                << std::flush;
+                          };
                         return services::smc(p, *s, seed);
                       });
                     }});

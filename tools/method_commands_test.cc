@@ -261,6 +261,13 @@ TEST_F(CliTest, SmcEstimatesTheLogEvidenceOfAConjugateModel) {
   EXPECT_GT(se, 0);
   EXPECT_LT(std::fabs(est - truth), 4 * se + 1e-3) << "estimate " << est << " se " << se << " truth " << truth;
   EXPECT_NE(r.err.find("log marginal likelihood"), std::string::npos) << r.err;
+  // A line per tempering stage, the last at beta 1; none with --no-progress.
+  EXPECT_NE(r.err.find("exmc smc: stage 1: beta "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": beta 1, "), std::string::npos) << r.err;
+  const auto quiet = exmc({"smc", model, "--data", data, "--seed", "8", "--particles", "200", "--no-progress",
+                           "--output", path("q.csv")});
+  ASSERT_EQ(quiet.code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("stage 1:"), std::string::npos) << quiet.err;
   // Posterior of mu: normal with precision 1/4 + N, mean sum(y) / (1/4 + N).
   const double prec = 0.25 + n, post_mean = sy / prec, post_sd = 1 / std::sqrt(prec);
   const auto mu = column(c, "mu");

@@ -157,6 +157,7 @@ SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
     st.mutation_steps = m.steps;
     st.step_size = hmc ? step_size : 0.0;
     result.stages.push_back(st);
+    if (options.on_stage) options.on_stage(result.stages.size(), st);
     lr = log_ratios(p);
     n_finite = n;  // resampling kept only finite particles and moves reject non-finite ones
   }

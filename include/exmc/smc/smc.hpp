@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -32,6 +33,15 @@
 #include "exmc/core/log_density.hpp"
 
 namespace exmc::smc {
+
+struct SmcStage {
+  double beta = 0;                    // the temperature this stage moved to
+  double ess = 0;                     // ESS of its incremental weights (in particles)
+  double acceptance = 0;              // mean MH acceptance probability over its mutation rounds
+  int mutation_steps = 0;             // mutation rounds run
+  double log_evidence_increment = 0;  // log mean of the incremental weights
+  double step_size = 0;               // HMC: the step size after adaptation; 0 for IMH
+};
 
 struct SmcOptions {
   enum class Kernel {
@@ -61,19 +71,14 @@ struct SmcOptions {
   std::optional<Gaussian> reference;
   double reference_scale = 2.0;  // > 0, finite
   unsigned num_threads = 0;      // 0: std::thread::hardware_concurrency()
+  // Called after each stage (numbered from 1) on the calling thread, e.g. to show progress as
+  // PyMC's "Stage: k Beta: b" lines do; it cannot change the run.
+  std::function<void(size_t stage, const SmcStage&)> on_stage;
 
   // Throws std::invalid_argument naming the option and its allowed range.
   void validate() const;
 };
 
-struct SmcStage {
-  double beta = 0;                    // the temperature this stage moved to
-  double ess = 0;                     // ESS of its incremental weights (in particles)
-  double acceptance = 0;              // mean MH acceptance probability over its mutation rounds
-  int mutation_steps = 0;             // mutation rounds run
-  double log_evidence_increment = 0;  // log mean of the incremental weights
-  double step_size = 0;               // HMC: the step size after adaptation; 0 for IMH
-};
 
 struct SmcResult {
   // Final equally weighted particles at beta = 1: log_p = the density's log p, log_q = the
