@@ -134,7 +134,7 @@ TEST(Builder, OutputsAreNamedShapedConstrainedValuesAndDeterministics) {
   vals.pop_back();
   vals.erase(vals.begin());
   EXPECT_FALSE(ld->unconstrain(vals, x2.data(), &err));
-  EXPECT_NE(err.find("'mu': no initial value"), std::string::npos) << err;
+  EXPECT_NE(err.find("'mu': no value given"), std::string::npos) << err;
 }
 
 // theta = mu + tau z: the non-centred density at z equals the centred one at theta plus the
