@@ -28,9 +28,19 @@ constexpr int kMaxHalvings = 60;
 // Ascent direction for gradient g (of log p) and Hessian h (of log p): (-H_-)^-1 g, where
 // H_- keeps H's eigenvectors and uses -max(|lambda|, floor) as eigenvalues. A saddle or a
 // minimum thus still yields an uphill step, and a flat direction cannot blow the step up.
+// Near a maximum -H is positive definite and well conditioned, so nothing would be clamped: a
+// Cholesky solve gives the same step for n^3 / 3 flops where the eigendecomposition costs ~9 n^3
+// (77 s at n = 3,845). Only an indefinite or badly conditioned -H takes the eigenvalue route.
+constexpr double kCholeskyMinReciprocalCondition = 1e-6;
+
 Vec ascent_direction(const std::vector<double>& h, const Vec& g) {
   const Eigen::Index d = g.size();
   const Eigen::Map<const Eigen::MatrixXd> hm(h.data(), d, d);
+  const Eigen::LLT<Eigen::MatrixXd> llt(-hm);
+  if (llt.info() == Eigen::Success && llt.rcond() > kCholeskyMinReciprocalCondition) {
+    Vec step = llt.solve(g);
+    if (step.allFinite()) return step;
+  }
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(hm);
   const Vec lam = es.eigenvalues().cwiseAbs();
   const double floor = std::max(1e-8 * lam.maxCoeff(), 1e-300);
