@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli.hpp"
 #include "cli_test_support.hpp"
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/io/cmdstan_csv_reader.hpp"
@@ -435,6 +437,37 @@ TEST_F(ResumeTest, ResumingACompletedRunLeavesItsFilesAsTheyAre) {
       << err2.str();
   for (unsigned k = 1; k <= 4; ++k) EXPECT_EQ(slurp(final_name(k)), before[k - 1]) << final_name(k);
   EXPECT_TRUE(temporaries().empty());
+}
+
+// A chain stopped because its file could not be written (here a file size limit, as a full disk
+// would) is the machine's trouble, which another try or node may not have: exmc batch retries
+// such a fit, and retries none whose chains fail on their own.
+TEST_F(KillTest, AFailedWriteIsNotTakenForAnInputError) {
+  SampleOptions o;
+  o.model_path = example("eight_schools.stan");
+  o.data_path = example("eight_schools.data.json");
+  o.chains = 1;
+  o.threads = 1;
+  o.seed_given = true;
+  o.seed = 1;
+  o.progress = false;
+  o.output = path("limited.csv");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
+    const rlimit limit{20000, 20000};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    std::ostringstream out, err;
+    SampleFailure why = SampleFailure::kNone;
+    const int rc = sample_chains(o, ChainBlock{0, 1, "limited"}, out, err, &why);
+    const bool said = err.str().find("I/O error") != std::string::npos;
+    ::_exit(rc != 1 || !said ? 20 : why == SampleFailure::kOther ? 0 : why == SampleFailure::kInput ? 11 : 12);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "11: taken for an input error; 20: the run did not fail on its write";
 }
 
 }  // namespace

@@ -372,15 +372,19 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       // everywhere) left a temporary holding only the header, unnamed: every failed try added
       // another out.csv.<hex>.tmp. Those go, unless a checkpoint needs them; the rest are named.
       std::string kept;
+      bool io_failed = false;
       for (const auto& c : result.chains) {
         if (c.error.empty() && !c.cancelled) continue;  // completed: under its final name
         const auto& w = sink.writer(c.chain);
+        io_failed |= w.io_failed();
         if (checkpoint_every == 0 && w.rows_written() == 0) std::remove(w.temp_path().c_str());
         else kept += "  " + w.temp_path() + "\n";
       }
       if (!kept.empty()) err << "exmc: the draws so far are in (incomplete, kept under temporary names):\n" << kept;
       err << resume_hint;
-      return failed(SampleFailure::kInput);  // a chain is a pure function of the inputs and seed
+      // A chain is a pure function of the inputs and seed, but writing its file is not: a full
+      // disk or a file size limit may pass on another try (exmc batch retries it elsewhere).
+      return failed(io_failed ? SampleFailure::kOther : SampleFailure::kInput);
     }
     if (result.cancelled) {
       // The temporaries carry a random suffix (each run its own), so name them.

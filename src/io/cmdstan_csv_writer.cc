@@ -192,9 +192,11 @@ CmdStanCsvWriter::~CmdStanCsvWriter() {
 }
 
 void CmdStanCsvWriter::check_io(const char* what) {
-  if (std::ferror(f_))
+  if (std::ferror(f_)) {
+    io_failed_ = true;
     throw std::runtime_error("I/O error " + std::string(what) + " in " + tmp_ + ": " +
                              std::strerror(errno));
+  }
 }
 
 void CmdStanCsvWriter::set_precision(int sig_figs) {
@@ -274,6 +276,7 @@ void CmdStanCsvWriter::close_and_rename() {
   check_io("writing the timing footer");
   if (std::fclose(f_) != 0) {
     f_ = nullptr;
+    io_failed_ = true;
     throw std::runtime_error("I/O error closing " + tmp_ + ": " + std::strerror(errno));
   }
   f_ = nullptr;

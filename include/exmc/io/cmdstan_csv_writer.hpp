@@ -88,6 +88,9 @@ class CmdStanCsvWriter {
   // Flushes and syncs the temporary to disk; returns its size in bytes (for a checkpoint).
   uint64_t sync();
   bool finished() const { return finished_; }
+  // A write, flush or close of the temporary failed (disk full, a file size limit): the
+  // machine's trouble, not the run's, which may pass on another try or another node.
+  bool io_failed() const { return io_failed_; }
 
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return tmp_; }
@@ -105,6 +108,7 @@ class CmdStanCsvWriter {
   char fmt_[16];
   int precision_ = 6;
   bool finished_ = false;
+  bool io_failed_ = false;
 };
 
 }  // namespace exmc::io
