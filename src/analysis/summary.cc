@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -103,8 +106,30 @@ Summary summarise(const Draws& d) {
   if (d.num_draws == 0 || d.num_chains == 0)
     throw std::invalid_argument(fmt::format("no draws to summarise ({} chains x {} draws)", d.num_chains,
                                             d.num_draws));
+  // Each row is a pure function of its variable's draws, so rows are dealt to threads in a fixed
+  // interleaving (at least 64 rows a thread) and the summary is the same for any thread count.
+  // A model with thousands of quantities (bym2's 3,845 parameters and its generated quantities:
+  // 11,530 columns) took 24 s on one core, twice its sampling.
+  const size_t nv = d.num_variables();
   Summary s;
-  for (size_t v = 0; v < d.num_variables(); ++v) s.rows.push_back(summarise_variable(d, v));
+  s.rows.resize(nv);
+  const size_t per_thread = 64;
+  const unsigned threads = unsigned(std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                                     (nv + per_thread - 1) / per_thread));
+  std::vector<std::exception_ptr> failures(threads);
+  auto work = [&](unsigned t) {
+    try {
+      for (size_t v = t; v < nv; v += threads) s.rows[v] = summarise_variable(d, v);
+    } catch (...) {
+      failures[t] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (const auto& f : failures)
+    if (f) std::rethrow_exception(f);
   return s;
 }
 

@@ -294,5 +294,30 @@ TEST(Summary, HugeAndTinyValuesPrintInScientificNotation) {
   EXPECT_LT(table.size(), 400u) << table;
 }
 
+TEST(Summary, RowsComputedOnThreadsAreEachVariablesOwnInOrder) {
+  // 300 variables (rows go to threads past 64), each with draws of its own: every row equals
+  // summarise_variable of that variable, bit for bit, in the variables' order.
+  const size_t nv = 300, chains = 2, draws = 100;
+  std::vector<std::string> names;
+  for (size_t v = 0; v < nv; ++v) names.push_back(fmt::format("x[{}]", v + 1));
+  Draws d(chains, draws, names);
+  for (size_t v = 0; v < nv; ++v)
+    for (size_t c = 0; c < chains; ++c)
+      for (size_t i = 0; i < draws; ++i)
+        d.at(v, c, i) = std::sin(double(v) * 1.3 + double(c) * 0.7 + double(i) * 0.11) * double(v + 1);
+  const Summary s = summarise(d);
+  ASSERT_EQ(s.rows.size(), nv);
+  for (size_t v = 0; v < nv; ++v) {
+    const SummaryRow one = summarise_variable(d, v);
+    EXPECT_EQ(s.rows[v].variable, names[v]);
+    EXPECT_EQ(s.rows[v].mean, one.mean) << v;
+    EXPECT_EQ(s.rows[v].sd, one.sd) << v;
+    EXPECT_EQ(s.rows[v].rhat, one.rhat) << v;
+    EXPECT_EQ(s.rows[v].ess_bulk, one.ess_bulk) << v;
+    EXPECT_EQ(s.rows[v].ess_tail, one.ess_tail) << v;
+    EXPECT_EQ(s.rows[v].mcse_q95, one.mcse_q95) << v;
+  }
+}
+
 }  // namespace
 }  // namespace exmc::analysis
