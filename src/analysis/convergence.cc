@@ -407,8 +407,9 @@ double mcse_sd(ChainView x) {
   return std::sqrt(varsd);
 }
 
-double mcse_quantile(ChainView x, double prob) {
-  const double ess = ess_quantile(x, prob);
+double mcse_quantile(ChainView x, double prob) { return mcse_quantile(x, prob, ess_quantile(x, prob)); }
+
+double mcse_quantile(ChainView x, double prob, double ess) {
   if (std::isnan(ess)) return kNaN;
   const double a1 = boost::math::ibeta_inv(ess * prob + 1, ess * (1 - prob) + 1, 0.1586553,
                                            math::policy());

@@ -87,12 +87,14 @@ SummaryRow summarise_variable(const Draws& d, size_t v) {
   r.q95 = quantile(x.x, n, 0.95);
   r.rhat = rhat(x);
   r.ess_bulk = ess_bulk(x);
-  r.ess_tail = ess_tail(x);
+  // ess_tail is the smaller of the 5% and 95% quantiles' ESS, which their MCSEs need too.
+  const double ess_q5 = ess_quantile(x, 0.05), ess_q95 = ess_quantile(x, 0.95);
+  r.ess_tail = std::isnan(ess_q5) || std::isnan(ess_q95) ? std::nan("") : std::min(ess_q5, ess_q95);
   r.mcse_mean = mcse_mean(x);
   r.mcse_median = mcse_median(x);
   r.mcse_sd = mcse_sd(x);
-  r.mcse_q5 = mcse_quantile(x, 0.05);
-  r.mcse_q95 = mcse_quantile(x, 0.95);
+  r.mcse_q5 = mcse_quantile(x, 0.05, ess_q5);
+  r.mcse_q95 = mcse_quantile(x, 0.95, ess_q95);
   return r;
 }
 

@@ -28,6 +28,9 @@ double ess_median(ChainView x);
 double mcse_mean(ChainView x);
 double mcse_sd(ChainView x);
 double mcse_quantile(ChainView x, double prob);
+// The same from that quantile's ess_quantile(x, prob), when it is known already (a summary row
+// needs the 5% and 95% ones for ess_tail too).
+double mcse_quantile(ChainView x, double prob, double ess_of_quantile);
 double mcse_median(ChainView x);
 
 // Plain statistics over all draws, as R computes them.
