@@ -340,12 +340,26 @@ double ess_raw(ChainView x, bool loo_scaling) {
 
 }  // namespace detail
 
-double rhat(ChainView x) {
-  const double bulk = rhat_ranked(x);
+namespace {
+
+// x's split chains, rank-normalised (bulk R-hat and bulk ESS both start from them).
+Matrix ranked_split(ChainView x, size_t* half) { return z_scale(split_chains(x, half)); }
+
+// The larger of the bulk R-hat (from z = ranked_split(x)) and the folded draws' (tail).
+double rhat_given_ranked(ChainView x, const Matrix& z, size_t half) {
+  const double bulk = rhat_matrix(view(z, half));
   const Matrix f = fold(x);
   const double tail = rhat_ranked(view(f, x.num_draws));
   if (std::isnan(bulk) || std::isnan(tail)) return kNaN;
   return std::max(bulk, tail);
+}
+
+}  // namespace
+
+double rhat(ChainView x) {
+  size_t half;
+  const Matrix z = ranked_split(x, &half);
+  return rhat_given_ranked(x, z, half);
 }
 
 double rhat_basic(ChainView x) {
@@ -356,9 +370,15 @@ double rhat_basic(ChainView x) {
 
 double ess_bulk(ChainView x) {
   size_t half;
-  const Matrix s = split_chains(x, &half);
-  const Matrix z = z_scale(s);
+  const Matrix z = ranked_split(x, &half);
   return detail::ess_raw(view(z, half));
+}
+
+void detail::rhat_and_ess_bulk(ChainView x, double* rhat, double* ess_bulk) {
+  size_t half;
+  const Matrix z = ranked_split(x, &half);
+  *rhat = rhat_given_ranked(x, z, half);
+  *ess_bulk = detail::ess_raw(view(z, half));
 }
 
 double ess_basic(ChainView x) { return ess_split(x); }
@@ -411,12 +431,17 @@ double mcse_quantile(ChainView x, double prob) { return mcse_quantile(x, prob, e
 
 double mcse_quantile(ChainView x, double prob, double ess) {
   if (std::isnan(ess)) return kNaN;
+  std::vector<double> s(x.x, x.x + x.size());
+  std::sort(s.begin(), s.end());
+  return detail::mcse_quantile_sorted(s, prob, ess);
+}
+
+double detail::mcse_quantile_sorted(const std::vector<double>& s, double prob, double ess) {
+  if (std::isnan(ess)) return kNaN;
   const double a1 = boost::math::ibeta_inv(ess * prob + 1, ess * (1 - prob) + 1, 0.1586553,
                                            math::policy());
   const double a2 = boost::math::ibeta_inv(ess * prob + 1, ess * (1 - prob) + 1, 0.8413447,
                                            math::policy());
-  std::vector<double> s(x.x, x.x + x.size());
-  std::sort(s.begin(), s.end());
   const double dS = static_cast<double>(s.size());
   const size_t i1 = static_cast<size_t>(std::max(std::floor(a1 * dS), 1.0));
   const size_t i2 = static_cast<size_t>(std::min(std::ceil(a2 * dS), dS));

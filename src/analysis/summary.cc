@@ -85,16 +85,19 @@ SummaryRow summarise_variable(const Draws& d, size_t v) {
   r.mad = mad(x.x, n);
   r.q5 = quantile(x.x, n, 0.05);
   r.q95 = quantile(x.x, n, 0.95);
-  r.rhat = rhat(x);
-  r.ess_bulk = ess_bulk(x);
-  // ess_tail is the smaller of the 5% and 95% quantiles' ESS, which their MCSEs need too.
+  // The shared work of the row's diagnostics done once (the values are the functions' own, bit
+  // for bit): the rank-normalised split chains of R-hat and bulk ESS, the 5% and 95% quantiles'
+  // ESS (ess_tail and their MCSEs), and the sorted draws of the three quantile MCSEs.
+  detail::rhat_and_ess_bulk(x, &r.rhat, &r.ess_bulk);
   const double ess_q5 = ess_quantile(x, 0.05), ess_q95 = ess_quantile(x, 0.95);
   r.ess_tail = std::isnan(ess_q5) || std::isnan(ess_q95) ? std::nan("") : std::min(ess_q5, ess_q95);
   r.mcse_mean = mcse_mean(x);
-  r.mcse_median = mcse_median(x);
   r.mcse_sd = mcse_sd(x);
-  r.mcse_q5 = mcse_quantile(x, 0.05, ess_q5);
-  r.mcse_q95 = mcse_quantile(x, 0.95, ess_q95);
+  std::vector<double> sorted(x.x, x.x + n);
+  std::sort(sorted.begin(), sorted.end());
+  r.mcse_median = detail::mcse_quantile_sorted(sorted, 0.5, ess_median(x));
+  r.mcse_q5 = detail::mcse_quantile_sorted(sorted, 0.05, ess_q5);
+  r.mcse_q95 = detail::mcse_quantile_sorted(sorted, 0.95, ess_q95);
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "exmc/analysis/cmdstan.hpp"
+#include "exmc/analysis/convergence.hpp"
 #include "exmc/analysis/diagnose.hpp"
 #include "exmc/core/stuck_chain.hpp"
 #include "golden.hpp"
@@ -294,7 +295,7 @@ TEST(Summary, HugeAndTinyValuesPrintInScientificNotation) {
   EXPECT_LT(table.size(), 400u) << table;
 }
 
-TEST(Summary, RowsComputedOnThreadsAreEachVariablesOwnInOrder) {
+TEST(Summary, RowsComputedOnThreadsAreEachVariablesOwnInOrderAndEachValueItsFunctions) {
   // 300 variables (rows go to threads past 64), each with draws of its own: every row equals
   // summarise_variable of that variable, bit for bit, in the variables' order.
   const size_t nv = 300, chains = 2, draws = 100;
@@ -316,6 +317,14 @@ TEST(Summary, RowsComputedOnThreadsAreEachVariablesOwnInOrder) {
     EXPECT_EQ(s.rows[v].ess_bulk, one.ess_bulk) << v;
     EXPECT_EQ(s.rows[v].ess_tail, one.ess_tail) << v;
     EXPECT_EQ(s.rows[v].mcse_q95, one.mcse_q95) << v;
+    // And each value is its own function's, bit for bit, though a row shares their work.
+    const ChainView x{d.variable(v), draws, chains};
+    EXPECT_EQ(one.rhat, rhat(x)) << v;
+    EXPECT_EQ(one.ess_bulk, ess_bulk(x)) << v;
+    EXPECT_EQ(one.ess_tail, ess_tail(x)) << v;
+    EXPECT_EQ(one.mcse_median, mcse_median(x)) << v;
+    EXPECT_EQ(one.mcse_q5, mcse_quantile(x, 0.05)) << v;
+    EXPECT_EQ(one.mcse_q95, mcse_quantile(x, 0.95)) << v;
   }
 }
 

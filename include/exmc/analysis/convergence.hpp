@@ -47,6 +47,10 @@ namespace detail {
 double ess_raw(ChainView x, bool loo_scaling = false);
 // Autocovariance at lags 0..n-1 (biased, 1/n), computed with a zero-padded FFT.
 std::vector<double> autocovariance(const double* x, size_t n);
+// rhat(x) and ess_bulk(x) at once: they share the rank-normalised split chains (a summary row).
+void rhat_and_ess_bulk(ChainView x, double* rhat, double* ess_bulk);
+// mcse_quantile(x, prob, ess) given x's draws sorted (a summary row needs three quantiles' MCSEs).
+double mcse_quantile_sorted(const std::vector<double>& sorted, double prob, double ess);
 }  // namespace detail
 
 }  // namespace exmc::analysis
