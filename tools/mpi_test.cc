@@ -338,6 +338,24 @@ TEST(Batch, SbcWithoutCompletedSimulationsGivesNoPValue) {
   EXPECT_NE(read(d / "b/sbc_summary.json").find("\"min_p_value\": null"), std::string::npos);
 }
 
+// A simulation is a pure function of the seed and its number, so one whose simulator or fit fails
+// fails every attempt alike: it was retried --max-attempts times (three identical failures per
+// simulation in the log). It is now tried once, as a manifest fit with invalid input is.
+TEST(Batch, SbcSimulationsThatFailAreNotRetried) {
+  const auto d = fresh_dir("sbc_deterministic");
+  std::ofstream(d / "m.stan") << "parameters { real mu; } model { mu ~ normal(0, 1); }\n";
+  std::ofstream(d / "sim.stan") << "generated quantities { real mu = normal_rng(0, -1); }\n";
+  EXPECT_EQ(run_in(d, kExmc + " batch --sbc m.stan --simulator sim.stan --warmup 20 --draws 20 --rank-draws 19 "
+                              "--bins 4 --seed 1 --simulations 2 --max-attempts 3 --output b"),
+            1);
+  const auto log = read(d / "log.txt");
+  EXPECT_NE(log.find("simulation 0 failed (not retried"), std::string::npos) << log;
+  EXPECT_NE(log.find("simulation 1 failed (not retried"), std::string::npos) << log;
+  const auto status = read(d / "b/status.tsv");
+  EXPECT_NE(status.find("0\tfailed\t1\t"), std::string::npos) << status;  // one attempt each
+  EXPECT_NE(status.find("1\tfailed\t1\t"), std::string::npos) << status;
+}
+
 // The scheduler's log numbered a manifest's items from 0 and every other line from 1: the second
 // line's failure was logged as "item 1 failed on rank 0 (...)" beside "item 2 failed after 2
 // attempts" and status.tsv's item 2.

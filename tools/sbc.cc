@@ -9,6 +9,8 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <new>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -17,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exmc/core/rng.hpp"
+#include "exmc/distributed/scheduler.hpp"
 #include "exmc/services/program.hpp"
 #include "exmc/services/sample.hpp"
 #include "exmc/stan/generated_quantities.hpp"
@@ -114,7 +117,21 @@ SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress)
   std::vector<double> sim(total_size(st_->sim_vars));
   Rng rng(s_.seed, kSimulationStream + i);
   double no_values = 0;
-  st_->sim_gq->eval(&no_values, rng, sim.data());
+  // A simulation is a pure function of the seed and its number: a simulator or fit that fails
+  // fails every attempt alike, so the batch is told not to retry it (InputError). Out of memory
+  // and an interruption are the machine's, and stay retryable.
+  const auto deterministic = [i](const auto& step) {
+    try {
+      step();
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const distributed::InputError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw distributed::InputError(fmt::format("simulation {}: {}", i, e.what()));
+    }
+  };
+  deterministic([&] { st_->sim_gq->eval(&no_values, rng, sim.data()); });
   auto data = st_->base_data;
   std::map<std::string, bool> is_param;
   for (const auto& n : st_->ranked) is_param[n.substr(0, n.find('.'))] = true;
@@ -124,7 +141,8 @@ SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress)
     offset += v.size();
   }
   // 2. Refit.
-  const auto program = services::Program::from_source(st_->model_text, s_.model_path, data.dump());
+  std::optional<services::Program> program;
+  deterministic([&] { program.emplace(services::Program::from_source(st_->model_text, s_.model_path, data.dump())); });
   services::SampleSettings ss;
   ss.chains = s_.chains;
   ss.threads = 1;
@@ -135,7 +153,8 @@ SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress)
   ss.max_depth = s_.max_depth;
   ss.metric = s_.metric;
   out.fit_seed = splitmix64(s_.seed ^ splitmix64(i + 1)) % 4294967291ull;
-  services::SampleJob job(program, ss, out.fit_seed);
+  std::optional<services::SampleJob> job;
+  deterministic([&] { job.emplace(*program, ss, out.fit_seed); });
   const size_t kept = s_.draws / s_.thin + (s_.draws % s_.thin ? 1 : 0);
   const size_t nr = st_->ranked.size();
   std::vector<std::vector<double>> draws(s_.chains);  // per chain: [draw][ranked]
@@ -151,9 +170,9 @@ SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress)
     if (d.warmup) return;
     for (size_t k = 0; k < nr; ++k) draws[d.chain].push_back(d.row[st_->ranked_row_index[k]]);
   };
-  const auto run = job.run(obs);
+  const auto run = job->run(obs);
   for (const auto& c : run.result.chains) {
-    if (!c.error.empty()) throw std::runtime_error(fmt::format("simulation {}: chain {}: {}", i, c.chain + 1, c.error));
+    if (!c.error.empty()) throw distributed::InputError(fmt::format("simulation {}: chain {}: {}", i, c.chain + 1, c.error));
     out.divergences += c.divergences;
   }
   if (run.result.cancelled) throw std::runtime_error("cancelled");
@@ -163,7 +182,7 @@ SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress)
   for (const auto& d : draws)
     for (size_t j = 0; j + nr <= d.size(); j += nr) all.push_back(d.data() + j);
   const size_t n = all.size(), L = s_.rank_draws;
-  if (n < L) throw std::runtime_error(fmt::format("simulation {}: {} draws, fewer than {}", i, n, L));
+  if (n < L) throw distributed::InputError(fmt::format("simulation {}: {} draws, fewer than {}", i, n, L));
   out.ranks.assign(nr, 0);
   for (size_t l = 0; l < L; ++l) {
     const double* row = all[l * n / L];
