@@ -71,28 +71,32 @@ InitSpec InitSpec::parse(const std::string& text, const std::string& name) {
   return s;
 }
 
-InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& vars) {
+InitValues known_init_values(std::vector<std::pair<std::string, std::vector<double>>> values,
+                             const std::vector<VarInfo>& vars) {
   InitValues out;
-  const auto json = io::StanJsonData::from_file(path);
-  for (const auto& name : json.names()) {
+  for (auto& [name, value] : values) {
     bool known = false;
     for (const auto& v : vars) known |= v.name == name;
-    if (!known) {
-      out.ignored.push_back(name);
-      continue;
-    }
-    const auto& v = json.at(name);
-    out.values.emplace_back(name, io::to_column_major(v.values, v.dims));
+    if (known) out.values.emplace_back(std::move(name), std::move(value));
+    else out.ignored.push_back(std::move(name));
   }
   return out;
 }
 
-std::string describe_ignored(const std::string& name, const std::string& path,
-                             const std::vector<std::string>& ignored) {
+InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& vars) {
+  const auto json = io::StanJsonData::from_file(path);
+  std::vector<std::pair<std::string, std::vector<double>>> values;
+  for (const auto& name : json.names()) {
+    const auto& v = json.at(name);
+    values.emplace_back(name, io::to_column_major(v.values, v.dims));
+  }
+  return known_init_values(std::move(values), vars);
+}
+
+std::string describe_ignored(const std::string& source, const std::vector<std::string>& ignored) {
   std::string names;
   for (const auto& n : ignored) names += (names.empty() ? "'" : ", '") + n + "'";
-  return name + " " + path + ": " + names + (ignored.size() == 1 ? " matches" : " match") +
-         " no parameter of the model; ignored";
+  return source + ": " + names + (ignored.size() == 1 ? " matches" : " match") + " no parameter of the model; ignored";
 }
 
 std::vector<double> initial_point(const LogDensity& density, const InitSpec& init, uint64_t seed,
@@ -103,7 +107,7 @@ std::vector<double> initial_point(const LogDensity& density, const InitSpec& ini
   if (!init.file.empty()) {
     auto values = read_init_file(init.file, density.output_vars());
     cfg.init_values = std::move(values.values);
-    if (warnings && !values.ignored.empty()) warnings->push_back(describe_ignored(init.name, init.file, values.ignored));
+    if (warnings && !values.ignored.empty()) warnings->push_back(describe_ignored(init.name + " " + init.file, values.ignored));
   }
   const nuts::Metric unit = nuts::Metric::diag(std::vector<double>(d, 1.0));
   nuts::Leapfrog integ(density, unit);

@@ -131,7 +131,7 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
     sc.init_radius = spec.radius;
     if (!spec.file.empty()) {
       auto values = read_init_file(spec.file, vars_);
-      if (!values.ignored.empty()) warnings_.push_back(describe_ignored(s.init_name, spec.file, values.ignored));
+      if (!values.ignored.empty()) warnings_.push_back(describe_ignored(s.init_name + " " + spec.file, values.ignored));
       sc.init_values = std::move(values.values);
     }
   }
@@ -139,20 +139,9 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
     // As an --init file's: names that match no variable are ignored with a warning (a fit's
     // values passed back as init carry generated quantities). They failed every chain with
     // "unknown variable" instead.
-    sc.init_values.clear();
-    std::vector<std::string> ignored;
-    for (const auto& [name, value] : s.init_values) {
-      bool known = false;
-      for (const auto& v : vars_) known |= v.name == name;
-      if (known) sc.init_values.emplace_back(name, value);
-      else ignored.push_back(name);
-    }
-    if (!ignored.empty()) {
-      std::string names;
-      for (const auto& n : ignored) names += (names.empty() ? "'" : ", '") + n + "'";
-      warnings_.push_back("the initial values: " + names + (ignored.size() == 1 ? " matches" : " match") +
-                          " no parameter of the model; ignored");
-    }
+    auto values = known_init_values(s.init_values, vars_);
+    if (!values.ignored.empty()) warnings_.push_back(describe_ignored("the initial values", values.ignored));
+    sc.init_values = std::move(values.values);
   }
   check_initial_values(*density_, vars_, sc.init_values, sc.init_radius, sc.init_attempts);
   if (s.warm_start && sc.fixed_param)

@@ -59,17 +59,20 @@ struct InitSpec {
   static InitSpec parse(const std::string& text, const std::string& name = "--init");
 };
 
-// The values of a Stan JSON init file (column-major, as LogDensity::unconstrain takes them) for
-// the names among `vars`; other names are ignored, as Stan does, and listed in `ignored` so the
-// caller can warn about a misspelt name.
+// Initial values for the names among `vars`; other names are ignored, as Stan does, and listed
+// in `ignored` so the caller can warn about a misspelt name (or a fit's generated quantities
+// passed back as initial values).
 struct InitValues {
   std::vector<std::pair<std::string, std::vector<double>>> values;
   std::vector<std::string> ignored;
 };
+InitValues known_init_values(std::vector<std::pair<std::string, std::vector<double>>> values,
+                             const std::vector<VarInfo>& vars);
+// The same for a Stan JSON init file's values (column-major, as LogDensity::unconstrain takes them).
 InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& vars);
-// "--init FILE: 'a', 'b' match no parameter of the model; ignored" (`name` is "--init" or "init")
-std::string describe_ignored(const std::string& name, const std::string& path,
-                             const std::vector<std::string>& ignored);
+// "SOURCE: 'a', 'b' match no parameter of the model; ignored" (SOURCE: "--init FILE", "the
+// initial values", ...)
+std::string describe_ignored(const std::string& source, const std::vector<std::string>& ignored);
 
 // A point with finite log density and gradient (nuts' initialiser: its messages name the
 // variables at fault). Draws from Rng(seed, kInitStream + index). Throws std::runtime_error.
