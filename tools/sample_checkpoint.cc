@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "exmc/core/state_io.hpp"
+#include "exmc/io/cmdstan_csv_reader.hpp"
 #include "file_text.hpp"
 
 namespace exmc::cli {
@@ -67,35 +68,12 @@ namespace {
 
 // `exmc_run_id` from a CmdStan CSV's header comments; empty when there is none.
 std::string csv_run_id(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  for (int n = 0; n < 400 && std::getline(in, line) && !line.empty() && line[0] == '#'; ++n) {
-    static const std::string key = "# exmc_run_id = ";
-    if (line.compare(0, key.size(), key) == 0) return line.substr(key.size());
-  }
-  return "";
+  const auto config = io::read_cmdstan_csv_config(path);
+  const auto id = config.find("exmc_run_id");
+  return id == config.end() ? "" : id->second;
 }
 
 }  // namespace
-
-std::map<std::string, std::string> csv_header_config(const std::string& path) {
-  std::map<std::string, std::string> config;
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  auto trim = [](std::string t) {
-    const auto a = t.find_first_not_of(" \t\r"), b = t.find_last_not_of(" \t\r");
-    return a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
-  };
-  for (int n = 0; n < 400 && std::getline(in, line) && !line.empty() && line[0] == '#'; ++n) {
-    const auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string key = trim(line.substr(1, eq - 1));
-    std::string value = trim(line.substr(eq + 1));
-    if (const auto d = value.find("(Default)"); d != std::string::npos) value = trim(value.substr(0, d));
-    if (!key.empty()) config.emplace(key, value);
-  }
-  return config;
-}
 
 std::string completed_run_difference(const std::vector<std::string>& chain_outputs,
                                      const std::vector<std::pair<std::string, std::string>>& expected) {
@@ -104,7 +82,7 @@ std::string completed_run_difference(const std::vector<std::string>& chain_outpu
       {"exmc_metric", "metric"}, {"exmc_precision", "precision"}, {"file", "data"}};
   std::string run_id, first;
   for (const auto& out : chain_outputs) {
-    const auto config = csv_header_config(out);
+    const auto config = io::read_cmdstan_csv_config(out);
     const auto id = config.find("exmc_run_id");
     if (id == config.end()) return out + " was not written by exmc sample (it has no exmc_run_id)";
     if (first.empty()) {

@@ -2,7 +2,6 @@
 // and the one checkpoint file the chains keep up to date while they sample.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -32,10 +31,6 @@ std::vector<std::string> csv_temporaries(const std::string& chain_output);
 // temporary: the interrupted one can never be continued or completed. Other runs' are left.
 std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,
                                                 const std::string& keep);
-
-// The "# key = value" lines of a CmdStan CSV's header (first occurrence, "(Default)" removed),
-// read up to its column names only; empty when the file cannot be read.
-std::map<std::string, std::string> csv_header_config(const std::string& path);
 
 // --resume where no chain has a checkpoint but every one of `chain_outputs` exists under its
 // final name: a completed run. Empty when it agrees with this run's settings (`expected`, keyed

@@ -18,6 +18,7 @@
 #include "jit_preload.hpp"
 #include "sample_checkpoint.hpp"
 #include "sample_dashboard.hpp"
+#include "exmc/io/cmdstan_csv_reader.hpp"
 #include "exmc/io/cmdstan_csv_sink.hpp"
 #include "exmc/io/output_files.hpp"
 #include "exmc/io/run_checkpoint.hpp"
@@ -244,7 +245,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
                                     "them");
       err << "exmc: " << chain_outputs[0] << (chain_outputs.size() > 1 ? " ... " : " ")
           << (chain_outputs.size() > 1 ? "are" : "is") << " already complete (run id "
-          << csv_header_config(chain_outputs[0])["exmc_run_id"]
+          << io::read_cmdstan_csv_config(chain_outputs[0])["exmc_run_id"]
           << "): nothing to resume; the files are left as they are (without --resume the run samples again, "
              "replacing them)\n";
       for (const auto& o : chain_outputs) out << o << "\n";

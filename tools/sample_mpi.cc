@@ -21,6 +21,7 @@
 #include "cli.hpp"
 #include "rank_agreement.hpp"
 #include "exmc/distributed/world.hpp"
+#include "exmc/io/cmdstan_csv_reader.hpp"
 #include "exmc/io/cmdstan_csv_writer.hpp"
 #include "sample_checkpoint.hpp"
 #include "exmc/io/run_checkpoint.hpp"
@@ -132,7 +133,7 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
           std::filesystem::exists(io::checkpoint_path(chain_output_path(opts.output, c, opts.chains)), ec);
     }
     if (!any_checkpoint) {
-      auto config = csv_header_config(chain_output_path(opts.output, 0, opts.chains));
+      auto config = io::read_cmdstan_csv_config(chain_output_path(opts.output, 0, opts.chains));
       if (const auto s = config.find("seed"); s != config.end()) {
         char* end = nullptr;
         const unsigned long long v = std::strtoull(s->second.c_str(), &end, 10);

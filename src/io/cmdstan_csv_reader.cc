@@ -25,6 +25,17 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// A "key = value" comment's entry ("(Default)" dropped); the first occurrence of a key stands.
+void add_config_entry(const std::string& body, std::map<std::string, std::string>& config) {
+  const size_t eq = body.find('=');
+  if (eq == std::string::npos) return;
+  std::string key = trim(body.substr(0, eq));
+  std::string value = trim(body.substr(eq + 1));
+  const size_t def = value.find("(Default)");
+  if (def != std::string::npos) value = trim(value.substr(0, def));
+  if (!key.empty()) config.emplace(std::move(key), std::move(value));
+}
+
 // Numbers as CmdStan writes them, plus the spellings of non-finite values it and R use.
 bool parse_number(const std::string& field, double* out) {
   const std::string f = trim(field);
@@ -122,14 +133,7 @@ CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
           continue;
         }
       }
-      const size_t eq = body.find('=');
-      if (eq != std::string::npos) {
-        std::string key = trim(body.substr(0, eq));
-        std::string value = trim(body.substr(eq + 1));
-        const size_t def = value.find("(Default)");
-        if (def != std::string::npos) value = trim(value.substr(0, def));
-        if (!key.empty() && out.config.find(key) == out.config.end()) out.config[key] = value;
-      }
+      add_config_entry(body, out.config);
       continue;
     }
     if (!have_header) {
@@ -181,6 +185,14 @@ CmdStanCsv read_cmdstan_csv(const std::string& path) {
   std::string text;
   if (!read_file_bytes(path, text)) throw std::runtime_error(path + ": cannot open file for reading");
   return parse_cmdstan_csv(text, path);
+}
+
+std::map<std::string, std::string> read_cmdstan_csv_config(const std::string& path) {
+  std::map<std::string, std::string> config;
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line) && !line.empty() && line[0] == '#') add_config_entry(trim(line.substr(1)), config);
+  return config;
 }
 
 }  // namespace exmc::io

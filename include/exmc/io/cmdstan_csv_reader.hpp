@@ -35,5 +35,8 @@ struct CmdStanCsv {
 // rows with the wrong number of fields, and fields that are not numbers.
 CmdStanCsv read_cmdstan_csv(const std::string& path);
 CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path_for_errors);
+// Only the header's "key = value" comments, as CmdStanCsv::config holds them, read up to the
+// column names (not the draws); empty when the file cannot be read.
+std::map<std::string, std::string> read_cmdstan_csv_config(const std::string& path);
 
 }  // namespace exmc::io
