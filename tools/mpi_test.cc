@@ -320,11 +320,17 @@ TEST(Batch, OutputThatIsAFileIsRefusedNamingIt) {
 
 // --simulations 0 ran, printed chi2 -nan and p-value 1.0000 for every quantity ("smallest p-value
 // 1.0000") and exited 0; a batch whose every simulation failed printed the same verdict.
-TEST(Batch, SbcWithoutCompletedSimulationsGivesNoPValue) {
-  const auto d = fresh_dir("sbc_none");
+// An SBC batch in `d` whose simulator fails every simulation (normal_rng with a negative scale):
+// the command, to which --simulations, --output and the like are added.
+std::string failing_sbc(const fs::path& d) {
   std::ofstream(d / "m.stan") << "parameters { real mu; } model { mu ~ normal(0, 1); }\n";
   std::ofstream(d / "sim.stan") << "generated quantities { real mu = normal_rng(0, -1); }\n";
-  const std::string sbc = kExmc + " batch --sbc m.stan --simulator sim.stan --warmup 20 --draws 20 --rank-draws 19 --bins 4 --seed 1";
+  return kExmc + " batch --sbc m.stan --simulator sim.stan --warmup 20 --draws 20 --rank-draws 19 --bins 4 --seed 1";
+}
+
+TEST(Batch, SbcWithoutCompletedSimulationsGivesNoPValue) {
+  const auto d = fresh_dir("sbc_none");
+  const std::string sbc = failing_sbc(d);
   EXPECT_EQ(run_in(d, sbc + " --simulations 0 --output a"), 2);
   EXPECT_NE(read(d / "log.txt").find("--simulations: Value 0 not in range 1"), std::string::npos)
       << read(d / "log.txt");
@@ -343,11 +349,7 @@ TEST(Batch, SbcWithoutCompletedSimulationsGivesNoPValue) {
 // simulation in the log). It is now tried once, as a manifest fit with invalid input is.
 TEST(Batch, SbcSimulationsThatFailAreNotRetried) {
   const auto d = fresh_dir("sbc_deterministic");
-  std::ofstream(d / "m.stan") << "parameters { real mu; } model { mu ~ normal(0, 1); }\n";
-  std::ofstream(d / "sim.stan") << "generated quantities { real mu = normal_rng(0, -1); }\n";
-  EXPECT_EQ(run_in(d, kExmc + " batch --sbc m.stan --simulator sim.stan --warmup 20 --draws 20 --rank-draws 19 "
-                              "--bins 4 --seed 1 --simulations 2 --max-attempts 3 --output b"),
-            1);
+  EXPECT_EQ(run_in(d, failing_sbc(d) + " --simulations 2 --max-attempts 3 --output b"), 1);
   const auto log = read(d / "log.txt");
   EXPECT_NE(log.find("simulation 0 failed (not retried"), std::string::npos) << log;
   EXPECT_NE(log.find("simulation 1 failed (not retried"), std::string::npos) << log;
