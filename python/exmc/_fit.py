@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import sys
 import warnings
 from typing import Any, Mapping
@@ -17,6 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import _exmc
+from ._arguments import _count, _flag, _flat_value, _init, _init_text, _is_path, _real, _seed, _text
 
 StanError = _exmc.StanError
 
@@ -79,10 +79,6 @@ def to_stan_json(data: Mapping[str, Any]) -> str:
         except (TypeError, ValueError) as e:
             raise type(e)(f"data variable '{k}': {e}") from None
     return json.dumps(out)
-
-
-def _is_path(x) -> bool:
-    return isinstance(x, (str, os.PathLike))
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -217,83 +213,6 @@ class Model:
 
     def variational(self, data=None, **kwargs) -> "MethodResult":
         return self.bind(data).variational(**kwargs)
-
-
-def _count(name: str, value, lo: int, hi: int = 2**32 - 1) -> int:
-    """An integer setting in [lo, hi], or a ValueError/TypeError naming it.
-
-    Without this a negative count or a float reached pybind11, whose "incompatible function
-    arguments" listed the whole native signature; seed=1.5 was truncated to 1 silently; and
-    chains=10**6 (the command allows 1024) ran on until it was killed.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            value = int(value)
-        else:
-            raise TypeError(f"{name}: expected an integer, got {value!r}")
-    value = int(value)
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
-    return value
-
-
-def _flag(name: str, value) -> bool:
-    """A True/False setting: fixed_param="no" ran the fixed_param sampler (bool("no") is True)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return bool(value)
-
-
-def _text(name: str, value) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name}: expected a string, got {value!r}")
-    return value
-
-
-def _real(name: str, value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a number, got {value!r}")
-    return float(value)
-
-
-def _seed(seed) -> int:
-    if seed is None:  # as the command: a random seed, reported on the Fit
-        return random.SystemRandom().randrange(4294967291)
-    if isinstance(seed, str):
-        # As before, a numeric string is a seed; another said only "invalid literal for int()".
-        try:
-            seed = int(seed)
-        except ValueError:
-            raise ValueError(f"seed: expected an integer, got {seed!r}") from None
-    return _count("seed", seed, 0, 4294967295)  # the command's (CmdStan's) range
-
-
-def _flat_value(arg: str, name, v) -> list:
-    """One value of the dict argument `arg` (init, unconstrain's values), flattened column-major;
-    errors name the argument and the variable (numpy's "could not convert string to float" did
-    not), and None is refused rather than read as NaN."""
-    if v is None:
-        hint = " (leave it out of the dict to start it at random)" if arg == "init" else ""
-        raise TypeError(f"{arg}: variable '{name}': expected a number or an array of numbers, got None{hint}")
-    try:
-        return np.asarray(v, dtype=np.float64).ravel(order="F").tolist()
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"{arg}: variable '{name}': expected a number or an array of numbers ({e})") from None
-
-
-def _init(init):
-    """(init text, init values) for SampleSettings."""
-    if init is None:
-        return "2", []
-    if isinstance(init, bool):
-        raise TypeError("init: expected a radius, 'pathfinder', a dict of values or a path")
-    if isinstance(init, (int, float, np.integer, np.floating)):
-        return repr(float(init)), []
-    if isinstance(init, Mapping):
-        return "2", [(str(k), _flat_value("init", k, v)) for k, v in init.items()]
-    if _is_path(init):
-        return os.fspath(init), []
-    raise TypeError("init: expected a radius, 'pathfinder', a dict of values or a path")
 
 
 def _in_notebook() -> bool:
@@ -493,16 +412,6 @@ class BoundModel:
         return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init),
                                               _text("algorithm", algorithm),
                                               _count("iter", iter, 1, 2**31 - 1), _count("draws", draws, 0)))
-
-
-def _init_text(init) -> str:
-    if init is None:
-        return "2"
-    if isinstance(init, (int, float, np.integer, np.floating)) and not isinstance(init, bool):
-        return repr(float(init))
-    if _is_path(init):
-        return os.fspath(init)
-    raise TypeError("init: expected a radius or a Stan JSON path")
 
 
 # ---------------------------------------------------------------------------- results
