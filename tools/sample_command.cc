@@ -373,19 +373,20 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       // everywhere) left a temporary holding only the header, unnamed: every failed try added
       // another out.csv.<hex>.tmp. Those go, unless a checkpoint needs them; the rest are named.
       std::string kept;
-      bool io_failed = false;
+      bool retryable = false;
       for (const auto& c : result.chains) {
         if (c.error.empty() && !c.cancelled) continue;  // completed: under its final name
         const auto& w = sink.writer(c.chain);
-        io_failed |= w.io_failed();
+        retryable |= w.io_failed() || c.out_of_memory;
         if (checkpoint_every == 0 && w.rows_written() == 0) std::remove(w.temp_path().c_str());
         else kept += "  " + w.temp_path() + "\n";
       }
       if (!kept.empty()) err << "exmc: the draws so far are in (incomplete, kept under temporary names):\n" << kept;
       err << resume_hint;
-      // A chain is a pure function of the inputs and seed, but writing its file is not: a full
-      // disk or a file size limit may pass on another try (exmc batch retries it elsewhere).
-      return failed(io_failed ? SampleFailure::kOther : SampleFailure::kInput);
+      // A chain is a pure function of the inputs and seed, but writing its file and the memory it
+      // gets are not: a full disk, a file size limit or memory taken by other processes may pass
+      // on another try (exmc batch retries it elsewhere).
+      return failed(retryable ? SampleFailure::kOther : SampleFailure::kInput);
     }
     if (result.cancelled) {
       // The temporaries carry a random suffix (each run its own), so name them.

@@ -76,6 +76,11 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
     } else {
       sampler->initialize();
     }
+  } catch (const std::bad_alloc&) {
+    out.error = "out of memory while initialising the chain";
+    out.out_of_memory = true;
+    if (progress) progress->done = true;
+    return;
   } catch (const std::exception& e) {
     out.error = e.what();
     if (progress) progress->done = true;
@@ -138,6 +143,10 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
       if (cfg.checkpoint_every > 0 && cb.on_checkpoint &&
           ((it + 1) % cfg.checkpoint_every == 0 || it + 1 == total))
         checkpoint(it + 1);
+    } catch (const std::bad_alloc&) {
+      out.error = "iteration " + std::to_string(it) + ": out of memory";
+      out.out_of_memory = true;
+      break;
     } catch (const std::exception& e) {
       out.error = "iteration " + std::to_string(it) + ": " + e.what();
       break;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <new>
 #include <sstream>
 #include <thread>
 
@@ -221,6 +222,23 @@ TEST(RunChains, ThrowingCallbackStopsOnlyItsChainWithAMessage) {
     EXPECT_TRUE(r.chains[c].error.empty());
     EXPECT_EQ(r.chains[c].num_draws(), 300u);
   }
+}
+
+// Running out of memory is the machine's state, not the inputs': the chain says so in words (not
+// "std::bad_alloc") and marks it, so a caller may retry where another error would only repeat.
+TEST(RunChains, OutOfMemoryInAChainIsMarkedAndWorded) {
+  auto ld = exmc::testing::scaled_normal(2);
+  RunConfig cfg = small_config(3);
+  const RunResult r = run_chains(*ld, cfg, [](const DrawEvent& e) {
+    if (e.chain == 0 && e.iteration == 320) throw std::bad_alloc();
+    if (e.chain == 2 && e.iteration == 330) throw std::runtime_error("disk full");
+  });
+  EXPECT_EQ(r.chains[0].error, "iteration 320: out of memory");
+  EXPECT_TRUE(r.chains[0].out_of_memory);
+  EXPECT_TRUE(r.chains[1].error.empty());
+  EXPECT_FALSE(r.chains[1].out_of_memory);
+  EXPECT_EQ(r.chains[2].error, "iteration 330: disk full");
+  EXPECT_FALSE(r.chains[2].out_of_memory);
 }
 
 }  // namespace

@@ -82,6 +82,9 @@ struct ChainResult {
   double warmup_seconds = 0, sampling_seconds = 0;
   bool cancelled = false;
   std::string error;                // non-empty when the chain could not run (e.g. no init); names no chain
+  // The error was running out of memory: not a property of the inputs (another try, or another
+  // machine, may pass), unlike the other errors, which repeat on every try.
+  bool out_of_memory = false;
 
   size_t num_draws() const { return stats.size(); }
   const double* draw(size_t i) const { return draws.data() + i * num_values; }
