@@ -124,31 +124,9 @@ class FailureLog {
   std::string last_throw_;
 };
 
-// The variables of `values` leaves out (none of a zero size), with their offsets in the flat
-// constrained vector.
-struct Missing {
-  std::string name;
-  size_t offset, size;
-};
-std::vector<Missing> missing_vars(const std::vector<VarInfo>& vars,
-                                  const std::vector<std::pair<std::string, std::vector<double>>>& values) {
-  std::vector<Missing> out;
-  size_t offset = 0;
-  for (const auto& v : vars) {
-    const size_t n = v.size();
-    bool given = false;
-    for (const auto& [name, _] : values) given |= name == v.name;
-    if (!given && n > 0) out.push_back({v.name, offset, n});
-    offset += n;
-  }
-  return out;
-}
-
-// CmdStan's rule for init files that name some parameters only: the others start where a random
-// initialisation would put them, uniform(-R, R) on the unconstrained scale. A random point's
-// constrained values stand in for the missing variables (transformed parameters among them are
-// accepted and ignored by unconstrain), so a constraint that depends on a given value is
-// unconstrained against it; a draw that falls outside it is tried again.
+// The completion's attempts, for one chain: a given value refused in every attempt is at fault;
+// one refused in some only has a bound that depends on a left-out variable (real<lower=a> b with
+// b given, a drawn), which another draw mends. Returns false when nothing was left out.
 bool complete_initial_values(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, PhasePoint& z, FailureLog& log,
                              std::string* error) {
   const LogDensity& ld = integ.density();
@@ -158,47 +136,92 @@ bool complete_initial_values(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng
     for (const auto& v : vars) known |= v.name == name;
     if (!known) return false;  // a name the density does not know: unconstrain's error says so
   }
-  const auto missing = missing_vars(vars, cfg.init_values);
-  if (missing.empty()) return false;  // the values were complete: their own error stands
-  std::vector<double> random(ld.dim()), constrained(total_size(vars));
-  // A given value refused in every attempt is at fault; one refused in some only has a bound
-  // that depends on a left-out variable (real<lower=a> b with b given, a drawn), which another
-  // draw mends. The first such refusal threw: b = -1 failed whenever the draw put a above -1.
+  InitCompletion completion(ld, cfg.init_values);
+  if (!completion.leaves_out_any()) return false;  // the values were complete: their own error stands
   std::string given_error;
   bool only_given_at_fault = true;
   for (int attempt = 0; attempt < cfg.init_attempts; ++attempt) {
-    for (double& v : random) v = rng.uniform(-cfg.init_radius, cfg.init_radius);
-    try {
-      ld.constrain(random.data(), constrained.data());
-    } catch (const std::exception& e) {
-      *error = e.what();
-      only_given_at_fault = false;
-      continue;
+    switch (completion.attempt(rng, cfg.init_radius, z.q.data(), error)) {
+      case InitCompletion::Outcome::kGivenAtFault:
+        if (given_error.empty()) given_error = *error;
+        continue;
+      case InitCompletion::Outcome::kOtherFault:
+        only_given_at_fault = false;
+        continue;
+      case InitCompletion::Outcome::kUnconstrained:
+        only_given_at_fault = false;
+        if (log.check(integ, z)) return true;
     }
-    auto values = cfg.init_values;
-    for (const auto& m : missing)
-      values.emplace_back(m.name, std::vector<double>(constrained.begin() + std::ptrdiff_t(m.offset),
-                                                      constrained.begin() + std::ptrdiff_t(m.offset + m.size)));
-    if (!ld.unconstrain(values, z.q.data(), error)) {
-      // Every message names its variable: is it one the user gave?
-      bool given = false;
-      for (const auto& [name, _] : cfg.init_values) given |= error->find("'" + name + "'") != std::string::npos;
-      if (given && given_error.empty()) given_error = *error;
-      only_given_at_fault &= given;
-      continue;
-    }
-    only_given_at_fault = false;
-    if (log.check(integ, z)) return true;
   }
   if (only_given_at_fault && !given_error.empty()) throw InitError("bad initial values: " + given_error);
-  std::string names;
-  for (const auto& m : missing) names += (names.empty() ? "'" : ", '") + m.name + "'";
   const std::string why = log.describe().empty() ? *error : log.describe();
-  throw InitError("the initial values leave out " + names + " (drawn at random, as CmdStan does) and no draw in " +
-                  std::to_string(cfg.init_attempts) + " attempts gave a usable point: " + why);
+  throw InitError("the initial values leave out " + completion.left_out_names() +
+                  " (drawn at random, as CmdStan does) and no draw in " + std::to_string(cfg.init_attempts) +
+                  " attempts gave a usable point: " + why);
 }
 
 }  // namespace
+
+InitCompletion::InitCompletion(const LogDensity& ld, const InitValues& given)
+    : ld_(ld), given_(given) {
+  const auto vars = ld.output_vars();
+  size_t offset = 0;
+  for (const auto& v : vars) {
+    const size_t n = v.size();
+    bool present = false;
+    for (const auto& [name, _] : given) present |= name == v.name;
+    if (!present && n > 0) missing_.push_back({v.name, offset, n});
+    offset += n;
+  }
+  if (!missing_.empty()) {
+    random_.resize(ld.dim());
+    constrained_.resize(offset);
+  }
+}
+
+std::string InitCompletion::left_out_names() const {
+  std::string names;
+  for (const auto& m : missing_) names += (names.empty() ? "'" : ", '") + m.name + "'";
+  return names;
+}
+
+InitCompletion::Outcome InitCompletion::attempt(Rng& rng, double radius, double* q, std::string* error) {
+  // A random point's constrained values stand in for the left-out variables (transformed
+  // parameters among them are accepted and ignored by unconstrain), so a constraint that depends
+  // on a given value is unconstrained against it; a draw that falls outside it is tried again.
+  for (double& v : random_) v = rng.uniform(-radius, radius);
+  auto values = given_;
+  if (!missing_.empty()) {
+    try {
+      ld_.constrain(random_.data(), constrained_.data());
+    } catch (const std::exception& e) {
+      *error = e.what();
+      return Outcome::kOtherFault;
+    }
+    for (const auto& m : missing_)
+      values.emplace_back(m.name, std::vector<double>(constrained_.begin() + std::ptrdiff_t(m.offset),
+                                                      constrained_.begin() + std::ptrdiff_t(m.offset + m.size)));
+  }
+  if (ld_.unconstrain(values, q, error)) return Outcome::kUnconstrained;
+  // Every message names its variable: is it one the user gave?
+  for (const auto& [name, _] : given_)
+    if (error->find("'" + name + "'") != std::string::npos) return Outcome::kGivenAtFault;
+  return Outcome::kOtherFault;
+}
+
+std::string given_init_values_fault(const LogDensity& ld, const InitValues& given, double radius, int attempts,
+                                    Rng& rng) {
+  if (given.empty()) return "";
+  InitCompletion completion(ld, given);
+  std::vector<double> q(ld.dim());
+  std::string first, error;
+  const int tries = completion.leaves_out_any() ? std::max(attempts, 1) : 1;  // nothing drawn: one try decides
+  for (int t = 0; t < tries; ++t) {
+    if (completion.attempt(rng, radius, q.data(), &error) != InitCompletion::Outcome::kGivenAtFault) return "";
+    if (first.empty()) first = error;
+  }
+  return first;
+}
 
 void initialize_point(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, PhasePoint& z) {
   const LogDensity& ld = integ.density();

@@ -13,6 +13,7 @@
 
 #include "exmc/core/rng.hpp"
 #include "exmc/core/state_io.hpp"
+#include "exmc/nuts/initializer.hpp"
 #include "exmc/services/methods.hpp"
 #include "output_pipeline.hpp"
 #include "timing.hpp"
@@ -36,58 +37,6 @@ void apply_metric_choice(const std::string& metric, nuts::SamplerConfig& sc) {
   } else {
     throw std::invalid_argument("metric: expected diag, dense, grad-diag or low-rank, got '" + metric + "'");
   }
-}
-
-// Values given for some or all parameters that no chain could start from (a value outside its
-// variable's support, a wrong number of elements, a NaN) fail here, once and before anything
-// runs; every chain used to start and fail with the same message. The variables left out are
-// completed as the chains complete them (the constrained values of a point uniform(-R, R) on the
-// unconstrained scale, tried `attempts` times, the unconstrained origin first): the values are
-// refused only when every completion fails naming a given variable, which no chain's draw would
-// mend either. Anything else (a constraint of a left-out variable that depends on a given one)
-// is left to the chains.
-void check_initial_values(const LogDensity& density, const std::vector<VarInfo>& vars,
-                          const std::vector<std::pair<std::string, std::vector<double>>>& given, double radius,
-                          int attempts) {
-  if (given.empty()) return;
-  struct LeftOut {
-    std::string name;
-    size_t offset, size;
-  };
-  std::vector<LeftOut> left_out;
-  size_t offset = 0;
-  for (const auto& v : vars) {
-    bool present = false;
-    for (const auto& g : given) present |= g.first == v.name;
-    if (!present && v.size() > 0) left_out.push_back({v.name, offset, v.size()});
-    offset += v.size();
-  }
-  std::vector<double> u(density.dim(), 0.0), constrained(total_size(vars)), x(density.dim());
-  Rng rng(20240611, 0);  // a key of its own: the chains' streams stay untouched
-  std::string first_error;
-  for (int attempt = 0; attempt < std::max(attempts, 1); ++attempt) {
-    if (attempt > 0)
-      for (double& v : u) v = rng.uniform(-radius, radius);
-    auto values = given;
-    if (!left_out.empty()) {
-      try {
-        density.constrain(u.data(), constrained.data());
-      } catch (const std::exception&) {
-        return;  // the chains' own tries say what is wrong
-      }
-      for (const auto& m : left_out)
-        values.emplace_back(m.name, std::vector<double>(constrained.begin() + std::ptrdiff_t(m.offset),
-                                                        constrained.begin() + std::ptrdiff_t(m.offset + m.size)));
-    }
-    std::string error;
-    if (density.unconstrain(values, x.data(), &error)) return;
-    bool names_given = false;
-    for (const auto& g : given) names_given |= error.find("'" + g.first + "'") != std::string::npos;
-    if (!names_given) return;
-    if (first_error.empty()) first_error = error;
-    if (left_out.empty()) break;  // nothing drawn: one try decides
-  }
-  throw std::invalid_argument("bad initial values: " + first_error);
 }
 
 }  // namespace
@@ -143,7 +92,15 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
     if (!values.ignored.empty()) warnings_.push_back(describe_ignored("the initial values", values.ignored));
     sc.init_values = std::move(values.values);
   }
-  check_initial_values(*density_, vars_, sc.init_values, sc.init_radius, sc.init_attempts);
+  // Values no chain could start from (a value outside its variable's support, a wrong number
+  // of elements, a NaN, in every completion of what they leave out) fail here, once and before
+  // anything runs, rather than in every chain with the same message. A key of its own: the
+  // chains' streams stay untouched.
+  Rng init_check_rng(20240611, 0);
+  if (const std::string fault = nuts::given_init_values_fault(*density_, sc.init_values, sc.init_radius,
+                                                              sc.init_attempts, init_check_rng);
+      !fault.empty())
+    throw std::invalid_argument("bad initial values: " + fault);
   if (s.warm_start && sc.fixed_param)
     throw std::invalid_argument(fmt::format("{}: the fixed_param sampler ({}) uses no metric",
                                             s.warm_start_file.empty() ? "a loaded metric" : s.warm_start_file,

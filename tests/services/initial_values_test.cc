@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "exmc/nuts/chain_sampler.hpp"
+#include "exmc/nuts/initializer.hpp"
 #include "exmc/services/program.hpp"
 #include "exmc/services/sample.hpp"
 
@@ -120,6 +122,38 @@ TEST(InitialValues, AGivenValueWhoseBoundDependsOnALeftOutOneWaitsForADrawThatFi
       EXPECT_EQ(r[1], -1.0);
       EXPECT_LT(r[0], -1.0);
     }
+}
+
+// The pre-check SampleJob runs before any chain and each chain's completion of left-out
+// variables are one definition (nuts::InitCompletion): a value refused in every completion is
+// the given values' fault, and the chain says the same of them.
+TEST(InitialValues, ThePreCheckAndTheChainsJudgeGivenValuesAlike) {
+  const auto density = bounded_by_a_parameter().compile();
+  Rng rng(7, 0);
+  const std::string fault = nuts::given_init_values_fault(*density, {{"s", {-1.0}}}, 2.0, 5, rng);
+  EXPECT_NE(fault.find("'s'"), std::string::npos) << fault;
+  EXPECT_EQ(nuts::given_init_values_fault(*density, {{"s", {1.0}}}, 2.0, 5, rng), "");
+  EXPECT_EQ(nuts::given_init_values_fault(*density, {}, 2.0, 5, rng), "");
+  // v's bound is the drawn mu: v = (-1, -1) fits some draws, so the chains decide.
+  EXPECT_EQ(nuts::given_init_values_fault(*density, {{"v", {-1.0, -1.0}}}, 2.0, 100, rng), "");
+  // Nothing left out: one try decides, and no draw is made.
+  Rng fresh(7, 0), used(7, 0);
+  const nuts::InitValues all = {{"mu", {0.0}}, {"s", {-1.0}}, {"v", {1.0, 2.0}}};
+  EXPECT_EQ(nuts::given_init_values_fault(*density, all, 2.0, 5, used), fault);
+  EXPECT_EQ(used.uniform(0, 1), fresh.uniform(0, 1));
+
+  nuts::SamplerConfig cfg;
+  cfg.init_values = {{"s", {-1.0}}};
+  const nuts::Metric m = nuts::Metric::unit(nuts::MetricKind::Diag, density->dim());
+  nuts::Leapfrog integ(*density, m);
+  nuts::PhasePoint z(density->dim());
+  Rng chain_rng(3, 0);
+  try {
+    nuts::initialize_point(integ, cfg, chain_rng, z);
+    FAIL() << "expected an InitError";
+  } catch (const nuts::InitError& e) {
+    EXPECT_EQ(std::string(e.what()), "bad initial values: " + fault);
+  }
 }
 
 }  // namespace
