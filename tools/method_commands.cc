@@ -21,6 +21,11 @@
 namespace exmc::cli {
 namespace {
 
+// The most draws, particles or paths a count option takes: more only ended in "out of memory"
+// after the model was compiled, or (variational --draws -1, read as 2^64 - 1) in the standard
+// library's "vector::reserve".
+constexpr int kMaxCount = 100000000;
+
 // Options every method command takes, as `exmc sample` spells them.
 struct Common {
   std::string model_path, data_path, output = "output.csv", init = "2";
@@ -45,17 +50,21 @@ void add_common(CLI::App* c, Common& o) {
 }
 
 // Loads the program, runs `method`, reports and writes the file; errors become exit status 1.
+// `more_inputs`: the command's own input files (laplace's --mode), which --output must not name.
 int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& out, std::ostream& err,
-               const std::function<services::MethodRun(const services::Program&, uint64_t)>& method) {
+               const std::function<services::MethodRun(const services::Program&, uint64_t)>& method,
+               const std::vector<io::NamedFile>& more_inputs = {}) {
   try {
     const uint64_t seed = app->count("--seed") ? o.seed : std::random_device{}() % 4294967291ull;
     // Before any work: the output is not an input and can be created (it is written at the end).
     char* end = nullptr;
     std::strtod(o.init.c_str(), &end);
     const bool init_is_radius = end != o.init.c_str() && *end == '\0';
-    io::check_output_file(o.output, {{"model", o.model_path},
-                                     {"data", o.data_path},
-                                     {"init", init_is_radius ? "" : o.init}});
+    std::vector<io::NamedFile> inputs = {{"model", o.model_path},
+                                         {"data", o.data_path},
+                                         {"init", init_is_radius ? "" : o.init}};
+    inputs.insert(inputs.end(), more_inputs.begin(), more_inputs.end());
+    io::check_output_file(o.output, inputs);
     const JitPreload preload;  // beside the loading below
     const auto program = services::Program::load(o.model_path, o.data_path, !o.no_vectorize);
     const auto run = method(program, seed);
@@ -151,13 +160,13 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     c->add_flag("--no-jacobian", *no_jacobian, "leave out the change-of-variables terms (around the penalised MLE)");
     c->add_option("--draws", s->draws, "number of draws")
         ->capture_default_str()
-        ->check(CLI::Range(size_t(1), size_t(100000000)));
+        ->check(CLI::Range(size_t(1), size_t(kMaxCount)));
     cmds.push_back({c, [c, o, s, no_jacobian](std::ostream& out, std::ostream& err) {
                       return run_method("laplace", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
                         s->jacobian = !*no_jacobian;
                         s->optimize.init = services::InitSpec::parse(o->init);
                         return services::laplace(p, *s, seed);
-                      });
+                      }, {{"mode", s->mode_file}});
                     }});
   }
 
@@ -171,16 +180,16 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     auto& po = s->options;
     c->add_option("--num-paths", po.num_paths, "independent single paths")
         ->capture_default_str()
-        ->check(positive());
+        ->check(CLI::Range(1, kMaxCount));
     c->add_option("--draws", po.num_psis_draws, "draws after importance resampling")
         ->capture_default_str()
-        ->check(positive());
+        ->check(CLI::Range(1, kMaxCount));
     c->add_option("--single-path-draws", po.num_draws, "draws from each path's approximation")
         ->capture_default_str()
-        ->check(positive());
+        ->check(CLI::Range(1, kMaxCount));
     c->add_option("--elbo-draws", po.num_elbo_draws, "draws per ELBO estimate")
         ->capture_default_str()
-        ->check(positive());
+        ->check(CLI::Range(1, kMaxCount));
     c->add_option("--history", po.history_size, "L-BFGS history size")
         ->capture_default_str()
         ->check(positive());
@@ -228,7 +237,9 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     c->add_option("--eval-elbo", ao.eval_elbo, "iterations between ELBO estimates")
         ->capture_default_str()
         ->check(positive());
-    c->add_option("--draws", ao.output_draws, "draws from the approximation")->capture_default_str();
+    c->add_option("--draws", ao.output_draws, "draws from the approximation")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t(0), size_t(kMaxCount)));
     cmds.push_back({c, [c, o, s, algorithm, no_adapt](std::ostream& out, std::ostream& err) {
                       return run_method("variational", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
                         s->options.family = *algorithm == "fullrank" ? variational::AdviOptions::Family::kFullrank
@@ -250,7 +261,7 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     auto& so = s->options;
     c->add_option("--particles", so.num_particles, "number of particles")
         ->capture_default_str()
-        ->check(CLI::Range(2u, 4294967295u));
+        ->check(CLI::Range(2u, unsigned(kMaxCount)));
     c->add_option("--kernel", *kernel, "imh (independent MH from a fitted normal) or hmc")
         ->capture_default_str()
         ->check(CLI::IsMember({"imh", "hmc"}));

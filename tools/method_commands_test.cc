@@ -360,5 +360,39 @@ TEST_F(CliTest, MethodCommandsReportBadInputLikeSample) {
   EXPECT_NE(h.out.find("--num-paths"), std::string::npos);
 }
 
+// `laplace --mode m.csv --output m.csv` read the mode, then wrote its draws over it and exited 0:
+// the mode file, an input like the model and the data, was gone.
+TEST_F(CliTest, LaplaceRefusesAnOutputThatIsItsModeFile) {
+  const auto model = write("g.stan", kGaussianProgram);
+  ASSERT_EQ(exmc({"optimize", model, "--jacobian", "--seed", "1", "--output", path("m.csv")}).code, 0);
+  const std::string before = slurp(path("m.csv"));
+  const auto r = exmc({"laplace", model, "--mode", path("m.csv"), "--seed", "1", "--draws", "5", "--output",
+                       path("m.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "exmc laplace: error: --output " + path("m.csv") + " is the mode file " + path("m.csv") +
+                       ": refusing to overwrite an input\n");
+  EXPECT_EQ(slurp(path("m.csv")), before);
+}
+
+// Counts past what fits in memory: `variational --draws -1` was read as 2^64 - 1 and ended in the
+// standard library's "vector::reserve"; huge --draws, --particles and --num-paths compiled the model
+// and then said "out of memory: a size in the program or its data may be larger than meant",
+// blaming the program. Now they are command-line errors naming the option (exit 2, no file).
+TEST_F(CliTest, MethodCountOptionsOutOfRangeAreCommandLineErrors) {
+  const auto model = write("g.stan", kGaussianProgram);
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"variational", "--draws", "-1"}, {"variational", "--draws", "99999999999"},
+        {"pathfinder", "--draws", "1000000000"}, {"pathfinder", "--num-paths", "1000000000"},
+        {"pathfinder", "--single-path-draws", "1000000000"}, {"pathfinder", "--elbo-draws", "1000000000"},
+        {"smc", "--particles", "4294967295"}, {"laplace", "--draws", "1000000000"}}) {
+    const auto r = exmc({bad[0], model, bad[1], bad[2], "--output", path("o.csv")});
+    EXPECT_EQ(r.code, 2) << bad[0] << " " << bad[1] << " " << bad[2] << ": " << r.err;
+    EXPECT_EQ(r.err.rfind(bad[1] + ": Value " + bad[2] + " not in range", 0), 0u) << r.err;
+    EXPECT_FALSE(fs::exists(path("o.csv")));
+  }
+  // variational --draws 0 stays allowed (CmdStan's output_draws = 0: the mean row only).
+  EXPECT_EQ(exmc({"variational", model, "--draws", "0", "--seed", "1", "--output", path("v.csv")}).code, 0);
+}
+
 }  // namespace
 }  // namespace exmc::cli
