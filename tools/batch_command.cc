@@ -7,14 +7,12 @@
 #include "batch_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <sstream>
@@ -23,6 +21,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "batch_folder.hpp"
+#include "batch_manifest.hpp"
 #include "cli.hpp"
 #include "cli_validators.hpp"
 #include "exmc/distributed/scheduler.hpp"
@@ -51,180 +51,11 @@ struct BatchOptions {
   unsigned jobs = 1;
 };
 
-struct ManifestItem {
-  std::string model, data, output;
-  std::optional<unsigned long long> seed;
-};
-
-// Written under a temporary name, then renamed: a reader (or a resume) sees all or nothing.
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + fmt::format(".{}.tmp", ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-    f << text;
-    f.flush();
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path);
-}
-
-// --output is a folder the batch creates (or an earlier batch's, to continue). An existing file
-// there, or a file where a folder above it should be, made create_directories say only
-// "filesystem error: cannot create directories: Not a directory [out/items]".
-void create_output_folder(const std::string& output, const fs::path& items_dir) {
-  std::error_code ec;
-  fs::path norm = fs::path(output).lexically_normal();
-  if (!norm.has_filename()) norm = norm.parent_path();  // "out/"
-  for (fs::path p = norm; !p.empty(); p = p.parent_path()) {
-    if (fs::is_directory(p, ec)) break;
-    if (fs::exists(fs::symlink_status(p, ec)))
-      throw std::invalid_argument("--output " + output + (p == norm ? " is" : ": " + p.string() + " is") +
-                                  " a file, not a folder (the batch writes a folder: its records, status.tsv and "
-                                  "each fit's files; give a new folder's name, or an earlier batch's to continue it)");
-    if (p == p.parent_path()) break;
-  }
-  fs::create_directories(items_dir, ec);
-  if (ec) throw std::runtime_error("--output " + output + ": cannot create the folder " + items_dir.string() + ": " +
-                                   ec.message());
-}
-
-// Paths in a manifest are relative to its folder.
-std::string resolve(const fs::path& base, const std::string& p) {
-  if (p.empty() || p == "-") return "";
-  const fs::path q(p);
-  return q.is_absolute() ? p : (base / q).lexically_normal().string();
-}
-
-// A JSON array of {"model", "data", "output", "seed"} objects, or lines "MODEL DATA OUTPUT"
-// (whitespace-separated; DATA "-" for none; OUTPUT optional; # starts a comment).
-std::vector<ManifestItem> read_manifest(const std::string& path, const std::string& out_dir) {
-  const std::string text = read_text(path);
-  const fs::path base = fs::path(path).parent_path();
-  std::vector<ManifestItem> items;
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{')
-    throw std::invalid_argument(path + ": a JSON manifest is an array of fits: [{\"model\": ..., \"data\": ...}, ...]");
-  if (first != std::string::npos && text[first] == '[') {
-    // Checked here with the file and item named: nlohmann's own errors named neither
-    // ("[json.exception.type_error.302] type must be string"), a seed of -1 became 2^64 - 1 and
-    // 1e20 a wrapped value (exmc sample refuses both), and a misspelt key ("sed") was ignored.
-    json doc;
-    try {
-      doc = json::parse(text);
-    } catch (const json::parse_error& e) {
-      const std::string m = e.what();  // "[json.exception.parse_error.101] parse error at line L, column C: ..."
-      const auto at = m.find("at line ");
-      throw std::invalid_argument(path + ": invalid JSON " + (at == std::string::npos ? m : m.substr(at)));
-    }
-    for (size_t i = 0; i < doc.size(); ++i) {
-      const json& j = doc[i];
-      const std::string where = fmt::format("{}: item {}", path, i + 1);
-      if (!j.is_object()) throw std::invalid_argument(where + ": expected an object {\"model\": ..., \"data\": ...}");
-      for (const auto& [key, value] : j.items())
-        if (key != "model" && key != "data" && key != "output" && key != "seed")
-          throw std::invalid_argument(where + ": unknown key '" + key + "' (model, data, output, seed)");
-      auto text_of = [&](const char* key) {
-        if (!j.at(key).is_string()) throw std::invalid_argument(where + ": '" + key + "' must be a string (a path)");
-        return j.at(key).get<std::string>();
-      };
-      if (!j.contains("model")) throw std::invalid_argument(where + ": no 'model'");
-      ManifestItem it;
-      it.model = resolve(base, text_of("model"));
-      if (j.contains("data")) it.data = resolve(base, text_of("data"));
-      if (j.contains("output")) it.output = resolve(base, text_of("output"));
-      if (j.contains("seed")) {
-        const json& sd = j.at("seed");
-        if (!sd.is_number_unsigned() || sd.get<unsigned long long>() > 4294967295ull)
-          throw std::invalid_argument(where + ": 'seed' must be an integer in 0..4294967295, got " + sd.dump());
-        it.seed = sd.get<unsigned long long>();
-      }
-      items.push_back(std::move(it));
-    }
-  } else {
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (const auto h = line.find('#'); h != std::string::npos) line.resize(h);
-      std::istringstream ls(line);
-      std::vector<std::string> f;
-      for (std::string w; ls >> w;) f.push_back(w);
-      if (f.empty()) continue;
-      if (f.size() > 3) throw std::invalid_argument(path + ": a line has more than MODEL DATA OUTPUT: " + line);
-      ManifestItem it;
-      it.model = resolve(base, f[0]);
-      if (f.size() > 1) it.data = resolve(base, f[1]);
-      if (f.size() > 2) it.output = resolve(base, f[2]);
-      items.push_back(std::move(it));
-    }
-  }
-  for (size_t i = 0; i < items.size(); ++i)
-    if (items[i].output.empty()) items[i].output = (fs::path(out_dir) / fmt::format("item_{:04d}", i + 1) / "output.csv").string();
-  if (items.empty()) throw std::invalid_argument(path + ": no items");
-  // Two fits writing one output: the second overwrote the first's files and both were "done".
-  std::map<std::string, size_t> seen;
-  for (size_t i = 0; i < items.size(); ++i) {
-    const std::string key = fs::absolute(items[i].output).lexically_normal().string();
-    const auto [at, fresh] = seen.emplace(key, i);
-    if (!fresh)
-      throw std::invalid_argument(fmt::format("{}: items {} and {} both write {}", path, at->second + 1, i + 1,
-                                              items[i].output));
-  }
-  return items;
-}
-
-// The first setting an earlier batch in the same folder recorded differently, as a person would
-// fix it: "--draws: 1000 then, 400 now", "the manifest's content changed". The refusal said only
-// "other settings or inputs", leaving a user to guess which of a dozen options it meant.
-std::string settings_difference(const json& then, const json& now) {
-  static const std::map<std::string, std::string> file_keys = {
-      {"manifest", "the manifest"}, {"model", "the --sbc model"}, {"simulator", "the --simulator program"},
-      {"data", "the --data file"}};
-  if (then.value("mode", "") != now.value("mode", ""))
-    return fmt::format("a {} batch then, a {} batch now", then.value("mode", "?") == "sbc" ? "--sbc" : "--manifest",
-                       now.value("mode", "?") == "sbc" ? "--sbc" : "--manifest");
-  for (const auto& [key, value] : now.items()) {
-    if (then.contains(key) && then.at(key) == value) continue;
-    if (const auto f = file_keys.find(key); f != file_keys.end())
-      return then.contains(key) ? f->second + "'s content changed" : f->second + " was not given then";
-    std::string option = "--" + key;
-    for (char& c : option)
-      if (c == '_') c = '-';
-    return fmt::format("{}: {} then, {} now", option, then.contains(key) ? then.at(key).dump() : "not given",
-                       value.dump());
-  }
-  return "they were recorded differently";
-}
-
-std::string record_name(bool sbc, size_t item) {
-  return sbc ? fmt::format("sim_{:06d}.json", item) : fmt::format("item_{:04d}.json", item + 1);
-}
-
 // Ctrl-C and SIGTERM (kill, timeout, a scheduler's time limit) stop the batch: the fits in
 // flight are killed, their temporaries removed, and the batch says how to continue. Without a
 // handler the process died at once, leaving each fit's out_K.csv.<hex>.tmp unnamed.
 volatile std::sig_atomic_t g_batch_signal = 0;
 extern "C" void on_batch_signal(int sig) { g_batch_signal = sig; }
-
-// The CSV temporaries (`out_1.csv.<16 hex>.tmp`) of a fit writing `output` with `chains` chains:
-// a batch fit never continues one (it does not checkpoint), so an attempt's are only leftovers.
-void remove_fit_temporaries(const std::string& output, unsigned chains) {
-  for (unsigned c = 0; c < chains; ++c) {
-    const fs::path out(chain_output_path(output, c, chains));
-    const std::string prefix = out.filename().string() + ".";
-    const fs::path folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
-    std::error_code ec;
-    std::vector<fs::path> stale;
-    for (const auto& e : fs::directory_iterator(folder, ec)) {
-      const std::string name = e.path().filename().string();
-      if (name.size() == prefix.size() + 20 && name.compare(0, prefix.size(), prefix) == 0 &&
-          name.compare(name.size() - 4, 4, ".tmp") == 0 &&
-          name.find_first_not_of("0123456789abcdef", prefix.size()) == name.size() - 4)
-        stale.push_back(e.path());
-    }
-    for (const auto& p : stale) fs::remove(p, ec);
-  }
-}
 
 // Test hooks (environment): EXMC_BATCH_KILL_FIT=I kills the fit process of item I mid-fit on its
 // first attempt (SIGKILL); EXMC_BATCH_THROW=I makes its first attempt throw;
@@ -298,31 +129,10 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
       // Checked before batch.json records the settings: a refused manifest was recorded, and the
       // corrected one then refused as "a batch with other settings" in the same --output.
       const size_t n = sbc_mode ? o.simulations : read_manifest(o.manifest, o.output).size();
-      uint64_t seed = seed_given ? o.seed : std::random_device{}() % 4294967291ull;
-      const fs::path batch_file = dir / "batch.json";
-      if (fs::exists(batch_file)) {
-        const auto earlier = json::parse(read_text(batch_file.string()));
-        if (earlier.at("settings") != settings)
-          throw std::invalid_argument(o.output + " holds a batch with other settings or inputs (" +
-                                      batch_file.string() + ": " + settings_difference(earlier.at("settings"), settings) +
-                                      "); use the same options, or another --output");
-        const uint64_t earlier_seed = earlier.at("seed").get<uint64_t>();
-        if (seed_given && earlier_seed != seed)
-          throw std::invalid_argument(fmt::format("{} holds a batch with seed {}, not {}", o.output, earlier_seed, seed));
-        seed = earlier_seed;
-      } else {
-        write_atomically(batch_file, json{{"settings", settings}, {"seed", seed}}.dump(1) + "\n");
-      }
-      std::vector<size_t> todo;
-      size_t earlier_done = 0;
-      for (size_t i = 0; i < n; ++i) {
-        const fs::path rec = items_dir / record_name(sbc_mode, i);
-        bool ok = false;
-        if (fs::exists(rec)) ok = json::parse(read_text(rec.string())).value("status", "") == "ok";
-        if (ok) ++earlier_done;
-        else todo.push_back(i);
-      }
-      p = {{"seed", seed}, {"todo", todo}, {"items", n}, {"earlier", earlier_done}};
+      const BatchPlan plan =
+          plan_batch(dir, settings, sbc_mode, n, seed_given ? std::optional<uint64_t>(o.seed) : std::nullopt,
+                     std::random_device{}() % 4294967291ull);
+      p = {{"seed", plan.seed}, {"todo", plan.todo}, {"items", n}, {"earlier", plan.earlier_done}};
     } catch (const std::exception& e) {
       p = {{"error", e.what()}};
     }
@@ -481,8 +291,7 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     // The fits in flight were killed: their temporaries go (a re-run fits them afresh).
     size_t done = 0;
     for (size_t i = 0; i < n_items; ++i) {
-      const fs::path rec = items_dir / record_name(sbc_mode, i);
-      const bool ok = fs::exists(rec) && json::parse(read_text(rec.string())).value("status", "") == "ok";
+      const bool ok = read_record(items_dir, sbc_mode, i).value("status", "") == "ok";
       done += ok;
       if (!ok && !sbc_mode) remove_fit_temporaries(manifest[i].output, chains);
     }
@@ -501,8 +310,7 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
   std::ostringstream status;
   status << "item\tstatus\tattempts\trank\tdetail\n";
   for (size_t i = 0; i < n_items; ++i) {
-    const fs::path rec = items_dir / record_name(sbc_mode, i);
-    records[i] = fs::exists(rec) ? json::parse(read_text(rec.string())) : json{{"status", "missing"}};
+    records[i] = read_record(items_dir, sbc_mode, i);
     const std::string st = records[i].value("status", "missing");
     ok += st == "ok";
     std::string detail;
@@ -523,65 +331,14 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     return ok == n_items ? 0 : 1;
   }
   // SBC: ranks per simulation, and the uniformity test per ranked quantity.
-  const auto& names = sbc->names();
-  std::vector<std::vector<unsigned>> ranks(names.size());
-  std::ostringstream csv;
-  csv << "simulation,fit_seed,divergences";
-  for (const auto& nm : names) csv << "," << nm;
-  csv << "\n";
-  uint64_t divergent_fits = 0;
-  for (size_t i = 0; i < n_items; ++i) {
-    if (records[i].value("status", "") != "ok") continue;
-    const auto s = SbcSimulation::from_json(records[i]["result"].dump());
-    if (s.names != names) throw std::runtime_error(fmt::format("simulation {}: its record ranks other quantities", i));
-    csv << i << "," << s.fit_seed << "," << s.divergences;
-    divergent_fits += s.divergences > 0;
-    for (size_t k = 0; k < names.size(); ++k) {
-      csv << "," << s.ranks[k];
-      ranks[k].push_back(s.ranks[k]);
+  std::vector<std::optional<SbcSimulation>> simulations(n_items);
+  for (size_t i = 0; i < n_items; ++i)
+    if (records[i].value("status", "") == "ok") {
+      simulations[i] = SbcSimulation::from_json(records[i]["result"].dump());
+      if (simulations[i]->names != sbc->names())
+        throw std::runtime_error(fmt::format("simulation {}: its record ranks other quantities", i));
     }
-    csv << "\n";
-  }
-  write_atomically(dir / "ranks.csv", csv.str());
-  json summary = {{"simulations", ok}, {"rank_draws", o.rank_draws}, {"bins", o.bins}, {"seed", seed},
-                  {"fits_with_divergences", divergent_fits}, {"quantities", json::array()}};
-  out << fmt::format("SBC: {} simulations, ranks among {} posterior draws, chi-square over {} bins\n", ok,
-                     o.rank_draws, o.bins);
-  out << fmt::format("{:<20} {:>10} {:>4} {:>10}  counts\n", "quantity", "chi2", "df", "p-value");
-  // No completed simulation: no test (the table said chi2 -nan and p-value 1.0000 for every
-  // quantity, and "smallest p-value 1.0000", a clean bill from nothing). null in the JSON.
-  double min_p = 1;
-  for (size_t k = 0; k < names.size(); ++k) {
-    const auto t = rank_uniformity(ranks[k], o.rank_draws, o.bins);
-    std::string counts;
-    for (unsigned c : t.counts) counts += fmt::format("{} ", c);
-    json q = {{"name", names[k]}, {"chi2", nullptr}, {"df", t.df}, {"p_value", nullptr}, {"counts", t.counts}};
-    if (ok == 0) {
-      out << fmt::format("{:<20} {:>10} {:>4} {:>10}  {}\n", names[k], "-", t.df, "-", counts);
-    } else {
-      min_p = std::min(min_p, t.p_value);
-      q["chi2"] = t.statistic;
-      q["p_value"] = t.p_value;
-      out << fmt::format("{:<20} {:>10.2f} {:>4} {:>10.4f}  {}\n", names[k], t.statistic, t.df, t.p_value, counts);
-    }
-    summary["quantities"].push_back(q);
-  }
-  if (ok == 0) {
-    summary["min_p_value"] = nullptr;
-    write_atomically(dir / "sbc_summary.json", summary.dump(1) + "\n");
-    err << "exmc batch: error: no simulation completed: there are no ranks to test\n";
-    return 1;
-  }
-  summary["min_p_value"] = min_p;
-  write_atomically(dir / "sbc_summary.json", summary.dump(1) + "\n");
-  out << fmt::format("smallest p-value {:.4f} over {} quantities (Bonferroni 0.05 threshold {:.4f}); {} fits had "
-                     "divergences\n",
-                     min_p, names.size(), 0.05 / double(names.size()), divergent_fits);
-  if (double(ok) < 5.0 * o.bins)
-    err << fmt::format("exmc batch: warning: {} simulation{} over {} bins ({:.1f} expected per bin): the chi-square "
-                       "p-values are unreliable below 5 per bin (--simulations {} or more, or fewer --bins)\n",
-                       ok, ok == 1 ? "" : "s", o.bins, double(ok) / o.bins, 5 * o.bins);
-  return ok == n_items ? 0 : 1;
+  return report_sbc(dir, sbc->names(), simulations, o.rank_draws, o.bins, seed, out, err);
 }
 
 }  // namespace

@@ -9,8 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,5 +67,13 @@ struct UniformityTest {
   std::vector<unsigned> counts;
 };
 UniformityTest rank_uniformity(const std::vector<unsigned>& ranks, unsigned max_rank, unsigned bins);
+
+// The summary of an SBC batch: OUTPUT/ranks.csv (a row per completed simulation),
+// sbc_summary.json and the uniformity table per ranked quantity on `out`; warnings and the
+// error when none completed on `err`. `simulations[i]` is empty where simulation i failed.
+// Returns the exit status: 0 when every simulation completed.
+int report_sbc(const std::filesystem::path& dir, const std::vector<std::string>& names,
+               const std::vector<std::optional<SbcSimulation>>& simulations, unsigned rank_draws, unsigned bins,
+               uint64_t seed, std::ostream& out, std::ostream& err);
 
 }  // namespace exmc::cli

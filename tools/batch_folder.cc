@@ -1,0 +1,128 @@
+#include "batch_folder.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "file_text.hpp"
+
+namespace exmc::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The first setting an earlier batch in the same folder recorded differently, as a person would
+// fix it: "--draws: 1000 then, 400 now", "the manifest's content changed". The refusal said only
+// "other settings or inputs", leaving a user to guess which of a dozen options it meant.
+std::string settings_difference(const json& then, const json& now) {
+  static const std::map<std::string, std::string> file_keys = {
+      {"manifest", "the manifest"}, {"model", "the --sbc model"}, {"simulator", "the --simulator program"},
+      {"data", "the --data file"}};
+  if (then.value("mode", "") != now.value("mode", ""))
+    return fmt::format("a {} batch then, a {} batch now", then.value("mode", "?") == "sbc" ? "--sbc" : "--manifest",
+                       now.value("mode", "?") == "sbc" ? "--sbc" : "--manifest");
+  for (const auto& [key, value] : now.items()) {
+    if (then.contains(key) && then.at(key) == value) continue;
+    if (const auto f = file_keys.find(key); f != file_keys.end())
+      return then.contains(key) ? f->second + "'s content changed" : f->second + " was not given then";
+    std::string option = "--" + key;
+    for (char& c : option)
+      if (c == '_') c = '-';
+    return fmt::format("{}: {} then, {} now", option, then.contains(key) ? then.at(key).dump() : "not given",
+                       value.dump());
+  }
+  return "they were recorded differently";
+}
+
+}  // namespace
+
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + fmt::format(".{}.tmp", ::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot write " + tmp.string());
+    f << text;
+    f.flush();
+    if (!f) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+// --output is a folder the batch creates (or an earlier batch's, to continue). An existing file
+// there, or a file where a folder above it should be, made create_directories say only
+// "filesystem error: cannot create directories: Not a directory [out/items]".
+void create_output_folder(const std::string& output, const fs::path& items_dir) {
+  std::error_code ec;
+  fs::path norm = fs::path(output).lexically_normal();
+  if (!norm.has_filename()) norm = norm.parent_path();  // "out/"
+  for (fs::path p = norm; !p.empty(); p = p.parent_path()) {
+    if (fs::is_directory(p, ec)) break;
+    if (fs::exists(fs::symlink_status(p, ec)))
+      throw std::invalid_argument("--output " + output + (p == norm ? " is" : ": " + p.string() + " is") +
+                                  " a file, not a folder (the batch writes a folder: its records, status.tsv and "
+                                  "each fit's files; give a new folder's name, or an earlier batch's to continue it)");
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(items_dir, ec);
+  if (ec) throw std::runtime_error("--output " + output + ": cannot create the folder " + items_dir.string() + ": " +
+                                   ec.message());
+}
+
+std::string record_name(bool sbc, size_t item) {
+  return sbc ? fmt::format("sim_{:06d}.json", item) : fmt::format("item_{:04d}.json", item + 1);
+}
+
+json read_record(const fs::path& items_dir, bool sbc, size_t item) {
+  const fs::path rec = items_dir / record_name(sbc, item);
+  return fs::exists(rec) ? json::parse(read_text(rec.string())) : json{{"status", "missing"}};
+}
+
+void remove_fit_temporaries(const std::string& output, unsigned chains) {
+  for (unsigned c = 0; c < chains; ++c) {
+    const fs::path out(chain_output_path(output, c, chains));
+    const std::string prefix = out.filename().string() + ".";
+    const fs::path folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
+    std::error_code ec;
+    std::vector<fs::path> stale;
+    for (const auto& e : fs::directory_iterator(folder, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.size() == prefix.size() + 20 && name.compare(0, prefix.size(), prefix) == 0 &&
+          name.compare(name.size() - 4, 4, ".tmp") == 0 &&
+          name.find_first_not_of("0123456789abcdef", prefix.size()) == name.size() - 4)
+        stale.push_back(e.path());
+    }
+    for (const auto& p : stale) fs::remove(p, ec);
+  }
+}
+
+BatchPlan plan_batch(const fs::path& dir, const json& settings, bool sbc, size_t items,
+                     std::optional<uint64_t> seed, uint64_t fresh_seed) {
+  BatchPlan plan{seed ? *seed : fresh_seed, {}, 0};
+  const fs::path batch_file = dir / "batch.json";
+  if (fs::exists(batch_file)) {
+    const auto earlier = json::parse(read_text(batch_file.string()));
+    if (earlier.at("settings") != settings)
+      throw std::invalid_argument(dir.string() + " holds a batch with other settings or inputs (" +
+                                  batch_file.string() + ": " + settings_difference(earlier.at("settings"), settings) +
+                                  "); use the same options, or another --output");
+    const uint64_t earlier_seed = earlier.at("seed").get<uint64_t>();
+    if (seed && earlier_seed != *seed)
+      throw std::invalid_argument(fmt::format("{} holds a batch with seed {}, not {}", dir.string(), earlier_seed, *seed));
+    plan.seed = earlier_seed;
+  } else {
+    write_atomically(batch_file, json{{"settings", settings}, {"seed", plan.seed}}.dump(1) + "\n");
+  }
+  for (size_t i = 0; i < items; ++i) {
+    if (read_record(dir / "items", sbc, i).value("status", "") == "ok") ++plan.earlier_done;
+    else plan.todo.push_back(i);
+  }
+  return plan;
+}
+
+}  // namespace exmc::cli
