@@ -13,11 +13,19 @@
 #include "exmc/analysis/summary.hpp"
 
 namespace exmc::cli {
+namespace {
+
+void print_warnings(const char* command, const analysis::CmdStanRun& run, std::ostream& err) {
+  for (const auto& w : run.warnings) err << "exmc " << command << ": warning: " << w << "\n";
+}
+
+}  // namespace
 
 int summary(const std::vector<std::string>& files, const std::string& format, bool sampler_stats,
             std::ostream& out, std::ostream& err, bool allow_mixed_runs) {
   try {
     const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    print_warnings("summary", run, err);
     const auto f = analysis::parse_format(format);
     out << analysis::format_summary(analysis::summarise(run.draws), f);
     if (sampler_stats && f == analysis::Format::Table && run.stats.has_divergent) {
@@ -34,6 +42,7 @@ int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostr
              bool allow_mixed_runs) {
   try {
     const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    print_warnings("diagnose", run, err);
     const std::string method = analysis::cmdstan_method(run.chains.front());
     if (analysis::is_approximation_method(method) || method == "optimize") {
       out << analysis::diagnose_approximation(run.chains).report;
@@ -54,6 +63,7 @@ int loo(const std::vector<std::string>& files, const std::string& log_lik, const
         std::ostream& out, std::ostream& err, bool allow_mixed_runs) {
   try {
     const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    print_warnings("loo", run, err);
     const auto ll = analysis::loglik_from_draws(run.draws, log_lik);
     const auto r = analysis::loo(ll, analysis::relative_eff(ll, run.draws.num_chains));
     out << analysis::format_loo(r, analysis::parse_format(format));

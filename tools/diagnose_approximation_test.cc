@@ -1,5 +1,6 @@
 // exmc diagnose on the files of variational, laplace, pathfinder and optimize: the approximation's
-// Pareto k, not R-hat and ESS of draws that are independent by construction.
+// Pareto k, not R-hat and ESS of draws that are independent by construction. And what summary,
+// diagnose and loo say of the files themselves (one named twice, one cut short).
 #include <string>
 
 #include "cli_test_support.hpp"
@@ -40,6 +41,26 @@ TEST_F(CliTest, DiagnoseChecksAnApproximationByItsParetoK) {
   EXPECT_EQ(opt.code, 1);
   EXPECT_NE(opt.err.find("mode.csv: method = optimize: one point (the mode), not draws"), std::string::npos)
       << opt.err;
+}
+
+// The analysis commands print read_cmdstan_run's warnings and refuse a file named twice.
+TEST_F(CliTest, AnalysisCommandsWarnOfAFileCutShortAndRefuseAFileGivenTwice) {
+  std::string text = "# method = sample (Default)\n#   sample\n#     num_samples = 50\n"
+                     "lp__,accept_stat__,log_lik.1,log_lik.2\n";
+  for (int i = 0; i < 12; ++i) text += "-1,0.9," + std::to_string(-1 - 0.1 * (i % 5)) + ",-2\n";
+  const auto cut = write("cut.csv", text);
+  const std::string warning = ": warning: " + cut + ": 12 draws, but its header says num_samples = 50, so 50 were "
+                              "to come: the file looks cut short (a run still writing it, or a copy stopped "
+                              "part-way); these numbers are of the 12 draws it has\n";
+  for (const char* command : {"summary", "diagnose", "loo"}) {
+    const auto r = exmc({command, cut});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err.rfind(std::string("exmc ") + command + warning, 0), 0u) << r.err;
+  }
+  const auto twice = exmc({"summary", cut, cut});
+  EXPECT_EQ(twice.code, 1);
+  EXPECT_EQ(twice.err, "exmc summary: error: " + cut + " is given twice (files 1 and 2); each file is one chain, "
+                       "and a chain read twice makes R-hat and the effective sample size look better than they are\n");
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -41,7 +43,58 @@ void check_same_shape(const std::vector<io::CmdStanCsv>& chains) {
   if (first.num_rows == 0) throw std::runtime_error(first.path + ": no draws");
 }
 
+// One file named twice ("a.csv a.csv", or "a.csv ./a.csv") would be read as two chains that agree
+// perfectly: R-hat near 1 and the effective sample size doubled, for a chain that mixed badly.
+void check_distinct_files(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  for (size_t j = 1; j < paths.size(); ++j)
+    for (size_t i = 0; i < j; ++i) {
+      std::error_code ec;
+      const bool same = paths[i] == paths[j] || fs::equivalent(paths[i], paths[j], ec);
+      if (same)
+        throw std::runtime_error(fmt::format(
+            "{} (files {} and {}); each file is one chain, and a chain read twice makes R-hat and the "
+            "effective sample size look better than they are",
+            paths[i] == paths[j] ? paths[i] + " is given twice" : paths[i] + " and " + paths[j] + " are one file",
+            i + 1, j + 1));
+    }
+}
+
+// The draws a sampler's header promises: ceil(num_samples / thin), as CmdStan and exmc write them.
+// Returns 0 when the header does not say (not a sample run, or no num_samples line).
+size_t promised_draws(const io::CmdStanCsv& c) {
+  const auto method = c.config.find("method");
+  const auto n = c.config.find("num_samples");
+  if (method == c.config.end() || method->second != "sample" || n == c.config.end()) return 0;
+  const auto thin_it = c.config.find("thin");
+  char* end = nullptr;
+  const unsigned long long samples = std::strtoull(n->second.c_str(), &end, 10);
+  if (n->second.empty() || *end != '\0') return 0;
+  unsigned long long thin = 1;
+  if (thin_it != c.config.end()) {
+    thin = std::strtoull(thin_it->second.c_str(), &end, 10);
+    if (thin_it->second.empty() || *end != '\0' || thin == 0) return 0;
+  }
+  return size_t((samples + thin - 1) / thin);
+}
+
 }  // namespace
+
+std::vector<std::string> truncation_warnings(const std::vector<io::CmdStanCsv>& files) {
+  std::vector<std::string> out;
+  for (const auto& c : files) {
+    const size_t promised = promised_draws(c);
+    if (c.column("chain__") >= 0 || promised == 0 || c.num_rows >= promised) continue;
+    const auto thin = c.config.find("thin");
+    out.push_back(fmt::format("{}: {} draws, but its header says num_samples = {}{}, so {} were to come: the file "
+                              "looks cut short (a run still writing it, or a copy stopped part-way); these "
+                              "numbers are of the {} draws it has",
+                              c.path, c.num_rows, c.config.at("num_samples"),
+                              thin != c.config.end() && thin->second != "1" ? ", thin = " + thin->second : "",
+                              promised, c.num_rows));
+  }
+  return out;
+}
 
 Draws draws_from_cmdstan(const std::vector<io::CmdStanCsv>& chains) {
   check_same_shape(chains);
@@ -152,9 +205,13 @@ std::vector<io::CmdStanCsv> split_chains(io::CmdStanCsv file) {
 }
 
 CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths, bool allow_mixed_runs) {
+  check_distinct_files(paths);
   CmdStanRun run;
-  for (const auto& p : paths)
-    for (auto& c : split_chains(io::read_cmdstan_csv(p))) run.chains.push_back(std::move(c));
+  for (const auto& p : paths) {
+    auto file = io::read_cmdstan_csv(p);
+    for (auto& w : truncation_warnings({file})) run.warnings.push_back(std::move(w));
+    for (auto& c : split_chains(std::move(file))) run.chains.push_back(std::move(c));
+  }
   if (!allow_mixed_runs) check_one_run(run.chains);
   run.draws = draws_from_cmdstan(run.chains);
   run.stats = sampler_stats_from_cmdstan(run.chains);

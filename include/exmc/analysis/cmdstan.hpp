@@ -28,12 +28,19 @@ void check_one_run(const std::vector<io::CmdStanCsv>& chains);
 // order of first appearance ("file (chain__ 2)" in messages).
 std::vector<io::CmdStanCsv> split_chains(io::CmdStanCsv file);
 
+// One line per sampler file with fewer draws than its header's num_samples (and thin) promise:
+// a file cut short, e.g. by a run still writing it. A file of several chains (a chain__ column)
+// and files that are not of method = sample are not checked.
+std::vector<std::string> truncation_warnings(const std::vector<io::CmdStanCsv>& files);
+
 // Everything the CLI's `summary` and `diagnose` need from file names (split_chains applied).
-// Files of different runs are an error (check_one_run) unless allow_mixed_runs.
+// Files of different runs are an error (check_one_run) unless allow_mixed_runs; so is a file
+// given twice (the same path, or two names of one file).
 struct CmdStanRun {
   std::vector<io::CmdStanCsv> chains;
   Draws draws;
   SamplerStats stats;
+  std::vector<std::string> warnings;  // truncation_warnings of the files, for the caller to print
 };
 CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths, bool allow_mixed_runs = false);
 
