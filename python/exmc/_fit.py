@@ -7,78 +7,21 @@ Heavy imports (pandas, tqdm, xarray) happen only in the methods that need them, 
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
+import time
 import warnings
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 
 from . import _exmc
 from ._arguments import _count, _flag, _flat_value, _init, _init_text, _is_path, _real, _seed, _text
+from ._data import _column_major_view, _group_flat_names, _layout, to_stan_json
 
 StanError = _exmc.StanError
 
 __all__ = ["compile", "Model", "BoundModel", "Fit", "MethodResult", "Loo", "StanError", "to_stan_json"]
-
-
-# ---------------------------------------------------------------------------- data
-
-def _jsonable(value: Any) -> Any:
-    """A value as Stan JSON nests it: arrays row-major (the last index fastest), ints as ints,
-    non-finite reals as the strings Stan's JSON reader takes ("NaN", "Inf", "-Inf")."""
-    if isinstance(value, (bool, np.bool_)):
-        return int(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isfinite(v):
-            return v
-        return "NaN" if math.isnan(v) else ("Inf" if v > 0 else "-Inf")
-    if isinstance(value, np.ma.MaskedArray):
-        # np.asarray drops the mask: the masked entries' placeholder values were the data.
-        masked = int(np.ma.getmaskarray(value).sum())
-        if masked:
-            raise ValueError(f"a masked array with {masked} masked entries: Stan data has no missing values "
-                             "(model them as parameters, or leave those observations out)")
-        value = np.ma.getdata(value)
-    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
-        try:
-            arr = np.asarray(value)
-        except ValueError:  # ragged nested lists (numpy >= 1.24 refuses them): the reader names the shape
-            return [_jsonable(v) for v in value]
-        if arr.dtype == object:  # ragged or mixed: element by element
-            return [_jsonable(v) for v in value]
-        if arr.dtype.kind == "b":
-            return arr.astype(np.int64).tolist()
-        if arr.dtype.kind in "iu":
-            return arr.tolist()
-        if arr.dtype.kind == "f":
-            if np.isfinite(arr).all():
-                return arr.astype(np.float64).tolist()
-            return [_jsonable(v) for v in arr] if arr.ndim else _jsonable(arr[()])
-        raise TypeError(f"cannot convert an array of dtype {arr.dtype} to Stan data")
-    if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
-        return _jsonable(value.to_numpy())
-    raise TypeError(f"cannot convert {type(value).__name__} to Stan data")
-
-
-def to_stan_json(data: Mapping[str, Any]) -> str:
-    """A dict of numpy arrays, lists and scalars as Stan JSON text.
-
-    Booleans (True/False, numpy bool arrays, pandas bool columns) are written 1/0, as cmdstanpy
-    and cmdstanr write them: Stan has no bool type, and its JSON reader (exmc's, CmdStan's)
-    refuses true/false in a file."""
-    out = {}
-    for k, v in data.items():
-        # The message names the variable: "cannot convert NoneType to Stan data" did not say which.
-        try:
-            out[str(k)] = _jsonable(v)
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"data variable '{k}': {e}") from None
-    return json.dumps(out)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -94,44 +37,6 @@ def _warn(message: str, category=RuntimeWarning) -> None:
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
-
-
-# ---------------------------------------------------------------------------- shapes
-
-def _column_major_view(block: np.ndarray, shape: tuple) -> np.ndarray:
-    """(..., prod(shape)) columns flattened column-major (CmdStan's order) -> (..., *shape), a view."""
-    lead = block.shape[:-1]
-    if not shape:
-        return block[..., 0]
-    k = len(shape)
-    rev = block.reshape(*lead, *reversed(shape))
-    n = len(lead)
-    return rev.transpose(*range(n), *reversed(range(n, n + k)))
-
-
-def _layout(vars_: list) -> dict:
-    """name -> (first column, shape) for consecutive variables."""
-    out, start = {}, 0
-    for name, shape in vars_:
-        shape = tuple(int(s) for s in shape)
-        out[name] = (start, shape)
-        start += int(np.prod(shape)) if shape else 1
-    return out
-
-
-def _group_flat_names(columns: list) -> dict:
-    """name -> (shape, [(column index, zero-based index tuple)]) from flat names "a.2.3"."""
-    groups: dict = {}
-    for i, c in enumerate(columns):
-        base, *idx = c.split(".")
-        ix = tuple(int(j) - 1 for j in idx)
-        groups.setdefault(base, []).append((i, ix))
-    out = {}
-    for name, items in groups.items():
-        rank = len(items[0][1])
-        shape = tuple(max(ix[d] for _, ix in items) + 1 for d in range(rank))
-        out[name] = (shape, items)
-    return out
 
 
 # ---------------------------------------------------------------------------- compile
@@ -213,6 +118,9 @@ class Model:
 
     def variational(self, data=None, **kwargs) -> "MethodResult":
         return self.bind(data).variational(**kwargs)
+
+    def smc(self, data=None, **kwargs) -> "MethodResult":
+        return self.bind(data).smc(**kwargs)
 
 
 def _in_notebook() -> bool:
@@ -412,6 +320,46 @@ class BoundModel:
         return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init),
                                               _text("algorithm", algorithm),
                                               _count("iter", iter, 1, 2**31 - 1), _count("draws", draws, 0)))
+
+    def smc(self, seed=None, particles: int = 2000, kernel: str = "imh", target_ess: float = 0.5,
+            max_mutation_steps: int = 25, reference_scale: float = 2.0, runs: int = 1, threads: int = 0,
+            progress: bool = False, on_stage=None) -> "MethodResult":
+        """Sequential Monte Carlo with tempering, as `exmc smc` with the same settings (same seed:
+        the same particles): the particles at temperature 1 (result.table, one row each), and the
+        log marginal likelihood (result.log_marginal_likelihood; with runs > 1 also its standard
+        error across independent runs, result.log_marginal_likelihood_se).
+
+        kernel: "imh" (independent Metropolis-Hastings from a normal fitted to the particles) or
+        "hmc". progress=True writes a line per tempering stage to stderr, as the command does;
+        on_stage(dict) is called after each stage with its stage, beta, ess, acceptance,
+        mutation_steps, log_evidence_increment and step_size (an exception raised there stops
+        the run and is raised here).
+        """
+        if on_stage is not None and not callable(on_stage):
+            raise TypeError(f"on_stage: expected a callable taking a dict, or None, got {on_stage!r}")
+        progress = _flag("progress", progress)
+        target_ess, reference_scale = _real("target_ess", target_ess), _real("reference_scale", reference_scale)
+        if not 0 < target_ess < 1:
+            raise ValueError(f"target_ess must be in (0, 1), got {target_ess!r}")
+        if not 0 < reference_scale < float("inf"):
+            raise ValueError(f"reference_scale must be positive and finite, got {reference_scale!r}")
+        callback = on_stage
+        if progress:
+            start = time.monotonic()
+
+            def callback(st):
+                n = st["mutation_steps"]
+                sys.stderr.write(f"exmc smc: stage {st['stage']}: beta {st['beta']:.4g}, {n} mutation "
+                                 f"round{'' if n == 1 else 's'}, acceptance {st['acceptance']:.2f}, "
+                                 f"{time.monotonic() - start:.1f} s\n")
+                sys.stderr.flush()
+                if on_stage is not None:
+                    on_stage(st)
+        return MethodResult(_exmc.smc(self._program, _seed(seed), _count("particles", particles, 2, 100000000),
+                                      _text("kernel", kernel), target_ess,
+                                      _count("max_mutation_steps", max_mutation_steps, 1, 2**31 - 1),
+                                      reference_scale, _count("runs", runs, 1, 1000),
+                                      _count("threads", threads, 0, 1024), callback))
 
 
 # ---------------------------------------------------------------------------- results
@@ -627,7 +575,7 @@ class Fit:
 
 
 class MethodResult:
-    """Rows of optimize / laplace / pathfinder / variational: CmdStan's columns."""
+    """Rows of optimize / laplace / pathfinder / variational / smc: CmdStan's columns."""
 
     def __init__(self, res: dict):
         self.columns = list(res["columns"])
@@ -636,6 +584,11 @@ class MethodResult:
         self.notes = list(res["notes"])
         self.warnings = list(res["warnings"])
         self.grad_evals = int(res["grad_evals"])
+        extra = dict(res.get("extra", {}))
+        # smc's evidence, as its CSV header carries it; None for the other methods.
+        lml, se = extra.get("exmc_log_marginal_likelihood"), extra.get("exmc_log_marginal_likelihood_se")
+        self.log_marginal_likelihood = None if lml is None else float(lml)
+        self.log_marginal_likelihood_se = None if se is None else float(se)
         self.seconds = float(res["seconds"])
         self._groups = _group_flat_names(self.columns)
         for w in self.warnings:

@@ -1,4 +1,4 @@
-// optimize / laplace / pathfinder / variational / generate_quantities from Python: the services' DrawTable (CmdStan's
+// optimize / laplace / pathfinder / variational / smc / generate_quantities from Python: the services' DrawTable (CmdStan's
 // columns, row-major) handed over as one 2-D array.
 #include <cstring>
 
@@ -17,6 +17,9 @@ py::dict to_dict(services::MethodRun run) {
   out["num_method_columns"] = t.num_method_columns;
   out["values"] = values;
   out["notes"] = run.notes;
+  py::dict extra;  // exmc's own header lines (smc's log marginal likelihood)
+  for (const auto& [key, value] : run.extra) extra[py::str(key)] = value;
+  out["extra"] = extra;
   out["warnings"] = run.warnings;
   out["gq_failures"] = t.gq_failures;
   out["grad_evals"] = run.grad_evals;
@@ -47,7 +50,7 @@ void bind_methods(py::module_& m) {
     s.init = init_spec(init);
     s.jacobian = jacobian;
     if (algorithm == "newton") s.algorithm = services::OptimizeSettings::Algorithm::kNewton;
-    else if (algorithm != "lbfgs") throw std::invalid_argument("algorithm: expected 'lbfgs' or 'newton'");
+    else if (algorithm != "lbfgs") throw std::invalid_argument("algorithm: expected 'lbfgs' or 'newton', got '" + algorithm + "'");
     s.lbfgs.max_iterations = iter;
     return run_method([&] { return services::optimize(*p, s, seed); });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("jacobian") = false,
@@ -73,6 +76,39 @@ void bind_methods(py::module_& m) {
     return run_method([&] { return services::pathfinder(*p, s, seed); });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("num_paths") = 4,
      py::arg("draws") = 1000, py::arg("psis_draws") = 1000);
+  m.def("smc", [](ProgramPtr p, uint64_t seed, size_t particles, const std::string& kernel, double target_ess,
+                  int max_mutation_steps, double reference_scale, unsigned runs, unsigned threads,
+                  py::object on_stage) {
+    services::SmcSettings s;
+    auto& o = s.options;
+    o.num_particles = particles;
+    if (kernel == "hmc") o.kernel = smc::SmcOptions::Kernel::kHmc;
+    else if (kernel != "imh") throw std::invalid_argument("kernel: expected 'imh' or 'hmc', got '" + kernel + "'");
+    o.target_ess = target_ess;
+    o.max_mutation_steps = max_mutation_steps;
+    o.reference_scale = reference_scale;
+    o.num_threads = threads;
+    s.runs = runs;
+    // Called on the thread that runs smc (the GIL released): taken back for the Python call; an
+    // exception raised there ends the run with it. The callable is held by pointer: copies of
+    // the options must not touch its reference count without the GIL.
+    if (!on_stage.is_none())
+      o.on_stage = [cb = &on_stage](size_t stage, const smc::SmcStage& st) {
+        py::gil_scoped_acquire gil;
+        py::dict d;
+        d["stage"] = stage;
+        d["beta"] = st.beta;
+        d["ess"] = st.ess;
+        d["acceptance"] = st.acceptance;
+        d["mutation_steps"] = st.mutation_steps;
+        d["log_evidence_increment"] = st.log_evidence_increment;
+        d["step_size"] = st.step_size;
+        (*cb)(d);
+      };
+    return run_method([&] { return services::smc(*p, s, seed); });
+  }, py::arg("program"), py::arg("seed"), py::arg("particles") = 2000, py::arg("kernel") = "imh",
+     py::arg("target_ess") = 0.5, py::arg("max_mutation_steps") = 25, py::arg("reference_scale") = 2.0,
+     py::arg("runs") = 1, py::arg("threads") = 0, py::arg("on_stage") = py::none());
   m.def("generate_quantities", [](ProgramPtr p, uint64_t seed, const std::vector<std::string>& columns,
                                   py::array_t<double, py::array::c_style | py::array::forcecast> values) {
     if (values.ndim() != 3 || size_t(values.shape(2)) != columns.size())
@@ -99,7 +135,7 @@ void bind_methods(py::module_& m) {
     services::VariationalSettings s;
     s.init = init_spec(init);
     if (algorithm == "fullrank") s.options.family = variational::AdviOptions::Family::kFullrank;
-    else if (algorithm != "meanfield") throw std::invalid_argument("algorithm: expected 'meanfield' or 'fullrank'");
+    else if (algorithm != "meanfield") throw std::invalid_argument("algorithm: expected 'meanfield' or 'fullrank', got '" + algorithm + "'");
     s.options.iter = iter;
     s.options.output_draws = draws;
     return run_method([&] { return services::variational(*p, s, seed); });

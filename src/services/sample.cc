@@ -137,7 +137,7 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   cfg_.chain_offset = s.chain_offset;
   if (pathfinder_init && density_->dim() > 0) {
     const auto t_pf = detail::Clock::now();
-    const auto pf = init_from_pathfinder(*density_, seed, cfg_, s.total_chains);
+    const auto pf = init_from_pathfinder(*density_, seed, cfg_, s.total_chains, s.init_name);
     notes_.push_back(fmt::format("{} pathfinder: {} paths, {} gradient evaluations, {:.1f} ms; Pareto k {:.2f}",
                                  s.init_name, pf.paths.size(), pf.grad_evals, detail::seconds_since(t_pf) * 1e3, pf.pareto_k));
   }

@@ -73,8 +73,9 @@ pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const Pat
 // dense metric) as the inverse metric instead of the identity, adapting on from there. Throws
 // std::invalid_argument when cfg already has a warm start. For a block of a larger run
 // (cfg.chain_offset, `total_chains` > cfg.num_chains) chain c is the run's chain_offset + c.
+// Messages name the option as `init_name` ("--init" on the command line, "init" in Python).
 pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg,
-                                                  unsigned total_chains = 0);
+                                                  unsigned total_chains = 0, const std::string& init_name = "--init");
 
 // ---- variational (ADVI) ----
 struct VariationalSettings {
