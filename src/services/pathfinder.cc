@@ -19,13 +19,14 @@ pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const Pat
 }
 
 pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uint64_t seed, runtime::RunConfig& cfg,
-                                                  unsigned total_chains) {
+                                                  unsigned total_chains, const std::string& init_name) {
   auto& sc = cfg.sampler;
-  if (sc.warm_start) throw std::invalid_argument("--init pathfinder and a loaded metric both set the initial metric");
+  if (sc.warm_start)
+    throw std::invalid_argument(init_name + " pathfinder and a loaded metric both set the initial metric");
   auto pf = run_pathfinder(density, PathfinderSettings{}, seed);
   const auto& draws = pf.draws;
   const size_t d = density.dim(), n = draws.size();
-  if (n < 2) throw std::runtime_error("--init pathfinder: Pathfinder returned fewer than two draws");
+  if (n < 2) throw std::runtime_error(init_name + " pathfinder: Pathfinder returned fewer than two draws");
   cfg.chain_init_x.clear();
   const size_t total = std::max<size_t>(total_chains, cfg.num_chains);
   for (unsigned c = 0; c < cfg.num_chains; ++c) {
