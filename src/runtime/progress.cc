@@ -57,7 +57,7 @@ std::string ProgressReporter::render(bool tty) const {
     const double eta = (it > 0 && total > it) ? elapsed / it * (total - it) : 0.0;
     const uint64_t grads = c.grad_evals.load(std::memory_order_relaxed);
     const char* phase = !started ? "waiting"
-                        : c.done.load() ? "done"
+                        : c.done.load() ? (c.failed.load() ? "failed" : c.stopped.load() ? "stopped" : "done")
                         : it < c.num_warmup.load() ? "warmup"
                                                    : "sampling";
     std::snprintf(line, sizeof line,

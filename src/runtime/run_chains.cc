@@ -79,11 +79,17 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
   } catch (const std::bad_alloc&) {
     out.error = "out of memory while initialising the chain";
     out.out_of_memory = true;
-    if (progress) progress->done = true;
+    if (progress) {
+      progress->failed = true;  // before done: the reporter reads done first
+      progress->done = true;
+    }
     return;
   } catch (const std::exception& e) {
     out.error = e.what();
-    if (progress) progress->done = true;
+    if (progress) {
+      progress->failed = true;  // before done: the reporter reads done first
+      progress->done = true;
+    }
     return;
   }
   auto checkpoint = [&](unsigned done) {
@@ -169,6 +175,9 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
   out.recoveries = sampler->faults();
   if (progress) {
     progress->grad_evals = out.grad_evals;
+    // An interrupted chain said "done 47136/101000", as if it had completed.
+    progress->failed = !out.error.empty();
+    progress->stopped = out.cancelled;
     progress->done = true;
   }
 }

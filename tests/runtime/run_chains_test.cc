@@ -198,6 +198,43 @@ TEST(Progress, PlainLinesWhenNotATerminalDuringARealRun) {
   EXPECT_GT(std::count(text.begin(), text.end(), '\n'), 8);
 }
 
+// The final report says how each chain ended: an interrupted chain said "done 47136/101000", as
+// if it had completed, and so did a chain that failed.
+TEST(Progress, FinalLinesSayWhetherAChainCompletedFailedOrWasStopped) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  auto ld = exmc::testing::scaled_normal(2);
+  RunConfig cfg = small_config(1);  // one thread: chains 1..4 run in turn
+  cfg.num_chains = 3;
+  CancelToken cancel;
+  cfg.cancel = &cancel;
+  cfg.progress.enabled = true;
+  cfg.progress.stream = f;
+  cfg.progress.interval_seconds = 10;  // only the final report
+  run_chains(*ld, cfg, [&](const DrawEvent& e) {
+    if (e.chain == 1 && e.iteration == 100) throw std::runtime_error("disk full");
+    if (e.chain == 2 && e.iteration == 200) cancel.cancel();
+  });
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+  std::fclose(f);
+  std::vector<std::string> lines;
+  std::stringstream ss(text);
+  for (std::string l; std::getline(ss, l);) lines.push_back(l);
+  ASSERT_GE(lines.size(), 3u);
+  // "chain K <how> <iterations>/<total> ...": the failed chain's iteration 100 never completed.
+  const std::vector<std::vector<std::string>> expected = {
+      {"chain", "1", "done", "600/600"}, {"chain", "2", "failed", "100/600"}, {"chain", "3", "stopped", "201/600"}};
+  for (size_t c = 0; c < 3; ++c) {
+    std::istringstream words(lines[lines.size() - 3 + c]);
+    std::vector<std::string> first(4);
+    for (auto& w : first) words >> w;
+    EXPECT_EQ(first, expected[c]) << lines[lines.size() - 3 + c];
+  }
+}
+
 }  // namespace
 }  // namespace exmc::runtime
 

@@ -24,7 +24,9 @@ struct ChainProgress {
   std::atomic<uint64_t> grad_evals{0};
   std::atomic<double> step_size{0};
   std::atomic<bool> started{false};
-  std::atomic<bool> done{false};
+  std::atomic<bool> done{false};     // no more iterations: completed, failed or stopped
+  std::atomic<bool> failed{false};   // done with an error
+  std::atomic<bool> stopped{false};  // done because the run was cancelled (Ctrl-C, SIGTERM)
   std::atomic<int64_t> start_ns{0};
 };
 
