@@ -394,5 +394,40 @@ TEST_F(CliTest, MethodCountOptionsOutOfRangeAreCommandLineErrors) {
   EXPECT_EQ(exmc({"variational", model, "--draws", "0", "--seed", "1", "--output", path("v.csv")}).code, 0);
 }
 
+// A reference far narrower than the posterior (--reference-scale 1e-300): every mutation was
+// rejected, the tempering still reached beta = 1 in three stages, and smc exited 0 with 100
+// identical particles and a log marginal likelihood thousands of units off, without a word.
+TEST_F(CliTest, SmcWarnsWhenItsParticlesEndAsCopiesOfAFewPoints) {
+  const auto model = write("g.stan", kGaussianProgram);
+  auto r = exmc({"smc", model, "--seed", "1", "--particles", "100", "--reference-scale", "1e-300", "--no-progress",
+                 "--output", path("s.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string tail = " of the 100 particles are distinct at the end";
+  const size_t at = r.err.find("exmc smc: warning: only ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(tail, at), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the log marginal likelihood is unreliable; try the hmc kernel, a reference scale that covers "
+                       "the posterior, or more particles\n", at), std::string::npos) << r.err;
+  // The default reference: the particles spread out, no warning.
+  r = exmc({"smc", model, "--seed", "1", "--particles", "100", "--no-progress", "--output", path("s.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
+// A program without parameters: laplace died of SIGFPE inside Eigen (a product of 0-wide
+// matrices); pathfinder, variational and smc named their engines' internals ("advi: the log
+// density has no parameters (dim() == 0)").
+TEST_F(CliTest, ApproximationsOfAProgramWithoutParametersAreRefusedInWords) {
+  const auto model = write("gq.stan", "generated quantities {\n  real y = normal_rng(0, 1);\n}\n");
+  for (const char* method : {"laplace", "pathfinder", "variational", "smc"}) {
+    const auto r = exmc({method, model, "--seed", "1", "--output", path("o.csv")});
+    EXPECT_EQ(r.code, 1) << method;
+    EXPECT_EQ(r.err, std::string("exmc ") + method +
+                         ": error: gq has no parameters: there is nothing to approximate (its generated quantities "
+                         "need no fit: sample runs them with the fixed_param sampler)\n");
+    EXPECT_FALSE(fs::exists(path("o.csv")));
+  }
+}
+
 }  // namespace
 }  // namespace exmc::cli

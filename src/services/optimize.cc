@@ -148,6 +148,7 @@ MethodRun optimize(const Program& program, const OptimizeSettings& s, uint64_t s
 MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t seed) {
   MethodRun run;
   const auto density = detail::compile_timed(program, mode_compile_options(s.jacobian), run);
+  detail::require_parameters(program, *density);
   const auto t0 = Clock::now();
   std::vector<double> mode;
   if (!s.mode_file.empty()) {

@@ -64,6 +64,7 @@ pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uin
 MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64_t seed) {
   MethodRun run;
   const auto density = detail::compile_timed(program, {}, run);
+  detail::require_parameters(program, *density);
   const auto t0 = Clock::now();
   const auto result = run_pathfinder(*density, s, seed, &run.warnings);
   run.seconds = seconds_since(t0);

@@ -2,6 +2,11 @@
 // log marginal likelihood; with several runs, its standard error across them.
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "exmc/services/methods.hpp"
 #include "timing.hpp"
@@ -10,23 +15,48 @@ namespace exmc::services {
 using detail::Clock;
 using detail::seconds_since;
 
+namespace {
+
+// How many of the final particles are different points (resampling copies them; only mutation
+// moves the copies apart).
+size_t distinct_particles(const ApproxDraws& p) {
+  std::set<std::vector<double>> seen;
+  for (size_t i = 0; i < p.size(); ++i) seen.emplace(p.draw(i), p.draw(i) + p.dim);
+  return seen.size();
+}
+
+}  // namespace
+
 MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
   MethodRun run;
   model::CompileOptions co;
   co.propto = false;  // every constant: log Z is then the evidence
   const auto density = detail::compile_timed(program, co, run);
+  detail::require_parameters(program, *density);
   const auto t0 = Clock::now();
 
   // One run: the seed itself. Several: the seeds smc_log_evidence gives its runs, so the estimate
   // is the one it would give; the draws are the first run's.
   smc::SmcResult first;
   std::vector<double> log_z;
+  std::string collapsed;  // the first run whose particles end as copies of a few points
   for (unsigned r = 0; r < std::max(1u, s.runs); ++r) {
     const uint64_t run_seed = s.runs <= 1 ? seed : Rng(seed, (uint64_t(4) << 60) | r).next_u64();
     auto result = smc::smc(*density, s.options, run_seed);
     log_z.push_back(result.log_marginal_likelihood);
     run.grad_evals += result.grad_evals;
     run.logp_evals += result.logp_evals;
+    // A reference far narrower than the posterior, or a kernel that cannot move in it (the imh
+    // normal on a multimodal posterior), leaves the mutations rejecting everything: the stages
+    // still reach beta = 1 and give a number, and the particles are copies of a few points.
+    const size_t distinct = distinct_particles(result.particles);
+    if (collapsed.empty() && 2 * distinct < result.particles.size())
+      collapsed = fmt::format("{}only {} of the {} particles are distinct at the end (the last stage's mutations "
+                              "accepted {:.2f} of their proposals): the particles hardly moved, so the draws are "
+                              "copies of a few points and the log marginal likelihood is unreliable; try the hmc "
+                              "kernel, a reference scale that covers the posterior, or more particles",
+                              s.runs > 1 ? fmt::format("run {}: ", r + 1) : "", distinct,
+                              result.particles.size(), result.stages.back().acceptance);
     if (r == 0) first = std::move(result);
   }
   run.seconds = seconds_since(t0);
@@ -56,6 +86,7 @@ MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
   else line += " (one run: --runs 4 gives a standard error)";
   run.notes.push_back(line);
   run.notes.push_back(std::to_string(first.stages.size()) + " tempering stages");
+  if (!collapsed.empty()) run.warnings.push_back(collapsed);
 
   TableBuilder table(program, *density, {"lp__"}, seed);
   const auto& draws = first.particles;

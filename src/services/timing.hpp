@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 
 #include "exmc/services/methods.hpp"
 
@@ -21,6 +22,15 @@ inline std::unique_ptr<graph::CompiledDensity> compile_timed(const Program& prog
   auto density = program.compile(options);
   run.compile_ms = seconds_since(t) * 1e3;
   return density;
+}
+
+// laplace, pathfinder, variational and smc approximate a distribution over the parameters: a
+// program without any has none (laplace crashed with SIGFPE inside Eigen; the others named their
+// engine's internals: "advi: the log density has no parameters (dim() == 0)").
+inline void require_parameters(const Program& program, const graph::CompiledDensity& density) {
+  if (density.dim() == 0)
+    throw std::runtime_error(program.model_name() + " has no parameters: there is nothing to approximate (its "
+                             "generated quantities need no fit: sample runs them with the fixed_param sampler)");
 }
 
 }  // namespace exmc::services::detail

@@ -13,6 +13,7 @@ using detail::seconds_since;
 MethodRun variational(const Program& program, const VariationalSettings& s, uint64_t seed) {
   MethodRun run;
   const auto density = detail::compile_timed(program, {}, run);
+  detail::require_parameters(program, *density);
   const auto t0 = Clock::now();
   const auto x0 = initial_point(*density, s.init, seed, 0, &run.warnings);
   const auto result = variational::advi(*density, s.options, seed, x0.data());
