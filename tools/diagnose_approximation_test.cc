@@ -51,7 +51,7 @@ TEST_F(CliTest, AnalysisCommandsWarnOfAFileCutShortAndRefuseAFileGivenTwice) {
   const auto cut = write("cut.csv", text);
   const std::string warning = ": warning: " + cut + ": 12 draws, but its header says num_samples = 50, so 50 were "
                               "to come: the file looks cut short (a run still writing it, or a copy stopped "
-                              "part-way); these numbers are of the 12 draws it has\n";
+                              "part-way); only the 12 draws it has are used\n";
   for (const char* command : {"summary", "diagnose", "loo"}) {
     const auto r = exmc({command, cut});
     EXPECT_EQ(r.code, 0) << r.err;

@@ -87,5 +87,47 @@ TEST_F(CliTest, GenerateQuantitiesSaysWhatItCannotUse) {
   EXPECT_EQ(slurp(fit).substr(0, 5), "lp__,");
 }
 
+// --fitted-params fit_1.csv fit_1.csv ran the file twice, as chain 1 both times (identical
+// outputs); a file of warmup rows only said "no draws"; a file cut short went unremarked.
+TEST_F(CliTest, GenerateQuantitiesChecksItsFittedParamsFiles) {
+  const auto model = example("eight_schools.stan"), data = example("eight_schools.data.json");
+  ASSERT_EQ(exmc({"sample", model, "--data", data, "--seed", "5", "--chains", "1", "--warmup", "30", "--draws", "0",
+                  "--save-warmup", "--output", path("warm.csv"), "--no-progress"})
+                .code,
+            0);
+  auto r = exmc({"generate_quantities", model, "--data", data, "--fitted-params", path("warm.csv"), "--output",
+                 path("gq.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "exmc generate_quantities: error: " + path("warm.csv") +
+                       ": no draws after warmup (its 30 warmup rows are not draws of the posterior)\n");
+  ASSERT_EQ(exmc({"sample", model, "--data", data, "--seed", "5", "--chains", "1", "--warmup", "30", "--draws", "20",
+                  "--output", path("fit.csv"), "--no-progress"})
+                .code,
+            0);
+  r = exmc({"generate_quantities", model, "--data", data, "--fitted-params", path("fit.csv"), path("fit.csv"),
+            "--output", path("gq.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "exmc generate_quantities: error: " + path("fit.csv") +
+                       " is given twice (files 1 and 2); each file is one chain, and a chain read twice makes R-hat "
+                       "and the effective sample size look better than they are\n");
+  EXPECT_FALSE(fs::exists(path("gq_1.csv")));
+  // The first 10 of its 20 draws (the comment lines kept): a warning, then the 10 are used.
+  std::istringstream in(slurp(path("fit.csv")));
+  std::string line, cut;
+  for (int rows = 0; std::getline(in, line) && rows < 11;) {
+    cut += line + "\n";
+    if (!line.empty() && line[0] != '#') ++rows;
+  }
+  write("cut.csv", cut);
+  r = exmc({"generate_quantities", model, "--data", data, "--fitted-params", path("cut.csv"), "--output",
+            path("gq.csv")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.rfind("exmc generate_quantities: warning: " + path("cut.csv") +
+                            ": 10 draws, but its header says num_samples = 20, so 20 were to come",
+                        0),
+            0u)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -40,24 +40,7 @@ void check_same_shape(const std::vector<io::CmdStanCsv>& chains) {
       throw std::runtime_error(c.path + ": " + std::to_string(c.num_rows) + " draws, but " +
                                first.path + " has " + std::to_string(first.num_rows));
   }
-  if (first.num_rows == 0) throw std::runtime_error(first.path + ": no draws");
-}
-
-// One file named twice ("a.csv a.csv", or "a.csv ./a.csv") would be read as two chains that agree
-// perfectly: R-hat near 1 and the effective sample size doubled, for a chain that mixed badly.
-void check_distinct_files(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  for (size_t j = 1; j < paths.size(); ++j)
-    for (size_t i = 0; i < j; ++i) {
-      std::error_code ec;
-      const bool same = paths[i] == paths[j] || fs::equivalent(paths[i], paths[j], ec);
-      if (same)
-        throw std::runtime_error(fmt::format(
-            "{} (files {} and {}); each file is one chain, and a chain read twice makes R-hat and the "
-            "effective sample size look better than they are",
-            paths[i] == paths[j] ? paths[i] + " is given twice" : paths[i] + " and " + paths[j] + " are one file",
-            i + 1, j + 1));
-    }
+  if (first.num_rows == 0) throw std::runtime_error(no_draws_message(first));
 }
 
 // The draws a sampler's header promises: ceil(num_samples / thin), as CmdStan and exmc write them.
@@ -80,6 +63,30 @@ size_t promised_draws(const io::CmdStanCsv& c) {
 
 }  // namespace
 
+// One file named twice ("a.csv a.csv", or "a.csv ./a.csv") would be read as two chains that agree
+// perfectly: R-hat near 1 and the effective sample size doubled, for a chain that mixed badly.
+void check_distinct_files(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  for (size_t j = 1; j < paths.size(); ++j)
+    for (size_t i = 0; i < j; ++i) {
+      std::error_code ec;
+      const bool same = paths[i] == paths[j] || fs::equivalent(paths[i], paths[j], ec);
+      if (same)
+        throw std::runtime_error(fmt::format(
+            "{} (files {} and {}); each file is one chain, and a chain read twice makes R-hat and the "
+            "effective sample size look better than they are",
+            paths[i] == paths[j] ? paths[i] + " is given twice" : paths[i] + " and " + paths[j] + " are one file",
+            i + 1, j + 1));
+    }
+}
+
+std::string no_draws_message(const io::CmdStanCsv& c) {
+  if (c.num_warmup_rows > 0)
+    return fmt::format("{}: no draws after warmup (its {} warmup rows are not draws of the posterior)", c.path,
+                       c.num_warmup_rows);
+  return c.path + ": no draws";
+}
+
 std::vector<std::string> truncation_warnings(const std::vector<io::CmdStanCsv>& files) {
   std::vector<std::string> out;
   for (const auto& c : files) {
@@ -87,8 +94,8 @@ std::vector<std::string> truncation_warnings(const std::vector<io::CmdStanCsv>& 
     if (c.column("chain__") >= 0 || promised == 0 || c.num_rows >= promised) continue;
     const auto thin = c.config.find("thin");
     out.push_back(fmt::format("{}: {} draws, but its header says num_samples = {}{}, so {} were to come: the file "
-                              "looks cut short (a run still writing it, or a copy stopped part-way); these "
-                              "numbers are of the {} draws it has",
+                              "looks cut short (a run still writing it, or a copy stopped part-way); only the "
+                              "{} draws it has are used",
                               c.path, c.num_rows, c.config.at("num_samples"),
                               thin != c.config.end() && thin->second != "1" ? ", thin = " + thin->second : "",
                               promised, c.num_rows));

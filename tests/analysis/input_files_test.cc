@@ -54,7 +54,7 @@ TEST(CmdStanFiles, AFileWithFewerDrawsThanItsHeaderPromisesIsWarnedOf) {
   ASSERT_EQ(run.warnings.size(), 1u);
   EXPECT_EQ(run.warnings[0], cut + ": 28 draws, but its header says num_samples = 200, so 200 were to come: the "
                                    "file looks cut short (a run still writing it, or a copy stopped part-way); "
-                                   "these numbers are of the 28 draws it has");
+                                   "only the 28 draws it has are used");
   EXPECT_EQ(run.draws.num_draws, 28u);
   // Thinned: ceil(num_samples / thin) draws are due.
   const auto thinned_cut = sampler_file("thinned_cut", 3, 10, 3);
@@ -67,6 +67,14 @@ TEST(CmdStanFiles, AFileWithFewerDrawsThanItsHeaderPromisesIsWarnedOf) {
   const std::string bare = ::testing::TempDir() + "exmc_input_files_bare.csv";
   std::ofstream(bare) << "lp__,mu\n-1,0.5\n-2,0.7\n";
   EXPECT_TRUE(read_cmdstan_run({bare}).warnings.empty());
+}
+
+// A file of warmup rows only (save_warmup = 1, num_samples = 0) said "no draws", as an empty one.
+TEST(CmdStanFiles, AFileOfWarmupRowsOnlySaysSo) {
+  const std::string p = ::testing::TempDir() + "exmc_input_files_warmup_only.csv";
+  std::ofstream(p) << "# method = sample (Default)\n#     save_warmup = 1\nlp__,mu\n-1,0.5\n-2,0.7\n"
+                      "# Adaptation terminated\n# Step size = 0.9\n";
+  EXPECT_EQ(error_of({p}), p + ": no draws after warmup (its 2 warmup rows are not draws of the posterior)");
 }
 
 }  // namespace

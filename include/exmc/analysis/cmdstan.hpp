@@ -28,6 +28,13 @@ void check_one_run(const std::vector<io::CmdStanCsv>& chains);
 // order of first appearance ("file (chain__ 2)" in messages).
 std::vector<io::CmdStanCsv> split_chains(io::CmdStanCsv file);
 
+// Throws std::runtime_error when two of `paths` are one file (the same path, or two names of one
+// file): each file is one chain, and a chain read twice passes for two that agree.
+void check_distinct_files(const std::vector<std::string>& paths);
+
+// "f.csv: no draws", or, for a file of warmup rows only, a message that says so.
+std::string no_draws_message(const io::CmdStanCsv& c);
+
 // One line per sampler file with fewer draws than its header's num_samples (and thin) promise:
 // a file cut short, e.g. by a run still writing it. A file of several chains (a chain__ column)
 // and files that are not of method = sample are not checked.
