@@ -181,6 +181,16 @@ LogLik loglik_from_draws(const Draws& d, const std::string& name) {
                                 "[1], ...) in the draws: save the pointwise log-likelihood "
                                 "in generated quantities");
   LogLik ll;
+  // Named here, where the columns and chains are known ("observation 1 at draw 205" named neither
+  // the column nor the chain: draws were counted across chains).
+  for (size_t v : vars)
+    for (size_t c = 0; c < d.num_chains; ++c)
+      for (size_t r = 0; r < d.num_draws; ++r)
+        if (!std::isfinite(d.at(v, c, r)))
+          throw std::invalid_argument(fmt::format(
+              "'{}' is {} in chain {}, draw {}: PSIS-LOO needs a finite log-likelihood for every observation and "
+              "draw (-inf: the observation is impossible at that draw; nan: its computation failed)",
+              d.names[v], d.at(v, c, r), c + 1, r + 1));
   ll.num_draws = d.num_chains * d.num_draws;
   ll.num_obs = vars.size();
   ll.values.reserve(ll.num_draws * ll.num_obs);

@@ -1,6 +1,7 @@
 // Golden tests: PSIS, PSIS-LOO, WAIC, relative_eff and loo_compare against loo 2.5.1.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -153,6 +154,22 @@ TEST(Psis, RejectsNonFiniteInput) {
     FAIL() << "expected an error";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("observation 1 at draw 3"), std::string::npos) << e.what();
+  }
+}
+
+// `exmc loo` of two chains with -inf in log_lik.1 at chain 2's 5th draw said "log-likelihood of
+// observation 1 at draw 205 is -inf": neither the column nor the chain, and a draw counted across
+// chains.
+TEST(Loo, LogLikFromDrawsNamesANonFiniteValuesColumnChainAndDraw) {
+  Draws d(2, 6, {"mu", "log_lik.1", "log_lik.2"});
+  d.at(1, 1, 4) = -std::numeric_limits<double>::infinity();
+  try {
+    loglik_from_draws(d);
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "'log_lik.1' is -inf in chain 2, draw 5: PSIS-LOO needs a finite log-likelihood for every observation "
+              "and draw (-inf: the observation is impossible at that draw; nan: its computation failed)");
   }
 }
 
