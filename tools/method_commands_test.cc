@@ -429,5 +429,17 @@ TEST_F(CliTest, ApproximationsOfAProgramWithoutParametersAreRefusedInWords) {
   }
 }
 
+// A program with data, run without --data: the message began "<json>: error:", naming an
+// internal placeholder where the trouble was that no data file was given.
+TEST_F(CliTest, AProgramWithDataRunWithoutDataSaysNoneWasGiven) {
+  const auto model = write("normal.stan", kNormalProgram);
+  for (const char* method : {"optimize", "pathfinder"}) {
+    const auto r = exmc({method, model, "--output", path("o.csv")});
+    EXPECT_EQ(r.code, 1) << method;
+    EXPECT_EQ(r.err, "no data given: error: data variable 'N' (declared at " + model +
+                         ":2:3) is missing from the data\n");
+  }
+}
+
 }  // namespace
 }  // namespace exmc::cli

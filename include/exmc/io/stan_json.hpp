@@ -94,7 +94,10 @@ class StanJsonData {
 
  private:
   friend StanJsonData detail::read_stan_json_general(const std::string& text, const std::string& source);
-  std::string source_ = "<json>";
+  // A default-constructed object is the data of a run given none: messages about it start with
+  // this ("<json>: error: data variable 'J' ... is missing from the data" named no file, and
+  // no file was the trouble).
+  std::string source_ = "no data given";
   std::map<std::string, StanJsonValue> vars_;
 };
 
