@@ -294,7 +294,14 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                                                st.acceptance, t.count())
                                 << std::flush;
                           };
-                        return services::smc(p, *s, seed);
+                        auto run = services::smc(p, *s, seed);
+                        // Every method takes --init (docs/methods.md), but smc has no starting
+                        // point: a file of initial values given to it was silently ignored.
+                        if (c->count("--init"))
+                          run.warnings.insert(run.warnings.begin(),
+                                              "--init " + o->init + " is not used: smc draws its initial particles "
+                                              "from its reference N(0, s^2), s = --reference-scale");
+                        return run;
                       });
                     }});
   }

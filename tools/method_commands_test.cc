@@ -441,5 +441,21 @@ TEST_F(CliTest, AProgramWithDataRunWithoutDataSaysNoneWasGiven) {
   }
 }
 
+// smc takes --init as every method does, but has no starting point: a file of initial values
+// (with a name that matches no parameter, even) was ignored without a word.
+TEST_F(CliTest, SmcSaysItDoesNotUseInit) {
+  const auto model = write("g.stan", kGaussianProgram);
+  const auto init = write("init.json", R"({"mu": 3, "bogus": 1})");
+  auto r = exmc({"smc", model, "--init", init, "--seed", "1", "--particles", "200", "--no-progress", "--output",
+                 path("s.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exmc smc: warning: --init " + init + " is not used: smc draws its initial particles from its "
+                       "reference N(0, s^2), s = --reference-scale\n"),
+            std::string::npos)
+      << r.err;
+  r = exmc({"smc", model, "--seed", "1", "--particles", "200", "--no-progress", "--output", path("s.csv")});
+  EXPECT_EQ(r.err.find("--init"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace exmc::cli
