@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "exp_rows.hpp"
+#include "exmc/dist/link_rows.hpp"
 
 namespace exmc::dist::detail {
 namespace {

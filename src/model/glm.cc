@@ -1,7 +1,7 @@
 // Fused GLM likelihood kernels (see glm.hpp).
 #include "glm.hpp"
 
-#include "exmc/core/fast_math.hpp"
+#include "exmc/dist/link_rows.hpp"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -11,53 +11,6 @@
 
 
 namespace exmc::model::detail {
-
-namespace {
-
-template <class T>
-[[gnu::always_inline]] inline void rows_body(const T* __restrict eta, const T* __restrict y, T* __restrict term,
-                                             T* __restrict w, size_t n) {
-  for (size_t i = 0; i < n; ++i) {  // no calls, no branches: vectorises
-    // One exp serves both log(1 + e^eta) and inv_logit(eta).
-    const T e = eta[i], yi = y[i];
-    const T ea = fast::exp_nonpositive(-std::fabs(e));
-    // (y e - max(e, 0)) is exact (0 or +-e) where the two cancel, so the term keeps log1p's
-    // relative precision.
-    term[i] = (yi * e - (e > T(0) ? e : T(0))) - fast::log1p_unit(ea);
-    const T inv = T(1) / (T(1) + ea);
-    w[i] = yi - (e >= T(0) ? T(1) : ea) * inv;
-  }
-}
-
-template <class T> void rows_baseline(const T* eta, const T* y, T* term, T* w, size_t n) {
-  rows_body(eta, y, term, w, n);
-}
-#if EXMC_GLM_AVX2
-// AVX2 without FMA: the same operations four (double) or eight (float) at a time, so the same bits.
-template <class T> [[gnu::target("avx2")]] void rows_avx2(const T* eta, const T* y, T* term, T* w, size_t n) {
-  rows_body(eta, y, term, w, n);
-}
-#endif
-
-}  // namespace
-
-bool cpu_has_avx2() {
-#if EXMC_GLM_AVX2
-  return __builtin_cpu_supports("avx2");
-#else
-  return false;
-#endif
-}
-
-template <class T> void bernoulli_logit_rows(const T* eta, const T* y, T* term, T* w, size_t n, RowsIsa isa) {
-#if EXMC_GLM_AVX2
-  if (isa == RowsIsa::kAvx2) return rows_avx2(eta, y, term, w, n);
-#endif
-  (void)isa;
-  rows_baseline(eta, y, term, w, n);
-}
-template void bernoulli_logit_rows(const double*, const double*, double*, double*, size_t, RowsIsa);
-template void bernoulli_logit_rows(const float*, const float*, float*, float*, size_t, RowsIsa);
 
 namespace {
 
@@ -159,13 +112,12 @@ std::string normal_id_glm_validate(const dist::Arg<double>* a) {
 template <class T> double bernoulli_logit_glm_lpdf(const dist::Arg<T>* a, bool) {
   const auto &y = a[0], &X = a[1], &alpha = a[2], &beta = a[3];
   const size_t N = y.size;
-  static const RowsIsa isa = cpu_has_avx2() ? RowsIsa::kAvx2 : RowsIsa::kBaseline;
   double lp = 0;
   T eta[kBlock], term[kBlock], w[kBlock];
   for (size_t i0 = 0; i0 < N; i0 += kBlock) {
     const size_t nb = std::min(kBlock, N - i0);
     block_eta(X, alpha, beta, N, i0, nb, eta);
-    bernoulli_logit_rows(eta, y.val + i0, term, w, nb, isa);
+    dist::detail::bernoulli_logit_rows(eta, y.val + i0, term, w, nb);
     lp += block_sum(term, nb);
     alpha_back(alpha, i0, nb, w);
     block_back(X, beta, N, i0, nb, w);

@@ -13,17 +13,7 @@ namespace exmc::model::detail {
 const dist::DistInfo& normal_id_glm();
 const dist::DistInfo& bernoulli_logit_glm();
 
-// bernoulli_logit_glm's per-row work for a block of rows: term[i] = y[i] eta[i] - log(1 + e^eta[i])
-// and w[i] = y[i] - inv_logit(eta[i]) (d term / d eta). Built twice from one source, for x86-64's
-// baseline (SSE2) and for AVX2 without FMA: the same operations on wider vectors, so the same bits
-// (tested); the kernel takes AVX2's where cpu_has_avx2().
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define EXMC_GLM_AVX2 1
-#else
-#define EXMC_GLM_AVX2 0
-#endif
-enum class RowsIsa { kBaseline, kAvx2 };
-bool cpu_has_avx2();
-template <class T> void bernoulli_logit_rows(const T* eta, const T* y, T* term, T* w, size_t n, RowsIsa isa);
+// bernoulli_logit_glm's per-row work is dist::detail::bernoulli_logit_rows (exmc/dist/link_rows.hpp),
+// shared with bernoulli_logit's fused path.
 
 }  // namespace exmc::model::detail

@@ -1,6 +1,6 @@
-// bernoulli_logit_glm's per-row work: the AVX2 build gives the baseline build's bits, and both
-// agree with the formula evaluated with libm.
-#include "../../src/model/glm.hpp"
+// The link rows (exmc/dist/link_rows.hpp): the AVX2 build gives the baseline build's bits, and
+// both agree with the formula evaluated with libm.
+#include "exmc/dist/link_rows.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,9 @@
 #include <random>
 #include <vector>
 
-namespace exmc::model::detail {
+#include "exmc/core/rng.hpp"
+
+namespace exmc::dist::detail {
 namespace {
 
 template <class T> struct Rows {
@@ -43,8 +45,8 @@ template <class T> void expect_same_bits_across_builds() {
     EXPECT_EQ(std::memcmp(a.w.data(), b.w.data(), n * sizeof(T)), 0) << n;
   }
 }
-TEST(GlmRows, Avx2GivesTheBaselineBitsInDouble) { expect_same_bits_across_builds<double>(); }
-TEST(GlmRows, Avx2GivesTheBaselineBitsInFloat) { expect_same_bits_across_builds<float>(); }
+TEST(BernoulliLogitRows, Avx2GivesTheBaselineBitsInDouble) { expect_same_bits_across_builds<double>(); }
+TEST(BernoulliLogitRows, Avx2GivesTheBaselineBitsInFloat) { expect_same_bits_across_builds<float>(); }
 
 // term = y eta - log1p(exp(eta)) and w = y - inv_logit(eta), from libm in long double (the term as
 // (y eta - max(eta, 0)) - log1p(exp(-|eta|)), exact where y eta and the softplus cancel).
@@ -63,14 +65,38 @@ template <class T> void expect_close_to_libm(RowsIsa isa, double rel) {
     EXPECT_NEAR(r.w[i], w, rel * (std::fabs(w) + double(p)) + lost) << i << " eta " << r.eta[i];
   }
 }
-TEST(GlmRows, MatchesLibmInDouble) {
+TEST(BernoulliLogitRows, MatchesLibmInDouble) {
   expect_close_to_libm<double>(RowsIsa::kBaseline, 1e-15);
   if (cpu_has_avx2()) expect_close_to_libm<double>(RowsIsa::kAvx2, 1e-15);
 }
-TEST(GlmRows, MatchesLibmInFloat) {
+TEST(BernoulliLogitRows, MatchesLibmInFloat) {
   expect_close_to_libm<float>(RowsIsa::kBaseline, 1e-6);
   if (cpu_has_avx2()) expect_close_to_libm<float>(RowsIsa::kAvx2, 1e-6);
 }
 
+// The AVX2 build of the block exp gives the baseline build's bits (a draw may not depend on the
+// CPU), and both are within 2 ulp of libm's exp.
+template <class T> void expect_exp_rows_agree() {
+  Rng rng(5, 0);
+  std::vector<T> x(1000);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = T(i % 3 == 0 ? rng.uniform(-699, 699) : i % 3 == 1 ? rng.uniform(-5, 5) : rng.uniform(-1e-8, 1e-8));
+  std::vector<double> a(x.size()), b(x.size());
+  for (size_t n : {size_t(1), size_t(3), size_t(7), size_t(17), size_t(256), size_t(1000)}) {
+    exp_rows(x.data(), a.data(), n, RowsIsa::kBaseline);
+    for (size_t i = 0; i < n; ++i) {
+      const double want = std::exp(double(x[i]));
+      EXPECT_LE(std::fabs(a[i] - want), 2 * std::ldexp(1.0, std::ilogb(want) - 52)) << x[i];
+    }
+    if (!cpu_has_avx2()) continue;
+    exp_rows(x.data(), b.data(), n, RowsIsa::kAvx2);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(double)), 0) << n;
+  }
+  if (!cpu_has_avx2()) GTEST_SKIP() << "this CPU has no AVX2: one build to run (libm agreement checked)";
+}
+TEST(ExpRows, Avx2GivesTheBaselineBitsWithin2UlpOfLibmFromDouble) { expect_exp_rows_agree<double>(); }
+TEST(ExpRows, Avx2GivesTheBaselineBitsWithin2UlpOfLibmFromFloat) { expect_exp_rows_agree<float>(); }
+
+
 }  // namespace
-}  // namespace exmc::model::detail
+}  // namespace exmc::dist::detail

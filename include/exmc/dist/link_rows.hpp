@@ -1,0 +1,34 @@
+// Per-element work of the log- and logit-link likelihoods over a block, for the fused paths of
+// poisson_log and bernoulli_logit and for the bernoulli_logit_glm kernel (src/model/glm.cc):
+// no calls and no branches (core/fast_math.hpp's inline exp and log1p, within 2 ulp of libm), so
+// the compiler vectorises them. Each is built twice from one source, for x86-64's baseline
+// (SSE2) and for AVX2 without FMA: the same operations on wider vectors, so the same bits
+// (tested); callers take AVX2's where the CPU has it. Sums over the results are the caller's,
+// in a fixed order.
+#pragma once
+
+#include <cstddef>
+
+namespace exmc::dist::detail {
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define EXMC_ROWS_AVX2 1
+#else
+#define EXMC_ROWS_AVX2 0
+#endif
+enum class RowsIsa { kBaseline, kAvx2 };
+bool cpu_has_avx2();
+inline RowsIsa best_rows_isa() {
+  static const RowsIsa isa = cpu_has_avx2() ? RowsIsa::kAvx2 : RowsIsa::kBaseline;
+  return isa;
+}
+
+// e[i] = exp(x[i]) in double, for |x[i]| < 700 (the caller checks the range).
+template <class T> void exp_rows(const T* x, double* e, size_t n, RowsIsa isa = best_rows_isa());
+
+// Bernoulli with logit eta: term[i] = y[i] eta[i] - log(1 + e^eta[i]) and w[i] = y[i] -
+// inv_logit(eta[i]) (d term / d eta), for y in {0, 1}; any finite eta.
+template <class T>
+void bernoulli_logit_rows(const T* eta, const T* y, T* term, T* w, size_t n, RowsIsa isa = best_rows_isa());
+
+}  // namespace exmc::dist::detail

@@ -1,0 +1,72 @@
+#include "exmc/dist/link_rows.hpp"
+
+#include <cmath>
+
+#include "exmc/core/fast_math.hpp"
+
+namespace exmc::dist::detail {
+namespace {
+
+template <class T>
+[[gnu::always_inline]] inline void exp_body(const T* __restrict x, double* __restrict e, size_t n) {
+  for (size_t i = 0; i < n; ++i) e[i] = fast::exp_in_range(double(x[i]));
+}
+
+template <class T>
+[[gnu::always_inline]] inline void bernoulli_body(const T* __restrict eta, const T* __restrict y, T* __restrict term,
+                                                  T* __restrict w, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    // One exp serves both log(1 + e^eta) and inv_logit(eta).
+    const T e = eta[i], yi = y[i];
+    const T ea = fast::exp_nonpositive(-std::fabs(e));
+    // (y e - max(e, 0)) is exact (0 or +-e) where the two cancel, so the term keeps log1p's
+    // relative precision.
+    term[i] = (yi * e - (e > T(0) ? e : T(0))) - fast::log1p_unit(ea);
+    const T inv = T(1) / (T(1) + ea);
+    w[i] = yi - (e >= T(0) ? T(1) : ea) * inv;
+  }
+}
+
+template <class T> void exp_baseline(const T* x, double* e, size_t n) { exp_body(x, e, n); }
+template <class T> void bernoulli_baseline(const T* eta, const T* y, T* term, T* w, size_t n) {
+  bernoulli_body(eta, y, term, w, n);
+}
+#if EXMC_ROWS_AVX2
+template <class T> [[gnu::target("avx2")]] void exp_avx2(const T* x, double* e, size_t n) { exp_body(x, e, n); }
+template <class T>
+[[gnu::target("avx2")]] void bernoulli_avx2(const T* eta, const T* y, T* term, T* w, size_t n) {
+  bernoulli_body(eta, y, term, w, n);
+}
+#endif
+
+}  // namespace
+
+bool cpu_has_avx2() {
+#if EXMC_ROWS_AVX2
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
+template <class T> void exp_rows(const T* x, double* e, size_t n, RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx2) return exp_avx2(x, e, n);
+#endif
+  (void)isa;
+  exp_baseline(x, e, n);
+}
+template void exp_rows(const double*, double*, size_t, RowsIsa);
+template void exp_rows(const float*, double*, size_t, RowsIsa);
+
+template <class T> void bernoulli_logit_rows(const T* eta, const T* y, T* term, T* w, size_t n, RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx2) return bernoulli_avx2(eta, y, term, w, n);
+#endif
+  (void)isa;
+  bernoulli_baseline(eta, y, term, w, n);
+}
+template void bernoulli_logit_rows(const double*, const double*, double*, double*, size_t, RowsIsa);
+template void bernoulli_logit_rows(const float*, const float*, float*, float*, size_t, RowsIsa);
+
+}  // namespace exmc::dist::detail
