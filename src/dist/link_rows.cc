@@ -27,11 +27,25 @@ template <class T>
   }
 }
 
+template <class T>
+[[gnu::always_inline]] inline void logit_body(const T* __restrict eta, double* __restrict l, double* __restrict p,
+                                              size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const double e = double(eta[i]), ea = fast::exp_nonpositive(-std::fabs(e));
+    l[i] = fast::log1p_unit(ea);
+    p[i] = (e >= 0 ? 1.0 : ea) / (1.0 + ea);
+  }
+}
+
+template <class T> void logit_baseline(const T* eta, double* l, double* p, size_t n) { logit_body(eta, l, p, n); }
 template <class T> void exp_baseline(const T* x, double* e, size_t n) { exp_body(x, e, n); }
 template <class T> void bernoulli_baseline(const T* eta, const T* y, T* term, T* w, size_t n) {
   bernoulli_body(eta, y, term, w, n);
 }
 #if EXMC_ROWS_AVX2
+template <class T> [[gnu::target("avx2")]] void logit_avx2(const T* eta, double* l, double* p, size_t n) {
+  logit_body(eta, l, p, n);
+}
 template <class T> [[gnu::target("avx2")]] void exp_avx2(const T* x, double* e, size_t n) { exp_body(x, e, n); }
 template <class T>
 [[gnu::target("avx2")]] void bernoulli_avx2(const T* eta, const T* y, T* term, T* w, size_t n) {
@@ -68,5 +82,15 @@ template <class T> void bernoulli_logit_rows(const T* eta, const T* y, T* term, 
 }
 template void bernoulli_logit_rows(const double*, const double*, double*, double*, size_t, RowsIsa);
 template void bernoulli_logit_rows(const float*, const float*, float*, float*, size_t, RowsIsa);
+
+template <class T> void logit_rows(const T* eta, double* l, double* p, size_t n, RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx2) return logit_avx2(eta, l, p, n);
+#endif
+  (void)isa;
+  logit_baseline(eta, l, p, n);
+}
+template void logit_rows(const double*, double*, double*, size_t, RowsIsa);
+template void logit_rows(const float*, double*, double*, size_t, RowsIsa);
 
 }  // namespace exmc::dist::detail

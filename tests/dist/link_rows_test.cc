@@ -98,5 +98,25 @@ TEST(ExpRows, Avx2GivesTheBaselineBitsWithin2UlpOfLibmFromDouble) { expect_exp_r
 TEST(ExpRows, Avx2GivesTheBaselineBitsWithin2UlpOfLibmFromFloat) { expect_exp_rows_agree<float>(); }
 
 
+// logit_rows: the AVX2 build's bits are the baseline's; l = log1p(e^-|eta|) and p = inv_logit(eta)
+// agree with libm in long double.
+template <class T> void expect_logit_rows_agree() {
+  auto r = inputs<T>(1000, 6);
+  std::vector<double> l(1000), p(1000), l2(1000), p2(1000);
+  logit_rows(r.eta.data(), l.data(), p.data(), 1000, RowsIsa::kBaseline);
+  for (size_t i = 0; i < 1000; ++i) {
+    const long double e = r.eta[i], ea = std::exp(-std::fabs(e));
+    EXPECT_NEAR(l[i], double(std::log1p(ea)), 4e-16 * double(std::log1p(ea)) + 1e-304) << r.eta[i];
+    const long double want = e >= 0 ? 1 / (1 + ea) : ea / (1 + ea);
+    EXPECT_NEAR(p[i], double(want), 4e-16 * double(want) + 1e-304) << r.eta[i];
+  }
+  if (!cpu_has_avx2()) GTEST_SKIP() << "this CPU has no AVX2: one build to run (libm agreement checked)";
+  logit_rows(r.eta.data(), l2.data(), p2.data(), 1000, RowsIsa::kAvx2);
+  EXPECT_EQ(std::memcmp(l.data(), l2.data(), 1000 * sizeof(double)), 0);
+  EXPECT_EQ(std::memcmp(p.data(), p2.data(), 1000 * sizeof(double)), 0);
+}
+TEST(LogitRows, Avx2GivesTheBaselineBitsAndAgreesWithLibmFromDouble) { expect_logit_rows_agree<double>(); }
+TEST(LogitRows, Avx2GivesTheBaselineBitsAndAgreesWithLibmFromFloat) { expect_logit_rows_agree<float>(); }
+
 }  // namespace
 }  // namespace exmc::dist::detail

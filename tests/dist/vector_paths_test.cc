@@ -1,4 +1,4 @@
-// The fused vector paths of single families (poisson_log's, bernoulli_logit's) against the generic element loop
+// The fused vector paths of single families (poisson_log's, bernoulli_logit's, binomial_logit's) against the generic element loop
 // they replace: the same value and partials element by element, the same refusals, and the
 // generic path where the fused one's inline exp stops.
 #include <gtest/gtest.h>
@@ -140,6 +140,74 @@ TEST(BernoulliLogitVectorPath, RefusesWhatTheElementLoopRefuses) {
         EXPECT_EQ(two_args("bernoulli_logit", {1, bad_y, 0}, {0.1, 0.2, 0.3}, propto, nullptr, param), -kInf);
         EXPECT_EQ(two_args("bernoulli_logit", {1, bad_y, 0}, {0.1}, propto, nullptr, param), -kInf);
       }
+    }
+}
+
+// binomial_logit(k | N, alpha): each argument a vector or one value; alpha's partials into *g.
+double binomial_logit(const std::vector<double>& k, const std::vector<double>& N, const std::vector<double>& alpha,
+                      bool propto, std::vector<double>* g = nullptr, bool alpha_param = true) {
+  const DistInfo& d = *find_dist("binomial_logit");
+  const std::vector<double>* v[3] = {&k, &N, &alpha};
+  Arg<double> a[3];
+  for (int j = 0; j < 3; ++j) {
+    a[j].val = v[j]->data();
+    a[j].size = a[j].rows = v[j]->size();
+    a[j].cols = 1;
+  }
+  a[2].is_param = alpha_param;
+  if (g) {
+    g->assign(alpha.size(), 0.0);
+    a[2].grad = g->data();
+  }
+  return d.lpdf_f64(a, propto);
+}
+
+TEST(BinomialLogitVectorPath, AgreesWithTheElementLoopOnEveryShape) {
+  Rng rng(13, 0);
+  for (size_t n : {2u, 3u, 5u, 1000u}) {
+    std::vector<double> k(n), N(n), alpha(n);
+    for (size_t i = 0; i < n; ++i) {
+      alpha[i] = i % 10 == 0 ? rng.uniform(-800, 800) : rng.uniform(-6, 6);
+      N[i] = std::floor(rng.uniform(1, 60));
+      k[i] = std::floor(rng.uniform(0, N[i] + 1));
+    }
+    const std::vector<double> N1 = {*std::max_element(N.begin(), N.end())}, a1 = {alpha[1]};
+    for (bool propto : {false, true})
+      for (const auto* NN : std::vector<const std::vector<double>*>{&N, &N1})
+        for (const auto* al : std::vector<const std::vector<double>*>{&alpha, &a1}) {
+          SCOPED_TRACE(::testing::Message() << "n " << n << " propto " << propto << " N size " << NN->size()
+                                            << " alpha size " << al->size());
+          std::vector<double> g, ge(al->size(), 0.0);
+          const double lp = binomial_logit(k, *NN, *al, propto, &g);
+          double le = 0;
+          for (size_t i = 0; i < n; ++i) {
+            std::vector<double> gi;
+            const std::vector<double> ki = {k[i]}, Ni = {(*NN)[NN->size() == 1 ? 0 : i]},
+                                      ai = {(*al)[al->size() == 1 ? 0 : i]};
+            le += binomial_logit(ki, Ni, ai, propto, &gi);
+            ge[al->size() == 1 ? 0 : i] += gi[0];
+          }
+          EXPECT_NEAR(lp, le, 1e-13 * std::fabs(le));
+          for (size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], ge[i], 1e-13 * std::max(1.0, std::fabs(ge[i])));
+        }
+  }
+}
+
+TEST(BinomialLogitVectorPath, RefusesWhatTheElementLoopRefuses) {
+  const double nan = std::nan("");
+  for (bool propto : {false, true})
+    for (bool param : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << "propto " << propto << " param " << param);
+      for (double bad_alpha : {nan, kInf, -kInf}) {
+        EXPECT_EQ(binomial_logit({1, 2, 3}, {5}, {0.1, bad_alpha, 0.3}, propto, nullptr, param), -kInf);
+        EXPECT_EQ(binomial_logit({1, 2, 3}, {5, 5, 5}, {bad_alpha}, propto, nullptr, param), -kInf);
+      }
+      // k above N, negative or fractional; N fractional or infinite.
+      EXPECT_EQ(binomial_logit({1, 6, 3}, {5}, {0.1, 0.2, 0.3}, propto, nullptr, param), -kInf);
+      EXPECT_EQ(binomial_logit({1, -1, 3}, {5, 5, 5}, {0.1}, propto, nullptr, param), -kInf);
+      EXPECT_EQ(binomial_logit({1, 1.5, 3}, {5}, {0.1}, propto, nullptr, param), -kInf);
+      EXPECT_EQ(binomial_logit({1, 1, 3}, {5, 4.5, 5}, {0.1}, propto, nullptr, param), -kInf);
+      EXPECT_EQ(binomial_logit({1, 1, 3}, {kInf}, {0.1, 0.2, 0.3}, propto, nullptr, param), -kInf);
     }
 }
 

@@ -31,4 +31,9 @@ template <class T> void exp_rows(const T* x, double* e, size_t n, RowsIsa isa = 
 template <class T>
 void bernoulli_logit_rows(const T* eta, const T* y, T* term, T* w, size_t n, RowsIsa isa = best_rows_isa());
 
+// The logistic link's pieces for counts out of N: l[i] = log(1 + e^-|eta[i]|) (so that
+// log(1 + e^eta) = max(eta, 0) + l and log(1 + e^-eta) = max(-eta, 0) + l, both exact to l's
+// precision) and p[i] = inv_logit(eta[i]), in double; any finite eta.
+template <class T> void logit_rows(const T* eta, double* l, double* p, size_t n, RowsIsa isa = best_rows_isa());
+
 }  // namespace exmc::dist::detail
