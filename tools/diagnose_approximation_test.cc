@@ -63,5 +63,40 @@ TEST_F(CliTest, AnalysisCommandsWarnOfAFileCutShortAndRefuseAFileGivenTwice) {
                        "and a chain read twice makes R-hat and the effective sample size look better than they are\n");
 }
 
+// An unbounded density (target += x): L-BFGS "converged" at x = 3.3e32 by its relative tests and
+// optimize exited 0 with that as the mode; pathfinder's draws all sat there, their importance
+// ratios equal (k = -inf), and diagnose said "the approximation is close to the posterior ...
+// no problems detected". Each method now warns, and diagnose checks the scale of the draws.
+TEST_F(CliTest, AnUnboundedDensityIsWarnedOfByTheMethodsAndByDiagnose) {
+  const auto model = write("unbounded.stan", "parameters {\n  real x;\n}\nmodel {\n  target += x;\n}\n");
+  for (const char* method : {"optimize", "pathfinder", "variational"}) {
+    const auto r = exmc({method, model, "--seed", "1", "--output", path(std::string(method) + ".csv")});
+    ASSERT_EQ(r.code, 0) << method << ": " << r.err;
+    const size_t at = r.err.find(std::string("exmc ") + method + ": warning: x (");
+    ASSERT_NE(at, std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(") reaches beyond 1e+30 in magnitude, toward the floating-point range: the density is "
+                         "probably unbounded (an improper posterior: a parameter without a proper prior that the "
+                         "data do not identify), and these values describe no mode or distribution. Give every "
+                         "parameter a proper prior (or constrain it)\n",
+                         at),
+              std::string::npos)
+        << r.err;
+  }
+  const auto d = exmc({"diagnose", path("pathfinder.csv")});
+  ASSERT_EQ(d.code, 0) << d.err;
+  EXPECT_NE(d.out.find("Checking the scale of the draws.\nThese quantities have draws beyond 1e+30 in magnitude, "
+                       "toward the floating-point range:\n  x: largest magnitude "),
+            std::string::npos)
+      << d.out;
+  EXPECT_NE(d.out.find("say nothing of the approximation far out in an unbounded density.\n"), std::string::npos)
+      << d.out;
+  EXPECT_EQ(d.out.find("close to the posterior"), std::string::npos) << d.out;
+  EXPECT_EQ(d.out.find("no problems detected"), std::string::npos) << d.out;
+  // A proper posterior: no such warning.
+  const auto normal = write("normal.stan", "parameters { real mu; }\nmodel { mu ~ normal(1, 2); }\n");
+  const auto ok = exmc({"pathfinder", normal, "--seed", "1", "--output", path("ok.csv")});
+  EXPECT_EQ(ok.err.find("floating-point range"), std::string::npos) << ok.err;
+}
+
 }  // namespace
 }  // namespace exmc::cli

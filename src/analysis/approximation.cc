@@ -107,6 +107,23 @@ DiagnoseResult diagnose_approximation(const std::vector<io::CmdStanCsv>& files) 
       "cannot tell how close it is to the posterior. The Pareto k of the importance ratios p/q can "
       "(Yao et al. 2018).\n\n",
       method);
+  // An unbounded density: every draw far out where p/q is flat, the ratios equal, k = -inf, and
+  // "close to the posterior" said of draws at 3e32 (pathfinder of target += x).
+  const double limit = DiagnoseThresholds{}.runaway;
+  std::string runaway;
+  const auto& columns = files.front().columns;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (columns[c].size() > 2 && columns[c].compare(columns[c].size() - 2, 2, "__") == 0) continue;
+    double largest = 0;
+    for (const auto& f : files)
+      for (size_t r = 0; r < f.num_rows && c < f.columns.size(); ++r)
+        if (std::isfinite(f.at(r, c))) largest = std::max(largest, std::fabs(f.at(r, c)));
+    if (largest > limit) runaway += fmt::format("  {}: largest magnitude {:.3g}\n", columns[c], largest);
+  }
+  if (!runaway.empty()) {
+    r.runaway = true;
+    out += runaway_section(runaway, limit, "its draws run off");
+  }
   out += "Checking the approximation with Pareto-smoothed importance sampling.\n";
   if (e.not_finite > 0) {
     r.approximation = true;
@@ -114,6 +131,10 @@ DiagnoseResult diagnose_approximation(const std::vector<io::CmdStanCsv>& files) 
         "{} of {} draws have a log density (log_p__) of -inf or NaN: the approximation puts mass where the "
         "posterior has none, and is poor.\n",
         e.not_finite, e.draws);
+  } else if (r.runaway) {
+    out += fmt::format("The importance ratios ({}) say nothing of the approximation far out in an unbounded "
+                       "density.\n",
+                       e.source);
   } else if (e.exact) {
     out += fmt::format(
         "The importance ratios ({}) are equal within the rounding of the numbers written: the approximation is "

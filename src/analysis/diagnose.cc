@@ -10,6 +10,16 @@
 
 namespace exmc::analysis {
 
+std::string runaway_section(const std::string& listing, double threshold, const std::string& what_drifts) {
+  return fmt::format(
+      "Checking the scale of the draws.\n"
+      "These quantities have draws beyond {:.0e} in magnitude, toward the floating-point range:\n{}"
+      "The posterior is probably improper: a parameter has no proper prior and the data do not "
+      "identify it, so {} without bound and describe no distribution. Give every "
+      "parameter a proper prior (or constrain it) and check the model.\n\n",
+      threshold, listing, what_drifts);
+}
+
 DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_t num_chains,
                         const DiagnoseThresholds& t) {
   DiagnoseResult r;
@@ -33,13 +43,7 @@ DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_
   }
   if (!runaway.empty()) {
     r.runaway = true;
-    out += fmt::format(
-        "Checking the scale of the draws.\n"
-        "These quantities have draws beyond {:.0e} in magnitude, toward the floating-point range:\n{}"
-        "The posterior is probably improper: a parameter has no proper prior and the data do not "
-        "identify it, so the chains drift without bound and describe no distribution. Give every "
-        "parameter a proper prior (or constrain it) and check the model.\n\n",
-        t.runaway, runaway);
+    out += runaway_section(runaway, t.runaway, "the chains drift");
   }
   std::string stuck;
   for (size_t c = 0; c < stats.chains.size(); ++c) {

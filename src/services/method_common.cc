@@ -1,6 +1,13 @@
 // What every method service shares: header lines, number formatting, the CSV writer call.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "exmc/analysis/diagnose.hpp"
+#include "timing.hpp"
 
 #include "exmc/io/cmdstan_csv_writer.hpp"
 #include "exmc/services/methods.hpp"
@@ -47,4 +54,29 @@ void write_csv(const std::string& path, const Program& program, const MethodRun&
   w.finish(run.seconds);
 }
 
+namespace detail {
+
+void warn_of_runaway_values(MethodRun& run) {
+  const DrawTable& t = run.draws;
+  const double limit = analysis::DiagnoseThresholds{}.runaway;
+  std::vector<std::string> named;
+  size_t count = 0;
+  for (size_t c = t.num_method_columns; c < t.columns.size(); ++c) {
+    double largest = 0;
+    for (size_t r = 0; r < t.num_rows(); ++r)
+      if (std::isfinite(t.row(r)[c])) largest = std::max(largest, std::fabs(t.row(r)[c]));
+    if (largest <= limit) continue;
+    if (named.size() < 3) named.push_back(fmt::format("{} ({:.3g})", t.columns[c], largest));
+    ++count;
+  }
+  if (count == 0) return;
+  run.warnings.push_back(fmt::format(
+      "{}{} reach{} beyond {:.0e} in magnitude, toward the floating-point range: the density is probably "
+      "unbounded (an improper posterior: a parameter without a proper prior that the data do not identify), and "
+      "these values describe no mode or distribution. Give every parameter a proper prior (or constrain it)",
+      fmt::join(named, ", "), count > named.size() ? fmt::format(" and {} more", count - named.size()) : "",
+      count == 1 ? "es" : "", limit));
+}
+
+}  // namespace detail
 }  // namespace exmc::services

@@ -142,6 +142,7 @@ MethodRun optimize(const Program& program, const OptimizeSettings& s, uint64_t s
   TableBuilder table(program, *density, {"lp__"}, seed);
   table.add(m.result.x.data(), &m.result.logp);
   run.draws = table.take();
+  detail::warn_of_runaway_values(run);
   return run;
 }
 
@@ -181,6 +182,7 @@ MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t see
     table.add(draws.draw(i), lp);
   }
   run.draws = table.take();
+  detail::warn_of_runaway_values(run);
   return run;
 }
 

@@ -113,6 +113,7 @@ MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64
     table.add(draws.draw(i), lp);
   }
   run.draws = table.take();
+  detail::warn_of_runaway_values(run);
   return run;
 }
 

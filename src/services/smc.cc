@@ -92,6 +92,7 @@ MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
   const auto& draws = first.particles;
   for (size_t i = 0; i < draws.size(); ++i) table.add(draws.draw(i), &draws.log_p[i]);
   run.draws = table.take();
+  detail::warn_of_runaway_values(run);
   return run;
 }
 

@@ -33,4 +33,11 @@ inline void require_parameters(const Program& program, const graph::CompiledDens
                              "generated quantities need no fit: sample runs them with the fixed_param sampler)");
 }
 
+// What every method service does last: a warning when the values it found run off toward the
+// floating-point range (beyond analysis::DiagnoseThresholds::runaway, 1e30, as diagnose says of
+// draws), where no real quantity lives and an unbounded density does: L-BFGS "converges" there by
+// its relative tests (target += x: a mode at x = 3e32, exit 0), and pathfinder's draws all sit
+// there with equal importance ratios (Pareto k = -inf, "close to the posterior").
+void warn_of_runaway_values(MethodRun& run);
+
 }  // namespace exmc::services::detail

@@ -62,6 +62,7 @@ MethodRun variational(const Program& program, const VariationalSettings& s, uint
     table.add(draws.draw(i), lp);
   }
   run.draws = table.take();
+  detail::warn_of_runaway_values(run);
   return run;
 }
 

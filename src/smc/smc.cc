@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -18,9 +19,8 @@ using detail::Counts;
 using detail::Particles;
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-// The stage number is packed into 28 bits of the stream; a run needing more stages than this
-// has a reference hopelessly far from the target.
-constexpr uint64_t kMaxStages = 10000;
+// The stage number is packed into 28 bits of the stream (SmcOptions::max_stages stays below).
+constexpr uint64_t kStageBits = 28;
 
 [[noreturn]] void bad(const std::string& what) {
   throw std::invalid_argument("SmcOptions: " + what);
@@ -77,6 +77,8 @@ void SmcOptions::validate() const {
   if (!(reference_scale > 0) || !std::isfinite(reference_scale))
     bad("reference_scale must be positive and finite, got " + std::to_string(reference_scale));
   if (reference && reference->dim() == 0) bad("reference must have dimension at least 1");
+  if (max_stages < 1 || max_stages >= (uint64_t(1) << kStageBits))
+    bad("max_stages must be in [1, 2^28), got " + std::to_string(max_stages));
 }
 
 SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
@@ -133,10 +135,16 @@ SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
   SmcResult result;
   double beta = 0, step_size = 2.0 / double(options.hmc_leapfrog_steps);
   for (uint64_t stage = 1; beta < 1; ++stage) {
-    if (stage > kMaxStages)
-      throw std::runtime_error("smc: tempering did not reach beta = 1 within " +
-                               std::to_string(kMaxStages) + " stages (stopped at beta = " +
-                               std::to_string(beta) + ")");
+    if (stage > options.max_stages) {
+      // std::to_string's six decimals printed "stopped at beta = 1.000000" for a run that had
+      // not reached 1: the gap is what says how far it was.
+      char gap[32];
+      std::snprintf(gap, sizeof gap, "%.3g", 1 - beta);
+      throw std::runtime_error("smc: tempering did not reach beta = 1 within " + std::to_string(options.max_stages) +
+                               " stages (stopped at beta = 1 - " + gap +
+                               "): the log density may be unbounded (an improper posterior: a parameter without "
+                               "a proper prior that the data do not identify), or far narrower than the reference");
+    }
     const double delta = next_increment(lr, 1 - beta, options.target_ess * double(n_finite));
     SmcStage st;
     const bool last = delta >= 1 - beta || beta + delta >= 1;

@@ -329,6 +329,32 @@ TEST(Smc, AllInitialParticlesNonFiniteFailsClearly) {
   }
 }
 
+// log p = x, unbounded: the tempering creeps toward beta = 1 and the stage limit stops it. The
+// message said "stopped at beta = 1.000000" (six decimals) of a run that had not reached 1
+// (`exmc smc` of `target += x`, after 10000 stages), and nothing of why.
+TEST(Smc, AnUnboundedDensityStopsAtTheStageLimitSayingHowFarFromOneAndWhy) {
+  const auto ld = make_log_density(1, [](const double* x, double* g) {
+    g[0] = 1;
+    return x[0];
+  });
+  SmcOptions o;
+  o.num_particles = 200;
+  o.max_stages = 5;  // it needs 14 to creep up to beta = 1
+  o.num_threads = 1;
+  try {
+    smc(*ld, o, 3);
+    FAIL() << "expected the stage limit";
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind("smc: tempering did not reach beta = 1 within 5 stages (stopped at beta = 1 - ", 0), 0u) << m;
+    EXPECT_EQ(m.find("beta = 1 - 0)"), std::string::npos) << m;
+    EXPECT_NE(m.find("): the log density may be unbounded (an improper posterior: a parameter without a proper prior "
+                     "that the data do not identify), or far narrower than the reference"),
+              std::string::npos)
+        << m;
+  }
+}
+
 TEST(Smc, IndependentMhWithNoMoreParticlesThanDimensionsIsRefused) {
   // Five dimensions: the normal fitted to five particles is singular; six make it invertible.
   const auto ld = make_log_density(5, [](const double* x, double* g) {
@@ -428,6 +454,11 @@ TEST(Smc, ValidateNamesTheBadOption) {
   expect_invalid(o, "reference_scale");
   o.reference_scale = std::numeric_limits<double>::infinity();
   expect_invalid(o, "reference_scale");
+  o = SmcOptions{};
+  o.max_stages = 0;
+  expect_invalid(o, "max_stages");
+  o.max_stages = uint64_t(1) << 28;
+  expect_invalid(o, "max_stages");
   o = {};
   o.kernel = static_cast<Kernel>(7);
   expect_invalid(o, "kernel");

@@ -32,6 +32,10 @@ struct DiagnoseResult {
   std::string report;
 };
 
+// diagnose's "Checking the scale of the draws." paragraph: `listing` is one "  name: ..." line per
+// quantity beyond `threshold`; `what_drifts` says what ran off ("the chains drift").
+std::string runaway_section(const std::string& listing, double threshold, const std::string& what_drifts);
+
 DiagnoseResult diagnose(const Summary& summary, const SamplerStats& stats, size_t num_chains,
                         const DiagnoseThresholds& t = {});
 // The report text alone.

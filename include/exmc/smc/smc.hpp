@@ -71,6 +71,10 @@ struct SmcOptions {
   std::optional<Gaussian> reference;
   double reference_scale = 2.0;  // > 0, finite
   unsigned num_threads = 0;      // 0: std::thread::hardware_concurrency()
+  // Stages at most, in [1, 2^28): a run needing more has a reference hopelessly far from the
+  // target, or a target without a normalising constant (an unbounded density); smc() then throws
+  // std::runtime_error saying how far beta got.
+  uint64_t max_stages = 10000;
   // Called after each stage (numbered from 1) on the calling thread, e.g. to show progress as
   // PyMC's "Stage: k Beta: b" lines do; it cannot change the run.
   std::function<void(size_t stage, const SmcStage&)> on_stage;
