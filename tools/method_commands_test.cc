@@ -457,5 +457,26 @@ TEST_F(CliTest, SmcSaysItDoesNotUseInit) {
   EXPECT_EQ(r.err.find("--init"), std::string::npos) << r.err;
 }
 
+// The Hessian's failures named the engine's functions ("hessian: the log density or its gradient is
+// not finite at the given point", "laplace_approximation: the Hessian at the mode is not negative
+// definite") and not the mode: the --mode file, or the optimum laplace found itself.
+TEST_F(CliTest, LaplaceNamesTheModeItsHessianFailedAt) {
+  const auto model = write("g.stan", kGaussianProgram);
+  const auto far = write("far.json", R"({"mu": 1e308})");
+  auto r = exmc({"laplace", model, "--mode", far, "--seed", "1", "--output", path("l.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "exmc laplace: error: --mode " + far + ": the log density or its gradient is not finite at the "
+                                                          "point\n");
+  const auto flat = write("flat.stan", "parameters {\n  real x;\n}\nmodel {\n  target += x;\n}\n");
+  r = exmc({"laplace", flat, "--seed", "1", "--output", path("l.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("exmc laplace: error: the mode found by optimization: the Hessian at the mode is not negative "
+                        "definite (coordinate 1 'x' dominates",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_FALSE(fs::exists(path("l.csv")));
+}
+
 }  // namespace
 }  // namespace exmc::cli

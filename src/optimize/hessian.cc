@@ -83,11 +83,11 @@ std::vector<double> hessian(const LogDensity& ld, const double* x, double* logp_
   if (!ok) {
     const size_t d = ld.dim();
     if (bad == d)
-      throw std::runtime_error("hessian: the log density or its gradient is not finite at the given point");
+      throw std::runtime_error("the log density or its gradient is not finite at the point");
     std::string who = "coordinate " + std::to_string(bad + 1);
     const std::vector<std::string> names = ld.unconstrained_names();
     if (names.size() == d) who += " ('" + names[bad] + "')";
-    throw std::runtime_error("hessian: the log density or its gradient is not finite near the given point when " +
+    throw std::runtime_error("the log density or its gradient is not finite near the point when " +
                              who + " is displaced by a finite-difference step");
   }
   if (logp_out) *logp_out = lp;

@@ -40,7 +40,7 @@ std::string coordinate_name(const LogDensity& ld, Eigen::Index i) {
   if (n <= kEigenDiagnosisMaxDim) {
     const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(precision);
     if (es.info() != Eigen::Success)
-      throw std::runtime_error("laplace_approximation: the Hessian at the mode could not be decomposed");
+      throw std::runtime_error("the Hessian at the mode could not be decomposed");
     es.eigenvectors().col(0).cwiseAbs().maxCoeff(&worst);
     curvature = -es.eigenvalues()[0];
   } else {
@@ -53,7 +53,7 @@ std::string coordinate_name(const LogDensity& ld, Eigen::Index i) {
     worst = order[k];
   }
   std::ostringstream msg;
-  msg << "laplace_approximation: the Hessian at the mode is not negative definite (" << coordinate_name(ld, worst)
+  msg << "the Hessian at the mode is not negative definite (" << coordinate_name(ld, worst)
       << " dominates a direction of curvature " << curvature
       << " >= 0): the point is not a strict local maximum of the log density (not converged, a saddle, "
          "a flat direction or a mode at a boundary), so there is no normal approximation there";
@@ -102,7 +102,7 @@ Gaussian laplace_approximation(const LogDensity& ld, const std::vector<double>& 
   const Eigen::MatrixXd factor = inverse.transpose().reverse();
   if (!factor.allFinite())
     throw std::runtime_error(
-        "laplace_approximation: the Hessian at the mode is numerically singular (reciprocal condition number "
+        "the Hessian at the mode is numerically singular (reciprocal condition number "
         "about " +
         std::to_string(llt.rcond()) + "), so its inverse is not a usable covariance");
   return Gaussian::from_cholesky(mode, std::vector<double>(factor.data(), factor.data() + factor.size()));

@@ -164,7 +164,16 @@ MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t see
     for (auto& w : m.warnings) run.warnings.push_back("mode: " + w);
   }
   uint64_t hessian_evals = 0;
-  const Gaussian normal = optimize::laplace_approximation(*density, mode, &hessian_evals);
+  Gaussian normal;
+  try {
+    normal = optimize::laplace_approximation(*density, mode, &hessian_evals);
+  } catch (const std::runtime_error& e) {
+    // Which mode: the engine's words ("the Hessian at the mode is not negative definite") named
+    // neither the file given nor that the mode was optimised here.
+    throw std::runtime_error((s.mode_file.empty() ? std::string("the mode found by optimization")
+                                                  : "--mode " + s.mode_file) +
+                             ": " + e.what());
+  }
   const ApproxDraws draws = optimize::laplace_draws(*density, normal, s.draws, seed);
   run.grad_evals += hessian_evals + draws.size();
   run.seconds = seconds_since(t0);
