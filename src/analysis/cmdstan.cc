@@ -114,6 +114,11 @@ Draws draws_from_cmdstan(const std::vector<io::CmdStanCsv>& chains) {
     cols.push_back(i);
     names.push_back(first.columns[i]);
   }
+  // A file of sampler columns only summarised to an empty table and diagnose found "R-hat values
+  // satisfactory for all parameters" of none, exit 0.
+  if (names.empty())
+    throw std::runtime_error(first.path + ": no quantities: every column is one of the sampler's (a name ending in "
+                                          "__), so there are no parameters or generated quantities to summarise");
   Draws d(chains.size(), first.num_rows, names);
   for (size_t v = 0; v < cols.size(); ++v)
     for (size_t c = 0; c < chains.size(); ++c)

@@ -214,7 +214,8 @@ std::string format_sampler_stats(const SamplerStats& s, Format f) {
       cells.push_back({std::to_string(c + 1), std::to_string(ch.draws),
                        std::to_string(ch.divergent), std::to_string(ch.treedepth_hits),
                        shown(ch.ebfmi, 3), shown(ch.mean_accept_stat, 3),
-                       fmt::format("{:.4g}", ch.step_size), shown(ch.gradient_evals, 0)});
+                       std::isnan(ch.step_size) ? std::string("NA") : fmt::format("{:.4g}", ch.step_size),
+                       shown(ch.gradient_evals, 0)});
     }
   }
   if (f == Format::Csv) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exmc/analysis/cmdstan.hpp"
+#include "exmc/analysis/format.hpp"
 
 namespace exmc::analysis {
 namespace {
@@ -75,6 +76,24 @@ TEST(CmdStanFiles, AFileOfWarmupRowsOnlySaysSo) {
   std::ofstream(p) << "# method = sample (Default)\n#     save_warmup = 1\nlp__,mu\n-1,0.5\n-2,0.7\n"
                       "# Adaptation terminated\n# Step size = 0.9\n";
   EXPECT_EQ(error_of({p}), p + ": no draws after warmup (its 2 warmup rows are not draws of the posterior)");
+}
+
+TEST(CmdStanFiles, AFileOfSamplerColumnsOnlyHasNoQuantitiesToSummarise) {
+  const std::string p = ::testing::TempDir() + "exmc_input_files_sampler_only.csv";
+  std::ofstream(p) << "accept_stat__,divergent__\n0.9,0\n0.8,0\n0.7,0\n";
+  EXPECT_EQ(error_of({p}), p + ": no quantities: every column is one of the sampler's (a name ending in __), so "
+                               "there are no parameters or generated quantities to summarise");
+}
+
+// A chain without a step size (no adaptation block, no stepsize__ column) showed "nan" where
+// every other missing statistic of the table shows NA.
+TEST(CmdStanFiles, AMissingStepSizeShowsAsNA) {
+  const std::string p = ::testing::TempDir() + "exmc_input_files_no_step.csv";
+  std::ofstream(p) << "lp__,accept_stat__,divergent__,mu\n-1,0.9,0,0.1\n-2,0.8,0,0.3\n-1.5,0.7,0,0.2\n";
+  const auto run = read_cmdstan_run({p});
+  const std::string table = format_sampler_stats(run.stats, Format::Table);
+  EXPECT_EQ(table.find("nan"), std::string::npos) << table;
+  EXPECT_NE(table.find("NA"), std::string::npos) << table;
 }
 
 }  // namespace
