@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
+#include <map>
 #include <stdexcept>
-#include <system_error>
+#include <utility>
+
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -66,18 +68,22 @@ size_t promised_draws(const io::CmdStanCsv& c) {
 // One file named twice ("a.csv a.csv", or "a.csv ./a.csv") would be read as two chains that agree
 // perfectly: R-hat near 1 and the effective sample size doubled, for a chain that mixed badly.
 void check_distinct_files(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  for (size_t j = 1; j < paths.size(); ++j)
-    for (size_t i = 0; i < j; ++i) {
-      std::error_code ec;
-      const bool same = paths[i] == paths[j] || fs::equivalent(paths[i], paths[j], ec);
-      if (same)
-        throw std::runtime_error(fmt::format(
-            "{} (files {} and {}); each file is one chain, and a chain read twice makes R-hat and the "
-            "effective sample size look better than they are",
-            paths[i] == paths[j] ? paths[i] + " is given twice" : paths[i] + " and " + paths[j] + " are one file",
-            i + 1, j + 1));
-    }
+  // One stat per file and a map of (device, inode), not a comparison of every pair: a summary of
+  // thousands of files stays linear.
+  std::map<std::pair<dev_t, ino_t>, size_t> seen_files;
+  std::map<std::string, size_t> seen_names;  // files that cannot be stat'ed: by name
+  for (size_t j = 0; j < paths.size(); ++j) {
+    struct stat st {};
+    size_t i = j;
+    if (::stat(paths[j].c_str(), &st) == 0) i = seen_files.emplace(std::make_pair(st.st_dev, st.st_ino), j).first->second;
+    else i = seen_names.emplace(paths[j], j).first->second;
+    if (i == j) continue;
+    throw std::runtime_error(fmt::format(
+        "{} (files {} and {}); each file is one chain, and a chain read twice makes R-hat and the "
+        "effective sample size look better than they are",
+        paths[i] == paths[j] ? paths[i] + " is given twice" : paths[i] + " and " + paths[j] + " are one file", i + 1,
+        j + 1));
+  }
 }
 
 std::string no_draws_message(const io::CmdStanCsv& c) {
