@@ -478,5 +478,17 @@ TEST_F(CliTest, LaplaceNamesTheModeItsHessianFailedAt) {
   EXPECT_FALSE(fs::exists(path("l.csv")));
 }
 
+// A directory given as the model was read as an empty program: optimize wrote lp__ = 0 and
+// exited 0.
+TEST_F(CliTest, ADirectoryGivenAsTheModelIsRefused) {
+  fs::create_directories(dir / "models");
+  for (const char* method : {"optimize", "pathfinder"}) {
+    const auto r = exmc({method, path("models"), "--output", path("o.csv")});
+    EXPECT_EQ(r.code, 1) << method;
+    EXPECT_EQ(r.err, path("models") + ": error: cannot read the model file (a directory, not a file)\n");
+    EXPECT_FALSE(fs::exists(path("o.csv")));
+  }
+}
+
 }  // namespace
 }  // namespace exmc::cli

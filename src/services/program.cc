@@ -8,6 +8,7 @@
 #include "exmc/io/file_bytes.hpp"
 #include "exmc/io/stan_json.hpp"
 #include "exmc/nuts/initializer.hpp"
+#include "exmc/stan/error.hpp"
 #include "exmc/stan/parser.hpp"
 #include "exmc/stan/semantic.hpp"
 #include "program_limits.hpp"
@@ -17,6 +18,10 @@ namespace exmc::services {
 Program Program::load(const std::string& model_path, const std::string& data_path,
                       bool vectorize_loops) {
   const auto t0 = std::chrono::steady_clock::now();
+  // A directory read as an empty program: `exmc optimize /tmp` wrote lp__ = 0 and exited 0
+  // (stan::load_program checks only that the path exists).
+  if (std::error_code ec; std::filesystem::is_directory(model_path, ec))
+    throw stan::Error(model_path, 0, 0, "cannot read the model file (a directory, not a file)");
   // An unreadable file is load_program's to report.
   if (std::string text; io::read_file_bytes(model_path, text)) detail::check_program_limits(text, model_path);
   Program p;
