@@ -198,6 +198,45 @@ std::vector<double> lagged_sums(const double* x, size_t n) {
   return s;
 }
 
+// lagged_sums of two series of one length with one forward and one inverse transform instead of
+// two each: x + i y is transformed; since both are real, X_k = (Z_k + conj Z_{p-k}) / 2 and
+// Y_k = (Z_k - conj Z_{p-k}) / 2i, so |X_k|^2 + i |Y_k|^2 is formed from Z alone, and its inverse
+// transform holds x's lagged sums in the real part and y's in the imaginary part (each is the
+// transform of a real even sequence, hence real). The ESS of several chains takes them in pairs.
+// The separation's rounding is relative to the larger series, which also dominates the sum over
+// chains the ESS takes, so pairing costs no accuracy there. A constant or non-finite series is
+// not paired (returns false): its sums stay exactly 0 alone, and a NaN cannot reach its partner.
+bool lagged_sums_pair(const double* x, const double* y, size_t n, std::vector<double>& sx, std::vector<double>& sy) {
+  const double mx = mean(x, n), my = mean(y, n);
+  double ssx = 0, ssy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ssx += (x[i] - mx) * (x[i] - mx);
+    ssy += (y[i] - my) * (y[i] - my);
+  }
+  if (!(ssx > 0) || !(ssy > 0) || !std::isfinite(ssx) || !std::isfinite(ssy)) return false;
+  size_t p = 1;
+  while (p < 2 * n) p <<= 1;
+  std::vector<std::complex<double>> a(p);
+  for (size_t i = 0; i < n; ++i) a[i] = {x[i] - mx, y[i] - my};
+  fft(a, false);
+  std::vector<std::complex<double>> b(p);
+  for (size_t k = 0; k < p; ++k) {
+    const std::complex<double> z = a[k], w = std::conj(a[(p - k) & (p - 1)]);
+    const double xr = 0.5 * (z.real() + w.real()), xi = 0.5 * (z.imag() + w.imag());
+    const double yr = 0.5 * (z.imag() - w.imag()), yi = -0.5 * (z.real() - w.real());
+    b[k] = {xr * xr + xi * xi, yr * yr + yi * yi};
+  }
+  fft(b, true);
+  sx.resize(n);
+  sy.resize(n);
+  const double dp = static_cast<double>(p);
+  for (size_t t = 0; t < n; ++t) {
+    sx[t] = b[t].real() / dp;
+    sy[t] = b[t].imag() / dp;
+  }
+  return true;
+}
+
 // Smallest integer >= n whose only prime factors are 2, 3 and 5 (R's nextn, loo's
 // fft_next_good_size which returns 2 for n <= 2).
 size_t next_good_size(size_t n) {
@@ -264,13 +303,25 @@ double mad(const double* x, size_t n) {
 
 namespace detail {
 
-std::vector<double> autocovariance(const double* x, size_t n) {
+namespace {
+
+// autocovariance's scaling of one series' lagged sums s (of x).
+void scale_autocovariance(const double* x, size_t n, std::vector<double>& s) {
   const double varx = var(x, n);
-  if (!(varx != 0)) return std::vector<double>(n, 0.0);
-  std::vector<double> s = lagged_sums(x, n);
+  if (!(varx != 0)) {
+    s.assign(n, 0.0);
+    return;
+  }
   const double s0 = s[0];
   const double dn = static_cast<double>(n);
   for (double& v : s) v = v / s0 * varx * (dn - 1) / dn;
+}
+
+}  // namespace
+
+std::vector<double> autocovariance(const double* x, size_t n) {
+  std::vector<double> s = lagged_sums(x, n);
+  scale_autocovariance(x, n, s);
   return s;
 }
 
@@ -278,16 +329,20 @@ double ess_raw(ChainView x, bool loo_scaling) {
   const size_t n = x.num_draws, m = x.num_chains;
   if (!loo_scaling && (n < 3 || should_return_na(x.x, x.size()))) return kNaN;
   std::vector<double> acm(n, 0.0), cmean(m);
+  std::vector<double> ac, ac_next;
+  bool paired = false;
   for (size_t c = 0; c < m; ++c) {
     const double* ch = x.x + c * n;
-    std::vector<double> ac;
+    // Chains in pairs: one transform pair for two (the last of an odd count alone).
+    if (c % 2 == 0) paired = c + 1 < m && lagged_sums_pair(ch, ch + n, n, ac, ac_next);
+    if (c % 2 == 1 && paired) ac.swap(ac_next);
+    else if (!paired) ac = lagged_sums(ch, n);
     if (loo_scaling) {
-      ac = lagged_sums(ch, n);
       const double scale = static_cast<double>(next_good_size(n)) /
                            (static_cast<double>(n) * static_cast<double>(n));
       for (double& v : ac) v *= scale;
     } else {
-      ac = autocovariance(ch, n);
+      scale_autocovariance(ch, n, ac);
     }
     for (size_t t = 0; t < n; ++t) acm[t] += ac[t];
     cmean[c] = mean(ch, n);

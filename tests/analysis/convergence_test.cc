@@ -6,6 +6,7 @@
 
 #include "exmc/analysis/analysis.hpp"
 #include "exmc/analysis/summary.hpp"
+#include "exmc/core/rng.hpp"
 #include "golden.hpp"
 
 namespace exmc::analysis {
@@ -86,6 +87,30 @@ TEST(Convergence, AutocovarianceMatchesDirectSum) {
     double s = 0;
     for (size_t i = 0; i + t < n; ++i) s += (x[i] - m) * (x[i + t] - m);
     EXPECT_NEAR(ac[t], s / n, 1e-13) << "lag " << t;
+  }
+}
+
+// ESS takes the chains' autocovariances two at a time (one transform pair for two chains): the
+// ESS does not depend on which chain is paired with which, nor on whether a chain is paired at
+// all (three chains: the last one is alone), with chains of very different scales and means.
+TEST(Convergence, EssOfPairedChainsDoesNotDependOnThePairing) {
+  const size_t n = 500;
+  Rng rng(21, 0);
+  std::vector<std::vector<double>> chains(3, std::vector<double>(n));
+  const double scale[3] = {1e-6, 1.0, 3.0}, phi[3] = {0.9, 0.3, -0.2};
+  for (size_t c = 0; c < 3; ++c) {
+    double v = 0;
+    for (size_t i = 0; i < n; ++i) chains[c][i] = scale[c] * (v = phi[c] * v + rng.normal()) + 5.0 * scale[c];
+  }
+  auto ess_in_order = [&](std::initializer_list<size_t> order, bool loo) {
+    std::vector<double> x;
+    for (size_t c : order) x.insert(x.end(), chains[c].begin(), chains[c].end());
+    return detail::ess_raw(ChainView{x.data(), n, 3}, loo);
+  };
+  for (bool loo : {false, true}) {
+    const double narrow_alone = ess_in_order({1, 2, 0}, loo), narrow_paired = ess_in_order({0, 1, 2}, loo);
+    EXPECT_NEAR(narrow_paired, narrow_alone, 1e-12 * narrow_alone) << "loo scaling " << loo;
+    EXPECT_NEAR(ess_in_order({2, 0, 1}, loo), narrow_alone, 1e-12 * narrow_alone) << "loo scaling " << loo;
   }
 }
 
