@@ -4,8 +4,11 @@
 #include "exmc/io/file_bytes.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 #include <set>
 
@@ -286,8 +289,15 @@ std::vector<double> to_row_major(const std::vector<double>& column_major,
 }
 
 StanJsonData StanJsonData::from_file(const std::string& path) {
+  // "cannot open data file" was said of --init and --mode files too, and of a directory.
+  if (std::error_code ec; std::filesystem::is_directory(path, ec))
+    throw StanJsonError(fmt::format("{}: cannot read it: a directory, not a file", path));
+  const int before = errno;
+  errno = 0;
   const auto bytes = FileBytes::open(path);
-  if (!bytes) throw StanJsonError(fmt::format("{}: cannot open data file", path));
+  if (!bytes)
+    throw StanJsonError(fmt::format("{}: cannot read it{}", path, errno ? std::string(": ") + std::strerror(errno) : ""));
+  errno = before;
   return from_string(bytes->view(), path);
 }
 
@@ -467,6 +477,10 @@ class FastReader {
 namespace detail {
 
 StanJsonData read_stan_json_general(const std::string& text, const std::string& source) {
+  // nlohmann's words for an empty file: "syntax error while parsing value - unexpected end of
+  // input; expected '[', '{', or a literal".
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw StanJsonError(fmt::format("{}: the file is empty (Stan JSON is an object: {{\"name\": value, ...}})", source));
   // Checked while parsing, through nlohmann's parser callback:
   // - nesting depth: the reader below (and the parsed value's destructor) recurse once per
   //   level, so input nested 100,000 deep overflowed the stack; Stan values need a few levels;

@@ -242,5 +242,27 @@ TEST(StanJson, DeepNestingIsAClearErrorNotACrash) {
   EXPECT_EQ(StanJsonData::from_string(rank8, "ok.json").at("y").dims.size(), 8u);
 }
 
+// Files that are not there, not files, or empty: "cannot open data file" was said of --init and
+// --mode files too and of a directory; an empty file got nlohmann's "syntax error while parsing
+// value - unexpected end of input; expected '[', '{', or a literal".
+TEST(StanJson, FilesThatCannotBeReadOrAreEmptySaySo) {
+  auto from_file_error = [](const std::string& path) {
+    try {
+      StanJsonData::from_file(path);
+    } catch (const StanJsonError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string folder = ::testing::TempDir() + "exmc_stan_json_folder";
+  std::filesystem::create_directories(folder);
+  EXPECT_EQ(from_file_error(folder), folder + ": cannot read it: a directory, not a file");
+  const std::string missing = ::testing::TempDir() + "exmc_stan_json_missing.json";
+  std::filesystem::remove(missing);
+  EXPECT_EQ(from_file_error(missing), missing + ": cannot read it: No such file or directory");
+  EXPECT_EQ(error_of(""), "d.json: the file is empty (Stan JSON is an object: {\"name\": value, ...})");
+  EXPECT_EQ(error_of(" \n\t\n"), "d.json: the file is empty (Stan JSON is an object: {\"name\": value, ...})");
+}
+
 }  // namespace
 }  // namespace exmc::io
