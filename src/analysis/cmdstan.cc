@@ -90,6 +90,9 @@ std::string no_draws_message(const io::CmdStanCsv& c) {
   if (c.num_warmup_rows > 0)
     return fmt::format("{}: no draws after warmup (its {} warmup rows are not draws of the posterior)", c.path,
                        c.num_warmup_rows);
+  // variational --draws 0: the approximation's mean (CmdStan's first row), which is not a draw.
+  if (!c.approximation_mean.empty())
+    return c.path + ": no draws: only the variational approximation's mean (the first row), which is not a draw";
   return c.path + ": no draws";
 }
 

@@ -96,5 +96,14 @@ TEST(CmdStanFiles, AMissingStepSizeShowsAsNA) {
   EXPECT_NE(table.find("NA"), std::string::npos) << table;
 }
 
+// variational --draws 0 writes the approximation's mean row only: "no draws", with no word of
+// the row that is there.
+TEST(CmdStanFiles, AVariationalFileOfItsMeanRowOnlySaysSo) {
+  const std::string p = ::testing::TempDir() + "exmc_input_files_mean_only.csv";
+  std::ofstream(p) << "# method = variational\nlp__,log_p__,log_g__,mu\n0,0,0,1.5\n";
+  EXPECT_EQ(error_of({p}), p + ": no draws: only the variational approximation's mean (the first row), which is not "
+                               "a draw");
+}
+
 }  // namespace
 }  // namespace exmc::analysis
