@@ -113,6 +113,12 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
       if (sbc_mode == !o.manifest.empty())
         throw std::invalid_argument("give either --manifest FILE or --sbc MODEL.stan (with --simulator)");
       if (sbc_mode && o.simulator.empty()) throw std::invalid_argument("--sbc needs --simulator SIM.stan");
+      // Options every simulation would refuse, checked before the folder and its batch.json are
+      // written: a refused batch's record made the corrected re-run "a batch with other settings".
+      if (sbc_mode) {
+        check_sbc_options(chains, o.draws, o.thin, o.rank_draws);
+        rank_uniformity({}, o.rank_draws, o.bins);  // checks --bins
+      }
       create_output_folder(o.output, items_dir);
       json settings = {{"mode", sbc_mode ? "sbc" : "manifest"}, {"chains", chains},     {"warmup", o.warmup},
                        {"draws", o.draws},  {"thin", o.thin},     {"adapt_delta", o.adapt_delta},
@@ -169,7 +175,6 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
       s.max_depth = o.max_depth;
       s.metric = o.metric;
       sbc = std::make_unique<Sbc>(s);
-      rank_uniformity({}, o.rank_draws, o.bins);  // checks --bins
     } else {
       manifest = read_manifest(o.manifest, o.output);
     }

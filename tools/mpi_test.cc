@@ -344,6 +344,31 @@ TEST(Batch, SbcWithoutCompletedSimulationsGivesNoPValue) {
   EXPECT_NE(read(d / "b/sbc_summary.json").find("\"min_p_value\": null"), std::string::npos);
 }
 
+// Options every simulation would refuse (--bins, --rank-draws) are refused before the output
+// folder is written: the refused batch's batch.json made the corrected re-run into the same
+// folder "a batch with other settings". Draws per fit count as a chain keeps them:
+// ceil(draws / thin) (--thin 1000 --draws 50 keeps 1; "0 posterior draws per fit" it said).
+TEST(Batch, SbcOptionsEveryFitWouldRefuseLeaveNoFolderBehind) {
+  const auto d = fresh_dir("sbc_options");
+  failing_sbc(d);  // writes the programs
+  const std::string sbc = kExmc + " batch --sbc m.stan --simulator sim.stan --warmup 20 --draws 20 --seed 1";
+  EXPECT_EQ(run_in(d, sbc + " --simulations 1 --rank-draws 19 --bins 3 --output a"), 1);
+  EXPECT_NE(read(d / "log.txt").find("--bins 3 must be >= 2 and divide the 20 possible ranks"), std::string::npos)
+      << read(d / "log.txt");
+  EXPECT_FALSE(fs::exists(d / "a"));
+  EXPECT_EQ(run_in(d, sbc + " --simulations 1 --rank-draws 25 --output a"), 1);
+  EXPECT_NE(read(d / "log.txt").find("--rank-draws 25 is more than the 20 posterior draws per fit"),
+            std::string::npos)
+      << read(d / "log.txt");
+  EXPECT_FALSE(fs::exists(d / "a"));
+  EXPECT_EQ(run_in(d, sbc + " --simulations 1 --thin 15 --rank-draws 3 --output a"), 1);
+  EXPECT_NE(read(d / "log.txt").find("--rank-draws 3 is more than the 2 posterior draws per fit"), std::string::npos)
+      << read(d / "log.txt");
+  // The corrected batch runs in the same folder (its simulation then fails: the simulator is bad).
+  EXPECT_EQ(run_in(d, sbc + " --simulations 1 --rank-draws 19 --bins 4 --max-attempts 1 --output a"), 1);
+  EXPECT_NE(read(d / "log.txt").find("simulation 0 failed (not retried"), std::string::npos) << read(d / "log.txt");
+}
+
 // A simulation is a pure function of the seed and its number, so one whose simulator or fit fails
 // fails every attempt alike: it was retried --max-attempts times (three identical failures per
 // simulation in the log). It is now tried once, as a manifest fit with invalid input is.

@@ -75,11 +75,24 @@ struct Sbc::State {
   std::vector<size_t> ranked_sim_index, ranked_row_index;
 };
 
+namespace {
+// Draws a chain keeps: Stan's rule keeps iteration m when m % thin == 0, so ceil(draws / thin).
+uint64_t kept_draws(unsigned draws, unsigned thin) {
+  const unsigned t = std::max(1u, thin);
+  return draws / t + (draws % t ? 1 : 0);
+}
+}  // namespace
+
+void check_sbc_options(unsigned chains, unsigned draws, unsigned thin, unsigned rank_draws) {
+  if (rank_draws < 1) throw std::invalid_argument("--rank-draws must be >= 1");
+  const uint64_t per_fit = uint64_t(chains) * kept_draws(draws, thin);
+  if (per_fit < rank_draws)
+    throw std::invalid_argument(fmt::format("--rank-draws {} is more than the {} posterior draws per fit", rank_draws,
+                                            per_fit));
+}
+
 Sbc::Sbc(SbcSettings settings) : s_(std::move(settings)), st_(std::make_unique<State>()) {
-  if (s_.rank_draws < 1) throw std::invalid_argument("--rank-draws must be >= 1");
-  if (uint64_t(s_.chains) * (s_.draws / std::max(1u, s_.thin)) < s_.rank_draws)
-    throw std::invalid_argument(fmt::format("--rank-draws {} is more than the {} posterior draws per fit",
-                                            s_.rank_draws, uint64_t(s_.chains) * (s_.draws / s_.thin)));
+  check_sbc_options(s_.chains, s_.draws, s_.thin, s_.rank_draws);
   st_->model_text = read_text(s_.model_path);
   st_->base_data = s_.data_path.empty() ? nlohmann::json::object() : nlohmann::json::parse(read_text(s_.data_path));
   st_->simulator = services::Program::load(s_.simulator_path, s_.data_path);
@@ -158,7 +171,7 @@ SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress)
   out.fit_seed = splitmix64(s_.seed ^ splitmix64(i + 1)) % 4294967291ull;
   std::optional<services::SampleJob> job;
   deterministic([&] { job.emplace(*program, ss, out.fit_seed); });
-  const size_t kept = s_.draws / s_.thin + (s_.draws % s_.thin ? 1 : 0);
+  const size_t kept = kept_draws(s_.draws, s_.thin);
   const size_t nr = st_->ranked.size();
   std::vector<std::vector<double>> draws(s_.chains);  // per chain: [draw][ranked]
   for (auto& d : draws) d.reserve(kept * nr);

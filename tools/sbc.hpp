@@ -39,6 +39,11 @@ struct SbcSimulation {
   static SbcSimulation from_json(const std::string& text);
 };
 
+// What the options alone decide, checked before anything is read or written: --rank-draws
+// against the posterior draws each fit keeps (chains x ceil(draws / thin)). Throws
+// std::invalid_argument naming the option.
+void check_sbc_options(unsigned chains, unsigned draws, unsigned thin, unsigned rank_draws);
+
 // Loads and checks both programs and the data once (what every simulation shares).
 class Sbc {
  public:
