@@ -3,6 +3,8 @@
 // explained per variable (LogDensity::unconstrained_names), not only per coordinate index.
 #include "exmc/nuts/initializer.hpp"
 
+#include "exmc/core/init_remedy.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -255,8 +257,7 @@ void initialize_point(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, Phase
   std::snprintf(radius, sizeof radius, "%g", cfg.init_radius);
   throw InitError("could not find a starting point after " + std::to_string(cfg.init_attempts) +
                   " attempts: " + log.describe() + " (points drawn uniform(-" + radius + ", " +
-                  radius + ") on the unconstrained scale; give initial values or a smaller "
-                  "init_radius)");
+                  radius + ") on the unconstrained scale; " + kInitRemedy + ")");
 }
 
 }  // namespace exmc::nuts

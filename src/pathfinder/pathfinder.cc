@@ -1,6 +1,8 @@
 // Single-path Pathfinder (the paper's Algorithm 1) and multi-path pooling by PSIS resampling.
 #include "exmc/pathfinder/pathfinder.hpp"
 
+#include "exmc/core/init_remedy.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -125,8 +127,8 @@ SinglePathResult pathfinder_single(const LogDensity& ld, const PathfinderOptions
     if (!found) {
       res.grad_evals = gd.evals();
       res.error = fmt::format(
-          "no initial point with a finite log density and gradient in {} tries of uniform({}, {})",
-          kInitTries, -options.init_radius, options.init_radius);
+          "no initial point with a finite log density and gradient in {} tries of uniform({}, {}); {}",
+          kInitTries, -options.init_radius, options.init_radius, kInitRemedy);
       return res;
     }
   }

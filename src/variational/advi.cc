@@ -1,5 +1,7 @@
 #include "exmc/variational/advi.hpp"
 
+#include "exmc/core/init_remedy.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -174,7 +176,7 @@ std::vector<double> initial_point(const LogDensity& ld, const AdviOptions& o, ui
   }
   throw AdviError(fmt::format(
       "advi: no initial point with finite log density and gradient after {} draws from "
-      "uniform(-{}, {})", kMaxInitTries, o.init_radius, o.init_radius));
+      "uniform(-{}, {}); {}", kMaxInitTries, o.init_radius, o.init_radius, kInitRemedy));
 }
 
 double finite_or_lowest(double e) {

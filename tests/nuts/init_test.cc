@@ -63,6 +63,10 @@ TEST(Init, NaNGradientNamesTheVariableAndCountsAttempts) {
       four_vars());
   const std::string msg = init_error(*ld);
   EXPECT_TRUE(has(msg, "could not find a starting point after 100 attempts")) << msg;
+  // The remedy in the words a user types (it named the field init_radius).
+  EXPECT_TRUE(has(msg, "; give initial values, or a smaller radius (--init 0.5 on the command line, init=0.5 in "
+                       "Python))"))
+      << msg;
   EXPECT_TRUE(has(msg, "variable 'sigma' (coordinate 1) gradient is NaN in ")) << msg;
   EXPECT_TRUE(has(msg, "variable 'theta.2' (coordinate 3) gradient is +inf in ")) << msg;
   EXPECT_TRUE(has(msg, " of 100 attempts")) << msg;
