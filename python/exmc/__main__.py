@@ -37,6 +37,8 @@ def _image_path(output: str) -> tuple[str | None, str | None]:
     import matplotlib
     from matplotlib.backend_bases import FigureCanvasBase
 
+    if os.path.isdir(output):  # before an extension is added: -o /tmp wrote /tmp.png
+        return None, f"-o {output}: is a folder (name the image file, e.g. {os.path.join(output, 'plot.png')})"
     ext = os.path.splitext(output)[1][1:].lower()
     if not ext:
         # savefig appends the default format's extension: say the name it really writes.
@@ -58,6 +60,9 @@ def _plot(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # a command writes a file; never opens a window
+    if not 0 < args.dpi <= 10000:  # -5 reached savefig, which raised after the figure was drawn
+        print(f"exmc plot: --dpi {args.dpi}: expected dots per inch in 1..10000", file=sys.stderr)
+        return 2
     output, problem = _image_path(args.output)
     if problem:
         print(f"exmc plot: {problem}", file=sys.stderr)
@@ -81,7 +86,11 @@ def _plot(args) -> int:
             w, h = (float(v) for v in args.figsize.split(","))
             figsize = (w, h)
         except ValueError:
-            print(f"exmc plot: --figsize {args.figsize!r}: expected width,height", file=sys.stderr)
+            figsize = None
+        # 0,0 or a negative size reached matplotlib, whose traceback said only "ValueError"
+        if figsize is None or not all(0 < v < 1000 for v in figsize):
+            print(f"exmc plot: --figsize {args.figsize!r}: expected width,height in inches, each in (0, 1000)",
+                  file=sys.stderr)
             return 2
     try:
         if args.kind == "energy":

@@ -298,6 +298,22 @@ def _split_exported_chains(f):
     return out
 
 
+def _refuse_a_file_named_twice(paths) -> None:
+    """One file given twice (a_1.csv and ./a_1.csv) would be read as two chains: R-hat near 1
+    and twice the draws, from one chain. Compared as files (device and inode), as exmc summary
+    compares them; a path that cannot be stat'ed is left to the reader's own message."""
+    seen = {}
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            raise ValueError(f"{p}: the same file as {seen[key]}, given twice (it would be read as two chains)")
+        seen[key] = p
+
+
 def read_cmdstan_csv(paths: str | os.PathLike | Sequence, allow_mixed_runs: bool = False) -> CmdStanCsv:
     """Read one run's CmdStan CSV files (one per chain for `sample`, one otherwise).
 
@@ -309,6 +325,7 @@ def read_cmdstan_csv(paths: str | os.PathLike | Sequence, allow_mixed_runs: bool
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise ValueError("no CSV files given")
+    _refuse_a_file_named_twice(paths)
     files = [_read_one(p) for p in paths]
     if all("method" not in f["config"] for f in files):
         files = [g for f in files for g in _split_exported_chains(f)]

@@ -262,8 +262,12 @@ def test_single_file_methods(tmp_path):
     f = read_cmdstan_csv(tmp_path / "o.csv")
     assert f.method == "optimize" and f.draws().shape == (1, 1, len(f.columns))
     assert from_cmdstan_csv(tmp_path / "o.csv").posterior["theta"].shape == (1, 1, 8)
+    (tmp_path / "o2.csv").write_bytes((tmp_path / "o.csv").read_bytes())
     with pytest.raises(ValueError, match="one file"):
-        read_cmdstan_csv([tmp_path / "o.csv", tmp_path / "o.csv"])
+        read_cmdstan_csv([tmp_path / "o.csv", tmp_path / "o2.csv"])
+    # One file named twice would be two chains of one: refused before anything else.
+    with pytest.raises(ValueError, match="o.csv: the same file as .*o.csv, given twice"):
+        read_cmdstan_csv([tmp_path / "o.csv", tmp_path / "." / "o.csv"])
 
 
 HAND_CSV = """# model = hand

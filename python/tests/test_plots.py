@@ -212,3 +212,25 @@ def test_command_line_plot_bad_output(eight_schools_csv, tmp_path, capsys):
     assert f"wrote {tmp_path / 'noext.png'}" in capsys.readouterr().out
     assert (tmp_path / "noext.png").read_bytes()[:8] == PNG_MAGIC
     plt.close("all")
+    # A folder as -o wrote FOLDER.png beside it; sizes matplotlib refuses gave its traceback.
+    (tmp_path / "figs").mkdir()
+    assert main(["plot", *csv, "--vars", "mu", "-o", str(tmp_path / "figs")]) == 2
+    assert f"-o {tmp_path / 'figs'}: is a folder" in capsys.readouterr().err
+    assert not (tmp_path / "figs.png").exists()
+    for bad, said in [(["--figsize", "0,0"], "--figsize '0,0': expected width,height in inches"),
+                      (["--figsize=-3,2"], "--figsize '-3,2': expected width,height in inches"),
+                      (["--dpi", "-5"], "--dpi -5: expected dots per inch in 1..10000")]:
+        assert main(["plot", *csv, "--vars", "mu", "-o", str(tmp_path / "b.png"), *bad]) == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_command_line_plot_refuses_a_file_given_twice(eight_schools_csv, tmp_path, capsys):
+    # One chain's file named twice was plotted as two chains (as exmc summary now refuses it).
+    from exmc.__main__ import main
+
+    first = str(eight_schools_csv[0])
+    again = os.path.join(os.path.dirname(first), ".", os.path.basename(first))
+    assert main(["plot", first, again, "--vars", "mu", "-o", str(tmp_path / "t.png")]) == 2
+    assert "the same file as" in capsys.readouterr().err
+    assert not (tmp_path / "t.png").exists()
