@@ -87,6 +87,20 @@ MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
   run.notes.push_back(line);
   run.notes.push_back(std::to_string(first.stages.size()) + " tempering stages");
   if (!collapsed.empty()) run.warnings.push_back(collapsed);
+  // The imh kernel proposes from a normal fitted to the particles themselves; with fewer particles
+  // than d^2 that fit follows them too closely (in-sample), the moves are accepted too often and
+  // the log evidence comes out biased upward, while its standard error across runs stays small.
+  // Measured on a d-dimension standard normal (log evidence 0), 4 runs each: d = 20, 200 particles
+  // +0.69 (se 0.12); d = 50: 500 particles +2.3, 1,000 +0.59, 2,000 +0.15, 4,000 +0.07; d = 10,
+  // 200 particles: -0.0 (hmc kernel, d = 50, 500 particles: -0.30, se 0.15).
+  const size_t dim = density->dim();
+  if (!hmc && double(o.num_particles) < double(dim) * double(dim))
+    run.warnings.push_back(fmt::format(
+        "the imh kernel fits its proposal to the particles themselves, and {} particles in {} dimensions (fewer "
+        "than {} squared) are too few for that fit: the log marginal likelihood is biased upward (by about 2 on a "
+        "50-dimension normal with 500 particles), by more than its standard error says; use --kernel hmc, or "
+        "--particles {} or more",
+        o.num_particles, dim, dim, dim * dim));
 
   TableBuilder table(program, *density, {"lp__"}, seed);
   const auto& draws = first.particles;
