@@ -333,9 +333,15 @@ AdviResult advi(const LogDensity& ld, const AdviOptions& o, uint64_t seed, const
       stopped = true;
     }
   }
-  if (!stopped)
-    res.message = fmt::format(
-        "the maximum number of iterations ({}) was reached without convergence", o.iter);
+  if (!stopped) {
+    res.message = fmt::format("the maximum number of iterations ({}) was reached without convergence", o.iter);
+    // Convergence is judged at ELBO estimates only: with none, say why it was never judged.
+    if (o.eval_elbo > o.iter)
+      res.message += fmt::format(
+          " (the ELBO is estimated every {} iterations, more than the {} run, so convergence was never checked: "
+          "--eval-elbo at most --iter)",
+          o.eval_elbo, o.iter);
+  }
 
   try {
     res.approximation = q.to_gaussian();

@@ -187,6 +187,22 @@ TEST(Advi, RunsToIterWithoutConvergenceWhenToleranceIsTiny) {
   EXPECT_EQ(r.iterations, 300);
   EXPECT_EQ(r.trace.size(), 3u);
   EXPECT_NE(r.message.find("maximum number of iterations"), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find("never checked"), std::string::npos) << r.message;
+}
+
+// With eval_elbo above iter the ELBO is never estimated, so convergence cannot be judged: the
+// message said only "without convergence", leaving a user to wonder why.
+TEST(Advi, SaysConvergenceWasNeverCheckedWhenTheElboIsNeverEstimated) {
+  const auto ld = gaussian_target(Eigen::Vector2d(0, 0), Eigen::Matrix2d::Identity(), -100);
+  AdviOptions o;
+  o.iter = 50;
+  o.eval_elbo = 100;
+  const AdviResult r = advi(*ld, o, 1);
+  EXPECT_FALSE(r.converged);
+  EXPECT_TRUE(r.trace.empty());
+  EXPECT_EQ(r.message,
+            "the maximum number of iterations (50) was reached without convergence (the ELBO is estimated every 100 "
+            "iterations, more than the 50 run, so convergence was never checked: --eval-elbo at most --iter)");
 }
 
 TEST(Advi, EtaAdaptationPicksFromTheGrid) {
