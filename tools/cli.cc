@@ -117,10 +117,20 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       ->check(non_negative());
 
   std::vector<std::string> files;
+  // "-" is standard input, as for cat and CmdStan's stansummary (it said "File does not exist: -").
+  const CLI::Validator dash_is_stdin(
+      [](std::string& f) {
+        if (f == "-") f = "/dev/stdin";
+        return std::string();
+      },
+      "", "- for standard input");
   std::string format = "table";
   bool sampler_stats = true;
   auto* sm = app.add_subcommand("summary", "summarise CmdStan CSV files (one per chain)");
-  sm->add_option("files", files, "CmdStan CSV files")->required()->check(CLI::ExistingFile);
+  sm->add_option("files", files, "CmdStan CSV files (- for standard input)")
+      ->required()
+      ->transform(dash_is_stdin)
+      ->check(CLI::ExistingFile);
   sm->add_option("--format", format, "table, csv or json")->capture_default_str()->check(
       CLI::IsMember({"table", "csv", "json"}));
   bool no_stats = false;
@@ -130,12 +140,18 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   sm->add_flag("--allow-mixed-runs", allow_mixed, mixed_help);
 
   auto* dg = app.add_subcommand("diagnose", "check CmdStan CSV files for sampling problems");
-  dg->add_option("files", files, "CmdStan CSV files")->required()->check(CLI::ExistingFile);
+  dg->add_option("files", files, "CmdStan CSV files (- for standard input)")
+      ->required()
+      ->transform(dash_is_stdin)
+      ->check(CLI::ExistingFile);
   dg->add_flag("--allow-mixed-runs", allow_mixed, mixed_help);
 
   std::string log_lik = "log_lik";
   auto* lo = app.add_subcommand("loo", "PSIS-LOO from a pointwise log-likelihood quantity");
-  lo->add_option("files", files, "CmdStan CSV files")->required()->check(CLI::ExistingFile);
+  lo->add_option("files", files, "CmdStan CSV files (- for standard input)")
+      ->required()
+      ->transform(dash_is_stdin)
+      ->check(CLI::ExistingFile);
   lo->add_option("--log-lik", log_lik, "name of the log-likelihood quantity")->capture_default_str();
   lo->add_flag("--allow-mixed-runs", allow_mixed, mixed_help);
   lo->add_option("--format", format, "table, csv or json")->capture_default_str()->check(

@@ -56,5 +56,30 @@ TEST_F(CliTest, ARunLoadsOnlyTheModulesItUses) {
   if (strict || plain.find("machine code") != std::string::npos) EXPECT_TRUE(loads(plain, "libexmc_jit.so")) << plain;
 }
 
+// "-" is standard input for the commands that read CSV files, as for cat and stansummary: a
+// pipe summarises as the file does ("File does not exist: -" before).
+TEST_F(CliTest, SummaryDiagnoseAndLooReadStandardInputAsDash) {
+  const std::string stem = path("one");
+  const std::string bin = std::string(EXMC_BINARY_DIR) + "/exmc ";
+  ASSERT_EQ(std::system((bin + "sample " + example("eight_schools.stan") + " --data " + example("eight_schools.data.json") +
+                         " --chains 1 --warmup 100 --draws 100 --seed 1 --no-progress --output " + stem +
+                         ".csv > /dev/null 2>&1").c_str()), 0);
+  auto output_of = [](const std::string& cmd) {
+    std::string out;
+    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    pclose(p);
+    return out;
+  };
+  for (const std::string cmd : {"summary", "diagnose", "loo --log-lik theta"}) {
+    const std::string from_file = output_of(bin + cmd + " " + stem + ".csv");
+    const std::string from_pipe = output_of("cat " + stem + ".csv | " + bin + cmd + " -");
+    EXPECT_FALSE(from_file.empty()) << cmd;
+    EXPECT_EQ(from_pipe, from_file) << cmd;
+  }
+}
+
 }  // namespace
 }  // namespace exmc::cli
