@@ -80,13 +80,5 @@ double bernoulli_logit_lpdf(const Arg<T>* a, bool propto) {
 }
 }  // namespace
 
-const DistInfo& info_bernoulli_logit() {
-  static const DistInfo d = [] {
-    DistInfo i = make_info<BernoulliLogit>("bernoulli_logit", Support::kBinary, true);
-    i.lpdf_f64 = &bernoulli_logit_lpdf<double>;
-    i.lpdf_f32 = &bernoulli_logit_lpdf<float>;
-    return i;
-  }();
-  return d;
-}
+EXMC_REGISTER_DIST_WITH_LPDF(bernoulli_logit, BernoulliLogit, Support::kBinary, true, bernoulli_logit_lpdf)
 }  // namespace exmc::dist::detail

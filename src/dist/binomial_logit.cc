@@ -91,13 +91,5 @@ double binomial_logit_lpdf(const Arg<T>* a, bool propto) {
 }
 }  // namespace
 
-const DistInfo& info_binomial_logit() {
-  static const DistInfo d = [] {
-    DistInfo i = make_info<BinomialLogit>("binomial_logit", Support::kNonNegInteger, true);
-    i.lpdf_f64 = &binomial_logit_lpdf<double>;
-    i.lpdf_f32 = &binomial_logit_lpdf<float>;
-    return i;
-  }();
-  return d;
-}
+EXMC_REGISTER_DIST_WITH_LPDF(binomial_logit, BinomialLogit, Support::kNonNegInteger, true, binomial_logit_lpdf)
 }  // namespace exmc::dist::detail

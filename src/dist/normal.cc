@@ -113,13 +113,5 @@ double normal_lpdf(const Arg<T>* a, bool propto) {
 }
 }  // namespace
 
-const DistInfo& info_normal() {
-  static const DistInfo d = [] {
-    DistInfo i = make_info<Normal>("normal", Support::kReal, false);
-    i.lpdf_f64 = &normal_lpdf<double>;
-    i.lpdf_f32 = &normal_lpdf<float>;
-    return i;
-  }();
-  return d;
-}
+EXMC_REGISTER_DIST_WITH_LPDF(normal, Normal, Support::kReal, false, normal_lpdf)
 }  // namespace exmc::dist::detail

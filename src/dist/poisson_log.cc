@@ -112,13 +112,5 @@ double poisson_log_lpdf(const Arg<T>* a, bool propto) {
 }
 }  // namespace
 
-const DistInfo& info_poisson_log() {
-  static const DistInfo d = [] {
-    DistInfo i = make_info<PoissonLog>("poisson_log", Support::kNonNegInteger, true);
-    i.lpdf_f64 = &poisson_log_lpdf<double>;
-    i.lpdf_f32 = &poisson_log_lpdf<float>;
-    return i;
-  }();
-  return d;
-}
+EXMC_REGISTER_DIST_WITH_LPDF(poisson_log, PoissonLog, Support::kNonNegInteger, true, poisson_log_lpdf)
 }  // namespace exmc::dist::detail

@@ -374,6 +374,20 @@ DistInfo make_info(std::string_view name, Support s, bool discrete) {
     return d;                                                                               \
   }
 
+// The same, for a family whose log density has a fused path of its own: LPDF<T>(args, propto),
+// for T = double and float, replaces the generic element loop (it falls back to that loop for
+// the shapes it does not take).
+#define EXMC_REGISTER_DIST_WITH_LPDF(NAME, TYPE, SUPPORT, DISCRETE, LPDF)                     \
+  const ::exmc::dist::DistInfo& info_##NAME() {                                             \
+    static const ::exmc::dist::DistInfo d = [] {                                            \
+      ::exmc::dist::DistInfo i = make_info<TYPE>(#NAME, SUPPORT, DISCRETE);                \
+      i.lpdf_f64 = &LPDF<double>;                                                           \
+      i.lpdf_f32 = &LPDF<float>;                                                            \
+      return i;                                                                             \
+    }();                                                                                    \
+    return d;                                                                               \
+  }
+
 namespace exmc::dist::detail {
 
 // For families that do not broadcast elementwise (categorical, multivariate): D provides

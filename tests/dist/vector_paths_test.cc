@@ -54,6 +54,21 @@ double elementwise(const char* family, const std::vector<double>& y, const std::
   return lp;
 }
 
+// The fused path of a (y, alpha) family against its element loop, with alpha a vector and one
+// value, in both propto modes: the same value and partials to 1e-13.
+void expect_agrees_with_element_loop(const char* family, const std::vector<double>& y,
+                                     const std::vector<double>& alpha, double one_alpha) {
+  for (bool propto : {false, true})
+    for (const auto& al : {alpha, std::vector<double>{one_alpha}}) {
+      SCOPED_TRACE(::testing::Message() << family << " n " << y.size() << " propto " << propto << " alpha size "
+                                        << al.size());
+      std::vector<double> g, ge;
+      const double lp = two_args(family, y, al, propto, &g), le = elementwise(family, y, al, propto, &ge);
+      EXPECT_NEAR(lp, le, 1e-13 * std::fabs(le));
+      for (size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], ge[i], 1e-13 * std::max(1.0, std::fabs(ge[i])));
+    }
+}
+
 TEST(PoissonLogVectorPath, AgreesWithTheElementLoopOnEveryShape) {
   Rng rng(11, 0);
   for (size_t n : {2u, 3u, 5u, 1000u}) {
@@ -62,14 +77,7 @@ TEST(PoissonLogVectorPath, AgreesWithTheElementLoopOnEveryShape) {
       alpha[i] = rng.uniform(-8, 8);
       y[i] = std::floor(rng.uniform(0, 40));
     }
-    for (bool propto : {false, true})
-      for (const auto& al : {alpha, std::vector<double>{alpha[0]}}) {
-        SCOPED_TRACE(::testing::Message() << "n " << n << " propto " << propto << " alpha size " << al.size());
-        std::vector<double> g, ge;
-        const double lp = poisson_log(y, al, propto, &g), le = elementwise("poisson_log", y, al, propto, &ge);
-        EXPECT_NEAR(lp, le, 1e-13 * std::fabs(le));
-        for (size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], ge[i], 1e-13 * std::max(1.0, std::fabs(ge[i])));
-      }
+    expect_agrees_with_element_loop("poisson_log", y, alpha, alpha[0]);
   }
 }
 
@@ -115,15 +123,7 @@ TEST(BernoulliLogitVectorPath, AgreesWithTheElementLoopOnEveryShape) {
       alpha[i] = i % 10 == 0 ? rng.uniform(-800, 800) : rng.uniform(-6, 6);
       y[i] = rng.uniform(0, 1) < 0.4 ? 1 : 0;
     }
-    for (bool propto : {false, true})
-      for (const auto& al : {alpha, std::vector<double>{alpha[1]}}) {
-        SCOPED_TRACE(::testing::Message() << "n " << n << " propto " << propto << " alpha size " << al.size());
-        std::vector<double> g, ge;
-        const double lp = two_args("bernoulli_logit", y, al, propto, &g);
-        const double le = elementwise("bernoulli_logit", y, al, propto, &ge);
-        EXPECT_NEAR(lp, le, 1e-13 * std::fabs(le));
-        for (size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], ge[i], 1e-13 * std::max(1.0, std::fabs(ge[i])));
-      }
+    expect_agrees_with_element_loop("bernoulli_logit", y, alpha, alpha[1]);
   }
 }
 
