@@ -453,6 +453,31 @@ TEST_F(CliTest, ImproperPosteriorIsSaidAtTheEndAndFlaggedByDiagnose) {
   ASSERT_EQ(run({"sample", big, "--seed", "1", "--no-progress", "--output", path("big.csv")}, out2, err2), 0)
       << err2.str();
   EXPECT_EQ(err2.str().find("floating-point range"), std::string::npos) << err2.str();
+
+  // A transformed parameter that is -inf in every draw by construction (posteriordb's Survey
+  // keeps log(0) terms) is not a run-off: it was said to be one.
+  const auto inf = write("inf.stan", "parameters { real m; }\ntransformed parameters { real l = negative_infinity(); }\n"
+                                     "model { m ~ normal(0, 1); }\n");
+  std::ostringstream out3, err3;
+  ASSERT_EQ(run({"sample", inf, "--seed", "1", "--no-progress", "--output", path("inf.csv")}, out3, err3), 0)
+      << err3.str();
+  EXPECT_EQ(err3.str().find("floating-point range"), std::string::npos) << err3.str();
+}
+
+// Failed log density evaluations are counted over the whole run, divergences after warmup only:
+// "344 numerical faults" beside "154 divergent transitions after warmup" read as a contradiction.
+TEST_F(CliTest, FailedDensityEvaluationsAreSaidToIncludeWarmup) {
+  const auto model = write("nan.stan", "parameters { real x; }\nmodel { real t = 0; if (x > 1.5) t = not_a_number(); "
+                                       "x ~ normal(0, 1); target += t; }\n");
+  std::ostringstream out, err;
+  ASSERT_EQ(run({"sample", model, "--seed", "1", "--chains", "1", "--no-progress", "--output", path("nan.csv")}, out,
+                err),
+            0)
+      << err.str();
+  EXPECT_NE(err.str().find(" log density evaluations failed (NaN, Inf or an exception), initialisation and warmup "
+                           "included: each ended its trajectory as a divergence, or was a rejected starting point\n"),
+            std::string::npos)
+      << err.str();
 }
 
 // A chain whose step size is far too large for where it is rejects every proposal and stays at

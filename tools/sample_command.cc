@@ -406,9 +406,13 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     if (run.gq_failures > 0)
       err << fmt::format("exmc: warning: generated quantities failed in {} draws (written as NaN); the first:\n{}\n",
                          run.gq_failures, run.first_gq_failure);
+    // Counted over the whole run, unlike the divergences above (after warmup only): said so, as
+    // "51 numerical faults" beside "35 divergent transitions after warmup" read as a contradiction.
     if (recoveries > 0)
-      err << fmt::format("exmc: {} numerical faults (NaN/Inf/exception) were treated as divergences\n",
-                         recoveries);
+      err << fmt::format("exmc: {} log density evaluation{} failed (NaN, Inf or an exception), initialisation and "
+                         "warmup included: each ended its trajectory as a divergence, or was a rejected starting "
+                         "point\n",
+                         recoveries, recoveries == 1 ? "" : "s");
     if (!run.runaway.empty()) {
       err << "exmc: warning: the draws run off toward the floating-point range, or adaptation collapsed:\n";
       for (const auto& r : run.runaway) err << "  " << r << "\n";

@@ -224,9 +224,11 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
       } else {
         auto& row = rows[chain];
         std::copy(item.values.begin(), item.values.end(), row.begin());
+        // Finite values only, as the other methods and diagnose judge them: a transformed
+        // parameter that is -inf by construction (log(0), in every draw) runs off nowhere.
         auto& ex = extremes[chain];
         for (size_t i = 0; i < num_values_; ++i)
-          if (std::fabs(row[i]) > ex.value) ex = {std::fabs(row[i]), i};
+          if (std::isfinite(row[i]) && std::fabs(row[i]) > ex.value) ex = {std::fabs(row[i]), i};
         if (gq_) {
           try {
             gq_->eval(row.data(), gq_rngs[chain], row.data() + num_values_);
