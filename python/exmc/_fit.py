@@ -18,6 +18,7 @@ import numpy as np
 from . import _exmc
 from ._arguments import _count, _flag, _flat_value, _init, _init_text, _is_path, _real, _seed, _text
 from ._data import _column_major_view, _group_flat_names, _layout, to_stan_json
+from ._progress import _in_notebook, _TqdmProgress
 
 StanError = _exmc.StanError
 
@@ -121,38 +122,6 @@ class Model:
 
     def smc(self, data=None, **kwargs) -> "MethodResult":
         return self.bind(data).smc(**kwargs)
-
-
-def _in_notebook() -> bool:
-    ip = sys.modules.get("IPython")
-    if ip is None:
-        return False
-    try:
-        shell = ip.get_ipython()
-    except Exception:
-        return False
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-class _TqdmProgress:
-    """One tqdm bar per chain over all its iterations (warmup included), advanced from the
-    sampler's per-chain count of finished iterations."""
-
-    def __init__(self, chains: int, totals: int, notebook: bool):
-        if notebook:
-            from tqdm.auto import tqdm
-        else:
-            from tqdm import tqdm
-        self.bars = [tqdm(total=totals, desc=f"chain {c + 1}", position=c, leave=True,
-                          unit="it", dynamic_ncols=True) for c in range(chains)]
-
-    def __call__(self, iterations, final):
-        for bar, n in zip(self.bars, iterations):
-            bar.n = n
-            bar.refresh()
-        if final:
-            for bar in self.bars:
-                bar.close()
 
 
 class BoundModel:

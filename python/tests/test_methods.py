@@ -1,0 +1,118 @@
+"""The other methods from Python (optimize, laplace, pathfinder, variational, smc): results,
+equality with the command, and argument errors that name the Python argument. Fixed seeds."""
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+import exmc
+from conftest import exmc_binary
+
+EXMC = exmc_binary()
+needs_command = pytest.mark.skipif(not EXMC.exists(), reason=f"{EXMC} not built")
+
+
+def read_rows(path):
+    """A CmdStan CSV's column names and rows (as strings), comments skipped."""
+    lines = [line for line in open(path) if not line.startswith("#")]
+    return lines[0].strip().split(","), [line.strip().split(",") for line in lines[1:]]
+
+
+NORMAL = "data { int N; vector[N] y; }\nparameters { real mu; real<lower=0> s; }\nmodel { y ~ normal(mu, s); }\n"
+
+
+def test_optimize_and_pathfinder():
+    m = exmc.compile(NORMAL)
+    data = {"N": 4, "y": np.array([1.0, 2.0, 3.0, 4.0])}
+    r = m.optimize(data=data, seed=1)
+    assert r.table.columns[0] == "lp__" and r.values.shape == (1, 3)
+    # The penalised MLE (Stan's optimize default): the sample mean and the ML standard deviation.
+    assert r.draws("mu")[0] == pytest.approx(2.5, abs=1e-4)
+    assert r.draws("s")[0] == pytest.approx(np.sqrt(1.25), abs=1e-4)
+    p = m.pathfinder(data=data, seed=1)
+    assert p.draws("mu").shape == (1000,)
+    assert abs(p.draws("mu").mean() - 2.5) < 0.5 and (p.draws("s") > 0).all()
+
+
+CONJUGATE = "data { real y; }\nparameters { real mu; }\nmodel { mu ~ normal(0, 1); y ~ normal(mu, 1); }\n"
+
+
+@needs_command
+def test_smc_as_the_command_runs_it_with_its_evidence(tmp_path, capfd):
+    # The same seed and settings give the command's particles and log marginal likelihood; the
+    # evidence of y ~ N(mu, 1), mu ~ N(0, 1) is that of y ~ N(0, 2), within 4 standard errors of
+    # its estimate over 8 runs (fixed seed).
+    m = exmc.compile(CONJUGATE)
+    stages = []
+    r = m.smc(data={"y": 1.0}, seed=5, runs=8, progress=True, on_stage=stages.append)
+    exact = -0.5 * np.log(4 * np.pi) - 0.25
+    assert r.log_marginal_likelihood_se > 0
+    assert abs(r.log_marginal_likelihood - exact) < 4 * r.log_marginal_likelihood_se
+    assert r.values.shape == (2000, 2) and r.columns == ["lp__", "mu"]
+    # One stage line per stage and run, as the command writes them; the callback sees each.
+    lines = [x for x in capfd.readouterr().err.splitlines() if x.startswith("exmc smc: stage ")]
+    assert len(lines) == len(stages) and stages[-1]["beta"] == 1.0
+    assert set(stages[0]) == {"stage", "beta", "ess", "acceptance", "mutation_steps", "log_evidence_increment",
+                              "step_size"}
+    (tmp_path / "c.stan").write_text(CONJUGATE)
+    (tmp_path / "c.json").write_text('{"y": 1.0}')
+    subprocess.run([str(EXMC), "smc", str(tmp_path / "c.stan"), "--data", str(tmp_path / "c.json"), "--seed", "5",
+                    "--runs", "8", "--no-progress", "--sig-figs", "17", "--output", str(tmp_path / "o.csv")],
+                   check=True, capture_output=True)
+    header = (tmp_path / "o.csv").read_text()
+    assert f"exmc_log_marginal_likelihood = {r.log_marginal_likelihood:.12g}" in header
+    cols, rows = read_rows(tmp_path / "o.csv")
+    assert cols == r.columns
+    assert np.array_equal(np.array(rows, dtype=float), r.values)
+    # One run: no standard error; other methods have no evidence.
+    assert m.smc(data={"y": 1.0}, seed=5, particles=200).log_marginal_likelihood_se is None
+    assert m.optimize(data={"y": 1.0}, seed=5).log_marginal_likelihood is None
+
+
+def test_smc_settings_and_callback_errors_name_the_argument():
+    m = exmc.compile(CONJUGATE)
+    for bad, error, message in [(dict(kernel="gibbs"), ValueError, "kernel: expected 'imh' or 'hmc', got 'gibbs'"),
+                                (dict(particles=1), ValueError, "particles must be in [2, 100000000], got 1"),
+                                (dict(target_ess=1.0), ValueError, "target_ess must be in (0, 1), got 1.0"),
+                                (dict(reference_scale=0), ValueError,
+                                 "reference_scale must be positive and finite, got 0.0"),
+                                (dict(on_stage=3), TypeError,
+                                 "on_stage: expected a callable taking a dict, or None, got 3")]:
+        with pytest.raises(error, match="^" + re.escape(message) + "$"):
+            m.smc(data={"y": 1.0}, seed=1, **bad)
+
+    def stop(stage):
+        raise KeyError("enough")
+
+    with pytest.raises(KeyError, match="enough"):
+        m.smc(data={"y": 1.0}, seed=1, particles=100, on_stage=stop)
+
+
+def test_method_settings_name_the_python_argument():
+    # adapt_delta=1.5 said "sampler option delta (adapt_delta) must be in (0, 1), got 1.500000" (the
+    # sampler's own field); seed="abc" said only "invalid literal for int() with base 10"; the other
+    # methods' jacobian="no" and algorithm=1 gave pybind11's "incompatible function arguments" with
+    # the whole native signature, and laplace(mode_file=None) "expected str, bytes or os.PathLike".
+    model = exmc.compile("parameters { real mu; } model { mu ~ normal(0, 1); }")
+    kw = dict(chains=1, warmup=10, draws=10, seed=1, progress=False)
+    for bad, error, message in [(dict(adapt_delta=1.5), ValueError, "adapt_delta must be in (0, 1), got 1.5"),
+                                (dict(adapt_delta=0), ValueError, "adapt_delta must be in (0, 1), got 0.0"),
+                                (dict(adapt_delta=float("nan")), ValueError, "adapt_delta must be in (0, 1), got nan"),
+                                (dict(seed="abc"), ValueError, "seed: expected an integer, got 'abc'")]:
+        with pytest.raises(error, match="^" + re.escape(message) + "$"):
+            model.sample(**{**kw, **bad})
+    for method, bad, message in [("optimize", dict(jacobian="no"), "jacobian: expected True or False, got 'no'"),
+                                 ("laplace", dict(jacobian=None), "jacobian: expected True or False, got None"),
+                                 ("optimize", dict(algorithm=1), "algorithm: expected a string, got 1"),
+                                 ("variational", dict(algorithm=None), "algorithm: expected a string, got None"),
+                                 ("laplace", dict(mode_file=None),
+                                  "mode_file: expected a path (or '' to optimize first), got None"),
+                                 ("pathfinder", dict(seed="x"), "seed: expected an integer, got 'x'"),
+                                 ("optimize", dict(algorithm="bfgs"), "algorithm: expected 'lbfgs' or 'newton', got 'bfgs'"),
+                                 ("variational", dict(algorithm="full"),
+                                  "algorithm: expected 'meanfield' or 'fullrank', got 'full'")]:
+        with pytest.raises((TypeError, ValueError), match="^" + re.escape(message) + "$"):
+            getattr(model, method)(**{"seed": 1, **bad})
+    assert model.sample(**{**kw, "seed": "3"}).seed == 3
