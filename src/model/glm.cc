@@ -99,7 +99,27 @@ template <class T> double normal_id_glm_lpdf(const dist::Arg<T>* a, bool propto)
   return lp;
 }
 
+// Shapes as Stan's _glm densities demand them: x has a row per element of y and a column per
+// element of beta; alpha (and normal_id_glm's sigma) is one value or one per row. The kernels
+// trust them (a beta longer than x's columns read past x), and lift_glm only builds conforming
+// ones; a program that names the density itself is checked here, when the model is built.
+std::string count(size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); }
+
+std::string glm_shapes(const dist::Arg<double>* a, bool with_sigma) {
+  const size_t n = a[0].size;
+  if (a[1].rows != n) return "x has " + count(a[1].rows, "row") + " but y has " + count(n, "element");
+  if (a[3].size != a[1].cols) return "beta has " + count(a[3].size, "element") + " but x has " + count(a[1].cols, "column");
+  if (a[2].size != 1 && a[2].size != n)
+    return "alpha has " + std::to_string(a[2].size) + " elements: expected 1 or one per element of y (" +
+           std::to_string(n) + ")";
+  if (with_sigma && a[4].size != 1 && a[4].size != n)
+    return "sigma has " + std::to_string(a[4].size) + " elements: expected 1 or one per element of y (" +
+           std::to_string(n) + ")";
+  return "";
+}
+
 std::string normal_id_glm_validate(const dist::Arg<double>* a) {
+  if (std::string bad = glm_shapes(a, true); !bad.empty()) return bad;
   if (a[4].is_param) return "";
   for (size_t i = 0; i < a[4].size; ++i)
     if (!(a[4].val[i] > 0) || !std::isfinite(a[4].val[i]))
@@ -126,6 +146,7 @@ template <class T> double bernoulli_logit_glm_lpdf(const dist::Arg<T>* a, bool) 
 }
 
 std::string bernoulli_logit_glm_validate(const dist::Arg<double>* a) {
+  if (std::string bad = glm_shapes(a, false); !bad.empty()) return bad;
   if (a[0].is_param) return "";
   for (size_t i = 0; i < a[0].size; ++i)
     if (a[0].val[i] != 0 && a[0].val[i] != 1)

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "exmc/dist/kernel.hpp"
+#include "glm.hpp"
 #ifdef EXMC_HAVE_DIST_REGISTRY
 #include "exmc/dist/wrappers.hpp"
 #endif
@@ -21,6 +22,10 @@ namespace {
 const dist::DistInfo& lookup(const std::string& var, std::string_view name) {
 #ifdef EXMC_HAVE_DIST_REGISTRY
   if (const dist::DistInfo* d = dist::find_dist(name)) return *d;
+  // The GLM kernels live here (lift_glm emits them for regressions written out): a program that
+  // names them itself (Stan's y ~ bernoulli_logit_glm(x, alpha, beta)) gets the same kernels.
+  if (name == "bernoulli_logit_glm") return detail::bernoulli_logit_glm();
+  if (name == "normal_id_glm") return detail::normal_id_glm();
   fail(var, "unknown distribution '" + std::string(name) + "'");
 #else
   fail(var, "distribution '" + std::string(name) + "' requested by name, but the distribution registry is not built");
