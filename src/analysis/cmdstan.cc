@@ -162,6 +162,12 @@ SamplerStats sampler_stats_from_cmdstan(const std::vector<io::CmdStanCsv>& chain
     cs.draws = n;
     std::vector<double> energy, accept;
     for (size_t r = 0; r < n; ++r) {
+      // The sampler writes 0/1 and whole depths: a NaN there (a hand-edited or damaged file) was
+      // counted as a divergence (NaN != 0) and said nothing.
+      for (const auto& [col, name] : {std::pair{div, "divergent__"}, std::pair{td, "treedepth__"}})
+        if (col >= 0 && std::isnan(c.at(r, col)))
+          throw std::runtime_error(c.path + ": " + name + " is not a number in draw " + std::to_string(r + 1) +
+                                   " (the sampler writes numbers there: the file was edited or damaged)");
       if (lp >= 0 && acc >= 0 && !s.fixed_param) cs.stuck.add(c.at(r, lp), c.at(r, acc));
       if (div >= 0 && c.at(r, div) != 0) ++cs.divergent;
       if (td >= 0 && c.at(r, td) >= s.max_depth) ++cs.treedepth_hits;

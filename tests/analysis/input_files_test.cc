@@ -105,5 +105,18 @@ TEST(CmdStanFiles, AVariationalFileOfItsMeanRowOnlySaysSo) {
                                "a draw");
 }
 
+// A NaN in divergent__ or treedepth__ (a hand-edited or damaged file) was counted as a
+// divergence; the file is refused, naming the column and the draw.
+TEST(CmdStanFiles, ANaNInTheSamplersCountsIsRefusedNamingColumnAndDraw) {
+  const std::string p = ::testing::TempDir() + "exmc_input_files_nan_divergent.csv";
+  const std::string header = "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,mu\n";
+  std::ofstream(p) << header << "-1,0.9,0.5,2,3,0,1.2,0.1\n-2,0.8,0.5,2,3,nan,2.1,0.3\n-1.5,0.7,0.5,2,3,0,1.7,0.2\n";
+  EXPECT_EQ(error_of({p}), p + ": divergent__ is not a number in draw 2 (the sampler writes numbers there: the file "
+                               "was edited or damaged)");
+  std::ofstream(p) << header << "-1,0.9,0.5,2,3,0,1.2,0.1\n-2,0.8,0.5,2,3,0,2.1,0.3\n-1.5,0.7,0.5,NaN,3,0,1.7,0.2\n";
+  EXPECT_EQ(error_of({p}), p + ": treedepth__ is not a number in draw 3 (the sampler writes numbers there: the file "
+                               "was edited or damaged)");
+}
+
 }  // namespace
 }  // namespace exmc::analysis
