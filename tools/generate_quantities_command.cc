@@ -44,14 +44,11 @@ uint64_t chain_of(const io::CmdStanCsv& f, size_t position) {
 int run(const GqOptions& o, bool seed_given, std::ostream& out, std::ostream& err) {
   try {
     const uint64_t seed = seed_given ? o.seed : std::random_device{}() % 4294967291ull;
-    analysis::check_distinct_files(o.fitted);
-    std::vector<io::CmdStanCsv> chains;
-    for (const auto& p : o.fitted) {
-      auto file = io::read_cmdstan_csv(p);
-      if (file.num_rows == 0) throw std::runtime_error(analysis::no_draws_message(file));
-      for (const auto& w : analysis::truncation_warnings({file})) err << "exmc generate_quantities: warning: " << w << "\n";
-      for (auto& c : analysis::split_chains(std::move(file))) chains.push_back(std::move(c));
-    }
+    std::vector<std::string> warnings;
+    auto chains = analysis::read_cmdstan_chains(o.fitted, warnings);
+    for (const auto& c : chains)
+      if (c.num_rows == 0) throw std::runtime_error(analysis::no_draws_message(c));
+    for (const auto& w : warnings) err << "exmc generate_quantities: warning: " << w << "\n";
     if (!o.allow_mixed_runs) analysis::check_one_run(chains);
     std::vector<io::NamedFile> inputs = {{"model", o.model_path}, {"data", o.data_path}};
     for (const auto& p : o.fitted) inputs.push_back({"--fitted-params", p});

@@ -231,14 +231,21 @@ std::vector<io::CmdStanCsv> split_chains(io::CmdStanCsv file) {
   return out;
 }
 
-CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths, bool allow_mixed_runs) {
+std::vector<io::CmdStanCsv> read_cmdstan_chains(const std::vector<std::string>& paths,
+                                                std::vector<std::string>& warnings) {
   check_distinct_files(paths);
-  CmdStanRun run;
+  std::vector<io::CmdStanCsv> chains;
   for (const auto& p : paths) {
     auto file = io::read_cmdstan_csv(p);
-    for (auto& w : truncation_warnings({file})) run.warnings.push_back(std::move(w));
-    for (auto& c : split_chains(std::move(file))) run.chains.push_back(std::move(c));
+    for (auto& w : truncation_warnings({file})) warnings.push_back(std::move(w));
+    for (auto& c : split_chains(std::move(file))) chains.push_back(std::move(c));
   }
+  return chains;
+}
+
+CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths, bool allow_mixed_runs) {
+  CmdStanRun run;
+  run.chains = read_cmdstan_chains(paths, run.warnings);
   if (!allow_mixed_runs) check_one_run(run.chains);
   run.draws = draws_from_cmdstan(run.chains);
   run.stats = sampler_stats_from_cmdstan(run.chains);

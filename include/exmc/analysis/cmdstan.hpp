@@ -40,6 +40,12 @@ std::string no_draws_message(const io::CmdStanCsv& c);
 // and files that are not of method = sample are not checked.
 std::vector<std::string> truncation_warnings(const std::vector<io::CmdStanCsv>& files);
 
+// The chains of the files at `paths` (split_chains applied), each file read once: a file given
+// twice is an error (check_distinct_files), and files that look cut short add their
+// truncation_warnings to `warnings`. What summary, diagnose, loo and generate_quantities read.
+std::vector<io::CmdStanCsv> read_cmdstan_chains(const std::vector<std::string>& paths,
+                                                std::vector<std::string>& warnings);
+
 // Everything the CLI's `summary` and `diagnose` need from file names (split_chains applied).
 // Files of different runs are an error (check_one_run) unless allow_mixed_runs; so is a file
 // given twice (the same path, or two names of one file).
