@@ -2,7 +2,6 @@
 // log marginal likelihood; with several runs, its standard error across them.
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -18,11 +17,19 @@ using detail::seconds_since;
 namespace {
 
 // How many of the final particles are different points (resampling copies them; only mutation
-// moves the copies apart).
+// moves the copies apart). The rows are ordered in place by index, not copied into a set (2,000
+// particles of a 3,845-dimension model were 60 MB of copies).
 size_t distinct_particles(const ApproxDraws& p) {
-  std::set<std::vector<double>> seen;
-  for (size_t i = 0; i < p.size(); ++i) seen.emplace(p.draw(i), p.draw(i) + p.dim);
-  return seen.size();
+  std::vector<size_t> order(p.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto row = [&](size_t i) { return p.draw(i); };
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::lexicographical_compare(row(a), row(a) + p.dim, row(b), row(b) + p.dim);
+  });
+  size_t distinct = order.empty() ? 0 : 1;
+  for (size_t k = 1; k < order.size(); ++k)
+    distinct += !std::equal(row(order[k]), row(order[k]) + p.dim, row(order[k - 1]));
+  return distinct;
 }
 
 }  // namespace
