@@ -46,23 +46,18 @@ double mean_abs_correlation(const std::vector<double>& a, const std::vector<doub
   return d > 0 ? total / double(d) : 0.0;
 }
 
-// The IMH proposal: a Gaussian with the particles' mean and covariance. The ridge keeps it
-// positive definite when particles are few or duplicated; a diagonal one is the last resort.
-Gaussian fit_gaussian(const Particles& p) {
-  const size_t n = p.n, d = p.d;
-  std::vector<double> mean(d, 0.0), cov(d * d, 0.0);
-  for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < d; ++j) mean[j] += p.row(i)[j];
-  for (double& m : mean) m /= double(n);
-  for (size_t i = 0; i < n; ++i) {
-    const double* x = p.row(i);
-    for (size_t c = 0; c < d; ++c)
-      for (size_t r = c; r < d; ++r) cov[c * d + r] += (x[r] - mean[r]) * (x[c] - mean[c]);
-  }
+// The normal with the mean and covariance of m points given as their sum s and scatter M (lower
+// triangle, column-major) about `centre`. The ridge keeps it positive definite when the points
+// are few or duplicated; a diagonal one is the last resort.
+Gaussian gaussian_from_scatter(const std::vector<double>& centre, const std::vector<double>& s,
+                               const std::vector<double>& scatter, size_t m) {
+  const size_t d = centre.size();
+  std::vector<double> mean(d), cov(d * d);
+  for (size_t j = 0; j < d; ++j) mean[j] = centre[j] + s[j] / double(m);
   double trace = 0;
   for (size_t c = 0; c < d; ++c) {
     for (size_t r = c; r < d; ++r) {
-      cov[c * d + r] /= double(n - 1);
+      cov[c * d + r] = (scatter[c * d + r] - s[r] * s[c] / double(m)) / double(m - 1);
       cov[r * d + c] = cov[c * d + r];
     }
     trace += cov[c * d + c];
@@ -71,13 +66,25 @@ Gaussian fit_gaussian(const Particles& p) {
   std::vector<double> sd(d);
   for (size_t c = 0; c < d; ++c) {
     cov[c * d + c] += ridge;
-    sd[c] = std::sqrt(cov[c * d + c]);
+    sd[c] = std::sqrt(std::max(cov[c * d + c], ridge));
   }
   try {
     return Gaussian::from_covariance(mean, cov);
   } catch (const std::invalid_argument&) {
     return Gaussian::diagonal(std::move(mean), std::move(sd));
   }
+}
+
+// Adds the lower triangle of (x - centre)(x - centre)' into scatter and x - centre into sum.
+void add_scatter(const double* x, const std::vector<double>& centre, std::vector<double>& dx,
+                 std::vector<double>& sum, std::vector<double>& scatter) {
+  const size_t d = centre.size();
+  for (size_t j = 0; j < d; ++j) {
+    dx[j] = x[j] - centre[j];
+    sum[j] += dx[j];
+  }
+  for (size_t c = 0; c < d; ++c)
+    for (size_t r = c; r < d; ++r) scatter[c * d + r] += dx[r] * dx[c];
 }
 
 struct Scratch {
@@ -216,19 +223,55 @@ void reference_grad(const Gaussian& q, const double* x, double* out) {
   for (size_t r = 0; r < d; ++r) out[r] = -out[r];
 }
 
+FoldProposals fit_fold_proposals(const Particles& p, const std::vector<size_t>& ancestors) {
+  const size_t n = p.n, d = p.d;
+  FoldProposals out;
+  out.fold.resize(n);
+  std::vector<size_t> members(kProposalFolds, 0);
+  for (size_t i = 0; i < n; ++i) ++members[out.fold[i] = uint32_t(ancestors[i] % kProposalFolds)];
+  // Scatters are taken about the mean of all particles, so each fold's complement is the total
+  // less the fold's own (one pass over the particles for the total, one over each fold).
+  std::vector<double> centre(d, 0.0), dx(d), total_sum(d, 0.0), total(d * d, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < d; ++j) centre[j] += p.row(i)[j];
+  for (double& c : centre) c /= double(n);
+  for (size_t i = 0; i < n; ++i) add_scatter(p.row(i), centre, dx, total_sum, total);
+  out.proposal.resize(kProposalFolds);
+  std::vector<double> fold_sum(d), fold_scatter(d * d);
+  for (uint32_t f = 0; f < kProposalFolds; ++f) {
+    if (members[f] == 0) continue;
+    const size_t rest = n - members[f];
+    if (rest < 2) {
+      // Every particle descends from this fold's ancestors: nothing else to fit on.
+      out.proposal[f] = gaussian_from_scatter(centre, total_sum, total, n);
+      continue;
+    }
+    std::fill(fold_sum.begin(), fold_sum.end(), 0.0);
+    std::fill(fold_scatter.begin(), fold_scatter.end(), 0.0);
+    for (size_t i = 0; i < n; ++i)
+      if (out.fold[i] == f) add_scatter(p.row(i), centre, dx, fold_sum, fold_scatter);
+    for (size_t j = 0; j < d; ++j) fold_sum[j] = total_sum[j] - fold_sum[j];
+    for (size_t c = 0; c < d; ++c)
+      for (size_t r = c; r < d; ++r) fold_scatter[c * d + r] = total[c * d + r] - fold_scatter[c * d + r];
+    out.proposal[f] = gaussian_from_scatter(centre, fold_sum, fold_scatter, rest);
+  }
+  return out;
+}
+
 MutationResult mutate(const LogDensity& ld, const SmcOptions& options, const Gaussian& reference,
                       double beta, uint64_t stage, uint64_t seed, unsigned threads,
-                      Particles& p, double& step_size, Counts& counts) {
+                      const std::vector<size_t>& ancestors, Particles& p, double& step_size,
+                      Counts& counts) {
   const size_t n = p.n, d = p.d;
   const bool hmc = options.kernel == SmcOptions::Kernel::kHmc;
-  Gaussian proposal;
+  FoldProposals imh;
   std::vector<double> log_g, var;
   if (hmc) {
     var = particle_variances(p);
   } else {
-    proposal = fit_gaussian(p);
+    imh = fit_fold_proposals(p, ancestors);
     log_g.resize(n);
-    for (size_t i = 0; i < n; ++i) log_g[i] = proposal.log_density(p.row(i));
+    for (size_t i = 0; i < n; ++i) log_g[i] = imh.proposal[imh.fold[i]].log_density(p.row(i));
   }
   std::vector<Rng> rngs;
   rngs.reserve(n);
@@ -245,7 +288,8 @@ MutationResult mutate(const LogDensity& ld, const SmcOptions& options, const Gau
       for (size_t i = b; i < e; ++i)
         accept[i] = hmc ? hmc_step(ld, reference, var, eps, options.hmc_leapfrog_steps, beta, p,
                                    i, rngs[i], s, c)
-                        : imh_step(ld, reference, proposal, beta, p, log_g, i, rngs[i], s, c);
+                        : imh_step(ld, reference, imh.proposal[imh.fold[i]], beta, p, log_g, i,
+                                   rngs[i], s, c);
     });
     double mean_accept = 0;
     for (double a : accept) mean_accept += a;  // in particle order: thread-count independent

@@ -156,11 +156,12 @@ SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
     std::vector<double> log_w(n);
     for (size_t i = 0; i < n; ++i) log_w[i] = lr[i] == kNegInf ? kNegInf : delta * lr[i];
     Rng resample_rng(seed, detail::stream_id(detail::kResample, stage, 0));
-    p = gather(p, systematic_resample(log_w, resample_rng.uniform()), hmc);
+    const std::vector<size_t> ancestors = systematic_resample(log_w, resample_rng.uniform());
+    p = gather(p, ancestors, hmc);
     beta = st.beta;
 
-    const auto m = detail::mutate(ld, options, reference, beta, stage, seed, threads, p,
-                                  step_size, counts);
+    const auto m = detail::mutate(ld, options, reference, beta, stage, seed, threads, ancestors,
+                                  p, step_size, counts);
     st.acceptance = m.acceptance;
     st.mutation_steps = m.steps;
     st.step_size = hmc ? step_size : 0.0;

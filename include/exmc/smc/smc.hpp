@@ -45,8 +45,11 @@ struct SmcStage {
 
 struct SmcOptions {
   enum class Kernel {
-    // PyMC's independent Metropolis-Hastings: each stage proposes from a Gaussian fitted to the
-    // resampled particles (mean, covariance plus a small ridge). Needs log p only.
+    // Independent Metropolis-Hastings (PyMC's IMH kernel, cross-fitted): each stage splits the
+    // resampled particles into 8 folds by ancestor, and a particle proposes from a Gaussian
+    // (mean, covariance plus a small ridge) fitted to the particles of the other folds, never to
+    // itself or its copies (PyMC fits one to all of them). Needs log p only; wants many more
+    // particles than dimensions (d^2 of them keeps the log evidence's bias within its se).
     kIndependentMh,
     // HMC with hmc_leapfrog_steps leapfrog steps, diagonal inverse metric = the particles'
     // variances, one step size per stage adapted toward 0.65 mean acceptance between mutation
