@@ -360,6 +360,28 @@ TEST_F(ResumeTest, ResumingAnotherRunIsRefusedNamingWhatDiffers) {
   EXPECT_NE(err3.str().find("damaged"), std::string::npos) << err3.str();
 }
 
+// --fixed-param added on --resume was not part of what a checkpoint must agree with: the run
+// went on, the checkpointed chains failed ("warmup iterations differs"), the others sampled
+// the fixed_param sampler into the same run, and it ended saying "the same command with
+// --resume continues". It is refused up front, naming the setting, and nothing is touched.
+TEST_F(ResumeTest, ResumingWithFixedParamAddedIsRefusedNamingIt) {
+  ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
+  const std::string before = slurp(path("out_1.csv.checkpoint"));
+  auto tmps_before = temporaries();
+  std::sort(tmps_before.begin(), tmps_before.end());
+  auto a = resume_args("out.csv", true);
+  a.push_back("--fixed-param");
+  std::ostringstream out, err;
+  EXPECT_EQ(run(a, out, err), 1);
+  EXPECT_NE(err.str().find("out_1.csv.checkpoint was written for (fixed-param: no when checkpointed, yes now)"),
+            std::string::npos)
+      << err.str();
+  EXPECT_EQ(slurp(path("out_1.csv.checkpoint")), before);
+  auto tmps_after = temporaries();
+  std::sort(tmps_after.begin(), tmps_after.end());
+  EXPECT_EQ(tmps_after, tmps_before);
+}
+
 // A chain whose checkpoint was deleted (or never written) starts afresh on --resume; the
 // interrupted run's temporary for it can never be continued, and was left behind, unnamed, after
 // the resumed run completed. It is removed and named; another run's temporary is not touched.

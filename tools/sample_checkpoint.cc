@@ -47,6 +47,8 @@ std::string sample_fingerprint(const SampleOptions& o) {
   line("sig-figs", std::to_string(o.sig_figs));
   line("save-warmup", o.save_warmup ? "yes" : "no");
   line("vectorize", o.vectorize_loops ? "yes" : "no");
+  // Another sampler altogether: a NUTS chain's state cannot continue as fixed_param's, nor back.
+  line("fixed-param", o.fixed_param ? "yes" : "no");
   return s;
 }
 
