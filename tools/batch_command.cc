@@ -134,11 +134,13 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
       }
       // Checked before batch.json records the settings: a refused manifest was recorded, and the
       // corrected one then refused as "a batch with other settings" in the same --output.
-      const size_t n = sbc_mode ? o.simulations : read_manifest(o.manifest, o.output).size();
-      const BatchPlan plan =
+      const auto fits = sbc_mode ? std::vector<ManifestItem>{} : read_manifest(o.manifest, o.output);
+      const size_t n = sbc_mode ? o.simulations : fits.size();
+      BatchPlan plan =
           plan_batch(dir, settings, sbc_mode, n, seed_given ? std::optional<uint64_t>(o.seed) : std::nullopt,
                      std::random_device{}() % 4294967291ull);
-      p = {{"seed", plan.seed}, {"todo", plan.todo}, {"items", n}, {"earlier", plan.earlier_done}};
+      const auto notes = sbc_mode ? std::vector<std::string>{} : recheck_completed_fits(items_dir, fits, plan);
+      p = {{"seed", plan.seed}, {"todo", plan.todo}, {"items", n}, {"earlier", plan.earlier_done}, {"notes", notes}};
     } catch (const std::exception& e) {
       p = {{"error", e.what()}};
     }
@@ -150,6 +152,8 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     if (rank == 0) err << "exmc batch: error: " << p["error"].get<std::string>() << "\n";
     return rank == 0 ? 1 : 0;
   }
+  if (rank == 0)
+    for (const auto& note : p["notes"]) err << "exmc batch: " << note.get<std::string>() << "\n";
   const uint64_t seed = p["seed"].get<uint64_t>();
   const auto todo = p["todo"].get<std::vector<size_t>>();
   const size_t n_items = p["items"].get<size_t>();

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -123,6 +124,26 @@ BatchPlan plan_batch(const fs::path& dir, const json& settings, bool sbc, size_t
     else plan.todo.push_back(i);
   }
   return plan;
+}
+
+std::vector<std::string> recheck_completed_fits(const fs::path& items_dir, const std::vector<ManifestItem>& items,
+                                                BatchPlan& plan) {
+  std::vector<std::string> notes;
+  std::vector<size_t> again;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (std::find(plan.todo.begin(), plan.todo.end(), i) != plan.todo.end()) continue;
+    const json rec = read_record(items_dir, false, i);
+    std::string gone;
+    for (const auto& f : rec.at("result").at("files"))
+      if (gone.empty() && !fs::is_regular_file(f.get<std::string>())) gone = f.get<std::string>();
+    if (gone.empty()) continue;
+    again.push_back(i);
+    notes.push_back(fmt::format("item {} was done, but {} is gone: it is fitted again", i + 1, gone));
+  }
+  plan.todo.insert(plan.todo.end(), again.begin(), again.end());
+  std::sort(plan.todo.begin(), plan.todo.end());
+  plan.earlier_done -= again.size();
+  return notes;
 }
 
 }  // namespace exmc::cli

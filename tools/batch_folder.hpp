@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "batch_manifest.hpp"
+
 namespace exmc::cli {
 
 // Written under a temporary name, then renamed: a reader (or a resume) sees all or nothing.
@@ -40,5 +42,11 @@ struct BatchPlan {
 // the earlier seed. `seed`: the one given, if any; `fresh_seed` when none was given nor recorded.
 BatchPlan plan_batch(const std::filesystem::path& dir, const nlohmann::json& settings, bool sbc, size_t items,
                      std::optional<uint64_t> seed, uint64_t fresh_seed);
+
+// The completed fits of `plan` checked against what is on disk now. One whose files are gone
+// (deleted, moved) is added to plan.todo, to be fitted again, and a note says so. Returns the
+// notes.
+std::vector<std::string> recheck_completed_fits(const std::filesystem::path& items_dir,
+                                                const std::vector<ManifestItem>& items, BatchPlan& plan);
 
 }  // namespace exmc::cli
