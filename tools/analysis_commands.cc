@@ -6,6 +6,7 @@
 
 #include "cli.hpp"
 #include "exmc/analysis/approximation.hpp"
+#include "exmc/analysis/particles.hpp"
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/analysis/diagnose.hpp"
 #include "exmc/analysis/format.hpp"
@@ -46,6 +47,10 @@ int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostr
     const std::string method = analysis::cmdstan_method(run.chains.front());
     if (analysis::is_approximation_method(method) || method == "optimize") {
       out << analysis::diagnose_approximation(run.chains).report;
+      return 0;
+    }
+    if (method == "smc") {
+      out << analysis::diagnose_particles(run.chains).report;
       return 0;
     }
     const auto result =

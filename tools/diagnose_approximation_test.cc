@@ -98,5 +98,37 @@ TEST_F(CliTest, AnUnboundedDensityIsWarnedOfByTheMethodsAndByDiagnose) {
   EXPECT_EQ(ok.err.find("floating-point range"), std::string::npos) << ok.err;
 }
 
+// smc's particles: diagnose computed split R-hat and ESS along the particles' order and, for a
+// run whose 100 particles sat at one point, told the user to "run longer warmup and sampling".
+// It now counts the distinct particles and repeats the evidence; laplace's poor k no longer
+// suggests --init pathfinder, which cannot use its draws.
+TEST_F(CliTest, DiagnoseOfSmcParticlesCountsCopiesInsteadOfRhat) {
+  const auto model = write("n.stan", "parameters { vector[3] x; } model { x ~ normal(0, 1); }\n");
+  auto run = exmc({"smc", model, "--seed", "1", "--particles", "100", "--kernel", "hmc", "--reference-scale",
+                   "1e-300", "--no-progress", "--output", path("stuck.csv")});
+  ASSERT_EQ(run.code, 0) << run.err;
+  auto d = exmc({"diagnose", path("stuck.csv")});
+  ASSERT_EQ(d.code, 0) << d.err;
+  EXPECT_NE(d.out.find("final particles of sequential Monte Carlo (method = smc)"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("particles is distinct: the mutations hardly moved them"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("The run recorded a log marginal likelihood of "), std::string::npos) << d.out;
+  for (const char* mcmc : {"R-hat =", "R-hat values", "effective sample size", "Run longer"})
+    EXPECT_EQ(d.out.find(mcmc), std::string::npos) << mcmc << " in\n" << d.out;
+
+  run = exmc({"smc", model, "--seed", "1", "--particles", "200", "--no-progress", "--output", path("fine.csv")});
+  ASSERT_EQ(run.code, 0) << run.err;
+  d = exmc({"diagnose", path("fine.csv")});
+  ASSERT_EQ(d.code, 0) << d.err;
+  EXPECT_NE(d.out.find("no problems detected"), std::string::npos) << d.out;
+
+  const auto corr = write("corr.stan", "data { matrix[2, 2] S; }\nparameters { vector[2] x; }\n"
+                                       "model { x ~ multi_normal(rep_vector(0, 2), S); }\n");
+  const auto data = write("corr.json", R"({"S": [[1, 0.999], [0.999, 1]]})");
+  ASSERT_EQ(exmc({"variational", corr, "--data", data, "--output", path("vb.csv"), "--seed", "1"}).code, 0);
+  d = exmc({"diagnose", path("vb.csv")});
+  EXPECT_NE(d.out.find("Use exmc sample for the posterior.\n"), std::string::npos) << d.out;
+  EXPECT_EQ(d.out.find("--init pathfinder"), std::string::npos) << d.out;
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -85,6 +85,20 @@ KEstimate k_of(const std::vector<io::CmdStanCsv>& files, const std::string& meth
 
 }  // namespace
 
+std::string runaway_listing(const std::vector<io::CmdStanCsv>& files, double limit) {
+  std::string listing;
+  const auto& columns = files.front().columns;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (columns[c].size() > 2 && columns[c].compare(columns[c].size() - 2, 2, "__") == 0) continue;
+    double largest = 0;
+    for (const auto& f : files)
+      for (size_t r = 0; r < f.num_rows && c < f.columns.size(); ++r)
+        if (std::isfinite(f.at(r, c))) largest = std::max(largest, std::fabs(f.at(r, c)));
+    if (largest > limit) listing += fmt::format("  {}: largest magnitude {:.3g}\n", columns[c], largest);
+  }
+  return listing;
+}
+
 DiagnoseResult diagnose_approximation(const std::vector<io::CmdStanCsv>& files) {
   if (files.empty()) throw std::runtime_error("no CmdStan CSV files given");
   const std::string method = cmdstan_method(files.front());
@@ -110,16 +124,7 @@ DiagnoseResult diagnose_approximation(const std::vector<io::CmdStanCsv>& files) 
   // An unbounded density: every draw far out where p/q is flat, the ratios equal, k = -inf, and
   // "close to the posterior" said of draws at 3e32 (pathfinder of target += x).
   const double limit = DiagnoseThresholds{}.runaway;
-  std::string runaway;
-  const auto& columns = files.front().columns;
-  for (size_t c = 0; c < columns.size(); ++c) {
-    if (columns[c].size() > 2 && columns[c].compare(columns[c].size() - 2, 2, "__") == 0) continue;
-    double largest = 0;
-    for (const auto& f : files)
-      for (size_t r = 0; r < f.num_rows && c < f.columns.size(); ++r)
-        if (std::isfinite(f.at(r, c))) largest = std::max(largest, std::fabs(f.at(r, c)));
-    if (largest > limit) runaway += fmt::format("  {}: largest magnitude {:.3g}\n", columns[c], largest);
-  }
+  const std::string runaway = runaway_listing(files, limit);
   if (!runaway.empty()) {
     r.runaway = true;
     out += runaway_section(runaway, limit, "its draws run off");
@@ -147,9 +152,11 @@ DiagnoseResult diagnose_approximation(const std::vector<io::CmdStanCsv>& files) 
     r.approximation = true;
     out += fmt::format(
         "Pareto k = {:.2f} ({}) is above 0.7: the approximation is poor, and its means, variances and "
-        "quantiles may be far from the posterior's. Use exmc sample for the posterior (these draws can be "
-        "its initial values: --init pathfinder).\n",
-        e.k, e.source);
+        "quantiles may be far from the posterior's. Use exmc sample for the posterior{}.\n",
+        e.k, e.source,
+        // --init pathfinder runs Pathfinder again for the chains' starts: no use of these draws,
+        // and none at all of laplace's or variational's.
+        method == "pathfinder" ? " (--init pathfinder starts its chains at Pathfinder's draws)" : "");
   } else if (e.k > 0.5) {
     out += fmt::format(
         "Pareto k = {:.2f} ({}) is between 0.5 and 0.7: the approximation is rough; importance "

@@ -18,6 +18,11 @@ std::string cmdstan_method(const io::CmdStanCsv& file);
 // True for the methods diagnose_approximation() reports on.
 bool is_approximation_method(const std::string& method);
 
+// One "  name: largest magnitude X" line per column (sampler and method columns, ending in "__",
+// left out) whose finite values reach beyond `limit` in magnitude in any of the files: the
+// listing of runaway_section (diagnose.hpp). Empty when none does.
+std::string runaway_listing(const std::vector<io::CmdStanCsv>& files, double limit);
+
 // The k of log_p__ - log_g__ over every file's draws (variational and laplace write both, as
 // CmdStan does), or the k pathfinder recorded (exmc_pareto_k: its draws are already resampled,
 // so their own ratios would mislead). Thresholds as loo's: k <= 0.5 the approximation is close;

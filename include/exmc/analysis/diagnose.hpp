@@ -25,9 +25,10 @@ struct DiagnoseResult {
   bool stuck = false;  // a chain stayed at one point, rejecting every proposal (core/stuck_chain.hpp)
   bool too_few_draws = false;  // fewer than kMinDrawsPerChain: R-hat and ESS could not be computed
   bool approximation = false;  // an approximation's Pareto k above 0.7 (analysis/approximation.hpp)
+  bool copies = false;  // SMC's particles mostly copies of a few points (analysis/particles.hpp)
   bool ok() const {
     return !(divergences || treedepth || ebfmi || rhat || ess || runaway || stuck || too_few_draws ||
-             approximation);
+             approximation || copies);
   }
   std::string report;
 };
