@@ -268,6 +268,7 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     if (!sbc_mode) {
       rec["model"] = manifest[item].model;
       rec["data"] = manifest[item].data;
+      if (oc.done) rec["inputs"] = fit_inputs(manifest[item]);
     }
     write_atomically(items_dir / record_name(sbc_mode, item), rec.dump() + "\n");
     ++resolved;

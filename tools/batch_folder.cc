@@ -126,6 +126,10 @@ BatchPlan plan_batch(const fs::path& dir, const json& settings, bool sbc, size_t
   return plan;
 }
 
+json fit_inputs(const ManifestItem& item) {
+  return {{"model", content_fingerprint(item.model)}, {"data", content_fingerprint(item.data)}};
+}
+
 std::vector<std::string> recheck_completed_fits(const fs::path& items_dir, const std::vector<ManifestItem>& items,
                                                 BatchPlan& plan) {
   std::vector<std::string> notes;
@@ -133,6 +137,16 @@ std::vector<std::string> recheck_completed_fits(const fs::path& items_dir, const
   for (size_t i = 0; i < items.size(); ++i) {
     if (std::find(plan.todo.begin(), plan.todo.end(), i) != plan.todo.end()) continue;
     const json rec = read_record(items_dir, false, i);
+    if (const auto inputs = rec.find("inputs"); inputs != rec.end()) {  // records before it had none
+      const json now = fit_inputs(items[i]);
+      for (const char* key : {"model", "data"})
+        if (inputs->value(key, "") != now.at(key))
+          throw std::invalid_argument(fmt::format(
+              "item {}: its {} file {} changed since it was fitted ({}): its files hold draws of the old one. Give "
+              "another --output, or remove that record to fit it again",
+              i + 1, key, key == std::string("model") ? items[i].model : items[i].data,
+              (items_dir / record_name(false, i)).string()));
+    }
     std::string gone;
     for (const auto& f : rec.at("result").at("files"))
       if (gone.empty() && !fs::is_regular_file(f.get<std::string>())) gone = f.get<std::string>();

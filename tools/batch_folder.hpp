@@ -43,9 +43,14 @@ struct BatchPlan {
 BatchPlan plan_batch(const std::filesystem::path& dir, const nlohmann::json& settings, bool sbc, size_t items,
                      std::optional<uint64_t> seed, uint64_t fresh_seed);
 
+// What a completed fit's record stands on: its model's and data's content, checked when the
+// batch is run again.
+nlohmann::json fit_inputs(const ManifestItem& item);
+
 // The completed fits of `plan` checked against what is on disk now. One whose files are gone
-// (deleted, moved) is added to plan.todo, to be fitted again, and a note says so. Returns the
-// notes.
+// (deleted, moved) is added to plan.todo, to be fitted again, and a note says so; one whose
+// model or data changed since (recorded by fit_inputs) is refused: its files hold draws of the
+// old one. Returns the notes.
 std::vector<std::string> recheck_completed_fits(const std::filesystem::path& items_dir,
                                                 const std::vector<ManifestItem>& items, BatchPlan& plan);
 

@@ -39,5 +39,26 @@ TEST_F(BatchResumeTest, ACompletedFitWhoseFileIsGoneIsFittedAgain) {
   EXPECT_EQ(data_lines(path("b.csv")), data_lines(path("b.first")));
 }
 
+// A data file edited after its fit completed: the batch skipped the fit and reported its old
+// draws as done (exit 0), while exmc sample --resume refuses an edited input. Refused now,
+// naming the item, the file and how to go on; nothing is fitted or removed.
+TEST_F(BatchResumeTest, AnInputEditedAfterItsFitCompletedIsRefusedNamingIt) {
+  auto r = batch();
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string before = slurp(path("b.csv"));
+  std::string data = slurp(path("b.json"));
+  data.replace(data.find("28"), 2, "29");
+  write("b.json", data);
+  r = batch();
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("exmc batch: error: item 2: its data file " + path("b.json") +
+                       " changed since it was fitted"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(path("runs/items/item_0002.json")), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(path("b.csv")), before);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -12,30 +12,13 @@
 #include "file_text.hpp"
 
 namespace exmc::cli {
-namespace {
-
-// An input by its content: a run resumed against an edited model or data would splice two
-// different posteriors into one file.
-std::string content_hash(const std::string& path) {
-  if (path.empty()) return "(none)";
-  std::string bytes;
-  try {
-    bytes = read_text(path);
-  } catch (const std::runtime_error&) {
-    return "(unreadable)";
-  }
-  return fmt::format("{:016x} ({} bytes)", fnv1a64(bytes), bytes.size());
-}
-
-}  // namespace
-
 std::string sample_fingerprint(const SampleOptions& o) {
   std::string s;
   auto line = [&](const char* key, const std::string& value) { s += fmt::format("{} = {}\n", key, value); };
-  line("model", content_hash(o.model_path));
-  line("data", content_hash(o.data_path));
-  line("init", init_file(o.init).empty() ? o.init : "file " + content_hash(o.init));
-  line("load-metric", content_hash(o.load_metric));
+  line("model", content_fingerprint(o.model_path));
+  line("data", content_fingerprint(o.data_path));
+  line("init", init_file(o.init).empty() ? o.init : "file " + content_fingerprint(o.init));
+  line("load-metric", content_fingerprint(o.load_metric));
   line("chains", std::to_string(o.chains));
   line("warmup", std::to_string(o.warmup));
   line("draws", std::to_string(o.draws));
