@@ -129,5 +129,25 @@ TEST_F(CliTest, GenerateQuantitiesChecksItsFittedParamsFiles) {
       << r.err;
 }
 
+// A fit of eight schools (J = 8) with data of seven schools: theta_tilde.8 was left out without
+// a word and the first seven used, exit 0. The draws are of another shape; refused, naming the
+// column, the variable's shape and that it comes with this data.
+TEST_F(CliTest, GenerateQuantitiesRefusesAFitWithMoreElementsThanTheVariable) {
+  const auto model = example("eight_schools.stan");
+  ASSERT_EQ(exmc({"sample", model, "--data", example("eight_schools.data.json"), "--seed", "5", "--chains", "1",
+                  "--warmup", "30", "--draws", "10", "--output", path("fit.csv"), "--no-progress"})
+                .code,
+            0);
+  const auto seven = write("seven.json", R"({"J": 7, "y": [28, 8, -3, 7, -1, 1, 18], "sigma": [15, 10, 16, 11, 9, 11, 10]})");
+  const auto r = exmc({"generate_quantities", model, "--data", seven, "--fitted-params", path("fit.csv"), "--output",
+                       path("gq.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(path("fit.csv") + ": has column theta_tilde.8, but 'theta_tilde' has shape [7] (with this "
+                                         "data): the draws are of another shape"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(path("gq.csv")));
+}
+
 }  // namespace
 }  // namespace exmc::cli

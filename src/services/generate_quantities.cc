@@ -1,9 +1,11 @@
 // CmdStan's standalone generated quantities: a fitted run's parameters in, this program's
 // transformed parameters and generated quantities out.
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "exmc/io/cmdstan_csv_writer.hpp"
 #include "exmc/services/methods.hpp"
@@ -33,6 +35,19 @@ std::vector<std::vector<size_t>> locate(const FittedDraws& f, const std::vector<
     if (!at.empty() && !missing.empty())
       throw std::runtime_error(fmt::format("{}: has columns of '{}' but not {}: the draws are of another shape",
                                            f.name, v.name, missing));
+    // Elements past the variable's shape (a fit with J = 8, data with J = 7): taking the first
+    // ones would pass off another model's draws as this one's.
+    const std::string prefix = v.name + ".";
+    for (size_t i = 0; i < f.columns.size(); ++i) {
+      const std::string& c = f.columns[i];
+      if (c.compare(0, prefix.size(), prefix) != 0 || std::find(at.begin(), at.end(), i) != at.end()) continue;
+      throw std::runtime_error(
+          v.shape.empty()
+              ? fmt::format("{}: has column {}, but '{}' is a scalar: the draws are of another shape", f.name, c, v.name)
+              : fmt::format("{}: has column {}, but '{}' has shape [{}] (with this data): the draws are of another "
+                            "shape",
+                            f.name, c, v.name, fmt::join(v.shape, ",")));
+    }
     where.push_back(std::move(at));
   }
   return where;
