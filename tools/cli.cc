@@ -97,8 +97,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   s->add_option("--precision", so.precision, "f64 or f32 arithmetic in the log density")
       ->capture_default_str()
       ->check(CLI::IsMember({"f64", "f32"}));
-  s->add_option("--save-metric", so.save_metric, "write chain 1's adapted metric and step size (JSON)");
-  s->add_option("--load-metric", so.load_metric, "start every chain from a saved metric and step size (JSON)");
+  s->add_option("--save-metric", so.save_metric, "write chain 1's adapted metric and step size (JSON)")
+      ->check(not_empty());
+  s->add_option("--load-metric", so.load_metric, "start every chain from a saved metric and step size (JSON)")
+      ->check(not_empty());
   s->add_option("--checkpoint-every", so.checkpoint_every,
                 "every N iterations, save each chain's whole state to OUTPUT.checkpoint (atomically)")
       ->check(CLI::Range(1u, 1000000000u));
@@ -110,7 +112,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   s->add_flag("--no-vectorize", no_vectorize, "unroll loops instead of vectorising them");
   s->add_option("--serve", so.serve,
                 "a live dashboard in the browser at [HOST:]PORT (host 127.0.0.1 unless given; port 0: a free "
-                "one); the URL goes to stderr");
+                "one); the URL goes to stderr")
+      ->check(not_empty());
   s->add_flag("--serve-allow-remote", so.serve_allow_remote,
               "let --serve listen on an address beyond loopback (anyone who can reach it can watch the run)");
   s->add_option("--serve-linger", so.serve_linger, "keep the dashboard up this many seconds after sampling")

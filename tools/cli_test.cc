@@ -253,6 +253,19 @@ TEST_F(CliTest, SecondsOptionsOutOfRangeNameTheOptionAndWhatIsExpected) {
   EXPECT_FALSE(fs::exists(path("runs")));
 }
 
+// An empty value ("--serve $PORT" with PORT unset) was taken for the option left out: no
+// dashboard, no metric saved or loaded, and the run went on and exited 0 without a word.
+TEST_F(CliTest, SampleOptionsGivenAnEmptyValueAreRefused) {
+  for (const std::string option : {"--serve", "--save-metric", "--load-metric"}) {
+    const auto r = exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                         "--chains", "1", "--warmup", "20", "--draws", "10", "--no-progress", "--output",
+                         path("o.csv"), option, ""});
+    EXPECT_EQ(r.code, 2) << option << ": " << r.err;
+    EXPECT_NE(r.err.find(option + ": empty; give a value, or leave the option out"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("o.csv"))) << option;
+  }
+}
+
 // Stan names elements from 1, and so do exmc's data messages; the transforms' and the
 // distributions' messages said "at index 1" for v[2] and "(0, 1)" for a matrix's [1,2].
 TEST_F(CliTest, InitAndDataElementsAreNamedFromOne) {

@@ -40,4 +40,14 @@ inline CLI::Validator open_unit_interval() {
 }
 inline CLI::Validator non_negative() { return bounded_below(true); }
 
+// A value that must say something (an address, a file): an empty one ("--serve $PORT" with PORT
+// unset) was taken for the option left out, and the run went on without it.
+inline CLI::Validator not_empty() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        return text.empty() ? "empty; give a value, or leave the option out" : "";
+      },
+      "");
+}
+
 }  // namespace exmc::cli
