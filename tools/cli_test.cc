@@ -99,6 +99,15 @@ TEST_F(CliTest, ThinAndSaveWarmupCountRows) {
   EXPECT_EQ(csv.num_warmup_rows, 15u);
   EXPECT_EQ(csv.num_rows, 25u);
   EXPECT_EQ(csv.config.at("thin"), "4");
+  EXPECT_NE(r.err.find("exmc: 1 chain x (60 warmup + 100 draws), seed 3"), std::string::npos) << r.err;
+  // One of each is said in the singular ("1 chains x", "1 variables (1 unconstrained dimensions)").
+  const auto one = write("one.stan", "parameters { real mu; }\nmodel { mu ~ normal(0, 1); }\n");
+  const auto o = exmc({"sample", one, "--chains", "1", "--draws", "10", "--seed", "1", "--output", path("o.csv"),
+                       "--no-progress"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("exmc: 1 variable (1 unconstrained dimension), 1 instruction per gradient;"),
+            std::string::npos)
+      << o.err;
 }
 
 TEST_F(CliTest, HelpAndMalformedCommandLines) {

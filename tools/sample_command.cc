@@ -323,15 +323,17 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     if (dash) dash->attach(observer);
 
     const auto& density = job.density();
-    err << fmt::format("exmc: {} variables ({} unconstrained dimensions), {} instructions per gradient; "
+    const auto count = [](size_t n, const char* noun) { return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s"); };
+    err << fmt::format("exmc: {} ({}), {} per gradient; "
                        "model ready in {:.1f} ms (parse, check, data, lower {:.1f} ms; compile {:.1f} ms, {})\n",
-                       job.vars().size(), density.dim(), density.nodes_per_gradient(), t_compiled, t_loaded,
-                       job.compile_ms(), density.backend() == graph::Backend::kJit ? "machine code" : "interpreted");
+                       count(job.vars().size(), "variable"), count(density.dim(), "unconstrained dimension"),
+                       count(density.nodes_per_gradient(), "instruction"), t_compiled, t_loaded, job.compile_ms(),
+                       density.backend() == graph::Backend::kJit ? "machine code" : "interpreted");
     if (job.fixed_param())
-      err << fmt::format("exmc: {} chains x {} draws, seed {}, fixed_param sampler (parameters at their initial "
-                         "values)\n", opts.chains, opts.draws, seed);
+      err << fmt::format("exmc: {} x {} draws, seed {}, fixed_param sampler (parameters at their initial "
+                         "values)\n", count(opts.chains, "chain"), opts.draws, seed);
     else
-      err << fmt::format("exmc: {} chains x ({} warmup + {} draws), seed {}, metric {}\n", opts.chains,
+      err << fmt::format("exmc: {} x ({} warmup + {} draws), seed {}, metric {}\n", count(opts.chains, "chain"),
                          opts.warmup, opts.draws, seed, opts.metric);
     if (resumed) {
       std::string at;
