@@ -382,6 +382,33 @@ TEST_F(ResumeTest, ResumingWithFixedParamAddedIsRefusedNamingIt) {
   EXPECT_EQ(tmps_after, tmps_before);
 }
 
+// A checkpoint kept its CSV temporary's path as the run named it, relative to the folder it ran
+// in: resumed from another folder (the same files named by other paths, as a batch scheduler
+// may) it failed, "cannot continue out_1.csv.<hex>.tmp ... No such file or directory". The
+// temporary is now looked for beside the output, where it always is.
+TEST_F(ResumeTest, ResumedFromAnotherWorkingDirectory) {
+  const fs::path started_in = fs::current_path();
+  fs::current_path(dir);
+  {
+    auto a = resume_args("out.csv", false);
+    a.back() = "out.csv";  // --output, relative to dir
+    Child c(a, path("err.txt"));
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (!fs::exists(path("out_4.csv.checkpoint")) && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    c.signal(SIGINT);
+    const int st = c.wait();
+    fs::current_path(started_in);
+    ASSERT_TRUE(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 130) << slurp(path("err.txt"));
+  }
+  std::ostringstream out, err;
+  EXPECT_EQ(run(resume_args("out.csv", true), out, err), 0) << err.str();
+  EXPECT_NE(err.str().find("resuming from the checkpoints"), std::string::npos) << err.str();
+  for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
+  EXPECT_TRUE(temporaries().empty());
+}
+
 // A chain whose checkpoint was deleted (or never written) starts afresh on --resume; the
 // interrupted run's temporary for it can never be continued, and was left behind, unnamed, after
 // the resumed run completed. It is removed and named; another run's temporary is not touched.

@@ -263,9 +263,17 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     header.num_chains = opts.chains;  // the run's, when this is a block of it
     std::vector<io::CmdStanCsvWriter::Continue> continue_files;
     if (resumed)
-      for (const auto& c : resumed->chains)
-        continue_files.push_back(c ? io::CmdStanCsvWriter::Continue{c->temp_path, c->offset, c->rows}
-                                   : io::CmdStanCsvWriter::Continue{});
+      for (unsigned c = 0; c < block.count; ++c) {
+        const auto& cp = resumed->chains[c];
+        // Beside the output, where the writer made it: the path the checkpoint kept is relative to
+        // the folder the interrupted run ran in, which need not be this one's.
+        const auto beside = [&] {
+          return (std::filesystem::path(chain_outputs[c]).parent_path() /
+                  std::filesystem::path(cp->temp_path).filename()).string();
+        };
+        continue_files.push_back(cp ? io::CmdStanCsvWriter::Continue{beside(), cp->offset, cp->rows}
+                                    : io::CmdStanCsvWriter::Continue{});
+      }
     io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, block.offset + c, opts.chains); },
                             header, job.names(), job.config(), continue_files);
     const auto sink_callbacks = sink.callbacks();
