@@ -53,6 +53,40 @@ template <class T>
 }
 #endif
 
+// Validity checks run on every gradient: counts of failures (sums vectorise where && chains
+// would not), every comparison a floating-point one (64-bit integer compares have no SSE2
+// vector form). For 0 <= v < 2^52, (v + 2^52) - 2^52 rounds v to an integer, so it equals v
+// exactly when v is one; every double from 2^52 up is an integer.
+template <class T> [[gnu::always_inline]] inline size_t non_counts_body(const T* __restrict y, size_t n) {
+  size_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double v = double(y[i]);
+    const bool ok = (v >= 0) & (v <= 0x1.fffffffffffffp1023) & ((v >= 0x1p52) | ((v + 0x1p52) - 0x1p52 == v));
+    bad += !ok;
+  }
+  return bad;
+}
+
+template <class T> [[gnu::always_inline]] inline size_t outside_exp_body(const T* __restrict x, size_t n) {
+  size_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double v = double(x[i]);
+    bad += !((v > -700) & (v < 700));
+  }
+  return bad;
+}
+
+template <class T> size_t non_counts_baseline(const T* y, size_t n) { return non_counts_body(y, n); }
+template <class T> size_t outside_exp_baseline(const T* x, size_t n) { return outside_exp_body(x, n); }
+#if EXMC_ROWS_AVX2
+template <class T> [[gnu::target("avx2")]] size_t non_counts_avx2(const T* y, size_t n) {
+  return non_counts_body(y, n);
+}
+template <class T> [[gnu::target("avx2")]] size_t outside_exp_avx2(const T* x, size_t n) {
+  return outside_exp_body(x, n);
+}
+#endif
+
 }  // namespace
 
 bool cpu_has_avx2() {
@@ -92,5 +126,25 @@ template <class T> void logit_rows(const T* eta, double* l, double* p, size_t n,
 }
 template void logit_rows(const double*, double*, double*, size_t, RowsIsa);
 template void logit_rows(const float*, double*, double*, size_t, RowsIsa);
+
+template <class T> bool all_counts(const T* y, size_t n, RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx2) return non_counts_avx2(y, n) == 0;
+#endif
+  (void)isa;
+  return non_counts_baseline(y, n) == 0;
+}
+template bool all_counts(const double*, size_t, RowsIsa);
+template bool all_counts(const float*, size_t, RowsIsa);
+
+template <class T> bool all_in_exp_range(const T* x, size_t n, RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx2) return outside_exp_avx2(x, n) == 0;
+#endif
+  (void)isa;
+  return outside_exp_baseline(x, n) == 0;
+}
+template bool all_in_exp_range(const double*, size_t, RowsIsa);
+template bool all_in_exp_range(const float*, size_t, RowsIsa);
 
 }  // namespace exmc::dist::detail

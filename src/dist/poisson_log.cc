@@ -62,20 +62,14 @@ double poisson_log_lpdf_vector(const Arg<T>* a, bool propto) {
   const T* y = a[0].val;
   const T* al = a[1].val;
   const size_t n_alpha = kVecAlpha ? n : 1;
-  bool ok = true;
-  for (size_t i = 0; i < n; ++i) {
-    const double v = double(y[i]);
-    ok &= v >= 0 && v < kInf && v == std::trunc(v);
+  // Both checks run on every gradient: as scalar loops (std::trunc a libm call per count at
+  // x86-64's baseline) they took about half this kernel's time on a BYM2 model's 1,921 counts.
+  if (!all_counts(y, n)) return -kInf;
+  if (!all_in_exp_range(al, n_alpha)) {
+    for (size_t i = 0; i < n_alpha; ++i)
+      if (!std::isfinite(double(al[i]))) return -kInf;
+    return lpdf<PoissonLog, T>(a, propto);  // beyond the inline exp's range
   }
-  double low = 0, high = 0;  // NaN makes neither test below true: refused with the non-finite
-  for (size_t i = 0; i < n_alpha; ++i) {
-    const double v = double(al[i]);
-    low = v < low ? v : low;
-    high = v > high ? v : high;
-    ok &= std::isfinite(v);
-  }
-  if (!ok) return -kInf;
-  if (!(low > -700 && high < 700)) return lpdf<PoissonLog, T>(a, propto);
   const bool keep_lgamma = !propto || a[0].is_param;
   if (propto && !a[1].is_param && !keep_lgamma) return 0.0;
   T* g = a[1].grad;

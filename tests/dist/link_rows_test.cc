@@ -118,5 +118,46 @@ template <class T> void expect_logit_rows_agree() {
 TEST(LogitRows, Avx2GivesTheBaselineBitsAndAgreesWithLibmFromDouble) { expect_logit_rows_agree<double>(); }
 TEST(LogitRows, Avx2GivesTheBaselineBitsAndAgreesWithLibmFromFloat) { expect_logit_rows_agree<float>(); }
 
+// The validity checks against a scalar statement of the rule, on both builds, for each position
+// of the one bad value in a block (vector bodies and tails) and for edge values.
+std::vector<RowsIsa> isas() {
+  std::vector<RowsIsa> v = {RowsIsa::kBaseline};
+  if (cpu_has_avx2()) v.push_back(RowsIsa::kAvx2);
+  return v;
+}
+
+bool is_count(double v) { return v >= 0 && std::isfinite(v) && v == std::trunc(v); }
+
+TEST(AllCounts, AgreesWithTruncOnEdgeValuesAtEveryPosition) {
+  const double nan = std::nan(""), inf = INFINITY;
+  const std::vector<double> values = {0.0, -0.0, 1, 7, 0x1p52 - 1, 0x1p52, 0x1p53 + 2, 1e300, 0x1.fffffffffffffp1023,
+                                      -1, 0.5, 1.5, 0x1p51 + 0.5, 0x1p52 - 0.5, -0x1p60, nan, -nan, inf, -inf,
+                                      4.9e-324, 2.5e-310};
+  for (RowsIsa isa : isas())
+    for (double v : values)
+      for (size_t n : {1u, 2u, 5u, 8u, 13u})
+        for (size_t at = 0; at < n; ++at) {
+          std::vector<double> y(n, 3.0);
+          y[at] = v;
+          std::vector<float> yf(y.begin(), y.end());
+          EXPECT_EQ(all_counts(y.data(), n, isa), is_count(v)) << v << " at " << at << " of " << n;
+          EXPECT_EQ(all_counts(yf.data(), n, isa), is_count(double(yf[at]))) << v << " (float) at " << at;
+        }
+}
+
+TEST(AllInExpRange, IsTheOpenInterval700AtEveryPosition) {
+  const double nan = std::nan("");
+  for (RowsIsa isa : isas())
+    for (double v : {0.0, -699.999, 699.999, 700.0, -700.0, 701.0, nan, double(INFINITY), -1e308})
+      for (size_t n : {1u, 3u, 8u, 11u})
+        for (size_t at = 0; at < n; ++at) {
+          std::vector<double> x(n, 1.0);
+          x[at] = v;
+          EXPECT_EQ(all_in_exp_range(x.data(), n, isa), v > -700 && v < 700) << v << " at " << at << " of " << n;
+        }
+  EXPECT_TRUE(all_in_exp_range(static_cast<const double*>(nullptr), 0));
+  EXPECT_TRUE(all_counts(static_cast<const double*>(nullptr), 0));
+}
+
 }  // namespace
 }  // namespace exmc::dist::detail

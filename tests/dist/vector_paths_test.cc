@@ -90,11 +90,19 @@ TEST(PoissonLogVectorPath, RefusesWhatTheElementLoopRefuses) {
         EXPECT_EQ(poisson_log({1, 2, 3}, {0.1, bad_alpha, 0.3}, propto, nullptr, param), -kInf);
         EXPECT_EQ(poisson_log({1, 2, 3}, {bad_alpha}, propto, nullptr, param), -kInf);
       }
-      for (double bad_y : {-1.0, 1.5, nan, kInf}) {
+      // Fractions near 2^52, where the check's (v + 2^52) - 2^52 rounding does the work.
+      for (double bad_y : {-1.0, 1.5, nan, kInf, 0x1p51 + 0.5, 0x1p52 - 0.5, 0.5, -0x1p60}) {
         EXPECT_EQ(poisson_log({1, bad_y, 3}, {0.1, 0.2, 0.3}, propto, nullptr, param), -kInf);
         EXPECT_EQ(poisson_log({1, bad_y, 3}, {0.1}, propto, nullptr, param), -kInf);
       }
     }
+}
+
+// Counts at the edges of the integer check: zero of either sign, the last values below 2^52,
+// and integers past it (every double there is one) take the vector path like any others.
+TEST(PoissonLogVectorPath, CountsAtTheEdgesOfTheIntegerCheckAgreeWithTheElementLoop) {
+  const std::vector<double> y = {0.0, -0.0, 0x1p52 - 1, 0x1p52, 0x1p53 + 2, 3};
+  expect_agrees_with_element_loop("poisson_log", y, {-40, -38, -36, -37, -39, 1.2}, -40);
 }
 
 // Beyond the inline exp's range the generic path answers: a huge log rate gives a finite

@@ -36,4 +36,11 @@ void bernoulli_logit_rows(const T* eta, const T* y, T* term, T* w, size_t n, Row
 // precision) and p[i] = inv_logit(eta[i]), in double; any finite eta.
 template <class T> void logit_rows(const T* eta, double* l, double* p, size_t n, RowsIsa isa = best_rows_isa());
 
+// True when every y[i] is a non-negative integer (finite; -0 counts as 0): the outcomes of a
+// count family, checked on every gradient.
+template <class T> bool all_counts(const T* y, size_t n, RowsIsa isa = best_rows_isa());
+
+// True when every x[i] is in (-700, 700), where exp_rows may be used (NaN is not).
+template <class T> bool all_in_exp_range(const T* x, size_t n, RowsIsa isa = best_rows_isa());
+
 }  // namespace exmc::dist::detail
