@@ -296,6 +296,31 @@ TEST_F(CliTest, InitAndDataElementsAreNamedFromOne) {
   EXPECT_NE(r.err.find("found inf at index 3"), std::string::npos) << r.err;
 }
 
+// An init file's value of the wrong shape but the right number of elements was taken as the
+// flat values: a 2x2 matrix given transposed as [[a, b], [c, d]] for matrix[2, 2] is fine, but
+// [[1, 2, 3, 4]] for it, or [[..4..], [..4..]] for vector[8], or 0.5 for vector[1] passed, while
+// the same in --data is refused. Refused now, naming the file, the variable and both shapes.
+TEST_F(CliTest, InitValuesOfAnotherShapeAreRefusedAsDataAre) {
+  const auto model = write("v.stan", "parameters { vector[4] v; matrix[2, 2] m; real s; } "
+                                     "model { v ~ normal(0, 1); to_vector(m) ~ normal(0, 1); s ~ normal(0, 1); }");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"v": [[1, 2], [3, 4]]})", "variable 'v': expected shape [4], found [2,2]"},
+      {R"({"m": [[1, 2, 3, 4]]})", "variable 'm': expected shape [2,2], found [1,4]"},
+      {R"({"s": [1]})", "variable 's': expected a single number, found shape [1]"},
+      {R"({"v": 1})", "variable 'v': expected shape [4], found a single number"}};
+  for (const auto& [init, message] : cases) {
+    const auto file = write("i.json", init);
+    const auto r = exmc({"sample", model, "--chains", "1", "--warmup", "20", "--draws", "10", "--no-progress",
+                         "--output", path("o.csv"), "--init", file});
+    EXPECT_EQ(r.code, 1) << init << ": " << r.err;
+    EXPECT_NE(r.err.find(file + ": " + message), std::string::npos) << init << ": " << r.err;
+    EXPECT_FALSE(fs::exists(path("o.csv"))) << init;
+  }
+  const auto r = exmc({"sample", model, "--chains", "1", "--warmup", "20", "--draws", "10", "--no-progress", "--output",
+                       path("o.csv"), "--init", write("ok.json", R"({"v": [1, 2, 3, 4], "m": [[1, 2], [3, 4]], "s": 1})")});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 // exmc loo --log-lik NAME took any column: lp__ or a parameter gave an estimate table (with nan
 // standard errors for a scalar) and exit 0, as if it were a log-likelihood.
 TEST_F(CliTest, LooSaysWhenTheQuantityIsNoPointwiseLogLikelihood) {
