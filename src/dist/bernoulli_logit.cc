@@ -39,19 +39,14 @@ double bernoulli_logit_lpdf_vector(const Arg<T>* a, bool propto) {
   const T* y = a[0].val;
   const T* al = a[1].val;
   const bool vec_alpha = a[1].size == n;
-  bool ok = true;
-  double ones = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double v = double(y[i]);
-    ok &= v == 0 || v == 1;
-    ones += v;
-  }
-  for (size_t i = 0; i < a[1].size; ++i) ok &= std::isfinite(double(al[i]));
-  if (!ok) return -kInf;
+  // The checks run on every gradient: vectorised kernels (link_rows.hpp), not scalar loops.
+  if (!all_binary(y, n) || !all_finite(al, a[1].size)) return -kInf;
   if (propto && !a[1].is_param) return 0.0;
   T* g = a[1].grad;
   if (!vec_alpha) {
     // n1 log inv_logit(alpha) + n0 log(1 - inv_logit(alpha)).
+    double ones = 0;
+    for (size_t i = 0; i < n; ++i) ones += double(y[i]);
     const double v = double(al[0]), zeros = double(n) - ones;
     if (g) g[0] += T(ones * inv_logit(-v) - zeros * inv_logit(v));
     return -(ones * log1p_exp(-v) + zeros * log1p_exp(v));

@@ -44,13 +44,11 @@ double binomial_logit_lpdf_vector(const Arg<T>* a, bool propto) {
   const T* N = a[1].val;
   const T* al = a[2].val;
   const size_t sN = a[1].size == 1 ? 0 : 1, sa = a[2].size == 1 ? 0 : 1;
-  bool ok = true;
-  for (size_t i = 0; i < n; ++i) {
-    const double ki = double(k[i]), Ni = double(N[i * sN]);
-    ok &= ki >= 0 && ki < kInf && ki == std::trunc(ki) && Ni >= ki && Ni < kInf && Ni == std::trunc(Ni);
-  }
-  for (size_t i = 0; i < a[2].size; ++i) ok &= std::isfinite(double(al[i]));
-  if (!ok) return -kInf;
+  // The checks run on every gradient: vectorised kernels (link_rows.hpp) where they can be.
+  if (!all_counts(k, n) || !all_counts(N, a[1].size) || !all_finite(al, a[2].size)) return -kInf;
+  unsigned above = 0;
+  for (size_t i = 0; i < n; ++i) above |= unsigned(double(k[i]) > double(N[i * sN]));
+  if (above) return -kInf;
   const bool keep_choose = !propto || a[0].is_param || a[1].is_param;
   if (propto && !a[2].is_param && !keep_choose) return 0.0;
   T* g = a[2].grad;

@@ -1,6 +1,7 @@
 #include "exmc/dist/link_rows.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "exmc/core/fast_math.hpp"
 
@@ -76,9 +77,30 @@ template <class T> [[gnu::always_inline]] inline size_t outside_exp_body(const T
   return bad;
 }
 
+template <class T> [[gnu::always_inline]] inline size_t non_binary_body(const T* __restrict y, size_t n) {
+  size_t bad = 0;
+  for (size_t i = 0; i < n; ++i) bad += !((y[i] == T(0)) | (y[i] == T(1)));
+  return bad;
+}
+
+template <class T> [[gnu::always_inline]] inline size_t non_finite_body(const T* __restrict x, size_t n) {
+  constexpr T kMax = std::numeric_limits<T>::max();
+  size_t bad = 0;
+  for (size_t i = 0; i < n; ++i) bad += !((x[i] >= -kMax) & (x[i] <= kMax));
+  return bad;
+}
+
 template <class T> size_t non_counts_baseline(const T* y, size_t n) { return non_counts_body(y, n); }
 template <class T> size_t outside_exp_baseline(const T* x, size_t n) { return outside_exp_body(x, n); }
+template <class T> size_t non_binary_baseline(const T* y, size_t n) { return non_binary_body(y, n); }
+template <class T> size_t non_finite_baseline(const T* x, size_t n) { return non_finite_body(x, n); }
 #if EXMC_ROWS_AVX2
+template <class T> [[gnu::target("avx2")]] size_t non_binary_avx2(const T* y, size_t n) {
+  return non_binary_body(y, n);
+}
+template <class T> [[gnu::target("avx2")]] size_t non_finite_avx2(const T* x, size_t n) {
+  return non_finite_body(x, n);
+}
 template <class T> [[gnu::target("avx2")]] size_t non_counts_avx2(const T* y, size_t n) {
   return non_counts_body(y, n);
 }
@@ -146,5 +168,25 @@ template <class T> bool all_in_exp_range(const T* x, size_t n, RowsIsa isa) {
 }
 template bool all_in_exp_range(const double*, size_t, RowsIsa);
 template bool all_in_exp_range(const float*, size_t, RowsIsa);
+
+template <class T> bool all_binary(const T* y, size_t n, RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx2) return non_binary_avx2(y, n) == 0;
+#endif
+  (void)isa;
+  return non_binary_baseline(y, n) == 0;
+}
+template bool all_binary(const double*, size_t, RowsIsa);
+template bool all_binary(const float*, size_t, RowsIsa);
+
+template <class T> bool all_finite(const T* x, size_t n, RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx2) return non_finite_avx2(x, n) == 0;
+#endif
+  (void)isa;
+  return non_finite_baseline(x, n) == 0;
+}
+template bool all_finite(const double*, size_t, RowsIsa);
+template bool all_finite(const float*, size_t, RowsIsa);
 
 }  // namespace exmc::dist::detail

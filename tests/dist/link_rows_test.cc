@@ -159,5 +159,22 @@ TEST(AllInExpRange, IsTheOpenInterval700AtEveryPosition) {
   EXPECT_TRUE(all_counts(static_cast<const double*>(nullptr), 0));
 }
 
+TEST(AllBinaryAndAllFinite, AgreeWithTheirScalarRulesAtEveryPosition) {
+  const double nan = std::nan(""), inf = INFINITY;
+  for (RowsIsa isa : isas())
+    for (double v : {0.0, -0.0, 1.0, 2.0, -1.0, 0.5, 1e-300, 1.0 + 1e-16, 1e308, -1e308, 0x1.fffffffffffffp1023, nan,
+                     inf, -inf})
+      for (size_t n : {1u, 3u, 8u, 11u})
+        for (size_t at = 0; at < n; ++at) {
+          std::vector<double> x(n, 1.0);
+          x[at] = v;
+          std::vector<float> xf(x.begin(), x.end());
+          EXPECT_EQ(all_binary(x.data(), n, isa), v == 0 || v == 1) << v << " at " << at << " of " << n;
+          EXPECT_EQ(all_finite(x.data(), n, isa), std::isfinite(v)) << v << " at " << at << " of " << n;
+          EXPECT_EQ(all_finite(xf.data(), n, isa), std::isfinite(xf[at])) << v << " (float) at " << at;
+          EXPECT_EQ(all_binary(xf.data(), n, isa), xf[at] == 0 || xf[at] == 1) << v << " (float) at " << at;
+        }
+}
+
 }  // namespace
 }  // namespace exmc::dist::detail

@@ -216,6 +216,8 @@ TEST(BinomialLogitVectorPath, RefusesWhatTheElementLoopRefuses) {
       EXPECT_EQ(binomial_logit({1, 1.5, 3}, {5}, {0.1}, propto, nullptr, param), -kInf);
       EXPECT_EQ(binomial_logit({1, 1, 3}, {5, 4.5, 5}, {0.1}, propto, nullptr, param), -kInf);
       EXPECT_EQ(binomial_logit({1, 1, 3}, {kInf}, {0.1, 0.2, 0.3}, propto, nullptr, param), -kInf);
+      EXPECT_EQ(binomial_logit({1, nan, 3}, {5}, {0.1, 0.2, 0.3}, propto, nullptr, param), -kInf);
+      EXPECT_EQ(binomial_logit({1, 1, 3}, {5, nan, 5}, {0.1}, propto, nullptr, param), -kInf);
     }
 }
 

@@ -43,4 +43,10 @@ template <class T> bool all_counts(const T* y, size_t n, RowsIsa isa = best_rows
 // True when every x[i] is in (-700, 700), where exp_rows may be used (NaN is not).
 template <class T> bool all_in_exp_range(const T* x, size_t n, RowsIsa isa = best_rows_isa());
 
+// True when every y[i] is 0 or 1 (Bernoulli outcomes).
+template <class T> bool all_binary(const T* y, size_t n, RowsIsa isa = best_rows_isa());
+
+// True when every x[i] is finite (neither infinite nor NaN).
+template <class T> bool all_finite(const T* x, size_t n, RowsIsa isa = best_rows_isa());
+
 }  // namespace exmc::dist::detail
