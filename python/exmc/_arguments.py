@@ -64,21 +64,34 @@ def _seed(seed) -> int:
     return _count("seed", seed, 0, 4294967295)  # the command's (CmdStan's) range
 
 
-def _flat_value(arg: str, name, v) -> list:
+def _shape_words(shape: tuple) -> str:
+    return "a single number" if shape == () else f"shape {shape}"
+
+
+def _flat_value(arg: str, name, v, shapes: Mapping | None = None) -> list:
     """One value of the dict argument `arg` (init, unconstrain's values), flattened column-major;
     errors name the argument and the variable (numpy's "could not convert string to float" did
-    not), and None is refused rather than read as NaN."""
+    not), and None is refused rather than read as NaN. With `shapes` (var_shapes()), a value of
+    another shape is refused, as data are: flattened, a matrix given as a row or a vector given
+    as a 2-d array passed with the right element count."""
     if v is None:
         hint = " (leave it out of the dict to start it at random)" if arg == "init" else ""
         raise TypeError(f"{arg}: variable '{name}': expected a number or an array of numbers, got None{hint}")
     try:
-        return np.asarray(v, dtype=np.float64).ravel(order="F").tolist()
+        a = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise type(e)(f"{arg}: variable '{name}': expected a number or an array of numbers ({e})") from None
+    want = None if shapes is None else shapes.get(str(name))
+    # Another element count is the density's to refuse ("value has 2 elements; expected 8").
+    if want is not None and a.shape != tuple(want) and a.size == int(np.prod(want)):
+        found = "a single number" if a.shape == () else (
+            f"shape {a.shape}" if tuple(want) == () else str(a.shape))
+        raise ValueError(f"{arg}: variable '{name}': expected {_shape_words(tuple(want))}, found {found}")
+    return a.ravel(order="F").tolist()
 
 
-def _init(init):
-    """(init text, init values) for SampleSettings."""
+def _init(init, shapes: Mapping | None = None):
+    """(init text, init values) for SampleSettings; `shapes` as _flat_value takes them."""
     if init is None:
         return "2", []
     if isinstance(init, bool):
@@ -86,7 +99,7 @@ def _init(init):
     if isinstance(init, (int, float, np.integer, np.floating)):
         return repr(float(init)), []
     if isinstance(init, Mapping):
-        return "2", [(str(k), _flat_value("init", k, v)) for k, v in init.items()]
+        return "2", [(str(k), _flat_value("init", k, v, shapes)) for k, v in init.items()]
     if _is_path(init):
         return os.fspath(init), []
     raise TypeError("init: expected a radius, 'pathfinder', a dict of values or a path")

@@ -180,7 +180,8 @@ class BoundModel:
         Errors name this argument, `values` (they spoke of "initial values", the sampler's)."""
         if not isinstance(values, Mapping):
             raise TypeError(f"values: expected a dict of constrained values by name, got {type(values).__name__}")
-        return self.density.unconstrain([(str(k), _flat_value("values", k, v)) for k, v in values.items()])
+        shapes = self.var_shapes()
+        return self.density.unconstrain([(str(k), _flat_value("values", k, v, shapes)) for k, v in values.items()])
 
     # ------------------------------------------------------------------ NUTS
     def sample(self, chains: int = 4, warmup: int = 1000, draws: int = 1000, seed=None, threads: int = 0,
@@ -210,7 +211,7 @@ class BoundModel:
             raise ValueError(f"adapt_delta must be in (0, 1), got {adapt_delta!r}")
         precision = _text("precision", precision)
         save_warmup, fixed_param = _flag("save_warmup", save_warmup), _flag("fixed_param", fixed_param)
-        init_text, init_values = _init(init)
+        init_text, init_values = _init(init, self.var_shapes() if isinstance(init, Mapping) else None)
         notebook = _in_notebook()
         interactive = notebook or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
         show = interactive if progress is None else bool(progress)
