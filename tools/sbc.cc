@@ -19,12 +19,14 @@
 
 #include <boost/math/special_functions/gamma.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "exmc/core/rng.hpp"
 #include "exmc/distributed/scheduler.hpp"
 #include "exmc/services/program.hpp"
 #include "exmc/services/sample.hpp"
+#include "exmc/stan/ast.hpp"
 #include "exmc/stan/generated_quantities.hpp"
 
 namespace exmc::cli {
@@ -108,6 +110,28 @@ Sbc::Sbc(SbcSettings settings) : s_(std::move(settings)), st_(std::make_unique<S
   ss.chains = 1;
   services::SampleJob probe(model, ss, 1);
   st_->model_flat = probe.names();
+  // Matched by flat name, a quantity of another shape (vector[1] mu for the model's real mu)
+  // matched none and was left out of the test and of the data without a word.
+  for (const auto& sv : st_->sim_vars)
+    for (const auto& mv : probe.vars())
+      if (mv.name == sv.name && mv.shape != sv.shape) {
+        const auto shape = [](const std::vector<size_t>& d) {
+          return d.empty() ? std::string("is a scalar") : fmt::format("has shape [{}]", fmt::join(d, ","));
+        };
+        throw std::invalid_argument(fmt::format("{}: '{}' {} here and {} in the model {}", s_.simulator_path,
+                                                sv.name, shape(sv.shape), shape(mv.shape), s_.model_path));
+      }
+  // The ranks are uniform only when the data come from the model's whole prior: a parameter
+  // left out (held at a value of the simulator's) made every other one's test meaningless.
+  for (const auto& st : model.loaded().program->block(stan::BlockKind::Parameters).stmts) {
+    if (st.kind != stan::StmtKind::Decl) continue;
+    const std::string& name = st.decl.at(0).name;
+    if (std::none_of(st_->sim_vars.begin(), st_->sim_vars.end(), [&](const VarInfo& v) { return v.name == name; }))
+      throw std::invalid_argument(fmt::format(
+          "{}: it does not draw the model's parameter '{}' ({}): SBC needs every parameter's true value drawn from "
+          "its prior, and the data drawn given them",
+          s_.simulator_path, name, s_.model_path));
+  }
   std::map<std::string, size_t> row_index;
   for (size_t k = 0; k < probe.num_values(); ++k) row_index[st_->model_flat[k]] = k;
   for (size_t k = 0; k < st_->sim_flat.size(); ++k)

@@ -1,0 +1,51 @@
+// exmc batch --sbc: what a simulator must give for the ranks to mean anything.
+#include <string>
+
+#include "cli_test_support.hpp"
+
+namespace exmc::cli {
+namespace {
+
+constexpr const char* kModel = R"(data { int N; vector[N] y; }
+parameters { real mu; real<lower=0> sigma; }
+model { mu ~ normal(0, 1); sigma ~ exponential(1); y ~ normal(mu, sigma); }
+)";
+
+class SbcTest : public CliTest {
+ protected:
+  // Each into a folder of its own: a refused simulator's batch may be recorded in its --output.
+  Ran sbc(const std::string& simulator, const std::string& output) {
+    return exmc({"batch", "--sbc", write("m.stan", kModel), "--simulator", write("sim.stan", simulator), "--data",
+                 write("d.json", R"({"N": 5, "y": [0, 0, 0, 0, 0]})"), "--simulations", "4", "--warmup", "50",
+                 "--draws", "50", "--rank-draws", "19", "--bins", "4", "--seed", "1", "--output", path(output)});
+  }
+};
+
+// A simulator that left a parameter out (sigma fixed at 1 while the model fits it) ran, tested
+// mu alone and exited 0; one that drew mu as a vector[1] for the model's real matched none of
+// its columns, so mu was left out of the test without a word. Both are refused before anything
+// runs, naming the parameter.
+TEST_F(SbcTest, ASimulatorThatDoesNotDrawEveryParameterIsRefused) {
+  auto r = sbc("generated quantities { real mu = normal_rng(0, 1); vector[5] y;\n"
+               "  for (n in 1:5) y[n] = normal_rng(mu, 1); }\n",
+          "a");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(path("sim.stan") + ": it does not draw the model's parameter 'sigma'"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(path("a/ranks.csv")));
+  r = sbc("generated quantities { vector[1] mu; mu[1] = normal_rng(0, 1); real sigma = exponential_rng(1);\n"
+          "  vector[5] y; for (n in 1:5) y[n] = normal_rng(mu[1], sigma); }\n",
+          "b");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(path("sim.stan") + ": 'mu' has shape [1] here and is a scalar in the model"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(path("b/ranks.csv")));
+  r = sbc("generated quantities { real mu = normal_rng(0, 1); real sigma = exponential_rng(1); vector[5] y;\n"
+          "  for (n in 1:5) y[n] = normal_rng(mu, sigma); }\n",
+          "c");
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace exmc::cli
