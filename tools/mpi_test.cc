@@ -5,6 +5,8 @@
 // skipped, except under CI=true (scripts/setup installs libopenmpi-dev), where that fails.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <unistd.h>
 
 #include "exmc/io/run_checkpoint.hpp"
@@ -116,6 +118,11 @@ TEST(MpiSample, FilesIdenticalForOneTwoFourRanksAndPlain) {
       EXPECT_TRUE(without_timing(d / f) == without_timing(root / "plain" / f)) << n << " ranks: " << f << " differs";
       EXPECT_EQ(run_id(d / f), run_id(d / "out_1.csv")) << "one run id per run";
     }
+    // Rank 0 speaks for the run, with its own block's counts: said so (they read as the run's).
+    const std::string log = read(d / "log.txt");
+    if (n == 1) EXPECT_EQ(log.find("this process's"), std::string::npos) << log;
+    else EXPECT_NE(log.find(fmt::format("gradient evaluations (chains 1-{} of 4: this process's)\n", 4 / n)),
+                   std::string::npos) << log;
   }
   EXPECT_TRUE(without_timing(root / "plain/out_1.csv") != without_timing(root / "plain/out_2.csv"));
 }

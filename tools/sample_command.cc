@@ -407,9 +407,16 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       if (failure) *failure = SampleFailure::kOther;
       return g_signal.load() == SIGTERM ? 128 + SIGTERM : 128 + SIGINT;
     }
+    // Under mpirun each rank runs a block of the chains and rank 0 speaks for the run: its counts
+    // are its own block's, which the line says (it read as the run's total).
+    const std::string whose =
+        block.count == opts.chains
+            ? ""
+            : fmt::format(" (chains {}-{} of {}: this process's)", block.offset + 1, block.offset + block.count,
+                          opts.chains);
     err << fmt::format("exmc: done in {:.2f} s (warmup {:.2f} s, sampling {:.2f} s per chain, slowest); "
-                       "{} gradient evaluations\n",
-                       result.wall_seconds, warm_s, samp_s, grads);
+                       "{} gradient evaluations{}\n",
+                       result.wall_seconds, warm_s, samp_s, grads, whose);
     if (divergences > 0)
       err << fmt::format("exmc: warning: {} divergent transitions after warmup; see `exmc diagnose`\n",
                          divergences);
