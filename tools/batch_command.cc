@@ -103,6 +103,22 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
   const bool sbc_mode = !o.sbc_model.empty();
   const unsigned chains = o.chains ? o.chains : (sbc_mode ? 1 : 4);
   const fs::path dir(o.output), items_dir = fs::path(o.output) / "items";
+  const auto sbc_settings = [&](uint64_t seed) {
+    SbcSettings s;
+    s.model_path = o.sbc_model;
+    s.simulator_path = o.simulator;
+    s.data_path = o.data;
+    s.seed = seed;
+    s.chains = chains;
+    s.warmup = o.warmup;
+    s.draws = o.draws;
+    s.thin = o.thin;
+    s.rank_draws = o.rank_draws;
+    s.adapt_delta = o.adapt_delta;
+    s.max_depth = o.max_depth;
+    s.metric = o.metric;
+    return s;
+  };
 
   // Rank 0 plans (settings checked against an earlier run in the same folder, the items still
   // to do) and tells everyone, errors included, so no rank waits for a plan that never comes.
@@ -118,6 +134,10 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
       if (sbc_mode) {
         check_sbc_options(chains, o.draws, o.thin, o.rank_draws);
         rank_uniformity({}, o.rank_draws, o.bins);  // checks --bins
+        // The model and simulator too (the seed plays no part in that): a simulator refused once
+        // the batch had set up left its batch.json behind, and the corrected one was then
+        // refused as "a batch with other settings" in the same --output.
+        Sbc check(sbc_settings(0));
       }
       create_output_folder(o.output, items_dir);
       json settings = {{"mode", sbc_mode ? "sbc" : "manifest"}, {"chains", chains},     {"warmup", o.warmup},
@@ -165,20 +185,7 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
   std::string setup_error;
   try {
     if (sbc_mode) {
-      SbcSettings s;
-      s.model_path = o.sbc_model;
-      s.simulator_path = o.simulator;
-      s.data_path = o.data;
-      s.seed = seed;
-      s.chains = chains;
-      s.warmup = o.warmup;
-      s.draws = o.draws;
-      s.thin = o.thin;
-      s.rank_draws = o.rank_draws;
-      s.adapt_delta = o.adapt_delta;
-      s.max_depth = o.max_depth;
-      s.metric = o.metric;
-      sbc = std::make_unique<Sbc>(s);
+      sbc = std::make_unique<Sbc>(sbc_settings(seed));
     } else {
       manifest = read_manifest(o.manifest, o.output);
     }

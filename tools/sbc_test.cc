@@ -47,5 +47,20 @@ TEST_F(SbcTest, ASimulatorThatDoesNotDrawEveryParameterIsRefused) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
+// A simulator refused when the batch set up (after batch.json had recorded it) left its record
+// behind, so the corrected simulator was refused in the same --output as "a batch with other
+// settings or inputs (... the --simulator program's content changed)". Checked before now.
+TEST_F(SbcTest, ACorrectedSimulatorRunsInTheFolderOfTheRefusedOne) {
+  auto r = sbc("generated quantities { real zz = normal_rng(0, 1); }\n", "out");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("it does not draw the model's parameter 'mu'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("out/batch.json")));
+  r = sbc("generated quantities { real mu = normal_rng(0, 1); real sigma = exponential_rng(1); vector[5] y;\n"
+          "  for (n in 1:5) y[n] = normal_rng(mu, sigma); }\n",
+          "out");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(path("out/ranks.csv")));
+}
+
 }  // namespace
 }  // namespace exmc::cli
