@@ -548,6 +548,7 @@ class MethodResult:
     """Rows of optimize / laplace / pathfinder / variational / smc: CmdStan's columns."""
 
     def __init__(self, res: dict):
+        self.method = str(res.get("method", ""))
         self.columns = list(res["columns"])
         self.values = res["values"]  # (row, column)
         self.num_method_columns = int(res["num_method_columns"])
@@ -555,6 +556,7 @@ class MethodResult:
         self.warnings = list(res["warnings"])
         self.grad_evals = int(res["grad_evals"])
         extra = dict(res.get("extra", {}))
+        self._extra = {str(k): str(v) for k, v in extra.items()}
         # smc's evidence, as its CSV header carries it; None for the other methods.
         lml, se = extra.get("exmc_log_marginal_likelihood"), extra.get("exmc_log_marginal_likelihood_se")
         self.log_marginal_likelihood = None if lml is None else float(lml)
@@ -583,3 +585,13 @@ class MethodResult:
 
     def stan_variables(self) -> dict:
         return {n: self.draws(n) for n in self._groups if not n.endswith("__")}
+
+    def diagnose(self) -> str:
+        """`exmc diagnose` of this method's file: for laplace, variational and pathfinder the
+        approximation's Pareto k; for smc the particles (copies of a few points?) and their scale.
+        Raises ValueError for optimize (one point) and generate_quantities (another fit's draws)."""
+        if self.method in ("optimize", "generate_quantities"):
+            what = "one point (the mode)" if self.method == "optimize" else "the draws of another fit"
+            raise ValueError(f"diagnose: {self.method} gives {what}, nothing to diagnose; diagnose checks "
+                             "the draws of laplace, variational, pathfinder and smc (and sample's Fit)")
+        return _exmc.diagnose_method(self.method, self.columns, self.values, self._extra)

@@ -1,8 +1,13 @@
 // optimize / laplace / pathfinder / variational / smc / generate_quantities from Python: the services' DrawTable (CmdStan's
 // columns, row-major) handed over as one 2-D array.
 #include <cstring>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "common.hpp"
+#include "exmc/analysis/approximation.hpp"
+#include "exmc/analysis/particles.hpp"
 #include "exmc/services/methods.hpp"
 
 namespace exmc::python {
@@ -13,6 +18,9 @@ py::dict to_dict(services::MethodRun run) {
   py::array_t<double> values({t.num_rows(), t.columns.size()});
   if (!t.values.empty()) std::memcpy(values.mutable_data(), t.values.data(), t.values.size() * sizeof(double));
   py::dict out;
+  // "method = pathfinder": what diagnose_method() needs to know of the table.
+  const std::string first = run.method_block.empty() ? "" : run.method_block.front();
+  out["method"] = first.rfind("method = ", 0) == 0 ? first.substr(9, first.find(' ', 9) - 9) : first;
   out["columns"] = t.columns;
   out["num_method_columns"] = t.num_method_columns;
   out["values"] = values;
@@ -41,9 +49,37 @@ py::dict run_method(F f) {
 // Its messages name Python's argument `init`, not the command's --init.
 services::InitSpec init_spec(const std::string& init) { return services::InitSpec::parse(init, "init"); }
 
+// exmc diagnose of a method's file, on its table: the same io::CmdStanCsv the command reads, with
+// the values unrounded (sig_figs 17) and exmc's header lines (pathfinder's k, smc's evidence).
+std::string diagnose_method(const std::string& method, const std::vector<std::string>& columns,
+                            py::array_t<double, py::array::c_style | py::array::forcecast> values,
+                            const std::map<std::string, std::string>& extra) {
+  if (values.ndim() != 2 || size_t(values.shape(1)) != columns.size())
+    throw std::invalid_argument("values: expected (rows, " + std::to_string(columns.size()) + " columns)");
+  io::CmdStanCsv f;
+  f.path = method + " result";
+  f.columns = columns;
+  f.config = extra;
+  f.config["method"] = method;
+  f.config["sig_figs"] = "17";
+  const size_t rows = size_t(values.shape(0)), width = columns.size();
+  const double* v = values.data();
+  size_t first = 0;
+  if (method == "variational" && rows > 0) {  // its first row is the approximation's mean, as in the file
+    f.approximation_mean.assign(v, v + width);
+    first = 1;
+  }
+  f.num_rows = rows - first;
+  f.values.assign(v + first * width, v + rows * width);
+  if (method == "smc") return analysis::diagnose_particles({f}).report;
+  return analysis::diagnose_approximation({f}).report;  // its errors name optimize and the rest
+}
+
 }  // namespace
 
 void bind_methods(py::module_& m) {
+  m.def("diagnose_method", &diagnose_method, py::arg("method"), py::arg("columns"), py::arg("values"),
+        py::arg("extra"));
   m.def("optimize", [](ProgramPtr p, uint64_t seed, const std::string& init, bool jacobian,
                        const std::string& algorithm, int iter) {
     services::OptimizeSettings s;

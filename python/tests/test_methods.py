@@ -116,3 +116,41 @@ def test_method_settings_name_the_python_argument():
         with pytest.raises((TypeError, ValueError), match="^" + re.escape(message) + "$"):
             getattr(model, method)(**{"seed": 1, **bad})
     assert model.sample(**{**kw, "seed": "3"}).seed == 3
+
+
+@needs_command
+def test_diagnose_is_the_commands_on_each_methods_file(tmp_path):
+    # MethodResult.diagnose() gives `exmc diagnose` of the same run's file: the approximation's
+    # Pareto k (laplace, variational, pathfinder), the particles for smc; optimize is refused.
+    (tmp_path / "c.stan").write_text(CONJUGATE)
+    (tmp_path / "c.json").write_text('{"y": 1.0}')
+    m = exmc.compile(CONJUGATE)
+    runs = {"laplace": m.laplace(data={"y": 1.0}, seed=3),
+            "variational": m.variational(data={"y": 1.0}, seed=3),
+            "pathfinder": m.pathfinder(data={"y": 1.0}, seed=3),
+            "smc": m.smc(data={"y": 1.0}, seed=3, particles=500)}
+    for method, r in runs.items():
+        assert r.method == method
+        extra = ["--particles", "500"] if method == "smc" else []
+        out = tmp_path / f"{method}.csv"
+        subprocess.run([str(EXMC), method, str(tmp_path / "c.stan"), "--data", str(tmp_path / "c.json"), "--seed",
+                        "3", "--output", str(out), *extra], check=True, capture_output=True)
+        command = subprocess.run([str(EXMC), "diagnose", str(out)], check=True, capture_output=True, text=True).stdout
+        text = r.diagnose()
+        if method == "smc":
+            # The command counts copies by lp__ at the 6 digits written; Python has every digit.
+            assert "final particles of sequential Monte Carlo" in text and "no problems detected" in text
+            assert re.sub(r"\d+ of the", "N of the", text) == re.sub(r"\d+ of the", "N of the", command)
+        elif method == "pathfinder":
+            assert text == command  # the k the run recorded, in both (-inf: a normal posterior)
+        elif method == "laplace":
+            # A normal posterior: exact in both (the file's 6 digits and Python's 17 agree on that).
+            assert "the approximation is the posterior" in text and "the approximation is the posterior" in command
+        else:
+            # The file's log densities have 6 significant digits, Python's all 17: k agrees to the
+            # tail fit's sensitivity to that rounding (-1.48 here against the file's -1.47).
+            k, k_file = (float(re.search(r"Pareto k = (-?[0-9.]+)", t).group(1)) for t in (text, command))
+            assert abs(k - k_file) < 0.05, (text, command)
+            assert text.split("Pareto k")[0] == command.split("Pareto k")[0]
+    with pytest.raises(ValueError, match=r"diagnose: optimize gives one point \(the mode\), nothing to diagnose"):
+        m.optimize(data={"y": 1.0}, seed=1).diagnose()
