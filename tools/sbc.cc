@@ -98,6 +98,14 @@ Sbc::Sbc(SbcSettings settings) : s_(std::move(settings)), st_(std::make_unique<S
   st_->model_text = read_text(s_.model_path);
   st_->base_data = s_.data_path.empty() ? nlohmann::json::object() : nlohmann::json::parse(read_text(s_.data_path));
   st_->simulator = services::Program::load(s_.simulator_path, s_.data_path);
+  // Its generated quantities are evaluated without any parameter values: a parameter of the
+  // simulator's would be read unset, and the "true" values drawn from it would be nothing's.
+  for (const auto& st : st_->simulator.loaded().program->block(stan::BlockKind::Parameters).stmts)
+    if (st.kind == stan::StmtKind::Decl)
+      throw std::invalid_argument(fmt::format(
+          "{}: a simulator has no parameters (it declares '{}'): it draws the model's parameters and data with "
+          "_rng calls in its generated quantities",
+          s_.simulator_path, st.decl.at(0).name));
   st_->sim_gq = std::make_unique<stan::GeneratedQuantities>(*st_->simulator.loaded().program,
                                                            st_->simulator.loaded().data, std::vector<VarInfo>{});
   if (st_->sim_gq->empty())

@@ -62,5 +62,18 @@ TEST_F(SbcTest, ACorrectedSimulatorRunsInTheFolderOfTheRefusedOne) {
   EXPECT_TRUE(fs::exists(path("out/ranks.csv")));
 }
 
+// docs/batch.md asks for a simulator without parameters; one with a parameters block ran (its
+// generated quantities saw the parameter unset). Refused before anything runs.
+TEST_F(SbcTest, ASimulatorWithParametersIsRefused) {
+  auto r = sbc("parameters { real z; }\n"
+               "generated quantities { real mu = normal_rng(0, 1); real sigma = exponential_rng(1); vector[5] y;\n"
+               "  for (n in 1:5) y[n] = normal_rng(mu, sigma); }\n",
+               "out");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find(path("sim.stan") + ": a simulator has no parameters (it declares 'z')"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(path("out/batch.json")));
+}
+
 }  // namespace
 }  // namespace exmc::cli
