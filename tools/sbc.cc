@@ -75,6 +75,12 @@ struct Sbc::State {
   std::vector<std::string> model_flat;        // flat names of the model's row (values, then gq)
   std::vector<std::string> ranked;            // names ranked
   std::vector<size_t> ranked_sim_index, ranked_row_index;
+  // The model's parameters: name, offset and size of their values among the simulator's.
+  struct Slice {
+    std::string name;
+    size_t offset, size;
+  };
+  std::vector<Slice> params;
 };
 
 namespace {
@@ -134,7 +140,15 @@ Sbc::Sbc(SbcSettings settings) : s_(std::move(settings)), st_(std::make_unique<S
   for (const auto& st : model.loaded().program->block(stan::BlockKind::Parameters).stmts) {
     if (st.kind != stan::StmtKind::Decl) continue;
     const std::string& name = st.decl.at(0).name;
-    if (std::none_of(st_->sim_vars.begin(), st_->sim_vars.end(), [&](const VarInfo& v) { return v.name == name; }))
+    size_t offset = 0;
+    for (const auto& v : st_->sim_vars) {
+      if (v.name == name) {
+        st_->params.push_back({name, offset, v.size()});
+        break;
+      }
+      offset += v.size();
+    }
+    if (st_->params.empty() || st_->params.back().name != name)
       throw std::invalid_argument(fmt::format(
           "{}: it does not draw the model's parameter '{}' ({}): SBC needs every parameter's true value drawn from "
           "its prior, and the data drawn given them",
@@ -203,6 +217,21 @@ SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress)
   out.fit_seed = splitmix64(s_.seed ^ splitmix64(i + 1)) % 4294967291ull;
   std::optional<services::SampleJob> job;
   deterministic([&] { job.emplace(*program, ss, out.fit_seed); });
+  // A true value outside the model's support (sigma = -1 for real<lower=0> sigma) can never be
+  // matched by a draw: every rank came out 0 and the report blamed the model. Checked with the
+  // model's own transforms, given this simulation's data (bounds may depend on it).
+  {
+    std::vector<std::pair<std::string, std::vector<double>>> values;
+    for (const auto& p : st_->params)
+      values.emplace_back(p.name, std::vector<double>(sim.begin() + p.offset, sim.begin() + p.offset + p.size));
+    std::vector<double> x(job->density().dim());
+    std::string why;
+    if (!job->density().unconstrain(values, x.data(), &why))
+      throw distributed::InputError(fmt::format(
+          "simulation {}: the simulator drew a parameter outside the model's support ({}): {}; it must draw each "
+          "parameter from the model's prior",
+          i, s_.model_path, why));
+  }
   const size_t kept = kept_draws(s_.draws, s_.thin);
   const size_t nr = st_->ranked.size();
   std::vector<std::vector<double>> draws(s_.chains);  // per chain: [draw][ranked]

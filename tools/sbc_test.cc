@@ -62,6 +62,21 @@ TEST_F(SbcTest, ACorrectedSimulatorRunsInTheFolderOfTheRefusedOne) {
   EXPECT_TRUE(fs::exists(path("out/ranks.csv")));
 }
 
+// A simulator whose "true" sigma lay outside the model's support (sigma = -1 for the model's
+// real<lower=0> sigma) was fitted anyway: every rank was 0 and the report blamed the model
+// ("miscalibrated", exit 0). The simulation is refused before its fit, naming the parameter,
+// the value drawn and the model's bound.
+TEST_F(SbcTest, ADrawOutsideTheModelsSupportIsRefused) {
+  auto r = sbc("generated quantities { real mu = normal_rng(0, 1); real sigma = -1; vector[5] y;\n"
+               "  for (n in 1:5) y[n] = normal_rng(mu, 1); }\n",
+               "out");
+  EXPECT_EQ(r.code, 1) << r.err;
+  for (const char* part : {"simulation 0: the simulator drew a parameter outside the model's support",
+                           "variable 'sigma' (lower): value -1 at index 1 is not above the lower bound 0"})
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+  EXPECT_NE(r.err.find("no simulation completed"), std::string::npos) << r.err;
+}
+
 // docs/batch.md asks for a simulator without parameters; one with a parameters block ran (its
 // generated quantities saw the parameter unset). Refused before anything runs.
 TEST_F(SbcTest, ASimulatorWithParametersIsRefused) {
