@@ -43,6 +43,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "                                              the mode, or approximate draws, into output.csv\n"
       "  exmc generate_quantities MODEL.stan --data DATA.json --fitted-params output_*.csv\n"
       "                                              generated quantities at an earlier fit's draws\n"
+      "  exmc log_prob MODEL.stan --data DATA.json --constrained-params P.json|output_1.csv\n"
+      "                                              the log density and its gradient there\n"
       "  exmc summary output_*.csv                   posterior summary (posterior's columns)\n"
       "  exmc diagnose output_*.csv                  what went wrong, in words\n"
       "  exmc loo output_*.csv                       PSIS-LOO from a log_lik quantity\n"

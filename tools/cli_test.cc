@@ -273,6 +273,12 @@ TEST_F(CliTest, SampleOptionsGivenAnEmptyValueAreRefused) {
     EXPECT_NE(r.err.find(option + ": empty; give a value, or leave the option out"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(path("o.csv"))) << option;
   }
+  // laplace --mode "" optimised first without a word, as if the option were left out.
+  const auto r = exmc({"laplace", example("eight_schools.stan"), "--data", example("eight_schools.data.json"),
+                       "--mode", "", "--output", path("l.csv")});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--mode: empty; give a value, or leave the option out"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("l.csv")));
 }
 
 // Stan names elements from 1, and so do exmc's data messages; the transforms' and the

@@ -38,7 +38,8 @@ const DocCase kCases[] = {
     {"sample", "docs/sample.md"},        {"optimize", "docs/methods.md"},
     {"laplace", "docs/methods.md"},      {"pathfinder", "docs/methods.md"},
     {"variational", "docs/methods.md"},  {"smc", "docs/methods.md"},
-    {"generate_quantities", "docs/methods.md"}, {"summary", "docs/analysis.md"},
+    {"generate_quantities", "docs/methods.md"}, {"log_prob", "docs/methods.md"},
+    {"summary", "docs/analysis.md"},
     {"diagnose", "docs/analysis.md"},    {"loo", "docs/analysis.md"},
     {"plot", "docs/analysis.md"},        {"batch", "docs/batch.md"},
 };

@@ -156,7 +156,9 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     auto no_jacobian = std::make_shared<bool>(false);
     auto* c = app.add_subcommand("laplace", "draws from the normal approximation at the mode (CmdStan's laplace)");
     add_common(c, *o);
-    c->add_option("--mode", s->mode_file, "the mode: Stan JSON or an `exmc optimize` CSV (default: optimise first)");
+    // Empty ("--mode $MODE" with MODE unset) read as left out: it optimised first without a word.
+    c->add_option("--mode", s->mode_file, "the mode: Stan JSON or an `exmc optimize` CSV (default: optimise first)")
+        ->check(not_empty());
     c->add_flag("--no-jacobian", *no_jacobian, "leave out the change-of-variables terms (around the penalised MLE)");
     c->add_option("--draws", s->draws, "number of draws")
         ->capture_default_str()
@@ -306,6 +308,7 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                     }});
   }
   cmds.push_back(add_generate_quantities_command(app));
+  cmds.push_back(add_log_prob_command(app));
   return cmds;
 }
 

@@ -1,4 +1,4 @@
-// `exmc optimize | laplace | pathfinder | variational | smc | generate_quantities`: thin shells over
+// `exmc optimize | laplace | pathfinder | variational | smc | generate_quantities | log_prob`: thin shells over
 // exmc::services.
 #pragma once
 
@@ -24,6 +24,9 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app);
 
 // `exmc generate_quantities` (generate_quantities_command.cc), one of add_method_commands'.
 MethodCommand add_generate_quantities_command(CLI::App& app);
+
+// `exmc log_prob` (log_prob_command.cc), one of add_method_commands'.
+MethodCommand add_log_prob_command(CLI::App& app);
 
 // For a method command's catch (...): writes the exception being handled as every method command
 // does (a Stan error's own file:line text; out of memory with its likely cause; otherwise

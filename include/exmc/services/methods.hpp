@@ -115,6 +115,26 @@ struct FittedDraws {
 std::vector<MethodRun> generate_quantities(const Program& program, const std::vector<FittedDraws>& fitted,
                                            uint64_t seed);
 
+// ---- log_prob: CmdStan's log_prob method ----
+// Points where the log density and its gradient are wanted, one of two kinds: constrained values
+// (a Stan JSON file's, by name, or each draw of fitted CmdStan CSV files), or points of the
+// unconstrained scale ("params_r": d values, or rows of d).
+struct LogProbSettings {
+  bool jacobian = true;  // include the log-Jacobians of the constraint transforms (CmdStan's default)
+  std::string constrained_json;           // a Stan JSON file of parameter values, or
+  std::vector<FittedDraws> constrained;   // draws with the parameters' flat columns, or
+  std::vector<std::vector<double>> unconstrained;  // points, each of dim() values
+  std::string source;                     // the file(s) named, for the header
+};
+// Rows: lp__, then g_NAME for each unconstrained coordinate: the log density as CmdStan's
+// log_prob gives it (constant terms of ~ statements dropped, the log-Jacobians when jacobian) and
+// its gradient. Compiled without automatic non-centring, so the unconstrained scale is Stan's
+// transforms' (bounds: log, logit; as exmc implements them) and lp__ at a fit's draws is the
+// sampler's lp__ for a program the sampler did not reparameterise. Throws std::runtime_error
+// naming the file and draw (or point) for a missing or out-of-support parameter, a point of
+// the wrong length, or no points.
+MethodRun log_prob(const Program& program, const LogProbSettings& settings);
+
 // Writes a MethodRun as one CmdStan CSV (under `path` only once complete).
 void write_csv(const std::string& path, const Program& program, const MethodRun& run, uint64_t seed,
                const std::string& init_text, int sig_figs = -1);
