@@ -1,6 +1,8 @@
 // exmc._exmc: the C++ half of the Python module. Programs, compiled densities (for people who
 // bring their own algorithm), and the binders of sample.cc, analysis.cc and methods.cc. The
 // Python package (python/exmc/*.py) shapes the results into arrays, DataFrames and Fit objects.
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -31,6 +33,21 @@ namespace {
 struct Density {
   ProgramPtr program;
   std::unique_ptr<graph::CompiledDensity> density;
+  services::Precision precision = services::Precision::kF64;
+  // constrain() at a point with a NaN or infinite coordinate: the density above clamps them to
+  // +-200 before exp() (the sampler's guard), which gave NaN as 7.2e86. Compiled on first use.
+  std::unique_ptr<graph::CompiledDensity> keeping_non_finite;
+
+  const graph::CompiledDensity& for_constrain(const double* x) {
+    if (std::all_of(x, x + dim(), [](double v) { return std::isfinite(v); })) return *density;
+    if (!keeping_non_finite) {
+      model::CompileOptions o;
+      o.keep_non_finite = true;
+      o.backend = graph::Backend::kInterpreter;  // constrain() runs the interpreter anyway
+      keeping_non_finite = program->compile(o, precision);
+    }
+    return *keeping_non_finite;
+  }
 
   size_t dim() const { return density->dim(); }
 
@@ -108,6 +125,7 @@ PYBIND11_MODULE(_exmc, m) {
           throw std::invalid_argument("precision: expected 'f64' or 'f32', got '" + precision + "'");
         auto d = std::make_unique<Density>();
         d->program = p;
+        d->precision = precision == "f32" ? services::Precision::kF32 : services::Precision::kF64;
         {
           py::gil_scoped_release release;
           d->density = p->compile({}, precision == "f32" ? services::Precision::kF32 : services::Precision::kF64);
@@ -128,10 +146,10 @@ PYBIND11_MODULE(_exmc, m) {
         const double v = d.density->logp_grad(d.checked(x), g.mutable_data());
         return py::make_tuple(v, g);
       }, py::arg("x"))
-      .def("constrain", [](const Density& d, const py::array_t<double, py::array::c_style | py::array::forcecast>& x) {
+      .def("constrain", [](Density& d, const py::array_t<double, py::array::c_style | py::array::forcecast>& x) {
         const double* px = d.checked(x);
         py::array_t<double> out(static_cast<py::ssize_t>(total_size(d.density->output_vars())));
-        d.density->constrain(px, out.mutable_data());
+        d.for_constrain(px).constrain(px, out.mutable_data());
         return out;
       }, py::arg("x"))
       .def("unconstrain", [](const Density& d, const std::vector<std::pair<std::string, std::vector<double>>>& values) {

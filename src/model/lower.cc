@@ -220,7 +220,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
           return b.node < 0 ? tg->constant(b.value) : m[size_t(b.node)];
         };
         Expr lo = bound(r.lower), up = bound(r.upper), of = bound(r.offset), mu = bound(r.multiplier);
-        auto gt = detail::transform_in_graph(*tg, *r.kind, x, r.shape, lo, up, of, mu, clamp);
+        auto gt = detail::transform_in_graph(*tg, *r.kind, x, r.shape, lo, up, of, mu, clamp, opts.keep_non_finite);
         value = gt.y;
         if (gt.logj.valid() && opts.jacobian) terms.push_back(gt.logj);
         if (r.dist) {

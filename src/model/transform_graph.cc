@@ -50,14 +50,22 @@ Expr sum_log(graph::Graph& g, Expr w, size_t n) {
   return sum(log(w));
 }
 
-Expr clamp_expr(Expr e, double c) { return fmax(fmin(e, c), -c); }
+// fmin/fmax drop a NaN, so the clamp alone turns NaN into exp(c) and +-inf into exp(+-c):
+// finite numbers that look like values. keep_non_finite lets those through (a select per
+// variable, which the JIT does not inline: not for the sampler's density).
+Expr clamp_expr(Expr e, double c, bool keep_non_finite) {
+  Expr clamped = fmax(fmin(e, c), -c);
+  if (!keep_non_finite) return clamped;
+  return select(graph::Cmp::kLt, abs(e), e.graph()->constant(INFINITY), clamped, e);
+}
 
 // Lower-triangular M x N factor with log-diagonal: returns L and the clamped log-diagonal.
-std::pair<Expr, Expr> cholesky_cov_graph(graph::Graph& g, Expr x, size_t M, size_t N, double clamp) {
+std::pair<Expr, Expr> cholesky_cov_graph(graph::Graph& g, Expr x, size_t M, size_t N, double clamp,
+                                        bool keep_non_finite) {
   const size_t p = N * (N + 1) / 2 + (M - N) * N;
   std::vector<int> dpos(N);
   for (size_t i = 0; i < N; ++i) dpos[i] = int(i * (i + 1) / 2 + i);
-  Expr c = clamp_expr(gather(x, dpos), clamp);
+  Expr c = clamp_expr(gather(x, dpos), clamp, keep_non_finite);
   Expr all = concat({x, exp(c), g.constant(0.0)});
   std::vector<int> cell(M * N);
   for (size_t j = 0; j < N; ++j)
@@ -114,7 +122,8 @@ GraphTransform cholesky_corr_graph(graph::Graph& g, Expr x, size_t K, bool to_co
 }  // namespace
 
 GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shape& shape, Expr lower, Expr upper,
-                                  Expr offset, Expr multiplier, double clamp) {
+                                  Expr offset, Expr multiplier, double clamp,
+                                  bool keep_non_finite) {
   const size_t n = graph::shape_size(shape);
   auto shaped = [&](Expr y) { return y.shape() == shape ? y : reshape(y, shape); };
   // Elementwise transforms receive x in the variable's shape; the others a flat {u} vector.
@@ -132,11 +141,11 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
     case Kind::kIdentity:
       return {shaped(x), Expr()};
     case Kind::kLower: {
-      Expr c = clamp_expr(x, clamp);
+      Expr c = clamp_expr(x, clamp, keep_non_finite);
       return {shaped(is_const(g, lower, 0.0) ? exp(c) : lower + exp(c)), total(c)};
     }
     case Kind::kUpper: {
-      Expr c = clamp_expr(x, clamp);
+      Expr c = clamp_expr(x, clamp, keep_non_finite);
       return {shaped(upper - exp(c)), total(c)};
     }
     case Kind::kLowerUpper: {
@@ -144,8 +153,10 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
       const bool lo_inf = const_value(lower, &lv) && lv == -INFINITY;
       const bool up_inf = const_value(upper, &uv) && uv == INFINITY;
       if (lo_inf && up_inf) return {shaped(x), Expr()};
-      if (lo_inf) return transform_in_graph(g, Kind::kUpper, x, shape, Expr(), upper, Expr(), Expr(), clamp);
-      if (up_inf) return transform_in_graph(g, Kind::kLower, x, shape, lower, Expr(), Expr(), Expr(), clamp);
+      if (lo_inf) return transform_in_graph(g, Kind::kUpper, x, shape, Expr(), upper, Expr(), Expr(), clamp,
+                                           keep_non_finite);
+      if (up_inf) return transform_in_graph(g, Kind::kLower, x, shape, lower, Expr(), Expr(), Expr(), clamp,
+                                           keep_non_finite);
       Expr w = fmax(upper - lower, 1e-30);
       Expr y = lower + w * inv_logit(x);
       Expr lj = sum(log_inv_logit(x) + log1m_inv_logit(x)) + sum_log(g, w, n);
@@ -169,11 +180,11 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
     }
     case Kind::kOrdered: {
       if (n == 1) return {shaped(x), Expr()};
-      Expr tail = clamp_expr(slice(x, 1, n - 1), clamp);
+      Expr tail = clamp_expr(slice(x, 1, n - 1), clamp, keep_non_finite);
       return {shaped(cumulative_sum(concat({slice(x, 0, 1), exp(tail)}))), sum(tail)};
     }
     case Kind::kPositiveOrdered: {
-      Expr c = clamp_expr(x, clamp);
+      Expr c = clamp_expr(x, clamp, keep_non_finite);
       return {shaped(cumulative_sum(exp(c))), sum(c)};
     }
     case Kind::kSimplex: {
@@ -194,12 +205,12 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
       return {shaped(x / r), -0.5 * ss};
     }
     case Kind::kCholeskyCov: {
-      auto [L, c] = cholesky_cov_graph(g, x, shape[0], shape[1], clamp);
+      auto [L, c] = cholesky_cov_graph(g, x, shape[0], shape[1], clamp, keep_non_finite);
       return {L, sum(c)};
     }
     case Kind::kCovMatrix: {
       const size_t K = shape[0];
-      auto [L, c] = cholesky_cov_graph(g, x, K, K, clamp);
+      auto [L, c] = cholesky_cov_graph(g, x, K, K, clamp, keep_non_finite);
       std::vector<double> w(K);
       for (size_t i = 0; i < K; ++i) w[i] = double(K - i + 1);
       return {matmul(L, transpose(L)), g.constant(K * kLog2) + dot(c, vec_const(g, w))};

@@ -14,9 +14,10 @@ struct GraphTransform {
 };
 
 // x: the unconstrained slice (shape {u}; invalid when u == 0). Bounds: invalid when absent.
-// clamp: the log-transform input clamp of the precision compiled for (20 or 200).
+// clamp: the log-transform input clamp of the precision compiled for (20 or 200), applied to
+// finite inputs; NaN and +-inf pass it unchanged when keep_non_finite (CompileOptions).
 GraphTransform transform_in_graph(graph::Graph& g, transform::Kind kind, graph::Expr x, const graph::Shape& shape,
                                   graph::Expr lower, graph::Expr upper, graph::Expr offset, graph::Expr multiplier,
-                                  double clamp);
+                                  double clamp, bool keep_non_finite = false);
 
 }  // namespace exmc::model::detail

@@ -84,6 +84,11 @@ struct CompileOptions {
   // the density of the constrained values themselves, whose mode is the (penalised) maximum
   // likelihood estimate, as Stan's optimize with jacobian=0 (its default).
   bool jacobian = true;
+  // Unconstrained inputs that are NaN or +-inf pass the log transforms' clamp unchanged, so
+  // constrain() gives NaN, or the transform's limit (exp(-inf) = 0), where the clamp gave
+  // exp(+-200). Finite inputs are clamped as ever. For constrain() at such points (Python's):
+  // it costs the sampler's density a select the JIT calls as a kernel.
+  bool keep_non_finite = false;
 };
 
 class Model {
