@@ -68,7 +68,12 @@ class HttplibServer final : public Server {
         "text/event-stream",
         [stream](size_t, httplib::DataSink& sink) {
           std::vector<std::shared_ptr<const std::string>> texts;
-          if (!stream->next(texts)) return false;
+          // The stream's end: done() sends the last chunk. Returning false instead dropped the
+          // connection mid-transfer (curl: exit 18, a browser: a network error).
+          if (!stream->next(texts)) {
+            sink.done();
+            return true;
+          }
           for (const auto& t : texts)
             if (!sink.write(t->data(), t->size())) return false;
           return true;

@@ -452,6 +452,42 @@ TEST(Dashboard, AViewerThatStopsReadingLosesItsBacklogNotTheServersMemory) {
   close(fd);
 }
 
+// The end of a run closed the event stream without the chunked encoding's last chunk, so
+// `curl -N .../events` exited 18 (partial transfer) and a browser saw a network error. The
+// stream now ends with "0\r\n\r\n" before the connection closes.
+TEST(Dashboard, TheEventStreamEndsWithTheLastChunk) {
+  auto d = std::make_unique<Dashboard>(info(1, 10), fast());
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(uint16_t(d->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string req = "GET /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
+  std::mutex mu;
+  std::string got;
+  std::thread reader([&] {
+    char buf[4096];
+    for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) {
+      std::lock_guard<std::mutex> lock(mu);
+      got.append(buf, size_t(n));
+    }
+  });
+  ASSERT_TRUE(wait_for([&] { return d->stats().viewers == 1; }));
+  run_chains(*d, 1, 10, 0us);
+  EXPECT_TRUE(wait_for([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return got.find("\"state\":\"done\"") != std::string::npos;
+  }));
+  d.reset();  // the end of the run: the server stops
+  reader.join();
+  close(fd);
+  EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got.substr(0, 300);
+  ASSERT_GE(got.size(), 7u);
+  EXPECT_EQ(got.substr(got.size() - 7), "\r\n0\r\n\r\n") << got.substr(got.size() - 200);
+}
+
 #endif
 
 }  // namespace
