@@ -1,9 +1,15 @@
 // libexmc_http.so: the dashboard's HTTP server (http_server.hpp) on cpp-httplib, loaded by
 // dashboard.cc when a dashboard starts.
+#include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <string>
 #include <thread>
 
 #include <httplib.h>
@@ -88,6 +94,30 @@ class HttplibServer final : public Server {
   std::thread thread_;
 };
 
+// Why host:port cannot be bound ("address already in use"), found by binding it as the server
+// does: httplib says only that it failed. "" when it binds now (the port was freed meanwhile).
+std::string why_not_bound(const std::string& host, int port) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  if (const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res); rc != 0)
+    return gai_strerror(rc);
+  std::string why;
+  const int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+  if (fd < 0) {
+    why = std::strerror(errno);
+  } else {
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) why = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(res);
+  if (!why.empty()) why[0] = char(std::tolower(static_cast<unsigned char>(why[0])));
+  return why;
+}
+
 }  // namespace
 }  // namespace exmc::dashboard::http
 
@@ -96,7 +126,9 @@ extern "C" __attribute__((visibility("default"))) exmc::dashboard::http::Server*
   using exmc::dashboard::http::HttplibServer;
   auto s = std::make_unique<HttplibServer>(*options, *routes);
   if (s->port() <= 0) {
-    *error = "cannot listen on " + options->host + ":" + std::to_string(options->port);
+    const std::string why = exmc::dashboard::http::why_not_bound(options->host, options->port);
+    *error = "cannot listen on " + options->host + ":" + std::to_string(options->port) + (why.empty() ? "" : ": " + why) +
+             " (use another port, or port 0 for any free one)";
     return nullptr;
   }
   s->start();

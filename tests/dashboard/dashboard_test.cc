@@ -488,6 +488,31 @@ TEST(Dashboard, TheEventStreamEndsWithTheLastChunk) {
   EXPECT_EQ(got.substr(got.size() - 7), "\r\n0\r\n\r\n") << got.substr(got.size() - 200);
 }
 
+// A port in use said only "dashboard: cannot listen on 127.0.0.1:18081": now why, and what to do.
+TEST(Dashboard, APortInUseIsRefusedWithTheReason) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ServerOptions o;
+  o.port = ntohs(addr.sin_port);
+  try {
+    Dashboard d(info(1, 10), o);
+    ADD_FAILURE() << "a second server on port " << o.port;
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("dashboard: cannot listen on 127.0.0.1:" + std::to_string(o.port) + ": address already in use"),
+              std::string::npos) << m;
+    EXPECT_NE(m.find("another port, or port 0 for any free one"), std::string::npos) << m;
+  }
+  close(fd);
+}
+
 #endif
 
 }  // namespace
