@@ -409,6 +409,27 @@ TEST_F(ResumeTest, ResumedFromAnotherWorkingDirectory) {
   EXPECT_TRUE(temporaries().empty());
 }
 
+// A chain's CSV temporary deleted after the interruption (its checkpoint kept): --resume said
+// "cannot continue out_1.csv.<hex>.tmp ...: No such file or directory" and not what to do. It
+// now says that removing that chain's checkpoint starts the chain afresh, which then works.
+TEST_F(ResumeTest, AChainsDeletedTemporarySaysWhatToDo) {
+  ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
+  const auto cp = io::RunCheckpoint::load(path("out_1.csv.checkpoint"));
+  ASSERT_TRUE(cp);
+  ASSERT_TRUE(fs::remove(path(fs::path(cp->temp_path).filename().string())));
+  std::ostringstream out, err;
+  ASSERT_EQ(run(resume_args("out.csv", true), out, err), 1) << err.str();
+  EXPECT_NE(err.str().find("cannot continue"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("remove " + path("out_1.csv.checkpoint") + " to start that chain afresh, or run without "
+                           "--resume to start the whole run afresh"),
+            std::string::npos)
+      << err.str();
+  fs::remove(path("out_1.csv.checkpoint"));
+  std::ostringstream out2, err2;
+  EXPECT_EQ(run(resume_args("out.csv", true), out2, err2), 0) << err2.str();
+  for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
+}
+
 // A chain whose checkpoint was deleted (or never written) starts afresh on --resume; the
 // interrupted run's temporary for it can never be continued, and was left behind, unnamed, after
 // the resumed run completed. It is removed and named; another run's temporary is not touched.

@@ -2,6 +2,7 @@
 #include "exmc/io/cmdstan_csv_writer.hpp"
 
 #include "exmc/io/format_number.hpp"
+#include "exmc/io/run_checkpoint.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -151,8 +152,14 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const Continue& from, const
       finished_ = true;  // completed and renamed before the interruption
       return;
     }
+    // Gone (deleted since): the chain's checkpoint describes draws no longer there, so only
+    // starting it again can help; say how, as the message alone left the user stuck.
+    const std::string what_to_do =
+        e != ENOENT ? ""
+                    : "; remove " + checkpoint_path(path_) +
+                          " to start that chain afresh, or run without --resume to start the whole run afresh";
     throw std::runtime_error("cannot continue " + tmp_ + " (the interrupted run's draws for " + path_ +
-                             "): " + std::strerror(e));
+                             "): " + std::strerror(e) + what_to_do);
   }
   const off_t size = ::lseek(fd, 0, SEEK_END);
   if (size < 0 || uint64_t(size) < from.offset) {
