@@ -205,7 +205,9 @@ struct Dashboard::Impl {
         // At most 10 s, then a keep-alive goes out.
         v_->cv.wait_for(lock, std::chrono::seconds(10),
                         [&] { return im_.stop || v_->resync || !v_->queue.empty(); });
-        if (im_.stop) return false;
+        // Events queued before the stop go out first: the last of a run (its "done") was queued
+        // by finish() just before the dashboard closed, and was dropped.
+        if (im_.stop && (v_->resync || v_->queue.empty())) return false;
         if (v_->resync) {
           v_->queue.clear();
           v_->queued_bytes = 0;
