@@ -452,19 +452,27 @@ TEST(Dashboard, AViewerThatStopsReadingLosesItsBacklogNotTheServersMemory) {
   close(fd);
 }
 
+// A raw connection to the event stream (curl's view of it, headers and chunks as sent), with
+// the request written; -1 when it could not be made.
+int open_event_stream(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(uint16_t(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return -1;
+  const std::string req = "GET /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  if (write(fd, req.data(), req.size()) != ssize_t(req.size())) return -1;
+  return fd;
+}
+
 // The end of a run closed the event stream without the chunked encoding's last chunk, so
 // `curl -N .../events` exited 18 (partial transfer) and a browser saw a network error. The
 // stream now ends with "0\r\n\r\n" before the connection closes.
 TEST(Dashboard, TheEventStreamEndsWithTheLastChunk) {
   auto d = std::make_unique<Dashboard>(info(1, 10), fast());
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(uint16_t(d->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  const std::string req = "GET /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
+  const int fd = open_event_stream(d->port());
+  ASSERT_GE(fd, 0);
   std::mutex mu;
   std::string got;
   std::thread reader([&] {
@@ -494,14 +502,8 @@ TEST(Dashboard, TheEventStreamEndsWithTheLastChunk) {
 TEST(Dashboard, EventsQueuedBeforeTheCloseStillReachTheViewer) {
   for (int round = 0; round < 10; ++round) {
     auto d = std::make_unique<Dashboard>(info(1, 10), fast());
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(uint16_t(d->port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    const std::string req = "GET /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    ASSERT_EQ(write(fd, req.data(), req.size()), ssize_t(req.size()));
+    const int fd = open_event_stream(d->port());
+    ASSERT_GE(fd, 0);
     std::string got;
     std::thread reader([&] {
       char buf[4096];
