@@ -97,7 +97,7 @@ MethodCommand add_log_prob_command(CLI::App& app) {
   c->add_option("model", o->model_path, "the Stan program (.stan)")->required();
   c->add_option("--data", o->data_path, "data in Stan JSON (omit when the program has no data)");
   c->add_option("--constrained-params", o->constrained,
-                "parameter values: a Stan JSON file (one point), or CmdStan CSV files (a point per draw)")
+                "parameter values: a Stan JSON file (one point), or CmdStan CSV files named .csv (a point per draw)")
       ->check(CLI::ExistingFile);
   c->add_option("--unconstrained-params", o->unconstrained,
                 "unconstrained values: Stan JSON with params_r (a point, or a row per point)")
