@@ -430,6 +430,33 @@ TEST_F(ResumeTest, AChainsDeletedTemporarySaysWhatToDo) {
   for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
 }
 
+// A chain's CSV temporary edited after the interruption (not shortened): --resume continued it,
+// and the edited rows went out under the final name as the sampler's. The checkpoint now keeps
+// the temporary's content hash, and an edit is refused with what to do.
+TEST_F(ResumeTest, AnEditedTemporaryIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
+  const auto cp = io::RunCheckpoint::load(path("out_1.csv.checkpoint"));
+  ASSERT_TRUE(cp);
+  const std::string tmp = path(fs::path(cp->temp_path).filename().string());
+  std::string text = slurp(tmp);
+  ASSERT_GE(text.size(), cp->offset);
+  const size_t at = text.rfind('.', cp->offset - 2);  // a digit after the last point written
+  ASSERT_NE(at, std::string::npos);
+  text[at + 1] = text[at + 1] == '7' ? '3' : '7';
+  std::ofstream(tmp, std::ios::binary | std::ios::trunc) << text;
+  std::ostringstream out, err;
+  ASSERT_EQ(run(resume_args("out.csv", true), out, err), 1) << err.str();
+  EXPECT_NE(err.str().find("was changed since its checkpoint: its first " + std::to_string(cp->offset) +
+                           " bytes are not those the run wrote; remove " + path("out_1.csv.checkpoint") +
+                           " to start that chain afresh"),
+            std::string::npos)
+      << err.str();
+  fs::remove(path("out_1.csv.checkpoint"));
+  std::ostringstream out2, err2;
+  EXPECT_EQ(run(resume_args("out.csv", true), out2, err2), 0) << err2.str();
+  for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
+}
+
 // A chain whose checkpoint was deleted (or never written) starts afresh on --resume; the
 // interrupted run's temporary for it can never be continued, and was left behind, unnamed, after
 // the resumed run completed. It is removed and named; another run's temporary is not touched.

@@ -271,7 +271,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
           return (std::filesystem::path(chain_outputs[c]).parent_path() /
                   std::filesystem::path(cp->temp_path).filename()).string();
         };
-        continue_files.push_back(cp ? io::CmdStanCsvWriter::Continue{beside(), cp->offset, cp->rows}
+        continue_files.push_back(cp ? io::CmdStanCsvWriter::Continue{beside(), cp->offset, cp->rows, cp->content_hash}
                                     : io::CmdStanCsvWriter::Continue{});
       }
     io::CmdStanCsvSink sink([&](unsigned c) { return chain_output_path(opts.output, block.offset + c, opts.chains); },
@@ -302,8 +302,10 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     auto chain_checkpoint = [&](unsigned c, uint64_t done, const std::string& state) {
       auto& w = sink.writer(c);
       const uint64_t offset = w.sync();  // the draws first, then the state that follows them
-      return io::RunCheckpoint{fingerprint, seed, header.run_id, checkpoint_every, block.offset + c + 1, done,
-                               w.temp_path(), offset, w.rows_written(), state};
+      io::RunCheckpoint cp{fingerprint, seed, header.run_id, checkpoint_every, block.offset + c + 1, done,
+                           w.temp_path(), offset, w.rows_written(), state};
+      cp.content_hash = w.content_hash();
+      return cp;
     };
     if (checkpoint_every > 0)
       // The first checkpoint before any iteration: a run killed from here on resumes (its chains

@@ -3,6 +3,7 @@
 
 #include "exmc/io/format_number.hpp"
 #include "exmc/io/run_checkpoint.hpp"
+#include "exmc/core/state_io.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -33,7 +34,7 @@ FILE* open_unique_temp(const std::string& path, std::string* tmp) {
   for (int attempt = 0; attempt < 64; ++attempt) {
     const uint64_t r = (uint64_t{rd()} << 32) ^ rd() ^ (uint64_t(::getpid()) << 16);
     *tmp = path + "." + hex(r, 16) + ".tmp";
-    const int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    const int fd = ::open(tmp->c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
       if (errno == EEXIST) continue;
       throw std::runtime_error("cannot create " + *tmp + " (the temporary of " + path +
@@ -145,7 +146,7 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const Continue& from, const
     : path_(std::move(path)), tmp_(from.temp_path), n_stats_(stat_names.size()), n_params_(param_names.size()),
       rows_(from.rows) {
   set_precision(h.sig_figs);
-  const int fd = ::open(tmp_.c_str(), O_WRONLY | O_CLOEXEC);
+  const int fd = ::open(tmp_.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
     if (e == ENOENT && ::access(path_.c_str(), F_OK) == 0) {
@@ -166,6 +167,19 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const Continue& from, const
     ::close(fd);
     throw std::runtime_error(tmp_ + " holds " + std::to_string(size) + " bytes, fewer than the " +
                              std::to_string(from.offset) + " its checkpoint saw written");
+  }
+  hashed_bytes_ = 0;
+  if (!hash_range(fd, from.offset)) {
+    const int e = errno;
+    ::close(fd);
+    throw std::runtime_error("cannot read " + tmp_ + ": " + std::strerror(e));
+  }
+  if (content_hash_ != from.content_hash) {
+    ::close(fd);
+    throw std::runtime_error(tmp_ + " (the interrupted run's draws for " + path_ +
+                             ") was changed since its checkpoint: its first " + std::to_string(from.offset) +
+                             " bytes are not those the run wrote; remove " + checkpoint_path(path_) +
+                             " to start that chain afresh, or run without --resume to start the whole run afresh");
   }
   if (::ftruncate(fd, off_t(from.offset)) != 0 || ::lseek(fd, 0, SEEK_END) != off_t(from.offset)) {
     const int e = errno;
@@ -191,6 +205,24 @@ uint64_t CmdStanCsvWriter::sync() {
   const off_t end = ::lseek(fd, 0, SEEK_CUR);
   if (end < 0) throw std::runtime_error("cannot tell the size of " + tmp_ + ": " + std::strerror(errno));
   return uint64_t(end);
+}
+
+uint64_t CmdStanCsvWriter::content_hash() {
+  if (f_ && !hash_range(::fileno(f_), uint64_t(::lseek(::fileno(f_), 0, SEEK_CUR))))
+    throw std::runtime_error("cannot read back " + tmp_ + ": " + std::strerror(errno));
+  return content_hash_;
+}
+
+bool CmdStanCsvWriter::hash_range(int fd, uint64_t end) {
+  char buf[1 << 16];
+  while (hashed_bytes_ < end) {
+    const size_t want = size_t(std::min<uint64_t>(sizeof buf, end - hashed_bytes_));
+    const ssize_t got = ::pread(fd, buf, want, off_t(hashed_bytes_));
+    if (got <= 0) return false;
+    content_hash_ = fnv1a64(std::string_view(buf, size_t(got)), content_hash_);
+    hashed_bytes_ += uint64_t(got);
+  }
+  return true;
 }
 
 CmdStanCsvWriter::~CmdStanCsvWriter() {

@@ -14,7 +14,7 @@
 
 namespace exmc::io {
 namespace {
-constexpr char kMagic[] = "EXMC-CHAIN-CHECKPOINT-1";
+constexpr char kMagic[] = "EXMC-CHAIN-CHECKPOINT-2";  // 2: the temporary's content hash
 
 void write_all(int fd, const std::string& bytes, const std::string& tmp) {
   size_t done = 0;
@@ -44,6 +44,7 @@ void RunCheckpoint::save(const std::string& path) const {
   w.u64(offset);
   w.u64(rows);
   w.bytes(state);
+  w.u64(content_hash);
   std::string bytes = w.take();
   StateWriter sum;
   sum.u64(fnv1a64(bytes));
@@ -109,6 +110,7 @@ std::optional<RunCheckpoint> RunCheckpoint::load(const std::string& path) {
     cp.offset = r.u64();
     cp.rows = r.u64();
     cp.state = r.bytes();
+    cp.content_hash = r.u64();
     if (!r.done()) throw std::runtime_error("damaged (trailing bytes)");
     return cp;
   } catch (const std::runtime_error& e) {

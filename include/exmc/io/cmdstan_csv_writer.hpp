@@ -65,6 +65,9 @@ class CmdStanCsvWriter {
     std::string temp_path;
     uint64_t offset = 0;
     uint64_t rows = 0;
+    // content_hash() when the checkpoint was taken: the first `offset` bytes must still hash to
+    // it (an edited temporary was continued, its edited rows passed off as the sampler's).
+    uint64_t content_hash = 0;
   };
   CmdStanCsvWriter(std::string path, const Continue& from, const CmdStanCsvHeader& header,
                    const std::vector<std::string>& stat_names,
@@ -87,6 +90,9 @@ class CmdStanCsvWriter {
   void flush();
   // Flushes and syncs the temporary to disk; returns its size in bytes (for a checkpoint).
   uint64_t sync();
+  // fnv1a64 of everything the temporary holds up to the last sync() (the bytes written since the
+  // previous call are read back, so a run without checkpoints never pays for it).
+  uint64_t content_hash();
   bool finished() const { return finished_; }
   // A write, flush or close of the temporary failed (disk full, a file size limit): the
   // machine's trouble, not the run's, which may pass on another try or another node.
@@ -101,7 +107,11 @@ class CmdStanCsvWriter {
   void close_and_rename();
   void check_io(const char* what);
   std::string path_, tmp_;
+  // Adds the bytes [hashed_bytes_, end) of the file to content_hash_; false when they cannot
+  // all be read.
+  bool hash_range(int fd, uint64_t end);
   FILE* f_ = nullptr;
+  uint64_t hashed_bytes_ = 0, content_hash_ = 14695981039346656037ull;  // FNV-1a's offset basis
   size_t n_stats_, n_params_;
   size_t rows_ = 0;
   std::vector<char> row_;  // one formatted draw: (kMaxFormattedChars + 1) per value + newline

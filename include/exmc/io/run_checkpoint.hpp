@@ -26,6 +26,7 @@ struct RunCheckpoint {
   uint64_t offset = 0;        // its size in bytes when the state was taken
   uint64_t rows = 0;          // draws written to it by then
   std::string state;          // services::SampleJob's state of the chain; empty: start afresh
+  uint64_t content_hash = 0;  // fnv1a64 of the temporary's first `offset` bytes
 
   void save(const std::string& path) const;
   // std::nullopt when `path` does not exist; std::runtime_error naming the file when it is not a
