@@ -236,6 +236,18 @@ class ResumeTest : public KillTest {
     ASSERT_TRUE(WIFEXITED(st));
     ASSERT_EQ(WEXITSTATUS(st), 130) << slurp(path("err.txt"));
   }
+  // Chain 1's CSV temporary, where its checkpoint says it stands.
+  std::string chain_1_temporary(const io::RunCheckpoint& cp) const {
+    return path(fs::path(cp.temp_path).filename().string());
+  }
+  // What a refused --resume tells the user to do for chain 1: remove its checkpoint. Then the
+  // run resumes, chain 1 afresh, and completes.
+  void follow_the_advice_for_chain_1() const {
+    fs::remove(path("out_1.csv.checkpoint"));
+    std::ostringstream out, err;
+    EXPECT_EQ(run(resume_args("out.csv", true), out, err), 0) << err.str();
+    for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
+  }
   // The file without the lines that differ between any two runs.
   std::string comparable(const std::string& p) const {
     std::istringstream in(slurp(p));
@@ -416,7 +428,7 @@ TEST_F(ResumeTest, AChainsDeletedTemporarySaysWhatToDo) {
   ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
   const auto cp = io::RunCheckpoint::load(path("out_1.csv.checkpoint"));
   ASSERT_TRUE(cp);
-  ASSERT_TRUE(fs::remove(path(fs::path(cp->temp_path).filename().string())));
+  ASSERT_TRUE(fs::remove(chain_1_temporary(*cp)));
   std::ostringstream out, err;
   ASSERT_EQ(run(resume_args("out.csv", true), out, err), 1) << err.str();
   EXPECT_NE(err.str().find("cannot continue"), std::string::npos) << err.str();
@@ -424,10 +436,7 @@ TEST_F(ResumeTest, AChainsDeletedTemporarySaysWhatToDo) {
                            "--resume to start the whole run afresh"),
             std::string::npos)
       << err.str();
-  fs::remove(path("out_1.csv.checkpoint"));
-  std::ostringstream out2, err2;
-  EXPECT_EQ(run(resume_args("out.csv", true), out2, err2), 0) << err2.str();
-  for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
+  follow_the_advice_for_chain_1();
 }
 
 // A chain's CSV temporary edited after the interruption (not shortened): --resume continued it,
@@ -437,7 +446,7 @@ TEST_F(ResumeTest, AnEditedTemporaryIsRefused) {
   ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
   const auto cp = io::RunCheckpoint::load(path("out_1.csv.checkpoint"));
   ASSERT_TRUE(cp);
-  const std::string tmp = path(fs::path(cp->temp_path).filename().string());
+  const std::string tmp = chain_1_temporary(*cp);
   std::string text = slurp(tmp);
   ASSERT_GE(text.size(), cp->offset);
   const size_t at = text.rfind('.', cp->offset - 2);  // a digit after the last point written
@@ -451,10 +460,7 @@ TEST_F(ResumeTest, AnEditedTemporaryIsRefused) {
                            " to start that chain afresh"),
             std::string::npos)
       << err.str();
-  fs::remove(path("out_1.csv.checkpoint"));
-  std::ostringstream out2, err2;
-  EXPECT_EQ(run(resume_args("out.csv", true), out2, err2), 0) << err2.str();
-  for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
+  follow_the_advice_for_chain_1();
 }
 
 // A chain whose checkpoint was deleted (or never written) starts afresh on --resume; the
