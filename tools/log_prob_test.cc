@@ -118,6 +118,11 @@ TEST_F(CliTest, LogProbRefusalsNameWhatIsWrong) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("sigma"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("x.csv")));
+  // Draws of another shape (more elements than the variable has), as generate_quantities refuses.
+  const auto wider = write("wide.csv", "lp__,mu,sigma,sigma.2\n-1,1,2,3\n");
+  r = exmc({"log_prob", model, "--data", data, "--constrained-params", wider, "--output", path("x.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("has column sigma.2, but 'sigma' is a scalar"), std::string::npos) << r.err;
   // The output may not overwrite an input.
   r = exmc({"log_prob", model, "--data", data, "--constrained-params", point, "--output", point});
   EXPECT_EQ(r.code, 1);

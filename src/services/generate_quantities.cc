@@ -18,41 +18,6 @@ bool is_method_column(const std::string& name) {
   return name.size() > 2 && name.compare(name.size() - 2, 2, "__") == 0;
 }
 
-// Where each output variable's flat elements are among a chain's columns: one index per
-// element, or none when the chain has none of them (a transformed parameter an older program
-// did not have: recomputed anyway). Some but not all is an error.
-std::vector<std::vector<size_t>> locate(const FittedDraws& f, const std::vector<VarInfo>& vars) {
-  std::vector<std::vector<size_t>> where;
-  for (const auto& v : vars) {
-    std::vector<size_t> at;
-    std::string missing;
-    for (const auto& flat : flat_names({v})) {
-      size_t i = 0;
-      while (i < f.columns.size() && f.columns[i] != flat) ++i;
-      if (i < f.columns.size()) at.push_back(i);
-      else if (missing.empty()) missing = flat;
-    }
-    if (!at.empty() && !missing.empty())
-      throw std::runtime_error(fmt::format("{}: has columns of '{}' but not {}: the draws are of another shape",
-                                           f.name, v.name, missing));
-    // Elements past the variable's shape (a fit with J = 8, data with J = 7): taking the first
-    // ones would pass off another model's draws as this one's.
-    const std::string prefix = v.name + ".";
-    for (size_t i = 0; i < f.columns.size(); ++i) {
-      const std::string& c = f.columns[i];
-      if (c.compare(0, prefix.size(), prefix) != 0 || std::find(at.begin(), at.end(), i) != at.end()) continue;
-      throw std::runtime_error(
-          v.shape.empty()
-              ? fmt::format("{}: has column {}, but '{}' is a scalar: the draws are of another shape", f.name, c, v.name)
-              : fmt::format("{}: has column {}, but '{}' has shape [{}] (with this data): the draws are of another "
-                            "shape",
-                            f.name, c, v.name, fmt::join(v.shape, ",")));
-    }
-    where.push_back(std::move(at));
-  }
-  return where;
-}
-
 }  // namespace
 
 std::vector<MethodRun> generate_quantities(const Program& program, const std::vector<FittedDraws>& fitted,
@@ -77,7 +42,7 @@ std::vector<MethodRun> generate_quantities(const Program& program, const std::ve
     run.run_id = run_id;
     run.method_block = {"method = generate_quantities", "  generate_quantities",
                         config_line(2, "fitted_params", f.name, false)};
-    const auto where = locate(f, vars);
+    const auto where = detail::locate(f, vars);
     std::vector<size_t> method_cols;
     for (size_t i = 0; i < f.columns.size(); ++i)
       if (is_method_column(f.columns[i])) method_cols.push_back(i);

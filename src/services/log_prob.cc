@@ -29,32 +29,20 @@ std::vector<std::string> gradient_columns(const LogDensity& density) {
   return out;
 }
 
-// The constrained values of each fitted draw, by the variables' flat column names.
+// The constrained values of each fitted draw, found by the variables' flat column names (those
+// of transformed parameters too: unconstrain() takes the parameters among them).
 void unconstrain_draws(const graph::CompiledDensity& density, const FittedDraws& f,
                        std::vector<std::vector<double>>& points) {
   const auto vars = density.output_vars();
-  std::vector<std::vector<long>> where(vars.size());
-  for (size_t k = 0; k < vars.size(); ++k)
-    for (const auto& flat : flat_names({vars[k]})) {
-      long at = -1;
-      for (size_t i = 0; i < f.columns.size() && at < 0; ++i)
-        if (f.columns[i] == flat) at = long(i);
-      where[k].push_back(at);
-    }
+  const auto where = detail::locate(f, vars);
   std::vector<std::pair<std::string, std::vector<double>>> given;
   for (size_t r = 0; r < f.num_rows; ++r) {
     const double* in = f.values.data() + r * f.columns.size();
     given.clear();
     for (size_t k = 0; k < vars.size(); ++k) {
+      if (where[k].empty()) continue;
       std::vector<double> v;
-      for (long i : where[k])
-        if (i >= 0) v.push_back(in[i]);
-      // A variable with none of its columns (a transformed parameter, or one unconstrain()
-      // reports as missing) is left out; some but not all is a draw of another shape.
-      if (v.empty()) continue;
-      if (v.size() != where[k].size())
-        throw std::runtime_error(fmt::format("{}: has some columns of '{}' but not all: the draws are of another shape",
-                                             f.name, vars[k].name));
+      for (size_t i : where[k]) v.push_back(in[i]);
       given.emplace_back(vars[k].name, std::move(v));
     }
     std::vector<double> x(density.dim());
@@ -123,12 +111,14 @@ MethodRun log_prob(const Program& program, const LogProbSettings& settings) {
   if (not_finite > 0)
     run.warnings.push_back(fmt::format("the log density is not finite at {} of the {} points", not_finite,
                                        points.size()));
+  // The file named goes on the line of its kind; the other line is empty, CmdStan's default.
+  const bool given_unconstrained = !settings.unconstrained.empty();
   run.method_block = {"method = log_prob", "  log_prob",
                       config_line(2, "jacobian", settings.jacobian ? "1" : "0", settings.jacobian),
-                      config_line(2, "constrained_params",
-                                  settings.unconstrained.empty() ? settings.source : "", settings.unconstrained.empty() ? false : true),
-                      config_line(2, "unconstrained_params",
-                                  settings.unconstrained.empty() ? "" : settings.source, settings.unconstrained.empty())};
+                      config_line(2, "constrained_params", given_unconstrained ? "" : settings.source,
+                                  given_unconstrained),
+                      config_line(2, "unconstrained_params", given_unconstrained ? settings.source : "",
+                                  !given_unconstrained)};
   run.seconds = detail::seconds_since(t0);
   run.notes.push_back(fmt::format("{} point{}, {} unconstrained parameter{}", points.size(),
                                   points.size() == 1 ? "" : "s", d, d == 1 ? "" : "s"));

@@ -1,4 +1,5 @@
 // What every method service shares: header lines, number formatting, the CSV writer call.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -76,6 +77,38 @@ void warn_of_runaway_values(MethodRun& run) {
       "these values describe no mode or distribution. Give every parameter a proper prior (or constrain it)",
       fmt::join(named, ", "), count > named.size() ? fmt::format(" and {} more", count - named.size()) : "",
       count == 1 ? "es" : "", limit));
+}
+
+std::vector<std::vector<size_t>> locate(const FittedDraws& f, const std::vector<VarInfo>& vars) {
+  std::vector<std::vector<size_t>> where;
+  for (const auto& v : vars) {
+    std::vector<size_t> at;
+    std::string missing;
+    for (const auto& flat : flat_names({v})) {
+      size_t i = 0;
+      while (i < f.columns.size() && f.columns[i] != flat) ++i;
+      if (i < f.columns.size()) at.push_back(i);
+      else if (missing.empty()) missing = flat;
+    }
+    if (!at.empty() && !missing.empty())
+      throw std::runtime_error(fmt::format("{}: has columns of '{}' but not {}: the draws are of another shape",
+                                           f.name, v.name, missing));
+    // Elements past the variable's shape (a fit with J = 8, data with J = 7): taking the first
+    // ones would pass off another model's draws as this one's.
+    const std::string prefix = v.name + ".";
+    for (size_t i = 0; i < f.columns.size(); ++i) {
+      const std::string& c = f.columns[i];
+      if (c.compare(0, prefix.size(), prefix) != 0 || std::find(at.begin(), at.end(), i) != at.end()) continue;
+      throw std::runtime_error(
+          v.shape.empty()
+              ? fmt::format("{}: has column {}, but '{}' is a scalar: the draws are of another shape", f.name, c, v.name)
+              : fmt::format("{}: has column {}, but '{}' has shape [{}] (with this data): the draws are of another "
+                            "shape",
+                            f.name, c, v.name, fmt::join(v.shape, ",")));
+    }
+    where.push_back(std::move(at));
+  }
+  return where;
 }
 
 }  // namespace detail

@@ -40,4 +40,12 @@ inline void require_parameters(const Program& program, const graph::CompiledDens
 // there with equal importance ratios (Pareto k = -inf, "close to the posterior").
 void warn_of_runaway_values(MethodRun& run);
 
+// Where each variable's flat elements are among a fit's columns: one column index per element,
+// or none when the fit has none of them (a transformed parameter an older program did not have).
+// Throws std::runtime_error naming the fit for some but not all of a variable's columns, and for
+// a column past the variable's shape (a fit with J = 8 read with data of J = 7): taking the
+// first ones would pass off another model's draws as this one's. generate_quantities and
+// log_prob read fits so.
+std::vector<std::vector<size_t>> locate(const FittedDraws& f, const std::vector<VarInfo>& vars);
+
 }  // namespace exmc::services::detail
