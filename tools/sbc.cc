@@ -231,6 +231,28 @@ SbcSimulation Sbc::run(size_t i, const std::function<void(double)>& on_progress)
           "simulation {}: the simulator drew a parameter outside the model's support ({}): {}; it must draw each "
           "parameter from the model's prior",
           i, s_.model_path, why));
+    // A transformed parameter the simulator also gives (theta = mu + tau * eta) is ranked like a
+    // parameter, which means something only when the simulator's value is the model's at the
+    // drawn parameters. One computed otherwise (another formula, a value outside the model's
+    // declared bounds) ranked as the model's miscalibration; refused, naming the element.
+    std::vector<double> model_row(job->num_values());
+    deterministic([&] { job->density().constrain(x.data(), model_row.data()); });
+    for (size_t k = 0; k < st_->ranked.size(); ++k) {
+      const std::string& name = st_->ranked[k];
+      const std::string base = name.substr(0, name.find('.'));
+      if (std::any_of(st_->params.begin(), st_->params.end(), [&](const auto& p) { return p.name == base; }))
+        continue;
+      const double a = sim[st_->ranked_sim_index[k]], b = model_row[st_->ranked_row_index[k]];
+      // Rounding apart: the model may sum in another order, and x went through the transforms.
+      const bool same = (std::isnan(a) && std::isnan(b)) || a == b ||
+                        std::abs(a - b) <= 1e-8 * std::max({1.0, std::abs(a), std::abs(b)});
+      if (!same)
+        throw distributed::InputError(fmt::format(
+            "simulation {}: the simulator's '{}' is {:.6g}, but the model's transformed parameter '{}' at the drawn "
+            "parameters is {:.6g} ({}): ranking it would test the simulator's formula, not the fit; compute it as "
+            "the model does, or give it another name (then it is not ranked)",
+            i, name, a, name, b, s_.model_path));
+    }
   }
   const size_t kept = kept_draws(s_.draws, s_.thin);
   const size_t nr = st_->ranked.size();

@@ -14,8 +14,8 @@ model { mu ~ normal(0, 1); sigma ~ exponential(1); y ~ normal(mu, sigma); }
 class SbcTest : public CliTest {
  protected:
   // Each into a folder of its own: a refused simulator's batch may be recorded in its --output.
-  Ran sbc(const std::string& simulator, const std::string& output) {
-    return exmc({"batch", "--sbc", write("m.stan", kModel), "--simulator", write("sim.stan", simulator), "--data",
+  Ran sbc(const std::string& simulator, const std::string& output, const std::string& model = kModel) {
+    return exmc({"batch", "--sbc", write("m.stan", model), "--simulator", write("sim.stan", simulator), "--data",
                  write("d.json", R"({"N": 5, "y": [0, 0, 0, 0, 0]})"), "--simulations", "4", "--warmup", "50",
                  "--draws", "50", "--rank-draws", "19", "--bins", "4", "--seed", "1", "--output", path(output)});
   }
@@ -88,6 +88,28 @@ TEST_F(SbcTest, ASimulatorWithParametersIsRefused) {
   EXPECT_NE(r.err.find(path("sim.stan") + ": a simulator has no parameters (it declares 'z')"), std::string::npos)
       << r.err;
   EXPECT_FALSE(fs::exists(path("out/batch.json")));
+}
+
+// A transformed parameter the simulator also gives is ranked; one the simulator computed with
+// another formula (s2 = sigma where the model has square(sigma)) was ranked against the model's
+// and reported as the model's miscalibration. Refused, naming the element and both values; the
+// same formula passes and is ranked.
+TEST_F(SbcTest, ATransformedParameterComputedOtherwiseIsRefused) {
+  const std::string model = R"(data { int N; vector[N] y; }
+parameters { real mu; real<lower=0> sigma; }
+transformed parameters { real<lower=0> s2 = square(sigma); }
+model { mu ~ normal(0, 1); sigma ~ exponential(1); y ~ normal(mu, sigma); }
+)";
+  const std::string draw = "real mu = normal_rng(0, 1); real sigma = exponential_rng(1); vector[5] y;\n"
+                           "  for (n in 1:5) y[n] = normal_rng(mu, sigma);";
+  auto r = sbc("generated quantities { " + draw + " real s2 = sigma; }\n", "wrong", model);
+  EXPECT_EQ(r.code, 1) << r.err;
+  for (const char* part : {"simulation 0: the simulator's 's2' is ", "but the model's transformed parameter 's2' at "
+                           "the drawn parameters is ", "compute it as the model does"})
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+  r = sbc("generated quantities { " + draw + " real s2 = square(sigma); }\n", "right", model);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(path("right/ranks.csv")).find("s2"), std::string::npos);
 }
 
 }  // namespace
