@@ -123,6 +123,16 @@ struct Inverse {
 
 std::string dist_label(const dist::DistInfo& d) { return std::string(d.name); }
 
+// Whether a source node is a free variable kept above a constant bound >= 0 by its transform
+// (lower + exp(clamped x): never 0 nor negative). Such a scale needs no positivity guard.
+bool positive_by_transform(const ModelIR& ir, int node) {
+  for (const RvDecl& r : ir.rvs) {
+    if (r.placeholder != node) continue;
+    return r.kind && *r.kind == transform::Kind::kLower && r.lower.set && r.lower.node < 0 && r.lower.value >= 0;
+  }
+  return false;
+}
+
 // The fused kernel for a term lift_glm found in GLM form: y ~ normal(alpha + X beta, sigma) or
 // bernoulli_logit(alpha + X beta). `family_args` are the family's own arguments, mapped (location
 // first; sigma second for the normal); m maps source nodes to the lowered graph's.
@@ -202,6 +212,14 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
         value = args[0] + args[1] * z;
         if (value.shape() != r.shape) value = graph::reshape(value, r.shape);
         terms.push_back(graph::dist_lpdf(*r.dist, {z, tg->constant(0.0), tg->constant(1.0)}, opts.propto));
+        // The centred density is -inf where the scale is not positive (normal's sigma), but
+        // z ~ normal(0, 1) is finite for any scale: without this term a scale that may go
+        // negative (a flat or unbounded parameter) would be sampled on both sides of 0.
+        if (tg->node(args[1].id()).depends_on_params && !positive_by_transform(ir, r.args[1])) {
+          Expr bad = graph::select(graph::Cmp::kLe, args[1], tg->constant(0.0), tg->constant(-INFINITY),
+                                   tg->constant(0.0));
+          terms.push_back(bad.size() == 1 ? bad : graph::sum(bad));
+        }
         if (!opts.jacobian) {
           // The density of z carries the Jacobian of value = loc + scale z (sum log scale);
           // without Jacobians the mode must be that of the centred density, so take it out.
