@@ -1,5 +1,6 @@
 #include "exmc/core/log_density.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace exmc {
@@ -67,5 +68,50 @@ bool LogDensity::unconstrain(const std::vector<std::pair<std::string, std::vecto
   if (error) *error = "expected a value \"x\" of length " + std::to_string(dim());
   return false;
 }
+
+namespace detail {
+
+void check_coordinate_names(size_t dim, const std::vector<VarInfo>& vars) {
+  const size_t n = total_size(vars);
+  if (n == dim) return;
+  // constrain() copies the dim coordinates into a buffer sized by these names: any other
+  // total would write past it, or leave values no one wrote.
+  std::string names;
+  for (const auto& v : vars) names += (names.empty() ? "" : ", ") + v.name;
+  throw std::invalid_argument("make_log_density: the output variables (" + names + ") have " + std::to_string(n) +
+                              " elements in all, but the density has " + std::to_string(dim) +
+                              " coordinates; they name the coordinates, so the sizes must add up to dim (outputs "
+                              "of another size need a LogDensity subclass with its own constrain())");
+}
+
+bool copy_named_values(const std::vector<VarInfo>& vars,
+                       const std::vector<std::pair<std::string, std::vector<double>>>& values, double* x,
+                       std::string* error) {
+  auto err = [&](const std::string& m) {
+    if (error) *error = m;
+    return false;
+  };
+  for (const auto& [name, v] : values) {
+    bool known = false;
+    for (const auto& var : vars) known = known || var.name == name;
+    if (!known) return err("unknown variable '" + name + "'");
+  }
+  size_t offset = 0;
+  for (const auto& var : vars) {
+    const size_t n = var.size();
+    const std::vector<double>* v = nullptr;
+    for (const auto& [name, vals] : values)
+      if (name == var.name) v = &vals;
+    if (!v && n > 0) return err("variable '" + var.name + "': no value given");
+    if (v && v->size() != n)
+      return err("variable '" + var.name + "': value has " + std::to_string(v->size()) + " elements; expected " +
+                 std::to_string(n));
+    for (size_t i = 0; i < n; ++i) x[offset + i] = (*v)[i];
+    offset += n;
+  }
+  return true;
+}
+
+}  // namespace detail
 
 }  // namespace exmc

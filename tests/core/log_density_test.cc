@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 namespace exmc {
 namespace {
 
@@ -23,6 +27,38 @@ TEST(FunctorLogDensity, WrapsHandWrittenGaussian) {
   EXPECT_DOUBLE_EQ(g[1], 2.0);
   EXPECT_DOUBLE_EQ(ld->logp(x), -2.5);
   EXPECT_EQ(flat_names(ld->output_vars())[1], "x.2");
+}
+
+// The names given to make_log_density name its coordinates (constrain() copies x into a buffer
+// of their total size): a total other than dim wrote past that buffer in run_chains.
+TEST(FunctorLogDensity, OutputNamesMustCoverTheCoordinatesExactly) {
+  auto f = [](const double*, double* g) { return g[0] = g[1] = g[2] = 0; };
+  try {
+    make_log_density(3, f, {{"a", {}}});
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("1 elements in all"), std::string::npos) << what;
+    EXPECT_NE(what.find("3 coordinates"), std::string::npos) << what;
+  }
+  EXPECT_THROW(make_log_density(3, f, {{"a", {2}}, {"b", {2}}}), std::invalid_argument);
+  EXPECT_NO_THROW(make_log_density(3, f, {{"a", {}}, {"b", {2}}}));
+}
+
+// Initial values go by the names given, not the default's "x".
+TEST(FunctorLogDensity, UnconstrainsByTheGivenNames) {
+  auto ld = make_log_density(3, [](const double*, double* g) { return g[0] = g[1] = g[2] = 0; },
+                             {{"a", {}}, {"b", {2}}});
+  double x[3] = {0, 0, 0};
+  std::string error;
+  ASSERT_TRUE(ld->unconstrain({{"b", {2.0, 3.0}}, {"a", {1.0}}}, x, &error)) << error;
+  EXPECT_EQ(std::vector<double>(x, x + 3), (std::vector<double>{1.0, 2.0, 3.0}));
+  EXPECT_FALSE(ld->unconstrain({{"a", {1.0}}}, x, &error));
+  EXPECT_EQ(error, "variable 'b': no value given");
+  EXPECT_FALSE(ld->unconstrain({{"a", {1.0}}, {"b", {1.0}}}, x, &error));
+  EXPECT_EQ(error, "variable 'b': value has 1 elements; expected 2");
+  EXPECT_FALSE(ld->unconstrain({{"a", {1.0}}, {"b", {1.0, 2.0}}, {"c", {0.0}}}, x, &error));
+  EXPECT_EQ(error, "unknown variable 'c'");
 }
 
 }  // namespace

@@ -40,10 +40,14 @@ TEST(UnconstrainedNames, DefaultFollowsOutputVarsWhenSizesAgree) {
   EXPECT_EQ(ld->unconstrained_names(),
             (std::vector<std::string>{"mu", "sigma", "theta.1", "theta.2"}));
   // Outputs that are not one value per coordinate (a deterministic added): no names.
-  auto more = make_log_density(
-      4, [](const double*, double* g) { return g[0] = g[1] = g[2] = g[3] = 0; },
-      {{"mu", {}}, {"sigma", {}}, {"theta", {2}}, {"tau", {}}});
-  EXPECT_TRUE(more->unconstrained_names().empty());
+  struct WithDeterministic : LogDensity {
+    size_t dim() const override { return 4; }
+    double logp_grad(const double*, double* g) const override { return g[0] = g[1] = g[2] = g[3] = 0; }
+    std::vector<VarInfo> output_vars() const override {
+      return {{"mu", {}}, {"sigma", {}}, {"theta", {2}}, {"tau", {}}};
+    }
+  };
+  EXPECT_TRUE(WithDeterministic().unconstrained_names().empty());
   // The plain default output "x" names coordinates x.1 ... x.d.
   auto plain = make_log_density(2, [](const double*, double* g) { return g[0] = g[1] = 0; });
   EXPECT_EQ(plain->unconstrained_names(), (std::vector<std::string>{"x.1", "x.2"}));
@@ -98,16 +102,19 @@ TEST(Init, NonFiniteLogDensityNamesTheVariableWhoseGradientIsAlsoBad) {
 
 TEST(Init, MixedFailuresAtGivenInitialValuesAndUnnamedCoordinates) {
   // Outputs do not match the coordinates, so only indices can be given.
-  auto ld = make_log_density(
-      3,
-      [](const double* x, double* g) -> double {
-        g[0] = g[1] = g[2] = 0;
-        if (x[0] > 1) throw std::domain_error("scale parameter is 0");
-        if (x[0] < -1) return -std::numeric_limits<double>::infinity();
-        g[2] = -std::numeric_limits<double>::infinity();
-        return 0;
-      },
-      {{"a", {}}});
+  struct OneOutput : LogDensity {
+    size_t dim() const override { return 3; }
+    double logp_grad(const double* x, double* g) const override {
+      g[0] = g[1] = g[2] = 0;
+      if (x[0] > 1) throw std::domain_error("scale parameter is 0");
+      if (x[0] < -1) return -std::numeric_limits<double>::infinity();
+      g[2] = -std::numeric_limits<double>::infinity();
+      return 0;
+    }
+    std::vector<VarInfo> output_vars() const override { return {{"a", {}}}; }
+    void constrain(const double* x, double* out) const override { out[0] = x[0]; }
+  };
+  auto ld = std::make_unique<OneOutput>();
   SamplerConfig cfg;
   cfg.init_x = {0, 0, 0};
   std::string msg = init_error(*ld, cfg);

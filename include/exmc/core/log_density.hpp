@@ -65,17 +65,39 @@ class LogDensity {
                            double* x, std::string* error) const;
 };
 
+namespace detail {
+// Throws std::invalid_argument unless vars has exactly dim elements in all (the names of a
+// density whose outputs are its coordinates).
+void check_coordinate_names(size_t dim, const std::vector<VarInfo>& vars);
+// unconstrain() for such a density: each variable's values copied to its coordinates.
+bool copy_named_values(const std::vector<VarInfo>& vars,
+                       const std::vector<std::pair<std::string, std::vector<double>>>& values, double* x,
+                       std::string* error);
+}  // namespace detail
+
 // Wraps a hand-written log density: `f(const double* x, double* g) -> double` fills the
 // gradient and returns the value. f must itself be safe to call from several threads.
+// `vars` names the coordinates themselves (constrain() copies x): their sizes must add up to
+// dim, else the constructor throws std::invalid_argument. Outputs that are not the coordinates
+// (constrained values, derived quantities) need a LogDensity subclass overriding
+// output_vars(), constrain() and unconstrain().
 template <class F>
 class FunctorLogDensity final : public LogDensity {
  public:
   FunctorLogDensity(size_t dim, F f, std::vector<VarInfo> vars = {})
-      : dim_(dim), f_(std::move(f)), vars_(std::move(vars)) {}
+      : dim_(dim), f_(std::move(f)), vars_(std::move(vars)) {
+    if (!vars_.empty()) detail::check_coordinate_names(dim_, vars_);
+  }
   size_t dim() const override { return dim_; }
   double logp_grad(const double* x, double* g) const override { return f_(x, g); }
   std::vector<VarInfo> output_vars() const override {
     return vars_.empty() ? LogDensity::output_vars() : vars_;
+  }
+  // Initial values by the names in vars (the default's single "x" when there are none).
+  bool unconstrain(const std::vector<std::pair<std::string, std::vector<double>>>& values, double* x,
+                   std::string* error) const override {
+    return vars_.empty() ? LogDensity::unconstrain(values, x, error)
+                         : detail::copy_named_values(vars_, values, x, error);
   }
 
  private:
