@@ -105,6 +105,8 @@ struct MultiNormal {
     if (!mvn_shapes_ok(a, k))
       return "y and mu must have " + std::to_string(k) + " rows (Sigma's size), found lengths " +
              std::to_string(a[0].size) + " and " + std::to_string(a[1].size);
+    for (int m = 0; m < 2; ++m)
+      if (std::string e = mvn_layout_error(a[m], k, names[m]); !e.empty()) return e;
     if (!a[2].is_param) {
       for (size_t c = 0; c < k; ++c)
         for (size_t r = 0; r < c; ++r)

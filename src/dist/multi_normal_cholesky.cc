@@ -67,6 +67,8 @@ struct MultiNormalCholesky {
     if (!mvn_shapes_ok(a, k))
       return "y and mu must have " + std::to_string(k) + " rows (L's size), found lengths " + std::to_string(a[0].size) +
              " and " + std::to_string(a[1].size);
+    for (int m = 0; m < 2; ++m)
+      if (std::string e = mvn_layout_error(a[m], k, names[m]); !e.empty()) return e;
     if (!a[2].is_param)
       for (size_t i = 0; i < k; ++i)
         if (!check(Check::kPositive, a[2].val[i * k + i]))

@@ -91,6 +91,8 @@ struct MultiStudentT {
       return "Sigma must be K x K with y K x N, mu of length K or K x N and nu a scalar; found Sigma " +
              std::to_string(a[3].rows) + " x " + std::to_string(a[3].cols) + ", y length " + std::to_string(a[0].size) +
              ", mu length " + std::to_string(a[2].size);
+    for (int m : {0, 2})
+      if (std::string e = mvn_layout_error(a[m], k, m == 0 ? "y" : "mu"); !e.empty()) return e;
     if (!a[1].is_param && !check(Check::kPositive, a[1].val[0])) return bad_value("nu", "positive", a[1].val[0], 0);
     if (!a[3].is_param) {
       for (size_t c = 0; c < k; ++c)

@@ -89,6 +89,16 @@ bool mvn_shapes_ok(const Arg<T>* a, size_t K) {
   return K > 0 && a[0].size % K == 0 && (a[1].size == K || a[1].size == a[0].size);
 }
 
+// The kernels read vectors as consecutive blocks of K values: the columns of a K x N matrix. An
+// N x K matrix (one vector per row, as a data frame is laid out) has as many values and would be
+// read as other vectors without a word, so a matrix argument must have K rows.
+inline std::string mvn_layout_error(const Arg<double>& a, size_t K, std::string_view name) {
+  if (a.cols <= 1 || a.rows == K) return "";
+  return std::string(name) + " is a " + std::to_string(a.rows) + " x " + std::to_string(a.cols) +
+         " matrix, but its vectors (of length " + std::to_string(K) +
+         ") are read from its columns: give it as a K x N matrix, one vector per column";
+}
+
 }  // namespace exmc::dist::detail
 
 namespace exmc::dist::detail {
