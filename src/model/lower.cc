@@ -419,15 +419,33 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
     // as Stan requires; otherwise every draw would be the one value the bounds allow, or none.
     std::vector<double> ev(total_size(inv.eval->output_vars())), x0(co.dim, 0.0);
     bool evaluated = false;
-    for (const RvInverse& r : inv.rvs) {
-      if (r.lower < 0 || r.upper < 0 || r.n == 0) continue;
-      const Expr lo = eval_outputs[size_t(r.lower)].second, up = eval_outputs[size_t(r.upper)].second;
-      if (tg->node(lo.id()).depends_on_params || tg->node(up.id()).depends_on_params) continue;
+    auto known = [&](int slot) -> const double* {
+      if (slot < 0 || tg->node(eval_outputs[size_t(slot)].second.id()).depends_on_params) return nullptr;
       if (!evaluated) inv.eval->constrain(x0.data(), ev.data());
       evaluated = true;
+      return ev.data() + inv.eval_offsets[size_t(slot)];
+    };
+    for (const RvInverse& r : inv.rvs) {
+      if (r.n == 0) continue;
+      // A NaN bound, or the infinity of the wrong side, leaves no value to draw; the right
+      // side's infinity means no bound there.
+      for (const bool is_lower : {true, false}) {
+        const int slot = is_lower ? r.lower : r.upper;
+        const double* b = known(slot);
+        if (!b) continue;
+        for (size_t i = 0, nb = inv.eval_sizes[size_t(slot)]; i < nb; ++i) {
+          if (!std::isnan(b[i]) && b[i] != (is_lower ? INFINITY : -INFINITY)) continue;
+          char msg[200];
+          std::snprintf(msg, sizeof msg, "its %s bound is %g; it must be a number %s (%s: no bound)",
+                        is_lower ? "lower" : "upper", b[i], is_lower ? "below +inf" : "above -inf",
+                        is_lower ? "-inf" : "+inf");
+          fail(r.name, msg + (nb > 1 ? " (element " + std::to_string(i + 1) + ")" : std::string()));
+        }
+      }
+      const double* l = known(r.lower);
+      const double* u = known(r.upper);
+      if (!l || !u) continue;
       const size_t nl = inv.eval_sizes[size_t(r.lower)], nu = inv.eval_sizes[size_t(r.upper)];
-      const double* l = ev.data() + inv.eval_offsets[size_t(r.lower)];
-      const double* u = ev.data() + inv.eval_offsets[size_t(r.upper)];
       for (size_t i = 0; i < std::max(nl, nu); ++i) {
         const double a = l[nl == 1 ? 0 : i], b = u[nu == 1 ? 0 : i];
         if (!(a < b)) {

@@ -36,6 +36,18 @@ Expr in_shape(Expr b, const Shape& shape) {
   return b;
 }
 
+// How many elements of a bound known before sampling (data, a literal) are the infinity that
+// means "no bound on this side" (Stan's negative_infinity() lower, positive_infinity() upper).
+enum class Infinite { kNone, kSome, kAll };
+Infinite infinite_elements(const graph::Graph& g, Expr b, double inf) {
+  const graph::Node* nd = &g.node(b.id());
+  if (nd->op == graph::Op::kReshape) nd = &g.node(nd->in[0]);
+  if (nd->op != graph::Op::kConst || nd->values.empty()) return Infinite::kNone;
+  size_t k = 0;
+  for (double v : nd->values) k += v == inf;
+  return k == 0 ? Infinite::kNone : k == nd->values.size() ? Infinite::kAll : Infinite::kSome;
+}
+
 // Sum of a log-Jacobian vector; a one-element one is already a term (saves a node).
 Expr total(Expr v) { return v.size() == 1 ? v : sum(v); }
 
@@ -131,36 +143,51 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
   if (upper.valid()) upper = in_shape(upper, shape);
   if (offset.valid()) offset = in_shape(offset, shape);
   if (multiplier.valid()) multiplier = in_shape(multiplier, shape);
-  auto const_value = [&](Expr e, double* v) {
-    const graph::Node& nd = g.node(e.id());
-    if (nd.op != graph::Op::kConst || nd.values.size() != 1) return false;
-    *v = nd.values[0];
-    return true;
-  };
   switch (kind) {
     case Kind::kIdentity:
       return {shaped(x), Expr()};
-    case Kind::kLower: {
-      Expr c = clamp_expr(x, clamp, keep_non_finite);
-      return {shaped(is_const(g, lower, 0.0) ? exp(c) : lower + exp(c)), total(c)};
-    }
+    case Kind::kLower:
     case Kind::kUpper: {
+      // An infinite bound (-inf lower, +inf upper) is no bound, as in Stan: identity there.
+      const bool lo = kind == Kind::kLower;
+      Expr b = lo ? lower : upper;
+      const double inf = lo ? -INFINITY : INFINITY;
+      const Infinite none = infinite_elements(g, b, inf);
+      if (none == Infinite::kAll) return {shaped(x), Expr()};
       Expr c = clamp_expr(x, clamp, keep_non_finite);
-      return {shaped(upper - exp(c)), total(c)};
+      Expr y = !lo ? b - exp(c) : is_const(g, b, 0.0) ? exp(c) : b + exp(c);
+      if (none == Infinite::kNone) return {shaped(y), total(c)};
+      Expr unbounded = g.constant(inf);
+      return {shaped(select(graph::Cmp::kEq, b, unbounded, x, y)),
+              sum(select(graph::Cmp::kEq, b, unbounded, g.constant(0.0), c))};
     }
     case Kind::kLowerUpper: {
-      double lv, uv;
-      const bool lo_inf = const_value(lower, &lv) && lv == -INFINITY;
-      const bool up_inf = const_value(upper, &uv) && uv == INFINITY;
-      if (lo_inf && up_inf) return {shaped(x), Expr()};
-      if (lo_inf) return transform_in_graph(g, Kind::kUpper, x, shape, Expr(), upper, Expr(), Expr(), clamp,
-                                           keep_non_finite);
-      if (up_inf) return transform_in_graph(g, Kind::kLower, x, shape, lower, Expr(), Expr(), Expr(), clamp,
-                                           keep_non_finite);
-      Expr w = fmax(upper - lower, 1e-30);
-      Expr y = lower + w * inv_logit(x);
-      Expr lj = sum(log_inv_logit(x) + log1m_inv_logit(x)) + sum_log(g, w, n);
-      return {shaped(y), lj};
+      const Infinite lo = infinite_elements(g, lower, -INFINITY), up = infinite_elements(g, upper, INFINITY);
+      if (lo == Infinite::kAll && up == Infinite::kAll) return {shaped(x), Expr()};
+      if (lo == Infinite::kAll && up == Infinite::kNone)
+        return transform_in_graph(g, Kind::kUpper, x, shape, Expr(), upper, Expr(), Expr(), clamp, keep_non_finite);
+      if (up == Infinite::kAll && lo == Infinite::kNone)
+        return transform_in_graph(g, Kind::kLower, x, shape, lower, Expr(), Expr(), Expr(), clamp, keep_non_finite);
+      if (lo == Infinite::kNone && up == Infinite::kNone) {
+        Expr w = fmax(upper - lower, 1e-30);
+        return {shaped(lower + w * inv_logit(x)), sum(log_inv_logit(x) + log1m_inv_logit(x)) + sum_log(g, w, n)};
+      }
+      // Elements of four kinds (as the kernel's lower_upper_constrain): both bounds, one, none.
+      using graph::Cmp;
+      Expr c = clamp_expr(x, clamp, keep_non_finite);
+      Expr ninf = g.constant(-INFINITY), pinf = g.constant(INFINITY), zero = g.constant(0.0);
+      auto pick = [&](Expr if_no_lower, Expr if_lower_only, Expr if_upper_only, Expr if_both) {
+        return select(Cmp::kEq, lower, ninf, select(Cmp::kEq, upper, pinf, if_no_lower, if_upper_only),
+                      select(Cmp::kEq, upper, pinf, if_lower_only, if_both));
+      };
+      // The two-sided branch is computed for every element: with an infinite width its
+      // gradient would be 0 * inf = NaN even where it is not chosen, so give it finite bounds.
+      Expr lo_f = select(Cmp::kEq, lower, ninf, zero, lower);
+      Expr up_f = select(Cmp::kEq, upper, pinf, lo_f + 1.0, upper);
+      Expr w = fmax(up_f - lo_f, 1e-30);
+      Expr lj_both = log_inv_logit(x) + log1m_inv_logit(x) + log(w);
+      return {shaped(pick(x, lower + exp(c), upper - exp(c), lo_f + w * inv_logit(x))),
+              sum(pick(zero, c, c, lj_both))};
     }
     case Kind::kOffsetMultiplier: {
       Expr y = x;

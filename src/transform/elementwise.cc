@@ -17,10 +17,15 @@ template <class T> void add_grad(BoundArg<T> b, size_t i, T g) {
 }
 }  // namespace
 
-// ---- lower: y = lb + exp(clamp(x)), log|J| = clamp(x)
+// ---- lower: y = lb + exp(clamp(x)), log|J| = clamp(x); an element with lb = -inf has no
+//      bound (Stan's negative_infinity()): y = x there.
 template <class T> double lower_constrain(const T* x, size_t n, BoundArg<T> lb, T* y) {
   double lj = 0;
   for (size_t i = 0; i < n; ++i) {
+    if (lb.at(i) == -std::numeric_limits<T>::infinity()) {
+      y[i] = x[i];
+      continue;
+    }
     const T c = clamp_log(x[i]);
     y[i] = lb.at(i) + std::exp(c);
     lj += c;
@@ -29,6 +34,10 @@ template <class T> double lower_constrain(const T* x, size_t n, BoundArg<T> lb, 
 }
 template <class T> void lower_vjp(const T* x, const T*, const T* gy, double glj, size_t n, BoundArg<T> lb, T* gx) {
   for (size_t i = 0; i < n; ++i) {
+    if (lb.at(i) == -std::numeric_limits<T>::infinity()) {
+      gx[i] += gy[i];
+      continue;
+    }
     const T d = clamp_log_deriv(x[i]);
     gx[i] += d * (gy[i] * std::exp(clamp_log(x[i])) + T(glj));
     add_grad(lb, i, gy[i]);
@@ -39,15 +48,19 @@ template <class T> std::string lower_unconstrain(const T* y, size_t n, BoundArg<
     if (!(y[i] > lb.at(i)))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not above the lower bound " +
              num(lb.at(i));
-    x[i] = std::log(y[i] - lb.at(i));
+    x[i] = lb.at(i) == -std::numeric_limits<T>::infinity() ? y[i] : std::log(y[i] - lb.at(i));
   }
   return "";
 }
 
-// ---- upper: y = ub - exp(clamp(x)), log|J| = clamp(x)
+// ---- upper: y = ub - exp(clamp(x)), log|J| = clamp(x); ub = +inf: no bound, y = x.
 template <class T> double upper_constrain(const T* x, size_t n, BoundArg<T> ub, T* y) {
   double lj = 0;
   for (size_t i = 0; i < n; ++i) {
+    if (ub.at(i) == std::numeric_limits<T>::infinity()) {
+      y[i] = x[i];
+      continue;
+    }
     const T c = clamp_log(x[i]);
     y[i] = ub.at(i) - std::exp(c);
     lj += c;
@@ -56,6 +69,10 @@ template <class T> double upper_constrain(const T* x, size_t n, BoundArg<T> ub, 
 }
 template <class T> void upper_vjp(const T* x, const T*, const T* gy, double glj, size_t n, BoundArg<T> ub, T* gx) {
   for (size_t i = 0; i < n; ++i) {
+    if (ub.at(i) == std::numeric_limits<T>::infinity()) {
+      gx[i] += gy[i];
+      continue;
+    }
     const T d = clamp_log_deriv(x[i]);
     gx[i] += d * (-gy[i] * std::exp(clamp_log(x[i])) + T(glj));
     add_grad(ub, i, gy[i]);
@@ -66,7 +83,7 @@ template <class T> std::string upper_unconstrain(const T* y, size_t n, BoundArg<
     if (!(y[i] < ub.at(i)))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not below the upper bound " +
              num(ub.at(i));
-    x[i] = std::log(ub.at(i) - y[i]);
+    x[i] = ub.at(i) == std::numeric_limits<T>::infinity() ? y[i] : std::log(ub.at(i) - y[i]);
   }
   return "";
 }

@@ -40,5 +40,102 @@ TEST(BuilderMisuse, NonCentringKeepsTheScaleOfAFlatParameterPositive) {
   }
 }
 
+double inv_logit(double u) { return 1 / (1 + std::exp(-u)); }
+
+// Central differences of logp against logp_grad's gradient.
+void expect_gradient_matches(const LogDensity& ld, const std::vector<double>& x) {
+  std::vector<double> g(ld.dim()), scratch(ld.dim());
+  ld.logp_grad(x.data(), g.data());
+  for (size_t i = 0; i < x.size(); ++i) {
+    std::vector<double> a = x, b = x;
+    a[i] += 1e-6;
+    b[i] -= 1e-6;
+    const double fd = (ld.logp_grad(a.data(), scratch.data()) - ld.logp_grad(b.data(), scratch.data())) / 2e-6;
+    EXPECT_NEAR(g[i], fd, 1e-5 * (1 + std::fabs(fd))) << "coordinate " << i;
+  }
+}
+
+// Stan's negative_infinity() lower and positive_infinity() upper bounds mean "no bound on that
+// side", element by element; they made every value -inf or NaN (lower + exp(x) = -inf).
+TEST(BuilderMisuse, InfiniteBoundsAreNoBound) {
+  const double inf = INFINITY;
+  {
+    Model m;
+    m.rv("x", normal(), {0.0, 1.0}, {}, lower(-inf));
+    auto ld = m.compile<double>();
+    EXPECT_DOUBLE_EQ(logp_at(*ld, {0.7}), -0.5 * 0.49);
+  }
+  {
+    Model m;
+    m.rv("x", normal(), {0.0, 1.0}, {}, upper(inf));
+    auto ld = m.compile<double>();
+    EXPECT_DOUBLE_EQ(logp_at(*ld, {-0.7}), -0.5 * 0.49);
+  }
+  // Per element: both bounds, upper only, none, lower only.
+  for (bool as_lower_upper : {true, false}) {
+    SCOPED_TRACE(as_lower_upper ? "lower_upper" : "lower");
+    Model m;
+    Expr lo = m.data("lo", {0.0, -inf, -inf, 0.0}, {4});
+    Expr hi = m.data("hi", {1.0, 2.0, inf, inf}, {4});
+    m.rv("x", normal(), {0.0, 1.0}, {4}, as_lower_upper ? lower_upper(lo, hi) : lower(lo));
+    auto ld = m.compile<double>();
+    const std::vector<double> u = {0.3, -0.4, 0.9, -1.2};
+    std::vector<double> y(4);
+    ld->constrain(u.data(), y.data());
+    const std::vector<double> want =
+        as_lower_upper ? std::vector<double>{inv_logit(u[0]), 2 - std::exp(u[1]), u[2], std::exp(u[3])}
+                       : std::vector<double>{std::exp(u[0]), u[1], u[2], std::exp(u[3])};
+    const double logj = as_lower_upper ? std::log(inv_logit(u[0]) * (1 - inv_logit(u[0]))) + u[1] + u[3] : u[0] + u[3];
+    double lp = logj;
+    for (size_t i = 0; i < 4; ++i) {
+      EXPECT_NEAR(y[i], want[i], 1e-12) << i;
+      lp -= 0.5 * want[i] * want[i];
+    }
+    EXPECT_NEAR(logp_at(*ld, u), lp, 1e-12);
+    expect_gradient_matches(*ld, u);
+    std::vector<double> back(4);
+    std::string error;
+    ASSERT_TRUE(ld->unconstrain({{"x", want}}, back.data(), &error)) << error;
+    for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(back[i], u[i], 1e-12) << i;
+  }
+}
+
+// A NaN bound, or the infinity of the wrong side, leaves nothing to draw: refused at compile(),
+// naming the variable (it was "could not find a starting point" after sampling began).
+TEST(BuilderMisuse, ANaNOrWrongSidedInfiniteBoundIsRefused) {
+  const double inf = INFINITY, nan = std::nan("");
+  auto refused = [](Constraint c, const std::string& want) {
+    Model m;
+    m.rv("x", normal(), {0.0, 1.0}, {2}, std::move(c));
+    try {
+      m.compile<double>();
+      ADD_FAILURE() << "expected an error containing: " << want;
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind("variable 'x': ", 0), 0u) << what;
+      EXPECT_NE(what.find(want), std::string::npos) << what;
+    }
+  };
+  refused(lower(nan), "its lower bound is nan");
+  refused(lower(inf), "its lower bound is inf; it must be a number below +inf");
+  refused(upper(-inf), "its upper bound is -inf; it must be a number above -inf");
+  refused(lower_upper(0.0, nan), "its upper bound is nan");
+  {
+    Model m;
+    Expr lo = m.data("lo", {0.0, inf}, {2});
+    m.rv("x", normal(), {0.0, 1.0}, {2}, lower(lo));
+    EXPECT_THROW(
+        {
+          try {
+            m.compile<double>();
+          } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find("(element 2)"), std::string::npos) << e.what();
+            throw;
+          }
+        },
+        std::invalid_argument);
+  }
+}
+
 }  // namespace
 }  // namespace exmc::model
