@@ -3,6 +3,7 @@
 #include "exmc/model/model.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 #include "exmc/dist/kernel.hpp"
@@ -30,6 +31,17 @@ const dist::DistInfo& lookup(const std::string& var, std::string_view name) {
 #else
   fail(var, "distribution '" + std::string(name) + "' requested by name, but the distribution registry is not built");
 #endif
+}
+
+// graph::shape_size multiplies without a check: {2^32, 2^32} wraps to 0 elements, which made a
+// declared variable silently empty (and data of that shape took zero values).
+void check_shape(const std::string& var, const Shape& shape) {
+  size_t n = 1;
+  for (size_t d : shape) {
+    if (d != 0 && n > SIZE_MAX / d)
+      fail(var, "shape " + graph::shape_str(shape) + " has more elements than a size_t can count");
+    n *= d;
+  }
 }
 
 enum class Wrap { kTruncated, kCensored };
@@ -118,6 +130,7 @@ void Model::check_new_name(const std::string& name) const {
 
 Expr Model::data(std::string name, std::vector<double> values, Shape shape) {
   check_new_name(name);
+  check_shape(name, shape);
   if (values.size() != graph::shape_size(shape))
     fail(name, "data of shape " + graph::shape_str(shape) + " needs " + std::to_string(graph::shape_size(shape)) +
                    " values, got " + std::to_string(values.size()));
@@ -155,6 +168,7 @@ Expr Model::param(std::string name, Shape shape, Constraint c) {
 Expr Model::declare_rv(std::string name, const dist::DistInfo* d, std::vector<Arg> args, Shape shape, Constraint c,
                        Ncp ncp) {
   check_new_name(name);
+  check_shape(name, shape);
   if (d) {
     check_arity(name, *d, args.size());
     if (d->discrete) fail(name, std::string(d->name) + " is discrete; a free variable must be continuous");
@@ -304,6 +318,7 @@ void Model::observe(std::string name, const dist::DistInfo& d0, std::vector<Arg>
   check_new_name(name);
   const dist::DistInfo& d = wrap_bounded(name, d0, args, opts);
   if (shape.empty() && values.size() != 1) shape = {values.size()};
+  check_shape(name, shape);
   const size_t n = graph::shape_size(shape);
   if (values.size() != n)
     fail(name, "observed values of shape " + graph::shape_str(shape) + " need " + std::to_string(n) +

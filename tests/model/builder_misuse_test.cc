@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -135,6 +136,27 @@ TEST(BuilderMisuse, ANaNOrWrongSidedInfiniteBoundIsRefused) {
         },
         std::invalid_argument);
   }
+}
+
+// A shape whose element count overflows size_t ({2^32, 2^32} multiplies to 0) made a silently
+// empty variable, and data of that shape accepted zero values.
+TEST(BuilderMisuse, AShapeTooLargeToCountIsRefused) {
+  const Shape huge = {size_t(1) << 32, size_t(1) << 32};
+  auto refused = [](const std::function<void(Model&)>& declare) {
+    Model m;
+    try {
+      declare(m);
+      ADD_FAILURE() << "expected std::invalid_argument";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("variable 'x': shape {4294967296,4294967296} has more elements"),
+                std::string::npos)
+          << e.what();
+    }
+  };
+  refused([&](Model& m) { m.rv("x", normal(), {0.0, 1.0}, huge); });
+  refused([&](Model& m) { m.param("x", huge); });
+  refused([&](Model& m) { m.data("x", {}, huge); });
+  refused([&](Model& m) { m.observe("x", normal(), {0.0, 1.0}, std::vector<double>{}, huge); });
 }
 
 }  // namespace
