@@ -198,6 +198,8 @@ unsigned chain_threads(const RunConfig& cfg) {
 }
 
 RunResult run_chains(const LogDensity& density, const RunConfig& cfg, const Callbacks& cb) {
+  // No chains is no run: an empty result passed throw_if_failed and read as a run without draws.
+  if (cfg.num_chains == 0) throw std::invalid_argument("run_chains: num_chains must be >= 1, got 0");
   RunResult res;
   res.names = flat_names(density.output_vars());
   res.chains.resize(cfg.num_chains);

@@ -326,5 +326,17 @@ TEST(RunChains, PerChainInitialValues) {
   EXPECT_THROW(run_chains(*ld, cfg), std::invalid_argument);
 }
 
+TEST(RunChains, NoChainsIsRefused) {
+  auto ld = exmc::testing::scaled_normal(2);
+  RunConfig cfg = small_config(1);
+  cfg.num_chains = 0;
+  try {
+    run_chains(*ld, cfg);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("num_chains must be >= 1"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace exmc::runtime
