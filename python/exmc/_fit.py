@@ -83,26 +83,27 @@ class Model:
 
     def bind(self, data=None) -> "BoundModel":
         """The program with its data (a dict, a Stan JSON path, or None): lowered and ready."""
-        data_dict = None
+        data_dict, data_json = None, ""
         if data is None:
             program = (_exmc.Program.load(self.path, "") if self.path is not None
                        else _exmc.Program.from_source(self.code, self.name, ""))
         elif _is_path(data):
             data_path = os.fspath(data)
+            with open(data_path, encoding="utf-8") as f:
+                data_json = f.read()
             if self.path is not None:  # exactly what `exmc sample MODEL --data DATA` loads
                 program = _exmc.Program.load(self.path, data_path)
             else:
-                with open(data_path, encoding="utf-8") as f:
-                    program = _exmc.Program.from_source(self.code, self.name, f.read())
+                program = _exmc.Program.from_source(self.code, self.name, data_json)
             # Kept as a dict too (InferenceData's constant_data), as when a dict is given.
-            with open(data_path, encoding="utf-8") as f:
-                data_dict = json.load(f)
+            data_dict = json.loads(data_json)
         elif isinstance(data, Mapping):
             data_dict = dict(data)
-            program = _exmc.Program.from_source(self.code, self.name, to_stan_json(data_dict))
+            data_json = to_stan_json(data_dict)
+            program = _exmc.Program.from_source(self.code, self.name, data_json)
         else:
             raise TypeError("data: expected a dict, a path to a Stan JSON file, or None")
-        return BoundModel(self, program, data_dict)
+        return BoundModel(self, program, data_dict, data_json)
 
     def sample(self, data=None, **kwargs) -> "Fit":
         """NUTS: see BoundModel.sample."""
@@ -131,10 +132,23 @@ class BoundModel:
     maps it to the constrained values of the parameters and transformed parameters.
     """
 
-    def __init__(self, model: Model, program, data: dict | None):
+    def __init__(self, model: Model, program, data: dict | None, data_json: str = ""):
         self.model = model
         self._program = program
         self.data = data
+        self._data_json = data_json  # the Stan JSON text bound: what a pickle binds again
+        self._density = None
+
+    # The loaded program is C++ state that pickle cannot copy (a Fit, which keeps its BoundModel,
+    # failed with "cannot pickle 'exmc._exmc.Program' object"): a pickle holds the Model and the
+    # data's JSON text instead, and loading it binds them again, as cmdstanpy's pickled fits
+    # keep their model by its files. The compiled density is compiled again on first use.
+    def __getstate__(self):
+        return {"model": self.model, "data": self.data, "data_json": self._data_json}
+
+    def __setstate__(self, state):
+        self.model, self.data, self._data_json = state["model"], state["data"], state["data_json"]
+        self._program = _exmc.Program.from_source(self.model.code, self.model.name, self._data_json)
         self._density = None
 
     def __repr__(self):
@@ -232,7 +246,13 @@ class BoundModel:
         fit = Fit(res, dict(chains=chains, warmup=warmup, draws=draws, thin=thin, max_depth=max_depth,
                             metric=metric, adapt_delta=adapt_delta, save_warmup=save_warmup), self)
         if fit.interrupted:
-            _warn(f"sampling interrupted: {fit.num_draws} of {-(-draws // thin)} draws per chain kept")
+            dropped = ""
+            if fit.dropped_chains:
+                names = ", ".join(str(c + 1) for c in fit.dropped_chains)
+                dropped = (f"; chain{'s' if len(fit.dropped_chains) > 1 else ''} {names} left out, without draws yet "
+                           f"(the chains run in turns when there are fewer threads than chains)")
+            _warn(f"sampling interrupted: {fit.num_draws} of {-(-draws // thin)} draws per chain kept, "
+                  f"{fit.chains} of {chains} chains{dropped}")
         if res["gq_failures"]:
             _warn(f"generated quantities failed in {res['gq_failures']} draws (NaN); the first: "
                   f"{res['first_gq_failure']}")
@@ -383,13 +403,22 @@ class Fit:
     def __init__(self, res: dict, settings: dict, bound: BoundModel | None = None):
         counts = list(res["counts"])
         self.interrupted = bool(res["interrupted"])
+        # With fewer threads than chains the chains run in turns: Ctrl-C found the later ones
+        # without a draw, and keeping the draws every chain has kept none of the earlier
+        # chains' (2 chains x 180,000 draws became 4 chains x 0). Those chains are left out.
+        kept = [c for c, k in enumerate(counts) if k > 0] if self.interrupted and any(counts) else []
+        self.dropped_chains = [c for c in range(len(counts)) if kept and c not in kept]
         # Chains stopped by Ctrl-C can differ in length: keep the draws every chain has.
-        n = min(counts) if counts else 0
-        nw = min(res["warmup_counts"]) if counts else 0
-        self._values = res["values"][:, :n]
-        self._stats = res["stats"][:, :n]
-        self._warmup_values = res["warmup_values"][:, :nw]
-        self._warmup_stats = res["warmup_stats"][:, :nw]
+        n = min(counts[c] for c in kept) if kept else (min(counts) if counts else 0)
+        nw = min(res["warmup_counts"][c] for c in kept) if kept else (min(res["warmup_counts"]) if counts else 0)
+
+        def rows(a, m):
+            return a[:, :m][kept] if self.dropped_chains else a[:, :m]
+
+        self._values = rows(res["values"], n)
+        self._stats = rows(res["stats"], n)
+        self._warmup_values = rows(res["warmup_values"], nw)
+        self._warmup_stats = rows(res["warmup_stats"], nw)
         self.names = list(res["names"])
         self.stat_names = list(res["stat_names"])
         self.fixed_param = bool(res.get("fixed_param", False))
@@ -428,9 +457,16 @@ class Fit:
     def generated_quantities_variables(self) -> list:
         return [v for v, _ in self._gq_vars]
 
+    def _check_warmup(self, warmup) -> bool:
+        # Without save_warmup the warmup arrays are empty: draws("mu", warmup=True) gave a
+        # (chains, 0) array as if warmup had kept nothing (cmdstanpy warns; this says what to do).
+        if warmup and not self.settings.get("save_warmup", True):
+            raise ValueError("warmup=True: this fit kept no warmup draws; sample(..., save_warmup=True) keeps them")
+        return bool(warmup)
+
     def draws_array(self, warmup: bool = False) -> np.ndarray:
         """Every value column as (chain, draw, column), in the order of .names."""
-        return self._warmup_values if warmup else self._values
+        return self._warmup_values if self._check_warmup(warmup) else self._values
 
     def draws(self, name: str, warmup: bool = False) -> np.ndarray:
         try:
@@ -438,7 +474,7 @@ class Fit:
         except KeyError:
             raise KeyError(f"no variable {name!r}; the fit has {', '.join(self._layout)}") from None
         size = int(np.prod(shape)) if shape else 1
-        src = self._warmup_values if warmup else self._values
+        src = self._warmup_values if self._check_warmup(warmup) else self._values
         return _column_major_view(src[:, :, start:start + size], shape)
 
     __getitem__ = draws
@@ -446,11 +482,17 @@ class Fit:
     def __contains__(self, name) -> bool:
         return name in self._layout
 
+    def __iter__(self):
+        # The variables' names, as a dict's keys: with only __getitem__, iter(fit) asked for
+        # fit[0], fit[1], ... and list(fit) raised KeyError("no variable 0").
+        return iter(self.variables)
+
     def stan_variables(self, warmup: bool = False) -> dict:
+        self._check_warmup(warmup)
         return {name: self.draws(name, warmup) for name in self._layout}
 
     def sampler_stats(self, warmup: bool = False) -> dict:
-        src = self._warmup_stats if warmup else self._stats
+        src = self._warmup_stats if self._check_warmup(warmup) else self._stats
         return {name: src[:, :, k] for k, name in enumerate(self.stat_names)}
 
     def summary(self):

@@ -35,15 +35,12 @@ py::dict to_dict(services::MethodRun run) {
   return out;
 }
 
-// Runs a method without the GIL, then converts its table with it.
+// Runs a method without the GIL, interruptible (f is given the token to put in its settings),
+// then converts its table with the GIL.
 template <class F>
 py::dict run_method(F f) {
-  services::MethodRun run;
-  {
-    py::gil_scoped_release release;
-    run = f();
-  }
-  return to_dict(std::move(run));
+  runtime::CancelToken cancel;
+  return to_dict(run_interruptible(cancel, [&] { return f(&cancel); }));
 }
 
 // Its messages name Python's argument `init`, not the command's --init.
@@ -88,7 +85,10 @@ void bind_methods(py::module_& m) {
     if (algorithm == "newton") s.algorithm = services::OptimizeSettings::Algorithm::kNewton;
     else if (algorithm != "lbfgs") throw std::invalid_argument("algorithm: expected 'lbfgs' or 'newton', got '" + algorithm + "'");
     s.lbfgs.max_iterations = iter;
-    return run_method([&] { return services::optimize(*p, s, seed); });
+    return run_method([&](const runtime::CancelToken* cancel) {
+      s.cancel = cancel;
+      return services::optimize(*p, s, seed);
+    });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("jacobian") = false,
      py::arg("algorithm") = "lbfgs", py::arg("iter") = 2000);
   m.def("laplace", [](ProgramPtr p, uint64_t seed, const std::string& init, bool jacobian, size_t draws,
@@ -99,7 +99,10 @@ void bind_methods(py::module_& m) {
     s.optimize.init = init_spec(init);
     s.draws = draws;
     s.mode_file = mode_file;
-    return run_method([&] { return services::laplace(*p, s, seed); });
+    return run_method([&](const runtime::CancelToken* cancel) {
+      s.optimize.cancel = cancel;
+      return services::laplace(*p, s, seed);
+    });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("jacobian") = true,
      py::arg("draws") = 1000, py::arg("mode_file") = "");
   m.def("pathfinder", [](ProgramPtr p, uint64_t seed, const std::string& init, int num_paths, int draws,
@@ -109,7 +112,10 @@ void bind_methods(py::module_& m) {
     s.options.num_paths = num_paths;
     s.options.num_draws = draws;
     s.options.num_psis_draws = psis_draws;
-    return run_method([&] { return services::pathfinder(*p, s, seed); });
+    return run_method([&](const runtime::CancelToken* cancel) {
+      s.cancel = cancel;
+      return services::pathfinder(*p, s, seed);
+    });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("num_paths") = 4,
      py::arg("draws") = 1000, py::arg("psis_draws") = 1000);
   m.def("smc", [](ProgramPtr p, uint64_t seed, size_t particles, const std::string& kernel, double target_ess,
@@ -141,7 +147,10 @@ void bind_methods(py::module_& m) {
         d["step_size"] = st.step_size;
         (*cb)(d);
       };
-    return run_method([&] { return services::smc(*p, s, seed); });
+    return run_method([&](const runtime::CancelToken* cancel) {
+      s.cancel = cancel;
+      return services::smc(*p, s, seed);
+    });
   }, py::arg("program"), py::arg("seed"), py::arg("particles") = 2000, py::arg("kernel") = "imh",
      py::arg("target_ess") = 0.5, py::arg("max_mutation_steps") = 25, py::arg("reference_scale") = 2.0,
      py::arg("runs") = 1, py::arg("threads") = 0, py::arg("on_stage") = py::none());
@@ -174,7 +183,10 @@ void bind_methods(py::module_& m) {
     else if (algorithm != "meanfield") throw std::invalid_argument("algorithm: expected 'meanfield' or 'fullrank', got '" + algorithm + "'");
     s.options.iter = iter;
     s.options.output_draws = draws;
-    return run_method([&] { return services::variational(*p, s, seed); });
+    return run_method([&](const runtime::CancelToken* cancel) {
+      s.cancel = cancel;
+      return services::variational(*p, s, seed);
+    });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("algorithm") = "meanfield",
      py::arg("iter") = 10000, py::arg("draws") = 1000);
 }

@@ -114,11 +114,14 @@ std::vector<double> read_mode(const LogDensity& ld, const std::string& path, boo
 
 }  // namespace
 
-MethodRun optimize(const Program& program, const OptimizeSettings& s, uint64_t seed) {
+namespace {
+
+MethodRun run_optimize(const Program& program, const OptimizeSettings& s, uint64_t seed) {
   MethodRun run;
   const auto density = detail::compile_timed(program, mode_compile_options(s.jacobian), run);
+  const detail::CancellableDensity ld(*density, s.cancel);
   const auto t0 = Clock::now();
-  Mode m = find_mode(*density, s, seed);
+  Mode m = find_mode(ld, s, seed);
   run.seconds = seconds_since(t0);
   run.grad_evals = m.result.grad_evals;
   run.notes = std::move(m.notes);
@@ -146,10 +149,12 @@ MethodRun optimize(const Program& program, const OptimizeSettings& s, uint64_t s
   return run;
 }
 
-MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t seed) {
+MethodRun run_laplace(const Program& program, const LaplaceSettings& s, uint64_t seed) {
   MethodRun run;
   const auto density = detail::compile_timed(program, mode_compile_options(s.jacobian), run);
   detail::require_parameters(program, *density);
+  const runtime::CancelToken* cancel = s.optimize.cancel;
+  const detail::CancellableDensity ld(*density, cancel);
   const auto t0 = Clock::now();
   std::vector<double> mode;
   if (!s.mode_file.empty()) {
@@ -157,7 +162,7 @@ MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t see
   } else {
     OptimizeSettings os = s.optimize;
     os.jacobian = s.jacobian;
-    Mode m = find_mode(*density, os, seed);
+    Mode m = find_mode(ld, os, seed);
     mode = m.result.x;
     run.grad_evals += m.result.grad_evals;
     for (auto& n : m.notes) run.notes.push_back("mode: " + n);
@@ -166,7 +171,8 @@ MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t see
   uint64_t hessian_evals = 0;
   Gaussian normal;
   try {
-    normal = optimize::laplace_approximation(*density, mode, &hessian_evals);
+    detail::throw_if_cancelled(cancel);
+    normal = optimize::laplace_approximation(ld, mode, &hessian_evals);
   } catch (const std::runtime_error& e) {
     // Which mode: the engine's words ("the Hessian at the mode is not negative definite") named
     // neither the file given nor that the mode was optimised here.
@@ -174,7 +180,9 @@ MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t see
                                                   : "--mode " + s.mode_file) +
                              ": " + e.what());
   }
-  const ApproxDraws draws = optimize::laplace_draws(*density, normal, s.draws, seed);
+  detail::throw_if_cancelled(cancel);
+  const ApproxDraws draws = optimize::laplace_draws(ld, normal, s.draws, seed);
+  detail::throw_if_cancelled(cancel);
   run.grad_evals += hessian_evals + draws.size();
   run.seconds = seconds_since(t0);
 
@@ -187,12 +195,23 @@ MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t see
 
   TableBuilder table(program, *density, {"log_p__", "log_g__"}, seed);
   for (size_t i = 0; i < draws.size(); ++i) {
+    detail::throw_if_cancelled(cancel);
     const double lp[2] = {draws.log_p[i], draws.log_q[i]};
     table.add(draws.draw(i), lp);
   }
   run.draws = table.take();
   detail::warn_of_runaway_values(run);
   return run;
+}
+
+}  // namespace
+
+MethodRun optimize(const Program& program, const OptimizeSettings& s, uint64_t seed) {
+  return detail::cancellable(s.cancel, [&] { return run_optimize(program, s, seed); });
+}
+
+MethodRun laplace(const Program& program, const LaplaceSettings& s, uint64_t seed) {
+  return detail::cancellable(s.optimize.cancel, [&] { return run_laplace(program, s, seed); });
 }
 
 }  // namespace exmc::services

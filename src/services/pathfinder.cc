@@ -61,12 +61,15 @@ pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uin
   return pf;
 }
 
-MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64_t seed) {
+namespace {
+
+MethodRun run_method(const Program& program, const PathfinderSettings& s, uint64_t seed) {
   MethodRun run;
   const auto density = detail::compile_timed(program, {}, run);
   detail::require_parameters(program, *density);
   const auto t0 = Clock::now();
-  const auto result = run_pathfinder(*density, s, seed, &run.warnings);
+  const auto result = run_pathfinder(detail::CancellableDensity(*density, s.cancel), s, seed, &run.warnings);
+  detail::throw_if_cancelled(s.cancel);
   run.seconds = seconds_since(t0);
   run.grad_evals = result.grad_evals;
 
@@ -109,12 +112,19 @@ MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64
   TableBuilder table(program, *density, {"lp_approx__", "lp__"}, seed);
   const auto& draws = result.draws;
   for (size_t i = 0; i < draws.size(); ++i) {
+    detail::throw_if_cancelled(s.cancel);
     const double lp[2] = {draws.log_q[i], draws.log_p[i]};
     table.add(draws.draw(i), lp);
   }
   run.draws = table.take();
   detail::warn_of_runaway_values(run);
   return run;
+}
+
+}  // namespace
+
+MethodRun pathfinder(const Program& program, const PathfinderSettings& s, uint64_t seed) {
+  return detail::cancellable(s.cancel, [&] { return run_method(program, s, seed); });
 }
 
 }  // namespace exmc::services

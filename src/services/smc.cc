@@ -32,14 +32,21 @@ size_t distinct_particles(const ApproxDraws& p) {
   return distinct;
 }
 
-}  // namespace
-
-MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
+MethodRun run_method(const Program& program, const SmcSettings& s, uint64_t seed) {
   MethodRun run;
   model::CompileOptions co;
   co.propto = false;  // every constant: log Z is then the evidence
   const auto density = detail::compile_timed(program, co, run);
   detail::require_parameters(program, *density);
+  const detail::CancellableDensity ld(*density, s.cancel);
+  smc::SmcOptions options = s.options;
+  if (s.cancel) {
+    // Stages go on to beta = 1 with every mutation rejected: the end of a stage is where to stop.
+    options.on_stage = [cancel = s.cancel, user = s.options.on_stage](size_t stage, const smc::SmcStage& st) {
+      detail::throw_if_cancelled(cancel);
+      if (user) user(stage, st);
+    };
+  }
   const auto t0 = Clock::now();
 
   // One run: the seed itself. Several: the seeds smc_log_evidence gives its runs, so the estimate
@@ -49,7 +56,8 @@ MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
   std::string collapsed;  // the first run whose particles end as copies of a few points
   for (unsigned r = 0; r < std::max(1u, s.runs); ++r) {
     const uint64_t run_seed = s.runs <= 1 ? seed : Rng(seed, (uint64_t(4) << 60) | r).next_u64();
-    auto result = smc::smc(*density, s.options, run_seed);
+    detail::throw_if_cancelled(s.cancel);
+    auto result = smc::smc(ld, options, run_seed);
     log_z.push_back(result.log_marginal_likelihood);
     run.grad_evals += result.grad_evals;
     run.logp_evals += result.logp_evals;
@@ -112,10 +120,19 @@ MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
 
   TableBuilder table(program, *density, {"lp__"}, seed);
   const auto& draws = first.particles;
-  for (size_t i = 0; i < draws.size(); ++i) table.add(draws.draw(i), &draws.log_p[i]);
+  for (size_t i = 0; i < draws.size(); ++i) {
+    detail::throw_if_cancelled(s.cancel);
+    table.add(draws.draw(i), &draws.log_p[i]);
+  }
   run.draws = table.take();
   detail::warn_of_runaway_values(run);
   return run;
+}
+
+}  // namespace
+
+MethodRun smc(const Program& program, const SmcSettings& s, uint64_t seed) {
+  return detail::cancellable(s.cancel, [&] { return run_method(program, s, seed); });
 }
 
 }  // namespace exmc::services

@@ -2,9 +2,12 @@
 // it into MethodRun::compile_ms; and the clock the services time their runs with.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "exmc/services/methods.hpp"
 
@@ -22,6 +25,57 @@ inline std::unique_ptr<graph::CompiledDensity> compile_timed(const Program& prog
   auto density = program.compile(options);
   run.compile_ms = seconds_since(t) * 1e3;
   return density;
+}
+
+// A method's density that gives NaN (value and gradient) once `cancel` is set: the engines (L-BFGS,
+// Pathfinder, ADVI, SMC's mutations) have no cancellation of their own, and each takes NaN as
+// "no value here" and stops or rejects at once, where without it a Ctrl-C waited for the whole
+// run. With no token it is not used (the command's runs are ended by their signal handler).
+class CancellableDensity final : public LogDensity {
+ public:
+  CancellableDensity(const LogDensity& inner, const runtime::CancelToken* cancel) : inner_(inner), cancel_(cancel) {}
+  size_t dim() const override { return inner_.dim(); }
+  double logp_grad(const double* x, double* g) const override {
+    if (!cancelled()) return inner_.logp_grad(x, g);
+    std::fill(g, g + inner_.dim(), std::numeric_limits<double>::quiet_NaN());
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  double logp(const double* x) const override {
+    return cancelled() ? std::numeric_limits<double>::quiet_NaN() : inner_.logp(x);
+  }
+  std::vector<VarInfo> output_vars() const override { return inner_.output_vars(); }
+  void constrain(const double* x, double* out) const override { inner_.constrain(x, out); }
+  std::vector<std::string> unconstrained_names() const override { return inner_.unconstrained_names(); }
+  bool unconstrain(const std::vector<std::pair<std::string, std::vector<double>>>& values, double* x,
+                   std::string* error) const override {
+    return inner_.unconstrain(values, x, error);
+  }
+
+ private:
+  bool cancelled() const { return cancel_ && cancel_->cancelled(); }
+  const LogDensity& inner_;
+  const runtime::CancelToken* cancel_;
+};
+
+inline void throw_if_cancelled(const runtime::CancelToken* cancel) {
+  if (cancel && cancel->cancelled()) throw Cancelled();
+}
+
+// f() (the method's work), with whatever it throws after a cancellation (an engine's "no finite
+// initial point" from the NaN above) turned into Cancelled, and a run that ends normally after
+// one refused too: its results were computed on NaN.
+template <class F>
+MethodRun cancellable(const runtime::CancelToken* cancel, F&& f) {
+  try {
+    MethodRun run = f();
+    throw_if_cancelled(cancel);
+    return run;
+  } catch (const Cancelled&) {
+    throw;
+  } catch (...) {
+    throw_if_cancelled(cancel);
+    throw;
+  }
 }
 
 // laplace, pathfinder, variational and smc approximate a distribution over the parameters: a

@@ -10,13 +10,17 @@ namespace exmc::services {
 using detail::Clock;
 using detail::seconds_since;
 
-MethodRun variational(const Program& program, const VariationalSettings& s, uint64_t seed) {
+namespace {
+
+MethodRun run_method(const Program& program, const VariationalSettings& s, uint64_t seed) {
   MethodRun run;
   const auto density = detail::compile_timed(program, {}, run);
   detail::require_parameters(program, *density);
+  const detail::CancellableDensity ld(*density, s.cancel);
   const auto t0 = Clock::now();
-  const auto x0 = initial_point(*density, s.init, seed, 0, &run.warnings);
-  const auto result = variational::advi(*density, s.options, seed, x0.data());
+  const auto x0 = initial_point(ld, s.init, seed, 0, &run.warnings);
+  const auto result = variational::advi(ld, s.options, seed, x0.data());
+  detail::throw_if_cancelled(s.cancel);
   // As Stan: a diverged ADVI is an error, not draws from a broken approximation.
   if (result.diverged) throw std::runtime_error("ADVI diverged: " + result.message);
   run.seconds = seconds_since(t0);
@@ -58,12 +62,19 @@ MethodRun variational(const Program& program, const VariationalSettings& s, uint
   table.add(result.approximation.mean().data(), zeros);
   const auto& draws = result.draws;
   for (size_t i = 0; i < draws.size(); ++i) {
+    detail::throw_if_cancelled(s.cancel);
     const double lp[3] = {0, draws.log_p[i], draws.log_q[i]};
     table.add(draws.draw(i), lp);
   }
   run.draws = table.take();
   detail::warn_of_runaway_values(run);
   return run;
+}
+
+}  // namespace
+
+MethodRun variational(const Program& program, const VariationalSettings& s, uint64_t seed) {
+  return detail::cancellable(s.cancel, [&] { return run_method(program, s, seed); });
 }
 
 }  // namespace exmc::services

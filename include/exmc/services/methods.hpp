@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "exmc/optimize/lbfgs.hpp"
+#include "exmc/runtime/cancel_token.hpp"
 #include "exmc/runtime/run_chains.hpp"
 #include "exmc/pathfinder/pathfinder.hpp"
 #include "exmc/services/program.hpp"
@@ -32,6 +34,14 @@ struct MethodRun {
   std::string run_id;
 };
 
+// What a method throws when its settings' `cancel` token was set while it ran (a Python caller's
+// Ctrl-C): it has no partial result to give. Once the token is set the method's density gives
+// NaN, which each engine takes as "no value here" and gives up on soon, and the service stops
+// at its next own check.
+struct Cancelled : std::runtime_error {
+  Cancelled() : std::runtime_error("cancelled") {}
+};
+
 // ---- optimize: the mode (penalised MLE by default, as Stan; MAP with jacobian) ----
 struct OptimizeSettings {
   enum class Algorithm { kLbfgs, kNewton };
@@ -39,6 +49,7 @@ struct OptimizeSettings {
   bool jacobian = false;           // Stan's optimize default: no change-of-variables terms
   optimize::LbfgsOptions lbfgs;    // max_iterations is also Newton's
   InitSpec init;
+  const runtime::CancelToken* cancel = nullptr;  // set: the run throws Cancelled soon
 };
 // One row: lp__ (log density with all constants, Jacobian as chosen), then the values.
 // Throws std::runtime_error when the optimiser stops without converging for a reason other
@@ -52,7 +63,7 @@ struct LaplaceSettings {
   // Constrained values of the mode (Stan JSON, or a CmdStan optimize CSV); empty: optimise first
   // with `optimize` (its jacobian is this jacobian).
   std::string mode_file;
-  OptimizeSettings optimize;
+  OptimizeSettings optimize;  // its `cancel` serves the whole run
 };
 // Rows: log_p__, log_g__ (target and approximation log densities), then the values.
 MethodRun laplace(const Program& program, const LaplaceSettings& settings, uint64_t seed);
@@ -61,6 +72,7 @@ MethodRun laplace(const Program& program, const LaplaceSettings& settings, uint6
 struct PathfinderSettings {
   pathfinder::PathfinderOptions options;
   InitSpec init;
+  const runtime::CancelToken* cancel = nullptr;  // set: the run throws Cancelled soon
 };
 // Rows: lp_approx__, lp__, then the values (CmdStan 2.33's columns).
 MethodRun pathfinder(const Program& program, const PathfinderSettings& settings, uint64_t seed);
@@ -81,6 +93,7 @@ pathfinder::PathfinderResult init_from_pathfinder(const LogDensity& density, uin
 struct VariationalSettings {
   variational::AdviOptions options;
   InitSpec init;
+  const runtime::CancelToken* cancel = nullptr;  // set: the run throws Cancelled soon
 };
 // Rows: lp__ (0), log_p__, log_g__, then the values; the first row is the approximation's mean
 // (with zeros in the three columns), as CmdStan writes it.
@@ -90,6 +103,7 @@ MethodRun variational(const Program& program, const VariationalSettings& setting
 struct SmcSettings {
   smc::SmcOptions options;
   unsigned runs = 1;  // independent runs for the log evidence's standard error (draws: run 1)
+  const runtime::CancelToken* cancel = nullptr;  // set: the run throws Cancelled soon
 };
 // Rows: lp__ (log density with all constants), then the values. The log marginal likelihood
 // (and its standard error across runs) is in the notes and the header.
