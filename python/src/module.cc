@@ -138,12 +138,23 @@ PYBIND11_MODULE(_exmc, m) {
       .def("output_vars", [](const Density& d) { return vars_to_list(d.density->output_vars()); })
       .def("flat_names", [](const Density& d) { return flat_names(d.density->output_vars()); })
       .def("unconstrained_names", [](const Density& d) { return d.density->unconstrained_names(); })
+      // Without the GIL (the density is re-entrant: LogDensity's contract), so Python threads
+      // running their own chains on one BoundModel evaluate in parallel; holding it, two
+      // threads took as long as one.
       .def("logp", [](const Density& d, const py::array_t<double, py::array::c_style | py::array::forcecast>& x) {
-        return d.density->logp(d.checked(x));
+        const double* px = d.checked(x);
+        py::gil_scoped_release release;
+        return d.density->logp(px);
       }, py::arg("x"))
       .def("logp_grad", [](const Density& d, const py::array_t<double, py::array::c_style | py::array::forcecast>& x) {
+        const double* px = d.checked(x);
         py::array_t<double> g(static_cast<py::ssize_t>(d.dim()));
-        const double v = d.density->logp_grad(d.checked(x), g.mutable_data());
+        double* pg = g.mutable_data();
+        double v;
+        {
+          py::gil_scoped_release release;
+          v = d.density->logp_grad(px, pg);
+        }
         return py::make_tuple(v, g);
       }, py::arg("x"))
       .def("constrain", [](Density& d, const py::array_t<double, py::array::c_style | py::array::forcecast>& x) {
