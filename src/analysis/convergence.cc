@@ -6,10 +6,12 @@
 #include <complex>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/special_functions/beta.hpp>
 
+#include "autocovariance.hpp"
 #include "exmc/core/math.hpp"
 
 namespace exmc::analysis {
@@ -52,17 +54,19 @@ Matrix split_chains(ChainView x, size_t* half_out) {
 
 ChainView view(const Matrix& m, size_t draws) { return {m.data(), draws, m.size() / draws}; }
 
-// Average ranks for ties (R's rank(ties.method = "average")), 1-based.
+// Average ranks for ties (R's rank(ties.method = "average")), 1-based. Callers pass finite
+// values. Sorted as (value, index) pairs, not indices compared through x: the indirect stable
+// sort was a seventh of `exmc summary`'s time; tied values get one average whatever their order.
 std::vector<double> ranks(const double* x, size_t n) {
-  std::vector<size_t> idx(n);
-  std::iota(idx.begin(), idx.end(), size_t{0});
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
+  std::vector<std::pair<double, size_t>> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = {x[i], i};
+  std::sort(v.begin(), v.end());
   std::vector<double> r(n);
   for (size_t i = 0; i < n;) {
     size_t j = i;
-    while (j + 1 < n && x[idx[j + 1]] == x[idx[i]]) ++j;
+    while (j + 1 < n && v[j + 1].first == v[i].first) ++j;
     const double avg = (static_cast<double>(i + 1) + static_cast<double>(j + 1)) / 2.0;
-    for (size_t k = i; k <= j; ++k) r[idx[k]] = avg;
+    for (size_t k = i; k <= j; ++k) r[v[k].second] = avg;
     i = j + 1;
   }
   return r;
@@ -139,117 +143,6 @@ double rhat_ranked(ChainView x) {
   return rhat_matrix(view(z, half));
 }
 
-// In-place radix-2 FFT. Complex products are written out by hand: std::complex's operator*
-// goes through the C99 NaN-recovery path (__muldc3), which made this the summary's hot spot.
-void fft(std::vector<std::complex<double>>& a, bool inverse) {
-  const size_t n = a.size();
-  for (size_t i = 1, j = 0; i < n; ++i) {
-    size_t bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) std::swap(a[i], a[j]);
-  }
-  // Twiddles from cos/sin of each angle (not by repeated multiplication) to keep rounding
-  // small; cached per thread for the last size used.
-  thread_local size_t tw_n = 0;
-  thread_local std::vector<double> tw_re, tw_im;
-  if (tw_n != n) {
-    tw_n = n;
-    tw_re.resize(n / 2);
-    tw_im.resize(n / 2);
-    for (size_t k = 0; k < n / 2; ++k) {
-      const double ang = 2 * M_PI * static_cast<double>(k) / static_cast<double>(n);
-      tw_re[k] = std::cos(ang);
-      tw_im[k] = -std::sin(ang);
-    }
-  }
-  const double sign = inverse ? -1 : 1;
-  // Plain pointers: every access to a thread_local object goes through its TLS wrapper.
-  const double* twr = tw_re.data();
-  const double* twi = tw_im.data();
-  std::complex<double>* d = a.data();
-  for (size_t len = 2; len <= n; len <<= 1) {
-    const size_t stride = n / len, half = len / 2;
-    for (size_t i = 0; i < n; i += len) {
-      for (size_t k = 0; k < half; ++k) {
-        const double wr = twr[k * stride], wi = sign * twi[k * stride];
-        const std::complex<double> b = d[i + k + half];
-        const double vr = b.real() * wr - b.imag() * wi, vi = b.real() * wi + b.imag() * wr;
-        const std::complex<double> u = d[i + k];
-        d[i + k] = {u.real() + vr, u.imag() + vi};
-        d[i + k + half] = {u.real() - vr, u.imag() - vi};
-      }
-    }
-  }
-}
-
-// Sum_{i} y_i y_{i+t} for t = 0..n-1 of the centred series (linear, not circular).
-std::vector<double> lagged_sums(const double* x, size_t n) {
-  const double m = mean(x, n);
-  size_t p = 1;
-  while (p < 2 * n) p <<= 1;
-  std::vector<std::complex<double>> a(p);
-  for (size_t i = 0; i < n; ++i) a[i] = x[i] - m;
-  fft(a, false);
-  for (auto& v : a) v = std::norm(v);
-  fft(a, true);
-  std::vector<double> s(n);
-  for (size_t t = 0; t < n; ++t) s[t] = a[t].real() / static_cast<double>(p);
-  return s;
-}
-
-// lagged_sums of two series of one length with one forward and one inverse transform instead of
-// two each: x + i y is transformed; since both are real, X_k = (Z_k + conj Z_{p-k}) / 2 and
-// Y_k = (Z_k - conj Z_{p-k}) / 2i, so |X_k|^2 + i |Y_k|^2 is formed from Z alone, and its inverse
-// transform holds x's lagged sums in the real part and y's in the imaginary part (each is the
-// transform of a real even sequence, hence real). The ESS of several chains takes them in pairs.
-// The separation's rounding is relative to the larger series, which also dominates the sum over
-// chains the ESS takes, so pairing costs no accuracy there. A constant or non-finite series is
-// not paired (returns false): its sums stay exactly 0 alone, and a NaN cannot reach its partner.
-bool lagged_sums_pair(const double* x, const double* y, size_t n, std::vector<double>& sx, std::vector<double>& sy) {
-  const double mx = mean(x, n), my = mean(y, n);
-  double ssx = 0, ssy = 0;
-  for (size_t i = 0; i < n; ++i) {
-    ssx += (x[i] - mx) * (x[i] - mx);
-    ssy += (y[i] - my) * (y[i] - my);
-  }
-  if (!(ssx > 0) || !(ssy > 0) || !std::isfinite(ssx) || !std::isfinite(ssy)) return false;
-  size_t p = 1;
-  while (p < 2 * n) p <<= 1;
-  std::vector<std::complex<double>> a(p);
-  for (size_t i = 0; i < n; ++i) a[i] = {x[i] - mx, y[i] - my};
-  fft(a, false);
-  std::vector<std::complex<double>> b(p);
-  for (size_t k = 0; k < p; ++k) {
-    const std::complex<double> z = a[k], w = std::conj(a[(p - k) & (p - 1)]);
-    const double xr = 0.5 * (z.real() + w.real()), xi = 0.5 * (z.imag() + w.imag());
-    const double yr = 0.5 * (z.imag() - w.imag()), yi = -0.5 * (z.real() - w.real());
-    b[k] = {xr * xr + xi * xi, yr * yr + yi * yi};
-  }
-  fft(b, true);
-  sx.resize(n);
-  sy.resize(n);
-  const double dp = static_cast<double>(p);
-  for (size_t t = 0; t < n; ++t) {
-    sx[t] = b[t].real() / dp;
-    sy[t] = b[t].imag() / dp;
-  }
-  return true;
-}
-
-// Smallest integer >= n whose only prime factors are 2, 3 and 5 (R's nextn, loo's
-// fft_next_good_size which returns 2 for n <= 2).
-size_t next_good_size(size_t n) {
-  if (n <= 2) return 2;
-  for (;; ++n) {
-    size_t m = n;
-    while (m % 2 == 0) m /= 2;
-    while (m % 3 == 0) m /= 3;
-    while (m % 5 == 0) m /= 5;
-    if (m <= 1) return n;
-  }
-}
-
 }  // namespace
 
 double mean(const double* x, size_t n) {
@@ -303,53 +196,16 @@ double mad(const double* x, size_t n) {
 
 namespace detail {
 
-namespace {
-
-// autocovariance's scaling of one series' lagged sums s (of x).
-void scale_autocovariance(const double* x, size_t n, std::vector<double>& s) {
-  const double varx = var(x, n);
-  if (!(varx != 0)) {
-    s.assign(n, 0.0);
-    return;
-  }
-  const double s0 = s[0];
-  const double dn = static_cast<double>(n);
-  for (double& v : s) v = v / s0 * varx * (dn - 1) / dn;
-}
-
-}  // namespace
-
-std::vector<double> autocovariance(const double* x, size_t n) {
-  std::vector<double> s = lagged_sums(x, n);
-  scale_autocovariance(x, n, s);
-  return s;
-}
+double sample_variance(const double* x, size_t n) { return var(x, n); }
 
 double ess_raw(ChainView x, bool loo_scaling) {
   const size_t n = x.num_draws, m = x.num_chains;
   if (!loo_scaling && (n < 3 || should_return_na(x.x, x.size()))) return kNaN;
-  std::vector<double> acm(n, 0.0), cmean(m);
-  std::vector<double> ac, ac_next;
-  bool paired = false;
-  for (size_t c = 0; c < m; ++c) {
-    const double* ch = x.x + c * n;
-    // Chains in pairs: one transform pair for two (the last of an odd count alone).
-    if (c % 2 == 0) paired = c + 1 < m && lagged_sums_pair(ch, ch + n, n, ac, ac_next);
-    if (c % 2 == 1 && paired) ac.swap(ac_next);
-    else if (!paired) ac = lagged_sums(ch, n);
-    if (loo_scaling) {
-      const double scale = static_cast<double>(next_good_size(n)) /
-                           (static_cast<double>(n) * static_cast<double>(n));
-      for (double& v : ac) v *= scale;
-    } else {
-      scale_autocovariance(ch, n, ac);
-    }
-    for (size_t t = 0; t < n; ++t) acm[t] += ac[t];
-    cmean[c] = mean(ch, n);
-  }
-  for (double& v : acm) v /= static_cast<double>(m);
+  MeanAutocovariance acm(x, loo_scaling);
+  std::vector<double> cmean(m);
+  for (size_t c = 0; c < m; ++c) cmean[c] = mean(x.x + c * n, n);
   const double dn = static_cast<double>(n);
-  const double mean_var = acm[0] * dn / (dn - 1);
+  const double mean_var = acm(0) * dn / (dn - 1);
   double var_plus = mean_var * (dn - 1) / dn;
   if (m > 1) var_plus += var(cmean.data(), m);
 
@@ -357,13 +213,13 @@ double ess_raw(ChainView x, bool loo_scaling) {
   long t = 0;
   double rho_even = 1;
   rho[0] = rho_even;
-  double rho_odd = 1 - (mean_var - acm[1]) / var_plus;
+  double rho_odd = 1 - (mean_var - acm(1)) / var_plus;
   rho[1] = rho_odd;
   const long ln = static_cast<long>(n);
   while (t < ln - 5 && !std::isnan(rho_even + rho_odd) && rho_even + rho_odd > 0) {
     t += 2;
-    rho_even = 1 - (mean_var - acm[t]) / var_plus;
-    rho_odd = 1 - (mean_var - acm[t + 1]) / var_plus;
+    rho_even = 1 - (mean_var - acm(size_t(t))) / var_plus;
+    rho_odd = 1 - (mean_var - acm(size_t(t) + 1)) / var_plus;
     if (rho_even + rho_odd >= 0) {
       rho[t] = rho_even;
       rho[t + 1] = rho_odd;
