@@ -90,8 +90,16 @@ def _flat_value(arg: str, name, v, shapes: Mapping | None = None) -> list:
     return a.ravel(order="F").tolist()
 
 
+def _refuse_per_chain(init):
+    # cmdstanpy takes a list with one entry per chain; here one set of values serves every chain.
+    if isinstance(init, (list, tuple)):
+        raise TypeError("init: a list (initial values per chain) is not supported: give one dict (or a Stan "
+                        "JSON path) for every chain, or a radius")
+
+
 def _init(init, shapes: Mapping | None = None):
     """(init text, init values) for SampleSettings; `shapes` as _flat_value takes them."""
+    _refuse_per_chain(init)
     if init is None:
         return "2", []
     if isinstance(init, bool):
@@ -105,11 +113,17 @@ def _init(init, shapes: Mapping | None = None):
     raise TypeError("init: expected a radius, 'pathfinder', a dict of values or a path")
 
 
-def _init_text(init) -> str:
+def _method_init(init, shapes: Mapping | None = None):
+    """(init text, init values) for optimize, laplace, pathfinder and variational: a radius, a
+    Stan JSON path or a dict of values by name (a dict was refused: "expected a radius or a
+    Stan JSON path", where cmdstanpy takes one)."""
+    _refuse_per_chain(init)
     if init is None:
-        return "2"
+        return "2", []
     if isinstance(init, (int, float, np.integer, np.floating)) and not isinstance(init, bool):
-        return repr(float(init))
+        return repr(float(init)), []
     if _is_path(init):
-        return os.fspath(init)
-    raise TypeError("init: expected a radius or a Stan JSON path")
+        return os.fspath(init), []
+    if isinstance(init, Mapping):
+        return "2", [(str(k), _flat_value("init", k, v, shapes)) for k, v in init.items()]
+    raise TypeError("init: expected a radius, a dict of values or a Stan JSON path")

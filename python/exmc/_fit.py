@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 
 from . import _exmc
-from ._arguments import _count, _flag, _flat_value, _init, _init_text, _is_path, _real, _seed, _text
+from ._arguments import _count, _flag, _flat_value, _init, _is_path, _method_init, _real, _seed, _text
 from ._data import _column_major_view, _group_flat_names, _layout, to_stan_json
 from ._progress import _in_notebook, _TqdmProgress
 
@@ -267,24 +267,33 @@ class BoundModel:
         return fit
 
     # ------------------------------------------------------------------ other methods
+    def _method_init(self, init):
+        return _method_init(init, self.var_shapes() if isinstance(init, Mapping) else None)
+
     def optimize(self, seed=None, init=None, jacobian: bool = False, algorithm: str = "lbfgs",
                  iter: int = 2000) -> "MethodResult":
-        return MethodResult(_exmc.optimize(self._program, _seed(seed), _init_text(init), _flag("jacobian", jacobian),
-                                           _text("algorithm", algorithm), _count("iter", iter, 1, 100000000)))
+        init_text, init_values = self._method_init(init)
+        return MethodResult(_exmc.optimize(self._program, _seed(seed), init_text, _flag("jacobian", jacobian),
+                                           _text("algorithm", algorithm), _count("iter", iter, 1, 100000000),
+                                           init_values=init_values))
 
     def laplace(self, seed=None, init=None, jacobian: bool = True, draws: int = 1000,
                 mode_file: str = "") -> "MethodResult":
         if not _is_path(mode_file):
             raise TypeError(f"mode_file: expected a path (or '' to optimize first), got {mode_file!r}")
-        return MethodResult(_exmc.laplace(self._program, _seed(seed), _init_text(init), _flag("jacobian", jacobian),
-                                          _count("draws", draws, 1, 100000000), os.fspath(mode_file)))
+        init_text, init_values = self._method_init(init)
+        return MethodResult(_exmc.laplace(self._program, _seed(seed), init_text, _flag("jacobian", jacobian),
+                                          _count("draws", draws, 1, 100000000), os.fspath(mode_file),
+                                          init_values=init_values))
 
     def pathfinder(self, seed=None, init=None, num_paths: int = 4, draws: int = 1000,
                    psis_draws: int = 1000) -> "MethodResult":
-        return MethodResult(_exmc.pathfinder(self._program, _seed(seed), _init_text(init),
+        init_text, init_values = self._method_init(init)
+        return MethodResult(_exmc.pathfinder(self._program, _seed(seed), init_text,
                                              _count("num_paths", num_paths, 1, 2**31 - 1),
                                              _count("draws", draws, 1, 2**31 - 1),
-                                             _count("psis_draws", psis_draws, 1, 2**31 - 1)))
+                                             _count("psis_draws", psis_draws, 1, 2**31 - 1),
+                                             init_values=init_values))
 
     def generate_quantities(self, fit: "Fit", seed=None) -> dict:
         """This program's values at the draws of `fit` (CmdStan's standalone generate_quantities).
@@ -307,9 +316,11 @@ class BoundModel:
 
     def variational(self, seed=None, init=None, algorithm: str = "meanfield", iter: int = 10000,
                     draws: int = 1000) -> "MethodResult":
-        return MethodResult(_exmc.variational(self._program, _seed(seed), _init_text(init),
+        init_text, init_values = self._method_init(init)
+        return MethodResult(_exmc.variational(self._program, _seed(seed), init_text,
                                               _text("algorithm", algorithm),
-                                              _count("iter", iter, 1, 2**31 - 1), _count("draws", draws, 0)))
+                                              _count("iter", iter, 1, 2**31 - 1), _count("draws", draws, 0),
+                                              init_values=init_values))
 
     def smc(self, seed=None, particles: int = 2000, kernel: str = "imh", target_ess: float = 0.5,
             max_mutation_steps: int = 25, reference_scale: float = 2.0, runs: int = 1, threads: int = 0,

@@ -43,6 +43,9 @@ py::dict run_method(F f) {
   return to_dict(run_interruptible(cancel, [&] { return f(&cancel); }));
 }
 
+// Constrained initial values by name (a Python dict, flattened column-major).
+using InitValues = std::vector<std::pair<std::string, std::vector<double>>>;
+
 // Its messages name Python's argument `init`, not the command's --init.
 services::InitSpec init_spec(const std::string& init) { return services::InitSpec::parse(init, "init"); }
 
@@ -78,9 +81,10 @@ void bind_methods(py::module_& m) {
   m.def("diagnose_method", &diagnose_method, py::arg("method"), py::arg("columns"), py::arg("values"),
         py::arg("extra"));
   m.def("optimize", [](ProgramPtr p, uint64_t seed, const std::string& init, bool jacobian,
-                       const std::string& algorithm, int iter) {
+                       const std::string& algorithm, int iter, const std::vector<std::pair<std::string, std::vector<double>>>& init_values) {
     services::OptimizeSettings s;
     s.init = init_spec(init);
+    s.init.values = init_values;
     s.jacobian = jacobian;
     if (algorithm == "newton") s.algorithm = services::OptimizeSettings::Algorithm::kNewton;
     else if (algorithm != "lbfgs") throw std::invalid_argument("algorithm: expected 'lbfgs' or 'newton', got '" + algorithm + "'");
@@ -90,13 +94,14 @@ void bind_methods(py::module_& m) {
       return services::optimize(*p, s, seed);
     });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("jacobian") = false,
-     py::arg("algorithm") = "lbfgs", py::arg("iter") = 2000);
+     py::arg("algorithm") = "lbfgs", py::arg("iter") = 2000, py::arg("init_values") = InitValues{});
   m.def("laplace", [](ProgramPtr p, uint64_t seed, const std::string& init, bool jacobian, size_t draws,
-                      const std::string& mode_file) {
+                      const std::string& mode_file, const std::vector<std::pair<std::string, std::vector<double>>>& init_values) {
     services::LaplaceSettings s;
     s.jacobian = jacobian;
     s.optimize.jacobian = jacobian;
     s.optimize.init = init_spec(init);
+    s.optimize.init.values = init_values;
     s.draws = draws;
     s.mode_file = mode_file;
     return run_method([&](const runtime::CancelToken* cancel) {
@@ -104,11 +109,12 @@ void bind_methods(py::module_& m) {
       return services::laplace(*p, s, seed);
     });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("jacobian") = true,
-     py::arg("draws") = 1000, py::arg("mode_file") = "");
+     py::arg("draws") = 1000, py::arg("mode_file") = "", py::arg("init_values") = InitValues{});
   m.def("pathfinder", [](ProgramPtr p, uint64_t seed, const std::string& init, int num_paths, int draws,
-                         int psis_draws) {
+                         int psis_draws, const std::vector<std::pair<std::string, std::vector<double>>>& init_values) {
     services::PathfinderSettings s;
     s.init = init_spec(init);
+    s.init.values = init_values;
     s.options.num_paths = num_paths;
     s.options.num_draws = draws;
     s.options.num_psis_draws = psis_draws;
@@ -117,7 +123,7 @@ void bind_methods(py::module_& m) {
       return services::pathfinder(*p, s, seed);
     });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("num_paths") = 4,
-     py::arg("draws") = 1000, py::arg("psis_draws") = 1000);
+     py::arg("draws") = 1000, py::arg("psis_draws") = 1000, py::arg("init_values") = InitValues{});
   m.def("smc", [](ProgramPtr p, uint64_t seed, size_t particles, const std::string& kernel, double target_ess,
                   int max_mutation_steps, double reference_scale, unsigned runs, unsigned threads,
                   py::object on_stage) {
@@ -176,9 +182,10 @@ void bind_methods(py::module_& m) {
   }, py::arg("program"), py::arg("seed"), py::arg("columns"), py::arg("values"),
      "CmdStan's standalone generated quantities: per chain, the table of the program's values at the given draws");
   m.def("variational", [](ProgramPtr p, uint64_t seed, const std::string& init, const std::string& algorithm,
-                          int iter, size_t draws) {
+                          int iter, size_t draws, const std::vector<std::pair<std::string, std::vector<double>>>& init_values) {
     services::VariationalSettings s;
     s.init = init_spec(init);
+    s.init.values = init_values;
     if (algorithm == "fullrank") s.options.family = variational::AdviOptions::Family::kFullrank;
     else if (algorithm != "meanfield") throw std::invalid_argument("algorithm: expected 'meanfield' or 'fullrank', got '" + algorithm + "'");
     s.options.iter = iter;
@@ -188,7 +195,7 @@ void bind_methods(py::module_& m) {
       return services::variational(*p, s, seed);
     });
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("algorithm") = "meanfield",
-     py::arg("iter") = 10000, py::arg("draws") = 1000);
+     py::arg("iter") = 10000, py::arg("draws") = 1000, py::arg("init_values") = InitValues{});
 }
 
 }  // namespace exmc::python

@@ -1,8 +1,10 @@
 """The other methods from Python (optimize, laplace, pathfinder, variational, smc): results,
 equality with the command, and argument errors that name the Python argument. Fixed seeds."""
 
+import pathlib
 import re
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import exmc
 from conftest import exmc_binary
 
 EXMC = exmc_binary()
+REPO = pathlib.Path(__file__).resolve().parents[2]
 needs_command = pytest.mark.skipif(not EXMC.exists(), reason=f"{EXMC} not built")
 
 
@@ -154,3 +157,33 @@ def test_diagnose_is_the_commands_on_each_methods_file(tmp_path):
             assert text.split("Pareto k")[0] == command.split("Pareto k")[0]
     with pytest.raises(ValueError, match=r"diagnose: optimize gives one point \(the mode\), nothing to diagnose"):
         m.optimize(data={"y": 1.0}, seed=1).diagnose()
+
+
+def test_methods_take_initial_values_as_a_dict_as_sample_does():
+    # A dict was refused ("expected a radius or a Stan JSON path"), where sample and cmdstanpy take one.
+    bound = exmc.compile(REPO / "examples" / "eight_schools.stan").bind(REPO / "examples" / "eight_schools.data.json")
+    init = {"mu": 3.0, "tau": 2.0, "theta_tilde": np.arange(8.0) / 10}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one iteration: "may not be a mode"
+        one_step = bound.optimize(seed=1, init=init, iter=1)
+    assert abs(one_step.draws("mu")[0] - 3.0) < 0.5
+    start = bound.constrain(bound.unconstrain(init))
+    assert start["mu"] == 3.0
+    for call in (lambda i: bound.laplace(seed=1, init=i, draws=5), lambda i: bound.pathfinder(seed=1, init=i, num_paths=1, draws=5),
+                 lambda i: bound.variational(seed=1, init=i, draws=5)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call({"mu": 3.0, "nope": 1.0})
+        assert any("'nope' matches no parameter" in str(w.message) for w in caught)
+        with pytest.raises(ValueError, match="init: variable 'theta_tilde': expected shape \\(8,\\), found \\(2, 4\\)"):
+            call({"theta_tilde": np.zeros((2, 4))})
+        with pytest.raises(RuntimeError, match="variable 'tau' .*lower bound 0"):
+            call({"tau": -1.0})
+
+
+def test_a_list_of_initial_values_per_chain_is_refused_saying_what_instead():
+    bound = exmc.compile(REPO / "examples" / "eight_schools.stan").bind(REPO / "examples" / "eight_schools.data.json")
+    for call in (lambda: bound.sample(chains=2, draws=5, init=[{"mu": 1.0}, {"mu": 2.0}], progress=False),
+                 lambda: bound.optimize(init=[{"mu": 1.0}])):
+        with pytest.raises(TypeError, match="a list \\(initial values per chain\\) is not supported: give one dict"):
+            call()

@@ -14,7 +14,7 @@ pathfinder::PathfinderResult run_pathfinder(const LogDensity& density, const Pat
                                             std::vector<std::string>* warnings) {
   pathfinder::PathfinderOptions o = s.options;
   o.init_radius = s.init.radius;
-  if (!s.init.file.empty()) o.init = initial_point(density, s.init, seed, 0, warnings);
+  if (!s.init.file.empty() || !s.init.values.empty()) o.init = initial_point(density, s.init, seed, 0, warnings);
   return pathfinder::pathfinder(density, o, seed);
 }
 

@@ -128,7 +128,11 @@ std::vector<double> initial_point(const LogDensity& density, const InitSpec& ini
   const size_t d = density.dim();
   nuts::SamplerConfig cfg;
   cfg.init_radius = init.radius;
-  if (!init.file.empty()) {
+  if (!init.values.empty()) {
+    auto values = known_init_values(init.values, density.output_vars());
+    cfg.init_values = std::move(values.values);
+    if (warnings && !values.ignored.empty()) warnings->push_back(describe_ignored(init.name, values.ignored));
+  } else if (!init.file.empty()) {
     auto values = read_init_file(init.file, density.output_vars());
     cfg.init_values = std::move(values.values);
     if (warnings && !values.ignored.empty()) warnings->push_back(describe_ignored(init.name + " " + init.file, values.ignored));

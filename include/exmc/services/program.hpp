@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "exmc/core/approx_draws.hpp"
@@ -53,6 +54,9 @@ class Program {
 struct InitSpec {
   double radius = 2;
   std::string file;
+  // Constrained values by name, flattened column-major (what a Python dict gives); replaces
+  // `file`. Names that match no parameter are ignored with a warning, as a file's are.
+  std::vector<std::pair<std::string, std::vector<double>>> values;
   // How messages name the setting: "--init" for the command, "init" for Python's argument.
   std::string name = "--init";
   // A number, or a file path; errors start with `name`.
