@@ -13,6 +13,7 @@
 #include "cli.hpp"
 #include "jit_preload.hpp"
 #include "method_commands.hpp"
+#include "method_interrupt.hpp"
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/io/cmdstan_csv_reader.hpp"
 #include "exmc/io/output_files.hpp"
@@ -43,6 +44,7 @@ uint64_t chain_of(const io::CmdStanCsv& f, size_t position) {
 
 int run(const GqOptions& o, bool seed_given, std::ostream& out, std::ostream& err) {
   try {
+    MethodInterruptGuard interrupt("generate_quantities");  // before any thread is started
     const uint64_t seed = seed_given ? o.seed : std::random_device{}() % 4294967291ull;
     std::vector<std::string> warnings;
     auto chains = analysis::read_cmdstan_chains(o.fitted, warnings);
@@ -53,7 +55,10 @@ int run(const GqOptions& o, bool seed_given, std::ostream& out, std::ostream& er
     std::vector<io::NamedFile> inputs = {{"model", o.model_path}, {"data", o.data_path}};
     for (const auto& p : o.fitted) inputs.push_back({"--fitted-params", p});
     const unsigned n = unsigned(chains.size());
-    for (unsigned c = 0; c < n; ++c) io::check_output_file(chain_output_path(o.output, c, n), inputs);
+    std::vector<std::string> outputs;
+    for (unsigned c = 0; c < n; ++c) outputs.push_back(chain_output_path(o.output, c, n));
+    for (const auto& path : outputs) io::check_output_file(path, inputs);
+    interrupt.expect(outputs);
     std::vector<services::FittedDraws> fitted;
     for (size_t i = 0; i < chains.size(); ++i) {
       auto& c = chains[i];
@@ -61,6 +66,9 @@ int run(const GqOptions& o, bool seed_given, std::ostream& out, std::ostream& er
     }
     const JitPreload preload;
     const auto program = services::Program::load(o.model_path, o.data_path, !o.no_vectorize);
+    // An earlier run's files under these names go before the work starts (as exmc sample's): a
+    // run killed later never leaves them beside (or instead of) its own.
+    for (const auto& path : outputs) io::remove_previous_output(path);
     const auto runs = services::generate_quantities(program, fitted, seed);
     err << fmt::format("exmc generate_quantities: model loaded in {:.1f} ms, compiled in {:.1f} ms; seed {}\n",
                        program.load_ms(), runs.front().compile_ms, seed);
@@ -76,8 +84,9 @@ int run(const GqOptions& o, bool seed_given, std::ostream& out, std::ostream& er
                          "NaN); the first:\n{}\n",
                          failures, first_failure);
     for (unsigned c = 0; c < n; ++c) {
-      const auto path = chain_output_path(o.output, c, n);
+      const auto& path = outputs[c];
       services::write_csv(path, program, runs[c], seed, "2", o.sig_figs);
+      interrupt.completed(path);
       out << path << "\n";
     }
     return 0;

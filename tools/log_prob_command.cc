@@ -10,6 +10,7 @@
 #include "cli_validators.hpp"
 #include "jit_preload.hpp"
 #include "method_commands.hpp"
+#include "method_interrupt.hpp"
 #include "exmc/analysis/cmdstan.hpp"
 #include "exmc/io/output_files.hpp"
 #include "exmc/io/stan_json.hpp"
@@ -49,6 +50,7 @@ std::vector<std::vector<double>> read_params_r(const std::string& path) {
 
 int run(const LogProbOptions& o, std::ostream& out, std::ostream& err) {
   try {
+    MethodInterruptGuard interrupt("log_prob");  // before any thread is started
     if (o.constrained.empty() == o.unconstrained.empty())
       throw std::invalid_argument("give the points as --constrained-params or as --unconstrained-params (one of the two)");
     services::LogProbSettings s;
@@ -73,14 +75,17 @@ int run(const LogProbOptions& o, std::ostream& out, std::ostream& err) {
     }
     for (const auto& p : o.constrained) inputs.push_back({"--constrained-params", p});
     io::check_output_file(o.output, inputs);
+    interrupt.expect({o.output});
     const JitPreload preload;
     const auto program = services::Program::load(o.model_path, o.data_path, !o.no_vectorize);
+    io::remove_previous_output(o.output);  // as the other methods: no earlier run's file survives a kill
     const auto result = services::log_prob(program, s);
     err << fmt::format("exmc log_prob: model loaded in {:.1f} ms, compiled in {:.1f} ms\n", program.load_ms(),
                        result.compile_ms);
     for (const auto& note : result.notes) err << "exmc log_prob: " << note << "\n";
     for (const auto& w : result.warnings) err << "exmc log_prob: warning: " << w << "\n";
     services::write_csv(o.output, program, result, 0, "", o.sig_figs);
+    interrupt.completed(o.output);
     out << o.output << "\n";
     return 0;
   } catch (...) {

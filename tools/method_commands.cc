@@ -16,6 +16,7 @@
 #include "exmc/services/methods.hpp"
 #include "cli_validators.hpp"
 #include "jit_preload.hpp"
+#include "method_interrupt.hpp"
 #include "exmc/stan/error.hpp"
 
 namespace exmc::cli {
@@ -55,6 +56,7 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
                const std::function<services::MethodRun(const services::Program&, uint64_t)>& method,
                const std::vector<io::NamedFile>& more_inputs = {}) {
   try {
+    MethodInterruptGuard interrupt(name);  // first: every thread the method starts inherits its mask
     const uint64_t seed = app->count("--seed") ? o.seed : std::random_device{}() % 4294967291ull;
     // Before any work: the output is not an input and can be created (it is written at the end).
     char* end = nullptr;
@@ -65,8 +67,12 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
                                          {"init", init_is_radius ? "" : o.init}};
     inputs.insert(inputs.end(), more_inputs.begin(), more_inputs.end());
     io::check_output_file(o.output, inputs);
+    interrupt.expect({o.output});
     const JitPreload preload;  // beside the loading below
     const auto program = services::Program::load(o.model_path, o.data_path, !o.no_vectorize);
+    // The inputs are valid and the work starts: an earlier run's file under this output's name
+    // goes, as exmc sample's do, so a run killed from here on never leaves it passing for its own.
+    io::remove_previous_output(o.output);
     const auto run = method(program, seed);
     err << fmt::format("exmc {}: model loaded in {:.1f} ms, compiled in {:.1f} ms; ran {:.1f} ms, {} gradient "
                        "evaluations{}, seed {}\n",
@@ -79,6 +85,7 @@ int run_method(const char* name, CLI::App* app, const Common& o, std::ostream& o
                          "first:\n{}\n",
                          name, run.draws.gq_failures, run.draws.first_gq_failure);
     services::write_csv(o.output, program, run, seed, o.init, o.sig_figs);
+    interrupt.completed(o.output);
     out << o.output << "\n";
     return 0;
   } catch (...) {

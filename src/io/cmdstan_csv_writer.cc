@@ -3,6 +3,7 @@
 
 #include "exmc/io/format_number.hpp"
 #include "exmc/io/run_checkpoint.hpp"
+#include "exmc/io/temporaries.hpp"
 #include "exmc/core/state_io.hpp"
 
 #include <fcntl.h>
@@ -34,7 +35,8 @@ FILE* open_unique_temp(const std::string& path, std::string* tmp) {
   for (int attempt = 0; attempt < 64; ++attempt) {
     const uint64_t r = (uint64_t{rd()} << 32) ^ rd() ^ (uint64_t(::getpid()) << 16);
     *tmp = path + "." + hex(r, 16) + ".tmp";
-    const int fd = ::open(tmp->c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    // Tracked from its creation on: Ctrl-C in a method command removes it (io/temporaries.hpp).
+    const int fd = create_tracked_temporary(*tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
       if (errno == EEXIST) continue;
       throw std::runtime_error("cannot create " + *tmp + " (the temporary of " + path +
@@ -45,6 +47,7 @@ FILE* open_unique_temp(const std::string& path, std::string* tmp) {
       const int e = errno;
       ::close(fd);
       std::remove(tmp->c_str());
+      untrack_temporary(*tmp);
       throw std::runtime_error("cannot open " + *tmp + " for writing: " + std::strerror(e));
     }
     return f;
@@ -228,6 +231,7 @@ bool CmdStanCsvWriter::hash_range(int fd, uint64_t end) {
 CmdStanCsvWriter::~CmdStanCsvWriter() {
   if (f_) std::fclose(f_);
   if (!finished_) std::remove(tmp_.c_str());
+  untrack_temporary(tmp_);
 }
 
 void CmdStanCsvWriter::check_io(const char* what) {
@@ -295,6 +299,7 @@ void CmdStanCsvWriter::close_incomplete() {
   std::fclose(f_);
   f_ = nullptr;
   finished_ = true;  // keeps the temporary file
+  untrack_temporary(tmp_);
 }
 
 void CmdStanCsvWriter::finish(double warmup_seconds, double sampling_seconds) {
@@ -319,7 +324,7 @@ void CmdStanCsvWriter::close_and_rename() {
     throw std::runtime_error("I/O error closing " + tmp_ + ": " + std::strerror(errno));
   }
   f_ = nullptr;
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+  if (rename_tracked_temporary(tmp_, path_) != 0)
     throw std::runtime_error("cannot rename " + tmp_ + " to " + path_ + ": " +
                              std::strerror(errno));
   finished_ = true;

@@ -1,11 +1,14 @@
 // Output checks before a run: not an input, not a directory, in a writable folder.
 #include "exmc/io/output_files.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <stdexcept>
 #include <system_error>
 
@@ -23,6 +26,32 @@ bool same_file(const fs::path& a, const fs::path& b) {
   }
   // One of them does not exist yet: the same file only if it is the same name.
   return fs::weakly_canonical(fs::absolute(a), ec) == fs::weakly_canonical(fs::absolute(b), ec);
+}
+
+// access() answers from the permission bits, which root passes everywhere: in /proc, /sys or a
+// folder of a file system that refuses new files, the check passed and the run failed only when
+// it wrote its result, after all its work. So a file is created there: an unnamed one (O_TMPFILE
+// leaves nothing behind whatever happens), else, where the file system has no unnamed files, a
+// uniquely named one removed at once. False with errno set when neither can be created.
+bool can_create_in(const fs::path& folder, const std::string& output) {
+  int fd = ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd >= 0) return ::close(fd), true;
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return false;
+  std::random_device rd;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    char suffix[40];
+    std::snprintf(suffix, sizeof suffix, ".%08x%08x.probe", rd(), rd());
+    const std::string probe = output + suffix;
+    fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+      ::unlink(probe.c_str());
+      return true;
+    }
+    if (errno == ENOENT) errno = EACCES;  // the folder exists (checked), but takes no new names
+    if (errno != EEXIST) return false;
+  }
+  return true;  // only name collisions: the folder takes files
 }
 
 }  // namespace
@@ -49,7 +78,7 @@ void check_output_file(const std::string& output, const std::vector<NamedFile>& 
   if (!fs::is_directory(folder, ec))
     throw std::runtime_error(option + " " + output + ": the folder " + folder.string() +
                              " does not exist");
-  if (::access(folder.c_str(), W_OK | X_OK) != 0)
+  if (::access(folder.c_str(), W_OK | X_OK) != 0 || !can_create_in(folder, output))
     throw std::runtime_error(option + " " + output + ": cannot write in the folder " + folder.string() +
                              ": " + std::strerror(errno));
 }
