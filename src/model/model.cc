@@ -20,6 +20,11 @@ namespace {
   throw std::invalid_argument("variable '" + var + "': " + what);
 }
 
+// "argument 'sigma' of normal": how messages name a distribution's i-th argument after the variate.
+std::string arg_role(const dist::DistInfo& d, size_t i) {
+  return "argument '" + std::string(d.arg_names[i + 1]) + "' of " + std::string(d.name);
+}
+
 const dist::DistInfo& lookup(const std::string& var, std::string_view name) {
 #ifdef EXMC_HAVE_DIST_REGISTRY
   if (const dist::DistInfo* d = dist::find_dist(name)) return *d;
@@ -112,10 +117,11 @@ Constraint unconstrained() { return constraint(transform::Kind::kIdentity); }
 
 Model::Model() : g_(std::make_unique<graph::Graph>()) {}
 
-Expr Model::to_expr(const Arg& a) {
+Expr Model::to_expr(const Arg& a, const std::string& var, const std::string& role) {
   if (!a.is_expr) return g_->constant(a.value);
   if (!a.expr.valid() || a.expr.graph() != g_.get())
-    throw std::invalid_argument("an argument is not an expression of this model's graph");
+    fail(var, role + (a.expr.valid() ? " is an expression of another Model's graph"
+                                     : " is an empty expression (a default-constructed Expr)"));
   return a.expr;
 }
 
@@ -179,7 +185,7 @@ Expr Model::declare_rv(std::string name, const dist::DistInfo* d, std::vector<Ar
   r.shape = shape;
   const size_t n = graph::shape_size(shape);
   for (size_t i = 0; i < args.size(); ++i) {
-    Expr e = to_expr(args[i]);
+    Expr e = to_expr(args[i], name, arg_role(*d, i));
     if (!d->multivariate && e.size() != 1 && e.size() != n)
       fail(name, "argument '" + std::string(d->arg_names[i + 1]) + "' of " + std::string(d->name) + " has " +
                      std::to_string(e.size()) + " elements; expected 1 or " + std::to_string(n) +
@@ -189,7 +195,8 @@ Expr Model::declare_rv(std::string name, const dist::DistInfo* d, std::vector<Ar
   r.kind = c.kind;
   auto bound = [&](const std::optional<Arg>& a) {
     if (!a) return BoundRef{};
-    return a->is_expr ? BoundRef::of(to_expr(*a).id()) : BoundRef::constant(a->value);
+    return a->is_expr ? BoundRef::of(to_expr(*a, name, "a bound of its constraint").id())
+                      : BoundRef::constant(a->value);
   };
   r.lower = bound(c.lower);
   r.upper = bound(c.upper);
@@ -224,10 +231,10 @@ void Model::add_lpdf(const dist::DistInfo& d, Expr variate, std::vector<Arg> arg
   FactorDecl f;
   f.name = name;
   f.dist = &d;
-  f.args.push_back(to_expr(variate).id());
+  f.args.push_back(to_expr(variate, name, "the variate").id());
   const size_t n = variate.size();
   for (size_t i = 0; i < args.size(); ++i) {
-    Expr e = to_expr(args[i]);
+    Expr e = to_expr(args[i], name, arg_role(d, i));
     if (!d.multivariate && e.size() != 1 && e.size() != n)
       fail(name, "argument '" + std::string(d.arg_names[i + 1]) + "' of " + std::string(d.name) + " has " +
                      std::to_string(e.size()) + " elements; expected 1 or " + std::to_string(n) +
@@ -337,7 +344,7 @@ void Model::observe(std::string name, const dist::DistInfo& d0, std::vector<Arg>
                     ObserveOptions opts) {
   check_new_name(name);
   const dist::DistInfo& d = wrap_bounded(name, d0, args, opts);
-  Expr y = to_expr(data);
+  Expr y = to_expr(data, name, "the observed data");
   if (g_->node(y.id()).depends_on_params) fail(name, "observed values must not depend on parameters");
   add_obs(std::move(name), d, std::move(args), y, std::move(opts));
 }
@@ -349,7 +356,7 @@ void Model::add_obs(std::string name, const dist::DistInfo& d, std::vector<Arg> 
   o.name = name;
   o.dist = &d;
   for (size_t i = 0; i < args.size(); ++i) {
-    Expr e = to_expr(args[i]);
+    Expr e = to_expr(args[i], name, arg_role(d, i));
     if (!d.multivariate && e.size() != 1 && e.size() != n)
       fail(name, "argument '" + std::string(d.arg_names[i + 1]) + "' of " + std::string(d.name) + " has " +
                      std::to_string(e.size()) + " elements; expected 1 or " + std::to_string(n) +

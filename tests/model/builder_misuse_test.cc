@@ -159,5 +159,28 @@ TEST(BuilderMisuse, AShapeTooLargeToCountIsRefused) {
   refused([&](Model& m) { m.observe("x", normal(), {0.0, 1.0}, std::vector<double>{}, huge); });
 }
 
+// An Expr of another Model (or a default-constructed one) passed as an argument was refused
+// with "an argument is not an expression of this model's graph": which variable, which
+// argument, and what was wrong with it went unsaid.
+TEST(BuilderMisuse, AForeignOrEmptyExpressionNamesTheVariableAndArgument) {
+  Model other;
+  const Expr foreign = other.rv("mu", normal(), {0.0, 1.0});
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no exception");
+  };
+  Model m;
+  EXPECT_EQ(message([&] { m.rv("theta", normal(), {foreign, 1.0}); }),
+            "variable 'theta': argument 'mu' of normal is an expression of another Model's graph");
+  EXPECT_EQ(message([&] { m.observe("y", normal(), {0.0, Expr()}, std::vector<double>{1.0, 2.0}); }),
+            "variable 'y': argument 'sigma' of normal is an empty expression (a default-constructed Expr)");
+  EXPECT_EQ(message([&] { m.rv("s", normal(), {0.0, 1.0}, {}, lower(foreign)); }),
+            "variable 's': a bound of its constraint is an expression of another Model's graph");
+}
+
 }  // namespace
 }  // namespace exmc::model

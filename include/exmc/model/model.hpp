@@ -161,7 +161,8 @@ class Model {
   std::unique_ptr<graph::CompiledDensity> compile(CompileOptions opts = {}) const;
 
  private:
-  Expr to_expr(const Arg& a);
+  // Throws naming `var` and the argument's `role` when `a` is not an expression of this model.
+  Expr to_expr(const Arg& a, const std::string& var, const std::string& role);
   Expr declare_rv(std::string name, const dist::DistInfo* dist, std::vector<Arg> args, Shape shape, Constraint c,
                   Ncp ncp);
   void add_obs(std::string name, const dist::DistInfo& d, std::vector<Arg> args, Expr y, ObserveOptions opts);
