@@ -108,7 +108,8 @@ Gaussian laplace_approximation(const LogDensity& ld, const std::vector<double>& 
   return Gaussian::from_cholesky(mode, std::vector<double>(factor.data(), factor.data() + factor.size()));
 }
 
-ApproxDraws laplace_draws(const LogDensity& ld, const Gaussian& normal, size_t num_draws, uint64_t seed) {
+ApproxDraws laplace_draws(const LogDensity& ld, const Gaussian& normal, size_t num_draws, uint64_t seed,
+                          const std::function<bool()>& stop) {
   const size_t d = ld.dim();
   if (normal.dim() != d)
     throw std::invalid_argument("laplace_draws: the normal has dim " + std::to_string(normal.dim()) +
@@ -124,6 +125,12 @@ ApproxDraws laplace_draws(const LogDensity& ld, const Gaussian& normal, size_t n
   constexpr size_t kBlock = 64;
   std::vector<double> grad(d), z(kBlock * d);
   for (size_t first = 0; first < num_draws; first += kBlock) {
+    if (stop && stop()) {
+      out.x.resize(first * d);
+      out.log_p.resize(first);
+      out.log_q.resize(first);
+      break;
+    }
     const size_t count = std::min(kBlock, num_draws - first);
     for (size_t i = 0; i < count * d; ++i) z[i] = rng.normal();  // draw by draw, as normal.sample draws them
     normal.transform_many(z.data(), out.x.data() + first * d, count);

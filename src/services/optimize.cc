@@ -181,7 +181,8 @@ MethodRun run_laplace(const Program& program, const LaplaceSettings& s, uint64_t
                              ": " + e.what());
   }
   detail::throw_if_cancelled(cancel);
-  const ApproxDraws draws = optimize::laplace_draws(ld, normal, s.draws, seed);
+  const ApproxDraws draws =
+      optimize::laplace_draws(ld, normal, s.draws, seed, [cancel] { return cancel && cancel->cancelled(); });
   detail::throw_if_cancelled(cancel);
   run.grad_evals += hessian_evals + draws.size();
   run.seconds = seconds_since(t0);

@@ -81,6 +81,26 @@ TEST(Laplace, DrawsAreAFunctionOfTheSeed) {
   EXPECT_NE(a.x, c.x);
 }
 
+// A cancelled caller (Ctrl-C in Python) waited for every draw: 3e6 draws ran on after it. The
+// stop callback is asked between blocks; the draws made before it said stop are those of an
+// uninterrupted run.
+TEST(Laplace, DrawsStopBetweenBlocksWhenAsked) {
+  CorrelatedGaussian t;
+  auto ld = t.density();
+  const Gaussian q = laplace_approximation(*ld, to_std(t.mu));
+  int asked = 0;
+  const ApproxDraws stopped = laplace_draws(*ld, q, 1000, 3, [&] { return ++asked > 2; });
+  const ApproxDraws whole = laplace_draws(*ld, q, 1000, 3);
+  ASSERT_EQ(whole.size(), 1000u);
+  ASSERT_GT(stopped.size(), 0u);
+  ASSERT_LT(stopped.size(), 1000u);
+  EXPECT_EQ(stopped.x.size(), stopped.size() * stopped.dim);
+  EXPECT_EQ(stopped.log_q.size(), stopped.size());
+  EXPECT_EQ(std::vector<double>(whole.x.begin(), whole.x.begin() + std::ptrdiff_t(stopped.x.size())), stopped.x);
+  EXPECT_EQ(std::vector<double>(whole.log_p.begin(), whole.log_p.begin() + std::ptrdiff_t(stopped.size())),
+            stopped.log_p);
+}
+
 TEST(Laplace, NonFiniteLogDensityBecomesMinusInfinity) {
   // Standard normal, but NaN for x_0 > 0 and a throw for x_1 > 1.5: the draws stay, log_p = -inf.
   auto ld = make_log_density(2, [](const double* x, double* g) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "exmc/core/approx_draws.hpp"
@@ -24,6 +25,9 @@ Gaussian laplace_approximation(const LogDensity& ld, const std::vector<double>& 
 // num_draws draws from `normal` (random stream Rng(seed, 0)); log_p = ld's log density at
 // each draw (-inf where it is not finite or logp_grad throws), log_q = normal.log_density.
 // Throws std::invalid_argument when normal.dim() != ld.dim().
-ApproxDraws laplace_draws(const LogDensity& ld, const Gaussian& normal, size_t num_draws, uint64_t seed);
+// `stop`, when given, is asked between blocks of draws: true ends the draws there (the result
+// holds those made so far), so a caller's cancellation is not kept waiting for the rest.
+ApproxDraws laplace_draws(const LogDensity& ld, const Gaussian& normal, size_t num_draws, uint64_t seed,
+                          const std::function<bool()>& stop = {});
 
 }  // namespace exmc::optimize
