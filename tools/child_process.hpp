@@ -76,6 +76,7 @@ class Child {
     return status;
   }
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

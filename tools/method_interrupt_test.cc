@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,6 +133,53 @@ TEST_F(MethodInterruptTest, AFolderThatTakesNoFilesIsRefusedBeforeTheWork) {
         << r.err;
     EXPECT_EQ(r.err.find("model loaded"), std::string::npos) << r.err;
   }
+}
+
+// The processes whose parent is `parent` (from /proc/PID/stat).
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> found;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = slurp(e.path().string() + "/stat");
+    const auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    long ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) found.push_back(pid_t(std::stol(name)));
+  }
+  return found;
+}
+
+// SIGTERM sent to exmc plot alone (kill PID, a scheduler) ended it but not the Python it runs,
+// which went on to write the image after the command had been seen to end.
+TEST_F(MethodInterruptTest, PlotPassesSigtermToItsPythonWhichWritesNothing) {
+  if (!fs::exists(std::string(EXMC_BINARY_DIR) + "/python/exmc/__main__.py") || !fs::is_directory("/proc/self"))
+    GTEST_SKIP() << "no Python package in the build, or no /proc";
+  ASSERT_EQ(exmc({"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"), "--chains",
+                  "2", "--warmup", "100", "--draws", "200", "--seed", "3", "--output", path("s.csv"), "--no-progress"})
+                .code,
+            0);
+  Child child({"plot", path("s_1.csv"), path("s_2.csv"), "--kind", "pair", "-o", path("pair.png")}, path("stderr"));
+  std::vector<pid_t> python;
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  while (python.empty() && !child.exited() && std::chrono::steady_clock::now() < end) {
+    python = children_of(child.pid());
+    if (python.empty()) std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(python.size(), 1u) << slurp(path("stderr"));
+  child.signal(SIGTERM);
+  const int status = child.wait(60000ms);
+  const std::string err = slurp(path("stderr"));
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status) << "\n" << err;
+  EXPECT_EQ(WEXITSTATUS(status), 143) << err;
+  EXPECT_NE(err.find("exmc plot: interrupted (SIGTERM)"), std::string::npos) << err;
+  // The interpreter is gone (once exmc exited, a Python still running would be another's child).
+  const auto gone_by = std::chrono::steady_clock::now() + 120s;
+  while (::kill(python[0], 0) == 0 && std::chrono::steady_clock::now() < gone_by)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(fs::exists(path("pair.png"))) << err;
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // exmc plot: the plots of the Python package (python3 -m exmc plot ...), so the command line has
 // the same trace, rank, pair, forest, energy and autocorrelation plots as the module.
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +32,13 @@ std::string python_package_dir() {
   return EXMC_PYTHON_DIR;
 }
 
+std::atomic<pid_t> g_plot_child{0};
+std::atomic<int> g_plot_signal{0};
+extern "C" void forward_to_plot_child(int sig) {
+  g_plot_signal.store(sig);
+  if (const pid_t child = g_plot_child.load(); child > 0) ::kill(child, sig);
+}
+
 }  // namespace
 
 int plot(const std::vector<std::string>& args, std::ostream& err) {
@@ -51,16 +60,49 @@ int plot(const std::vector<std::string>& args, std::ostream& err) {
   for (auto& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  // SIGINT and SIGTERM are passed on to the interpreter: sent to this process alone (kill PID, a
+  // scheduler), they ended it and left Python running, to write the image after the caller had
+  // seen the command end. Blocked until the child's pid is known, so none is lost in between;
+  // the child starts with them unblocked and at their default action.
+  sigset_t interrupts, previous;
+  sigemptyset(&interrupts);
+  sigaddset(&interrupts, SIGINT);
+  sigaddset(&interrupts, SIGTERM);
+  sigprocmask(SIG_BLOCK, &interrupts, &previous);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setsigmask(&attr, &previous);
+  posix_spawnattr_setsigdefault(&attr, &interrupts);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), envp.data());
+  const int rc = posix_spawnp(&pid, python.c_str(), nullptr, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
     err << "exmc plot: error: cannot run " << python << ": " << std::strerror(rc)
         << " (the plots need Python 3 with numpy, xarray and matplotlib: scripts/setup installs them)\n";
     return 1;
   }
+  g_plot_child.store(pid);
+  g_plot_signal.store(0);
+  struct sigaction forward {}, old_int {}, old_term {};
+  forward.sa_handler = forward_to_plot_child;
+  sigemptyset(&forward.sa_mask);
+  sigaction(SIGINT, &forward, &old_int);
+  sigaction(SIGTERM, &forward, &old_term);
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return 1;
+  pid_t got;
+  while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  g_plot_child.store(0);
+  if (got < 0) return 1;
+  if (const int sig = g_plot_signal.load()) {
+    err << "exmc plot: interrupted (" << (sig == SIGTERM ? "SIGTERM" : "Ctrl-C") << ")\n";
+    return 128 + sig;  // as the other commands: 130 for Ctrl-C, 143 for SIGTERM
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
