@@ -10,7 +10,6 @@ import json
 import os
 import sys
 import time
-import warnings
 from typing import Mapping
 
 import numpy as np
@@ -19,28 +18,13 @@ from . import _exmc
 from ._arguments import _count, _flag, _flat_value, _init, _is_path, _method_init, _real, _seed, _text
 from ._data import _column_major_view, _group_flat_names, _layout, to_stan_json
 from ._progress import _in_notebook, _TqdmProgress
+from ._results import Loo, MethodResult, _summary_options, _warn, loo_compare  # noqa: F401 (exported)
 
 StanError = _exmc.StanError
 
 __all__ = ["compile", "Model", "BoundModel", "Fit", "MethodResult", "Loo", "StanError", "to_stan_json"]
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def _warn(message: str, category=RuntimeWarning) -> None:
-    """warnings.warn attributed to the user's call: the first frame outside this package.
-
-    A fixed stacklevel pointed into _fit.py whenever the call came through another of its
-    functions (Model.sample -> BoundModel.sample, optimize -> MethodResult). Python 3.12's
-    skip_file_prefixes does this; the frames are walked by hand for 3.11."""
-    level, frame = 2, sys._getframe(1)  # level 2: _warn's caller
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
-
-
-# ---------------------------------------------------------------------------- compile
 
 def compile(program_or_path, name: str | None = None) -> "Model":
     """A Stan program from its text (a string with a newline or a '{') or a .stan path.
@@ -363,48 +347,6 @@ class BoundModel:
                                       _count("threads", threads, 0, 1024), callback))
 
 
-# ---------------------------------------------------------------------------- results
-
-def loo_compare(loos: Mapping[str, "Loo"]):
-    """loo::loo_compare: a pandas DataFrame indexed by model, best first, with elpd_diff and
-    se_diff (from the pointwise differences to the best model), elpd_loo, se_elpd_loo, p_loo
-    and looic. `loos` maps a name to what Fit.loo() returned, all on the same observations."""
-    # A list, or fits instead of their loo(), were an AttributeError ('list' object has no
-    # attribute 'keys') or a KeyError ('no variable 0': dict() of a Fit indexes it by number).
-    if not isinstance(loos, Mapping):
-        raise TypeError(f"loos: expected a dict {{name: fit.loo()}}, got {type(loos).__name__}")
-    needed = ("elpd_loo", "se_elpd_loo", "p_loo", "se_p_loo", "looic", "se_looic", "pointwise_elpd_loo")
-    for name, v in loos.items():
-        if isinstance(v, Fit):
-            raise TypeError(f"loos[{name!r}]: an exmc.Fit; pass its fit.loo()")
-        if not isinstance(v, Mapping):
-            raise TypeError(f"loos[{name!r}]: expected what Fit.loo() returns, got {type(v).__name__}")
-        missing = [k for k in needed if k not in v]
-        if missing:
-            raise ValueError(f"loos[{name!r}]: not a Fit.loo() result (no {', '.join(missing)})")
-    import pandas as pd
-
-    rows = _exmc.loo_compare([str(k) for k in loos.keys()], [dict(v) for v in loos.values()])
-    return pd.DataFrame(rows).set_index("model")
-
-
-class Loo(dict):
-    """PSIS-LOO estimates (elpd_loo, p_loo, looic and their SEs) and pointwise arrays."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __str__(self):
-        return self["text"]
-
-    def __repr__(self):
-        return (f"Loo(elpd_loo={self['elpd_loo']:.2f} (se {self['se_elpd_loo']:.2f}), "
-                f"p_loo={self['p_loo']:.2f}, looic={self['looic']:.2f})")
-
-
 class Fit:
     """Draws of a NUTS run, held in one (chain, draw, column) buffer that the sampler wrote.
 
@@ -483,7 +425,9 @@ class Fit:
         try:
             start, shape = self._layout[name]
         except KeyError:
-            raise KeyError(f"no variable {name!r}; the fit has {', '.join(self._layout)}") from None
+            where = (f"; {name!r} is a sampler statistic: fit.sampler_stats()[{name!r}]"
+                     if name in self.stat_names else "")
+            raise KeyError(f"no variable {name!r}{where}; the fit has {', '.join(self._layout)}") from None
         size = int(np.prod(shape)) if shape else 1
         src = self._warmup_values if self._check_warmup(warmup) else self._values
         return _column_major_view(src[:, :, start:start + size], shape)
@@ -506,14 +450,25 @@ class Fit:
         src = self._warmup_stats if self._check_warmup(warmup) else self._stats
         return {name: src[:, :, k] for k, name in enumerate(self.stat_names)}
 
-    def summary(self):
-        """pandas.DataFrame of `exmc summary`'s columns (lp__ first), indexed by variable."""
+    def summary(self, percentiles=None, sig_figs: int | None = None):
+        """pandas.DataFrame of `exmc summary`'s columns (lp__ first), indexed by variable.
+
+        percentiles: more quantiles as columns after q95 (e.g. (2.5, 50, 97.5) gives q2.5,
+        q50, q97.5; R's type 7, posterior's quantile2); sig_figs: values rounded to that many
+        significant digits (cmdstanpy's arguments)."""
         import pandas as pd
 
         cols = _exmc.summarise(self._stats, self.stat_names, self._values, self.names,
                                fixed_param=self.fixed_param)
         variable = cols.pop("variable")
-        return pd.DataFrame(cols, index=pd.Index(variable, name="variable"))
+        df = pd.DataFrame(cols, index=pd.Index(variable, name="variable"))
+        if percentiles is None:
+            return _summary_options(df, None, None, sig_figs)
+        # The rows' draws by name: lp__ leads the table except for fixed_param fits.
+        column = {name: k for k, name in enumerate(self.names)}
+        rows = [self._stats[:, :, self.stat_names.index("lp__")] if v == "lp__" else self._values[:, :, column[v]]
+                for v in df.index]
+        return _summary_options(df, np.stack(rows, axis=2), percentiles, sig_figs)
 
     def summary_text(self, format: str = "table") -> str:
         """`exmc summary`'s output (table, csv or json) for these draws."""
@@ -595,56 +550,3 @@ class Fit:
 
     def to_netcdf(self, path, **kwargs) -> str:
         return self.to_inference_data(**kwargs).to_netcdf(path)
-
-
-class MethodResult:
-    """Rows of optimize / laplace / pathfinder / variational / smc: CmdStan's columns."""
-
-    def __init__(self, res: dict):
-        self.method = str(res.get("method", ""))
-        self.columns = list(res["columns"])
-        self.values = res["values"]  # (row, column)
-        self.num_method_columns = int(res["num_method_columns"])
-        self.notes = list(res["notes"])
-        self.warnings = list(res["warnings"])
-        self.grad_evals = int(res["grad_evals"])
-        extra = dict(res.get("extra", {}))
-        self._extra = {str(k): str(v) for k, v in extra.items()}
-        # smc's evidence, as its CSV header carries it; None for the other methods.
-        lml, se = extra.get("exmc_log_marginal_likelihood"), extra.get("exmc_log_marginal_likelihood_se")
-        self.log_marginal_likelihood = None if lml is None else float(lml)
-        self.log_marginal_likelihood_se = None if se is None else float(se)
-        self.seconds = float(res["seconds"])
-        self._groups = _group_flat_names(self.columns)
-        for w in self.warnings:
-            _warn(w)
-
-    def __repr__(self):
-        return f"exmc.MethodResult({self.values.shape[0]} rows, {len(self.columns)} columns)"
-
-    @property
-    def table(self):
-        import pandas as pd
-
-        return pd.DataFrame(self.values, columns=self.columns)
-
-    def draws(self, name: str) -> np.ndarray:
-        """(row, *dims) for a variable (or a method column such as lp__)."""
-        shape, items = self._groups[name]
-        out = np.empty((self.values.shape[0],) + shape)
-        for col, ix in items:
-            out[(slice(None),) + ix] = self.values[:, col]
-        return out
-
-    def stan_variables(self) -> dict:
-        return {n: self.draws(n) for n in self._groups if not n.endswith("__")}
-
-    def diagnose(self) -> str:
-        """`exmc diagnose` of this method's file: for laplace, variational and pathfinder the
-        approximation's Pareto k; for smc the particles (copies of a few points?) and their scale.
-        Raises ValueError for optimize (one point) and generate_quantities (another fit's draws)."""
-        if self.method in ("optimize", "generate_quantities"):
-            what = "one point (the mode)" if self.method == "optimize" else "the draws of another fit"
-            raise ValueError(f"diagnose: {self.method} gives {what}, nothing to diagnose; diagnose checks "
-                             "the draws of laplace, variational, pathfinder and smc (and sample's Fit)")
-        return _exmc.diagnose_method(self.method, self.columns, self.values, self._extra)

@@ -86,3 +86,29 @@ def test_iterating_a_fit_gives_its_variable_names(fit):
     # iter(fit) fell back on fit[0], fit[1], ...: KeyError("no variable 0").
     assert list(fit) == fit.variables == ["mu", "tau", "theta_tilde", "theta", "log_lik", "y_rep"]
     assert {name: fit[name].shape[:2] for name in fit}["theta"] == (2, 50)
+
+
+def test_summary_takes_cmdstanpys_percentiles_and_sig_figs(fit):
+    # cmdstanpy's fit.summary(percentiles=..., sig_figs=...) raised TypeError here.
+    df = fit.summary(percentiles=(2.5, 50, 97.5), sig_figs=3)
+    cols = list(df.columns)
+    assert cols[cols.index("q95") + 1:cols.index("q95") + 4] == ["q2.5", "q50", "q97.5"]
+    mu = fit["mu"].ravel()
+    exact = fit.summary(percentiles=[2.5, 97.5])
+    assert exact.loc["mu", "q2.5"] == np.quantile(mu, 0.025)  # R's type 7
+    assert exact.loc["mu", "q97.5"] == np.quantile(mu, 0.975)
+    assert exact.loc["lp__", "q2.5"] == np.quantile(fit.sampler_stats()["lp__"].ravel(), 0.025)
+    assert fit.summary(percentiles=[50]).loc["tau", "q50"] == fit.summary().loc["tau", "median"]
+    for v in df["sd"]:
+        assert float(f"{v:.3g}") == v  # three significant digits
+    assert df.loc["mu", "mean"] == float(f"{fit.summary().loc['mu', 'mean']:.3g}")
+    for bad in ([101], ["5"], [True]):
+        with pytest.raises(ValueError, match="percentiles"):
+            fit.summary(percentiles=bad)
+    with pytest.raises(ValueError, match="sig_figs"):
+        fit.summary(sig_figs=0)
+
+
+def test_a_sampler_statistic_asked_for_as_a_variable_points_to_sampler_stats(fit):
+    with pytest.raises(KeyError, match=r"'lp__' is a sampler statistic: fit.sampler_stats\(\)\['lp__'\]"):
+        fit["lp__"]

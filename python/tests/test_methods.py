@@ -177,7 +177,8 @@ def test_methods_take_initial_values_as_a_dict_as_sample_does():
         assert any("'nope' matches no parameter" in str(w.message) for w in caught)
         with pytest.raises(ValueError, match="init: variable 'theta_tilde': expected shape \\(8,\\), found \\(2, 4\\)"):
             call({"theta_tilde": np.zeros((2, 4))})
-        with pytest.raises(RuntimeError, match="variable 'tau' .*lower bound 0"):
+        # ValueError, as sample's (the methods raised RuntimeError for the same bad value).
+        with pytest.raises(ValueError, match="bad initial values: variable 'tau' .*lower bound 0"):
             call({"tau": -1.0})
 
 

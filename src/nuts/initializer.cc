@@ -155,7 +155,7 @@ bool complete_initial_values(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng
         if (log.check(integ, z)) return true;
     }
   }
-  if (only_given_at_fault && !given_error.empty()) throw InitError("bad initial values: " + given_error);
+  if (only_given_at_fault && !given_error.empty()) throw BadInitialValues("bad initial values: " + given_error);
   const std::string why = log.describe().empty() ? *error : log.describe();
   throw InitError("the initial values leave out " + completion.left_out_names() +
                   " (drawn at random, as CmdStan does) and no draw in " + std::to_string(cfg.init_attempts) +
@@ -241,7 +241,7 @@ void initialize_point(Leapfrog& integ, const SamplerConfig& cfg, Rng& rng, Phase
       if (!ld.unconstrain(cfg.init_values, z.q.data(), &err)) {
         std::string partial_err;
         if (complete_initial_values(integ, cfg, rng, z, log, &partial_err)) return;
-        throw InitError("bad initial values: " + err);
+        throw BadInitialValues("bad initial values: " + err);
       }
     }
     if (!log.check(integ, z))

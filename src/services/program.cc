@@ -143,6 +143,8 @@ std::vector<double> initial_point(const LogDensity& density, const InitSpec& ini
   Rng rng(seed, kInitStream + index);
   try {
     nuts::initialize_point(integ, cfg, rng, z);
+  } catch (const nuts::BadInitialValues& e) {
+    throw std::invalid_argument(std::string("initialisation: ") + e.what());
   } catch (const nuts::InitError& e) {
     throw std::runtime_error(std::string("initialisation: ") + e.what());
   }

@@ -18,6 +18,12 @@ class InitError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+// Values the caller gave are at fault (outside their support, the wrong size): the caller's
+// input, not the model, so front ends report it as a bad argument.
+class BadInitialValues : public InitError {
+ public:
+  using InitError::InitError;
+};
 
 using InitValues = std::vector<std::pair<std::string, std::vector<double>>>;
 
