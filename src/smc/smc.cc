@@ -146,8 +146,27 @@ SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
                                "a proper prior that the data do not identify), or far narrower than the reference");
     }
     const double delta = next_increment(lr, 1 - beta, options.target_ess * double(n_finite));
+    // Within kStalledGap of 1 and the particles' weights still limit the step: their log
+    // density ratios span more than ~1/kStalledGap, which no proper posterior does. On a flat
+    // or otherwise unbounded density the steps shrink by a constant factor until beta + delta
+    // rounds to 1, and a finite log evidence came out (`model { }`: 42.1 after 62 stages).
+    constexpr double kStalledGap = 1e-8;
+    const bool reaches_one = delta >= 1 - beta;
+    if (!reaches_one && 1 - beta < kStalledGap) {
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+      for (double v : lr)
+        if (v != kNegInf) lo = std::min(lo, v), hi = std::max(hi, v);
+      char gap[32], span[32];
+      std::snprintf(gap, sizeof gap, "%.3g", 1 - beta);
+      std::snprintf(span, sizeof span, "%.3g", hi - lo);
+      throw std::runtime_error(std::string("smc: tempering stalled at beta = 1 - ") + gap + " after " +
+                               std::to_string(stage - 1) + " stages: the particles' log density ratios still span " +
+                               span + ", so the steps shrink without end: the log density may be unbounded (an "
+                               "improper posterior: a parameter without a proper prior that the data do not "
+                               "identify), and no finite log marginal likelihood exists");
+    }
     SmcStage st;
-    const bool last = delta >= 1 - beta || beta + delta >= 1;
+    const bool last = reaches_one || beta + delta >= 1;
     st.beta = last ? 1.0 : beta + delta;
     st.ess = tempered_ess(lr, delta);
     st.log_evidence_increment = log_mean_weight(lr, delta);

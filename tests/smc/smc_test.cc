@@ -358,6 +358,30 @@ TEST(Smc, AnUnboundedDensityStopsAtTheStageLimitSayingHowFarFromOneAndWhy) {
   }
 }
 
+// A flat density (`model { }` with two parameters): no finite evidence. The weights kept
+// limiting each step to a fraction of the remaining gap until beta + delta rounded to 1, and a
+// finite log marginal likelihood came out with exit 0 (42.1 after 62 stages). Both kernels, at
+// the command's defaults. (Not every improper density stalls: with few particles the
+// population may not spread enough to hold the steps back; docs/methods.md says so.)
+TEST(Smc, AFlatDensityStallsNearOneInsteadOfReportingAnEvidence) {
+  const auto flat = make_log_density(2, [](const double*, double* g) {
+    g[0] = g[1] = 0;
+    return 0.0;
+  });
+  for (Kernel k : {Kernel::kIndependentMh, Kernel::kHmc}) {
+    SmcOptions o = opts(k, 2000);
+    try {
+      const auto r = smc(*flat, o, 1);
+      ADD_FAILURE() << "finished with log evidence " << r.log_marginal_likelihood << " after " << r.stages.size()
+                    << " stages (kernel " << int(k) << ")";
+    } catch (const std::runtime_error& e) {
+      const std::string m = e.what();
+      EXPECT_EQ(m.rfind("smc: tempering stalled at beta = 1 - ", 0), 0u) << m;
+      EXPECT_NE(m.find("the log density may be unbounded"), std::string::npos) << m;
+    }
+  }
+}
+
 TEST(Smc, IndependentMhWithNoMoreParticlesThanDimensionsIsRefused) {
   // Five dimensions: the normal fitted to five particles is singular; six make it invertible.
   const auto ld = make_log_density(5, [](const double* x, double* g) {
