@@ -98,6 +98,34 @@ TEST_F(CliTest, AnUnboundedDensityIsWarnedOfByTheMethodsAndByDiagnose) {
   EXPECT_EQ(ok.err.find("floating-point range"), std::string::npos) << ok.err;
 }
 
+// A scale fitted to one observation with no prior: the likelihood grows without end as s -> 0,
+// and L-BFGS stopped at s = 1.4e-87 (the log transform's clamp flattening the gradient), lp__
+// 199, "converged", exit 0 without a word (helper 30's finding). The mode's coordinate pressed
+// against its bound is warned of; a likelihood bounded at its bound (5 successes of 5: the MLE
+// p = 1) and a location far from 0 (identity transform) are not.
+TEST_F(CliTest, AModePressedAgainstABoundIsWarnedOf) {
+  const auto model = write("scale.stan", "data { real y; }\nparameters { real mu; real<lower=0> s; }\n"
+                                         "model { y ~ normal(mu, s); }\n");
+  const auto data = write("scale.json", R"({"y": 1.5})");
+  auto r = exmc({"optimize", model, "--data", data, "--seed", "1", "--output", path("scale.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exmc optimize: warning: 's' = "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(") is pressed against its bound: the density keeps growing toward it (an improper or "
+                       "degenerate posterior"),
+            std::string::npos)
+      << r.err;
+  const auto binomial = write("bin.stan", "data { int n; int N; }\nparameters { real<lower=0, upper=1> p; }\n"
+                                          "model { n ~ binomial(N, p); }\n");
+  r = exmc({"optimize", binomial, "--data", write("bin.json", R"({"n": 5, "N": 5})"), "--seed", "1", "--output",
+            path("bin.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("pressed against"), std::string::npos) << r.err;
+  const auto far = write("far.stan", "parameters { real mu; }\nmodel { mu ~ normal(500, 1); }\n");
+  r = exmc({"optimize", far, "--seed", "1", "--output", path("far.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("pressed against"), std::string::npos) << r.err;
+}
+
 // smc's particles: diagnose computed split R-hat and ESS along the particles' order and, for a
 // run whose 100 particles sat at one point, told the user to "run longer warmup and sampling".
 // It now counts the distinct particles and repeats the evidence; laplace's poor k no longer

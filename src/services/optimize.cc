@@ -1,7 +1,13 @@
 // optimize and laplace services: the mode of the user's parameterisation (no automatic
 // non-centring, all constants kept, Jacobian as asked), and normal draws around it.
 #include <cmath>
+#include <map>
 #include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "exmc/io/cmdstan_csv_reader.hpp"
 #include "exmc/io/stan_json.hpp"
@@ -38,6 +44,38 @@ struct Mode {
   std::vector<std::string> notes, warnings;
 };
 
+// A mode with a transformed coordinate beyond +-100 on the unconstrained scale (a scale of
+// e^-100 = 4e-44, a probability within 4e-44 of 1) is pressed against its variable's bound:
+// the density grows toward the bound without end. One observation of normal(mu, s) and no
+// prior on s gave s = 1.4e-87 and lp__ 199, "converged" (the transform's clamp at e^-200 flattens
+// the gradient there). A bounded likelihood at its bound (a binomial's 5 of 5) stops far
+// sooner: its gradient fades like e^-x. Coordinates whose constrained value is their own
+// (identity transforms: mu = 150 is no bound) are not looked at.
+void warn_of_mode_at_bound(const LogDensity& ld, const std::vector<double>& x, std::vector<std::string>& warnings) {
+  constexpr double kPressed = 100;
+  const std::vector<std::string> names = ld.unconstrained_names();
+  if (names.size() != x.size()) return;
+  const auto vars = ld.output_vars();
+  const auto flat = flat_names(vars);
+  std::vector<double> values(total_size(vars));
+  ld.constrain(x.data(), values.data());
+  std::map<std::string, size_t> at;
+  for (size_t k = 0; k < flat.size(); ++k) at.emplace(flat[k], k);
+  std::vector<std::string> pressed;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!(std::fabs(x[i]) > kPressed)) continue;
+    const auto it = at.find(names[i]);
+    if (it == at.end() || values[it->second] == x[i]) continue;
+    pressed.push_back(fmt::format("'{}' = {:.3g} (unconstrained {:.4g})", names[i], values[it->second], x[i]));
+  }
+  if (pressed.empty()) return;
+  warnings.push_back(fmt::format(
+      "{} {} pressed against {} bound: the density keeps growing toward it (an improper or degenerate "
+      "posterior: a parameter without a proper prior that the data do not identify, such as a scale fitted to "
+      "one observation), so this is no mode. Give every parameter a proper prior",
+      fmt::join(pressed, ", "), pressed.size() == 1 ? "is" : "are", pressed.size() == 1 ? "its" : "their"));
+}
+
 Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   Mode m;
   const auto x0 = initial_point(ld, s.init, seed, 0, &m.warnings);
@@ -54,6 +92,7 @@ Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   if (r.converged()) {
     m.notes.push_back(what + " (" + std::to_string(r.iterations) + " iterations, " +
                       std::to_string(r.grad_evals) + " gradient evaluations)");
+    warn_of_mode_at_bound(ld, r.x, m.warnings);
   } else if (r.termination == optimize::Termination::kMaxIterations) {
     m.warnings.push_back(what + ": the result may not be a mode");
   } else {
