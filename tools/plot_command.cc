@@ -56,6 +56,8 @@ int plot(const std::vector<std::string>& args, std::ostream& err) {
   for (char** e = environ; *e; ++e)
     if (std::strncmp(*e, "PYTHONPATH=", 11) != 0) env_s.emplace_back(*e);
   env_s.push_back("PYTHONPATH=" + dir + (old && *old ? ":" + std::string(old) : ""));
+  // This process says "interrupted" itself: the interpreter only cleans up and exits.
+  env_s.push_back("EXMC_PLOT_FROM_COMMAND=1");
   std::vector<char*> envp;
   for (auto& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);

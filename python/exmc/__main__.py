@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import tempfile
+import threading
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,11 +106,24 @@ def _plot(args) -> int:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"exmc plot: {msg}", file=sys.stderr)
         return 2
+    # Into a temporary of its own beside the image, renamed when complete, as the command's CSV
+    # files are: a run killed while saving left a truncated image under the name asked for.
+    folder, name = os.path.split(os.path.abspath(output))
+    temporary = None
     try:
-        fig.savefig(output, dpi=args.dpi)
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, dpi=args.dpi, format=os.path.splitext(output)[1][1:].lower())
+        umask = os.umask(0)  # mkstemp's file is private (0600): give it what open() would
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, output)
     except OSError as err:  # permissions, a full disk: said, not a traceback
         print(f"exmc plot: -o {output}: cannot write: {err.strerror or err}", file=sys.stderr)
         return 1
+    finally:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
     print(f"exmc plot: wrote {output}")
     return 0
 
@@ -115,8 +131,29 @@ def _plot(args) -> int:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "plot":
-        return _plot(args)
+        # SIGTERM unwinds as Ctrl-C does, so the image's temporary is removed on the way out
+        # (the default action ended the interpreter where it stood).
+        def terminated(signum, frame):
+            raise _Terminated()
+
+        in_main_thread = threading.current_thread() is threading.main_thread()  # signal.signal's rule
+        previous = signal.signal(signal.SIGTERM, terminated) if in_main_thread else None
+        try:
+            return _plot(args)
+        except (KeyboardInterrupt, _Terminated) as stop:
+            # A line and the shell's status, not a traceback; `exmc plot` says it itself.
+            term = isinstance(stop, _Terminated)
+            if not os.environ.get("EXMC_PLOT_FROM_COMMAND"):
+                print(f"exmc plot: interrupted ({'SIGTERM' if term else 'Ctrl-C'}); no image written", file=sys.stderr)
+            return 143 if term else 130
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGTERM, previous)
     return 2
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the interpreter stands (as KeyboardInterrupt is for SIGINT)."""
 
 
 if __name__ == "__main__":

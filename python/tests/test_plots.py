@@ -5,6 +5,7 @@ autocorrelation plots; `python -m exmc plot`.  One PNG of each kind is also save
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -234,3 +235,42 @@ def test_command_line_plot_refuses_a_file_given_twice(eight_schools_csv, tmp_pat
     assert main(["plot", first, again, "--vars", "mu", "-o", str(tmp_path / "t.png")]) == 2
     assert "the same file as" in capsys.readouterr().err
     assert not (tmp_path / "t.png").exists()
+
+
+@pytest.mark.parametrize("failure", ["disk full", "ctrl-c", "sigterm"])
+def test_command_line_plot_never_leaves_a_partial_image(eight_schools_csv, tmp_path, capsys, monkeypatch, failure):
+    # savefig wrote straight to the -o name: a run that failed or was stopped while saving left a
+    # truncated image there. Now it goes through a temporary renamed into place when complete.
+    from matplotlib.figure import Figure
+    from exmc.__main__ import main
+
+    def broken_savefig(self, f, **kwargs):
+        f.write(PNG_MAGIC)  # the start of an image, then the failure
+        if failure == "disk full":
+            raise OSError(28, "No space left on device")
+        if failure == "sigterm":
+            os.kill(os.getpid(), signal.SIGTERM)  # main() turns it into an exception here
+        raise KeyboardInterrupt
+
+    csv = list(map(str, eight_schools_csv))
+    out = tmp_path / "t.png"
+    handler_before = signal.getsignal(signal.SIGTERM)
+    with monkeypatch.context() as m:
+        m.setattr(Figure, "savefig", broken_savefig)
+        code = main(["plot", *csv, "--vars", "mu", "-o", str(out)])
+    err = capsys.readouterr().err
+    if failure == "disk full":
+        assert code == 1 and "cannot write: No space left on device" in err
+    elif failure == "sigterm":
+        assert code == 143 and "interrupted (SIGTERM); no image written" in err
+        assert signal.getsignal(signal.SIGTERM) == handler_before  # main() put the previous handler back
+    else:
+        assert code == 130 and "interrupted (Ctrl-C); no image written" in err
+    assert list(tmp_path.iterdir()) == []  # neither the image nor a temporary
+    plt.close("all")
+    assert main(["plot", *csv, "--vars", "mu", "-o", str(out)]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() would make it, not mkstemp's 0600
+    assert [p.name for p in tmp_path.iterdir()] == ["t.png"]
+    plt.close("all")
