@@ -10,6 +10,7 @@
 #include "exmc/analysis/draws.hpp"
 #include "exmc/analysis/summary.hpp"
 #include "exmc/model/model.hpp"
+#include "exmc/runtime/draws.hpp"
 #include "exmc/runtime/run_chains.hpp"
 
 int main() {
@@ -30,10 +31,7 @@ int main() {
   result.throw_if_failed();
 
   // Chains x draws x variables (the constrained values, named as CmdStan names them).
-  analysis::Draws draws(cfg.num_chains, cfg.sampler.num_samples, result.names);
-  for (const auto& c : result.chains)
-    for (size_t d = 0; d < c.num_draws(); ++d)
-      for (size_t v = 0; v < c.num_values; ++v) draws.at(v, c.chain, d) = c.draw(d)[v];
+  const analysis::Draws draws = runtime::to_draws(result);
   const auto summary = analysis::summarise(draws);
   std::fputs(analysis::format_summary(summary, analysis::Format::Table).c_str(), stdout);
 

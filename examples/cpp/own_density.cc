@@ -10,6 +10,7 @@
 #include "exmc/analysis/draws.hpp"
 #include "exmc/analysis/summary.hpp"
 #include "exmc/core/log_density.hpp"
+#include "exmc/runtime/draws.hpp"
 #include "exmc/runtime/run_chains.hpp"
 
 int main() {
