@@ -36,10 +36,7 @@ int main() {
   const auto result = runtime::run_chains(*density, cfg);
   result.throw_if_failed();
 
-  analysis::Draws draws(cfg.num_chains, cfg.sampler.num_samples, result.names);
-  for (const auto& c : result.chains)
-    for (size_t d = 0; d < c.num_draws(); ++d)
-      for (size_t v = 0; v < c.num_values; ++v) draws.at(v, c.chain, d) = c.draw(d)[v];
+  const analysis::Draws draws = runtime::to_draws(result);
   const auto summary = analysis::summarise(draws);
   std::fputs(analysis::format_summary(summary, analysis::Format::Table).c_str(), stdout);
 
