@@ -129,8 +129,9 @@ double ess_split(ChainView x) {
   return detail::ess_raw(view(s, half));
 }
 
-Matrix fold(ChainView x) {
-  const double med = median(x.x, x.size());
+// |x - median(x)|; `med` when the caller has the median already (a summary row).
+Matrix fold(ChainView x, const double* known_median = nullptr) {
+  const double med = known_median ? *known_median : median(x.x, x.size());
   Matrix f(x.size());
   for (size_t i = 0; i < x.size(); ++i) f[i] = std::abs(x.x[i] - med);
   return f;
@@ -257,9 +258,9 @@ namespace {
 Matrix ranked_split(ChainView x, size_t* half) { return z_scale(split_chains(x, half)); }
 
 // The larger of the bulk R-hat (from z = ranked_split(x)) and the folded draws' (tail).
-double rhat_given_ranked(ChainView x, const Matrix& z, size_t half) {
+double rhat_given_ranked(ChainView x, const Matrix& z, size_t half, const double* known_median = nullptr) {
   const double bulk = rhat_matrix(view(z, half));
-  const Matrix f = fold(x);
+  const Matrix f = fold(x, known_median);
   const double tail = rhat_ranked(view(f, x.num_draws));
   if (std::isnan(bulk) || std::isnan(tail)) return kNaN;
   return std::max(bulk, tail);
@@ -285,10 +286,10 @@ double ess_bulk(ChainView x) {
   return detail::ess_raw(view(z, half));
 }
 
-void detail::rhat_and_ess_bulk(ChainView x, double* rhat, double* ess_bulk) {
+void detail::rhat_and_ess_bulk(ChainView x, double* rhat, double* ess_bulk, const double* median_of_x) {
   size_t half;
   const Matrix z = ranked_split(x, &half);
-  *rhat = rhat_given_ranked(x, z, half);
+  *rhat = rhat_given_ranked(x, z, half, median_of_x);
   *ess_bulk = detail::ess_raw(view(z, half));
 }
 
@@ -306,10 +307,35 @@ double ess_quantile(ChainView x, double prob) {
   if (should_return_na(x.x, x.size())) return kNaN;
   const size_t len = x.size();
   if (prob == 1) prob = (static_cast<double>(len) - 0.5) / static_cast<double>(len);
-  const double q = quantile(x.x, len, prob);
-  Matrix ind(len);
-  for (size_t i = 0; i < len; ++i) ind[i] = x.x[i] <= q ? 1.0 : 0.0;
+  return detail::ess_below(x, quantile(x.x, len, prob));
+}
+
+double detail::ess_below(ChainView x, double q) {
+  if (should_return_na(x.x, x.size())) return kNaN;
+  Matrix ind(x.size());
+  for (size_t i = 0; i < x.size(); ++i) ind[i] = x.x[i] <= q ? 1.0 : 0.0;
   return ess_split(view(ind, x.num_draws));
+}
+
+double detail::quantile_sorted(const std::vector<double>& s, double prob) {
+  // quantile()'s arithmetic, its nth_element and min_element read off the sorted draws.
+  const size_t n = s.size();
+  if (n == 0) return kNaN;
+  const double index = static_cast<double>(n - 1) * prob;
+  const size_t lo = static_cast<size_t>(std::floor(index));
+  const size_t hi = static_cast<size_t>(std::ceil(index));
+  double q = s[lo];
+  const double next = hi > lo ? s[lo + 1] : q;
+  const double h = index - static_cast<double>(lo);
+  if (index > static_cast<double>(lo) && next != q) q = (1 - h) * q + h * next;
+  return q;
+}
+
+double detail::median_sorted(const std::vector<double>& s) {
+  const size_t n = s.size();
+  if (n == 0) return kNaN;
+  if (n % 2 == 1) return s[n / 2];
+  return static_cast<double>((static_cast<long double>(s[n / 2 - 1]) + s[n / 2]) / 2);
 }
 
 double ess_median(ChainView x) { return ess_quantile(x, 0.5); }

@@ -80,22 +80,26 @@ SummaryRow summarise_variable(const Draws& d, size_t v) {
   SummaryRow r;
   r.variable = d.names[v];
   r.mean = mean(x.x, n);
-  r.median = median(x.x, n);
   r.sd = sd(x.x, n);
+  // The row's order statistics from one sort (each of median, quantile and ess_quantile copied
+  // and partially sorted the draws again): median, 5% and 95% quantiles and the three quantile
+  // MCSEs, the same numbers bit for bit. A NaN draw makes them NaN, as those functions do.
+  std::vector<double> sorted(x.x, x.x + n);
+  const bool nan = std::any_of(sorted.begin(), sorted.end(), [](double v) { return std::isnan(v); });
+  if (!nan) std::sort(sorted.begin(), sorted.end());
+  const double q50 = nan ? std::nan("") : detail::quantile_sorted(sorted, 0.5);
+  r.median = nan ? std::nan("") : detail::median_sorted(sorted);
+  r.q5 = nan ? std::nan("") : detail::quantile_sorted(sorted, 0.05);
+  r.q95 = nan ? std::nan("") : detail::quantile_sorted(sorted, 0.95);
   r.mad = mad(x.x, n);
-  r.q5 = quantile(x.x, n, 0.05);
-  r.q95 = quantile(x.x, n, 0.95);
-  // The shared work of the row's diagnostics done once (the values are the functions' own, bit
-  // for bit): the rank-normalised split chains of R-hat and bulk ESS, the 5% and 95% quantiles'
-  // ESS (ess_tail and their MCSEs), and the sorted draws of the three quantile MCSEs.
-  detail::rhat_and_ess_bulk(x, &r.rhat, &r.ess_bulk);
-  const double ess_q5 = ess_quantile(x, 0.05), ess_q95 = ess_quantile(x, 0.95);
+  // The shared work of the row's diagnostics done once: the rank-normalised split chains of
+  // R-hat and bulk ESS, the 5% and 95% quantiles' ESS (ess_tail and their MCSEs).
+  detail::rhat_and_ess_bulk(x, &r.rhat, &r.ess_bulk, nan ? nullptr : &r.median);
+  const double ess_q5 = detail::ess_below(x, r.q5), ess_q95 = detail::ess_below(x, r.q95);
   r.ess_tail = std::isnan(ess_q5) || std::isnan(ess_q95) ? std::nan("") : std::min(ess_q5, ess_q95);
   r.mcse_mean = mcse_mean(x);
   r.mcse_sd = mcse_sd(x);
-  std::vector<double> sorted(x.x, x.x + n);
-  std::sort(sorted.begin(), sorted.end());
-  r.mcse_median = detail::mcse_quantile_sorted(sorted, 0.5, ess_median(x));
+  r.mcse_median = detail::mcse_quantile_sorted(sorted, 0.5, detail::ess_below(x, q50));
   r.mcse_q5 = detail::mcse_quantile_sorted(sorted, 0.05, ess_q5);
   r.mcse_q95 = detail::mcse_quantile_sorted(sorted, 0.95, ess_q95);
   return r;

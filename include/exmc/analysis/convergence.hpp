@@ -48,7 +48,13 @@ double ess_raw(ChainView x, bool loo_scaling = false);
 // Autocovariance at lags 0..n-1 (biased, 1/n), computed with a zero-padded FFT.
 std::vector<double> autocovariance(const double* x, size_t n);
 // rhat(x) and ess_bulk(x) at once: they share the rank-normalised split chains (a summary row).
-void rhat_and_ess_bulk(ChainView x, double* rhat, double* ess_bulk);
+// median_of_x: median(x.x, x.size()) when the caller has it (the folded R-hat needs it).
+void rhat_and_ess_bulk(ChainView x, double* rhat, double* ess_bulk, const double* median_of_x = nullptr);
+// ess_quantile's ESS of the indicator x <= q, for q the quantile already known.
+double ess_below(ChainView x, double q);
+// quantile() and median() of draws already sorted, without NaN: the same numbers, bit for bit.
+double quantile_sorted(const std::vector<double>& sorted, double prob);
+double median_sorted(const std::vector<double>& sorted);
 // mcse_quantile(x, prob, ess) given x's draws sorted (a summary row needs three quantiles' MCSEs).
 double mcse_quantile_sorted(const std::vector<double>& sorted, double prob, double ess);
 }  // namespace detail
