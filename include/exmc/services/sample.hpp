@@ -114,6 +114,9 @@ class SampleJob {
  public:
   // Throws std::invalid_argument / std::runtime_error naming the setting or variable at fault.
   SampleJob(const Program& program, SampleSettings settings, uint64_t seed);
+  // The job refers to the program's data and generated quantities until it is destroyed: a
+  // temporary Program (SampleJob job(Program::load(...), ...)) would be gone before run().
+  SampleJob(const Program&& program, SampleSettings settings, uint64_t seed) = delete;
   ~SampleJob();
 
   uint64_t seed() const { return cfg_.seed; }
