@@ -13,7 +13,7 @@ struct BetaBinomial {
   static double lp(const double* x, const Ctx& c, double* g, Memos& m) {
     const double k = x[0], N = x[1], a = x[2], b = x[3];
     double lp = lgam(k + a) + lgam(N - k + b) - lgam(N + a + b) - m.m[0](a, lgam) - m.m[1](b, lgam) + m.m[2](a + b, lgam);
-    if (c.keep(3)) lp += lgam(N + 1) - lgam(k + 1) - lgam(N - k + 1);
+    if (c.keep(3)) lp += log_factorial(N) - log_factorial(k) - log_factorial(N - k);
     if (c.need & 12) {
       const double dn = digam(N + a + b), dab = m.m[3](a + b, digam);
       g[2] = digam(k + a) - dn - m.m[4](a, digam) + dab;

@@ -15,9 +15,10 @@ struct Binomial {
   static double lp(const double* x, const Ctx& c, double* g, Memos& m) {
     const double k = x[0], N = x[1], th = x[2];
     double lp = 0;
-    if (c.keep(3)) lp += m.m[0](N, [](double v) { return lgam(v + 1); }) - lgam(k + 1) - lgam(N - k + 1);
-    if (k > 0) lp += k * std::log(th);
-    if (N - k > 0) lp += (N - k) * std::log1p(-th);
+    if (c.keep(3)) lp += log_factorial(N) - log_factorial(k) - log_factorial(N - k);
+    // One theta for many counts (binomial_lpmf(k | n, theta) over a data array): one log each.
+    if (k > 0) lp += k * m.m[1](th, [](double v) { return std::log(v); });
+    if (N - k > 0) lp += (N - k) * m.m[2](th, [](double v) { return std::log1p(-v); });
     g[2] = (k > 0 ? k / th : 0.0) - (N - k > 0 ? (N - k) / (1.0 - th) : 0.0);
     return lp;
   }

@@ -17,7 +17,7 @@ struct BinomialLogit {
   static double lp(const double* x, const Ctx& c, double* g, Memos& m) {
     const double k = x[0], N = x[1], a = x[2];
     double lp = 0;
-    if (c.keep(3)) lp += m.m[0](N, [](double v) { return lgam(v + 1); }) - lgam(k + 1) - lgam(N - k + 1);
+    if (c.keep(3)) lp += log_factorial(N) - log_factorial(k) - log_factorial(N - k);
     lp -= k * log1p_exp(-a) + (N - k) * log1p_exp(a);
     g[2] = k - N * inv_logit(a);
     return lp;
@@ -75,7 +75,7 @@ double binomial_logit_lpdf_vector(const Arg<T>* a, bool propto) {
   if (keep_choose)
     for (size_t i = 0; i < n; ++i) {
       const double ki = double(k[i]), Ni = double(N[i * sN]);
-      lp += lgam(Ni + 1) - lgam(ki + 1) - lgam(Ni - ki + 1);
+      lp += log_factorial(Ni) - log_factorial(ki) - log_factorial(Ni - ki);
     }
   return lp;
 }

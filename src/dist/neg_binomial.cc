@@ -14,7 +14,7 @@ struct NegBinomial {
     const double l1b = m.m[1](b, [](double v) { return std::log1p(v); });
     double lp = a * lb - (a + k) * l1b;
     if (c.keep(3)) lp += lgam(k + a) - m.m[2](a, lgam);
-    if (c.keep(1)) lp -= lgam(k + 1);
+    if (c.keep(1)) lp -= log_factorial(k);
     if (c.want(1)) g[1] = digam(k + a) - m.m[3](a, digam) + lb - l1b;
     g[2] = a / b - (a + k) / (1.0 + b);
     return lp;

@@ -14,7 +14,7 @@ struct NegBinomial2 {
     double lp = -phi * l1;
     if (k > 0) lp += k * (std::log(mu) - std::log(mp));
     if (c.keep(5)) lp += lgam(k + phi) - m.m[0](phi, lgam);
-    if (c.keep(1)) lp -= lgam(k + 1);
+    if (c.keep(1)) lp -= log_factorial(k);
     g[1] = k / mu - (k + phi) / mp;
     if (c.want(2)) g[2] = digam(k + phi) - m.m[1](phi, digam) - l1 + (mu - k) / mp;
     return lp;

@@ -16,7 +16,7 @@ struct NegBinomial2Log {
     const double pm = std::exp(eta - lmp);  // mu / (mu + phi)
     double lp = -phi * l1 + k * (eta - lmp);
     if (c.keep(5)) lp += lgam(k + phi) - m.m[0](phi, lgam);
-    if (c.keep(1)) lp -= lgam(k + 1);
+    if (c.keep(1)) lp -= log_factorial(k);
     g[1] = k - (k + phi) * pm;
     if (c.want(2)) g[2] = digam(k + phi) - m.m[1](phi, digam) - l1 + pm - k * std::exp(-lmp);
     return lp;

@@ -14,7 +14,7 @@ struct Poisson {
     const double k = x[0], lam = x[1];
     double lp = -lam;
     if (k > 0) lp += k * m.m[0](lam, [](double v) { return std::log(v); });
-    if (c.keep(1)) lp -= lgam(k + 1);
+    if (c.keep(1)) lp -= log_factorial(k);
     g[1] = (k > 0 ? k / lam : 0.0) - 1.0;
     return lp;
   }

@@ -15,7 +15,7 @@ struct PoissonLog {
   static double lp(const double* x, const Ctx& c, double* g, Memos& m) {
     const double k = x[0], a = x[1], ea = m.m[0](a, [](double v) { return std::exp(v); });
     double lp = k * a - ea;
-    if (c.keep(1)) lp -= lgam(k + 1);
+    if (c.keep(1)) lp -= log_factorial(k);
     g[1] = k - ea;
     return lp;
   }
@@ -94,7 +94,7 @@ double poisson_log_lpdf_vector(const Arg<T>* a, bool propto) {
   }
   double lp = ((lin[0] + lin[1]) + (lin[2] + lin[3])) - ((rate[0] + rate[1]) + (rate[2] + rate[3]));
   if (keep_lgamma)
-    for (size_t i = 0; i < n; ++i) lp -= lgam(double(y[i]) + 1);
+    for (size_t i = 0; i < n; ++i) lp -= log_factorial(double(y[i]));
   return lp;
 }
 
