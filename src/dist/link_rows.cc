@@ -13,18 +13,32 @@ template <class T>
   for (size_t i = 0; i < n; ++i) e[i] = fast::exp_in_range(double(x[i]));
 }
 
+// Elements per stage of the staged bodies below: a stage's buffers stay in L1.
+constexpr size_t kStage = 64;
+
+// Each element is one long dependency chain (exp, then log1p of its result, then a division),
+// and one loop's iterations are long enough that few chains overlap. As stages over a few dozen
+// elements (the exps of all, then their log1ps, then the rest) many short chains are in flight:
+// 1,000 elements 4.8 -> 3.8 us (exmc-dist-bench). Each element's operations and their order are
+// unchanged, so are its bits.
 template <class T>
 [[gnu::always_inline]] inline void bernoulli_body(const T* __restrict eta, const T* __restrict y, T* __restrict term,
                                                   T* __restrict w, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
+  T ea[kStage], l[kStage];
+  for (size_t i0 = 0; i0 < n; i0 += kStage) {
+    const size_t m = n - i0 < kStage ? n - i0 : kStage;
+    const T* __restrict e = eta + i0;
     // One exp serves both log(1 + e^eta) and inv_logit(eta).
-    const T e = eta[i], yi = y[i];
-    const T ea = fast::exp_nonpositive(-std::fabs(e));
-    // (y e - max(e, 0)) is exact (0 or +-e) where the two cancel, so the term keeps log1p's
-    // relative precision.
-    term[i] = (yi * e - (e > T(0) ? e : T(0))) - fast::log1p_unit(ea);
-    const T inv = T(1) / (T(1) + ea);
-    w[i] = yi - (e >= T(0) ? T(1) : ea) * inv;
+    for (size_t i = 0; i < m; ++i) ea[i] = fast::exp_nonpositive(-std::fabs(e[i]));
+    for (size_t i = 0; i < m; ++i) l[i] = fast::log1p_unit(ea[i]);
+    for (size_t i = 0; i < m; ++i) {
+      const T ei = e[i], yi = y[i0 + i];
+      // (y e - max(e, 0)) is exact (0 or +-e) where the two cancel, so the term keeps log1p's
+      // relative precision.
+      term[i0 + i] = (yi * ei - (ei > T(0) ? ei : T(0))) - l[i];
+      const T inv = T(1) / (T(1) + ea[i]);
+      w[i0 + i] = yi - (ei >= T(0) ? T(1) : ea[i]) * inv;
+    }
   }
 }
 
