@@ -47,6 +47,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       "                                              the log density and its gradient there\n"
       "  exmc summary output_*.csv                   posterior summary (posterior's columns)\n"
       "  exmc diagnose output_*.csv                  what went wrong, in words\n"
+      "  exmc diagnose MODEL.stan --data DATA.json   the gradient against finite differences\n"
       "  exmc loo output_*.csv                       PSIS-LOO from a log_lik quantity\n"
       "  exmc plot output_*.csv --kind trace -o trace.png\n"
       "  mpirun -n K exmc sample | batch ...          chains, or many fits (--manifest, --sbc), over K ranks",
@@ -144,12 +145,23 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   const char* mixed_help = "combine files of different runs (their exmc_run_id lines differ)";
   sm->add_flag("--allow-mixed-runs", allow_mixed, mixed_help);
 
-  auto* dg = app.add_subcommand("diagnose", "check CmdStan CSV files for sampling problems");
-  dg->add_option("files", files, "CmdStan CSV files (- for standard input)")
+  auto* dg = app.add_subcommand("diagnose", "check CmdStan CSV files for sampling problems; or, given a Stan program, "
+                                            "its gradient against finite differences (CmdStan's diagnose method)");
+  dg->add_option("files", files, "CmdStan CSV files (- for standard input), or one Stan program (.stan)")
       ->required()
       ->transform(dash_is_stdin)
       ->check(CLI::ExistingFile);
   dg->add_flag("--allow-mixed-runs", allow_mixed, mixed_help);
+  GradientTestOptions gt;
+  dg->add_option("--data", gt.data_path, "a program's data in Stan JSON (gradient test)");
+  dg->add_option("--init", gt.init, "the point: a radius R (uniform(-R, R) unconstrained) or a Stan JSON file of "
+                                    "values (gradient test)")
+      ->capture_default_str();
+  dg->add_option("--seed", gt.seed, "random seed of the point (gradient test; default: random)")
+      ->check(CLI::Range(0ull, 4294967295ull));
+  dg->add_option("--epsilon", gt.epsilon, "finite-difference step (gradient test)")->capture_default_str();
+  dg->add_option("--error", gt.error, "largest |gradient - finite difference| that passes (gradient test)")
+      ->capture_default_str();
 
   std::string log_lik = "log_lik";
   auto* lo = app.add_subcommand("loo", "PSIS-LOO from a pointwise log-likelihood quantity");
@@ -186,7 +198,26 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return sample(so, out, err);
   }
   if (sm->parsed()) return summary(files, format, !no_stats, out, err, allow_mixed);
-  if (dg->parsed()) return diagnose(files, out, err, allow_mixed);
+  if (dg->parsed()) {
+    const bool program = files.size() == 1 && files[0].size() > 5 &&
+                         files[0].compare(files[0].size() - 5, 5, ".stan") == 0;
+    if (program) {
+      if (allow_mixed) {
+        err << "exmc diagnose: error: --allow-mixed-runs is for CSV files, not a program's gradient test\n";
+        return 2;
+      }
+      gt.model_path = files[0];
+      gt.seed_given = dg->count("--seed") > 0;
+      return gradient_test(gt, out, err);
+    }
+    for (const char* opt : {"--data", "--init", "--seed", "--epsilon", "--error"})
+      if (dg->count(opt)) {
+        err << "exmc diagnose: error: " << opt << " is for a program's gradient test (exmc diagnose MODEL.stan "
+            << "--data DATA.json), not for CSV files\n";
+        return 2;
+      }
+    return diagnose(files, out, err, allow_mixed);
+  }
   if (lo->parsed()) return loo(files, log_lik, format, out, err, allow_mixed);
   if (pl->parsed()) return plot(pl->remaining(), err);
   for (const auto& m : methods)

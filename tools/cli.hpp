@@ -46,6 +46,16 @@ struct SampleOptions {
   bool resume = false;
 };
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err);
+
+// `exmc diagnose MODEL.stan`: CmdStan's diagnose method (test = gradient), at one point.
+struct GradientTestOptions {
+  std::string model_path, data_path;
+  std::string init = "2";
+  bool seed_given = false;
+  unsigned long long seed = 0;
+  double epsilon = 1e-6, error = 1e-6;
+};
+int gradient_test(const GradientTestOptions& opts, std::ostream& out, std::ostream& err);
 // The file `--init` names: "" for a radius or "pathfinder".
 std::string init_file(const std::string& init);
 // One block of a run's chains: chains [offset, offset + count) of opts.chains, written under

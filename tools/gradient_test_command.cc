@@ -1,0 +1,39 @@
+// `exmc diagnose MODEL.stan --data DATA.json`: CmdStan's diagnose method (test = gradient).
+#include <random>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "exmc/services/gradient_test.hpp"
+
+#include <ostream>
+
+namespace exmc::cli {
+
+int gradient_test(const GradientTestOptions& o, std::ostream& out, std::ostream& err) {
+  try {
+    const auto program = services::Program::load(o.model_path, o.data_path);
+    services::GradientTestSettings s;
+    s.init = services::InitSpec::parse(o.init);
+    s.epsilon = o.epsilon;
+    s.error = o.error;
+    const uint64_t seed = o.seed_given ? o.seed : std::random_device{}() % 4294967291ull;
+    const auto t = services::gradient_test(program, s, seed);
+    for (const auto& w : t.warnings) err << "exmc diagnose: warning: " << w << "\n";
+    out << services::format_gradient_test(t);
+    err << fmt::format("exmc diagnose: seed {}, epsilon {:g}, error {:g}\n", seed, o.epsilon, o.error);
+    if (t.failures == 0) return 0;
+    // A check that fails says so in its status, so a script running it stops (CmdStan prints the
+    // table alone).
+    err << fmt::format("exmc diagnose: the gradient differs from the finite differences by more than {:g} at {} of "
+                       "{} coordinates (marked '<- fails'): the program's gradient may be wrong there, or the "
+                       "density too curved or too large for this epsilon (try --epsilon 1e-4 or another point)\n",
+                       o.error, t.failures, t.rows.size());
+    return 1;
+  } catch (const std::exception& e) {
+    err << "exmc diagnose: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace exmc::cli
