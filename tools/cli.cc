@@ -160,7 +160,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   dg->add_option("--seed", gt.seed, "random seed of the point (gradient test; default: random)")
       ->check(CLI::Range(0ull, 4294967295ull));
   dg->add_option("--epsilon", gt.epsilon, "finite-difference step (gradient test)")->capture_default_str();
-  dg->add_option("--error", gt.error, "largest |gradient - finite difference| that passes (gradient test)")
+  dg->add_option("--error", gt.error, "largest |gradient - finite difference| that passes, relative where the "
+                                      "gradient is above 1, beyond the differences' rounding (gradient test)")
       ->capture_default_str();
 
   std::string log_lik = "log_lik";

@@ -25,10 +25,11 @@ int gradient_test(const GradientTestOptions& o, std::ostream& out, std::ostream&
     if (t.failures == 0) return 0;
     // A check that fails says so in its status, so a script running it stops (CmdStan prints the
     // table alone).
-    err << fmt::format("exmc diagnose: the gradient differs from the finite differences by more than {:g} at {} of "
-                       "{} coordinates (marked '<- fails'): the program's gradient may be wrong there, or the "
-                       "density too curved or too large for this epsilon (try --epsilon 1e-4 or another point)\n",
-                       o.error, t.failures, t.rows.size());
+    err << fmt::format("exmc diagnose: the gradient differs from the finite differences by more than the tolerance "
+                       "at {} of {} coordinates (marked '<- fails'; --error {:g}, relative where the gradient is "
+                       "large): the program's gradient may be wrong there, or the finite differences inexact at "
+                       "this epsilon (try --epsilon 1e-4 or 1e-8, or another point)\n",
+                       t.failures, t.rows.size(), o.error);
     return 1;
   } catch (const std::exception& e) {
     err << "exmc diagnose: error: " << e.what() << "\n";

@@ -1,5 +1,6 @@
 // exmc diagnose MODEL.stan: CmdStan's gradient test, at a point given by name, checked against
 // the density and gradient written out by hand; its failure path; and its command line.
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -62,23 +63,48 @@ TEST_F(CliTest, GradientTestAtAGivenPointMatchesTheDensityWrittenOutByHand) {
   EXPECT_EQ(r.out.find("fails"), std::string::npos) << r.out;
 }
 
-// A tolerance no finite difference meets: every coordinate is marked, the command says how many
-// and exits 1 (a script running the check stops).
+// A step of 1: central differences are exact for mu (the log density is quadratic in it) and
+// far off for log sigma (truncation error epsilon^2 times the third derivative over 6). That
+// coordinate is marked, the command says how many and exits 1 (a script running it stops).
 TEST_F(CliTest, GradientTestFailuresAreMarkedAndExitOne) {
   const auto model = write("n.stan", kNormal), data = write("n.json", kData);
-  const auto r = exmc({"diagnose", model, "--data", data, "--seed", "3", "--error", "1e-300"});
+  const auto point = write("p.json", R"({"mu": 1.0, "sigma": 2.0})");
+  const auto r = exmc({"diagnose", model, "--data", data, "--init", point, "--epsilon", "1"});
   EXPECT_EQ(r.code, 1) << r.err;
   double lp = NAN;
-  EXPECT_EQ(rows(r.out, &lp).size(), 2u) << r.out;
-  size_t marked = 0;
-  for (size_t at = r.out.find("<- fails"); at != std::string::npos; at = r.out.find("<- fails", at + 1)) ++marked;
-  EXPECT_EQ(marked, 2u) << r.out;
-  EXPECT_NE(r.err.find("exmc diagnose: the gradient differs from the finite differences by more than 1e-300 at 2 "
-                       "of 2 coordinates"),
+  const auto t = rows(r.out, &lp);
+  ASSERT_EQ(t.size(), 2u) << r.out;
+  EXPECT_LT(std::fabs(t[0].error), 1e-9) << r.out;
+  EXPECT_GT(std::fabs(t[1].error), 0.1) << r.out;
+  EXPECT_EQ(r.out.find("<- fails"), r.out.rfind("<- fails")) << r.out;  // one mark
+  EXPECT_NE(r.out.find("sigma  <- fails"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("exmc diagnose: the gradient differs from the finite differences by more than the tolerance "
+                       "at 1 of 2 coordinates"),
             std::string::npos)
       << r.err;
-  // The same seed gives the same point.
-  EXPECT_EQ(exmc({"diagnose", model, "--data", data, "--seed", "3", "--error", "1e-300"}).out, r.out);
+  // A random point: the same seed gives the same one.
+  const auto a = exmc({"diagnose", model, "--data", data, "--seed", "3"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(exmc({"diagnose", model, "--data", data, "--seed", "3"}).out, a.out);
+  EXPECT_NE(exmc({"diagnose", model, "--data", data, "--seed", "4"}).out, a.out);
+}
+
+// 20,000 observations: |log p| near 1e5 at a random point, where the finite differences' own
+// rounding (2^-52 |log p| / epsilon) is above CmdStan's absolute 1e-6. The correct gradient
+// passes (the tolerance allows for that rounding), though some errors exceed 1e-6.
+TEST_F(CliTest, GradientTestAllowsForTheFiniteDifferencesRoundingOnLargeData) {
+  std::string y;
+  for (int i = 0; i < 20000; ++i) y += (i ? "," : "") + std::to_string(3 * std::sin(i));
+  const auto data = write("big.json", "{\"N\": 20000, \"y\": [" + y + "]}");
+  const auto r = exmc({"diagnose", write("n.stan", kNormal), "--data", data, "--seed", "1"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  double lp = NAN;
+  const auto t = rows(r.out, &lp);
+  ASSERT_EQ(t.size(), 2u) << r.out;
+  EXPECT_LT(lp, -1e4) << r.out;
+  double largest = 0;
+  for (const auto& row : t) largest = std::max(largest, std::fabs(row.error));
+  EXPECT_GT(largest, 1e-6) << r.out;  // CmdStan's absolute test would have failed it
 }
 
 TEST_F(CliTest, GradientTestRefusals) {

@@ -13,7 +13,10 @@ namespace exmc::services {
 struct GradientTestSettings {
   InitSpec init;          // the point: uniform(-R, R) unconstrained, or constrained values by name
   double epsilon = 1e-6;  // the finite differences' step (CmdStan's default)
-  double error = 1e-6;    // |gradient - finite difference| above this fails (CmdStan's default)
+  // A coordinate fails when |gradient - finite difference| > error * max(1, |finite difference|)
+  // + 100 * 2^-52 * max(1, |log p|) / epsilon (the differences' own rounding). CmdStan's 1e-6,
+  // relative to the gradient where it is large.
+  double error = 1e-6;
 };
 
 struct GradientTestRow {
