@@ -11,11 +11,8 @@
 namespace exmc::cli {
 namespace {
 
-constexpr const char* kNormal = R"(data { int N; vector[N] y; }
-parameters { real mu; real<lower=0> sigma; }
-model { mu ~ normal(0, 10); sigma ~ exponential(1); y ~ normal(mu, sigma); }
-)";
-constexpr const char* kData = R"({"N": 4, "y": [1.0, 2.5, 0.3, 1.7]})";
+constexpr const char* kNormal = kNormalProgram;  // cli_test_support.hpp
+constexpr const char* kData = kNormalData;
 
 // At mu = 1, sigma = 2 (u = log 2), constants of ~ dropped as Stan's log_prob drops them:
 // -mu^2/200 - sigma - sum (y - mu)^2 / (2 sigma^2) - N log sigma [+ log sigma, the Jacobian].
