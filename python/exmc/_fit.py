@@ -108,6 +108,10 @@ class Model:
     def smc(self, data=None, **kwargs) -> "MethodResult":
         return self.bind(data).smc(**kwargs)
 
+    def diagnose(self, data=None, **kwargs):
+        """`bind(data).diagnose(**kwargs)`: the gradient test (cmdstanpy's CmdStanModel.diagnose)."""
+        return self.bind(data).diagnose(**kwargs)
+
 
 class BoundModel:
     """A program bound to its data: the log density for your own algorithm, and the methods.
@@ -278,6 +282,25 @@ class BoundModel:
                                              _count("draws", draws, 1, 2**31 - 1),
                                              _count("psis_draws", psis_draws, 1, 2**31 - 1),
                                              init_values=init_values))
+
+    def diagnose(self, seed=None, init=None, epsilon: float = 1e-6, error: float = 1e-6):
+        """CmdStan's diagnose method (`exmc diagnose MODEL.stan`): the gradient at one point against
+        central finite differences, per unconstrained coordinate. A pandas DataFrame with
+        cmdstanpy's columns (param_idx, value, model, finite_diff, error) and the coordinate's
+        variable and whether it fails (|error| above `error` times max(1, |finite_diff|) plus the
+        differences' own rounding); `.attrs["log_prob"]` is the log density there."""
+        import pandas as pd
+
+        init_text, init_values = self._method_init(init)
+        r = _exmc.gradient_test(self._program, _seed(seed), init_text, init_values, _real("epsilon", epsilon),
+                                _real("error", error))
+        for w in r["warnings"]:
+            _warn(w)
+        df = pd.DataFrame({"param_idx": range(len(r["value"])), "value": r["value"], "model": r["model"],
+                           "finite_diff": r["finite_diff"], "error": r["error"], "variable": r["variable"],
+                           "fails": r["fails"]})
+        df.attrs["log_prob"] = r["log_prob"]
+        return df
 
     def generate_quantities(self, fit: "Fit", seed=None) -> dict:
         """This program's values at the draws of `fit` (CmdStan's standalone generate_quantities).

@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "exmc/analysis/approximation.hpp"
 #include "exmc/analysis/particles.hpp"
+#include "exmc/services/gradient_test.hpp"
 #include "exmc/services/methods.hpp"
 
 namespace exmc::python {
@@ -80,6 +81,40 @@ std::string diagnose_method(const std::string& method, const std::vector<std::st
 void bind_methods(py::module_& m) {
   m.def("diagnose_method", &diagnose_method, py::arg("method"), py::arg("columns"), py::arg("values"),
         py::arg("extra"));
+  m.def("gradient_test", [](ProgramPtr p, uint64_t seed, const std::string& init, const InitValues& init_values,
+                            double epsilon, double error) {
+    services::GradientTestSettings s;
+    s.init = init_spec(init);
+    s.init.values = init_values;
+    s.epsilon = epsilon;
+    s.error = error;
+    services::GradientTest t;
+    {
+      py::gil_scoped_release release;  // a few gradients: no need for the cancel machinery
+      t = services::gradient_test(*p, s, seed);
+    }
+    py::dict out;
+    py::list name, value, model, finite_diff, err, fails;
+    for (const auto& r : t.rows) {
+      name.append(r.name);
+      value.append(r.value);
+      model.append(r.model);
+      finite_diff.append(r.finite_diff);
+      err.append(r.error);
+      fails.append(r.fails);
+    }
+    out["log_prob"] = t.log_prob;
+    out["variable"] = name;
+    out["value"] = value;
+    out["model"] = model;
+    out["finite_diff"] = finite_diff;
+    out["error"] = err;
+    out["fails"] = fails;
+    out["warnings"] = t.warnings;
+    out["text"] = services::format_gradient_test(t);
+    return out;
+  }, py::arg("program"), py::arg("seed"), py::arg("init"), py::arg("init_values"), py::arg("epsilon"),
+     py::arg("error"), "CmdStan's diagnose method (test = gradient) at one point");
   m.def("optimize", [](ProgramPtr p, uint64_t seed, const std::string& init, bool jacobian,
                        const std::string& algorithm, int iter, const std::vector<std::pair<std::string, std::vector<double>>>& init_values) {
     services::OptimizeSettings s;

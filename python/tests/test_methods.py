@@ -188,3 +188,27 @@ def test_a_list_of_initial_values_per_chain_is_refused_saying_what_instead():
                  lambda: bound.optimize(init=[{"mu": 1.0}])):
         with pytest.raises(TypeError, match="a list \\(initial values per chain\\) is not supported: give one dict"):
             call()
+
+
+def test_diagnose_is_cmdstans_gradient_test_at_the_point_given():
+    # cmdstanpy's CmdStanModel.diagnose(): the gradient against finite differences per coordinate.
+    model = exmc.compile("""data { int N; vector[N] y; }
+parameters { real mu; real<lower=0> sigma; }
+model { mu ~ normal(0, 10); sigma ~ exponential(1); y ~ normal(mu, sigma); }
+""")
+    data = {"N": 4, "y": [1.0, 2.5, 0.3, 1.7]}
+    df = model.diagnose(data=data, init={"mu": 1.0, "sigma": 2.0})
+    assert list(df.columns) == ["param_idx", "value", "model", "finite_diff", "error", "variable", "fails"]
+    assert list(df["variable"]) == ["mu", "sigma"]
+    ss = 0.0 + 2.25 + 0.49 + 0.49  # residual squares at mu = 1
+    assert df.attrs["log_prob"] == pytest.approx(-0.005 - 2.0 - ss / 8 - 4 * np.log(2.0) + np.log(2.0), rel=1e-12)
+    assert df["value"].tolist() == pytest.approx([1.0, np.log(2.0)], rel=1e-12)
+    assert df["model"].tolist() == pytest.approx([-0.01 + 1.5 / 4, 2.0 * (-1 + ss / 8 - 4 / 2.0) + 1], rel=1e-12)
+    assert not df["fails"].any() and (df["error"].abs() < 1e-6).all()
+    # A step of 1: exact for mu (quadratic), far off for log sigma, which fails.
+    coarse = model.diagnose(data=data, init={"mu": 1.0, "sigma": 2.0}, epsilon=1.0)
+    assert coarse["fails"].tolist() == [False, True]
+    # A random point: the seed decides it.
+    assert model.diagnose(data=data, seed=3).equals(model.diagnose(data=data, seed=3))
+    with pytest.raises(ValueError, match="epsilon"):
+        model.diagnose(data=data, epsilon=0.0)
