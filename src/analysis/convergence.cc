@@ -188,8 +188,9 @@ double median(const double* x, size_t n) {
   return static_cast<double>((static_cast<long double>(lower) + upper) / 2);
 }
 
-double mad(const double* x, size_t n) {
-  const double med = median(x, n);
+double mad(const double* x, size_t n) { return detail::mad_about(x, n, median(x, n)); }
+
+double detail::mad_about(const double* x, size_t n, double med) {
   std::vector<double> d(n);
   for (size_t i = 0; i < n; ++i) d[i] = std::abs(x[i] - med);
   return 1.4826 * median(d.data(), n);

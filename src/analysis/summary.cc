@@ -81,9 +81,9 @@ SummaryRow summarise_variable(const Draws& d, size_t v) {
   r.variable = d.names[v];
   r.mean = mean(x.x, n);
   r.sd = sd(x.x, n);
-  // The row's order statistics from one sort (each of median, quantile and ess_quantile copied
-  // and partially sorted the draws again): median, 5% and 95% quantiles and the three quantile
-  // MCSEs, the same numbers bit for bit. A NaN draw makes them NaN, as those functions do.
+  // The row's order statistics from one sort (each of median, mad, quantile and ess_quantile
+  // copied and partially sorted the draws again): median, 5% and 95% quantiles and the three
+  // quantile MCSEs, the same numbers bit for bit. A NaN draw makes them NaN, as those functions do.
   std::vector<double> sorted(x.x, x.x + n);
   const bool nan = std::any_of(sorted.begin(), sorted.end(), [](double v) { return std::isnan(v); });
   if (!nan) std::sort(sorted.begin(), sorted.end());
@@ -91,7 +91,7 @@ SummaryRow summarise_variable(const Draws& d, size_t v) {
   r.median = nan ? std::nan("") : detail::median_sorted(sorted);
   r.q5 = nan ? std::nan("") : detail::quantile_sorted(sorted, 0.05);
   r.q95 = nan ? std::nan("") : detail::quantile_sorted(sorted, 0.95);
-  r.mad = mad(x.x, n);
+  r.mad = detail::mad_about(x.x, n, r.median);
   // The shared work of the row's diagnostics done once: the rank-normalised split chains of
   // R-hat and bulk ESS, the 5% and 95% quantiles' ESS (ess_tail and their MCSEs).
   detail::rhat_and_ess_bulk(x, &r.rhat, &r.ess_bulk, nan ? nullptr : &r.median);

@@ -55,6 +55,8 @@ double ess_below(ChainView x, double q);
 // quantile() and median() of draws already sorted, without NaN: the same numbers, bit for bit.
 double quantile_sorted(const std::vector<double>& sorted, double prob);
 double median_sorted(const std::vector<double>& sorted);
+// mad(x) given median(x), when the caller has it already (a summary row).
+double mad_about(const double* x, size_t n, double median_of_x);
 // mcse_quantile(x, prob, ess) given x's draws sorted (a summary row needs three quantiles' MCSEs).
 double mcse_quantile_sorted(const std::vector<double>& sorted, double prob, double ess);
 }  // namespace detail
