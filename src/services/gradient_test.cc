@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "timing.hpp"
+
 namespace exmc::services {
 
 GradientTest gradient_test(const Program& program, const GradientTestSettings& s, uint64_t seed) {
@@ -15,9 +17,8 @@ GradientTest gradient_test(const Program& program, const GradientTestSettings& s
     throw std::invalid_argument(fmt::format("epsilon: {} is not a positive step", s.epsilon));
   if (!(s.error > 0) || !std::isfinite(s.error))
     throw std::invalid_argument(fmt::format("error: {} is not a positive tolerance", s.error));
-  model::CompileOptions options;
-  options.ncp = model::Ncp::kOff;  // the coordinates of Stan's transforms, as CmdStan tests them
-  const auto density = program.compile(options);
+  // The coordinates of Stan's transforms, with the log-Jacobians, as CmdStan tests them.
+  const auto density = program.compile(detail::stan_scale(true, true));
   const size_t d = density->dim();
   GradientTest out;
   if (d == 0) throw std::runtime_error(program.model_name() + ": the program has no parameters: no gradient to test");

@@ -57,12 +57,8 @@ void unconstrain_draws(const graph::CompiledDensity& density, const FittedDraws&
 
 MethodRun log_prob(const Program& program, const LogProbSettings& settings) {
   MethodRun run;
-  model::CompileOptions options;
-  options.jacobian = settings.jacobian;
-  // Stan's parameterisation: the points are a user's (a fit's draws, CmdStan's params_r), and
-  // automatic non-centring would move both the coordinates and the Jacobian.
-  options.ncp = model::Ncp::kOff;
-  const auto density = detail::compile_timed(program, options, run);
+  // Stan's parameterisation: the points are a user's (a fit's draws, CmdStan's params_r).
+  const auto density = detail::compile_timed(program, detail::stan_scale(settings.jacobian, true), run);
   const auto t0 = detail::Clock::now();
   const size_t d = density->dim();
 

@@ -22,15 +22,8 @@ using detail::seconds_since;
 
 namespace {
 
-// The mode's density: Stan's log_prob<propto = false, jacobian>. Non-centring would move the
-// mode (it is a change of variables), so it is off.
-model::CompileOptions mode_compile_options(bool jacobian) {
-  model::CompileOptions o;
-  o.ncp = model::Ncp::kOff;
-  o.propto = false;
-  o.jacobian = jacobian;
-  return o;
-}
+// The mode's density: Stan's log_prob<propto = false, jacobian>.
+model::CompileOptions mode_compile_options(bool jacobian) { return detail::stan_scale(jacobian, false); }
 
 void lbfgs_block(std::vector<std::string>& b, const optimize::LbfgsOptions& o, int depth) {
   const optimize::LbfgsOptions d;

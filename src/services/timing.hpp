@@ -19,6 +19,17 @@ inline double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// The density on Stan's unconstrained scale: its transforms, no automatic non-centring (a change
+// of variables that would move a mode, the coordinates of a user's point and the Jacobian).
+// What optimize, laplace, log_prob and the gradient test compile; propto keeps Stan's ~ rule.
+inline model::CompileOptions stan_scale(bool jacobian, bool propto) {
+  model::CompileOptions o;
+  o.ncp = model::Ncp::kOff;
+  o.jacobian = jacobian;
+  o.propto = propto;
+  return o;
+}
+
 inline std::unique_ptr<graph::CompiledDensity> compile_timed(const Program& program, const model::CompileOptions& options,
                                                              MethodRun& run) {
   const auto t = Clock::now();
