@@ -3,12 +3,19 @@
 
 #include "exmc/dist/link_rows.hpp"
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
+// No multiply-add is fused into an FMA (GCC fuses them in C++ where the target has FMA, as
+// AVX-512F does): each build of the products gives the same bits (glm.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#elif defined(__clang__)
+#pragma clang fp contract(off)
+#endif
 
 namespace exmc::model::detail {
 
@@ -19,18 +26,132 @@ constexpr double kHalfLog2Pi = 0.91893853320467274178;
 
 template <class T> T at(const dist::Arg<T>& a, size_t i) { return a.val[a.size == 1 ? 0 : i]; }
 
-template <class T> using Block = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
-template <class T> using Vec = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>;
-template <class T> using CVec = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+using dist::detail::RowsIsa;
 
-// eta[0..nb) = alpha + X[i0.., :] beta for one block of rows (X column-major, N rows); Eigen's
-// matrix-vector kernels do the product on the strided block.
+// Native vectors of S bytes (GCC/Clang vector extensions): S = 16 (the SSE2 baseline), 32 (AVX2)
+// or 64 (AVX-512), aligned to the element only and allowed to alias it, so vec(p) reads or
+// writes the S bytes at any element. (A 64-byte type in the narrower builds is lowered through
+// memory; hence one type per width.)
+template <class T, size_t S> struct Nat {
+  typedef T V __attribute__((vector_size(S), aligned(alignof(T)), may_alias));
+  static constexpr size_t W = S / sizeof(T);
+};
+template <size_t S, class T> [[gnu::always_inline]] inline const typename Nat<T, S>::V& vec(const T* p) {
+  return *reinterpret_cast<const typename Nat<T, S>::V*>(p);
+}
+template <size_t S, class T> [[gnu::always_inline]] inline typename Nat<T, S>::V& vec(T* p) {
+  return *reinterpret_cast<typename Nat<T, S>::V*>(p);
+}
+
+// eta[i] += X[i, j] beta[j] for j = 0..K-1 in order; four columns per pass over eta.
+template <class T, size_t S>
+[[gnu::always_inline]] inline void eta_body(const T* __restrict X, size_t ldx, size_t nb, const T* __restrict beta,
+                                            size_t K, T* __restrict eta) {
+  using V = typename Nat<T, S>::V;
+  constexpr size_t W = Nat<T, S>::W;
+  size_t j = 0;
+  for (; j + 4 <= K; j += 4) {
+    const T *x0 = X + j * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+    const T b0 = beta[j], b1 = beta[j + 1], b2 = beta[j + 2], b3 = beta[j + 3];
+    size_t i = 0;
+    for (; i + W <= nb; i += W) {
+      V e = vec<S>(eta + i);
+      e = e + vec<S>(x0 + i) * b0;
+      e = e + vec<S>(x1 + i) * b1;
+      e = e + vec<S>(x2 + i) * b2;
+      e = e + vec<S>(x3 + i) * b3;
+      vec<S>(eta + i) = e;
+    }
+    for (; i < nb; ++i) eta[i] = (((eta[i] + x0[i] * b0) + x1[i] * b1) + x2[i] * b2) + x3[i] * b3;
+  }
+  for (; j < K; ++j) {
+    const T* x0 = X + j * ldx;
+    const T b0 = beta[j];
+    size_t i = 0;
+    for (; i + W <= nb; i += W) vec<S>(eta + i) = vec<S>(eta + i) + vec<S>(x0 + i) * b0;
+    for (; i < nb; ++i) eta[i] = eta[i] + x0[i] * b0;
+  }
+}
+
+// Lanes of a column's dot product: 16 (double) or 32 (float) in every build, 128 bytes.
+template <class T> constexpr size_t kDotLanes = 128 / sizeof(T);
+
+// grad[j] += sum_i X[i, j] w[i] for C columns: lane l of a column takes the rows i = l (mod
+// kDotLanes) in order (the rows past the last whole set as one more set, zero-padded), in 128 / S
+// native vectors; then the lanes by halves, lane l + h into lane l for h = kDotLanes / 2, ..., 1
+// (across the native vectors first, then within the last): the same sums in every build.
+template <class T, size_t S, size_t C>
+[[gnu::always_inline]] inline void back_columns(const T* __restrict X, size_t ldx, size_t nb, const T* __restrict w,
+                                                T* __restrict grad) {
+  using V = typename Nat<T, S>::V;
+  constexpr size_t W = Nat<T, S>::W, L = kDotLanes<T>, A = L / W;
+  V acc[C][A];
+  for (size_t c = 0; c < C; ++c)
+    for (size_t a = 0; a < A; ++a) acc[c][a] = V{};
+  size_t i = 0;
+  for (; i + L <= nb; i += L)
+    for (size_t a = 0; a < A; ++a) {
+      const V wa = vec<S>(w + i + a * W);
+      for (size_t c = 0; c < C; ++c) acc[c][a] = acc[c][a] + vec<S>(X + c * ldx + i + a * W) * wa;
+    }
+  if (i < nb) {
+    T wt[L] = {}, xt[L];
+    for (size_t k = i; k < nb; ++k) wt[k - i] = w[k];
+    for (size_t c = 0; c < C; ++c) {
+      for (size_t k = 0; k < L; ++k) xt[k] = i + k < nb ? X[c * ldx + i + k] : T(0);
+      for (size_t a = 0; a < A; ++a) acc[c][a] = acc[c][a] + vec<S>(xt + a * W) * vec<S>(wt + a * W);
+    }
+  }
+  for (size_t c = 0; c < C; ++c) {
+    for (size_t n = A; n > 1; n /= 2)
+      for (size_t a = 0; a < n / 2; ++a) acc[c][a] = acc[c][a] + acc[c][a + n / 2];
+    T t[W];
+    vec<S>(t) = acc[c][0];
+    for (size_t h = W / 2; h >= 1; h /= 2)
+      for (size_t l = 0; l < h; ++l) t[l] = t[l] + t[l + h];
+    grad[c] += t[0];
+  }
+}
+
+// C columns at a time, as many as the build's registers hold (C changes no column's bits).
+template <class T, size_t S, size_t C>
+[[gnu::always_inline]] inline void back_body(const T* X, size_t ldx, size_t nb, const T* w, size_t K, T* grad) {
+  size_t j = 0;
+  for (; j + C <= K; j += C) back_columns<T, S, C>(X + j * ldx, ldx, nb, w, grad + j);
+  for (; j < K; ++j) back_columns<T, S, 1>(X + j * ldx, ldx, nb, w, grad + j);
+}
+
+template <class T> void eta_baseline(const T* X, size_t ldx, size_t nb, const T* beta, size_t K, T* eta) {
+  eta_body<T, 16>(X, ldx, nb, beta, K, eta);
+}
+template <class T> void back_baseline(const T* X, size_t ldx, size_t nb, const T* w, size_t K, T* grad) {
+  back_body<T, 16, 1>(X, ldx, nb, w, K, grad);
+}
+#if EXMC_ROWS_AVX2
+template <class T>
+[[gnu::target("avx2")]] void eta_avx2(const T* X, size_t ldx, size_t nb, const T* beta, size_t K, T* eta) {
+  eta_body<T, 32>(X, ldx, nb, beta, K, eta);
+}
+template <class T>
+[[gnu::target("avx2")]] void back_avx2(const T* X, size_t ldx, size_t nb, const T* w, size_t K, T* grad) {
+  back_body<T, 32, 2>(X, ldx, nb, w, K, grad);
+}
+template <class T>
+[[gnu::target("avx512f")]] void eta_avx512(const T* X, size_t ldx, size_t nb, const T* beta, size_t K, T* eta) {
+  eta_body<T, 64>(X, ldx, nb, beta, K, eta);
+}
+template <class T>
+[[gnu::target("avx512f")]] void back_avx512(const T* X, size_t ldx, size_t nb, const T* w, size_t K, T* grad) {
+  back_body<T, 64, 4>(X, ldx, nb, w, K, grad);
+}
+#endif
+
+// eta[0..nb) = alpha + X[i0.., :] beta for one block of rows (X column-major, N rows).
 template <class T>
 void block_eta(const dist::Arg<T>& X, const dist::Arg<T>& alpha, const dist::Arg<T>& beta, size_t N, size_t i0,
                size_t nb, T* eta) {
   for (size_t i = 0; i < nb; ++i) eta[i] = at(alpha, i0 + i);
-  const Block<T> Xb(X.val + i0, Eigen::Index(nb), Eigen::Index(beta.size), Eigen::OuterStride<>(Eigen::Index(N)));
-  Vec<T>(eta, Eigen::Index(nb)).noalias() += Xb * CVec<T>(beta.val, Eigen::Index(beta.size));
+  glm_eta(X.val + i0, N, nb, beta.val, beta.size, eta, dist::detail::best_rows_isa());
 }
 
 // Given w = d lp / d eta for a block, adds X^T w to beta's gradient. (X and y are data: the
@@ -38,8 +159,7 @@ void block_eta(const dist::Arg<T>& X, const dist::Arg<T>& alpha, const dist::Arg
 template <class T>
 void block_back(const dist::Arg<T>& X, const dist::Arg<T>& beta, size_t N, size_t i0, size_t nb, const T* w) {
   if (!beta.grad) return;
-  const Block<T> Xb(X.val + i0, Eigen::Index(nb), Eigen::Index(beta.size), Eigen::OuterStride<>(Eigen::Index(N)));
-  Vec<T>(beta.grad, Eigen::Index(beta.size)).noalias() += Xb.transpose() * CVec<T>(w, Eigen::Index(nb));
+  glm_back(X.val + i0, N, nb, w, beta.size, beta.grad, dist::detail::best_rows_isa());
 }
 
 // Sum of v[0..n) in double, four running sums in a fixed order (vectorisable, and the same
@@ -155,6 +275,30 @@ std::string bernoulli_logit_glm_validate(const dist::Arg<double>* a) {
 }
 
 }  // namespace
+
+template <class T>
+void glm_eta(const T* X, size_t ldx, size_t nb, const T* beta, size_t K, T* eta, dist::detail::RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx512) return eta_avx512(X, ldx, nb, beta, K, eta);
+  if (isa == RowsIsa::kAvx2) return eta_avx2(X, ldx, nb, beta, K, eta);
+#endif
+  (void)isa;
+  eta_baseline(X, ldx, nb, beta, K, eta);
+}
+template void glm_eta(const double*, size_t, size_t, const double*, size_t, double*, RowsIsa);
+template void glm_eta(const float*, size_t, size_t, const float*, size_t, float*, RowsIsa);
+
+template <class T>
+void glm_back(const T* X, size_t ldx, size_t nb, const T* w, size_t K, T* grad, dist::detail::RowsIsa isa) {
+#if EXMC_ROWS_AVX2
+  if (isa == RowsIsa::kAvx512) return back_avx512(X, ldx, nb, w, K, grad);
+  if (isa == RowsIsa::kAvx2) return back_avx2(X, ldx, nb, w, K, grad);
+#endif
+  (void)isa;
+  back_baseline(X, ldx, nb, w, K, grad);
+}
+template void glm_back(const double*, size_t, size_t, const double*, size_t, double*, RowsIsa);
+template void glm_back(const float*, size_t, size_t, const float*, size_t, float*, RowsIsa);
 
 const dist::DistInfo& normal_id_glm() {
   static const dist::DistInfo d{"normal_id_glm", {"y", "x", "alpha", "beta", "sigma"}, dist::Support::kReal,

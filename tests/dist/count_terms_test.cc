@@ -189,6 +189,7 @@ template <class T> void expect_staged_rows_are_elementwise() {
   const std::vector<double> edges = {0.0, -0.0, 1e-9, -1e-9, 30, -30, 699, -699, 701, -701, 1e300, -1e300};
   std::vector<detail::RowsIsa> isas = {detail::RowsIsa::kBaseline};
   if (detail::cpu_has_avx2()) isas.push_back(detail::RowsIsa::kAvx2);
+  if (detail::cpu_has_avx512()) isas.push_back(detail::RowsIsa::kAvx512);
   std::vector<size_t> lengths;
   for (size_t n = 1; n <= 13; ++n) lengths.push_back(n);
   for (size_t n : {63, 64, 65, 127, 128, 129, 256}) lengths.push_back(n);

@@ -1,5 +1,5 @@
-// The link rows (exmc/dist/link_rows.hpp): the AVX2 build gives the baseline build's bits, and
-// both agree with the formula evaluated with libm.
+// The link rows (exmc/dist/link_rows.hpp): the AVX2 and AVX-512 builds give the baseline build's
+// bits, and all agree with the formula evaluated with libm.
 #include "exmc/dist/link_rows.hpp"
 
 #include <gtest/gtest.h>
@@ -43,10 +43,14 @@ template <class T> void expect_same_bits_across_builds() {
     bernoulli_logit_rows(b.eta.data(), b.y.data(), b.term.data(), b.w.data(), n, RowsIsa::kAvx2);
     EXPECT_EQ(std::memcmp(a.term.data(), b.term.data(), n * sizeof(T)), 0) << n;
     EXPECT_EQ(std::memcmp(a.w.data(), b.w.data(), n * sizeof(T)), 0) << n;
+    if (!cpu_has_avx512()) continue;
+    bernoulli_logit_rows(b.eta.data(), b.y.data(), b.term.data(), b.w.data(), n, RowsIsa::kAvx512);
+    EXPECT_EQ(std::memcmp(a.term.data(), b.term.data(), n * sizeof(T)), 0) << "avx512 " << n;
+    EXPECT_EQ(std::memcmp(a.w.data(), b.w.data(), n * sizeof(T)), 0) << "avx512 " << n;
   }
 }
-TEST(BernoulliLogitRows, Avx2GivesTheBaselineBitsInDouble) { expect_same_bits_across_builds<double>(); }
-TEST(BernoulliLogitRows, Avx2GivesTheBaselineBitsInFloat) { expect_same_bits_across_builds<float>(); }
+TEST(BernoulliLogitRows, Avx2AndAvx512GiveTheBaselineBitsInDouble) { expect_same_bits_across_builds<double>(); }
+TEST(BernoulliLogitRows, Avx2AndAvx512GiveTheBaselineBitsInFloat) { expect_same_bits_across_builds<float>(); }
 
 // term = y eta - log1p(exp(eta)) and w = y - inv_logit(eta), from libm in long double (the term as
 // (y eta - max(eta, 0)) - log1p(exp(-|eta|)), exact where y eta and the softplus cancel).
@@ -68,10 +72,12 @@ template <class T> void expect_close_to_libm(RowsIsa isa, double rel) {
 TEST(BernoulliLogitRows, MatchesLibmInDouble) {
   expect_close_to_libm<double>(RowsIsa::kBaseline, 1e-15);
   if (cpu_has_avx2()) expect_close_to_libm<double>(RowsIsa::kAvx2, 1e-15);
+  if (cpu_has_avx512()) expect_close_to_libm<double>(RowsIsa::kAvx512, 1e-15);
 }
 TEST(BernoulliLogitRows, MatchesLibmInFloat) {
   expect_close_to_libm<float>(RowsIsa::kBaseline, 1e-6);
   if (cpu_has_avx2()) expect_close_to_libm<float>(RowsIsa::kAvx2, 1e-6);
+  if (cpu_has_avx512()) expect_close_to_libm<float>(RowsIsa::kAvx512, 1e-6);
 }
 
 // The AVX2 build of the block exp gives the baseline build's bits (a draw may not depend on the
@@ -91,11 +97,14 @@ template <class T> void expect_exp_rows_agree() {
     if (!cpu_has_avx2()) continue;
     exp_rows(x.data(), b.data(), n, RowsIsa::kAvx2);
     EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(double)), 0) << n;
+    if (!cpu_has_avx512()) continue;
+    exp_rows(x.data(), b.data(), n, RowsIsa::kAvx512);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(double)), 0) << "avx512 " << n;
   }
   if (!cpu_has_avx2()) GTEST_SKIP() << "this CPU has no AVX2: one build to run (libm agreement checked)";
 }
-TEST(ExpRows, Avx2GivesTheBaselineBitsWithin2UlpOfLibmFromDouble) { expect_exp_rows_agree<double>(); }
-TEST(ExpRows, Avx2GivesTheBaselineBitsWithin2UlpOfLibmFromFloat) { expect_exp_rows_agree<float>(); }
+TEST(ExpRows, Avx2AndAvx512GiveTheBaselineBitsWithin2UlpOfLibmFromDouble) { expect_exp_rows_agree<double>(); }
+TEST(ExpRows, Avx2AndAvx512GiveTheBaselineBitsWithin2UlpOfLibmFromFloat) { expect_exp_rows_agree<float>(); }
 
 
 // logit_rows: the AVX2 build's bits are the baseline's; l = log1p(e^-|eta|) and p = inv_logit(eta)
@@ -114,15 +123,20 @@ template <class T> void expect_logit_rows_agree() {
   logit_rows(r.eta.data(), l2.data(), p2.data(), 1000, RowsIsa::kAvx2);
   EXPECT_EQ(std::memcmp(l.data(), l2.data(), 1000 * sizeof(double)), 0);
   EXPECT_EQ(std::memcmp(p.data(), p2.data(), 1000 * sizeof(double)), 0);
+  if (!cpu_has_avx512()) return;
+  logit_rows(r.eta.data(), l2.data(), p2.data(), 1000, RowsIsa::kAvx512);
+  EXPECT_EQ(std::memcmp(l.data(), l2.data(), 1000 * sizeof(double)), 0) << "avx512";
+  EXPECT_EQ(std::memcmp(p.data(), p2.data(), 1000 * sizeof(double)), 0) << "avx512";
 }
-TEST(LogitRows, Avx2GivesTheBaselineBitsAndAgreesWithLibmFromDouble) { expect_logit_rows_agree<double>(); }
-TEST(LogitRows, Avx2GivesTheBaselineBitsAndAgreesWithLibmFromFloat) { expect_logit_rows_agree<float>(); }
+TEST(LogitRows, Avx2AndAvx512GiveTheBaselineBitsAndAgreesWithLibmFromDouble) { expect_logit_rows_agree<double>(); }
+TEST(LogitRows, Avx2AndAvx512GiveTheBaselineBitsAndAgreesWithLibmFromFloat) { expect_logit_rows_agree<float>(); }
 
 // The validity checks against a scalar statement of the rule, on both builds, for each position
 // of the one bad value in a block (vector bodies and tails) and for edge values.
 std::vector<RowsIsa> isas() {
   std::vector<RowsIsa> v = {RowsIsa::kBaseline};
   if (cpu_has_avx2()) v.push_back(RowsIsa::kAvx2);
+  if (cpu_has_avx512()) v.push_back(RowsIsa::kAvx512);
   return v;
 }
 

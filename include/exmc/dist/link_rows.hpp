@@ -1,9 +1,9 @@
 // Per-element work of the log- and logit-link likelihoods over a block, for the fused paths of
 // poisson_log and bernoulli_logit and for the bernoulli_logit_glm kernel (src/model/glm.cc):
 // no calls and no branches (core/fast_math.hpp's inline exp and log1p, within 2 ulp of libm), so
-// the compiler vectorises them. Each is built twice from one source, for x86-64's baseline
-// (SSE2) and for AVX2 without FMA: the same operations on wider vectors, so the same bits
-// (tested); callers take AVX2's where the CPU has it. Sums over the results are the caller's,
+// the compiler vectorises them. Each is built from one source for x86-64's baseline (SSE2), for
+// AVX2 without FMA and (the arithmetic ones) for AVX-512F with fp-contract off: the same
+// operations on wider vectors, so the same bits (tested); callers take the widest the CPU has. Sums over the results are the caller's,
 // in a fixed order.
 #pragma once
 
@@ -16,10 +16,13 @@ namespace exmc::dist::detail {
 #else
 #define EXMC_ROWS_AVX2 0
 #endif
-enum class RowsIsa { kBaseline, kAvx2 };
+// kAvx512: AVX-512F, its multiplies and adds kept apart (no FMA), so again the same bits.
+enum class RowsIsa { kBaseline, kAvx2, kAvx512 };
 bool cpu_has_avx2();
+bool cpu_has_avx512();
 inline RowsIsa best_rows_isa() {
-  static const RowsIsa isa = cpu_has_avx2() ? RowsIsa::kAvx2 : RowsIsa::kBaseline;
+  static const RowsIsa isa =
+      cpu_has_avx512() ? RowsIsa::kAvx512 : cpu_has_avx2() ? RowsIsa::kAvx2 : RowsIsa::kBaseline;
   return isa;
 }
 
