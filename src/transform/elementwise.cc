@@ -15,6 +15,13 @@ namespace {
 template <class T> void add_grad(BoundArg<T> b, size_t i, T g) {
   if (b.grad) b.grad[b.size == 1 ? 0 : i] += g;
 }
+// The unconstrain functions accept the closed set, as Stan's do: a value on the bound is what
+// constrain gives (to rounding) far out, and what a draw printed with few digits reads back as.
+// It maps to the clamp's edge (log_to_edge), finite, never to -inf. Non-finite values are
+// refused: +inf is above every lower bound, and its x = +inf would stay there for ever.
+std::string not_finite(double v, size_t i) {
+  return "value " + num(v) + " at index " + std::to_string(i + 1) + " is not finite";
+}
 }  // namespace
 
 // ---- lower: y = lb + exp(clamp(x)), log|J| = clamp(x); an element with lb = -inf has no
@@ -45,10 +52,11 @@ template <class T> void lower_vjp(const T* x, const T*, const T* gy, double glj,
 }
 template <class T> std::string lower_unconstrain(const T* y, size_t n, BoundArg<T> lb, T* x) {
   for (size_t i = 0; i < n; ++i) {
-    if (!(y[i] > lb.at(i)))
+    if (!std::isfinite(y[i])) return not_finite(y[i], i);
+    if (!(y[i] >= lb.at(i)))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not above the lower bound " +
              num(lb.at(i));
-    x[i] = lb.at(i) == -std::numeric_limits<T>::infinity() ? y[i] : std::log(y[i] - lb.at(i));
+    x[i] = lb.at(i) == -std::numeric_limits<T>::infinity() ? y[i] : detail::log_to_edge(y[i] - lb.at(i));
   }
   return "";
 }
@@ -80,10 +88,11 @@ template <class T> void upper_vjp(const T* x, const T*, const T* gy, double glj,
 }
 template <class T> std::string upper_unconstrain(const T* y, size_t n, BoundArg<T> ub, T* x) {
   for (size_t i = 0; i < n; ++i) {
-    if (!(y[i] < ub.at(i)))
+    if (!std::isfinite(y[i])) return not_finite(y[i], i);
+    if (!(y[i] <= ub.at(i)))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not below the upper bound " +
              num(ub.at(i));
-    x[i] = ub.at(i) == std::numeric_limits<T>::infinity() ? y[i] : std::log(ub.at(i) - y[i]);
+    x[i] = ub.at(i) == std::numeric_limits<T>::infinity() ? y[i] : detail::log_to_edge(ub.at(i) - y[i]);
   }
   return "";
 }
@@ -143,15 +152,17 @@ template <class T> std::string lower_upper_unconstrain(const T* y, size_t n, Bou
     const T l = lb.at(i), u = ub.at(i);
     if (!(l < u))
       return "lower bound " + num(l) + " is not below upper bound " + num(u) + " at index " + std::to_string(i + 1);
-    if (!(y[i] > l && y[i] < u))
-      return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is outside the open interval (" + num(l) +
-             ", " + num(u) + ")";
+    if (!std::isfinite(y[i])) return not_finite(y[i], i);
+    if (!(y[i] >= l && y[i] <= u))
+      return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is outside the interval [" + num(l) +
+             ", " + num(u) + "]";
     if (l == -inf && u == inf) x[i] = y[i];
-    else if (l == -inf) x[i] = std::log(u - y[i]);
-    else if (u == inf) x[i] = std::log(y[i] - l);
+    else if (l == -inf) x[i] = detail::log_to_edge(u - y[i]);
+    else if (u == inf) x[i] = detail::log_to_edge(y[i] - l);
     else {
-      // logit((y-l)/(u-l)) written as log(y-l) - log(u-y) keeps precision near both ends.
-      x[i] = std::log(y[i] - l) - std::log(u - y[i]);
+      // logit((y-l)/(u-l)) written as log(y-l) - log(u-y) keeps precision near both ends; a
+      // value on a bound (inv_logit rounds to 0 or 1 beyond |x| ~ 37) goes to +-B.
+      x[i] = detail::finite_edge(std::log(y[i] - l) - std::log(u - y[i]));
     }
   }
   return "";
@@ -208,10 +219,12 @@ template <class T> std::string softplus_unconstrain(const T* y, size_t n, BoundA
   for (size_t i = 0; i < n; ++i) {
     const T l = lb.size ? lb.at(i) : T(0);
     const T z = y[i] - l;
-    if (!(z > T(0)) || !std::isfinite(z))
+    if (!std::isfinite(y[i]) || !std::isfinite(z)) return not_finite(y[i], i);
+    if (!(z >= T(0)))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not above the lower bound " + num(l);
-    // inverse softplus: z + log(1 - exp(-z)), exact for small and large z alike.
-    x[i] = z + std::log(-std::expm1(-z));
+    // inverse softplus: z + log(1 - exp(-z)), exact for small and large z alike; z = 0 (y on
+    // the bound: softplus rounds to 0 below x ~ -745) goes to -B.
+    x[i] = detail::finite_edge(z + std::log(-std::expm1(-z)));
   }
   return "";
 }

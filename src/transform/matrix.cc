@@ -135,20 +135,26 @@ template <class T> std::string cholesky_corr_unconstrain(const T* y, size_t K, T
   std::string e = check_lower_triangular(y, K, K);
   if (!e.empty()) return e;
   for (size_t i = 0; i < K; ++i) {
-    if (!(y[i + K * i] > T(0))) return "diagonal element " + at(i, i) + " is " + num(y[i + K * i]) + ", not positive";
+    // A zero diagonal is the closure: exp(lw/2) underflows once the row's earlier tanh are +-1.
+    if (!(y[i + K * i] >= T(0))) return "diagonal element " + at(i, i) + " is " + num(y[i + K * i]) + ", negative";
     double ss = 0;
     for (size_t j = 0; j <= i; ++j) ss += double(y[i + K * j]) * y[i + K * j];
     if (!(std::fabs(ss - 1.0) <= detail::constraint_tol<T>()))
-      return "row " + std::to_string(i + 1) + " has Euclidean norm " + num(std::sqrt(ss)) + ", not 1";
+      return "row " + std::to_string(i + 1) + " has Euclidean norm " + num(std::sqrt(ss)) + ", not 1" +
+             detail::tol_str(detail::constraint_tol<T>());
   }
   size_t k = 0;
   for (size_t i = 1; i < K; ++i) {
     for (size_t j = 0; j < i; ++j, ++k) {
-      double rem = 0;  // squared length of the row from column j on
-      for (size_t m = j; m <= i; ++m) rem += double(y[i + K * m]) * y[i + K * m];
-      const double z = y[i + K * j] / std::sqrt(rem);
-      if (!(std::fabs(z) < 1)) return "element " + at(i, j) + " leaves no room for a positive diagonal";
-      x[k] = T(std::atanh(z));
+      // tanh(x) = a / sqrt(a^2 + r^2) with r the length of the row after column j, so
+      // sinh(x) = a / r and x = asinh(a / r): exact where tanh(x) rounds to +-1 (|x| > ~19),
+      // where atanh(a / sqrt(a^2 + r^2)) is infinite. r is summed scaled: no underflow.
+      double scale = 0, r2 = 0;
+      for (size_t m = j + 1; m <= i; ++m) scale = std::max(scale, std::fabs(double(y[i + K * m])));
+      if (scale > 0)
+        for (size_t m = j + 1; m <= i; ++m) r2 += std::pow(double(y[i + K * m]) / scale, 2);
+      const double a = y[i + K * j], r = scale * std::sqrt(r2);
+      x[k] = a == 0 ? T(0) : detail::finite_edge(T(std::asinh(a / r)));
     }
   }
   return "";
@@ -195,7 +201,7 @@ template <class T> std::string cholesky_cov_unconstrain(const T* y, size_t M, si
     if (i < N) {
       const T d = y[i + M * i];
       if (!(d > T(0)) || !std::isfinite(d)) return "diagonal element " + at(i, i) + " is " + num(d) + ", not positive";
-      x[k++] = std::log(d);
+      x[k++] = detail::log_to_edge(d);  // the forward map's clamp: no start beyond it
     }
   }
   return "";
@@ -219,7 +225,8 @@ template <class T> std::string corr_matrix_unconstrain(const T* y, size_t K, T* 
   if (!e.empty()) return e;
   for (size_t i = 0; i < K; ++i)
     if (!(std::fabs(double(y[i + K * i]) - 1.0) <= detail::constraint_tol<T>()))
-      return "diagonal element " + at(i, i) + " is " + num(y[i + K * i]) + ", not 1";
+      return "diagonal element " + at(i, i) + " is " + num(y[i + K * i]) + ", not 1" +
+             detail::tol_str(detail::constraint_tol<T>());
   std::vector<double> A(y, y + K * K), L;
   if (!cholesky(A, K, &L)) return "not positive definite";
   // Renormalise rows so rounding in the factorisation cannot fail the unit-row check.

@@ -1,6 +1,7 @@
 // Vector transforms: ordered, positive_ordered, simplex (stick-breaking), unit_vector.
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "exmc/transform/guards.hpp"
 #include "exmc/transform/kernels.hpp"
@@ -43,10 +44,12 @@ template <class T> void ordered_vjp(const T* x, const T*, const T* gy, double gl
 template <class T> std::string ordered_unconstrain(const T* y, size_t K, T* x) {
   for (size_t k = 0; k < K; ++k) {
     if (!std::isfinite(y[k])) return "value " + num(y[k]) + " at index " + std::to_string(k + 1) + " is not finite";
-    if (k > 0 && !(y[k] > y[k - 1]))
-      return "not strictly increasing: " + num(y[k - 1]) + " at index " + std::to_string(k) + " then " +
+    // Ties are accepted (the closure, as for bounds): y_{k-1} + exp(x_k) rounds to y_{k-1} once
+    // exp(x_k) is below half an ulp of it, so the sampler writes them; they map to -B.
+    if (k > 0 && !(y[k] >= y[k - 1]))
+      return "not increasing: " + num(y[k - 1]) + " at index " + std::to_string(k) + " then " +
              num(y[k]) + " at index " + std::to_string(k + 1);
-    x[k] = k == 0 ? y[0] : std::log(y[k] - y[k - 1]);
+    x[k] = k == 0 ? y[0] : detail::log_to_edge(y[k] - y[k - 1]);
   }
   return "";
 }
@@ -70,10 +73,10 @@ template <class T> void positive_ordered_vjp(const T* x, const T*, const T* gy, 
   gx[0] += clamp_log_deriv(x[0]) * (s0 * std::exp(clamp_log(x[0])) + T(glj));
 }
 template <class T> std::string positive_ordered_unconstrain(const T* y, size_t K, T* x) {
-  if (K > 0 && !(y[0] > T(0))) return "value " + num(y[0]) + " at index 1 is not positive";
+  if (K > 0 && !(y[0] >= T(0))) return "value " + num(y[0]) + " at index 1 is negative";
   std::string e = ordered_unconstrain(y, K, x);
   if (!e.empty()) return e;
-  if (K > 0) x[0] = std::log(y[0]);
+  if (K > 0) x[0] = detail::log_to_edge(y[0]);
   return "";
 }
 
@@ -111,20 +114,24 @@ template <class T> std::string simplex_unconstrain(const T* y, size_t K, T* x) {
   if (K == 0) return "a simplex needs at least one element";
   double sum = 0;
   for (size_t k = 0; k < K; ++k) {
-    if (!(y[k] > T(0)))
-      return "element " + num(y[k]) + " at index " + std::to_string(k + 1) + " is not positive (a simplex " +
-             "value must lie in the open simplex)";
+    // Zeros are accepted (Stan's check_simplex): exp underflows to 0 in a far-out break, and
+    // a Dirichlet with small concentrations puts mass there.
+    if (!(y[k] >= T(0)) || !std::isfinite(y[k]))
+      return "element " + num(y[k]) + " at index " + std::to_string(k + 1) + " is not a finite value >= 0";
     sum += y[k];
   }
   if (!(std::fabs(sum - 1.0) <= detail::constraint_tol<T>()))
-    return "elements sum to " + num(sum) + ", not 1";
+    return "elements sum to " + num(sum) + ", not 1" + detail::tol_str(detail::constraint_tol<T>());
   // The remaining stick is summed from the right so it never goes negative by rounding.
-  double rest = 0;
-  for (size_t k = K; k-- > 1;) rest += y[k];
+  std::vector<double> rest(K, 0.0);
+  for (size_t k = K - 1; k-- > 0;) rest[k] = rest[k + 1] + y[k + 1];
   for (size_t k = 0; k + 1 < K; ++k) {
-    // z = y_k / (y_k + rest): the fraction broken off; x = logit(z) + log(K-1-k).
-    x[k] = T(std::log(double(y[k])) - std::log(rest) + std::log(double(K - 1 - k)));
-    rest -= y[k + 1];
+    // z = y_k / (y_k + rest): the fraction broken off; x = logit(z) + log(K-1-k). A zero on one
+    // side goes to -+B (finite_edge); nothing left on either side (the stick is used up): the
+    // centre, a = 0.
+    const double c = std::log(double(K - 1 - k));
+    if (y[k] == T(0) && rest[k] == 0) x[k] = T(c);
+    else x[k] = detail::finite_edge(T(std::log(double(y[k])) - std::log(rest[k]) + c));
   }
   return "";
 }
@@ -153,7 +160,7 @@ template <class T> std::string unit_vector_unconstrain(const T* y, size_t K, T* 
   double ss = 0;
   for (size_t k = 0; k < K; ++k) ss += double(y[k]) * y[k];
   if (!(std::fabs(std::sqrt(ss) - 1.0) <= detail::constraint_tol<T>()))
-    return "Euclidean norm is " + num(std::sqrt(ss)) + ", not 1";
+    return "Euclidean norm is " + num(std::sqrt(ss)) + ", not 1" + detail::tol_str(detail::constraint_tol<T>());
   for (size_t k = 0; k < K; ++k) x[k] = y[k];
   return "";
 }
