@@ -62,10 +62,13 @@ FoldProposals fit_fold_proposals(const Particles& p, const std::vector<size_t>& 
 struct MutationResult {
   double acceptance = 0;
   int steps = 0;
+  bool drifting = false;  // the last round still moved the mean log pi_beta beyond its noise
 };
 
 // Mutates every particle by up to options.max_mutation_steps rounds of the chosen kernel
-// targeting pi_beta, stopping on the correlation rule. step_size (HMC) is read and adapted.
+// targeting pi_beta, stopping when the correlation rule is met and the particles' mean log
+// pi_beta has stopped drifting. The independent-MH proposals are fitted again after every round,
+// so they follow the particles. step_size (HMC) is read and adapted.
 // ancestors[i]: the index, before resampling, of the particle that particle i copies.
 MutationResult mutate(const LogDensity& ld, const SmcOptions& options, const Gaussian& reference,
                       double beta, uint64_t stage, uint64_t seed, unsigned threads,

@@ -183,6 +183,7 @@ SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
                                   p, step_size, counts);
     st.acceptance = m.acceptance;
     st.mutation_steps = m.steps;
+    st.unsettled = m.drifting;
     st.step_size = hmc ? step_size : 0.0;
     result.stages.push_back(st);
     if (options.on_stage) options.on_stage(result.stages.size(), st);

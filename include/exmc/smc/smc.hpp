@@ -41,6 +41,9 @@ struct SmcStage {
   int mutation_steps = 0;             // mutation rounds run
   double log_evidence_increment = 0;  // log mean of the incremental weights
   double step_size = 0;               // HMC: the step size after adaptation; 0 for IMH
+  // The last mutation round (max_mutation_steps reached) still moved the particles' mean log
+  // density beyond its noise: they had not settled at this temperature.
+  bool unsettled = false;
 };
 
 struct SmcOptions {
@@ -48,7 +51,8 @@ struct SmcOptions {
     // Independent Metropolis-Hastings (PyMC's IMH kernel, cross-fitted): each stage splits the
     // resampled particles into 8 folds by ancestor, and a particle proposes from a Gaussian
     // (mean, covariance plus a small ridge) fitted to the particles of the other folds, never to
-    // itself or its copies (PyMC fits one to all of them). Needs log p only; wants many more
+    // itself or its copies (PyMC fits one to all of them), fitted again after every mutation
+    // round so that it follows the particles. Needs log p only; wants many more
     // particles than dimensions (d^2 of them keeps the log evidence's bias within its se).
     kIndependentMh,
     // HMC with hmc_leapfrog_steps leapfrog steps, diagonal inverse metric = the particles'
@@ -67,7 +71,10 @@ struct SmcOptions {
   // over coordinates of |Pearson correlation| between the particles' positions right after
   // resampling and after round k (c_0 = 1). Stop when c_{k-1} - c_k < correlation_threshold, i.e.
   // when another round no longer decorrelates the particles from where they started (c_k then
-  // sits at its noise floor of about 1/sqrt(N)). 0 always runs max_mutation_steps. In [0, 1).
+  // sits at its noise floor of about 1/sqrt(N)), and the last round no longer moved the
+  // particles' mean log pi_beta beyond three times its equilibrium noise sqrt(2 var / N): a
+  // population still travelling toward the tempered target (which the correlation alone misses
+  // under independent MH) keeps being mutated. 0 always runs max_mutation_steps. In [0, 1).
   double correlation_threshold = 0.01;
   int hmc_leapfrog_steps = 10;  // >= 1
   // The normalised reference q (dimension must equal the density's); default N(0, scale^2 I).
