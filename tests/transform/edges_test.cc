@@ -209,9 +209,10 @@ TEST(Edges, DrawsPrintedWithSixSignificantDigitsReadBack) {
     Kind k;
     std::vector<size_t> shape;
   };
-  const std::vector<C> cases = {{Kind::kSimplex, {3}},         {Kind::kSimplex, {10}},     {Kind::kSimplex, {100}},
-                                {Kind::kUnitVector, {3}},      {Kind::kUnitVector, {50}},  {Kind::kCholeskyCorr, {4, 4}},
-                                {Kind::kCholeskyCorr, {8, 8}}, {Kind::kCorrMatrix, {4, 4}}};
+  const std::vector<C> cases = {{Kind::kSimplex, {3}},          {Kind::kSimplex, {10}},
+                                {Kind::kSimplex, {100}},        {Kind::kUnitVector, {3}},
+                                {Kind::kUnitVector, {50}},      {Kind::kCholeskyCorr, {4, 4}},
+                                {Kind::kCholeskyCorr, {8, 8}},  {Kind::kCorrMatrix, {4, 4}}};
   std::mt19937_64 rng(42);
   std::normal_distribution<double> nd;
   Bnd none;
