@@ -5,6 +5,7 @@
 #include "../tests/support/prerequisite.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <numeric>
 #include <string>
@@ -221,6 +222,44 @@ TEST_F(CliTest, VariationalWritesTheMeanRowThenDraws) {
     const Moments m;
     EXPECT_NEAR(c.approximation_mean[size_t(c.column("mu"))], m.ybar, 0.35) << algorithm;
   }
+}
+
+// variational and laplace print the Pareto k of their draws' importance ratios and warn above
+// 0.7, as pathfinder does: meanfield ADVI of two coordinates correlated 0.99 cannot represent the
+// correlation (its sds along the posterior's long axis are a tenth of the posterior's, k about
+// 1), yet it exited 0 without a word. The k printed is the one exmc diagnose finds in the file.
+TEST_F(CliTest, VariationalAndLaplaceSayHowCloseTheirApproximationIs) {
+  const auto model = write("corr.stan",
+                           "data { matrix[2, 2] S; }\nparameters { vector[2] x; }\n"
+                           "model { x ~ multi_normal(rep_vector(0, 2), S); }\n");
+  const auto data = write("corr.json", R"({"S": [[1, 0.99], [0.99, 1]]})");
+  const auto v = exmc({"variational", model, "--data", data, "--seed", "1", "--draws", "10000", "--sig-figs", "17",
+                       "--output", path("v.csv")});
+  ASSERT_EQ(v.code, 0) << v.err;
+  const std::string said = "exmc variational: Pareto k of the importance ratios: ";
+  const size_t at = v.err.find(said);
+  ASSERT_NE(at, std::string::npos) << v.err;
+  const double k = std::stod(v.err.substr(at + said.size()));
+  EXPECT_GT(k, 0.7);
+  EXPECT_NE(v.err.find("warning: Pareto k = "), std::string::npos) << v.err;
+  EXPECT_NE(v.err.find("> 0.7: the approximation is poor"), std::string::npos) << v.err;
+  const auto d = exmc({"diagnose", path("v.csv")});
+  char printed[32];
+  std::snprintf(printed, sizeof printed, "Pareto k = %.2f ", k);
+  EXPECT_NE(d.out.find(printed), std::string::npos) << d.out;
+
+  // The normal approximation at the mode of a normal is the posterior: a k, and no warning.
+  const auto l = exmc({"laplace", model, "--data", data, "--seed", "1", "--output", path("l.csv")});
+  ASSERT_EQ(l.code, 0) << l.err;
+  EXPECT_EQ(l.err.find("approximation is poor"), std::string::npos) << l.err;
+  EXPECT_TRUE(l.err.find("exmc laplace: Pareto k of the importance ratios: ") != std::string::npos ||
+              l.err.find("ratios p/q are constant") != std::string::npos)
+      << l.err;
+  // One draw (variational's first row is the mean, not a draw) gives nothing to estimate from.
+  const auto one = exmc({"variational", model, "--data", data, "--seed", "1", "--draws", "1", "--output",
+                         path("one.csv")});
+  ASSERT_EQ(one.code, 0) << one.err;
+  EXPECT_EQ(one.err.find("Pareto k"), std::string::npos) << one.err;
 }
 
 // posteriordb's mesquite regression with eta fixed at 100: a step drives a scale to 0. That is an
