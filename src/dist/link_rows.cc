@@ -1,7 +1,12 @@
 #include "exmc/dist/link_rows.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #include "exmc/core/fast_math.hpp"
 
@@ -72,9 +77,164 @@ template <class T> [[gnu::target("avx512f")]] void logit_avx512(const T* eta, do
   logit_body(eta, l, p, n);
 }
 template <class T> [[gnu::target("avx512f")]] void exp_avx512(const T* x, double* e, size_t n) { exp_body(x, e, n); }
-template <class T>
-[[gnu::target("avx512f")]] void bernoulli_avx512(const T* eta, const T* y, T* term, T* w, size_t n) {
-  bernoulli_body(eta, y, term, w, n);
+
+// bernoulli_logit_rows under AVX-512F, written out: fast::exp_in_range and fast::log1p_unit's
+// operations in their order (so the baseline's bits, tested), but their table reads as
+// permutations of table rows (vpermt2pd/ps) instead of the one scalar load per lane that the
+// compiler makes of them (GCC emits no gathers for generic tuning), and in stages: 500 rows,
+// AVX2 build -> this one, 1.6 -> 0.95 us (double) and 0.8 -> 0.33 us (float) (exmc-glm-bench
+// BM_Rows, CPU time, AMD EPYC Zen 5, loaded machine).
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d lut64(const double* t, __m512i j) {
+  // entries 0..63 by j's low six bits: four 16-entry permutations, chosen by bits 4 and 5
+  const __m512d a = _mm512_permutex2var_pd(_mm512_loadu_pd(t), j, _mm512_loadu_pd(t + 8));
+  const __m512d b = _mm512_permutex2var_pd(_mm512_loadu_pd(t + 16), j, _mm512_loadu_pd(t + 24));
+  const __m512d c = _mm512_permutex2var_pd(_mm512_loadu_pd(t + 32), j, _mm512_loadu_pd(t + 40));
+  const __m512d d = _mm512_permutex2var_pd(_mm512_loadu_pd(t + 48), j, _mm512_loadu_pd(t + 56));
+  const __mmask8 b4 = _mm512_test_epi64_mask(j, _mm512_set1_epi64(16));
+  const __mmask8 b5 = _mm512_test_epi64_mask(j, _mm512_set1_epi64(32));
+  return _mm512_mask_blend_pd(b5, _mm512_mask_blend_pd(b4, a, b), _mm512_mask_blend_pd(b4, c, d));
+}
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512 lut64(const float* t, __m512i j) {
+  const __m512 a = _mm512_permutex2var_ps(_mm512_loadu_ps(t), j, _mm512_loadu_ps(t + 16));
+  const __m512 b = _mm512_permutex2var_ps(_mm512_loadu_ps(t + 32), j, _mm512_loadu_ps(t + 48));
+  return _mm512_mask_blend_ps(_mm512_test_epi32_mask(j, _mm512_set1_epi32(32)), a, b);
+}
+
+[[gnu::target("avx512f")]] void bernoulli_avx512_f64(const double* eta, const double* y, double* term, double* w,
+                                                    size_t n) {
+  const auto& tab = fast::detail::kTables<double>;
+  const __m512d shifter = _mm512_set1_pd(0x1.8p52), one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+  const __m512i sign = _mm512_set1_epi64(int64_t(0x8000000000000000ull));
+  // In stages of 8 vectors (exps, then log1ps, then the rest), so that many of the long
+  // exp -> log1p -> division chains are in flight at once.
+  alignas(64) double eas[kStage], ls[kStage];
+  for (size_t i0 = 0; i0 < n; i0 += kStage) {
+    const size_t m = n - i0 < kStage ? n - i0 : kStage;
+    for (size_t i = 0; i < m; i += 8) {
+      const __mmask8 live = m - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (m - i)) - 1);
+      const __m512d e = _mm512_maskz_loadu_pd(live, eta + i0 + i);
+      // ea = exp_nonpositive(-|e|)
+      const __m512d a = _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(e), sign));
+      const __mmask8 low = _mm512_cmp_pd_mask(a, _mm512_set1_pd(-700.0), _CMP_LT_OQ);
+      const __m512d am = _mm512_mask_blend_pd(low, a, _mm512_set1_pd(-700.0));
+      const __m512d t = _mm512_add_pd(_mm512_mul_pd(am, _mm512_set1_pd(0x1.71547652b82fep+6)), shifter);
+      const __m512d kd = _mm512_sub_pd(t, shifter);
+      const __m512i kbits = _mm512_castpd_si512(t);
+      const __m512d r = _mm512_sub_pd(_mm512_sub_pd(am, _mm512_mul_pd(kd, _mm512_set1_pd(0x1.62e42fee00000p-7))),
+                                      _mm512_mul_pd(kd, _mm512_set1_pd(0x1.a39ef35793c76p-39)));
+      __m512d p = _mm512_add_pd(_mm512_set1_pd(1.0 / 24), _mm512_mul_pd(r, _mm512_set1_pd(1.0 / 120)));
+      p = _mm512_add_pd(_mm512_set1_pd(1.0 / 6), _mm512_mul_pd(r, p));
+      p = _mm512_add_pd(_mm512_set1_pd(0.5), _mm512_mul_pd(r, p));
+      p = _mm512_add_pd(one, _mm512_mul_pd(r, p));
+      p = _mm512_add_pd(one, _mm512_mul_pd(r, p));
+      // 2^(k >> 6), k the low 32 bits of t as a signed integer
+      const __m512i k6 = _mm512_srai_epi64(_mm512_slli_epi64(kbits, 32), 38);
+      const __m512d scale =
+          _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(k6, _mm512_set1_epi64(1023)), 52));
+      const __m512i k63 = _mm512_and_si512(kbits, _mm512_set1_epi64(63));
+      const __m512d ea = _mm512_mul_pd(_mm512_mul_pd(lut64(tab.exp2, k63), p), scale);
+      _mm512_store_pd(eas + i, _mm512_mul_pd(ea, _mm512_mask_blend_pd(low, one, zero)));
+    }
+    for (size_t i = 0; i < m; i += 8) {
+      // l = log1p_unit(ea)
+      const __m512d ea = _mm512_load_pd(eas + i);
+      const __m512d tj = _mm512_add_pd(_mm512_mul_pd(ea, _mm512_set1_pd(64.0)), shifter);
+      const __m512d c = _mm512_mul_pd(_mm512_sub_pd(tj, shifter), _mm512_set1_pd(1.0 / 64));
+      const __m512i j = _mm512_and_si512(_mm512_castpd_si512(tj), _mm512_set1_epi64(127));
+      const __mmask8 j64 = _mm512_cmp_epi64_mask(j, _mm512_set1_epi64(64), _MM_CMPINT_NLT);
+      const __m512d inv = _mm512_mask_blend_pd(j64, lut64(tab.inv, j), _mm512_set1_pd(tab.inv[64]));
+      const __m512d hi = _mm512_mask_blend_pd(j64, lut64(tab.log1p_hi, j), _mm512_set1_pd(tab.log1p_hi[64]));
+      const __m512d lo = _mm512_mask_blend_pd(j64, lut64(tab.log1p_lo, j), _mm512_set1_pd(tab.log1p_lo[64]));
+      const __m512d rr = _mm512_mul_pd(_mm512_sub_pd(ea, c), inv);
+      __m512d q = _mm512_add_pd(_mm512_set1_pd(1.0 / 7), _mm512_mul_pd(rr, _mm512_set1_pd(-0.125)));
+      q = _mm512_add_pd(_mm512_set1_pd(-1.0 / 6), _mm512_mul_pd(rr, q));
+      q = _mm512_add_pd(_mm512_set1_pd(0.2), _mm512_mul_pd(rr, q));
+      q = _mm512_add_pd(_mm512_set1_pd(-0.25), _mm512_mul_pd(rr, q));
+      q = _mm512_add_pd(_mm512_set1_pd(1.0 / 3), _mm512_mul_pd(rr, q));
+      q = _mm512_add_pd(_mm512_set1_pd(-0.5), _mm512_mul_pd(rr, q));
+      q = _mm512_add_pd(one, _mm512_mul_pd(rr, q));
+      q = _mm512_mul_pd(rr, q);
+      _mm512_store_pd(ls + i, _mm512_add_pd(hi, _mm512_add_pd(lo, q)));
+    }
+    for (size_t i = 0; i < m; i += 8) {
+      // term = (y e - max(e, 0)) - l; w = y - (e >= 0 ? 1 : ea) / (1 + ea)
+      const __mmask8 live = m - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (m - i)) - 1);
+      const __m512d e = _mm512_maskz_loadu_pd(live, eta + i0 + i), yi = _mm512_maskz_loadu_pd(live, y + i0 + i);
+      const __m512d ea = _mm512_load_pd(eas + i);
+      const __m512d pos = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(e, zero, _CMP_GT_OQ), zero, e);
+      const __m512d tm = _mm512_sub_pd(_mm512_sub_pd(_mm512_mul_pd(yi, e), pos), _mm512_load_pd(ls + i));
+      const __m512d iv = _mm512_div_pd(one, _mm512_add_pd(one, ea));
+      const __m512d num = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(e, zero, _CMP_GE_OQ), ea, one);
+      _mm512_mask_storeu_pd(term + i0 + i, live, tm);
+      _mm512_mask_storeu_pd(w + i0 + i, live, _mm512_sub_pd(yi, _mm512_mul_pd(num, iv)));
+    }
+  }
+}
+
+[[gnu::target("avx512f")]] void bernoulli_avx512_f32(const float* eta, const float* y, float* term, float* w,
+                                                    size_t n) {
+  const auto& tab = fast::detail::kTables<float>;
+  const __m512 shifter = _mm512_set1_ps(0x1.8p23f), one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  const __m512i sign = _mm512_set1_epi32(int32_t(0x80000000u));
+  constexpr size_t kStageF = 128;  // 8 vectors, as in double
+  alignas(64) float eas[kStageF], ls[kStageF];
+  for (size_t i0 = 0; i0 < n; i0 += kStageF) {
+    const size_t m = n - i0 < kStageF ? n - i0 : kStageF;
+    for (size_t i = 0; i < m; i += 16) {
+      const __mmask16 live = m - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (m - i)) - 1);
+      const __m512 e = _mm512_maskz_loadu_ps(live, eta + i0 + i);
+      const __m512 a = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(e), sign));
+      const __mmask16 low = _mm512_cmp_ps_mask(a, _mm512_set1_ps(-87.0f), _CMP_LT_OQ);
+      const __m512 am = _mm512_mask_blend_ps(low, a, _mm512_set1_ps(-87.0f));
+      const __m512 t = _mm512_add_ps(_mm512_mul_ps(am, _mm512_set1_ps(0x1.715476p+6f)), shifter);
+      const __m512 kd = _mm512_sub_ps(t, shifter);
+      const __m512i k = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000));
+      const __m512 r = _mm512_sub_ps(_mm512_sub_ps(am, _mm512_mul_ps(kd, _mm512_set1_ps(0x1.63p-7f))),
+                                     _mm512_mul_ps(kd, _mm512_set1_ps(-0x1.bd0106p-19f)));
+      __m512 p = _mm512_add_ps(_mm512_set1_ps(0.5f), _mm512_mul_ps(r, _mm512_set1_ps(1.0f / 6)));
+      p = _mm512_add_ps(one, _mm512_mul_ps(r, p));
+      p = _mm512_add_ps(one, _mm512_mul_ps(r, p));
+      const __m512 scale = _mm512_castsi512_ps(
+          _mm512_slli_epi32(_mm512_add_epi32(_mm512_srai_epi32(k, 6), _mm512_set1_epi32(127)), 23));
+      const __m512i k63 = _mm512_and_si512(k, _mm512_set1_epi32(63));
+      const __m512 ea = _mm512_mul_ps(_mm512_mul_ps(lut64(tab.exp2, k63), p), scale);
+      _mm512_store_ps(eas + i, _mm512_mul_ps(ea, _mm512_mask_blend_ps(low, one, zero)));
+    }
+    for (size_t i = 0; i < m; i += 16) {
+      const __m512 ea = _mm512_load_ps(eas + i);
+      const __m512 tj = _mm512_add_ps(_mm512_mul_ps(ea, _mm512_set1_ps(64.0f)), shifter);
+      const __m512 c = _mm512_mul_ps(_mm512_sub_ps(tj, shifter), _mm512_set1_ps(1.0f / 64));
+      const __m512i j = _mm512_and_si512(_mm512_sub_epi32(_mm512_castps_si512(tj), _mm512_set1_epi32(0x4B400000)),
+                                         _mm512_set1_epi32(127));
+      const __mmask16 j64 = _mm512_cmp_epi32_mask(j, _mm512_set1_epi32(64), _MM_CMPINT_NLT);
+      const __m512 inv = _mm512_mask_blend_ps(j64, lut64(tab.inv, j), _mm512_set1_ps(tab.inv[64]));
+      const __m512 hi = _mm512_mask_blend_ps(j64, lut64(tab.log1p_hi, j), _mm512_set1_ps(tab.log1p_hi[64]));
+      const __m512 lo = _mm512_mask_blend_ps(j64, lut64(tab.log1p_lo, j), _mm512_set1_ps(tab.log1p_lo[64]));
+      const __m512 rr = _mm512_mul_ps(_mm512_sub_ps(ea, c), inv);
+      __m512 q = _mm512_add_ps(_mm512_set1_ps(1.0f / 3), _mm512_mul_ps(rr, _mm512_set1_ps(-0.25f)));
+      q = _mm512_add_ps(_mm512_set1_ps(-0.5f), _mm512_mul_ps(rr, q));
+      q = _mm512_add_ps(one, _mm512_mul_ps(rr, q));
+      q = _mm512_mul_ps(rr, q);
+      _mm512_store_ps(ls + i, _mm512_add_ps(hi, _mm512_add_ps(lo, q)));
+    }
+    for (size_t i = 0; i < m; i += 16) {
+      const __mmask16 live = m - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (m - i)) - 1);
+      const __m512 e = _mm512_maskz_loadu_ps(live, eta + i0 + i), yi = _mm512_maskz_loadu_ps(live, y + i0 + i);
+      const __m512 ea = _mm512_load_ps(eas + i);
+      const __m512 pos = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(e, zero, _CMP_GT_OQ), zero, e);
+      const __m512 tm = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(yi, e), pos), _mm512_load_ps(ls + i));
+      const __m512 iv = _mm512_div_ps(one, _mm512_add_ps(one, ea));
+      const __m512 num = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(e, zero, _CMP_GE_OQ), ea, one);
+      _mm512_mask_storeu_ps(term + i0 + i, live, tm);
+      _mm512_mask_storeu_ps(w + i0 + i, live, _mm512_sub_ps(yi, _mm512_mul_ps(num, iv)));
+    }
+  }
+}
+void bernoulli_avx512(const double* eta, const double* y, double* term, double* w, size_t n) {
+  bernoulli_avx512_f64(eta, y, term, w, n);
+}
+void bernoulli_avx512(const float* eta, const float* y, float* term, float* w, size_t n) {
+  bernoulli_avx512_f32(eta, y, term, w, n);
 }
 template <class T> [[gnu::target("avx2")]] void logit_avx2(const T* eta, double* l, double* p, size_t n) {
   logit_body(eta, l, p, n);
