@@ -25,7 +25,8 @@ void print_warnings(const char* command, const analysis::CmdStanRun& run, std::o
 int summary(const std::vector<std::string>& files, const std::string& format, bool sampler_stats,
             std::ostream& out, std::ostream& err, bool allow_mixed_runs) {
   try {
-    const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    analysis::release_parsed_rows(run);
     print_warnings("summary", run, err);
     const auto f = analysis::parse_format(format);
     out << analysis::format_summary(analysis::summarise(run.draws), f);
@@ -42,7 +43,7 @@ int summary(const std::vector<std::string>& files, const std::string& format, bo
 int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
              bool allow_mixed_runs) {
   try {
-    const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
     print_warnings("diagnose", run, err);
     const std::string method = analysis::cmdstan_method(run.chains.front());
     if (analysis::is_approximation_method(method) || method == "optimize") {
@@ -53,6 +54,7 @@ int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostr
       out << analysis::diagnose_particles(run.chains).report;
       return 0;
     }
+    analysis::release_parsed_rows(run);
     const auto result =
         analysis::diagnose(analysis::summarise(run.draws), run.stats, run.draws.num_chains);
     out << result.report;
@@ -67,7 +69,8 @@ int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostr
 int loo(const std::vector<std::string>& files, const std::string& log_lik, const std::string& format,
         std::ostream& out, std::ostream& err, bool allow_mixed_runs) {
   try {
-    const auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    auto run = analysis::read_cmdstan_run(files, allow_mixed_runs);
+    analysis::release_parsed_rows(run);
     print_warnings("loo", run, err);
     const auto ll = analysis::loglik_from_draws(run.draws, log_lik);
     const auto r = analysis::loo(ll, analysis::relative_eff(ll, run.draws.num_chains));

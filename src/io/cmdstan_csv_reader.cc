@@ -1,18 +1,21 @@
 // Parses CmdStan CSV output: '#' comments (config, adaptation, timing), one header row, numbers.
 #include "exmc/io/cmdstan_csv_reader.hpp"
 
-#include "exmc/io/file_bytes.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace exmc::io {
 namespace {
@@ -90,6 +93,222 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+// How many rows a file holds, counted before it is parsed so that the draws take one allocation
+// of their final size: grown by doubling, 720 MB of draws passed through a 512 MB and a 1 GB
+// block, both held while the one was copied into the other.
+struct RowCount {
+  size_t rows = 0;  // lines that are neither comments nor empty: the header and the data rows
+  size_t rows_before_adaptation = 0;  // of those, the ones before "# Adaptation terminated"
+  bool has_adaptation = false;
+  void line(std::string_view l) {
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (l.empty()) return;
+    if (l[0] != '#') {
+      ++rows;
+    } else if (!has_adaptation && l.size() < 64 && trim(std::string(l.substr(1))) == "Adaptation terminated") {
+      has_adaptation = true;
+      rows_before_adaptation = rows;
+    }
+  }
+};
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+// f(line) for each line of the text, without its '\n'. A UTF-8 byte order mark (a file saved by
+// a spreadsheet or Windows editor) at the start is skipped: it would otherwise become part of the
+// first column's name, and "\xEF\xBB\xBFlp__" is not lp__.
+template <class F>
+void each_line(std::string_view text, F&& f) {
+  size_t next = text.substr(0, 3) == kBom ? 3 : 0;
+  while (next < text.size()) {
+    const size_t nl = text.find('\n', next);
+    const size_t end = nl == std::string_view::npos ? text.size() : nl;
+    f(text.substr(next, end - next));
+    next = end + 1;
+  }
+}
+
+// The same for an open file read a block at a time, so that a large file's text is never in
+// memory whole (it was, beside the draws parsed from it: 550 MB more for 10^7 draws). False on a
+// read error.
+template <class F>
+bool each_line(int fd, F&& f) {
+  constexpr size_t kBlock = size_t(1) << 20;
+  std::string buf;
+  bool first = true;
+  for (;;) {
+    const size_t kept = buf.size();  // the start of a line not yet ended: no '\n' in it
+    buf.resize(kept + kBlock);
+    ssize_t n;
+    do n = ::read(fd, buf.data() + kept, kBlock);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return false;
+    buf.resize(kept + size_t(n));
+    size_t begin = 0;
+    if (first) {
+      // Too few bytes yet (a pipe) to tell a byte order mark from a line: read on.
+      if (buf.size() < 3 && n != 0 && std::memchr(buf.data(), '\n', buf.size()) == nullptr) continue;
+      if (std::string_view(buf).substr(0, 3) == kBom) begin = 3;
+      first = false;
+    }
+    for (size_t scan = std::max(kept, begin);;) {
+      const void* nl = std::memchr(buf.data() + scan, '\n', buf.size() - scan);
+      if (nl == nullptr) break;
+      const size_t end = size_t(static_cast<const char*>(nl) - buf.data());
+      f(std::string_view(buf).substr(begin, end - begin));
+      begin = scan = end + 1;
+    }
+    if (n == 0) {
+      if (begin < buf.size()) f(std::string_view(buf).substr(begin));
+      return true;
+    }
+    buf.erase(0, begin);
+  }
+}
+
+// The parse of one file, given a line at a time.
+class Parser {
+ public:
+  // count: the file's rows, to reserve the draws' room; null when not known (a pipe).
+  Parser(const std::string& path, const RowCount* count) : count_(count) { out_.path = path; }
+
+  void line(std::string_view text) {
+    const std::string& path = out_.path;
+    line_.assign(text);
+    std::string& line = line_;
+    ++lineno_;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) return;
+    if (line[0] == '#') {
+      comment(trim(line.substr(1)));
+      return;
+    }
+    if (!have_header_) {
+      header(line);
+      return;
+    }
+    const size_t num_fields = size_t(std::count(line.begin(), line.end(), ',')) + 1;
+    if (num_fields != out_.columns.size())
+      fail(path, lineno_, "row has " + std::to_string(num_fields) + " fields, the header has " +
+                              std::to_string(out_.columns.size()));
+    if (const long bad = parse_row(line, out_.values); bad >= 0) {
+      const std::vector<std::string> fields = split_commas(line);
+      fail(path, lineno_, "column " + std::to_string(bad + 1) + " (" + out_.columns[size_t(bad)] + "): '" +
+                              trim(fields[size_t(bad)]) + "' is not a number");
+    }
+    ++out_.num_rows;
+  }
+
+  CmdStanCsv finish() {
+    if (!have_header_) {
+      // "file:0:" named no line of an empty file.
+      if (lineno_ == 0)
+        throw std::runtime_error(out_.path + ": the file is empty (a CmdStan CSV starts with its header)");
+      fail(out_.path, lineno_, "no header row (column names) found");
+    }
+    // CmdStan's variational output starts with the approximation's mean, not a draw.
+    const auto method = out_.config.find("method");
+    if (method != out_.config.end() && method->second == "variational" && out_.num_rows > 0) {
+      const auto first_row_end = out_.values.begin() + std::ptrdiff_t(out_.columns.size());
+      out_.approximation_mean.assign(out_.values.begin(), first_row_end);
+      out_.values.erase(out_.values.begin(), first_row_end);
+      --out_.num_rows;
+    }
+    return std::move(out_);
+  }
+
+ private:
+  void comment(const std::string& body) {
+    const std::string& path = out_.path;
+    if (body == "Adaptation terminated") {
+      // A second one would move the draws back among the warmup rows (save_warmup = 1) or
+      // mix two adaptations' step sizes and metrics: not one chain's file.
+      if (out_.has_adaptation) fail(path, lineno_, "a second '# Adaptation terminated' line (one chain per file)");
+      adapt_ = AfterTerminated;
+      out_.has_adaptation = true;
+      if (save_warmup()) {
+        out_.num_warmup_rows = out_.num_rows;
+        out_.warmup_values.swap(out_.values);
+        out_.num_rows = 0;
+        if (count_ != nullptr) reserve_rows(count_->rows - count_->rows_before_adaptation);
+      }
+      return;
+    }
+    if (adapt_ == AfterTerminated) {
+      if (body.rfind("Step size =", 0) == 0) {
+        if (!parse_number(body.substr(11), &out_.step_size))
+          fail(path, lineno_, "step size '" + trim(body.substr(11)) + "' is not a number");
+      } else if (body.find("inverse mass matrix") != std::string::npos) {
+        out_.dense_metric = body.rfind("Diagonal", 0) != 0;
+        adapt_ = InMetric;
+      }
+      return;
+    }
+    if (adapt_ == InMetric) {
+      if (body.empty() || body.find_first_of("0123456789") == std::string::npos ||
+          body.find('=') != std::string::npos || body.find(':') != std::string::npos) {
+        adapt_ = None;
+      } else {
+        for (const std::string& f : split_commas(body)) {
+          double v;
+          if (!parse_number(f, &v)) fail(path, lineno_, "inverse metric entry '" + trim(f) + "' is not a number");
+          out_.inv_metric.push_back(v);
+        }
+        if (!out_.dense_metric) adapt_ = None;
+        return;
+      }
+    }
+    add_config_entry(body, out_.config);
+  }
+
+  void header(const std::string& line) {
+    const std::string& path = out_.path;
+    out_.columns = split_commas(line);
+    // Compared by a map, not pairwise: bym2's 11,537 columns made 66 million comparisons.
+    std::unordered_map<std::string_view, size_t> first;
+    first.reserve(out_.columns.size());
+    for (auto& c : out_.columns) c = trim(c);
+    for (size_t i = 0; i < out_.columns.size(); ++i) {
+      if (out_.columns[i].empty()) fail(path, lineno_, "header column " + std::to_string(i + 1) + " has no name");
+      // A repeated name (columns pasted together by hand) made two summary rows of one name,
+      // and every lookup by name (log_lik, lp__, the sampler columns) silently took the first.
+      const auto [it, fresh] = first.emplace(out_.columns[i], i);
+      if (!fresh)
+        fail(path, lineno_, "header columns " + std::to_string(it->second + 1) + " and " + std::to_string(i + 1) +
+                                " are both named '" + out_.columns[i] + "'");
+    }
+    have_header_ = true;
+    // The header is one of the rows counted; with save_warmup the warmup rows come first, kept
+    // apart when "# Adaptation terminated" comes.
+    if (count_ != nullptr) {
+      const size_t rows = save_warmup() && count_->has_adaptation ? count_->rows_before_adaptation : count_->rows;
+      reserve_rows(rows > 0 ? rows - 1 : 0);
+    }
+  }
+
+  bool save_warmup() const {
+    const auto sw = out_.config.find("save_warmup");
+    return sw != out_.config.end() && (sw->second == "1" || sw->second == "true");
+  }
+  // Reserved, not filled: pages not yet written take no memory, so a file whose later rows turn
+  // out to be damaged costs nothing more than before.
+  void reserve_rows(size_t rows) { out_.values.reserve(rows * out_.columns.size()); }
+
+  const RowCount* count_;
+  CmdStanCsv out_;
+  std::string line_;
+  size_t lineno_ = 0;
+  bool have_header_ = false;
+  // Adaptation block state: after "Adaptation terminated" come the step size, a title line,
+  // then one line of metric values (diag_e) or d lines (dense_e).
+  enum { None, AfterTerminated, InMetric } adapt_ = None;
+};
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
+
 }  // namespace
 
 long CmdStanCsv::column(const std::string& name) const {
@@ -99,127 +318,29 @@ long CmdStanCsv::column(const std::string& name) const {
 }
 
 CmdStanCsv parse_cmdstan_csv(const std::string& text, const std::string& path) {
-  CmdStanCsv out;
-  out.path = path;
-  // A UTF-8 byte order mark (a file saved by a spreadsheet or Windows editor) would otherwise
-  // become part of the first column's name: "\xEF\xBB\xBFlp__" is not lp__.
-  const bool bom = text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0;
-  // Lines are taken from the text in place (a stream over a copy of it doubled the memory a
-  // large file takes while it is read).
-  size_t next = bom ? 3 : 0;
-  const auto getline = [&](std::string& line) {
-    if (next >= text.size()) return false;
-    const size_t nl = text.find('\n', next);
-    const size_t end = nl == std::string::npos ? text.size() : nl;
-    line.assign(text, next, end - next);
-    next = end + 1;
-    return true;
-  };
-  std::string line;
-  size_t lineno = 0;
-  bool have_header = false;
-  // Adaptation block state: after "Adaptation terminated" come the step size, a title line,
-  // then one line of metric values (diag_e) or d lines (dense_e).
-  enum { None, AfterTerminated, InMetric } adapt = None;
-  while (getline(line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (line[0] == '#') {
-      const std::string body = trim(line.substr(1));
-      if (body == "Adaptation terminated") {
-        // A second one would move the draws back among the warmup rows (save_warmup = 1) or
-        // mix two adaptations' step sizes and metrics: not one chain's file.
-        if (out.has_adaptation)
-          fail(path, lineno, "a second '# Adaptation terminated' line (one chain per file)");
-        adapt = AfterTerminated;
-        out.has_adaptation = true;
-        const auto sw = out.config.find("save_warmup");
-        if (sw != out.config.end() && (sw->second == "1" || sw->second == "true")) {
-          out.num_warmup_rows = out.num_rows;
-          out.warmup_values.swap(out.values);
-          out.num_rows = 0;
-        }
-        continue;
-      }
-      if (adapt == AfterTerminated) {
-        if (body.rfind("Step size =", 0) == 0) {
-          if (!parse_number(body.substr(11), &out.step_size))
-            fail(path, lineno, "step size '" + trim(body.substr(11)) + "' is not a number");
-        } else if (body.find("inverse mass matrix") != std::string::npos) {
-          out.dense_metric = body.rfind("Diagonal", 0) != 0;
-          adapt = InMetric;
-        }
-        continue;
-      }
-      if (adapt == InMetric) {
-        if (body.empty() || body.find_first_of("0123456789") == std::string::npos ||
-            body.find('=') != std::string::npos || body.find(':') != std::string::npos) {
-          adapt = None;
-        } else {
-          for (const std::string& f : split_commas(body)) {
-            double v;
-            if (!parse_number(f, &v))
-              fail(path, lineno, "inverse metric entry '" + trim(f) + "' is not a number");
-            out.inv_metric.push_back(v);
-          }
-          if (!out.dense_metric) adapt = None;
-          continue;
-        }
-      }
-      add_config_entry(body, out.config);
-      continue;
-    }
-    if (!have_header) {
-      out.columns = split_commas(line);
-      // Compared by a map, not pairwise: bym2's 11,537 columns made 66 million comparisons.
-      std::unordered_map<std::string_view, size_t> first;
-      first.reserve(out.columns.size());
-      for (auto& c : out.columns) c = trim(c);
-      for (size_t i = 0; i < out.columns.size(); ++i) {
-        if (out.columns[i].empty())
-          fail(path, lineno, "header column " + std::to_string(i + 1) + " has no name");
-        // A repeated name (columns pasted together by hand) made two summary rows of one name,
-        // and every lookup by name (log_lik, lp__, the sampler columns) silently took the first.
-        const auto [it, fresh] = first.emplace(out.columns[i], i);
-        if (!fresh)
-          fail(path, lineno, "header columns " + std::to_string(it->second + 1) + " and " + std::to_string(i + 1) +
-                                 " are both named '" + out.columns[i] + "'");
-      }
-      have_header = true;
-      continue;
-    }
-    const size_t num_fields = size_t(std::count(line.begin(), line.end(), ',')) + 1;
-    if (num_fields != out.columns.size())
-      fail(path, lineno, "row has " + std::to_string(num_fields) + " fields, the header has " +
-                             std::to_string(out.columns.size()));
-    if (const long bad = parse_row(line, out.values); bad >= 0) {
-      const std::vector<std::string> fields = split_commas(line);
-      fail(path, lineno, "column " + std::to_string(bad + 1) + " (" + out.columns[size_t(bad)] + "): '" +
-                             trim(fields[size_t(bad)]) + "' is not a number");
-    }
-    ++out.num_rows;
-  }
-  if (!have_header) {
-    // "file:0:" named no line of an empty file.
-    if (lineno == 0) throw std::runtime_error(path + ": the file is empty (a CmdStan CSV starts with its header)");
-    fail(path, lineno, "no header row (column names) found");
-  }
-  // CmdStan's variational output starts with the approximation's mean, not a draw.
-  const auto method = out.config.find("method");
-  if (method != out.config.end() && method->second == "variational" && out.num_rows > 0) {
-    const auto first_row_end = out.values.begin() + std::ptrdiff_t(out.columns.size());
-    out.approximation_mean.assign(out.values.begin(), first_row_end);
-    out.values.erase(out.values.begin(), first_row_end);
-    --out.num_rows;
-  }
-  return out;
+  RowCount count;
+  each_line(text, [&](std::string_view l) { count.line(l); });
+  Parser parser(path, &count);
+  each_line(text, [&](std::string_view l) { parser.line(l); });
+  return parser.finish();
 }
 
 CmdStanCsv read_cmdstan_csv(const std::string& path) {
-  std::string text;
-  if (!read_file_bytes(path, text)) throw std::runtime_error(path + ": cannot open file for reading");
-  return parse_cmdstan_csv(text, path);
+  const std::string cannot = path + ": cannot open file for reading";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(cannot);
+  const FdCloser closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) throw std::runtime_error(cannot);
+  // A regular file is read twice, the second time from the page cache (0.1 s a GB): once to count
+  // its rows, once to parse them. Anything else (a pipe) is read once, its draws grown as they come.
+  RowCount count;
+  const bool counted = S_ISREG(st.st_mode);
+  if (counted && (!each_line(fd, [&](std::string_view l) { count.line(l); }) || ::lseek(fd, 0, SEEK_SET) != 0))
+    throw std::runtime_error(cannot);
+  Parser parser(path, counted ? &count : nullptr);
+  if (!each_line(fd, [&](std::string_view l) { parser.line(l); })) throw std::runtime_error(cannot);
+  return parser.finish();
 }
 
 std::map<std::string, std::string> read_cmdstan_csv_config(const std::string& path) {

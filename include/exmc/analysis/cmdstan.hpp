@@ -57,4 +57,10 @@ struct CmdStanRun {
 };
 CmdStanRun read_cmdstan_run(const std::vector<std::string>& paths, bool allow_mixed_runs = false);
 
+// Frees the rows as parsed of every file (chains[i].values and warmup_values), keeping the
+// files' names, columns, config and adaptation: once draws and stats are built, what summary,
+// loo and the sampler's diagnose need; their memory was otherwise held through the summary's
+// own (720 MB beside the summary of 10^7 draws).
+void release_parsed_rows(CmdStanRun& run);
+
 }  // namespace exmc::analysis
