@@ -76,7 +76,6 @@ template <class T> void bernoulli_baseline(const T* eta, const T* y, T* term, T*
 template <class T> [[gnu::target("avx512f")]] void logit_avx512(const T* eta, double* l, double* p, size_t n) {
   logit_body(eta, l, p, n);
 }
-template <class T> [[gnu::target("avx512f")]] void exp_avx512(const T* x, double* e, size_t n) { exp_body(x, e, n); }
 
 // bernoulli_logit_rows under AVX-512F, written out: fast::exp_in_range and fast::log1p_unit's
 // operations in their order (so the baseline's bits, tested), but their table reads as
@@ -100,6 +99,41 @@ template <class T> [[gnu::target("avx512f")]] void exp_avx512(const T* x, double
   return _mm512_mask_blend_ps(_mm512_test_epi32_mask(j, _mm512_set1_epi32(32)), a, b);
 }
 
+// fast::exp_in_range(a) for 8 doubles, its operations in order (|a| < 700).
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d exp512(__m512d a) {
+  const __m512d shifter = _mm512_set1_pd(0x1.8p52), one = _mm512_set1_pd(1.0);
+  const __m512d t = _mm512_add_pd(_mm512_mul_pd(a, _mm512_set1_pd(0x1.71547652b82fep+6)), shifter);
+  const __m512d kd = _mm512_sub_pd(t, shifter);
+  const __m512i kbits = _mm512_castpd_si512(t);
+  const __m512d r = _mm512_sub_pd(_mm512_sub_pd(a, _mm512_mul_pd(kd, _mm512_set1_pd(0x1.62e42fee00000p-7))),
+                                  _mm512_mul_pd(kd, _mm512_set1_pd(0x1.a39ef35793c76p-39)));
+  __m512d p = _mm512_add_pd(_mm512_set1_pd(1.0 / 24), _mm512_mul_pd(r, _mm512_set1_pd(1.0 / 120)));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 6), _mm512_mul_pd(r, p));
+  p = _mm512_add_pd(_mm512_set1_pd(0.5), _mm512_mul_pd(r, p));
+  p = _mm512_add_pd(one, _mm512_mul_pd(r, p));
+  p = _mm512_add_pd(one, _mm512_mul_pd(r, p));
+  // 2^(k >> 6), k the low 32 bits of t as a signed integer
+  const __m512i k6 = _mm512_srai_epi64(_mm512_slli_epi64(kbits, 32), 38);
+  const __m512d scale = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(k6, _mm512_set1_epi64(1023)), 52));
+  const __m512i k63 = _mm512_and_si512(kbits, _mm512_set1_epi64(63));
+  return _mm512_mul_pd(_mm512_mul_pd(lut64(fast::detail::kTables<double>.exp2, k63), p), scale);
+}
+
+// exp_rows under AVX-512F (poisson_log's rates), the same way.
+[[gnu::target("avx512f")]] void exp_avx512(const double* x, double* e, size_t n) {
+  for (size_t i = 0; i < n; i += 8) {
+    const __mmask8 live = n - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (n - i)) - 1);
+    _mm512_mask_storeu_pd(e + i, live, exp512(_mm512_maskz_loadu_pd(live, x + i)));
+  }
+}
+[[gnu::target("avx512f")]] void exp_avx512(const float* x, double* e, size_t n) {
+  for (size_t i = 0; i < n; i += 8) {
+    const __mmask8 live = n - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (n - i)) - 1);
+    const __m512 xf = _mm512_maskz_loadu_ps(__mmask16(live), x + i);
+    _mm512_mask_storeu_pd(e + i, live, exp512(_mm512_cvtps_pd(_mm512_castps512_ps256(xf))));
+  }
+}
+
 [[gnu::target("avx512f")]] void bernoulli_avx512_f64(const double* eta, const double* y, double* term, double* w,
                                                     size_t n) {
   const auto& tab = fast::detail::kTables<double>;
@@ -117,22 +151,7 @@ template <class T> [[gnu::target("avx512f")]] void exp_avx512(const T* x, double
       const __m512d a = _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(e), sign));
       const __mmask8 low = _mm512_cmp_pd_mask(a, _mm512_set1_pd(-700.0), _CMP_LT_OQ);
       const __m512d am = _mm512_mask_blend_pd(low, a, _mm512_set1_pd(-700.0));
-      const __m512d t = _mm512_add_pd(_mm512_mul_pd(am, _mm512_set1_pd(0x1.71547652b82fep+6)), shifter);
-      const __m512d kd = _mm512_sub_pd(t, shifter);
-      const __m512i kbits = _mm512_castpd_si512(t);
-      const __m512d r = _mm512_sub_pd(_mm512_sub_pd(am, _mm512_mul_pd(kd, _mm512_set1_pd(0x1.62e42fee00000p-7))),
-                                      _mm512_mul_pd(kd, _mm512_set1_pd(0x1.a39ef35793c76p-39)));
-      __m512d p = _mm512_add_pd(_mm512_set1_pd(1.0 / 24), _mm512_mul_pd(r, _mm512_set1_pd(1.0 / 120)));
-      p = _mm512_add_pd(_mm512_set1_pd(1.0 / 6), _mm512_mul_pd(r, p));
-      p = _mm512_add_pd(_mm512_set1_pd(0.5), _mm512_mul_pd(r, p));
-      p = _mm512_add_pd(one, _mm512_mul_pd(r, p));
-      p = _mm512_add_pd(one, _mm512_mul_pd(r, p));
-      // 2^(k >> 6), k the low 32 bits of t as a signed integer
-      const __m512i k6 = _mm512_srai_epi64(_mm512_slli_epi64(kbits, 32), 38);
-      const __m512d scale =
-          _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(k6, _mm512_set1_epi64(1023)), 52));
-      const __m512i k63 = _mm512_and_si512(kbits, _mm512_set1_epi64(63));
-      const __m512d ea = _mm512_mul_pd(_mm512_mul_pd(lut64(tab.exp2, k63), p), scale);
+      const __m512d ea = exp512(am);
       _mm512_store_pd(eas + i, _mm512_mul_pd(ea, _mm512_mask_blend_pd(low, one, zero)));
     }
     for (size_t i = 0; i < m; i += 8) {
