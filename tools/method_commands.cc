@@ -340,6 +340,21 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
     c->add_option("--max-mutation-steps", so.max_mutation_steps, "MCMC steps per stage at most")
         ->capture_default_str()
         ->check(positive());
+    // The rule that ends a stage's rounds early (SmcOptions::correlation_threshold): 0 runs every
+    // stage to --max-mutation-steps, which --max-mutation-steps alone could not ask for.
+    c->add_option("--correlation-threshold", so.correlation_threshold,
+                  "a stage's rounds stop once one lowers the particles' mean |correlation| with their start by "
+                  "less than this (0: always --max-mutation-steps)")
+        ->capture_default_str()
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+              char* end = nullptr;
+              const double v = std::strtod(text.c_str(), &end);
+              if (end == text.c_str() || *end != '\0') return "";  // not a number: the conversion says so
+              if (v >= 0 && v < 1) return "";
+              return "must be a number in [0, 1), got " + text;
+            },
+            "in [0, 1)"));
     c->add_option("--reference-scale", so.reference_scale, "sd of the N(0, s^2) reference the tempering starts from")
         ->capture_default_str()->check(positive());
     c->add_option("--runs", s->runs, "independent runs (for the log evidence's standard error)")
@@ -364,6 +379,10 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                                 << std::flush;
                           };
                         auto run = services::smc(p, *s, seed);
+                        // Not among the service's method lines: recorded here when it was changed.
+                        if (c->count("--correlation-threshold"))
+                          run.extra.push_back({"exmc_correlation_threshold",
+                                               services::format_number(s->options.correlation_threshold)});
                         // Every method takes --init (docs/methods.md), but smc has no starting
                         // point: a file of initial values given to it was silently ignored.
                         if (c->count("--init"))
