@@ -269,7 +269,21 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                       return run_method("pathfinder", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
                         s->options.psis_resample = !*no_resample;
                         s->init = services::InitSpec::parse(o->init);
-                        return services::pathfinder(p, *s, seed);
+                        auto run = services::pathfinder(p, *s, seed);
+                        // Without resampling (one path, or --no-psis-resample) the file holds every
+                        // path's --single-path-draws, and a --draws given was dropped without a word
+                        // (--num-paths 1 --draws 1 wrote 1,000 rows), as CmdStan's num_psis_draws is
+                        // (stan-dev/stan#3268 asks for this warning).
+                        if (c->count("--draws") && (*no_resample || s->options.num_paths == 1))
+                          run.warnings.insert(
+                              run.warnings.begin(),
+                              fmt::format("--draws {} is not used: {}, and the file holds {} --single-path-draws ({} "
+                                          "draws)",
+                                          s->options.num_psis_draws,
+                                          *no_resample ? "--no-psis-resample keeps the draws as drawn"
+                                                       : "a single path is not resampled",
+                                          *no_resample ? "every path's" : "its", run.draws.num_rows()));
+                        return run;
                       });
                     }});
   }

@@ -536,6 +536,21 @@ TEST_F(CliTest, SmcCorrelationThresholdZeroRunsEveryRound) {
   }
 }
 
+// Without resampling (one path, or --no-psis-resample) --draws has no use: it is said, not dropped.
+TEST_F(CliTest, PathfinderSaysWhenDrawsIsNotUsed) {
+  const auto model = write("g.stan", kGaussianProgram);
+  for (const std::vector<std::string>& more : std::vector<std::vector<std::string>>{
+           {"--num-paths", "1", "--draws", "7"}, {"--no-psis-resample", "--draws", "7"}, {"--draws", "7"}}) {
+    std::vector<std::string> args = {"pathfinder", model, "--seed", "1", "--single-path-draws", "50", "--output", path("p.csv")};
+    args.insert(args.end(), more.begin(), more.end());
+    const auto r = exmc(args);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const bool resampled = more.size() == 2;
+    EXPECT_EQ(io::read_cmdstan_csv(path("p.csv")).num_rows, resampled ? 7u : more[0] == "--num-paths" ? 50u : 200u);
+    EXPECT_EQ(r.err.find("warning: --draws 7 is not used") == std::string::npos, resampled) << r.err;
+  }
+}
+
 TEST_F(CliTest, SmcSaysItDoesNotUseInit) {
   const auto model = write("g.stan", kGaussianProgram);
   const auto init = write("init.json", R"({"mu": 3, "bogus": 1})");
