@@ -551,6 +551,25 @@ TEST_F(CliTest, PathfinderSaysWhenDrawsIsNotUsed) {
   }
 }
 
+// A stage that reaches --max-mutation-steps with its particles still moving is marked and warned
+// of (sblri-blr with 2 rounds a stage: sigma 14.7, the posterior's 0.96, without a word before).
+TEST_F(CliTest, SmcWarnsOfStagesThatEndStillMoving) {
+  const std::string pdb = std::string(EXMC_SHARED_DIR) + "/posteriordb/sblri-blr/";
+  if (!fs::exists(pdb)) {
+    if (std::getenv("CI")) FAIL() << "no " << pdb;
+    EXMC_SKIP_UNLESS_CI() << "no " << pdb;
+  }
+  for (const char* rounds : {"2", "25"}) {
+    const auto r = exmc({"smc", pdb + "model.stan", "--data", pdb + "data.json", "--seed", "1",
+                         "--max-mutation-steps", rounds, "--output", path("s.csv")});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const bool few = std::string(rounds) == "2";
+    EXPECT_EQ(r.err.find("rounds (still moving)") != std::string::npos, few) << r.err;
+    EXPECT_EQ(r.err.find("tempering stages reached --max-mutation-steps 2 with the particles still moving") !=
+                  std::string::npos, few) << r.err;
+  }
+}
+
 TEST_F(CliTest, SmcSaysItDoesNotUseInit) {
   const auto model = write("g.stan", kGaussianProgram);
   const auto init = write("init.json", R"({"mu": 3, "bogus": 1})");
