@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -63,6 +64,32 @@ extern "C" void on_batch_signal(int sig) { g_batch_signal = sig; }
 long env_item(const char* name) {
   const char* v = std::getenv(name);
   return v && *v ? std::atol(v) : -1;
+}
+
+// What a failed fit said, for its record: from its first error on (the lines before, "model ready
+// in ...", "4 chains x ...", are its start-up banner), without the list of the temporaries it kept
+// (the batch removes them). Every line naming a ".tmp" was dropped before, and with it the one
+// error that named one ("cannot rename out_1.csv.<hex>.tmp to out_1.csv: ..."): the record and
+// the log gave only the banner as the reason.
+std::string fit_failure_text(const std::string& messages) {
+  std::vector<std::string> lines;
+  std::istringstream in(messages);
+  bool listing = false;  // inside "... kept under temporary names):" and its indented paths
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("kept under temporary names") != std::string::npos) {
+      listing = true;
+      continue;
+    }
+    if (listing && line.rfind("  ", 0) == 0 && line.find(".tmp") != std::string::npos) continue;
+    listing = false;
+    lines.push_back(line);
+  }
+  size_t first = 0;
+  while (first < lines.size() && lines[first].find("error") == std::string::npos) ++first;
+  if (first == lines.size()) first = 0;  // no error line: all of it
+  std::string m;
+  for (size_t i = first; i < lines.size(); ++i) m += (m.empty() ? "" : "\n") + lines[i];
+  return m;
 }
 
 int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::ostream& err) {
@@ -229,17 +256,13 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     so.sig_figs = o.sig_figs;
     so.progress = false;
     if (const auto parent = fs::path(it.output).parent_path(); !parent.empty()) fs::create_directories(parent);
+    const FitLock lock(dir, item, true);  // another attempt of it still writing: after that one
     remove_fit_temporaries(it.output, chains);  // of an attempt killed earlier (this batch's or an interrupted one's)
     std::ostringstream files, messages;
     SampleFailure why = SampleFailure::kNone;
     if (sample_chains(so, ChainBlock{0, chains, ""}, files, messages, &why) != 0) {
       remove_fit_temporaries(it.output, chains);  // the item is fitted afresh, never continued
-      std::string m;
-      std::istringstream lines(messages.str());
-      for (std::string line; std::getline(lines, line);)  // not the temporaries just removed
-        if (line.find(".tmp") == std::string::npos && line.find("kept under temporary names") == std::string::npos)
-          m += line + "\n";
-      while (!m.empty() && m.back() == '\n') m.pop_back();
+      const std::string m = fit_failure_text(messages.str());
       // An invalid model or data fails every attempt the same way: not retried.
       if (why == SampleFailure::kInput) throw distributed::InputError(m);
       throw std::runtime_error(m);
@@ -266,6 +289,15 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     if (colon != std::string::npos && std::atoi(s.substr(0, colon).c_str()) == rank)
       so.kill_rank_at_start = unsigned(std::atol(s.substr(colon + 1).c_str()));
   }
+  // EXMC_BATCH_STALL_RANK=R:N:S: rank R stalls S seconds (no heartbeats) once it starts its N-th item.
+  if (const char* v = std::getenv("EXMC_BATCH_STALL_RANK"); v && *v) {
+    unsigned r = 0, n = 0;
+    double s = 0;
+    if (std::sscanf(v, "%u:%u:%lf", &r, &n, &s) == 3 && int(r) == rank) {
+      so.stall_rank_at_start = n;
+      so.stall_seconds = s;
+    }
+  }
   size_t resolved = 0;
   const size_t step = std::max<size_t>(1, todo.size() / 10);
   const distributed::OnResolved on_resolved = [&](size_t item, const distributed::ItemOutcome& oc) {
@@ -278,6 +310,10 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
       if (oc.done) rec["inputs"] = fit_inputs(manifest[item]);
     }
     write_atomically(items_dir / record_name(sbc_mode, item), rec.dump() + "\n");
+    // A duplicate attempt of it killed here (its first rank, presumed dead, reported after all)
+    // left its temporaries; gone unless another rank's duplicate is still writing (holding the lock).
+    if (!sbc_mode && oc.done)
+      if (const FitLock lock(dir, item, false); lock.held()) remove_fit_temporaries(manifest[item].output, chains);
     ++resolved;
     if (!oc.done && oc.input_error)
       err << fmt::format("exmc batch: {} {} failed (not retried: its model or data is invalid):\n",

@@ -1,6 +1,11 @@
 #include "batch_folder.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <fstream>
@@ -73,6 +78,29 @@ void create_output_folder(const std::string& output, const fs::path& items_dir) 
   fs::create_directories(items_dir, ec);
   if (ec) throw std::runtime_error("--output " + output + ": cannot create the folder " + items_dir.string() + ": " +
                                    ec.message());
+}
+
+FitLock::FitLock(const fs::path& output_dir, size_t item, bool wait) {
+  const fs::path dir = output_dir / "locks";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path path = dir / fmt::format("item_{:04d}.lock", item + 1);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open the lock " + path.string() + ": " + std::strerror(errno));
+  int rc;
+  do rc = ::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    const int e = errno;
+    ::close(fd);
+    if (!wait && e == EWOULDBLOCK) return;
+    throw std::runtime_error("cannot lock " + path.string() + ": " + std::strerror(e));
+  }
+  fd_ = fd;
+}
+
+FitLock::~FitLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 std::string record_name(bool sbc, size_t item) {

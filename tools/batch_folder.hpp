@@ -31,6 +31,23 @@ nlohmann::json read_record(const std::filesystem::path& items_dir, bool sbc, siz
 // a batch fit never continues one (it does not checkpoint), so an attempt's are only leftovers.
 void remove_fit_temporaries(const std::string& output, unsigned chains);
 
+// An exclusive lock (flock) on OUTPUT/locks/item_NNNN.lock, held while an attempt writes a
+// manifest fit's files and released when its process ends, however it ends. Two attempts of one
+// item can run at once (a rank presumed dead that was only slow fits on while another rank
+// fits the item again): each removed the other's CSV temporaries, both failed at their rename
+// and the item failed. The second now waits for the first. `wait` false: only tries.
+class FitLock {
+ public:
+  FitLock(const std::filesystem::path& output_dir, size_t item, bool wait);
+  ~FitLock();
+  FitLock(const FitLock&) = delete;
+  FitLock& operator=(const FitLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
 struct BatchPlan {
   uint64_t seed;
   std::vector<size_t> todo;  // the items without a completed record

@@ -527,4 +527,45 @@ TEST(MpiBatch, SbcSurvivesAKilledRankAndResumes) {
   EXPECT_EQ(read(r / "out/ranks.csv"), reference_ranks());
 }
 
+// Workers beat every 0.5 s whatever --heartbeat-timeout said: under 0.5 s every busy worker was
+// presumed dead before its first beat, its item went to rank 0 while it fitted on, the two
+// attempts removed each other's temporaries, and the items failed 3 times over ("1 of 3 done"),
+// their records giving the fits' start-up banner as the reason. Beats now come 4 per timeout.
+TEST(MpiBatch, AHeartbeatTimeoutUnderHalfASecondKeepsBusyWorkersAlive) {
+  REQUIRE_MPI();
+  const auto d = fresh_dir("short_heartbeat");
+  std::ofstream(d / "fits.txt") << kEight << ".stan " << kEight << ".data.json a/fit.csv\n"
+                                << kEight << ".stan " << kEight << ".data.json b/fit.csv\n";
+  const int rc = run_in(d, mpirun(2) + " batch --manifest fits.txt --output out --seed 1 --warmup 200 --draws 200000 "
+                                       "--thin 100 --heartbeat-timeout 0.45");
+  const auto log = read(d / "log.txt");
+  EXPECT_EQ(rc, 0) << log;
+  EXPECT_EQ(log.find("presumed dead"), std::string::npos) << log;
+  const auto status = read(d / "out/status.tsv");
+  EXPECT_NE(status.find("1\tok\t1\t"), std::string::npos) << status;
+  EXPECT_NE(status.find("2\tok\t1\t"), std::string::npos) << status;
+}
+
+// A worker that stalls (no heartbeats) while its fit runs on is presumed dead and the item fitted
+// again elsewhere: both attempts wrote the same files, each removed the other's temporaries,
+// both failed at their rename ("cannot rename a/fit_1.csv.<hex>.tmp", a line the record left
+// out) and the item failed. The second attempt now waits for the first (a lock per item), and a
+// duplicate still fitting when the item completes is stopped and its temporaries removed.
+TEST(MpiBatch, ARankPresumedDeadThatFitsOnDoesNotSpoilItsItem) {
+  REQUIRE_MPI();
+  const auto d = fresh_dir("stalled_rank");
+  std::ofstream(d / "fits.txt") << kEight << ".stan " << kEight << ".data.json a/fit.csv\n";
+  const int rc = run_in(d, "EXMC_BATCH_STALL_RANK=1:1:3 " + mpirun(2, "--enable-recovery -x EXMC_BATCH_STALL_RANK") +
+                               " batch --manifest fits.txt --output out --seed 1 --warmup 200 --draws 200000 "
+                               "--thin 100 --heartbeat-timeout 0.5 --no-coordinator-fits");
+  const auto log = read(d / "log.txt");
+  EXPECT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("presumed dead"), std::string::npos) << log;
+  EXPECT_EQ(log.find("cannot rename"), std::string::npos) << log;
+  EXPECT_NE(read(d / "out/status.tsv").find("1\tok\t"), std::string::npos) << read(d / "out/status.tsv");
+  for (int c = 1; c <= 4; ++c) EXPECT_TRUE(fs::exists(d / fmt::format("a/fit_{}.csv", c))) << c;
+  for (const auto& e : fs::directory_iterator(d / "a"))
+    EXPECT_NE(e.path().extension(), ".tmp") << e.path() << " left behind";
+}
+
 }  // namespace

@@ -43,6 +43,14 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 
 void nap() { std::this_thread::sleep_for(std::chrono::milliseconds(3)); }
 
+// "0.3", "20": a timeout as given (it was cast to int, so a 0.3 s timeout read "silent for 0 s").
+std::string seconds_text(double s) {
+  std::string t = std::to_string(s);  // "0.300000"
+  t.erase(t.find_last_not_of('0') + 1);
+  if (!t.empty() && t.back() == '.') t.pop_back();
+  return t;
+}
+
 void write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
     const ssize_t k = ::write(fd, p, n);
@@ -299,6 +307,13 @@ class Coordinator {
   void resolve(size_t p) {
     resolved_[p] = true;
     --unresolved_;
+    // A duplicate of it fitting here (its first rank was presumed dead, then reported after all)
+    // goes now: it ran on until the batch ended, and was then killed mid-write.
+    for (size_t j = 0; j < local_.size(); ++j)
+      if (local_busy_[j] == long(p)) {
+        local_[j]->kill();
+        local_busy_[j] = -1;
+      }
     // Drop queued copies of it (requeued after a presumed death).
     for (auto it = pending_.begin(); it != pending_.end();)
       it = *it == p ? pending_.erase(it) : std::next(it);
@@ -339,7 +354,7 @@ class Coordinator {
       lost_any_ = true;
       const size_t p = size_t(busy_[i]);
       busy_[i] = -1;
-      say("rank " + std::to_string(r) + " silent for " + std::to_string(int(o_.heartbeat_timeout_s)) +
+      say("rank " + std::to_string(r) + " silent for " + seconds_text(o_.heartbeat_timeout_s) +
           " s while fitting " + name_of(todo_[p]) + ": presumed dead");
       finish(p, r, ChildOutcome{false, false, "no heartbeat (rank presumed dead)"});
     }
@@ -375,6 +390,11 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
   world.send(0, kRequest, "");
   auto next_request = Clock::time_point::max();
   const double coordinator_timeout = std::max(60.0, 3 * o.heartbeat_timeout_s);
+  // Several heartbeats within each timeout: at a fixed 0.5 s, a --heartbeat-timeout under it
+  // presumed every busy worker dead before its first beat, and its item went to a second rank
+  // while the first still fitted it (the two attempts removed each other's temporaries and the
+  // item failed --max-attempts times).
+  const double beat_every = std::min(o.heartbeat_every_s, o.heartbeat_timeout_s / 4);
   bool stopping = false;
   for (;;) {
     bool busy = false;
@@ -407,6 +427,8 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
           std::this_thread::sleep_for(std::chrono::milliseconds(300));
           std::raise(SIGKILL);
         }
+        if (started == o.stall_rank_at_start)
+          std::this_thread::sleep_for(std::chrono::duration<double>(o.stall_seconds));
       }
     }
     const auto now = Clock::now();
@@ -420,7 +442,7 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
         waiting_reply = true;
         asked = Clock::now();
         busy = true;
-      } else if (seconds_between(last_beat, now) >= o.heartbeat_every_s) {
+      } else if (seconds_between(last_beat, now) >= beat_every) {
         world.send(0, kHeartbeat, std::to_string(current));
         last_beat = now;
       }

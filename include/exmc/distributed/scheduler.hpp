@@ -49,6 +49,10 @@ struct SchedulerOptions {
   std::function<bool()> stop_requested;
   // Test hook: this rank kills itself (SIGKILL) 0.3 s after it starts its N-th item (0: never).
   unsigned kill_rank_at_start = 0;
+  // Test hook: this rank stalls (no messages, no heartbeats) for stall_seconds after it starts
+  // its N-th item, while the item's child fits on (0: never): a rank presumed dead that is not.
+  unsigned stall_rank_at_start = 0;
+  double stall_seconds = 0;
 };
 
 struct ItemOutcome {
