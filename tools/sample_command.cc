@@ -1,18 +1,24 @@
 // exmc sample: Stan program + JSON data -> NUTS chains -> one CmdStan CSV per chain.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <optional>
 #include <ostream>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli.hpp"
 #include "jit_preload.hpp"
@@ -93,6 +99,65 @@ void check_outputs(const SampleOptions& opts) {
                             "--checkpoint-every");
 }
 
+// Each chain keeps its CSV open while it samples: 256 chains under a soft limit of 256 open files
+// (ulimit -n; 1,024 is the common default, --chains allows 1,024) failed part-way through
+// creating them with "Too many open files". The soft limit is raised as far as the hard one
+// allows, as a process may; past that the run is refused before anything is written.
+void ensure_open_file_limit(unsigned chains) {
+  size_t open_now = 16;  // where /proc cannot say
+  std::error_code ec;
+  if (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec)
+    open_now = size_t(std::distance(it, std::filesystem::directory_iterator()));
+  // The chains' files, and room for a checkpoint being replaced, the dashboard's sockets and
+  // the compiler's files.
+  const rlim_t needed = rlim_t(open_now + chains + 32);
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= needed) return;
+  if (lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= needed) {
+    lim.rlim_cur = needed;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) == 0) return;
+  }
+  throw std::invalid_argument(fmt::format(
+      "--chains {} keeps {} files open at once ({} with what is open already), but this process may open only {} "
+      "(ulimit -n; its hard limit is {}): raise the limit (ulimit -n {}) or run fewer chains at a time",
+      chains, chains, needed, lim.rlim_cur,
+      lim.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(lim.rlim_max), needed));
+}
+
+// A dense metric holds matrices of d x d doubles in each chain (the covariance being estimated,
+// the last estimate, the metric and its Cholesky factor) and multiplies by one in every leapfrog
+// step: at 10,000 dimensions 3.2 GB a chain and 10^8 multiply-adds a step, which ran for minutes
+// an iteration without a word. Said from 2,000 dimensions; refused where one chain's matrices
+// alone exceed the machine's memory (they were allocated until the system killed the process).
+void check_dense_metric_size(const SampleOptions& opts, size_t dim, std::ostream& err) {
+  constexpr size_t kSaidFrom = 2000, kMatrices = 4;
+  if (dim < kSaidFrom) return;
+  const double matrix = double(dim) * double(dim) * sizeof(double);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned at_once = std::min(opts.chains, opts.threads > 0 ? opts.threads : cores);
+  const double chain = kMatrices * matrix;
+  const auto size = [](double bytes) {
+    return bytes >= 1e9 ? fmt::format("{:.1f} GB", bytes / 1e9) : fmt::format("{:.0f} MB", bytes / 1e6);
+  };
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  const double memory = pages > 0 && page > 0 ? double(pages) * double(page) : 0;
+  const std::string what = fmt::format(
+      "--metric dense with {} unconstrained dimensions: each chain holds {} matrices of {} x {} doubles ({} each, "
+      "{} a chain, {} for the {} chain{} sampled at once), each leapfrog step multiplies by one ({:.2g} "
+      "multiply-adds), and each file's adaptation block holds {:.2g} numbers",
+      dim, kMatrices, dim, dim, size(matrix), size(chain), size(chain * at_once), at_once, at_once == 1 ? "" : "s",
+      double(dim) * double(dim), double(dim) * double(dim));
+  if (memory > 0 && chain > memory)
+    throw std::invalid_argument(fmt::format("{}; this machine has {} of memory: use --metric diag or low-rank",
+                                            what, size(memory)));
+  err << "exmc: warning: " << what << "; --metric diag or low-rank suits this size"
+      << (opts.warmup < dim ? fmt::format(" (and {} warmup iterations estimate no {}-dimensional covariance: the "
+                                          "estimate is singular and regularised toward a small multiple of the "
+                                          "identity)", opts.warmup, dim)
+                            : std::string())
+      << "\n";
+}
+
 // Files out_K.csv a run with more chains left behind (K > chains; out_1.csv ... for one chain,
 // whose own output is out.csv). They are not this run's names, so they are left alone.
 std::vector<std::string> stale_chain_files(const std::string& output, unsigned chains) {
@@ -128,6 +193,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
   if (failure) *failure = SampleFailure::kNone;
   try {
     check_outputs(opts);
+    ensure_open_file_limit(block.count);
     check_serve(opts);
     const JitPreload preload;  // beside the loading below
     // --resume: each chain's checkpoint (out_K.csv.checkpoint) must be of this run; a chain
@@ -345,6 +411,7 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     else
       err << fmt::format("exmc: {} x ({} warmup + {} draws), seed {}, metric {}\n", count(opts.chains, "chain"),
                          opts.warmup, opts.draws, seed, opts.metric);
+    if (!job.fixed_param() && opts.metric == "dense") check_dense_metric_size(opts, density.dim(), err);
     if (resumed) {
       std::string at;
       for (const auto& c : resumed->chains)

@@ -1,11 +1,19 @@
 // What `exmc sample` says at the end of a run that completed but should not be trusted as it
 // stands (issue 13, class 5): an improper posterior, a stuck chain, failed density evaluations;
-// and that diagnose flags the same from the files.
+// and that diagnose flags the same from the files. Also: a run of many chains under a low limit
+// on open files (ulimit -n).
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.hpp"
 #include "cli_test_support.hpp"
@@ -100,6 +108,76 @@ TEST_F(CliTest, StuckChainIsSaidAtTheEndAndFlaggedByDiagnose) {
   std::ostringstream dout2, derr2;
   run({"diagnose", path("fine_1.csv"), path("fine_2.csv")}, dout2, derr2);
   EXPECT_EQ(dout2.str().find("stuck"), std::string::npos) << dout2.str();
+}
+
+// Runs 64 chains in a child process whose soft limit on open files is what is open now plus 40
+// and whose hard limit is `hard` (0: the same); the child's exit code says what happened.
+int chains_under_file_limit(const std::string& model, const std::string& output, rlim_t hard) {
+  const pid_t pid = ::fork();
+  if (pid != 0) {
+    int status = 0;
+    if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
+  }
+  const auto open_now = std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator());
+  const rlim_t soft = rlim_t(open_now + 40);
+  const rlimit lim{soft, hard == 0 ? soft : hard};
+  if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(30);
+  std::ostringstream out, err;
+  const int rc = run({"sample", model, "--chains", "64", "--threads", "2", "--warmup", "50", "--draws", "20",
+                      "--seed", "1", "--no-progress", "--output", output},
+                     out, err);
+  if (rc == 0) ::_exit(0);
+  const bool said = err.str().find("--chains 64 keeps 64 files open at once") != std::string::npos &&
+                    err.str().find("ulimit -n") != std::string::npos;
+  ::_exit(said ? 10 : 20);
+}
+
+// 64 chains under a soft limit of 40 more open files than were open: the soft limit is raised
+// (as far as the hard one goes) and the run completes; it failed part-way through creating the
+// files with "Too many open files".
+TEST_F(CliTest, ManyChainsRaiseTheSoftLimitOnOpenFiles) {
+  const auto model = write("m.stan", "parameters { real x; }\nmodel { x ~ normal(0, 1); }\n");
+  ASSERT_EQ(chains_under_file_limit(model, path("many.csv"), 4096), 0) << "10, 20: refused or failed";
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.path().extension() == ".csv";
+  EXPECT_EQ(files, 64u);
+  EXPECT_TRUE(fs::exists(path("many_64.csv")));
+}
+
+// Where the hard limit is too low as well, the run is refused before anything is written, saying
+// what to raise.
+TEST_F(CliTest, ManyChainsOverTheHardLimitOnOpenFilesAreRefusedUpFront) {
+  const auto model = write("m.stan", "parameters { real x; }\nmodel { x ~ normal(0, 1); }\n");
+  ASSERT_EQ(chains_under_file_limit(model, path("many.csv"), 0), 10) << "0: ran; 20: failed another way";
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().filename(), "m.stan");
+}
+
+// --metric dense at 2,000 dimensions says what it holds and costs; where one chain's matrices
+// exceed the machine's memory the run is refused before any file is written (they were allocated
+// until the system killed the process). It ran silently for minutes an iteration at 10,000.
+TEST_F(CliTest, ALargeDenseMetricIsSaidAndOneBeyondMemoryRefused) {
+  const auto model = write("z.stan", "data { int N; }\nparameters { vector[N] z; }\nmodel { z ~ std_normal(); }\n");
+  const auto d2000 = write("d2000.json", R"({"N": 2000})");
+  auto ran = exmc({"sample", model, "--data", d2000, "--metric", "dense", "--chains", "1", "--warmup", "0",
+                   "--draws", "1", "--max-depth", "1", "--seed", "1", "--no-progress", "--output", path("d.csv")});
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.err.find("warning: --metric dense with 2000 unconstrained dimensions: each chain holds 4 matrices of "
+                         "2000 x 2000 doubles (32 MB each, 128 MB a chain, 128 MB for the 1 chain sampled at once)"),
+            std::string::npos)
+      << ran.err;
+  // One chain's four matrices just past the machine's memory.
+  const double memory = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  const long n = long(std::sqrt(memory / 32)) + 1;
+  const auto big = write("big.json", "{\"N\": " + std::to_string(n) + "}");
+  ran = exmc({"sample", model, "--data", big, "--metric", "dense", "--chains", "1", "--seed", "1", "--no-progress",
+              "--output", path("big.csv")});
+  EXPECT_EQ(ran.code, 1);
+  EXPECT_NE(ran.err.find("--metric dense with " + std::to_string(n) + " unconstrained dimensions"), std::string::npos)
+      << ran.err;
+  EXPECT_NE(ran.err.find("of memory: use --metric diag or low-rank"), std::string::npos) << ran.err;
+  for (const auto& e : fs::directory_iterator(dir))  // no big.csv, big.csv.*.tmp
+    EXPECT_FALSE(e.path().filename().string().rfind("big.csv", 0) == 0) << e.path();
 }
 
 }  // namespace
