@@ -228,6 +228,29 @@ TEST(MpiSample, RanksStartedWithDifferentOptionsAreRefusedNamingTheOption) {
   EXPECT_TRUE(fs::exists(d / "out_2.csv"));
 }
 
+// A rank that could not write its chains' files (their folder missing on its host) exited at
+// once, but MPI_Finalize held it until the others had sampled their blocks to the end: rank 0
+// wrote out_1.csv and out_2.csv of a 4-chain run that failed, complete-looking, and the job took
+// rank 0's full time. Every rank's outputs and inputs are now checked before anyone samples.
+TEST(MpiSample, ARankThatCannotWriteItsChainsStopsEveryRankBeforeSampling) {
+  REQUIRE_MPI();
+  const auto d = fresh_dir("rank_without_folder");
+  fs::create_directories(d / "r0/out");
+  fs::create_directories(d / "r1");  // no out/ here
+  std::ofstream(d / "wrap.sh") << "#!/bin/sh\ncd \"" << d.string() << "/r$OMPI_COMM_WORLD_RANK\" && exec \"$@\"\n";
+  fs::permissions(d / "wrap.sh", fs::perms::owner_all);
+  const std::string cmd = "timeout -k 5 120 " + std::string(EXMC_MPIEXEC) + " --oversubscribe -n 2 ./wrap.sh " +
+                          kExmc + " sample " + kEight + ".stan --data " + kEight +
+                          ".data.json --seed 3 --chains 4 --warmup 200 --draws 200000 --thin 100 --output out/o.csv";
+  EXPECT_NE(run_in(d, cmd), 0);
+  const auto log = read(d / "log.txt");
+  EXPECT_NE(log.find("exmc sample: error: rank 1: --output out/o_3.csv: the folder out does not exist; nothing was "
+                     "sampled"),
+            std::string::npos)
+      << log;
+  EXPECT_TRUE(fs::is_empty(d / "r0/out")) << "rank 0 wrote files of a run that failed";
+}
+
 TEST(MpiBatch, ManifestOfThreeFitsOverTwoRanks) {
   REQUIRE_MPI();
   const auto root = fresh_dir("manifest");

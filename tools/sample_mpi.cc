@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -23,6 +24,7 @@
 #include "exmc/distributed/world.hpp"
 #include "exmc/io/cmdstan_csv_reader.hpp"
 #include "exmc/io/cmdstan_csv_writer.hpp"
+#include "exmc/io/output_files.hpp"
 #include "sample_checkpoint.hpp"
 #include "exmc/io/run_checkpoint.hpp"
 
@@ -89,6 +91,42 @@ AgreedOptions rank_agreed_options(const SampleOptions& o) {
           {"--resume", o.resume ? "yes" : "no"}};
 }
 
+// What keeps this rank from running its block, checked on every rank before any samples: its
+// chains' files cannot be written (a folder missing or read-only on that host), or its inputs
+// cannot be read there. "" when nothing does. A rank that found out only when it started its own
+// chains exited at once while the others sampled theirs to the end (MPI_Finalize waits for them;
+// an hour's run took its hour) and left complete-looking files of a run that failed.
+std::string rank_cannot_run(const SampleOptions& opts, const ChainBlock& block) {
+  try {
+    for (const auto& [role, path] : {std::pair<std::string, std::string>{"model", opts.model_path},
+                                     {"data", opts.data_path},
+                                     {"--load-metric", opts.load_metric}})
+      if (!path.empty() && !std::ifstream(path))
+        return fmt::format("cannot read the {} file {}", role, path);
+    for (unsigned c = block.offset; c < block.offset + block.count; ++c) {
+      const std::string file = chain_output_path(opts.output, c, opts.chains);
+      io::check_output_file(file, {});
+      if (opts.checkpoint_every > 0 || opts.resume)
+        io::check_output_file(io::checkpoint_path(file), {}, "--checkpoint-every");
+    }
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The first rank's problem (rank_cannot_run), on every rank; "" when none has one. Collective.
+std::string first_rank_problem(distributed::World& world, const std::string& mine) {
+  // The lowest rank with one is size - (the largest of size - rank).
+  uint64_t top = uint64_t(world.max_to_root(mine.empty() ? 0 : world.size() - world.rank()));
+  world.broadcast(top);
+  if (top == 0) return "";
+  const int first = world.size() - int(top);
+  std::string message = mine;
+  world.broadcast(message, first);
+  return fmt::format("rank {}: {}", first, message);
+}
+
 int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   distributed::World* world = nullptr;
   try {
@@ -102,6 +140,11 @@ int sample(const SampleOptions& opts, std::ostream& out, std::ostream& err) {
   const int rank = world->rank(), size = world->size();
   if (const auto diff = ranks_disagree(*world, rank_agreed_options(opts)); !diff.empty()) {
     if (rank == 0) err << "exmc sample: error: " << diff << "; nothing was written\n";
+    return 1;
+  }
+  if (const auto problem = first_rank_problem(*world, rank_cannot_run(opts, chain_block(opts.chains, rank, size)));
+      !problem.empty()) {
+    if (rank == 0) err << "exmc sample: error: " << problem << "; nothing was sampled\n";
     return 1;
   }
   SampleOptions mine = opts;
