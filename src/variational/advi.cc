@@ -341,6 +341,14 @@ AdviResult advi(const LogDensity& ld, const AdviOptions& o, uint64_t seed, const
           " (the ELBO is estimated every {} iterations, more than the {} run, so convergence was never checked: "
           "--eval-elbo at most --iter)",
           o.eval_elbo, o.iter);
+    // Stan's relative change |change| / |ELBO| is large whatever the fit when the ELBO is near 0
+    // (the log normalising constant, on the scale of the constants the program keeps, near 0):
+    // an exact fit of a normal posterior ran all 10,000 iterations and was called unconverged.
+    else if (!res.trace.empty() && std::fabs(res.trace.back().elbo) < 1)
+      res.message += fmt::format(
+          " (the ELBO, {:.3g}, is near 0, so its relative changes are large however close the fit: tol_rel_obj {} "
+          "asks for changes below {:.2g}; judge the approximation by its Pareto k instead)",
+          res.trace.back().elbo, o.tol_rel_obj, o.tol_rel_obj * std::fabs(res.trace.back().elbo));
   }
 
   try {

@@ -190,6 +190,25 @@ TEST(Advi, RunsToIterWithoutConvergenceWhenToleranceIsTiny) {
   EXPECT_EQ(r.message.find("never checked"), std::string::npos) << r.message;
 }
 
+// Stan's relative ELBO change divides by the ELBO: near 0 it stays large however exact the fit.
+// A 2-d standard normal fitted by meanfield (exact) with log Z = 0 ran all 10,000 iterations and
+// was "not converged" without a reason; the same target with log Z = -10 converges. The message
+// now says why.
+TEST(Advi, SaysWhyAnElboNearZeroNeverConverges) {
+  const double log_2pi = std::log(2 * M_PI);
+  const AdviResult at_zero = advi(*gaussian_target(Eigen::Vector2d(0, 0), Eigen::Matrix2d::Identity(), -log_2pi), {}, 1);
+  EXPECT_FALSE(at_zero.converged);
+  EXPECT_EQ(at_zero.iterations, 10000);
+  ASSERT_FALSE(at_zero.trace.empty());
+  EXPECT_LT(std::fabs(at_zero.trace.back().elbo), 1);
+  EXPECT_NE(at_zero.message.find("is near 0, so its relative changes are large however close the fit"),
+            std::string::npos)
+      << at_zero.message;
+  const AdviResult shifted =
+      advi(*gaussian_target(Eigen::Vector2d(0, 0), Eigen::Matrix2d::Identity(), -log_2pi - 10), {}, 1);
+  EXPECT_TRUE(shifted.converged) << shifted.message;
+}
+
 // With eval_elbo above iter the ELBO is never estimated, so convergence cannot be judged: the
 // message said only "without convergence", leaving a user to wonder why.
 TEST(Advi, SaysConvergenceWasNeverCheckedWhenTheElboIsNeverEstimated) {
