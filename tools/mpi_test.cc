@@ -591,4 +591,22 @@ TEST(MpiBatch, ARankPresumedDeadThatFitsOnDoesNotSpoilItsItem) {
     EXPECT_NE(e.path().extension(), ".tmp") << e.path() << " left behind";
 }
 
+// A rank presumed dead that speaks again before the end is alive: every rank finalises MPI. All
+// of them abandoned it after any presumed death, so mpirun (without --enable-recovery) failed a
+// batch that had done all its items: "3 of 3 done", then "rank 0 exiting improperly", exit 1.
+TEST(MpiBatch, ARankThatSpokeAgainLetsACompletedBatchExitZero) {
+  REQUIRE_MPI();
+  const auto d = fresh_dir("spoke_again");
+  std::ofstream out(d / "fits.txt");
+  for (const char* f : {"a", "b", "c"}) out << kEight << ".stan " << kEight << ".data.json " << f << "/fit.csv\n";
+  out.close();
+  const int rc = run_in(d, "EXMC_BATCH_STALL_RANK=1:1:1.2 " + mpirun(2, "-x EXMC_BATCH_STALL_RANK") +
+                               " batch --manifest fits.txt --output out --seed 1 --warmup 200 --draws 200000 "
+                               "--thin 100 --heartbeat-timeout 0.5");
+  const auto log = read(d / "log.txt");
+  ASSERT_NE(log.find("rank 1 speaks again"), std::string::npos) << log;
+  EXPECT_NE(log.find("3 of 3 done, 0 failed"), std::string::npos) << log;
+  EXPECT_EQ(rc, 0) << log;
+}
+
 }  // namespace

@@ -199,8 +199,10 @@ class Coordinator {
       if (!busy) nap();
     }
     for (auto& l : local_) l->kill();  // a duplicate still in flight
-    // After a rank was presumed dead nobody finalises MPI (it may wait for the dead one).
-    const bool lost = std::find(dead_.begin(), dead_.end(), true) != dead_.end() || lost_any_;
+    // While a rank is presumed dead nobody finalises MPI (it may wait for the dead one). One that
+    // spoke again since is alive and finalises with the others: abandoning MPI then made mpirun
+    // fail a batch that had completed every item ("exiting improperly", exit 1).
+    const bool lost = std::find(dead_.begin(), dead_.end(), true) != dead_.end();
     for (int r = 1; r < world_.size(); ++r) world_.send(r, kStop, lost ? "abandon" : "");
     if (lost) world_.abandon();
     return std::move(out_);
@@ -351,7 +353,6 @@ class Coordinator {
       const auto i = size_t(r);
       if (dead_[i] || busy_[i] < 0 || seconds_between(heard_[i], now) < o_.heartbeat_timeout_s) continue;
       dead_[i] = true;
-      lost_any_ = true;
       const size_t p = size_t(busy_[i]);
       busy_[i] = -1;
       say("rank " + std::to_string(r) + " silent for " + seconds_text(o_.heartbeat_timeout_s) +
@@ -372,7 +373,6 @@ class Coordinator {
   std::vector<long> busy_;  // per rank: the position in flight there, -1 none
   std::vector<Clock::time_point> heard_;
   std::vector<bool> dead_;
-  bool lost_any_ = false;  // some rank was presumed dead (even if it spoke again)
   std::deque<size_t> pending_;
   size_t unresolved_ = 0;
   std::vector<long> local_busy_;  // per local slot: the position in flight, -1 none
