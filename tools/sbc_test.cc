@@ -1,6 +1,9 @@
 // exmc batch --sbc: what a simulator must give for the ranks to mean anything.
 #include <string>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "cli_test_support.hpp"
 
 namespace exmc::cli {
@@ -110,6 +113,29 @@ model { mu ~ normal(0, 1); sigma ~ exponential(1); y ~ normal(mu, sigma); }
   r = sbc("generated quantities { " + draw + " real s2 = square(sigma); }\n", "right", model);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(slurp(path("right/ranks.csv")).find("s2"), std::string::npos);
+}
+
+// A simulator that fails for some draws (here for mu < 0): the table ranked the others as if
+// they were the prior's draws, and said nothing of the selection (only "1 failed" on the way and
+// exit 1). Now a warning names the failed count and what it does to the p-values, and
+// sbc_summary.json records it.
+TEST_F(SbcTest, SimulationsThatFailAreSaidToBiasTheRanks) {
+  auto r = exmc({"batch", "--sbc", write("m.stan", kModel), "--simulator",
+                 write("sim.stan", "generated quantities { real mu = normal_rng(0, 1);\n"
+                                   "  if (mu < 0) reject(\"mu \", mu);\n"
+                                   "  real sigma = exponential_rng(1); vector[5] y;\n"
+                                   "  for (n in 1:5) y[n] = normal_rng(mu, sigma); }\n"),
+                 "--data", write("d.json", R"({"N": 5, "y": [0, 0, 0, 0, 0]})"), "--simulations", "8", "--warmup",
+                 "50", "--draws", "50", "--rank-draws", "19", "--bins", "4", "--seed", "1", "--output", path("out")});
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto summary = nlohmann::json::parse(slurp(path("out/sbc_summary.json")));
+  const size_t failed = summary.at("failed_simulations").get<size_t>(), done = summary.at("simulations").get<size_t>();
+  ASSERT_GT(failed, 0u) << r.err;
+  ASSERT_GT(done, 0u) << r.err;
+  EXPECT_EQ(failed + done, 8u);
+  EXPECT_NE(r.err.find(fmt::format("warning: {} of 8 simulations failed and are left out of the ranks", failed)),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace
