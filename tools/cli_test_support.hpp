@@ -34,6 +34,8 @@ parameters { real mu; real<lower=0> sigma; }
 model { mu ~ normal(0, 10); sigma ~ exponential(1); y ~ normal(mu, sigma); }
 )";
 inline constexpr const char* kNormalData = R"({"N": 4, "y": [1.0, 2.5, 0.3, 1.7]})";
+// One real parameter with a normal(1, 2) density: every Gaussian approximation is exact.
+inline constexpr const char* kGaussianProgram = "parameters {\n  real mu;\n}\nmodel {\n  mu ~ normal(1, 2);\n}\n";
 
 class CliTest : public ::testing::Test {
  protected:

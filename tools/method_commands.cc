@@ -2,20 +2,17 @@
 
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <new>
 #include <ostream>
-#include <limits>
 #include <random>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "exmc/analysis/psis.hpp"
 #include "exmc/io/output_files.hpp"
 #include "exmc/services/methods.hpp"
 #include "cli_validators.hpp"
@@ -52,58 +49,6 @@ void add_common(CLI::App* c, Common& o) {
       ->capture_default_str()
       ->check(CLI::Range(-1, 18));
   c->add_flag("--no-vectorize", o.no_vectorize, "unroll loops instead of vectorising them");
-}
-
-// variational and laplace said nothing of how close their approximation was: ADVI's meanfield
-// converged on posteriordb's kidiq-kidscore_momiq with beta[2] 3.8 posterior sds off and sds
-// 0.14 of the posterior's, laplace on eight_schools_noncentered gave tau 13 sds off, both exit 0
-// without a word, while pathfinder prints its k and exmc diagnose of their files finds it.
-// Here the Pareto k of their draws' importance ratios log_p__ - log_g__ (the approximation's
-// mean, variational's first row, is no draw) is printed, and above 0.7 warned of, as pathfinder
-// does and with diagnose's thresholds (Yao et al. 2018).
-void check_approximation(services::MethodRun& run, size_t first_draw) {
-  const auto& t = run.draws;
-  const auto at = [&](const char* name) {
-    return size_t(std::find(t.columns.begin(), t.columns.end(), name) - t.columns.begin());
-  };
-  const size_t p = at("log_p__"), g = at("log_g__");
-  if (p == t.columns.size() || g == t.columns.size() || t.num_rows() <= first_draw) return;
-  std::vector<double> ratios;
-  size_t not_finite = 0;
-  double magnitude = 1, lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (size_t r = first_draw; r < t.num_rows(); ++r) {
-    const double ratio = t.row(r)[p] - t.row(r)[g];
-    if (!std::isfinite(ratio)) {
-      ++not_finite;
-      continue;
-    }
-    ratios.push_back(ratio);
-    magnitude = std::max({magnitude, std::fabs(t.row(r)[p]), std::fabs(t.row(r)[g])});
-    lo = std::min(lo, ratio);
-    hi = std::max(hi, ratio);
-  }
-  const size_t draws = ratios.size() + not_finite;
-  if (not_finite > 0) {
-    run.warnings.push_back(fmt::format("{} of {} draws have a log density of -inf or NaN: the approximation puts "
-                                       "mass where the posterior has none, and is poor",
-                                       not_finite, draws));
-    return;
-  }
-  if (ratios.size() < 2) return;  // one draw: nothing to compare
-  if (hi - lo <= 1e-9 * magnitude) {
-    run.notes.push_back("the importance ratios p/q are constant: the approximation is the posterior");
-    return;
-  }
-  const double k = analysis::psis(ratios).pareto_k;
-  if (!std::isfinite(k)) {
-    run.notes.push_back(fmt::format("Pareto k of the importance ratios could not be estimated from {} draws", draws));
-    return;
-  }
-  run.notes.push_back("Pareto k of the importance ratios: " + services::format_number(k));
-  if (k > 0.7)
-    run.warnings.push_back("Pareto k = " + services::format_number(k) +
-                           " > 0.7: the approximation is poor; its means, sds and quantiles may be far from the "
-                           "posterior's (use exmc sample for the posterior)");
 }
 
 // Loads the program, runs `method`, reports and writes the file; errors become exit status 1.
@@ -230,9 +175,7 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                       return run_method("laplace", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
                         s->jacobian = !*no_jacobian;
                         s->optimize.init = services::InitSpec::parse(o->init);
-                        auto run = services::laplace(p, *s, seed);
-                        check_approximation(run, 0);
-                        return run;
+                        return services::laplace(p, *s, seed);
                       }, {{"mode", s->mode_file}});
                     }});
   }
@@ -327,9 +270,7 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                                                                      : variational::AdviOptions::Family::kMeanfield;
                         s->options.adapt_engaged = !*no_adapt;
                         s->init = services::InitSpec::parse(o->init);
-                        auto run = services::variational(p, *s, seed);
-                        check_approximation(run, 1);
-                        return run;
+                        return services::variational(p, *s, seed);
                       });
                     }});
   }

@@ -39,9 +39,6 @@ generated quantities {
 const std::vector<double> kY = {1.2, -0.3, 2.5, 0.8, 1.9, 0.1, 1.4, 2.2};
 const char* kNormalData = R"({"N": 8, "y": [1.2, -0.3, 2.5, 0.8, 1.9, 0.1, 1.4, 2.2]})";
 
-// One real parameter with a normal(1, 2) density: every Gaussian approximation is exact.
-const char* kGaussianProgram = "parameters {\n  real mu;\n}\nmodel {\n  mu ~ normal(1, 2);\n}\n";
-
 double mean_of(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
 double sd_of(const std::vector<double>& v) {
   const double m = mean_of(v);
@@ -225,61 +222,6 @@ TEST_F(CliTest, VariationalWritesTheMeanRowThenDraws) {
   }
 }
 
-// variational and laplace print the Pareto k of their draws' importance ratios and warn above
-// 0.7, as pathfinder does: meanfield ADVI of two coordinates correlated 0.99 cannot represent the
-// correlation (its sds along the posterior's long axis are a tenth of the posterior's, k about
-// 1), yet it exited 0 without a word. The k printed is the one exmc diagnose finds in the file.
-TEST_F(CliTest, VariationalAndLaplaceSayHowCloseTheirApproximationIs) {
-  const auto model = write("corr.stan",
-                           "data { matrix[2, 2] S; }\nparameters { vector[2] x; }\n"
-                           "model { x ~ multi_normal(rep_vector(0, 2), S); }\n");
-  const auto data = write("corr.json", R"({"S": [[1, 0.99], [0.99, 1]]})");
-  const auto v = exmc({"variational", model, "--data", data, "--seed", "1", "--draws", "10000", "--sig-figs", "17",
-                       "--output", path("v.csv")});
-  ASSERT_EQ(v.code, 0) << v.err;
-  const std::string said = "exmc variational: Pareto k of the importance ratios: ";
-  const size_t at = v.err.find(said);
-  ASSERT_NE(at, std::string::npos) << v.err;
-  const double k = std::stod(v.err.substr(at + said.size()));
-  EXPECT_GT(k, 0.7);
-  EXPECT_NE(v.err.find("warning: Pareto k = "), std::string::npos) << v.err;
-  EXPECT_NE(v.err.find("> 0.7: the approximation is poor"), std::string::npos) << v.err;
-  const auto d = exmc({"diagnose", path("v.csv")});
-  char printed[32];
-  std::snprintf(printed, sizeof printed, "Pareto k = %.2f ", k);
-  EXPECT_NE(d.out.find(printed), std::string::npos) << d.out;
-
-  // The normal approximation at the mode of a normal is the posterior: a k, and no warning.
-  const auto l = exmc({"laplace", model, "--data", data, "--seed", "1", "--output", path("l.csv")});
-  ASSERT_EQ(l.code, 0) << l.err;
-  EXPECT_EQ(l.err.find("approximation is poor"), std::string::npos) << l.err;
-  EXPECT_TRUE(l.err.find("exmc laplace: Pareto k of the importance ratios: ") != std::string::npos ||
-              l.err.find("ratios p/q are constant") != std::string::npos)
-      << l.err;
-  // One draw (variational's first row is the mean, not a draw) gives nothing to estimate from.
-  const auto one = exmc({"variational", model, "--data", data, "--seed", "1", "--draws", "1", "--output",
-                         path("one.csv")});
-  ASSERT_EQ(one.code, 0) << one.err;
-  EXPECT_EQ(one.err.find("Pareto k"), std::string::npos) << one.err;
-}
-
-// posteriordb's mesquite regression with eta fixed at 100: a step drives a scale to 0. That is an
-// error as in Stan (no file), not a warning beside draws from a broken approximation.
-TEST_F(CliTest, VariationalThatDivergesIsAnErrorWithAHint) {
-  const std::string pdb = std::string(EXMC_SHARED_DIR) + "/posteriordb/mesquite-logmesquite/";
-  if (!fs::exists(pdb)) {
-    // CI has ../shared beside the clone: there a missing folder is a failure, not a skip.
-    if (std::getenv("CI")) FAIL() << "no " << pdb;
-    EXMC_SKIP_UNLESS_CI() << "no " << pdb;
-  }
-  const auto r = exmc({"variational", pdb + "model.stan", "--data", pdb + "data.json", "--no-adapt", "--eta", "100",
-                       "--seed", "2", "--output", path("v.csv")});
-  EXPECT_EQ(r.code, 1) << r.err;
-  EXPECT_NE(r.err.find("ADVI diverged"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("--eta"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(path("v.csv")));
-}
-
 TEST_F(CliTest, SmcEstimatesTheLogEvidenceOfAConjugateModel) {
   // mu ~ normal(0, 2), y_i ~ normal(mu, 1): y ~ MVN(0, I + 4 11'), so
   // log Z = -N/2 log 2pi - 1/2 log(1 + 4N) - 1/2 (y'y - 4 (sum y)^2 / (1 + 4N)).
@@ -434,46 +376,6 @@ TEST_F(CliTest, MethodCountOptionsOutOfRangeAreCommandLineErrors) {
   EXPECT_EQ(exmc({"variational", model, "--draws", "0", "--seed", "1", "--output", path("v.csv")}).code, 0);
 }
 
-// A reference far narrower than the posterior (--reference-scale 1e-300): every mutation was
-// rejected, the tempering still reached beta = 1 in three stages, and smc exited 0 with 100
-// identical particles and a log marginal likelihood thousands of units off, without a word.
-TEST_F(CliTest, SmcWarnsWhenItsParticlesEndAsCopiesOfAFewPoints) {
-  const auto model = write("g.stan", kGaussianProgram);
-  auto r = exmc({"smc", model, "--seed", "1", "--particles", "100", "--reference-scale", "1e-300", "--no-progress",
-                 "--output", path("s.csv")});
-  ASSERT_EQ(r.code, 0) << r.err;
-  const std::string tail = " of the 100 particles are distinct at the end";
-  const size_t at = r.err.find("exmc smc: warning: only ");
-  ASSERT_NE(at, std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(tail, at), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("the log marginal likelihood is unreliable; try the hmc kernel, a reference scale that covers "
-                       "the posterior, or more particles\n", at), std::string::npos) << r.err;
-  // The default reference: the particles spread out, no warning.
-  r = exmc({"smc", model, "--seed", "1", "--particles", "100", "--no-progress", "--output", path("s.csv")});
-  ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
-}
-
-// The imh kernel's proposals are fitted to the particles: with fewer than d^2 of them the log
-// evidence is biased upward (+0.11, 2.3 standard errors, on a 20-dimension normal whose evidence
-// is 0, with 200 particles; +2.1 on a 50-dimension one with 500) and nothing said so.
-TEST_F(CliTest, SmcWarnsThatImhWithFewerThanDSquaredParticlesIsBiased) {
-  const auto model = write("n.stan", "parameters { vector[12] x; } model { x ~ normal(0, 1); }\n");
-  auto r = exmc({"smc", model, "--seed", "1", "--particles", "100", "--no-progress", "--output", path("s.csv")});
-  ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("exmc smc: warning: the imh kernel proposes from normals fitted to the particles, and 100 "
-                       "particles in 12 dimensions (fewer than 12 squared) are too few for those fits"),
-            std::string::npos)
-      << r.err;
-  EXPECT_NE(r.err.find("use --kernel hmc, or --particles 144 or more"), std::string::npos) << r.err;
-  for (const char* kernel : {"imh", "hmc"}) {
-    r = exmc({"smc", model, "--seed", "1", "--particles", kernel == std::string("imh") ? "144" : "100", "--kernel",
-              kernel, "--no-progress", "--output", path("s.csv")});
-    ASSERT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.err.find("imh kernel proposes"), std::string::npos) << kernel << ": " << r.err;
-  }
-}
-
 // A program without parameters: laplace died of SIGFPE inside Eigen (a product of 0-wide
 // matrices); pathfinder, variational and smc named their engines' internals ("advi: the log
 // density has no parameters (dim() == 0)").
@@ -499,89 +401,6 @@ TEST_F(CliTest, AProgramWithDataRunWithoutDataSaysNoneWasGiven) {
     EXPECT_EQ(r.err, "no data given: error: data variable 'N' (declared at " + model +
                          ":2:3) is missing from the data\n");
   }
-}
-
-// smc takes --init as every method does, but has no starting point: a file of initial values
-// (with a name that matches no parameter, even) was ignored without a word.
-// --correlation-threshold 0 runs every stage to --max-mutation-steps (the rule that ends a
-// stage's rounds early otherwise decides, and --max-mutation-steps alone could not turn it off:
-// HMC on a 500-dimension normal stopped its rounds while the particles were still 2-5% too
-// narrow, the log evidence +16 to +18, 15 se off); it is recorded in the header, and a value
-// outside [0, 1) is refused by name.
-TEST_F(CliTest, SmcCorrelationThresholdZeroRunsEveryRound) {
-  const auto model = write("g.stan", kGaussianProgram);
-  const auto rounds = [&](const std::vector<std::string>& more) {
-    std::vector<std::string> args = {"smc", model, "--seed", "1", "--particles", "400", "--max-mutation-steps", "7",
-                                     "--output", path("s.csv")};
-    args.insert(args.end(), more.begin(), more.end());
-    const auto r = exmc(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    std::vector<int> n;
-    for (size_t at = r.err.find("mutation round"); at != std::string::npos; at = r.err.find("mutation round", at + 1))
-      n.push_back(std::stoi(r.err.substr(r.err.rfind(", ", at) + 2)));
-    return n;
-  };
-  const auto by_rule = rounds({});
-  ASSERT_FALSE(by_rule.empty());
-  EXPECT_LT(*std::min_element(by_rule.begin(), by_rule.end()), 7);  // the rule ends some stage early
-  EXPECT_EQ(io::read_cmdstan_csv(path("s.csv")).config.count("exmc_correlation_threshold"), 0u);
-  const auto every = rounds({"--correlation-threshold", "0"});
-  ASSERT_FALSE(every.empty());
-  for (int n : every) EXPECT_EQ(n, 7);
-  EXPECT_EQ(io::read_cmdstan_csv(path("s.csv")).config.at("exmc_correlation_threshold"), "0");
-  for (const char* bad : {"1", "-0.1", "nan"}) {
-    const auto r = exmc({"smc", model, "--correlation-threshold", bad, "--output", path("bad.csv")});
-    EXPECT_EQ(r.code, 2) << bad;
-    EXPECT_NE(r.err.find("--correlation-threshold"), std::string::npos) << r.err;
-  }
-}
-
-// Without resampling (one path, or --no-psis-resample) --draws has no use: it is said, not dropped.
-TEST_F(CliTest, PathfinderSaysWhenDrawsIsNotUsed) {
-  const auto model = write("g.stan", kGaussianProgram);
-  for (const std::vector<std::string>& more : std::vector<std::vector<std::string>>{
-           {"--num-paths", "1", "--draws", "7"}, {"--no-psis-resample", "--draws", "7"}, {"--draws", "7"}}) {
-    std::vector<std::string> args = {"pathfinder", model, "--seed", "1", "--single-path-draws", "50", "--output", path("p.csv")};
-    args.insert(args.end(), more.begin(), more.end());
-    const auto r = exmc(args);
-    ASSERT_EQ(r.code, 0) << r.err;
-    const bool resampled = more.size() == 2;
-    EXPECT_EQ(io::read_cmdstan_csv(path("p.csv")).num_rows, resampled ? 7u : more[0] == "--num-paths" ? 50u : 200u);
-    EXPECT_EQ(r.err.find("warning: --draws 7 is not used") == std::string::npos, resampled) << r.err;
-  }
-}
-
-// A stage that reaches --max-mutation-steps with its particles still moving is marked and warned
-// of (sblri-blr with 2 rounds a stage: sigma 14.7, the posterior's 0.96, without a word before).
-TEST_F(CliTest, SmcWarnsOfStagesThatEndStillMoving) {
-  const std::string pdb = std::string(EXMC_SHARED_DIR) + "/posteriordb/sblri-blr/";
-  if (!fs::exists(pdb)) {
-    if (std::getenv("CI")) FAIL() << "no " << pdb;
-    EXMC_SKIP_UNLESS_CI() << "no " << pdb;
-  }
-  for (const char* rounds : {"2", "25"}) {
-    const auto r = exmc({"smc", pdb + "model.stan", "--data", pdb + "data.json", "--seed", "1",
-                         "--max-mutation-steps", rounds, "--output", path("s.csv")});
-    ASSERT_EQ(r.code, 0) << r.err;
-    const bool few = std::string(rounds) == "2";
-    EXPECT_EQ(r.err.find("rounds (still moving)") != std::string::npos, few) << r.err;
-    EXPECT_EQ(r.err.find("tempering stages reached --max-mutation-steps 2 with the particles still moving") !=
-                  std::string::npos, few) << r.err;
-  }
-}
-
-TEST_F(CliTest, SmcSaysItDoesNotUseInit) {
-  const auto model = write("g.stan", kGaussianProgram);
-  const auto init = write("init.json", R"({"mu": 3, "bogus": 1})");
-  auto r = exmc({"smc", model, "--init", init, "--seed", "1", "--particles", "200", "--no-progress", "--output",
-                 path("s.csv")});
-  ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("exmc smc: warning: --init " + init + " is not used: smc draws its initial particles from its "
-                       "reference N(0, s^2), s = --reference-scale\n"),
-            std::string::npos)
-      << r.err;
-  r = exmc({"smc", model, "--seed", "1", "--particles", "200", "--no-progress", "--output", path("s.csv")});
-  EXPECT_EQ(r.err.find("--init"), std::string::npos) << r.err;
 }
 
 // The Hessian's failures named the engine's functions ("hessian: the log density or its gradient is

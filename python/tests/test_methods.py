@@ -212,3 +212,26 @@ model { mu ~ normal(0, 10); sigma ~ exponential(1); y ~ normal(mu, sigma); }
     assert model.diagnose(data=data, seed=3).equals(model.diagnose(data=data, seed=3))
     with pytest.raises(ValueError, match="epsilon"):
         model.diagnose(data=data, epsilon=0.0)
+
+
+def test_variational_and_laplace_say_how_close_their_approximation_is():
+    # The Pareto k of the draws' importance ratios, in the run's notes and, above 0.7, a Python
+    # warning: as the command prints (services record it). A meanfield fit of a 0.99-correlated
+    # normal is poor; laplace at the mode of a normal is the posterior itself.
+    m = exmc.compile("data { matrix[2, 2] S; }\nparameters { vector[2] x; }\n"
+                     "model { x ~ multi_normal(rep_vector(0, 2), S); }\n")
+    data = {"S": [[1, 0.99], [0.99, 1]]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        v = m.variational(data=data, seed=1, draws=10000)
+    noted = [n for n in v.notes if n.startswith("Pareto k of the importance ratios: ")]
+    assert len(noted) == 1, v.notes
+    assert float(noted[0].split(": ")[1]) > 0.7
+    assert any("Pareto k = " in str(w.message) and "> 0.7: the approximation is poor" in str(w.message)
+               for w in caught), [str(w.message) for w in caught]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lap = m.laplace(data=data, seed=1)
+    assert not any("approximation is poor" in str(w.message) for w in caught)
+    assert any(n.startswith("Pareto k of the importance ratios: ") or "ratios p/q are constant" in n
+               for n in lap.notes), lap.notes

@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "exmc/analysis/diagnose.hpp"
+#include "exmc/analysis/psis.hpp"
 #include "timing.hpp"
 
 #include "exmc/io/cmdstan_csv_writer.hpp"
@@ -77,6 +79,46 @@ void warn_of_runaway_values(MethodRun& run) {
       "these values describe no mode or distribution. Give every parameter a proper prior (or constrain it)",
       fmt::join(named, ", "), count > named.size() ? fmt::format(" and {} more", count - named.size()) : "",
       count == 1 ? "es" : "", limit));
+}
+
+void check_importance_ratios(MethodRun& run, const ApproxDraws& draws) {
+  std::vector<double> ratios;
+  ratios.reserve(draws.size());
+  size_t not_finite = 0;
+  double magnitude = 1, lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (size_t i = 0; i < draws.size(); ++i) {
+    const double ratio = draws.log_p[i] - draws.log_q[i];
+    if (!std::isfinite(ratio)) {
+      ++not_finite;
+      continue;
+    }
+    ratios.push_back(ratio);
+    magnitude = std::max({magnitude, std::fabs(draws.log_p[i]), std::fabs(draws.log_q[i])});
+    lo = std::min(lo, ratio);
+    hi = std::max(hi, ratio);
+  }
+  if (not_finite > 0) {
+    run.warnings.push_back(fmt::format("{} of {} draws have a log density of -inf or NaN: the approximation puts "
+                                       "mass where the posterior has none, and is poor",
+                                       not_finite, draws.size()));
+    return;
+  }
+  if (ratios.size() < 2) return;  // one draw: nothing to compare
+  if (hi - lo <= 1e-9 * magnitude) {
+    run.notes.push_back("the importance ratios p/q are constant: the approximation is the posterior");
+    return;
+  }
+  const double k = analysis::psis(ratios).pareto_k;
+  if (!std::isfinite(k)) {
+    run.notes.push_back(
+        fmt::format("Pareto k of the importance ratios could not be estimated from {} draws", draws.size()));
+    return;
+  }
+  run.notes.push_back("Pareto k of the importance ratios: " + format_number(k));
+  if (k > 0.7)
+    run.warnings.push_back("Pareto k = " + format_number(k) +
+                           " > 0.7: the approximation is poor; its means, sds and quantiles may be far from the "
+                           "posterior's (use exmc sample for the posterior)");
 }
 
 std::vector<std::vector<size_t>> locate(const FittedDraws& f, const std::vector<VarInfo>& vars) {

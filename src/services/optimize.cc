@@ -234,6 +234,7 @@ MethodRun run_laplace(const Program& program, const LaplaceSettings& s, uint64_t
   }
   run.draws = table.take();
   detail::warn_of_runaway_values(run);
+  detail::check_importance_ratios(run, draws);
   return run;
 }
 

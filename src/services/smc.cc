@@ -106,15 +106,15 @@ MethodRun run_method(const Program& program, const SmcSettings& s, uint64_t seed
   // FoldProposals); with fewer particles than d^2 those fits are poor enough that the population
   // still contracts across stages and the log evidence comes out biased upward, while its
   // standard error across runs stays small. Measured on a d-dimension standard normal (log
-  // evidence 0), 16 runs each, mean (se): d = 50: 500 particles +2.08 (0.13), 1,000 +0.080
-  // (0.029), 2,000 +0.026 (0.016), 4,000 -0.007 (0.011); d = 100: 5,000 +0.042 (0.010), 10,000
-  // +0.003 (0.017); d = 20: 200 +0.11 (0.05), 400 +0.005 (0.027).
+  // evidence 0), 16 runs each, mean (se), since a stage's rounds go on while the particles move
+  // (helper 34; docs/methods.md): d = 50: 500 particles +0.15 (0.05), 1,000 +0.04 (0.02), 2,000
+  // +0.005 (0.017), 4,000 -0.006 (0.009). (Before: 500 +2.08, 1,000 +0.080.)
   const size_t dim = density->dim();
   if (!hmc && double(o.num_particles) < double(dim) * double(dim))
     run.warnings.push_back(fmt::format(
         "the imh kernel proposes from normals fitted to the particles, and {} particles in {} dimensions (fewer "
-        "than {} squared) are too few for those fits: the log marginal likelihood is biased upward (by about 2 on a "
-        "50-dimension normal with 500 particles, 0.08 with 1,000), by more than its standard error says; use "
+        "than {} squared) are too few for those fits: the log marginal likelihood is biased upward (by about 0.15 on a "
+        "50-dimension normal with 500 particles, 0.04 with 1,000), by more than its standard error says; use "
         "--kernel hmc, or --particles {} or more",
         o.num_particles, dim, dim, dim * dim));
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "exmc/core/approx_draws.hpp"
 #include "exmc/services/methods.hpp"
 
 namespace exmc::services::detail {
@@ -104,6 +105,15 @@ inline void require_parameters(const Program& program, const graph::CompiledDens
 // its relative tests (target += x: a mode at x = 3e32, exit 0), and pathfinder's draws all sit
 // there with equal importance ratios (Pareto k = -inf, "close to the posterior").
 void warn_of_runaway_values(MethodRun& run);
+
+// What variational and laplace say of how close their approximation is (pathfinder records its
+// own k): the Pareto k of the draws' importance ratios log_p - log_q (Yao et al. 2018), noted,
+// and above 0.7 warned of, with diagnose's thresholds; draws where log_p is -inf or NaN are
+// warned of (the approximation puts mass where the posterior has none); constant ratios are the
+// posterior itself; too few draws give no k. Both exited 0 without a word before, e.g. meanfield
+// on posteriordb's kidiq-kidscore_momiq with beta[2] 3.8 posterior sds off (k 1.12), laplace on
+// eight_schools_noncentered with tau 13 sds off (k 1.28).
+void check_importance_ratios(MethodRun& run, const ApproxDraws& draws);
 
 // Where each variable's flat elements are among a fit's columns: one column index per element,
 // or none when the fit has none of them (a transformed parameter an older program did not have).

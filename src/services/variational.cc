@@ -68,6 +68,7 @@ MethodRun run_method(const Program& program, const VariationalSettings& s, uint6
   }
   run.draws = table.take();
   detail::warn_of_runaway_values(run);
+  detail::check_importance_ratios(run, draws);
   return run;
 }
 
