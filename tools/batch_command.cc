@@ -174,7 +174,9 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
         settings["model"] = read_text(o.sbc_model);
         settings["simulator"] = read_text(o.simulator);
         settings["data"] = o.data.empty() ? "" : read_text(o.data);
-        settings["simulations"] = o.simulations;
+        // Not --simulations: simulation i is a function of (seed, i) and the settings alone, so a
+        // batch continues with more (or fewer) of them. Refused before, an SBC of 100 extended to
+        // 200 was "a batch with other settings" and had to start again from simulation 0.
         settings["rank_draws"] = o.rank_draws;
       } else {
         settings["manifest"] = read_text(o.manifest);

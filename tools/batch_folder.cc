@@ -136,9 +136,11 @@ BatchPlan plan_batch(const fs::path& dir, const json& settings, bool sbc, size_t
   const fs::path batch_file = dir / "batch.json";
   if (fs::exists(batch_file)) {
     const auto earlier = json::parse(read_text(batch_file.string()));
-    if (earlier.at("settings") != settings)
+    json then = earlier.at("settings");
+    then.erase("simulations");  // recorded by earlier versions; an SBC may go on with more
+    if (then != settings)
       throw std::invalid_argument(dir.string() + " holds a batch with other settings or inputs (" +
-                                  batch_file.string() + ": " + settings_difference(earlier.at("settings"), settings) +
+                                  batch_file.string() + ": " + settings_difference(then, settings) +
                                   "); use the same options, or another --output");
     const uint64_t earlier_seed = earlier.at("seed").get<uint64_t>();
     if (seed && earlier_seed != *seed)

@@ -138,5 +138,30 @@ TEST_F(SbcTest, SimulationsThatFailAreSaidToBiasTheRanks) {
       << r.err;
 }
 
+// Simulation i is a function of (seed, i) and the settings: an SBC of 4 continued to 6 in the
+// same --output fits simulations 4 and 5 only, and its ranks are those of a run of 6. It was
+// refused ("--simulations: 4 then, 6 now"), so extending an SBC started it again from 0.
+TEST_F(SbcTest, MoreSimulationsContinueTheSameBatch) {
+  const std::string sim = "generated quantities { real mu = normal_rng(0, 1); real sigma = exponential_rng(1);\n"
+                          "  vector[5] y; for (n in 1:5) y[n] = normal_rng(mu, sigma); }\n";
+  auto run = [&](const char* n, const char* out) {
+    return exmc({"batch", "--sbc", write("m.stan", kModel), "--simulator", write("sim.stan", sim), "--data",
+                 write("d.json", R"({"N": 5, "y": [0, 0, 0, 0, 0]})"), "--simulations", n, "--warmup", "50", "--draws",
+                 "50", "--rank-draws", "19", "--bins", "4", "--seed", "1", "--output", path(out)});
+  };
+  ASSERT_EQ(run("4", "more").code, 0);
+  const auto r = run("6", "more");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("6 simulations (4 done earlier)"), std::string::npos) << r.err;
+  ASSERT_EQ(run("6", "all_at_once").code, 0);
+  EXPECT_EQ(slurp(path("more/ranks.csv")), slurp(path("all_at_once/ranks.csv")));
+  // Other settings are still refused, naming the one that differs.
+  const auto d = exmc({"batch", "--sbc", path("m.stan"), "--simulator", path("sim.stan"), "--data", path("d.json"),
+                       "--simulations", "6", "--warmup", "50", "--draws", "60", "--rank-draws", "19", "--bins", "4",
+                       "--seed", "1", "--output", path("more")});
+  EXPECT_EQ(d.code, 1);
+  EXPECT_NE(d.err.find("--draws: 50 then, 60 now"), std::string::npos) << d.err;
+}
+
 }  // namespace
 }  // namespace exmc::cli
