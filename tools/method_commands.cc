@@ -324,13 +324,7 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                                                              : smc::SmcOptions::Kernel::kIndependentMh;
                         // A large model can take minutes: say where the tempering is, as PyMC does.
                         const auto start = std::chrono::steady_clock::now();
-                        // Stages whose rounds reached --max-mutation-steps with the particles still
-                        // moving toward the tempered target (SmcStage::unsettled), over every run.
-                        size_t stages = 0, unsettled = 0;
-                        s->options.on_stage = [&err, start, &stages, &unsettled, quiet](size_t stage,
-                                                                                         const smc::SmcStage& st) {
-                          ++stages;
-                          unsettled += st.unsettled;
+                        s->options.on_stage = [&err, start, quiet](size_t stage, const smc::SmcStage& st) {
                           if (*quiet) return;
                           const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
                           err << fmt::format("exmc smc: stage {}: beta {:.4g}, {} mutation round{}{}, acceptance "
@@ -340,16 +334,6 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                               << std::flush;
                         };
                         auto run = services::smc(p, *s, seed);
-                        if (unsettled > 0)
-                          run.warnings.push_back(fmt::format(
-                              "{} of {} tempering stages reached --max-mutation-steps {} with the particles still "
-                              "moving (their mean log density still changing beyond its noise): the particles and "
-                              "the log marginal likelihood may be off; raise --max-mutation-steps",
-                              unsettled, stages, s->options.max_mutation_steps));
-                        // Not among the service's method lines: recorded here when it was changed.
-                        if (c->count("--correlation-threshold"))
-                          run.extra.push_back({"exmc_correlation_threshold",
-                                               services::format_number(s->options.correlation_threshold)});
                         // Every method takes --init (docs/methods.md), but smc has no starting
                         // point: a file of initial values given to it was silently ignored.
                         if (c->count("--init"))

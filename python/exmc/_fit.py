@@ -330,15 +330,17 @@ class BoundModel:
                                               init_values=init_values))
 
     def smc(self, seed=None, particles: int = 2000, kernel: str = "imh", target_ess: float = 0.5,
-            max_mutation_steps: int = 25, reference_scale: float = 2.0, runs: int = 1, threads: int = 0,
-            progress: bool = False, on_stage=None) -> "MethodResult":
+            max_mutation_steps: int = 25, correlation_threshold: float = 0.01, reference_scale: float = 2.0,
+            runs: int = 1, threads: int = 0, progress: bool = False, on_stage=None) -> "MethodResult":
         """Sequential Monte Carlo with tempering, as `exmc smc` with the same settings (same seed:
         the same particles): the particles at temperature 1 (result.table, one row each), and the
         log marginal likelihood (result.log_marginal_likelihood; with runs > 1 also its standard
         error across independent runs, result.log_marginal_likelihood_se).
 
         kernel: "imh" (independent Metropolis-Hastings from a normal fitted to the particles) or
-        "hmc". progress=True writes a line per tempering stage to stderr, as the command does;
+        "hmc". correlation_threshold: a stage's mutation rounds end once one lowers the particles'
+        mean |correlation| with their start by less than this (and their mean log density has
+        settled); 0 runs max_mutation_steps rounds every stage (docs/methods.md). progress=True writes a line per tempering stage to stderr, as the command does;
         on_stage(dict) is called after each stage with its stage, beta, ess, acceptance,
         mutation_steps, log_evidence_increment and step_size (an exception raised there stops
         the run and is raised here).
@@ -349,6 +351,9 @@ class BoundModel:
         target_ess, reference_scale = _real("target_ess", target_ess), _real("reference_scale", reference_scale)
         if not 0 < target_ess < 1:
             raise ValueError(f"target_ess must be in (0, 1), got {target_ess!r}")
+        correlation_threshold = _real("correlation_threshold", correlation_threshold)
+        if not 0 <= correlation_threshold < 1:
+            raise ValueError(f"correlation_threshold must be in [0, 1), got {correlation_threshold!r}")
         if not 0 < reference_scale < float("inf"):
             raise ValueError(f"reference_scale must be positive and finite, got {reference_scale!r}")
         callback = on_stage
@@ -366,7 +371,7 @@ class BoundModel:
         return MethodResult(_exmc.smc(self._program, _seed(seed), _count("particles", particles, 2, 100000000),
                                       _text("kernel", kernel), target_ess,
                                       _count("max_mutation_steps", max_mutation_steps, 1, 2**31 - 1),
-                                      reference_scale, _count("runs", runs, 1, 1000),
+                                      correlation_threshold, reference_scale, _count("runs", runs, 1, 1000),
                                       _count("threads", threads, 0, 1024), callback))
 
 

@@ -160,8 +160,8 @@ void bind_methods(py::module_& m) {
   }, py::arg("program"), py::arg("seed"), py::arg("init") = "2", py::arg("num_paths") = 4,
      py::arg("draws") = 1000, py::arg("psis_draws") = 1000, py::arg("init_values") = InitValues{});
   m.def("smc", [](ProgramPtr p, uint64_t seed, size_t particles, const std::string& kernel, double target_ess,
-                  int max_mutation_steps, double reference_scale, unsigned runs, unsigned threads,
-                  py::object on_stage) {
+                  int max_mutation_steps, double correlation_threshold, double reference_scale, unsigned runs,
+                  unsigned threads, py::object on_stage) {
     services::SmcSettings s;
     auto& o = s.options;
     o.num_particles = particles;
@@ -169,6 +169,7 @@ void bind_methods(py::module_& m) {
     else if (kernel != "imh") throw std::invalid_argument("kernel: expected 'imh' or 'hmc', got '" + kernel + "'");
     o.target_ess = target_ess;
     o.max_mutation_steps = max_mutation_steps;
+    o.correlation_threshold = correlation_threshold;
     o.reference_scale = reference_scale;
     o.num_threads = threads;
     s.runs = runs;
@@ -193,7 +194,8 @@ void bind_methods(py::module_& m) {
       return services::smc(*p, s, seed);
     });
   }, py::arg("program"), py::arg("seed"), py::arg("particles") = 2000, py::arg("kernel") = "imh",
-     py::arg("target_ess") = 0.5, py::arg("max_mutation_steps") = 25, py::arg("reference_scale") = 2.0,
+     py::arg("target_ess") = 0.5, py::arg("max_mutation_steps") = 25,
+     py::arg("correlation_threshold") = 0.01, py::arg("reference_scale") = 2.0,
      py::arg("runs") = 1, py::arg("threads") = 0, py::arg("on_stage") = py::none());
   m.def("generate_quantities", [](ProgramPtr p, uint64_t seed, const std::vector<std::string>& columns,
                                   py::array_t<double, py::array::c_style | py::array::forcecast> values) {

@@ -235,3 +235,28 @@ def test_variational_and_laplace_say_how_close_their_approximation_is():
     assert not any("approximation is poor" in str(w.message) for w in caught)
     assert any(n.startswith("Pareto k of the importance ratios: ") or "ratios p/q are constant" in n
                for n in lap.notes), lap.notes
+
+
+def test_smc_warns_of_stages_that_end_still_moving_and_takes_correlation_threshold():
+    # A narrow regression (sigma 0.1 against x of scale 10): with 2 mutation rounds a stage the
+    # particles are still travelling when the stage ends (sigma 0.14 here, the posterior's ~0.10),
+    # which the service warns of, as the command does; 25 rounds settle. correlation_threshold is
+    # the command's --correlation-threshold, refused outside [0, 1).
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 10, 100)
+    data = {"N": 100, "x": x, "y": 2 + 3 * x + rng.normal(0, 0.1, 100)}
+    m = exmc.compile("data { int N; vector[N] x; vector[N] y; }\nparameters { real a; real b; real<lower=0> s; }\n"
+                     "model { a ~ normal(0, 10); b ~ normal(0, 10); s ~ normal(0, 5); y ~ normal(a + b * x, s); }\n")
+    for steps, unsettled in ((2, True), (25, False)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = m.smc(data=data, seed=1, particles=1000, max_mutation_steps=steps)
+        said = [str(w.message) for w in caught if "with the particles still moving" in str(w.message)]
+        assert bool(said) == unsettled, [str(w.message) for w in caught]
+        assert any("still moving" in w for w in r.warnings) == unsettled
+    for bad in (1, -0.1, float("nan")):
+        with pytest.raises(ValueError, match=r"^correlation_threshold must be in \[0, 1\), got "):
+            m.smc(data=data, seed=1, correlation_threshold=bad)
+    every_round = m.smc(data=data, seed=1, particles=300, correlation_threshold=0)
+    default = m.smc(data=data, seed=1, particles=300)
+    assert not np.array_equal(every_round.draws("s"), default.draws("s"))  # the option reaches smc
