@@ -94,6 +94,9 @@ FitLock::FitLock(const fs::path& output_dir, size_t item, bool wait) {
     const int e = errno;
     ::close(fd);
     if (!wait && e == EWOULDBLOCK) return;
+    // A file system without locks (an NFS mount without its lock service): the attempt goes on
+    // unguarded, as before the lock; a try (wait false) holds nothing, so nothing is removed.
+    if (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS || e == EINVAL) return;
     throw std::runtime_error("cannot lock " + path.string() + ": " + std::strerror(e));
   }
   fd_ = fd;

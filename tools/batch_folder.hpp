@@ -35,7 +35,8 @@ void remove_fit_temporaries(const std::string& output, unsigned chains);
 // manifest fit's files and released when its process ends, however it ends. Two attempts of one
 // item can run at once (a rank presumed dead that was only slow fits on while another rank
 // fits the item again): each removed the other's CSV temporaries, both failed at their rename
-// and the item failed. The second now waits for the first. `wait` false: only tries.
+// and the item failed. The second now waits for the first. `wait` false: only tries. Where the
+// file system has no locks, nothing is held (held() false) and the attempt goes on unguarded.
 class FitLock {
  public:
   FitLock(const std::filesystem::path& output_dir, size_t item, bool wait);
