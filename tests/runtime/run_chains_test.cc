@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <cmath>
 #include <mutex>
@@ -157,6 +159,63 @@ TEST(Progress, RendersOneLinePerChain) {
   EXPECT_NE(s.find("divergent 3    (warmup 7   )"), std::string::npos) << s;
   EXPECT_NE(s.find("grads/draw 10.0"), std::string::npos) << s;
   EXPECT_NE(s.find("chain 2 waiting"), std::string::npos) << s;
+}
+
+// 200 chains: a line of counts and the running chains, at most ProgressReporter::kMaxLines lines
+// (there were 200, redrawn 4 times a second on a terminal and written every 5 s to a log).
+TEST(Progress, ManyChainsShowCountsAndTheRunningChainsOnly) {
+  ProgressOptions o;
+  o.stream = nullptr;
+  ProgressReporter p(200, o);
+  for (size_t c = 0; c < 130; ++c) {
+    p.chain(c).started = true;
+    p.chain(c).total = 100;
+    p.chain(c).num_warmup = 50;
+    p.chain(c).iteration = c < 100 ? 100 : 60;
+    p.chain(c).divergences = 1;
+    p.chain(c).done = c < 100;
+  }
+  p.chain(0).failed = true;
+  const std::string s = p.render(false);
+  EXPECT_LE(size_t(std::count(s.begin(), s.end(), '\n')), ProgressReporter::kMaxLines) << s;
+  EXPECT_EQ(s.rfind("200 chains: 99 done, 30 running, 70 waiting, 1 failed or stopped; divergent 130;", 0), 0u) << s;
+  EXPECT_NE(s.find("(15 running not listed)"), std::string::npos) << s;
+  EXPECT_NE(s.find("chain 101 sampling"), std::string::npos) << s;
+  EXPECT_EQ(s.find("waiting "), std::string::npos) << s;
+  EXPECT_EQ(s.find("chain 1 "), std::string::npos) << s;
+  // A few chains keep a line each.
+  ProgressReporter few(ProgressReporter::kMaxLines, o);
+  const std::string f = few.render(false);
+  EXPECT_EQ(size_t(std::count(f.begin(), f.end(), '\n')), ProgressReporter::kMaxLines) << f;
+}
+
+// On a terminal each redraw goes back up over what the last one drew, never over more.
+TEST(Progress, ATerminalRedrawOfManyChainsMovesUpOverItsOwnLinesOnly) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  ProgressOptions o;
+  o.enabled = true;
+  o.stream = f;
+  o.force_tty = 1;
+  o.interval_seconds = 0.005;
+  {
+    ProgressReporter p(300, o);
+    for (size_t c = 0; c < 300; ++c) p.chain(c).started = c % 2 == 0;
+    p.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  }
+  std::rewind(f);
+  std::string text;
+  for (int ch; (ch = std::fgetc(f)) != EOF;) text += char(ch);
+  std::fclose(f);
+  size_t ups = 0;
+  for (size_t at = text.find("\x1b["); at != std::string::npos; at = text.find("\x1b[", at + 1)) {
+    const size_t end = text.find_first_not_of("0123456789", at + 2);
+    if (end == std::string::npos || text[end] != 'A') continue;
+    ++ups;
+    EXPECT_LE(std::stoul(text.substr(at + 2, end - at - 2)), ProgressReporter::kMaxLines);
+  }
+  EXPECT_GE(ups, 2u) << "redraws: " << ups;
 }
 
 }  // namespace

@@ -44,8 +44,11 @@ class ProgressReporter {
   ChainProgress& chain(size_t i) { return *chains_[i]; }
   void start();
   void stop();
-  // One rendering of the current state (what the display thread prints each tick).
+  // One rendering of the current state (what the display thread prints each tick): a line per
+  // chain, or for more than kMaxLines chains a line of counts and the running chains' lines, at
+  // most kMaxLines in all.
   std::string render(bool tty) const;
+  static constexpr size_t kMaxLines = 16;
 
  private:
   void loop();
