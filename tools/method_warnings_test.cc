@@ -180,6 +180,21 @@ TEST_F(CliTest, SmcWarnsOfStagesThatEndStillMoving) {
   }
 }
 
+// Four paths of one draw each are too few for PSIS's tail: its k is not estimated (psis's +inf
+// was printed as "Pareto k = inf > 0.7: the approximation is poor").
+TEST_F(CliTest, PathfinderWithTooFewDrawsSaysItsKIsNotEstimated) {
+  // Not a normal on the unconstrained scale, so the ratios are not constant (k = -inf there).
+  const auto model = write("gamma.stan", "parameters {\n  real<lower=0> s;\n}\nmodel {\n  s ~ gamma(2, 1);\n}\n");
+  const auto r = exmc({"pathfinder", model, "--seed", "1", "--single-path-draws", "1", "--output", path("p.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("approximation is poor"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Pareto k of the importance ratios could not be estimated: too few draws"), std::string::npos)
+      << r.err;
+  const auto enough = exmc({"pathfinder", model, "--seed", "1", "--single-path-draws", "10", "--output", path("q.csv")});
+  ASSERT_EQ(enough.code, 0) << enough.err;
+  EXPECT_EQ(enough.err.find("could not be estimated"), std::string::npos) << enough.err;
+}
+
 TEST_F(CliTest, SmcSaysItDoesNotUseInit) {
   const auto model = write("g.stan", kGaussianProgram);
   const auto init = write("init.json", R"({"mu": 3, "bogus": 1})");

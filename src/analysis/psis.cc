@@ -123,7 +123,7 @@ PsisResult psis(const std::vector<double>& log_ratios, double r_eff) {
   for (size_t s = 0; s < S; ++s) lw[s] = log_ratios[s] - mx;
   out.pareto_k = kInf;
   const size_t M = out.tail_length;
-  if (M >= 5 && M < S) {
+  if (M >= PsisResult::kMinTail && M < S) {
     std::vector<size_t> ord(S);
     std::iota(ord.begin(), ord.end(), size_t{0});
     std::stable_sort(ord.begin(), ord.end(), [&](size_t a, size_t b) { return lw[a] < lw[b]; });

@@ -289,7 +289,9 @@ PathfinderResult pathfinder(const LogDensity& ld, const PathfinderOptions& optio
       ps.log_weights = ratios;
     } else {
       ps = analysis::psis(ratios);
-      out.pareto_k = ps.pareto_k;
+      // Too few draws for a tail: psis's +inf means "not estimated" here, not "poor".
+      out.pareto_k = ps.tail_length < analysis::PsisResult::kMinTail ? std::numeric_limits<double>::quiet_NaN()
+                                                                     : ps.pareto_k;
     }
   }
 

@@ -102,7 +102,11 @@ MethodRun run_method(const Program& program, const PathfinderSettings& s, uint64
                         optimize::describe(path.lbfgs_termination) + ")");
   }
   if (o.psis_resample && o.num_paths > 1 && result.paths.size() - failed > 1) {
-    run.notes.push_back("Pareto k of the importance ratios: " + format_number(result.pareto_k));
+    if (std::isnan(result.pareto_k))  // --single-path-draws 1: "k = inf, the approximation is poor" before
+      run.notes.push_back("Pareto k of the importance ratios could not be estimated: too few draws (PSIS needs 25 "
+                          "or more; --num-paths x --single-path-draws)");
+    else
+      run.notes.push_back("Pareto k of the importance ratios: " + format_number(result.pareto_k));
     if (result.pareto_k > 0.7)
       run.warnings.push_back("Pareto k = " + format_number(result.pareto_k) +
                              " > 0.7: the approximation is poor; treat the draws as a rough guide (or initial "

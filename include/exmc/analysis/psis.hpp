@@ -15,6 +15,7 @@ struct PsisResult {
   double pareto_k = 0;              // +inf when the tail was too short to fit
   double n_eff = 0;                 // 1 / sum(w^2) * r_eff, normalised weights
   size_t tail_length = 0;
+  static constexpr size_t kMinTail = 5;  // a shorter tail is not fitted: pareto_k is +inf
 };
 
 // Zhang-Stephens generalised Pareto fit with loo's weakly informative prior on k.

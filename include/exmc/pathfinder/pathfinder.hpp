@@ -51,8 +51,9 @@ struct PathfinderResult {
   ApproxDraws draws;                     // resampled (or pooled) draws of the successful paths
   std::vector<SinglePathResult> paths;   // every path, failed ones included
   // PSIS k of the pooled draws' log p - log q (draws with log p = -inf left out): NaN with
-  // fewer than two finite ratios, -inf when the ratios are constant (q = p up to log Z:
-  // uniform weights, nothing to fit).
+  // fewer than two finite ratios or too few for PSIS's tail (under 25: not estimated, where
+  // psis says +inf), -inf when the ratios are constant (q = p up to log Z: uniform weights,
+  // nothing to fit).
   double pareto_k = 0;
   uint64_t grad_evals = 0;               // all paths together
 };
