@@ -291,6 +291,11 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     if (colon != std::string::npos && std::atoi(s.substr(0, colon).c_str()) == rank)
       so.kill_rank_at_start = unsigned(std::atol(s.substr(colon + 1).c_str()));
   }
+  // EXMC_BATCH_TERM_RANK=R:N: rank R raises SIGTERM once it starts its N-th item.
+  if (const char* v = std::getenv("EXMC_BATCH_TERM_RANK"); v && *v) {
+    unsigned r = 0, n = 0;
+    if (std::sscanf(v, "%u:%u", &r, &n) == 2 && int(r) == rank) so.term_rank_at_start = n;
+  }
   // EXMC_BATCH_STALL_RANK=R:N:S: rank R stalls S seconds (no heartbeats) once it starts its N-th item.
   if (const char* v = std::getenv("EXMC_BATCH_STALL_RANK"); v && *v) {
     unsigned r = 0, n = 0;
@@ -366,11 +371,20 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
   status << "item\tstatus\tattempts\trank\tdetail\n";
   for (size_t i = 0; i < n_items; ++i) {
     records[i] = read_record(items_dir, sbc_mode, i);
-    const std::string st = records[i].value("status", "missing");
-    ok += st == "ok";
+    std::string st = records[i].value("status", "missing");
     std::string detail;
     if (st == "ok" && !sbc_mode)
-      for (const auto& f : records[i]["result"]["files"]) detail += (detail.empty() ? "" : ",") + f.get<std::string>();
+      for (const auto& f : records[i]["result"]["files"]) {
+        detail += (detail.empty() ? "" : ",") + f.get<std::string>();
+        // Never reported done without its files (a duplicate attempt killed mid-fit removes them):
+        // the same command again fits it (recheck_completed_fits).
+        if (st == "ok" && !fs::is_regular_file(f.get<std::string>())) {
+          st = "gone";
+          err << fmt::format("exmc batch: item {} completed, but {} is gone: the same command again fits it\n", i + 1,
+                             f.get<std::string>());
+        }
+      }
+    ok += st == "ok";
     if (st == "failed" && !records[i]["errors"].empty()) detail = records[i]["errors"].back().get<std::string>();
     std::replace(detail.begin(), detail.end(), '\n', ' ');
     status << (sbc_mode ? i : i + 1) << "\t" << st << "\t" << records[i].value("attempts", 0) << "\t"

@@ -609,4 +609,28 @@ TEST(MpiBatch, ARankThatSpokeAgainLetsACompletedBatchExitZero) {
   EXPECT_EQ(rc, 0) << log;
 }
 
+// A worker sent SIGTERM alone (its node taken back) killed its fit and went quiet: its item went
+// to another rank only after --heartbeat-timeout (20 s by default), counted as a failed attempt,
+// and MPI was abandoned at the end. It now hands the item back at once and asks for no more.
+TEST(MpiBatch, AnInterruptedWorkerHandsItsItemBackAtOnce) {
+  REQUIRE_MPI();
+  const auto d = fresh_dir("worker_interrupted");
+  std::ofstream out(d / "fits.txt");
+  for (const char* f : {"a", "b", "c"}) out << kEight << ".stan " << kEight << ".data.json " << f << "/fit.csv\n";
+  out.close();
+  const auto t0 = std::chrono::steady_clock::now();
+  run_in(d, "EXMC_BATCH_TERM_RANK=1:1 " + mpirun(2, "-x EXMC_BATCH_TERM_RANK") +
+                " batch --manifest fits.txt --output out --seed 1 --warmup 200 --draws 200000 --thin 100 "
+                "--heartbeat-timeout 60");
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto log = read(d / "log.txt");
+  EXPECT_NE(log.find("rank 1 was interrupted: item "), std::string::npos) << log;
+  EXPECT_EQ(log.find("presumed dead"), std::string::npos) << log;
+  EXPECT_NE(log.find("3 of 3 done, 0 failed"), std::string::npos) << log;
+  EXPECT_LT(wall, 40.0) << "waited for the heartbeat timeout\n" << log;
+  const auto status = read(d / "out/status.tsv");
+  for (const char* line : {"1\tok\t1\t0\t", "2\tok\t1\t0\t", "3\tok\t1\t0\t"})
+    EXPECT_NE(status.find(line), std::string::npos) << line << "\n" << status;
+}
+
 }  // namespace

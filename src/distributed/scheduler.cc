@@ -32,6 +32,7 @@ enum Tag : int {
   kResult = 3,
   kFailure = 4,
   kInputFailure = 5,  // the work threw InputError: not retried
+  kGiveBack = 6,      // an interrupted worker hands its item back and leaves the batch
   kAssign = 10,
   kWait = 11,
   kStop = 12
@@ -180,7 +181,7 @@ class Coordinator {
       : world_(world), todo_(todo), work_(work), o_(o), on_resolved_(on_resolved), log_(log),
         out_(todo.size()), resolved_(todo.size(), false), failed_on_(todo.size()),
         busy_(size_t(world.size()), -1), heard_(size_t(world.size()), Clock::now()),
-        dead_(size_t(world.size()), false), local_busy_(std::max(1u, o.local_jobs), -1) {
+        dead_(size_t(world.size()), false), left_(size_t(world.size()), false), local_busy_(std::max(1u, o.local_jobs), -1) {
     for (size_t j = 0; j < local_busy_.size(); ++j) local_.push_back(std::make_unique<Child>());
     for (size_t p = 0; p < todo.size(); ++p) pending_.push_back(p);
     unresolved_ = todo.size();
@@ -198,7 +199,15 @@ class Coordinator {
       check_deadlines();
       if (!busy) nap();
     }
-    for (auto& l : local_) l->kill();  // a duplicate still in flight
+    // A duplicate still in flight (its item was completed by a rank presumed dead) is let finish,
+    // unless the batch was interrupted: killed, it left its item's files removed (a fit replaces
+    // them from its start) and the batch reported the item done without them.
+    const bool interrupted = o_.stop_requested && o_.stop_requested();
+    for (auto& l : local_) {
+      ChildOutcome ignored;
+      while (!interrupted && l->running() && !l->poll(ignored)) nap();
+      l->kill();
+    }
     // While a rank is presumed dead nobody finalises MPI (it may wait for the dead one). One that
     // spoke again since is alive and finalises with the others: abandoning MPI then made mpirun
     // fail a batch that had completed every item ("exiting improperly", exit 1).
@@ -220,7 +229,7 @@ class Coordinator {
   bool coordinator_may_work() const {
     if (o_.coordinator_works || world_.size() == 1) return true;
     for (int r = 1; r < world_.size(); ++r)
-      if (!dead_[size_t(r)]) return false;
+      if (!dead_[size_t(r)] && !left_[size_t(r)]) return false;
     return true;  // every worker is gone: do it here
   }
 
@@ -237,7 +246,7 @@ class Coordinator {
     const size_t p = pending_.front();
     for (int r = 0; r < world_.size(); ++r) {
       if (r == rank || failed_on_[p].count(r)) continue;
-      if (r == 0 ? coordinator_may_work() : !dead_[size_t(r)]) return -1;  // someone else can
+      if (r == 0 ? coordinator_may_work() : !dead_[size_t(r)] && !left_[size_t(r)]) return -1;  // someone else can
     }
     pending_.pop_front();
     return long(p);
@@ -264,6 +273,19 @@ class Coordinator {
       }
       case kHeartbeat:
         break;
+      case kGiveBack: {
+        // Interrupted (SIGTERM to its process: a node taken back): its item goes to another rank
+        // now, not after --heartbeat-timeout, and without counting as a failed attempt.
+        left_[r] = true;
+        const size_t p = std::stoull(m.payload);
+        if (busy_[r] == long(p)) busy_[r] = -1;
+        if (!resolved_[p]) {
+          pending_.push_front(p);
+          say("rank " + std::to_string(m.source) + " was interrupted: " + name_of(todo_[p]) +
+              " goes to another rank");
+        }
+        break;
+      }
       case kResult:
       case kFailure:
       case kInputFailure: {
@@ -309,13 +331,6 @@ class Coordinator {
   void resolve(size_t p) {
     resolved_[p] = true;
     --unresolved_;
-    // A duplicate of it fitting here (its first rank was presumed dead, then reported after all)
-    // goes now: it ran on until the batch ended, and was then killed mid-write.
-    for (size_t j = 0; j < local_.size(); ++j)
-      if (local_busy_[j] == long(p)) {
-        local_[j]->kill();
-        local_busy_[j] = -1;
-      }
     // Drop queued copies of it (requeued after a presumed death).
     for (auto it = pending_.begin(); it != pending_.end();)
       it = *it == p ? pending_.erase(it) : std::next(it);
@@ -373,6 +388,7 @@ class Coordinator {
   std::vector<long> busy_;  // per rank: the position in flight there, -1 none
   std::vector<Clock::time_point> heard_;
   std::vector<bool> dead_;
+  std::vector<bool> left_;  // per rank: interrupted, gave its item back and asks for no more
   std::deque<size_t> pending_;
   size_t unresolved_ = 0;
   std::vector<long> local_busy_;  // per local slot: the position in flight, -1 none
@@ -403,19 +419,25 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
       // passes the signal on) says stop, or presumes this rank dead and hands its item on.
       stopping = true;
       child.kill();
+      if (current >= 0) world.send(0, kGiveBack, std::to_string(current));
       current = -1;
     }
     while (auto m = world.poll()) {
       busy = true;
       waiting_reply = false;
-      if (m->tag == kStop) {  // the child (a duplicate, if any) dies with `child`
+      if (m->tag == kStop) {
+        // A duplicate still fitting (its item done elsewhere) finishes first, unless interrupted:
+        // killed, it left the item's files removed.
+        ChildOutcome ignored;
+        while (!stopping && !(o.stop_requested && o.stop_requested()) && child.running() && !child.poll(ignored)) nap();
         if (m->payload == "abandon") world.abandon();
         return;
       }
       if (m->tag == kWait) {
         next_request = Clock::now() + std::chrono::milliseconds(200);
       } else if (m->tag == kAssign && stopping) {
-        next_request = Clock::time_point::max();  // not started: rank 0 hands it on
+        next_request = Clock::time_point::max();  // not started: handed back
+        world.send(0, kGiveBack, m->payload.substr(0, m->payload.find(' ')));
       } else if (m->tag == kAssign) {
         const auto space = m->payload.find(' ');
         current = std::stol(m->payload.substr(0, space));
@@ -429,6 +451,10 @@ void worker(World& world, const std::vector<size_t>& todo, const Work& work, con
         }
         if (started == o.stall_rank_at_start)
           std::this_thread::sleep_for(std::chrono::duration<double>(o.stall_seconds));
+        if (started == o.term_rank_at_start) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          std::raise(SIGTERM);
+        }
       }
     }
     const auto now = Clock::now();

@@ -13,6 +13,8 @@
 //    heartbeats: after heartbeat_timeout_s its item is handed to another rank. OpenMPI's mpirun
 //    ends the whole job when a rank dies unless started with --enable-recovery; with it the
 //    other ranks finish the batch. A rank presumed dead that speaks again is used again;
+//  - a worker interrupted (SIGTERM, Ctrl-C: stop_requested) kills its fit, hands its item back
+//    at once (not counted as an attempt) and asks for no more;
 //  - rank 0 (the coordinator) dying ends the batch; results already recorded stay, and the
 //    caller's resume (skipping recorded items) continues it.
 // An item's result must be a pure function of the item (not of the rank or attempt), so a
@@ -53,6 +55,8 @@ struct SchedulerOptions {
   // its N-th item, while the item's child fits on (0: never): a rank presumed dead that is not.
   unsigned stall_rank_at_start = 0;
   double stall_seconds = 0;
+  // Test hook: this rank raises SIGTERM 0.3 s after it starts its N-th item (0: never).
+  unsigned term_rank_at_start = 0;
 };
 
 struct ItemOutcome {
