@@ -3,6 +3,7 @@
 // terms, validates data arguments, and compiles to a LogDensity with named outputs and an
 // inverse (unconstrain) for initial values.
 #include <algorithm>
+#include <type_traits>
 #include <cmath>
 #include <cstdio>
 #include <unistd.h>
@@ -67,6 +68,7 @@ struct Inverse {
   std::vector<size_t> eval_offsets, eval_sizes;
   std::shared_ptr<graph::CompiledDensity> eval;
   size_t dim = 0;
+  bool in_float = false;  // the density computes in f32: values are unconstrained as it computes
 
   bool operator()(const std::vector<std::pair<std::string, std::vector<double>>>& values, double* x,
                   std::string* error) const {
@@ -108,8 +110,32 @@ struct Inverse {
         continue;
       }
       transform::Bounds<double> b{arg(r.lower), arg(r.upper), arg(r.offset_arg), arg(r.multiplier)};
-      if (!r.t.unconstrain(y->data(), b, x + r.offset, r.name, error)) return false;
+      if (!(in_float ? unconstrain_in_float(r, *y, b, x + r.offset, error)
+                     : r.t.unconstrain(y->data(), b, x + r.offset, r.name, error)))
+        return false;
     }
+    return true;
+  }
+
+  // The f32 density clamps a log-type coordinate at +-20 where the double inverse maps to +-200
+  // (guards.hpp): a start beyond +-20 lay where the f32 density is flat (--precision f32 with
+  // init sigma = 1e-12 or 0: the chain drifted and failed, "non-finite variance ... the posterior
+  // may be improper"). In float the transforms' inverses use float's clamp, as the density does.
+  static bool unconstrain_in_float(const RvInverse& r, const std::vector<double>& y, const transform::Bounds<double>& b,
+                                   double* x, std::string* error) {
+    std::vector<float> yf(y.begin(), y.end()), xf(r.usize), kept[4];
+    auto in_float = [&](const transform::BoundArg<double>& a, std::vector<float>& keep) {
+      transform::BoundArg<float> f;
+      if (!a.val) return f;
+      keep.assign(a.val, a.val + a.size);
+      f.val = keep.data();
+      f.size = a.size;
+      return f;
+    };
+    const transform::Bounds<float> bf{in_float(b.lower, kept[0]), in_float(b.upper, kept[1]),
+                                      in_float(b.offset, kept[2]), in_float(b.multiplier, kept[3])};
+    if (!r.t.unconstrain(yf.data(), bf, xf.data(), r.name, error)) return false;
+    std::copy(xf.begin(), xf.end(), x);
     return true;
   }
 };
@@ -166,6 +192,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
   std::vector<Expr> terms;
   std::vector<std::pair<std::string, Expr>> outputs;
   Inverse inv;
+  inv.in_float = std::is_same_v<T, float>;
   std::vector<std::pair<std::string, Expr>> eval_outputs;
   auto eval_slot = [&](Expr e) {
     eval_outputs.push_back({"b" + std::to_string(eval_outputs.size()), e});

@@ -265,5 +265,36 @@ TEST(Errors, BoundedFamiliesNameTheVariable) {
   }
 }
 
+// An f32 density clamps a log-type coordinate at +-20 (guards.hpp): a value given at or within
+// exp(-20) of a bound starts there, where the f32 density still has a gradient, not at the
+// double inverse's log (-27.6 for 1e-12, -200 on the bound), where it is flat (the chain drifted
+// and failed: "non-finite variance ... improper"). An element without a bound is not clamped.
+TEST(Precision, AnF32DensityUnconstrainsWithItsOwnClamp) {
+  Model m;
+  m.rv("sigma", "normal", {0.0, 1.0}, {}, lower(0.0));
+  m.rv("d", "normal", {0.0, 1.0}, {2}, lower(m.data("d_lower", {-kInf, 1.0}, {2})));
+  auto f32 = m.compile<float>();
+  auto f64 = m.compile<double>();
+  std::vector<double> x(3);
+  std::string err;
+  for (double sigma : {1e-12, 0.0}) {
+    const std::vector<std::pair<std::string, std::vector<double>>> given = {{"sigma", {sigma}}, {"d", {50.0, 1.0}}};
+    ASSERT_TRUE(f32->unconstrain(given, x.data(), &err)) << err;
+    EXPECT_EQ(x[0], -20.0) << sigma;
+    EXPECT_EQ(x[1], 50.0);  // lower = -inf: identity
+    EXPECT_EQ(x[2], -20.0);
+    std::vector<double> g(3);
+    ASSERT_TRUE(std::isfinite(f32->logp_grad(x.data(), g.data())));
+    EXPECT_NE(g[0], 0.0);  // inside the clamp: the density has a slope there
+    ASSERT_TRUE(f64->unconstrain(given, x.data(), &err)) << err;
+    EXPECT_NEAR(x[0], sigma > 0 ? std::log(sigma) : -200.0, 1e-12);
+  }
+  const std::vector<std::pair<std::string, std::vector<double>>> ordinary = {{"sigma", {0.5}}, {"d", {-3.0, 2.0}}};
+  ASSERT_TRUE(f32->unconstrain(ordinary, x.data(), &err)) << err;
+  EXPECT_NEAR(x[0], std::log(0.5), 1e-7);
+  EXPECT_NEAR(x[1], -3.0, 1e-7);
+  EXPECT_NEAR(x[2], 0.0, 1e-7);
+}
+
 }  // namespace
 }  // namespace exmc::model
