@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -40,8 +42,11 @@ inline constexpr const char* kGaussianProgram = "parameters {\n  real mu;\n}\nmo
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The process id too: two runs of one test at once (two builds' ctest on one machine) shared
+    // the folder, and one's TearDown removed the other's files mid-run.
     dir = fs::temp_directory_path() /
-          ("exmc_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+          ("exmc_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+           std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
   }
