@@ -188,7 +188,9 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
       BatchPlan plan =
           plan_batch(dir, settings, sbc_mode, n, seed_given ? std::optional<uint64_t>(o.seed) : std::nullopt,
                      std::random_device{}() % 4294967291ull);
-      const auto notes = sbc_mode ? std::vector<std::string>{} : recheck_completed_fits(items_dir, fits, plan);
+      auto notes = sbc_mode ? std::vector<std::string>{} : recheck_completed_fits(items_dir, fits, plan);
+      if (!sbc_mode)
+        for (auto& w : identical_fits(fits, plan.seed)) notes.push_back(std::move(w));
       p = {{"seed", plan.seed}, {"todo", plan.todo}, {"items", n}, {"earlier", plan.earlier_done}, {"notes", notes}};
     } catch (const std::exception& e) {
       p = {{"error", e.what()}};

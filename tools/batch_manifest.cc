@@ -102,4 +102,23 @@ std::vector<ManifestItem> read_manifest(const std::string& path, const std::stri
   return items;
 }
 
+std::vector<std::string> identical_fits(const std::vector<ManifestItem>& items, unsigned long long batch_seed) {
+  std::vector<std::string> warnings;
+  std::map<std::string, size_t> first;
+  const auto key_path = [](const std::string& p) {
+    return p.empty() ? std::string("-") : fs::absolute(p).lexically_normal().string();
+  };
+  for (size_t i = 0; i < items.size(); ++i) {
+    const unsigned long long seed = items[i].seed ? *items[i].seed : batch_seed;
+    const std::string key = key_path(items[i].model) + '\n' + key_path(items[i].data) + '\n' + std::to_string(seed);
+    const auto [at, fresh] = first.emplace(key, i);
+    if (!fresh)
+      warnings.push_back(fmt::format(
+          "warning: items {} and {} are the same fit (model {}, data {}, seed {}): their draws will be identical; "
+          "for replicates give each its own \"seed\" (a JSON manifest)",
+          at->second + 1, i + 1, items[i].model, items[i].data.empty() ? "-" : items[i].data, seed));
+  }
+  return warnings;
+}
+
 }  // namespace exmc::cli

@@ -17,4 +17,9 @@ struct ManifestItem {
 // OUT_DIR/item_NNNN/output.csv. Throws std::invalid_argument naming the file and item.
 std::vector<ManifestItem> read_manifest(const std::string& path, const std::string& out_dir);
 
+// Warnings for items that are the same fit as an earlier one (the same model and data files and
+// the same seed, `batch_seed` for an item without one): their draws are identical, where a user
+// listing a fit twice most likely wanted replicates.
+std::vector<std::string> identical_fits(const std::vector<ManifestItem>& items, unsigned long long batch_seed);
+
 }  // namespace exmc::cli

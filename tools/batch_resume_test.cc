@@ -60,5 +60,27 @@ TEST_F(BatchResumeTest, AnInputEditedAfterItsFitCompletedIsRefusedNamingIt) {
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
+// The same fit listed twice (the same model, data and seed) ran twice and gave identical draws
+// without a word, where a user listing it twice most likely wanted replicates. Warned of, naming
+// both items; items with seeds of their own are not.
+TEST_F(BatchResumeTest, TheSameFitListedTwiceIsWarnedOf) {
+  write("twice.txt", "es.stan a.json x.csv\nes.stan b.json y.csv\n./es.stan a.json z.csv\n");
+  auto r = exmc({"batch", "--manifest", path("twice.txt"), "--output", path("twice"), "--seed", "7", "--chains", "1",
+                 "--warmup", "30", "--draws", "20"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: items 1 and 3 are the same fit (model " + path("es.stan") + ", data " +
+                       path("a.json") + ", seed 7): their draws will be identical"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("items 1 and 2"), std::string::npos) << r.err;
+  EXPECT_EQ(data_lines(path("x.csv")), data_lines(path("z.csv")));  // what it warns of
+  write("seeds.json", R"([{"model": "es.stan", "data": "a.json", "output": "s1.csv", "seed": 1},
+                          {"model": "es.stan", "data": "a.json", "output": "s2.csv", "seed": 2}])");
+  r = exmc({"batch", "--manifest", path("seeds.json"), "--output", path("seeds"), "--seed", "7", "--chains", "1",
+            "--warmup", "30", "--draws", "20"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("same fit"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace exmc::cli
