@@ -2,45 +2,17 @@
 // as Draws, and little more. The binary's operator new and delete count live bytes for it.
 #include <gtest/gtest.h>
 
-#include <malloc.h>
-
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <new>
 #include <string>
 
 #include <unistd.h>
 
 #include "exmc/analysis/cmdstan.hpp"
 
-namespace {
-
-std::atomic<long long> g_live{0}, g_peak{0};
-
-void count_alloc(void* p) {
-  const long long now = g_live += static_cast<long long>(malloc_usable_size(p));
-  long long peak = g_peak.load(std::memory_order_relaxed);
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
-  }
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  count_alloc(p);
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live -= static_cast<long long>(malloc_usable_size(p));
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+#include "../support/heap_peak.hpp"
 
 namespace exmc::analysis {
 namespace {
@@ -65,14 +37,13 @@ std::string write_run(size_t n) {
 TEST(ReadPeakMemory, AFileIsHeldOnceBesideItsDraws) {
   const size_t n = 200000;
   const std::string path = write_run(n);
-  const long long before = g_live.load();
-  g_peak = before;
+  const long long before = test_support::start_peak();
   size_t num_draws = 0;
   {
     const CmdStanRun run = read_cmdstan_run({path});
     num_draws = run.draws.num_draws;
   }
-  const long long peak = g_peak.load() - before;
+  const long long peak = test_support::peak_bytes() - before;
   std::remove(path.c_str());
   ASSERT_EQ(num_draws, n);
   const long long d = sizeof(double);
@@ -86,8 +57,7 @@ TEST(ReadPeakMemory, AFileIsHeldOnceBesideItsDraws) {
 TEST(ReadPeakMemory, TheSummaryRunsWithoutTheRowsAsParsed) {
   const size_t n = 200000;
   const std::string path = write_run(n);
-  const long long before = g_live.load();
-  g_peak = before;
+  const long long before = test_support::start_peak();
   size_t rows = 0;
   {
     CmdStanRun run = read_cmdstan_run({path});
@@ -97,7 +67,7 @@ TEST(ReadPeakMemory, TheSummaryRunsWithoutTheRowsAsParsed) {
     EXPECT_EQ(run.chains.at(0).columns.size(), 9u);
     rows = summarise(run.draws).rows.size();
   }
-  const long long peak = g_peak.load() - before;
+  const long long peak = test_support::peak_bytes() - before;
   std::remove(path.c_str());
   ASSERT_EQ(rows, 3u);
   const long long d = sizeof(double);

@@ -2,14 +2,10 @@
 // by this binary's operator new and delete, and the bytes on disk (the format load reads).
 #include <gtest/gtest.h>
 
-#include <malloc.h>
-
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <new>
 #include <sstream>
 #include <string>
 
@@ -18,27 +14,7 @@
 #include "exmc/core/state_io.hpp"
 #include "exmc/io/run_checkpoint.hpp"
 
-namespace {
-
-std::atomic<long long> g_live{0}, g_peak{0};
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  const long long now = g_live += static_cast<long long>(malloc_usable_size(p));
-  long long peak = g_peak.load(std::memory_order_relaxed);
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
-  }
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live -= static_cast<long long>(malloc_usable_size(p));
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+#include "../support/heap_peak.hpp"
 
 namespace exmc::io {
 namespace {
@@ -82,10 +58,9 @@ TEST(RunCheckpointPeak, SavingCopiesNoState) {
   for (size_t i = 0; i < cp.state.size(); ++i) cp.state[i] = char(i * 131 % 251);
   const std::string path =
       (std::filesystem::temp_directory_path() / ("exmc_ckpt_peak_" + std::to_string(::getpid()))).string();
-  const long long before = g_live.load();
-  g_peak = before;
+  const long long before = test_support::start_peak();
   cp.save(path);
-  const long long peak = g_peak.load() - before;
+  const long long peak = test_support::peak_bytes() - before;
   EXPECT_LE(peak, 64 << 10) << "bytes beyond the state while saving";
 
   std::ifstream in(path, std::ios::binary);
