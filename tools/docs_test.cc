@@ -9,14 +9,19 @@
 //      `python3 -m exmc CMD`) and inline code spans `exmc CMD ...`.
 // --help and --help-all are every command's; the README's quick tour says so once.
 // Failures name the option, the command and the page (with the line for a stale option).
+// DocsTestExamples (below) runs the examples of sample.md, methods.md and analysis.md and checks
+// the output they show, so a number or message that drifts is caught too.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -246,6 +251,152 @@ TEST(DocsCoverage, EverySubcommandHasAPage) {
   EXPECT_GT(listed, 0) << help.text;
 }
 
+// The examples the pages show, run as a newcomer runs them. A code line that is a command
+// (`build/exmc ...`, `$ build/exmc ...`, `echo`, `grep`, `diff`, `mkdir`) is run from the source
+// directory with bash, build/runs/ replaced by a fresh folder, in page order (so an example can
+// read what an earlier one wrote); every output line the page shows under it must appear in what
+// the command printed (stdout and stderr); a prose line starting "prints" between the two is
+// allowed. In the comparison "..." matches anything, timings
+// ("41.5 ms", "0.02 s", "0.0s") and 16-hex-digit run ids are masked, and so is "seed N" for a
+// command that gives no --seed (its seed is random). Commands whose output is not a function of
+// the command (a run killed after a second, a dashboard's port) or that need more than this
+// machine (mpirun) are not run; their pages say the output varies.
+struct Example {
+  std::string command;
+  std::vector<std::string> shown;
+  int line;
+};
+
+bool is_command(const std::string& t) {
+  for (const char* p : {"build/exmc ", "$ build/exmc ", "echo ", "grep ", "diff ", "mkdir "})
+    if (t.rfind(p, 0) == 0) return true;
+  return false;
+}
+
+bool not_reproducible(const std::string& cmd) {
+  for (const char* p : {"--serve", "--resume", "--draws 100000", "mpirun", "sleep ", "kill ", "exmc plot"})
+    if (cmd.find(p) != std::string::npos) return true;
+  return !cmd.empty() && cmd.back() == '&';
+}
+
+std::vector<Example> examples_of(const std::string& page_text) {
+  std::vector<Example> out;
+  std::istringstream in(page_text);
+  std::string line;
+  int no = 0;
+  bool open = false;  // the last code line was a command or its output
+  while (std::getline(in, line)) {
+    ++no;
+    const bool code = line.rfind("    ", 0) == 0;
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;  // a blank line inside a block keeps it open
+    const std::string t = line.substr(first);
+    if (!code) {
+      open = open && t.rfind("prints", 0) == 0;  // "prints (the timings vary):" introduces the output
+      continue;
+    }
+    if (is_command(t)) {
+      out.push_back({t.rfind("$ ", 0) == 0 ? t.substr(2) : t, {}, no});
+      open = true;
+    } else if (open) {
+      out.back().shown.push_back(t);
+    }
+  }
+  return out;
+}
+
+std::string mask(std::string s, bool seeded) {
+  static const std::regex time_re(R"(\b\d+(\.\d+)? ?(ms|s)\b)"), id_re(R"(\b[0-9a-f]{16}\b)"), seed_re(R"(seed \d+)");
+  s = std::regex_replace(s, time_re, "<time>");
+  s = std::regex_replace(s, id_re, "<id>");
+  if (!seeded) s = std::regex_replace(s, seed_re, "seed <n>");
+  const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e + 1 - b);
+}
+
+bool shown_in(const std::string& shown, const std::string& printed, bool seeded) {
+  // The shown line as a pattern: "..." is anything, everything else literal.
+  std::string pattern;
+  const std::string m = mask(shown, seeded);
+  for (size_t i = 0; i < m.size();) {
+    if (m.compare(i, 3, "...") == 0) {
+      pattern += ".*";
+      i += 3;
+      continue;
+    }
+    if (std::string("\\^$.|?*+()[]{}").find(m[i]) != std::string::npos) pattern += '\\';
+    pattern += m[i++];
+  }
+  const std::regex re(pattern);
+  std::istringstream in(printed);
+  std::string line;
+  while (std::getline(in, line))
+    if (std::regex_match(mask(line, seeded), re)) return true;
+  return false;
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+class DocsTestExamples : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(DocsTestExamples, ShownOutputIsWhatTheCommandPrints) {
+  const std::string page = GetParam();
+  // The pages show the machine-code backend's numbers; the interpreter sums in another order.
+  const char* backend = std::getenv("EXMC_BACKEND");
+  if ((backend && std::string(backend) == "interpreter") ||
+      run("--version").text.find("machine code (LLVM)") == std::string::npos)
+    GTEST_SKIP() << "the pages' numbers are the LLVM backend's; this build or EXMC_BACKEND uses another";
+  const std::string text = read_page(page);
+  ASSERT_FALSE(text.empty()) << page;
+  char tmpl[] = "/tmp/exmc_docs_examples_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string runs = std::string(tmpl) + "/runs/";
+  std::filesystem::create_directories(runs);
+  int checked = 0;
+  // Every page's examples read the files of sample.md's first run (build/runs/es_*.csv).
+  std::vector<Example> all = {{"build/exmc sample examples/eight_schools.stan --data examples/eight_schools.data.json "
+                               "--seed 1 --output build/runs/es.csv --no-progress", {}, 0}};
+  for (auto& ex : examples_of(text)) all.push_back(std::move(ex));
+  for (const auto& ex : all) {
+    if (not_reproducible(ex.command)) continue;
+    std::string cmd = replace_all(ex.command, "build/runs/", runs);
+    if (cmd.rfind("build/exmc ", 0) == 0) cmd = "'" + exmc_binary() + "'" + cmd.substr(10);
+    const std::string script = std::string(tmpl) + "/cmd.sh";
+    {
+      std::ofstream f(script);
+      f << "cd '" << EXMC_SOURCE_DIR << "' || exit 99\n" << cmd << "\n";
+    }
+    Output o;
+    {
+      FILE* p = popen(("bash '" + script + "' 2>&1").c_str(), "r");
+      ASSERT_NE(p, nullptr);
+      std::array<char, 4096> buf;
+      size_t n;
+      while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
+      pclose(p);
+    }
+    const bool seeded = ex.command.find("--seed") != std::string::npos;
+    for (const auto& s : ex.shown) {
+      if (s == "..." || s == "$") continue;
+      ++checked;
+      EXPECT_TRUE(shown_in(replace_all(s, "build/runs/", runs), o.text, seeded))
+          << page << ":" << ex.line << ": `" << ex.command << "` is shown printing\n  " << s
+          << "\nbut it printed:\n" << o.text;
+    }
+  }
+  EXPECT_GT(checked, 0) << page << ": no shown output was checked";
+  std::filesystem::remove_all(tmpl);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pages, DocsTestExamples,
+                         ::testing::Values("docs/sample.md", "docs/methods.md", "docs/analysis.md"),
+                         [](const ::testing::TestParamInfo<const char*>& i) {
+                           return std::filesystem::path(i.param).stem().string();
+                         });
+
 // The parser itself, on a small page: a table row, a command line, a continued command line and
 // an inline span are attributed; prose and tool output are not.
 TEST(DocsParser, AttributesTablesAndCommandLines) {
@@ -269,6 +420,36 @@ TEST(DocsParser, AttributesTablesAndCommandLines) {
   const std::vector<std::string> want = {"laplace seed table", "optimize seed table", "sample chains",
                                          "batch sbc",           "batch simulations",  "summary format"};
   EXPECT_EQ(got, want);
+}
+
+// The examples' reader and matcher on a small page: output after "prints ...:" belongs to its
+// command, prose ends an example, "..." matches anything, timings and run ids are masked, and a
+// number that differs is caught.
+TEST(DocsParser, ReadsExamplesAndMatchesTheirOutput) {
+  const std::string page =
+      "    build/exmc smc m.stan --seed 1\n"
+      "\n"
+      "prints (the timings vary):\n"
+      "\n"
+      "    exmc smc: stage 1: beta 0.16, 0.1 s\n"
+      "    ...\n"
+      "\n"
+      "Prose.\n"
+      "\n"
+      "    exmc smc: not an example's output\n"
+      "    $ build/exmc summary a.csv\n"
+      "    exmc summary: error: a.csv (run 39ddb30f768ecede) and b.csv (run ...) differ\n";
+  const auto ex = examples_of(page);
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[0].command, "build/exmc smc m.stan --seed 1");
+  EXPECT_EQ(ex[0].shown, (std::vector<std::string>{"exmc smc: stage 1: beta 0.16, 0.1 s", "..."}));
+  EXPECT_EQ(ex[1].command, "build/exmc summary a.csv");
+  EXPECT_EQ(ex[1].line, 11);
+  EXPECT_TRUE(shown_in(ex[0].shown[0], "x\nexmc smc: stage 1: beta 0.16, 2.5 s\n", true));
+  EXPECT_FALSE(shown_in(ex[0].shown[0], "exmc smc: stage 1: beta 0.17, 0.1 s\n", true));
+  EXPECT_TRUE(shown_in(ex[1].shown[0], "exmc summary: error: a.csv (run 0123456789abcdef) and b.csv (run 1) differ", false));
+  EXPECT_TRUE(shown_in("done, seed 7", "done, seed 123", false));
+  EXPECT_FALSE(shown_in("done, seed 7", "done, seed 123", true));
 }
 
 }  // namespace
