@@ -155,6 +155,40 @@ TEST_F(KillTest, SigtermStopsLikeCtrlCKeepsWholeRowsInTheTemporariesAndExits143)
   EXPECT_GT(rows, 0u);
 }
 
+// Interrupted while chain 2 samples, chain 1 (one thread: the chains run one after the other)
+// complete and renamed: the message named chain 1's temporary, which no longer existed, among
+// those "kept". It names only temporaries that exist, and chain 1's file as complete.
+TEST_F(KillTest, AnInterruptNamesOnlyTheTemporariesThatExist) {
+  auto a = args(3, 100, 400000);
+  a[5] = "2";  // --chains
+  a.insert(a.end(), {"--threads", "1"});
+  Child c(a, path("err.txt"));
+  // Chain 2's temporary holds rows (its first 64 kB): chain 1 has finished sampling.
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  std::vector<std::string> tmps;
+  for (bool chain_2_writes = false; !chain_2_writes && Clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    tmps = temporaries();
+    std::sort(tmps.begin(), tmps.end());
+    std::error_code ec;
+    chain_2_writes = tmps.size() == 2 && fs::file_size(tmps[1], ec) > 0 && !ec;
+  }
+  ASSERT_EQ(tmps.size(), 2u) << slurp(path("err.txt"));
+  c.signal(SIGINT);
+  const int st = c.wait();
+  const std::string err = slurp(path("err.txt"));
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 130) << err;
+  ASSERT_TRUE(fs::exists(final_name(1))) << err;
+  ASSERT_FALSE(fs::exists(tmps[0])) << err;
+  ASSERT_TRUE(fs::exists(tmps[1])) << err;
+  EXPECT_EQ(err.find(tmps[0]), std::string::npos) << "names a temporary that no longer exists:\n" << err;
+  EXPECT_NE(err.find("exmc sample: interrupted; the draws so far are in (incomplete, kept under temporary names):\n  " +
+                     tmps[1] + "\nexmc: chains completed before the interrupt (complete, under their final names):\n  " +
+                     final_name(1) + "\n"),
+            std::string::npos)
+      << err;
+}
+
 // Issue 15: `--checkpoint-every N` then `--resume`. Killed with SIGKILL at random moments (in
 // warmup and in sampling, and the resumed runs killed again), a run resumed until it completes
 // writes exactly the files of an uninterrupted run: every byte but the run identifier, the output

@@ -9,6 +9,7 @@
 
 #include "exmc/core/state_io.hpp"
 #include "exmc/io/cmdstan_csv_reader.hpp"
+#include "exmc/io/temporaries.hpp"
 #include "file_text.hpp"
 
 namespace exmc::cli {
@@ -125,6 +126,43 @@ std::vector<std::string> remove_run_temporaries(const std::string& chain_output,
     if (fs::remove(p, ec)) removed.push_back(p);
   }
   return removed;
+}
+
+void sweep_earlier_temporaries(const std::vector<std::string>& chain_outputs, const std::vector<std::string>& own,
+                               bool checkpoint_replaced, std::ostream& err) {
+  namespace fs = std::filesystem;
+  std::string removed, in_use, resumable;
+  const auto add = [](std::string& to, const std::string& name) { to += (to.empty() ? "" : ", ") + name; };
+  for (size_t c = 0; c < chain_outputs.size(); ++c) {
+    std::string continued;  // the file name the chain's checkpoint continues
+    if (!checkpoint_replaced) {
+      try {
+        if (const auto cp = io::RunCheckpoint::load(io::checkpoint_path(chain_outputs[c])))
+          continued = fs::path(cp->temp_path).filename().string();
+      } catch (const std::exception&) {
+        // A damaged checkpoint continues nothing (--resume says so).
+      }
+    }
+    const std::string own_name = fs::path(own.at(c)).filename().string();
+    for (const auto& p : csv_temporaries(chain_outputs[c])) {
+      const std::string name = fs::path(p).filename().string();
+      if (name == own_name) continue;
+      if (name == continued) add(resumable, p);
+      else if (io::remove_if_abandoned(p)) add(removed, p);
+      else add(in_use, p);
+    }
+  }
+  if (!removed.empty())
+    err << "exmc: removed the draws an earlier, interrupted or killed run of this output left under temporary names "
+           "(no process was writing them, and no checkpoint continues them): "
+        << removed << "\n";
+  if (!in_use.empty())
+    err << "exmc: warning: " << in_use << " (temporaries of this output) are being written by another running "
+        << "process, probably another exmc run with this --output: left as they are; the two runs replace each "
+           "other's files\n";
+  if (!resumable.empty())
+    err << "exmc: " << resumable << " (an interrupted run's draws) left as they are: their checkpoints can still "
+        << "continue them (the interrupted command with --resume, which replaces this run's files)\n";
 }
 
 std::optional<ResumePoint> find_resume_point(const SampleOptions& opts, const std::string& fingerprint,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,17 @@ std::vector<std::string> csv_temporaries(const std::string& chain_output);
 // temporary: the interrupted one can never be continued or completed. Other runs' are left.
 std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,
                                                 const std::string& keep);
+
+// For a run that is not --resume, before it samples: earlier runs' CSV temporaries beside each
+// of `chain_outputs`, other than `own` (this run's writers'), one line each for what was done,
+// to `err`. Removed: no process holds them (io::remove_if_abandoned: their writer was killed,
+// kill -9 included, or interrupted and gone) and no checkpoint that outlives this run refers to
+// them; this run replaces the output they were drafts of. Left: those a live process holds
+// (another run with the same output, still writing), and those the chain's checkpoint
+// (out_K.csv.checkpoint) refers to when `checkpoint_replaced` is false (this run does not
+// overwrite it), as `--resume` can continue them.
+void sweep_earlier_temporaries(const std::vector<std::string>& chain_outputs, const std::vector<std::string>& own,
+                               bool checkpoint_replaced, std::ostream& err);
 
 // --resume where no chain has a checkpoint but every one of `chain_outputs` exists under its
 // final name: a completed run. Empty when it agrees with this run's settings (`expected`, keyed

@@ -158,6 +158,35 @@ void check_dense_metric_size(const SampleOptions& opts, size_t dim, std::ostream
       << "\n";
 }
 
+// A run that would fill the disk found out only when it did, after its work, with "No space left
+// on device". The rows still to be written (every chain of this process, warmup when saved) x
+// columns x (significant digits + 2) bytes a value, against the output folder's free space.
+void check_disk_space(const SampleOptions& opts, const services::SampleJob& job, const std::vector<uint64_t>& rows_done,
+                      std::ostream& err) {
+  const auto& sc = job.config().sampler;
+  const uint64_t thin = std::max(1u, sc.thin);
+  const uint64_t rows = (uint64_t(sc.num_samples) + thin - 1) / thin +
+                        (opts.save_warmup ? (uint64_t(sc.num_warmup) + thin - 1) / thin : 0);
+  uint64_t left = 0;
+  for (const uint64_t done : rows_done) left += rows > done ? rows - done : 0;
+  const uint64_t columns = job.stat_names().size() + job.names().size();
+  const uint64_t per_value = uint64_t(opts.sig_figs < 0 ? 6 : opts.sig_figs) + 2;
+  const double expected = double(left) * double(columns) * double(per_value);
+  std::filesystem::path folder = std::filesystem::path(opts.output).parent_path();
+  if (folder.empty()) folder = ".";
+  const auto free = io::free_space(folder.string());
+  if (!free || expected <= double(*free)) return;
+  const auto size = [](double bytes) {
+    return bytes >= 1e9 ? fmt::format("{:.1f} GB", bytes / 1e9)
+                        : bytes >= 1e6 ? fmt::format("{:.1f} MB", bytes / 1e6) : fmt::format("{:.0f} bytes", bytes);
+  };
+  err << fmt::format("exmc: warning: the output files need about {} ({} rows x {} columns x ~{} bytes a value, {} "
+                     "chain{}) but {} has {} free: the run will fail when the disk is full; free some space, write "
+                     "elsewhere (--output), keep fewer draws (--thin, --draws) or fewer digits (--sig-figs)\n",
+                     size(expected), left, columns, per_value, rows_done.size(), rows_done.size() == 1 ? "" : "s",
+                     folder.string(), size(double(*free)));
+}
+
 // Files out_K.csv a run with more chains left behind (K > chains; out_1.csv ... for one chain,
 // whose own output is out.csv). They are not this run's names, so they are left alone.
 std::vector<std::string> stale_chain_files(const std::string& output, unsigned chains) {
@@ -350,6 +379,16 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     // A resumed run's final names hold only what the run itself completed before it stopped.
     for (unsigned c = 0; c < block.count; ++c)
       if (!resumed || !resumed->chains[c]) io::remove_previous_output(chain_outputs[c]);
+    // A run that is not --resume replaces this output: the temporaries an earlier run of it left
+    // (killed, by kill -9 too, or interrupted) were drafts of files now being replaced, and piled
+    // up beside them without a word with every killed try. Those no live process holds go, named;
+    // another process's (another run with this output, still writing) and those a checkpoint can
+    // still continue are left, named. Other outputs' temporaries are never looked at.
+    if (!opts.resume) {
+      std::vector<std::string> own;
+      for (unsigned c = 0; c < block.count; ++c) own.push_back(sink.writer(c).temp_path());
+      sweep_earlier_temporaries(chain_outputs, own, checkpoint_every > 0, err);
+    }
     // A resumed chain without a checkpoint starts afresh in a new temporary; the interrupted
     // run's temporary for it (its checkpoint deleted, or killed before its first) can never be
     // continued, and was left behind unnamed.
@@ -412,6 +451,12 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       err << fmt::format("exmc: {} x ({} warmup + {} draws), seed {}, metric {}\n", count(opts.chains, "chain"),
                          opts.warmup, opts.draws, seed, opts.metric);
     if (!job.fixed_param() && opts.metric == "dense") check_dense_metric_size(opts, density.dim(), err);
+    {
+      std::vector<uint64_t> rows_done;
+      for (unsigned c = 0; c < block.count; ++c)
+        rows_done.push_back(sink.writer(c).finished() ? UINT64_MAX : sink.writer(c).rows_written());
+      check_disk_space(opts, job, rows_done, err);
+    }
     if (resumed) {
       std::string at;
       for (const auto& c : resumed->chains)
@@ -468,9 +513,21 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       return failed(retryable ? SampleFailure::kOther : SampleFailure::kInput);
     }
     if (result.cancelled) {
-      // The temporaries carry a random suffix (each run its own), so name them.
-      err << "exmc sample: interrupted; the draws so far are in (incomplete, kept under temporary names):\n";
-      for (unsigned c = 0; c < block.count; ++c) err << "  " << sink.writer(c).temp_path() << "\n";
+      // The temporaries carry a random suffix (each run its own), so name them: those that exist.
+      // A chain that completed before the interrupt was renamed into place (its temporary named
+      // here read as if it held the draws), and a resumed chain completed before had none.
+      std::string kept, complete;
+      for (const auto& c : result.chains) {
+        const auto& w = sink.writer(c.chain);
+        std::error_code ec;
+        if (!c.cancelled) complete += "  " + w.path() + "\n";  // no chain failed (said above)
+        else if (std::filesystem::is_regular_file(w.temp_path(), ec)) kept += "  " + w.temp_path() + "\n";
+      }
+      err << "exmc sample: interrupted";
+      if (!kept.empty()) err << "; the draws so far are in (incomplete, kept under temporary names):\n" << kept;
+      else err << "\n";
+      if (!complete.empty())
+        err << "exmc: chains completed before the interrupt (complete, under their final names):\n" << complete;
       err << resume_hint;
       // The shell's convention, 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM.
       if (failure) *failure = SampleFailure::kOther;

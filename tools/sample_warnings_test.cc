@@ -4,6 +4,10 @@
 // on open files (ulimit -n).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iterator>
@@ -15,8 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child_process.hpp"
 #include "cli.hpp"
 #include "cli_test_support.hpp"
+#include "exmc/io/output_files.hpp"
+#include "exmc/io/temporaries.hpp"
 
 namespace exmc::cli {
 namespace {
@@ -178,6 +185,145 @@ TEST_F(CliTest, ALargeDenseMetricIsSaidAndOneBeyondMemoryRefused) {
   EXPECT_NE(ran.err.find("of memory: use --metric diag or low-rank"), std::string::npos) << ran.err;
   for (const auto& e : fs::directory_iterator(dir))  // no big.csv, big.csv.*.tmp
     EXPECT_FALSE(e.path().filename().string().rfind("big.csv", 0) == 0) << e.path();
+}
+
+// A run killed with kill -9 left its temporaries (o_1.csv.<hex>.tmp ...), and a plain rerun of
+// the same command completed beside them without a word; every killed try added more. A rerun
+// removes those no process holds and names them; it leaves, and names, a temporary of its
+// output that a live process is writing, and never looks at another output's.
+class LeftoverTest : public CliTest {
+ protected:
+  std::vector<std::string> args(const std::string& draws) const {
+    return {"sample", example("eight_schools.stan"), "--data", example("eight_schools.data.json"), "--chains", "2",
+            "--draws", draws, "--seed", "1", "--no-progress", "--output", path("o.csv")};
+  }
+  std::vector<std::string> temporaries_of_o() const {
+    std::vector<std::string> t;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const auto name = e.path().filename().string();
+      if (name.rfind("o_", 0) == 0 && e.path().extension() == ".tmp") t.push_back(e.path().string());
+    }
+    std::sort(t.begin(), t.end());
+    return t;
+  }
+  // Starts `a` and kills it with SIGKILL once `ready` holds; the temporaries it left.
+  template <class Ready>
+  std::vector<std::string> kill_9(const std::vector<std::string>& a, Ready ready) const {
+    Child c(a, path("err.txt"));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!ready() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    c.signal(SIGKILL);
+    const int st = c.wait();
+    EXPECT_TRUE(WIFSIGNALED(st)) << "the run ended before it was killed:\n" << slurp(path("err.txt"));
+    return temporaries_of_o();
+  }
+  static constexpr const char* kRemoved =
+      "exmc: removed the draws an earlier, interrupted or killed run of this output left under temporary names (no "
+      "process was writing them, and no checkpoint continues them): ";
+};
+
+TEST_F(LeftoverTest, ARerunRemovesTheTemporariesAKilledRunOfItsOutputLeftAndNoOthers) {
+  const auto killed = kill_9(args("400000"), [&] { return temporaries_of_o().size() == 2; });
+  ASSERT_EQ(killed.size(), 2u);
+  // Another output's leftover in the folder, and a temporary of this output a live writer holds
+  // (created as exmc's writers create theirs, held open by this process).
+  const auto other = write("p_1.csv.0123456789abcdef.tmp", "# exmc_run_id = 0123456789abcdef\n");
+  const std::string live = path("o_2.csv.00000000000000aa.tmp");
+  const int fd = io::create_tracked_temporary(live, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  auto ran = exmc(args("100"));
+  ::close(fd);
+  io::untrack_temporary(live);
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.err.find(kRemoved + killed[0] + ", " + killed[1] + "\n"), std::string::npos) << ran.err;
+  for (const auto& k : killed) EXPECT_FALSE(fs::exists(k)) << k;
+  EXPECT_NE(ran.err.find("exmc: warning: " + live + " (temporaries of this output) are being written by another "
+                         "running process, probably another exmc run with this --output: left as they are"),
+            std::string::npos)
+      << ran.err;
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_EQ(ran.err.find("p_1.csv"), std::string::npos) << ran.err;
+  // Its writer gone (the descriptor closed), the next run removes it too; nothing else is left.
+  ran = exmc(args("100"));
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.err.find(kRemoved + live + "\n"), std::string::npos) << ran.err;
+  EXPECT_TRUE(temporaries_of_o().empty());
+  EXPECT_TRUE(fs::exists(other));
+}
+
+// A checkpointed run's temporaries can still be continued (--resume) while their checkpoints
+// exist: a rerun that does not replace the checkpoints leaves them and says so; one that
+// checkpoints (overwriting them) removes them, as nothing could continue them after it.
+TEST_F(LeftoverTest, ATemporaryACheckpointCanContinueIsLeftUntilTheCheckpointIsReplaced) {
+  auto a = args("400000");
+  a.insert(a.end(), {"--checkpoint-every", "10"});
+  const auto killed = kill_9(a, [&] { return fs::exists(path("o_2.csv.checkpoint")); });
+  ASSERT_EQ(killed.size(), 2u);
+  auto ran = exmc(args("100"));
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.err.find("exmc: " + killed[0] + ", " + killed[1] + " (an interrupted run's draws) left as they are: "
+                         "their checkpoints can still continue them"),
+            std::string::npos)
+      << ran.err;
+  EXPECT_EQ(ran.err.find("exmc: removed"), std::string::npos) << ran.err;
+  EXPECT_EQ(temporaries_of_o(), killed);
+  auto b = args("100");
+  b.insert(b.end(), {"--checkpoint-every", "10"});
+  ran = exmc(b);
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.err.find(kRemoved + killed[0] + ", " + killed[1] + "\n"), std::string::npos) << ran.err;
+  EXPECT_TRUE(temporaries_of_o().empty());
+}
+
+// A run whose files will not fit found out only when the disk was full. The expected size (rows x
+// columns x (significant digits + 2) bytes) is compared with the folder's free space before
+// sampling; the free space comes through io::set_free_space_query, not a filled disk.
+std::optional<uint64_t> a_small_disk(const std::string&) { return 1000; }
+std::optional<uint64_t> a_large_disk(const std::string&) { return uint64_t(1) << 50; }
+struct FreeSpace {
+  explicit FreeSpace(io::FreeSpaceQuery q) { io::set_free_space_query(q); }
+  ~FreeSpace() { io::set_free_space_query(nullptr); }
+};
+
+TEST_F(CliTest, ARunLargerThanTheFreeSpaceIsWarnedOfBeforeSampling) {
+  const std::vector<std::string> a = {"sample", example("eight_schools.stan"), "--data",
+                                      example("eight_schools.data.json"), "--chains", "2", "--draws", "100",
+                                      "--seed", "1", "--no-progress", "--output", path("d.csv")};
+  Ran ran;
+  {
+    FreeSpace small(a_small_disk);
+    ran = exmc(a);
+  }
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  std::istringstream csv(data_lines(path("d_1.csv")));
+  std::string header;
+  std::getline(csv, header);
+  const size_t columns = size_t(std::count(header.begin(), header.end(), ',')) + 1;
+  const size_t bytes = 2 * 100 * columns * 8;  // 2 chains of 100 rows, 6 digits + 2
+  const auto said = ran.err.find("exmc: warning: the output files need about " + std::to_string(bytes) + " bytes (200 rows x " +
+                                 std::to_string(columns) + " columns x ~8 bytes a value, 2 chains) but " + dir.string() +
+                                 " has 1000 bytes free: the run will fail when the disk is full");
+  EXPECT_NE(said, std::string::npos) << ran.err;
+  EXPECT_LT(said, ran.err.find("exmc: first warmup iteration")) << ran.err;  // before sampling
+  // --sig-figs 12, --thin 2 and --save-warmup (1000 warmup rows): 14 bytes a value, 550 rows a chain.
+  auto more = a;
+  more.insert(more.end(), {"--sig-figs", "12", "--thin", "2", "--save-warmup"});
+  {
+    FreeSpace small(a_small_disk);
+    ran = exmc(more);
+  }
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.err.find("(1100 rows x " + std::to_string(columns) + " columns x ~14 bytes a value, 2 chains)"),
+            std::string::npos)
+      << ran.err;
+  {
+    FreeSpace large(a_large_disk);
+    ran = exmc(a);
+  }
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_EQ(ran.err.find("the output files need about"), std::string::npos) << ran.err;
 }
 
 }  // namespace

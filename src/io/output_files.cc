@@ -2,8 +2,10 @@
 #include "exmc/io/output_files.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -91,5 +93,18 @@ bool remove_previous_output(const std::string& path) {
     throw std::runtime_error("cannot remove the previous " + path + ": " + ec.message());
   return true;
 }
+
+namespace {
+std::atomic<FreeSpaceQuery> g_free_space_query{nullptr};
+}  // namespace
+
+std::optional<uint64_t> free_space(const std::string& folder) {
+  if (const auto query = g_free_space_query.load()) return query(folder);
+  struct statvfs vfs{};
+  if (::statvfs(folder.empty() ? "." : folder.c_str(), &vfs) != 0) return std::nullopt;
+  return uint64_t(vfs.f_bavail) * uint64_t(vfs.f_frsize);
+}
+
+void set_free_space_query(FreeSpaceQuery query) { g_free_space_query.store(query); }
 
 }  // namespace exmc::io

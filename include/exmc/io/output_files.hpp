@@ -3,6 +3,8 @@
 // not after minutes of sampling.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,5 +26,13 @@ void check_output_file(const std::string& output, const std::vector<NamedFile>& 
 // Removes `path` when it exists as a regular file (or a symlink). Returns whether it removed
 // one; throws std::runtime_error when it cannot.
 bool remove_previous_output(const std::string& path);
+
+// The bytes the file system holding `folder` has free for this user (statvfs: f_bavail x
+// f_frsize); std::nullopt when it cannot tell.
+std::optional<uint64_t> free_space(const std::string& folder);
+// Replaces what free_space() answers (a test's seam: no disk is filled to test a warning);
+// nullptr restores statvfs.
+using FreeSpaceQuery = std::optional<uint64_t> (*)(const std::string& folder);
+void set_free_space_query(FreeSpaceQuery query);
 
 }  // namespace exmc::io

@@ -11,8 +11,18 @@ namespace exmc::io {
 // open(2)s `path` with `flags` (which include O_CREAT | O_EXCL) and, when it was created, records
 // it as an unfinished temporary of this process, as one step with respect to
 // remove_tracked_temporaries_for_exit(): a file it created is never missed. Returns the
-// descriptor, or -1 with errno set.
+// descriptor, or -1 with errno set. The file is flock(2)ed (exclusively) before its name appears
+// (created unnamed, O_TMPFILE, and linked; where the file system has no unnamed files, locked
+// right after it is created): the lock lasts while the descriptor is open, and ends with the
+// process however it ends (kill -9 too), so other processes can tell a temporary being written
+// from one a dead or finished writer left (remove_if_abandoned).
 int create_tracked_temporary(const std::string& path, int flags, unsigned mode);
+
+// Removes `path` when it is a regular file that no open descriptor holds locked (its writer
+// ended, by kill -9 included, or closed it) and returns whether it did. A temporary a live
+// create_tracked_temporary() writer holds is never removed; nor is a file written by a program
+// that does not lock (the caller must know the name is a temporary's).
+bool remove_if_abandoned(const std::string& path);
 // Forgets a temporary (renamed into place, removed, or kept on purpose as a run's partial draws).
 void untrack_temporary(const std::string& path);
 
