@@ -9,8 +9,8 @@
 //      `python3 -m exmc CMD`) and inline code spans `exmc CMD ...`.
 // --help and --help-all are every command's; the README's quick tour says so once.
 // Failures name the option, the command and the page (with the line for a stale option).
-// DocsTestExamples (below) runs the examples of sample.md, methods.md and analysis.md and checks
-// the output they show, so a number or message that drifts is caught too.
+// DocsTestExamples (below) runs the examples of sample.md, methods.md, analysis.md and batch.md
+// and checks the output they show, so a number or message that drifts is caught too.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -252,7 +252,8 @@ TEST(DocsCoverage, EverySubcommandHasAPage) {
 }
 
 // The examples the pages show, run as a newcomer runs them. A code line that is a command
-// (`build/exmc ...`, `$ build/exmc ...`, `echo`, `grep`, `diff`, `mkdir`) is run from the source
+// (`build/exmc ...`, `$ build/exmc ...`, `echo`, `grep`, `diff`, `mkdir`, `cat > F <<'EOF'` with
+// its lines to EOF; a trailing backslash continues it) is run from the source
 // directory with bash, build/runs/ replaced by a fresh folder, in page order (so an example can
 // read what an earlier one wrote); every output line the page shows under it must appear in what
 // the command printed (stdout and stderr); a prose line starting "prints" between the two is
@@ -268,7 +269,7 @@ struct Example {
 };
 
 bool is_command(const std::string& t) {
-  for (const char* p : {"build/exmc ", "$ build/exmc ", "echo ", "grep ", "diff ", "mkdir "})
+  for (const char* p : {"build/exmc ", "$ build/exmc ", "echo ", "grep ", "diff ", "mkdir ", "cat > "})
     if (t.rfind(p, 0) == 0) return true;
   return false;
 }
@@ -284,10 +285,24 @@ std::vector<Example> examples_of(const std::string& page_text) {
   std::istringstream in(page_text);
   std::string line;
   int no = 0;
-  bool open = false;  // the last code line was a command or its output
+  bool open = false;      // the last code line was a command or its output
+  bool continued = false;  // the command's last line ended with a backslash
+  bool heredoc = false;    // inside the command's <<'EOF' ... EOF
   while (std::getline(in, line)) {
     ++no;
     const bool code = line.rfind("    ", 0) == 0;
+    if (code && (continued || heredoc)) {
+      const std::string t = line.substr(line.find_first_not_of(" \t"));
+      if (heredoc) {
+        out.back().command += "\n" + line.substr(4);
+        heredoc = t != "EOF";
+        continue;
+      }
+      out.back().command.pop_back();
+      out.back().command += " " + t;
+      continued = !t.empty() && t.back() == '\\';
+      continue;
+    }
     const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos) continue;  // a blank line inside a block keeps it open
     const std::string t = line.substr(first);
@@ -298,6 +313,8 @@ std::vector<Example> examples_of(const std::string& page_text) {
     if (is_command(t)) {
       out.push_back({t.rfind("$ ", 0) == 0 ? t.substr(2) : t, {}, no});
       open = true;
+      continued = t.back() == '\\';
+      heredoc = t.find("<<'EOF'") != std::string::npos;
     } else if (open) {
       out.back().shown.push_back(t);
     }
@@ -362,7 +379,9 @@ TEST_P(DocsTestExamples, ShownOutputIsWhatTheCommandPrints) {
   for (auto& ex : examples_of(text)) all.push_back(std::move(ex));
   for (const auto& ex : all) {
     if (not_reproducible(ex.command)) continue;
-    std::string cmd = replace_all(ex.command, "build/runs/", runs);
+    // A manifest in build/runs names the examples as ../../examples/ (relative to its folder).
+    std::string cmd = replace_all(replace_all(ex.command, "build/runs/", runs), "../../examples/",
+                                  std::string(EXMC_SOURCE_DIR) + "/examples/");
     if (cmd.rfind("build/exmc ", 0) == 0) cmd = "'" + exmc_binary() + "'" + cmd.substr(10);
     const std::string script = std::string(tmpl) + "/cmd.sh";
     {
@@ -392,7 +411,7 @@ TEST_P(DocsTestExamples, ShownOutputIsWhatTheCommandPrints) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Pages, DocsTestExamples,
-                         ::testing::Values("docs/sample.md", "docs/methods.md", "docs/analysis.md"),
+                         ::testing::Values("docs/sample.md", "docs/methods.md", "docs/analysis.md", "docs/batch.md"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                            return std::filesystem::path(i.param).stem().string();
                          });
@@ -438,9 +457,20 @@ TEST(DocsParser, ReadsExamplesAndMatchesTheirOutput) {
       "\n"
       "    exmc smc: not an example's output\n"
       "    $ build/exmc summary a.csv\n"
-      "    exmc summary: error: a.csv (run 39ddb30f768ecede) and b.csv (run ...) differ\n";
+      "    exmc summary: error: a.csv (run 39ddb30f768ecede) and b.csv (run ...) differ\n"
+      "\n"
+      "    cat > f.txt <<'EOF'\n"
+      "    a b\n"
+      "    EOF\n"
+      "    build/exmc batch --sbc m.stan \\\n"
+      "        --seed 1\n"
+      "    exmc batch: done\n";
   const auto ex = examples_of(page);
-  ASSERT_EQ(ex.size(), 2u);
+  ASSERT_EQ(ex.size(), 4u);
+  EXPECT_EQ(ex[2].command, "cat > f.txt <<'EOF'\na b\nEOF");
+  EXPECT_TRUE(ex[2].shown.empty());
+  EXPECT_EQ(ex[3].command, "build/exmc batch --sbc m.stan  --seed 1");
+  EXPECT_EQ(ex[3].shown, std::vector<std::string>{"exmc batch: done"});
   EXPECT_EQ(ex[0].command, "build/exmc smc m.stan --seed 1");
   EXPECT_EQ(ex[0].shown, (std::vector<std::string>{"exmc smc: stage 1: beta 0.16, 0.1 s", "..."}));
   EXPECT_EQ(ex[1].command, "build/exmc summary a.csv");
