@@ -467,10 +467,10 @@ TEST_F(ResumeTest, ChainWithoutCheckpointStartsAfreshAndItsStaleTemporaryGoes) {
 }
 
 // --resume with every checkpoint gone (deleted, or the run killed before its first) started
-// afresh and left the interrupted run's temporaries behind without a word: this run's id is new,
-// so nothing says whose they are. They are now named, and still left (another run may be
-// writing them).
-TEST_F(ResumeTest, NoCheckpointsButAnInterruptedRunsTemporariesNamesThemAndLeavesThem) {
+// afresh and left the interrupted run's temporaries behind without a word. They cannot be
+// continued, and no process holds them (the interrupted run has ended): they are removed, and
+// named, as a plain rerun removes them.
+TEST_F(ResumeTest, NoCheckpointsButAnInterruptedRunsTemporariesNamesThemAndRemovesThem) {
   ASSERT_NO_FATAL_FAILURE(interrupt_after_first_checkpoints());
   for (unsigned k = 1; k <= 4; ++k) fs::remove(final_name(k) + ".checkpoint");
   auto stale = temporaries();
@@ -481,13 +481,14 @@ TEST_F(ResumeTest, NoCheckpointsButAnInterruptedRunsTemporariesNamesThemAndLeave
   EXPECT_NE(err.str().find("starting from the beginning"), std::string::npos) << err.str();
   std::string names;
   for (const auto& t : stale) names += (names.empty() ? "" : ", ") + t;
-  EXPECT_NE(err.str().find("exmc: warning: found temporaries of an interrupted run without checkpoints: " + names +
-                           "; they cannot be continued and are left as they are"),
+  EXPECT_NE(err.str().find("exmc: removed the draws an earlier, interrupted or killed run of this output left under "
+                           "temporary names (no process was writing them, and no checkpoint continues them): " +
+                           names + "\n"),
             std::string::npos)
       << err.str();
-  for (const auto& t : stale) EXPECT_TRUE(fs::exists(t)) << t << " was removed";
+  for (const auto& t : stale) EXPECT_FALSE(fs::exists(t)) << t << " was left";
   for (unsigned k = 1; k <= 4; ++k) EXPECT_TRUE(fs::exists(final_name(k))) << final_name(k);
-  EXPECT_EQ(temporaries().size(), 4u);
+  EXPECT_TRUE(temporaries().empty());
 }
 
 // --resume after the run completed (its checkpoints removed, its files under their final names)

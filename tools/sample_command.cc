@@ -248,21 +248,8 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       if (!resumed && !completed_before) {
         err << "exmc: no checkpoint " << io::checkpoint_path(chain_outputs[0]) << ": starting from the beginning\n";
         // An interrupted run whose checkpoints are gone (deleted, or killed before its first)
-        // left its draws under temporary names; without a checkpoint they cannot be continued,
-        // and this run's id is new, so nothing says whose they are: another run may still be
-        // writing them. Named, not removed (they were left behind without a word).
-        std::string names;
-        size_t found = 0;
-        for (const auto& o : chain_outputs)
-          for (const auto& t : csv_temporaries(o)) {
-            names += (names.empty() ? "" : ", ") + t;
-            ++found;
-          }
-        if (found > 0)
-          err << "exmc: warning: found " << (found == 1 ? "a temporary" : "temporaries")
-              << " of an interrupted run without checkpoints: " << names
-              << "; they cannot be continued and are left as they are: remove them unless another exmc run is "
-                 "still writing them\n";
+        // left its draws under temporary names; without a checkpoint they cannot be continued.
+        // Swept as a plain run sweeps them, below.
       }
     }
     const unsigned checkpoint_every =
@@ -383,8 +370,9 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
     // (killed, by kill -9 too, or interrupted) were drafts of files now being replaced, and piled
     // up beside them without a word with every killed try. Those no live process holds go, named;
     // another process's (another run with this output, still writing) and those a checkpoint can
-    // still continue are left, named. Other outputs' temporaries are never looked at.
-    if (!opts.resume) {
+    // still continue are left, named. Other outputs' temporaries are never looked at. So, too, for
+    // --resume without a checkpoint, starting from the beginning.
+    if (!resumed) {
       std::vector<std::string> own;
       for (unsigned c = 0; c < block.count; ++c) own.push_back(sink.writer(c).temp_path());
       sweep_earlier_temporaries(chain_outputs, own, checkpoint_every > 0, err);
