@@ -353,7 +353,8 @@ bool shown_in(const std::string& shown, const std::string& printed, bool seeded)
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
   return s;
 }
 
@@ -477,7 +478,8 @@ TEST(DocsParser, ReadsExamplesAndMatchesTheirOutput) {
   EXPECT_EQ(ex[1].line, 11);
   EXPECT_TRUE(shown_in(ex[0].shown[0], "x\nexmc smc: stage 1: beta 0.16, 2.5 s\n", true));
   EXPECT_FALSE(shown_in(ex[0].shown[0], "exmc smc: stage 1: beta 0.17, 0.1 s\n", true));
-  EXPECT_TRUE(shown_in(ex[1].shown[0], "exmc summary: error: a.csv (run 0123456789abcdef) and b.csv (run 1) differ", false));
+  EXPECT_TRUE(
+      shown_in(ex[1].shown[0], "exmc summary: error: a.csv (run 0123456789abcdef) and b.csv (run 1) differ", false));
   EXPECT_TRUE(shown_in("done, seed 7", "done, seed 123", false));
   EXPECT_FALSE(shown_in("done, seed 7", "done, seed 123", true));
 }
