@@ -118,6 +118,11 @@ const SampleStats& ChainSampler::iterate() {
   }
   const bool warmup = in_warmup();
   stats_ = tree_.transition(z_, eps_);
+  if (tree_.interrupted()) return stats_;
+  // The tree allocates a depth's buffers when a trajectory first reaches it; after warmup (its
+  // small step sizes build the deepest trees) one depth more is reserved, so that sampling
+  // transitions rarely allocate (once per depth and chain at most).
+  if (iter_ + 1 == cfg_.num_warmup) tree_.reserve_levels(tree_.levels_ready() + 1);
   if (warmup && cfg_.adapt) {
     eps_ = dual_.learn(stats_.accept_stat);
     if (adapter_) {

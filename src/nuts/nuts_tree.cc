@@ -145,12 +145,19 @@ NutsTree::NutsTree(Leapfrog& integrator, Rng& rng, int max_depth, double max_del
                   &p_bck_fwd_, &ps_bck_fwd_, &p_bck_bck_, &ps_bck_bck_, &rho_, &rho_fwd_, &rho_bck_,
                   &v_})
     v->assign(d_, 0.0);
-  levels_.resize(static_cast<size_t>(std::max(max_depth, 0)) + 1);
-  for (auto& l : levels_) {
+  // Depths 0 .. max_depth - 1 are built; the levels' vectors stay empty until reached.
+  levels_.resize(static_cast<size_t>(std::max(max_depth, 1)));
+}
+
+void NutsTree::reserve_levels(int depth) {
+  depth = std::min(depth, max_depth_ - 1);
+  for (int k = levels_ready_ + 1; k <= depth; ++k) {
+    Level& l = levels_[static_cast<size_t>(k)];
     for (auto* v : {&l.p_init_end, &l.ps_init_end, &l.rho_init, &l.p_final_beg, &l.ps_final_beg,
                     &l.rho_final, &l.final_q, &l.final_g})
       v->assign(d_, 0.0);
     l.final_proposal = Proposal{l.final_q.data(), l.final_g.data()};
+    levels_ready_ = k;
   }
 }
 
@@ -203,9 +210,13 @@ SampleStats NutsTree::transition(PhasePoint& z, double eps) {
   n_leapfrog_ = 0;
   sum_metro_prob_ = 0;
   divergent_ = false;
+  interrupted_ = false;
   int depth = 0;
 
   while (depth < max_depth_) {
+    if (cancel_requested()) break;
+    // A depth reached for the first time: its buffers, once (before any leapfrog of it).
+    if (depth > levels_ready_) reserve_levels(depth);
     Weight weight_subtree;
     bool valid_subtree;
 
@@ -282,6 +293,8 @@ bool NutsTree::build_tree(PhasePoint& z, int depth, Proposal& propose, const End
   const bool valid_init = build_tree(z, depth - 1, propose, init, H0, signed_eps, weight_init);
   if (observer_) observer_->on_subtree(depth - 1, valid_init);
   if (!valid_init) return false;
+  // Between the halves: the only cancel check inside a trajectory (every second leapfrog at most).
+  if (cancel_requested()) return false;
 
   Weight weight_final;
   const Ends final_ends{L.ps_final_beg.data(), e.ps_end, L.rho_final.data(), L.p_final_beg.data(),

@@ -43,6 +43,60 @@ TEST(NoAllocation, SamplingTransitionsAllocateNothing) {
   }
 }
 
+// A depth's subtree buffers (8 vectors of d) are allocated when a trajectory first reaches that
+// depth, once: the constructor allocated them for every depth up to max_depth (88 vectors with
+// max_depth 10, ~70 MB per chain at 10^5 dimensions, most for depths never reached).
+TEST(NoAllocation, TheTreeAllocatesADepthsBuffersWhenATrajectoryFirstReachesIt) {
+  const size_t d = 50;
+  auto ld = scaled_normal(d);
+  const nuts::Metric metric = nuts::Metric::unit(nuts::MetricKind::Diag, d);
+  nuts::Leapfrog integ(*ld, metric);
+  Rng rng(5, 0);
+  auto constructor_allocations = [&](int max_depth) {
+    const long before = allocations();
+    nuts::NutsTree tree(integ, rng, max_depth);
+    return allocations() - before;
+  };
+  // Nothing is paid up front for the depth limit.
+  EXPECT_EQ(constructor_allocations(10), constructor_allocations(1));
+  EXPECT_EQ(constructor_allocations(30), constructor_allocations(1));
+
+  nuts::NutsTree tree(integ, rng, 10);
+  EXPECT_EQ(tree.levels_ready(), 1);  // depths 0 and 1 need no buffers
+  nuts::PhasePoint z(d);
+  for (size_t i = 0; i < d; ++i) z.q[i] = 0.1 * double(i % 7) - 0.3;
+  integ.evaluate(z);
+  long grown = 0;
+  // Ever smaller steps: ever deeper trajectories, up to max_depth.
+  for (double eps : {1.2, 0.6, 0.2, 0.06, 0.02, 0.006, 0.002}) {
+    for (int t = 0; t < 20; ++t) {
+      const int ready = tree.levels_ready();
+      const long before = allocations();
+      const nuts::SampleStats s = tree.transition(z, eps);
+      const long allocated = allocations() - before;
+      // The last depth a transition built is tree_depth (a subtree that failed) or tree_depth - 1
+      // (a U-turn across the merged trajectory, or max_depth); buffers go up to it, no further.
+      const int built = std::min(s.tree_depth, 9);
+      EXPECT_TRUE(tree.levels_ready() == std::max(ready, built) ||
+                  tree.levels_ready() == std::max(ready, s.tree_depth - 1))
+          << "eps " << eps << ": depth " << s.tree_depth << ", buffers up to " << tree.levels_ready();
+      EXPECT_EQ(allocated, 8 * (tree.levels_ready() - ready)) << "eps " << eps << " transition " << t;
+      grown += allocated;
+    }
+  }
+  // The smallest steps reached max_depth: every depth built (2 .. 9) was allocated exactly once.
+  EXPECT_EQ(tree.levels_ready(), 9);
+  EXPECT_EQ(grown, 8 * 8);
+  // reserve_levels allocates ahead, never past the deepest depth a trajectory builds.
+  nuts::NutsTree reserved(integ, rng, 10);
+  const long before = allocations();
+  reserved.reserve_levels(4);
+  EXPECT_EQ(allocations() - before, 8 * 3);
+  reserved.reserve_levels(50);
+  EXPECT_EQ(reserved.levels_ready(), 9);
+  EXPECT_EQ(allocations() - before, 8 * 8);
+}
+
 TEST(NoAllocation, CounterWorks) {
   const long before = allocations();
   auto* v = new std::vector<double>(10);

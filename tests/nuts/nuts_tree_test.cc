@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <set>
 
@@ -138,6 +139,74 @@ TEST(NutsTree, MaxDepthCapsTrajectoryAt1023Leapfrogs) {
   EXPECT_EQ(s.n_leapfrog, 1023);
   EXPECT_FALSE(s.divergent);
   EXPECT_GT(s.accept_stat, 0.999);
+}
+
+// A cancel request set while a trajectory is built (here by the density at its k-th gradient, as
+// another thread would set it) ends the transition within one more leapfrog: the tree reads the
+// flag before each doubling and between the two halves of each subtree, never more than two
+// leapfrogs apart. Without the flag the tiny step size runs every transition to 1023 leapfrogs
+// (a dense metric at 10^4 dimensions ignored SIGTERM for over 30 s so).
+TEST(NutsTree, ACancelRequestEndsTheTrajectoryWithinOneMoreLeapfrog) {
+  std::atomic<bool> cancel{false};
+  long calls = 0, cancel_at = -1;
+  auto ld = make_log_density(4, [&](const double* x, double* g) {
+    if (++calls == cancel_at) cancel.store(true);
+    double lp = 0;
+    for (int i = 0; i < 4; ++i) g[i] = -x[i], lp -= 0.5 * x[i] * x[i];
+    return lp;
+  });
+  const Metric m = Metric::unit(nuts::MetricKind::Diag, 4);
+  for (long k : {1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 17L, 100L, 511L, 512L, 513L, 700L, 1021L}) {
+    Leapfrog integ(*ld, m);
+    Rng rng(3, 0);
+    NutsTree tree(integ, rng, 10, 1000.0);
+    tree.set_cancel_flag(&cancel);
+    PhasePoint z = start_point(integ, {0.5, -1, 2, 0.1});
+    cancel = false;
+    calls = 0;
+    cancel_at = k;
+    const auto s = tree.transition(z, 1e-4);
+    EXPECT_TRUE(tree.interrupted()) << k;
+    EXPECT_GE(s.n_leapfrog, k);
+    EXPECT_LE(s.n_leapfrog, k + 1) << "cancelled at leapfrog " << k;
+  }
+  // Set during the last pair of leaves (1022, 1023), or never: no check comes after it, and the
+  // transition completes as it would have (the runner's check between iterations stops then).
+  for (long k : {1022L, -1L}) {
+    Leapfrog integ(*ld, m);
+    Rng rng(3, 0);
+    NutsTree tree(integ, rng, 10, 1000.0);
+    tree.set_cancel_flag(&cancel);
+    PhasePoint z = start_point(integ, {0.5, -1, 2, 0.1});
+    cancel = false;
+    calls = 0;
+    cancel_at = k;
+    EXPECT_EQ(tree.transition(z, 1e-4).n_leapfrog, 1023);
+    EXPECT_FALSE(tree.interrupted());
+    EXPECT_EQ(cancel.load(), k > 0);
+  }
+}
+
+// A flag that is never set changes nothing: the same draws, bit for bit.
+TEST(NutsTree, AnUnsetCancelFlagLeavesTheDrawsAsTheyWere) {
+  auto ld = scaled_normal(5, {0.3, 1, 2, 4, 1});
+  const Metric m = Metric::unit(nuts::MetricKind::Diag, 5);
+  Leapfrog integ_a(*ld, m), integ_b(*ld, m);
+  Rng rng_a(9, 2), rng_b(9, 2);
+  NutsTree a(integ_a, rng_a, 10, 1000.0), b(integ_b, rng_b, 10, 1000.0);
+  std::atomic<bool> never{false};
+  b.set_cancel_flag(&never);
+  PhasePoint za = start_point(integ_a, {0.1, 0.2, -0.3, 1.0, 2.0});
+  PhasePoint zb = za;
+  for (int t = 0; t < 500; ++t) {
+    const double eps = t % 3 == 0 ? 0.05 : 0.6;  // deep trees too
+    const auto sa = a.transition(za, eps);
+    const auto sb = b.transition(zb, eps);
+    ASSERT_EQ(za.q, zb.q) << t;
+    ASSERT_EQ(sa.n_leapfrog, sb.n_leapfrog) << t;
+    ASSERT_EQ(sa.energy, sb.energy) << t;
+    ASSERT_FALSE(b.interrupted());
+  }
 }
 
 // Records every leaf and which top-level extensions were kept or thrown away.

@@ -126,6 +126,50 @@ TEST(RunChains, CancelFromAnotherThreadReturnsDrawsSoFar) {
   EXPECT_LT(kept, 4u * 100300);
 }
 
+// A cancel during a long trajectory ends it between its subtrees, not after it. Each iteration
+// here is 1023 leapfrogs (a tiny fixed step size) and the cancel comes at the 1500th gradient,
+// inside the second: the chain keeps only the first, completed iteration (the interrupted one
+// gives no draw and no checkpoint) and stops within one leapfrog of the cancel, where it ran
+// the second iteration to its end (2047 gradients or more) and kept its draw.
+TEST(RunChains, ACancelInsideATrajectoryStopsItWithinALeapfrogAndKeepsNothingOfIt) {
+  CancelToken token;
+  std::atomic<long> calls{0};
+  const long cancel_at = 1500;
+  auto ld = make_log_density(3, [&](const double* x, double* g) {
+    if (calls.fetch_add(1) + 1 == cancel_at) token.cancel();
+    for (int i = 0; i < 3; ++i) g[i] = -x[i];
+    return -0.5 * (x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
+  });
+  RunConfig cfg;
+  cfg.num_chains = 1;
+  cfg.sampler.num_warmup = 0;
+  cfg.sampler.num_samples = 100;
+  cfg.sampler.adapt = false;
+  cfg.sampler.init_step_size = 1e-4;
+  cfg.cancel = &token;
+  cfg.checkpoint_every = 1;
+  unsigned checkpoints = 0, draws = 0;
+  Callbacks cb;
+  cb.on_draw = [&](const DrawEvent&) { ++draws; };
+  cb.on_checkpoint = [&](unsigned, unsigned done, const std::string&) {
+    ++checkpoints;
+    EXPECT_EQ(done, 1u);
+  };
+  const RunResult r = run_chains(*ld, cfg, cb);
+  ASSERT_EQ(r.chains.size(), 1u);
+  const ChainResult& c = r.chains[0];
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_TRUE(c.cancelled);
+  EXPECT_EQ(c.error, "");
+  ASSERT_EQ(c.num_draws(), 1u);
+  EXPECT_EQ(c.stats[0].n_leapfrog, 1023);
+  EXPECT_EQ(draws, 1u);
+  EXPECT_EQ(checkpoints, 1u);
+  EXPECT_GE(calls.load(), cancel_at);
+  EXPECT_LE(calls.load(), cancel_at + 1);
+  EXPECT_EQ(c.grad_evals, uint64_t(calls.load()));
+}
+
 TEST(RunChains, InitFailureIsReportedPerChainWithReason) {
   auto ld = make_log_density(2, [](const double*, double* g) {
     g[0] = g[1] = 0;

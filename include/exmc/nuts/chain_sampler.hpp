@@ -1,6 +1,7 @@
 // One NUTS chain: composes the tree, the step-size and metric adapters, and initialisation.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -41,6 +42,11 @@ class ChainSampler {
   uint64_t grad_evals() const { return integ_.grad_evals(); }
   uint64_t faults() const { return integ_.faults(); }
   void set_observer(TreeObserver* obs) { tree_.set_observer(obs); }
+  // See NutsTree::set_cancel_flag: a set flag ends the current iteration inside its trajectory.
+  // That iteration then counts for nothing (no adaptation, iteration() unchanged) and
+  // interrupted() is true; the sampler's state is no longer one to save or continue.
+  void set_cancel_flag(const std::atomic<bool>* flag) { tree_.set_cancel_flag(flag); }
+  bool interrupted() const { return tree_.interrupted(); }
   const SamplerConfig& config() const { return cfg_; }
 
   // The chain's whole state between two iterations (position, momentum, gradient, step size,

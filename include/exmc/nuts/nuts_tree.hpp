@@ -1,6 +1,7 @@
 // Stan's multinomial NUTS transition (base_nuts): trajectory doubling with generalized U-turn checks.
 #pragma once
 
+#include <atomic>
 #include <vector>
 
 #include "exmc/core/rng.hpp"
@@ -12,7 +13,10 @@
 namespace exmc::nuts {
 
 // Knows nothing about adaptation: given a state and a step size it returns the next state.
-// All buffers are sized once in the constructor; a transition allocates nothing.
+// The buffers of the trajectory's two ends are sized in the constructor; those of the subtrees
+// of each depth (8 vectors of d) when a trajectory first reaches that depth, once (a 10^5-
+// dimension model that never goes past depth 5 held ~70 MB for depths it never reached). A
+// transition that reaches no new depth allocates nothing.
 //
 // The decisions (which subtrees merge, which point is drawn, when the trajectory stops) are
 // Stan's, from the same random numbers; the arithmetic is arranged for speed (each subtree's
@@ -31,6 +35,20 @@ class NutsTree {
 
   void set_observer(TreeObserver* obs) { observer_ = obs; }
   int max_depth() const { return max_depth_; }
+
+  // A flag another thread may set to stop the run: a transition reads it before each doubling
+  // of the trajectory and between the two halves of each subtree of 4 or more leaves (at most
+  // 2 leapfrogs apart), and when it is set ends at once with interrupted() true. Its draw is
+  // then a point of the trajectory built so far, not a NUTS draw: discard it (and the chain's
+  // state, which an uninterrupted chain never passes through). Null: never interrupted.
+  void set_cancel_flag(const std::atomic<bool>* flag) { cancel_ = flag; }
+  bool interrupted() const { return interrupted_; }
+
+  // Subtree buffers exist for depths up to levels_ready() (0 and 1 need none, max_depth - 1 is
+  // the deepest a trajectory builds). reserve_levels allocates them up to `depth` now, so that
+  // later transitions reaching it allocate nothing.
+  int levels_ready() const { return levels_ready_; }
+  void reserve_levels(int depth);
 
   // A sum of leaf weights exp(H0 - H), as m * exp(e). e stays 0 unless some leaf's H0 - H is
   // beyond +-680, where exp (or a sum of 2^30 such) would leave the normal range; so merging two subtrees is an add and a
@@ -75,6 +93,10 @@ class NutsTree {
   Weight advance(PhasePoint& z, double H0, double signed_eps, double& kinetic, double* v);
   void take(Proposal& dst, const double* q, const double* g, double logp, double kinetic) const;
   bool draw_second(const Weight& first, const Weight& second, Weight& sum);
+  bool cancel_requested() {
+    if (cancel_ && cancel_->load(std::memory_order_relaxed)) interrupted_ = true;
+    return interrupted_;
+  }
 
   Leapfrog& integ_;
   Rng& rng_;
@@ -90,7 +112,10 @@ class NutsTree {
   std::vector<double> p_fwd_fwd_, ps_fwd_fwd_, p_fwd_bck_, ps_fwd_bck_;
   std::vector<double> p_bck_fwd_, ps_bck_fwd_, p_bck_bck_, ps_bck_bck_;
   std::vector<double> rho_, rho_fwd_, rho_bck_, v_;
-  std::vector<Level> levels_;
+  std::vector<Level> levels_;  // levels_[k]: subtrees of depth k >= 2, sized up to levels_ready_
+  int levels_ready_ = 1;
+  const std::atomic<bool>* cancel_ = nullptr;
+  bool interrupted_ = false;
   int n_leapfrog_ = 0;
   double sum_metro_prob_ = 0;
   bool divergent_ = false;

@@ -10,6 +10,8 @@ class CancelToken {
   void cancel() { flag_.store(true, std::memory_order_relaxed); }
   bool cancelled() const { return flag_.load(std::memory_order_relaxed); }
   void reset() { flag_.store(false, std::memory_order_relaxed); }
+  // For a loop that polls it (the NUTS tree, between subtrees).
+  const std::atomic<bool>& flag() const { return flag_; }
 
  private:
   std::atomic<bool> flag_{false};
