@@ -417,6 +417,83 @@ INSTANTIATE_TEST_SUITE_P(Pages, DocsTestExamples,
                            return std::filesystem::path(i.param).stem().string();
                          });
 
+// python.md's reference table against the module: every `bound.NAME(...)`, `fit.NAME(...)`,
+// `model.NAME(...)` and `exmc.NAME(...)` it shows (without "...") names parameters the function
+// has, with the defaults it has; a `bound.` method's row lists all of its parameters.
+constexpr const char* kPythonSignatureCheck = R"py(
+import ast, inspect, re, sys
+try:
+    import exmc
+except Exception as e:
+    print("SKIP: import exmc failed:", e); sys.exit(0)
+page, program, data = sys.argv[1:4]
+model = exmc.compile(program)
+bound = model.bind(data)
+fit = bound.sample(chains=1, warmup=20, draws=20, seed=1, progress=False)
+objects = {"bound": bound, "fit": fit, "exmc": exmc, "model": model}
+checked = 0
+for no, line in enumerate(open(page).read().splitlines(), 1):
+    if not line.startswith("|"):
+        continue
+    for span in re.findall(r"`([^`]*)`", line):
+        for m in re.finditer(r"\b(bound|fit|exmc|model)\.(\w+)\(([^()]*)\)", span):
+            obj, name, args = m.groups()
+            if "..." in args:
+                continue
+            where = "docs/python.md:%d: %s.%s" % (no, obj, name)
+            fn = getattr(objects[obj], name, None)
+            if fn is None:
+                print(where + ": the module has no such function"); continue
+            try:
+                sig = inspect.signature(fn)
+            except (TypeError, ValueError):
+                continue
+            doc = {}
+            for a in (x.strip() for x in args.split(",")):
+                if a and not a.startswith("*"):
+                    k, eq, v = a.partition("=")
+                    doc[k.strip()] = v.strip() if eq else None
+            if not all(re.fullmatch(r"\w+", k) for k in doc):
+                continue  # an example call (exmc.loo_compare({"a": loo_a, ...})), not a signature
+            checked += 1
+            for k, v in doc.items():
+                if k not in sig.parameters:
+                    print(where + ": the page gives it %s, which it does not take" % k)
+                elif v is not None and sig.parameters[k].default != ast.literal_eval(v):
+                    print(where + ": %s=%s on the page, %r in the module" % (k, v, sig.parameters[k].default))
+            if obj == "bound" and doc:
+                for k, p in sig.parameters.items():
+                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and k not in doc:
+                        print(where + ": the module takes %s=%r, which the page does not list" % (k, p.default))
+if checked == 0:
+    print("docs/python.md: no signature was checked")
+)py";
+
+TEST(DocsTestPython, ReferenceSignaturesAreTheModules) {
+  char tmpl[] = "/tmp/exmc_docs_python_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string script = std::string(tmpl) + "/check.py";
+  {
+    std::ofstream f(script);
+    f << kPythonSignatureCheck;
+  }
+  const std::string src = EXMC_SOURCE_DIR;
+  const std::string cmd = "cd '" + std::string(tmpl) + "' && PYTHONPATH='" + std::string(EXMC_BINARY_DIR) +
+                          "/python' /usr/bin/python3 check.py '" + src + "/docs/python.md' '" + src +
+                          "/examples/eight_schools.stan' '" + src + "/examples/eight_schools.data.json' 2>&1";
+  Output o;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
+    const int st = pclose(p);
+    o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+  std::filesystem::remove_all(tmpl);
+  if (o.text.rfind("SKIP:", 0) == 0) GTEST_SKIP() << o.text;
+  EXPECT_TRUE(o.status == 0 && o.text.empty()) << "docs/python.md's reference differs from the module:\n" << o.text;
+}
+
 // The parser itself, on a small page: a table row, a command line, a continued command line and
 // an inline span are attributed; prose and tool output are not.
 TEST(DocsParser, AttributesTablesAndCommandLines) {
