@@ -367,6 +367,14 @@ TEST_P(DocsTestExamples, ShownOutputIsWhatTheCommandPrints) {
   if ((backend && std::string(backend) == "interpreter") ||
       run("--version").text.find("machine code (LLVM)") == std::string::npos)
     GTEST_SKIP() << "the pages' numbers are the LLVM backend's; this build or EXMC_BACKEND uses another";
+  // The pages' numbers are those of the machine class they were written on: the machine code's
+  // running sums may be reassociated, and LLVM vectorises them for the host CPU's vector width
+  // (src/graph/jit.cc, sum_add), so another CPU can draw other numbers from the same seed. CI
+  // runs on a machine not chosen here: there this check runs only when asked for.
+  const char* asked = std::getenv("EXMC_DOCS_EXAMPLES");
+  if (std::getenv("CI") && !(asked && std::string(asked) == "1"))
+    GTEST_SKIP() << "under CI the pages' examples run only with EXMC_DOCS_EXAMPLES=1 (their numbers are the "
+                    "machine class's they were written on)";
   const std::string text = read_page(page);
   ASSERT_FALSE(text.empty()) << page;
   char tmpl[] = "/tmp/exmc_docs_examples_XXXXXX";
