@@ -314,6 +314,26 @@ TEST_F(CliTest, PlotWritesAPngThroughThePythonPackage) {
   EXPECT_NE(exmc({"plot", path("s_1.csv"), "--kind", "histogram", "-o", path("x.png")}).code, 0);
 }
 
+// Without the Python package built (scripts/example builds only the exmc target) the command
+// says what to build, where Python said "No module named exmc".
+TEST_F(CliTest, PlotWithoutThePythonPackageSaysWhatToBuild) {
+  const auto empty = dir / "no_package";
+  fs::create_directories(empty / "exmc");
+  std::ofstream(empty / "exmc" / "__main__.py") << "";
+  ::setenv("EXMC_PYTHON_DIR", empty.c_str(), 1);
+  const auto r = exmc({"plot", path("none.csv"), "-o", path("x.png")});
+  fs::remove(empty / "exmc" / "__main__.py");
+  const auto r2 = exmc({"plot", path("none.csv"), "-o", path("x.png")});
+  ::unsetenv("EXMC_PYTHON_DIR");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("lacks its compiled module (_exmc*.so): build it with `cmake --build build --target _exmc`"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r2.code, 1);
+  EXPECT_NE(r2.err.find("exmc lacks its files"), std::string::npos) << r2.err;
+  EXPECT_FALSE(fs::exists(path("x.png")));
+}
+
 TEST_F(CliTest, MethodCommandsReportBadInputLikeSample) {
   auto r = exmc({"optimize", path("missing.stan")});
   EXPECT_EQ(r.code, 1);

@@ -23,6 +23,7 @@ namespace {
 
 // The package beside this build: <build>/python (the exmc binary lives in <build>).
 std::string python_package_dir() {
+  if (const char* given = std::getenv("EXMC_PYTHON_DIR"); given && *given) return given;
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
@@ -30,6 +31,20 @@ std::string python_package_dir() {
     if (std::filesystem::exists(dir / "exmc" / "__main__.py")) return dir.string();
   }
   return EXMC_PYTHON_DIR;
+}
+
+// What is missing for `python3 -m exmc` to run from `dir`: the package's files and its compiled
+// module are built by the _exmc target, which `bash scripts/example` (the exmc target) does not
+// build; Python's "No module named exmc" said nothing of that.
+std::string missing_package(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / "exmc" / "__main__.py", ec)) return "its files";
+  for (const auto& e : fs::directory_iterator(fs::path(dir) / "exmc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("_exmc", 0) == 0 && e.path().extension() == ".so") return "";
+  }
+  return "its compiled module (_exmc*.so)";
 }
 
 std::atomic<pid_t> g_plot_child{0};
@@ -51,6 +66,11 @@ int plot(const std::vector<std::string>& args, std::ostream& err) {
   argv.push_back(nullptr);
 
   const std::string dir = python_package_dir();
+  if (const std::string missing = missing_package(dir); !missing.empty()) {
+    err << "exmc plot: error: the plots are the Python package's, and " << dir << "/exmc lacks " << missing
+        << ": build it with `cmake --build build --target _exmc` (bash scripts/test builds it too)\n";
+    return 1;
+  }
   const char* old = std::getenv("PYTHONPATH");
   std::vector<std::string> env_s;
   for (char** e = environ; *e; ++e)
