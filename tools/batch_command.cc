@@ -337,8 +337,8 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
   const distributed::Log log = [&](const std::string& line) { err << "exmc batch: " << line << "\n" << std::flush; };
   const auto t0 = std::chrono::steady_clock::now();
   if (rank == 0)
-    err << fmt::format("exmc batch: {} {} ({} done earlier), {} rank{}, seed {}\n", n_items,
-                       sbc_mode ? "simulations" : "fits", p["earlier"].get<size_t>(), world->size(),
+    err << fmt::format("exmc batch: {} {}{} ({} done earlier), {} rank{}, seed {}\n", n_items,
+                       sbc_mode ? "simulation" : "fit", n_items == 1 ? "" : "s", p["earlier"].get<size_t>(), world->size(),
                        world->size() > 1 ? "s" : "", seed);
   g_batch_signal = 0;
   so.stop_requested = [] { return g_batch_signal != 0; };
