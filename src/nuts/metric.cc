@@ -4,6 +4,7 @@
 #include "exmc/nuts/ziggurat_normal.hpp"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -15,9 +16,16 @@ namespace exmc::nuts {
 Metric Metric::unit(MetricKind kind, size_t dim) {
   if (kind == MetricKind::Diag) return diag(std::vector<double>(dim, 1.0));
   if (kind == MetricKind::LowRank) return low_rank(std::vector<double>(dim, 1.0), {}, {});
-  std::vector<double> m(dim * dim, 0.0);
-  for (size_t i = 0; i < dim; ++i) m[i * dim + i] = 1.0;
-  return dense(std::move(m), dim);
+  // The identity is its own Cholesky factor (dense() computes exactly it, bit for bit): its
+  // O(d^3) factorisation took 8 s at 3,000 dimensions, before the first iteration and deaf to
+  // Ctrl-C, and minutes at 10^4.
+  Metric m;
+  m.kind_ = MetricKind::Dense;
+  m.dim_ = dim;
+  m.inv_.assign(dim * dim, 0.0);
+  for (size_t i = 0; i < dim; ++i) m.inv_[i * dim + i] = 1.0;
+  m.aux_ = m.inv_;
+  return m;
 }
 
 Metric Metric::diag(std::vector<double> inv_diag) {
@@ -59,24 +67,44 @@ Metric Metric::dense(std::vector<double> a, size_t d) {
   m.kind_ = MetricKind::Dense;
   m.dim_ = d;
   // Lower Cholesky factor L of M^{-1} (column-major), so p = L^{-T} u has covariance M.
+  // Entry (i, j) is a(i, j) minus L(i, k) L(j, k) for k = 0, 1, ..., j - 1 in turn, then divided
+  // by the pivot: the same operations in the same order as the textbook loop over k, so the
+  // same bits. But whole columns are swept contiguously, a block of kBlock columns at a time, so
+  // that each earlier column is read once per block: the textbook loop strode d doubles per step
+  // (8 s at 3,000 dimensions, before the first iteration and deaf to Ctrl-C).
+  constexpr size_t kBlock = 32;
   std::vector<double> L(d * d, 0.0);
-  for (size_t j = 0; j < d; ++j) {
-    for (size_t i = 0; i < d; ++i) {
-      if (std::fabs(a[j * d + i] - a[i * d + j]) > 1e-8 * (std::fabs(a[j * d + i]) + 1.0))
-        throw std::invalid_argument("dense inverse metric is not symmetric at (" +
-                                    std::to_string(i) + ", " + std::to_string(j) + ")");
+  for (size_t b0 = 0; b0 < d; b0 += kBlock) {
+    const size_t b1 = std::min(d, b0 + kBlock);
+    for (size_t j = b0; j < b1; ++j)
+      for (size_t i = j; i < d; ++i) L[j * d + i] = a[j * d + i];
+    for (size_t k = 0; k < b0; ++k) {  // the columns before the block, in order
+      const double* lk = L.data() + k * d;
+      for (size_t j = b0; j < b1; ++j) {
+        double* col = L.data() + j * d;
+        const double ljk = lk[j];
+        for (size_t i = j; i < d; ++i) col[i] -= lk[i] * ljk;
+      }
     }
-    double s = a[j * d + j];
-    for (size_t k = 0; k < j; ++k) s -= L[k * d + j] * L[k * d + j];
-    if (!(s > 0) || !std::isfinite(s))
-      throw std::invalid_argument("dense inverse metric is not positive definite (pivot " +
-                                  std::to_string(j) + ")");
-    const double ljj = std::sqrt(s);
-    L[j * d + j] = ljj;
-    for (size_t i = j + 1; i < d; ++i) {
-      double t = a[j * d + i];
-      for (size_t k = 0; k < j; ++k) t -= L[k * d + i] * L[k * d + j];
-      L[j * d + i] = t / ljj;
+    for (size_t j = b0; j < b1; ++j) {
+      for (size_t i = 0; i < d; ++i) {
+        if (std::fabs(a[j * d + i] - a[i * d + j]) > 1e-8 * (std::fabs(a[j * d + i]) + 1.0))
+          throw std::invalid_argument("dense inverse metric is not symmetric at (" +
+                                      std::to_string(i) + ", " + std::to_string(j) + ")");
+      }
+      double* col = L.data() + j * d;
+      for (size_t k = b0; k < j; ++k) {  // the block's own earlier columns
+        const double* lk = L.data() + k * d;
+        const double ljk = lk[j];
+        for (size_t i = j; i < d; ++i) col[i] -= lk[i] * ljk;
+      }
+      const double s = col[j];
+      if (!(s > 0) || !std::isfinite(s))
+        throw std::invalid_argument("dense inverse metric is not positive definite (pivot " +
+                                    std::to_string(j) + ")");
+      const double ljj = std::sqrt(s);
+      col[j] = ljj;
+      for (size_t i = j + 1; i < d; ++i) col[i] /= ljj;
     }
   }
   m.aux_ = std::move(L);

@@ -1,8 +1,11 @@
 // Warmup pieces: Stan's window schedule, dual averaging, Welford shrinkage, metric, init.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cmath>
 
+#include "exmc/core/state_io.hpp"
 #include "exmc/nuts/adaptation_state.hpp"
 #include "exmc/nuts/chain_sampler.hpp"
 #include "exmc/nuts/dual_averaging.hpp"
@@ -109,6 +112,83 @@ TEST(Metric, DenseMomentumHasCovarianceMAndVelocityIsInverseTimesP) {
   EXPECT_DOUBLE_EQ(v[1], 0.6 * 1.5 + 0.5 * -2);
   EXPECT_THROW(Metric::dense({1, 2, 2, 1}, 2), std::invalid_argument);
   EXPECT_THROW(Metric::diag({1, -1}), std::invalid_argument);
+}
+
+// A chain with --metric dense starts from the unit metric: its Cholesky factor is the identity,
+// written directly. Factorised (O(d^3)), it took 8 s at 3,000 dimensions before the first
+// iteration, deaf to Ctrl-C, and minutes at 10^4. The result is the factorised one, bit for bit.
+TEST(Metric, UnitDenseIsTheFactorisedIdentityWithoutFactorising) {
+  for (size_t d : {1u, 2u, 7u, 60u}) {
+    std::vector<double> identity(d * d, 0.0);
+    for (size_t i = 0; i < d; ++i) identity[i * d + i] = 1.0;
+    StateWriter a, b;
+    Metric::unit(MetricKind::Dense, d).save_state(a);
+    Metric::dense(identity, d).save_state(b);
+    EXPECT_EQ(a.data(), b.data()) << d;
+  }
+  // 2,500 dimensions: ~4.6 s factorised on the development machine, ~0.05 s written directly.
+  const auto t0 = std::chrono::steady_clock::now();
+  const Metric big = Metric::unit(MetricKind::Dense, 2500);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 1.0);
+  EXPECT_TRUE(big.is_dense());
+  EXPECT_EQ(big.inv().size(), 2500u * 2500u);
+}
+
+// Metric::dense's Cholesky factor sweeps whole columns (contiguous) where it strode across them;
+// every entry sees the same operations in the same order, so the factor (and every momentum
+// drawn with it) is the textbook loop's bit for bit. 2,500 dimensions: 4.3 s before, 1.0 s now.
+TEST(Metric, DenseFactorIsTheTextbookCholeskyBitForBitAndFast) {
+  auto textbook = [](const std::vector<double>& a, size_t d) {
+    std::vector<double> L(d * d, 0.0);
+    for (size_t j = 0; j < d; ++j) {
+      double s = a[j * d + j];
+      for (size_t k = 0; k < j; ++k) s -= L[k * d + j] * L[k * d + j];
+      const double ljj = std::sqrt(s);
+      L[j * d + j] = ljj;
+      for (size_t i = j + 1; i < d; ++i) {
+        double t = a[j * d + i];
+        for (size_t k = 0; k < j; ++k) t -= L[k * d + i] * L[k * d + j];
+        L[j * d + i] = t / ljj;
+      }
+    }
+    return L;
+  };
+  // A = B B^T / n + 0.1 I with B's entries uniform in (-1, 1): symmetric positive definite.
+  auto spd = [](size_t d, uint64_t seed) {
+    Rng rng(seed, 0);
+    std::vector<double> b(d * d), a(d * d, 0.0);
+    for (double& x : b) x = 2 * rng.uniform() - 1;
+    for (size_t i = 0; i < d; ++i)
+      for (size_t j = 0; j <= i; ++j) {
+        double t = 0;
+        for (size_t k = 0; k < d; ++k) t += b[i * d + k] * b[j * d + k];
+        a[i * d + j] = a[j * d + i] = t / double(d) + (i == j ? 0.1 : 0.0);
+      }
+    return a;
+  };
+  for (size_t d : {1u, 2u, 3u, 5u, 17u, 64u, 201u}) {
+    const std::vector<double> a = spd(d, d);
+    const std::vector<double> want = textbook(a, d);
+    StateWriter got, expected;
+    Metric::dense(a, d).save_state(got);
+    expected.tag("METR");
+    expected.u64(uint64_t(MetricKind::Dense));
+    expected.u64(d);
+    for (const auto* v : {&a, &want}) expected.f64s(*v);
+    for (int empty = 0; empty < 4; ++empty) expected.f64s({});
+    EXPECT_EQ(got.data(), expected.data()) << d;
+  }
+  // 0.5 everywhere plus the identity (positive definite): the factorisation's cost does not
+  // depend on the values.
+  std::vector<double> big(2500 * 2500, 0.5);
+  for (size_t i = 0; i < 2500; ++i) big[i * 2500 + i] += 1.0;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Metric m = Metric::dense(big, 2500);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 2.5);
+  EXPECT_TRUE(m.is_dense());
+  std::printf("Metric::dense at 2,500 dimensions: %.2f s\n", seconds);
 }
 
 TEST(AdaptationState, JsonRoundTripIsExact) {
