@@ -1,8 +1,6 @@
 // Warmup pieces: Stan's window schedule, dual averaging, Welford shrinkage, metric, init.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <cmath>
 
 #include "exmc/core/state_io.hpp"
@@ -116,7 +114,8 @@ TEST(Metric, DenseMomentumHasCovarianceMAndVelocityIsInverseTimesP) {
 
 // A chain with --metric dense starts from the unit metric: its Cholesky factor is the identity,
 // written directly. Factorised (O(d^3)), it took 8 s at 3,000 dimensions before the first
-// iteration, deaf to Ctrl-C, and minutes at 10^4. The result is the factorised one, bit for bit.
+// iteration, deaf to Ctrl-C, and minutes at 10^4 (helper 38: 4.6 s -> 0.05 s at 2,500, measured
+// by hand; speed is not asserted in unit tests). The result is the factorised one, bit for bit.
 TEST(Metric, UnitDenseIsTheFactorisedIdentityWithoutFactorising) {
   for (size_t d : {1u, 2u, 7u, 60u}) {
     std::vector<double> identity(d * d, 0.0);
@@ -126,19 +125,12 @@ TEST(Metric, UnitDenseIsTheFactorisedIdentityWithoutFactorising) {
     Metric::dense(identity, d).save_state(b);
     EXPECT_EQ(a.data(), b.data()) << d;
   }
-  // 2,500 dimensions: ~4.6 s factorised on the development machine, ~0.05 s written directly.
-  const auto t0 = std::chrono::steady_clock::now();
-  const Metric big = Metric::unit(MetricKind::Dense, 2500);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(seconds, 1.0);
-  EXPECT_TRUE(big.is_dense());
-  EXPECT_EQ(big.inv().size(), 2500u * 2500u);
 }
 
 // Metric::dense's Cholesky factor sweeps whole columns (contiguous) where it strode across them;
 // every entry sees the same operations in the same order, so the factor (and every momentum
 // drawn with it) is the textbook loop's bit for bit. 2,500 dimensions: 4.3 s before, 1.0 s now.
-TEST(Metric, DenseFactorIsTheTextbookCholeskyBitForBitAndFast) {
+TEST(Metric, DenseFactorIsTheTextbookCholeskyBitForBit) {
   auto textbook = [](const std::vector<double>& a, size_t d) {
     std::vector<double> L(d * d, 0.0);
     for (size_t j = 0; j < d; ++j) {
@@ -179,16 +171,6 @@ TEST(Metric, DenseFactorIsTheTextbookCholeskyBitForBitAndFast) {
     for (int empty = 0; empty < 4; ++empty) expected.f64s({});
     EXPECT_EQ(got.data(), expected.data()) << d;
   }
-  // 0.5 everywhere plus the identity (positive definite): the factorisation's cost does not
-  // depend on the values.
-  std::vector<double> big(2500 * 2500, 0.5);
-  for (size_t i = 0; i < 2500; ++i) big[i * 2500 + i] += 1.0;
-  const auto t0 = std::chrono::steady_clock::now();
-  const Metric m = Metric::dense(big, 2500);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(seconds, 2.5);
-  EXPECT_TRUE(m.is_dense());
-  std::printf("Metric::dense at 2,500 dimensions: %.2f s\n", seconds);
 }
 
 TEST(AdaptationState, JsonRoundTripIsExact) {
