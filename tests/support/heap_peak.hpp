@@ -40,39 +40,8 @@ inline void release(void* p) {
 }  // namespace exmc::test_support
 
 void* operator new(std::size_t n) { return exmc::test_support::counted(std::malloc(n ? n : 1)); }
-void* operator new[](std::size_t n) { return operator new(n); }
 void* operator new(std::size_t n, std::align_val_t a) {
   const std::size_t al = static_cast<std::size_t>(a);
   return exmc::test_support::counted(std::aligned_alloc(al, (n + al - 1) / al * al));
 }
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return operator new(n);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  try {
-    return operator new(n, a);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t& t) noexcept {
-  return operator new(n, a, t);
-}
-void operator delete(void* p) noexcept { exmc::test_support::release(p); }
-void operator delete[](void* p) noexcept { exmc::test_support::release(p); }
-void operator delete(void* p, std::size_t) noexcept { exmc::test_support::release(p); }
-void operator delete[](void* p, std::size_t) noexcept { exmc::test_support::release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { exmc::test_support::release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { exmc::test_support::release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { exmc::test_support::release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { exmc::test_support::release(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { exmc::test_support::release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { exmc::test_support::release(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { exmc::test_support::release(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { exmc::test_support::release(p); }
+#include "operator_new_forms.hpp"
