@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
@@ -461,8 +462,11 @@ int sample_chains(const SampleOptions& opts, const ChainBlock& block, std::ostre
       for (const auto& c : result.chains) failed = failed || !c.error.empty();
       dash->finish(failed ? "failed" : result.cancelled ? "interrupted" : "done");
     }
-    err << fmt::format("exmc: first {} {:.1f} ms after start\n", job.fixed_param() ? "draw" : "warmup iteration",
-                       std::chrono::duration<double, std::milli>(t_job - t_start).count() + run.first_iteration_ms);
+    // Not said when no iteration finished (chains that found no starting point: it said "first
+    // warmup iteration 2.7 ms after start" of a run that had none).
+    if (!std::isnan(run.first_iteration_ms))
+      err << fmt::format("exmc: first {} {:.1f} ms after start\n", job.fixed_param() ? "draw" : "warmup iteration",
+                         std::chrono::duration<double, std::milli>(t_job - t_start).count() + run.first_iteration_ms);
 
     uint64_t divergences = 0, recoveries = 0, grads = 0;
     double warm_s = 0, samp_s = 0;

@@ -326,5 +326,19 @@ TEST_F(CliTest, ARunLargerThanTheFreeSpaceIsWarnedOfBeforeSampling) {
   EXPECT_EQ(ran.err.find("the output files need about"), std::string::npos) << ran.err;
 }
 
+// A run none of whose chains found a starting point finished no iteration: it said "first warmup
+// iteration 2.7 ms after start" all the same (the time was 0 added to the set-up's).
+TEST_F(CliTest, NoFirstIterationIsClaimedWhenNoneFinished) {
+  const auto model = write("ninf.stan", "parameters {\n  real x;\n}\nmodel {\n  target += negative_infinity();\n}\n");
+  const auto r = exmc({"sample", model, "--chains", "1", "--seed", "1", "--no-progress", "--output", path("o.csv")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("could not find a starting point"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("first warmup iteration"), std::string::npos) << r.err;
+  const auto ok = exmc({"sample", write("n.stan", kGaussianProgram), "--chains", "1", "--warmup", "10", "--draws",
+                        "10", "--seed", "1", "--no-progress", "--output", path("p.csv")});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.err.find("exmc: first warmup iteration "), std::string::npos) << ok.err;
+}
+
 }  // namespace
 }  // namespace exmc::cli

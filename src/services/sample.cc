@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -335,7 +336,8 @@ SampleRun SampleJob::run(const SampleObserver& observer) {
                                       st.longest_end + 1, kStuckAcceptStat, chain.adaptation.step_size));
   }
   out.gq_failures = gq_failures.load();
-  out.first_iteration_ms = first_ms.load();
+  // None finished (every chain failed to start, or the run was stopped first): NaN, not 0.
+  out.first_iteration_ms = first_seen.load() ? first_ms.load() : std::numeric_limits<double>::quiet_NaN();
   return out;
 }
 

@@ -99,7 +99,7 @@ struct SampleRun {
   runtime::RunResult result;  // per chain: counts, timings, errors (draws are not kept here)
   uint64_t gq_failures = 0;   // draws whose generated quantities failed (written as NaN)
   std::string first_gq_failure;
-  double first_iteration_ms = 0;  // after the job was created
+  double first_iteration_ms = 0;  // after the job was created; NaN when no iteration finished
   // What looks like an improper posterior or a collapsed adaptation, one sentence per chain
   // affected: kept draws (constrained or unconstrained) beyond 1e30 in magnitude, an adapted
   // variance beyond 1e60 or a step size below 1e-12. Empty when nothing ran away.
