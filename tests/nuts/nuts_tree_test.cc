@@ -156,7 +156,9 @@ TEST(NutsTree, ACancelRequestEndsTheTrajectoryWithinOneMoreLeapfrog) {
     return lp;
   });
   const Metric m = Metric::unit(nuts::MetricKind::Diag, 4);
-  for (long k : {1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 17L, 100L, 511L, 512L, 513L, 700L, 1021L}) {
+  // One transition of a fresh tree (max depth 10, a step so small every doubling is taken) with
+  // the flag set at leapfrog k (never for k = -1); whether the tree says it was interrupted.
+  auto transition_cancelled_at = [&](long k, bool* interrupted) {
     Leapfrog integ(*ld, m);
     Rng rng(3, 0);
     NutsTree tree(integ, rng, 10, 1000.0);
@@ -166,23 +168,22 @@ TEST(NutsTree, ACancelRequestEndsTheTrajectoryWithinOneMoreLeapfrog) {
     calls = 0;
     cancel_at = k;
     const auto s = tree.transition(z, 1e-4);
-    EXPECT_TRUE(tree.interrupted()) << k;
+    *interrupted = tree.interrupted();
+    return s;
+  };
+  for (long k : {1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 17L, 100L, 511L, 512L, 513L, 700L, 1021L}) {
+    bool interrupted = false;
+    const auto s = transition_cancelled_at(k, &interrupted);
+    EXPECT_TRUE(interrupted) << k;
     EXPECT_GE(s.n_leapfrog, k);
     EXPECT_LE(s.n_leapfrog, k + 1) << "cancelled at leapfrog " << k;
   }
   // Set during the last pair of leaves (1022, 1023), or never: no check comes after it, and the
   // transition completes as it would have (the runner's check between iterations stops then).
   for (long k : {1022L, -1L}) {
-    Leapfrog integ(*ld, m);
-    Rng rng(3, 0);
-    NutsTree tree(integ, rng, 10, 1000.0);
-    tree.set_cancel_flag(&cancel);
-    PhasePoint z = start_point(integ, {0.5, -1, 2, 0.1});
-    cancel = false;
-    calls = 0;
-    cancel_at = k;
-    EXPECT_EQ(tree.transition(z, 1e-4).n_leapfrog, 1023);
-    EXPECT_FALSE(tree.interrupted());
+    bool interrupted = true;
+    EXPECT_EQ(transition_cancelled_at(k, &interrupted).n_leapfrog, 1023);
+    EXPECT_FALSE(interrupted);
     EXPECT_EQ(cancel.load(), k > 0);
   }
 }
