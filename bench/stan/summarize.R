@@ -11,8 +11,20 @@ out <- args[2]
 csv_of <- function(i) file.path(out, if (raw$impl[i] == "stan")
   sprintf("stan_%s_%s_seed%d.csv", raw$model[i], raw$metric[i], raw$seed[i]) else
   sprintf("exmc_%s_%s_%s_seed%d.csv", raw$impl[i], raw$model[i], raw$metric[i], raw$seed[i]))
+# `exmc sample`'s CSV (impl "cli") has comment lines, sampler columns and the transformed
+# parameters and generated quantities: ESS over the columns of the parameters block only, the
+# names Stan's draws have for the same model (theta[1] there, theta.1 here).
+parameter_columns <- function(draws, model) {
+  stan_csv <- list.files(out, sprintf("^stan_%s_diag_e_seed[0-9]+\\.csv$", model), full.names = TRUE)
+  if (!length(stan_csv)) stop("cli rows of ", model, " need Stan's draws for the parameter names")
+  base <- function(n) sub("[.[].*$", "", n)
+  keep <- base(names(draws)) %in% unique(base(names(read.csv(stan_csv[1], check.names = FALSE, nrows = 1))))
+  draws[, keep & !grepl("__$", names(draws)), drop = FALSE]
+}
 for (i in which(is.na(raw$min_bulk_ess))) {
-  raw$min_bulk_ess[i] <- min_bulk_ess(read.csv(csv_of(i), check.names = FALSE))
+  draws <- read.csv(csv_of(i), check.names = FALSE, comment.char = "#")
+  if (raw$impl[i] == "cli") draws <- parameter_columns(draws, raw$model[i])
+  raw$min_bulk_ess[i] <- min_bulk_ess(draws)
 }
 # exmc's own diagnostics on both samplers' draws (exmc-bench ess), when given: must agree with
 # posterior's to rounding, and reported beside it.
