@@ -17,8 +17,9 @@ import numpy as np
 from . import _exmc
 from ._arguments import _count, _flag, _flat_value, _init, _is_path, _method_init, _real, _seed, _text
 from ._data import _column_major_view, _group_flat_names, _layout, to_stan_json
+from ._fit_draws import Fit
 from ._progress import _in_notebook, _TqdmProgress
-from ._results import Loo, MethodResult, _summary_options, _warn, loo_compare  # noqa: F401 (exported)
+from ._results import Loo, MethodResult, _warn, loo_compare  # noqa: F401 (exported)
 
 StanError = _exmc.StanError
 
@@ -52,6 +53,29 @@ def compile(program_or_path, name: str | None = None) -> "Model":
         name = name or path
     _exmc.check_program(text, name)
     return Model(text, name, path)
+
+
+# cmdstanpy's, PyMC's and nutpie's names for sample's arguments: Python's own TypeError said only
+# "unexpected keyword argument 'iter_warmup'", not what exmc calls it.
+_SAMPLE_NAMES = {"iter_warmup": "warmup", "iter_sampling": "draws", "tune": "warmup", "num_warmup": "warmup",
+                 "num_samples": "draws", "num_draws": "draws", "parallel_chains": "threads", "cores": "threads",
+                 "threads_per_chain": "threads", "max_treedepth": "max_depth", "maxdepth": "max_depth",
+                 "target_accept": "adapt_delta", "delta": "adapt_delta", "inits": "init", "initvals": "init",
+                 "random_seed": "seed", "show_progress": "progress", "progressbar": "progress",
+                 "inc_warmup": "save_warmup", "save_warmup_draws": "save_warmup", "num_chains": "chains"}
+_METHOD_NAMES = {"inits": "init", "initvals": "init", "random_seed": "seed", "output_samples": "draws",
+                 "num_draws": "draws", "num_single_draws": "draws", "max_iter": "iter", "maxiter": "iter"}
+_CMDSTAN_METRICS = {"diag_e": "CmdStan's diag_e is exmc's 'diag'", "dense_e": "CmdStan's dense_e is exmc's 'dense'",
+                    "unit_e": "exmc has no unit metric: 'diag' adapts a diagonal one"}
+
+
+def _no_other_arguments(method: str, other: dict, names: dict) -> None:
+    if not other:
+        return
+    name = next(iter(other))
+    instead = names.get(name)
+    hint = f" (exmc's name for it is {instead!r})" if instead else ""
+    raise TypeError(f"{method}() got an unexpected keyword argument {name!r}{hint}")
 
 
 class Model:
@@ -189,7 +213,7 @@ class BoundModel:
     def sample(self, chains: int = 4, warmup: int = 1000, draws: int = 1000, seed=None, threads: int = 0,
                metric: str = "diag", adapt_delta: float = 0.8, max_depth: int = 10, init=None,
                thin: int = 1, save_warmup: bool = False, progress=None, precision: str = "f64",
-               fixed_param: bool = False) -> "Fit":
+               fixed_param: bool = False, **other) -> "Fit":
         """NUTS chains, as `exmc sample` with the same settings (same seed: the same draws).
 
         fixed_param: CmdStan's fixed_param sampler: each chain stays at its initial values (init)
@@ -200,6 +224,7 @@ class BoundModel:
         command's per-chain display on a terminal), True forces it, False shows nothing.
         Ctrl-C stops the chains and returns the draws so far (fit.interrupted is True).
         """
+        _no_other_arguments("sample", other, _SAMPLE_NAMES)
         seed = _seed(seed)
         chains = _count("chains", chains, 1, 1024)  # the command's limits
         warmup, draws = _count("warmup", warmup, 0), _count("draws", draws, 0)
@@ -208,6 +233,9 @@ class BoundModel:
         # Checked here: pybind11's "incompatible function arguments" listed the whole native
         # signature without naming the argument.
         adapt_delta, metric = _real("adapt_delta", adapt_delta), _text("metric", metric)
+        if metric in _CMDSTAN_METRICS:  # the shared check named only exmc's spellings
+            raise ValueError(f"metric: expected diag, dense, grad-diag or low-rank, got {metric!r} "
+                             f"({_CMDSTAN_METRICS[metric]})")
         # The sampler's own check said "sampler option delta (adapt_delta) must be in (0, 1), got 1.500000".
         if not 0 < adapt_delta < 1:
             raise ValueError(f"adapt_delta must be in (0, 1), got {adapt_delta!r}")
@@ -259,14 +287,27 @@ class BoundModel:
         return _method_init(init, self.var_shapes() if isinstance(init, Mapping) else None)
 
     def optimize(self, seed=None, init=None, jacobian: bool = False, algorithm: str = "lbfgs",
-                 iter: int = 2000) -> "MethodResult":
+                 iter: int = 2000, **other) -> "MethodResult":
+        """The posterior mode, as `exmc optimize` (CmdStan's optimize): one row, the mode's values.
+
+        jacobian=False finds the mode of the density on the constrained scale (the MAP, CmdStan's
+        default); True the mode on the unconstrained scale, as laplace uses. algorithm: "lbfgs" or
+        "newton"; iter: the most iterations. init: a radius, a Stan JSON path or a dict of
+        values by name. result.stan_variable(name) is the mode in the variable's shape."""
+        _no_other_arguments("optimize", other, _METHOD_NAMES)
         init_text, init_values = self._method_init(init)
         return MethodResult(_exmc.optimize(self._program, _seed(seed), init_text, _flag("jacobian", jacobian),
                                            _text("algorithm", algorithm), _count("iter", iter, 1, 100000000),
                                            init_values=init_values))
 
     def laplace(self, seed=None, init=None, jacobian: bool = True, draws: int = 1000,
-                mode_file: str = "") -> "MethodResult":
+                mode_file: str = "", **other) -> "MethodResult":
+        """A normal approximation at the mode on the unconstrained scale, as `exmc laplace`:
+        `draws` rows of draws from it, with log_p__ and log_g__ (the density and the
+        approximation's), and its Pareto k in result.notes (a warning above 0.7).
+
+        mode_file: the mode, a Stan JSON file or an `exmc optimize` CSV; "" optimizes first."""
+        _no_other_arguments("laplace", other, _METHOD_NAMES)
         if not _is_path(mode_file):
             raise TypeError(f"mode_file: expected a path (or '' to optimize first), got {mode_file!r}")
         init_text, init_values = self._method_init(init)
@@ -275,7 +316,11 @@ class BoundModel:
                                           init_values=init_values))
 
     def pathfinder(self, seed=None, init=None, num_paths: int = 4, draws: int = 1000,
-                   psis_draws: int = 1000) -> "MethodResult":
+                   psis_draws: int = 1000, **other) -> "MethodResult":
+        """Pathfinder, as `exmc pathfinder`: `num_paths` L-BFGS paths, each giving `draws` draws
+        from its best normal approximation, resampled by Pareto-smoothed importance sampling to
+        `psis_draws` rows; the Pareto k is in result.notes (a warning above 0.7)."""
+        _no_other_arguments("pathfinder", other, _METHOD_NAMES)
         init_text, init_values = self._method_init(init)
         return MethodResult(_exmc.pathfinder(self._program, _seed(seed), init_text,
                                              _count("num_paths", num_paths, 1, 2**31 - 1),
@@ -322,7 +367,13 @@ class BoundModel:
         return {name: np.stack([t.draws(name) for t in tables]) for name in names}
 
     def variational(self, seed=None, init=None, algorithm: str = "meanfield", iter: int = 10000,
-                    draws: int = 1000) -> "MethodResult":
+                    draws: int = 1000, **other) -> "MethodResult":
+        """ADVI, as `exmc variational`: a "meanfield" or "fullrank" normal approximation on the
+        unconstrained scale, fitted in at most `iter` iterations; `draws` draws from it.
+        result.table holds the command's rows, the approximation's mean first; result.draws(name)
+        and stan_variables() the draws only, and draws(name, mean=True) the mean. The Pareto k
+        is in result.notes (a warning above 0.7)."""
+        _no_other_arguments("variational", other, _METHOD_NAMES)
         init_text, init_values = self._method_init(init)
         return MethodResult(_exmc.variational(self._program, _seed(seed), init_text,
                                               _text("algorithm", algorithm),
@@ -373,208 +424,3 @@ class BoundModel:
                                       _count("max_mutation_steps", max_mutation_steps, 1, 2**31 - 1),
                                       correlation_threshold, reference_scale, _count("runs", runs, 1, 1000),
                                       _count("threads", threads, 0, 1024), callback))
-
-
-class Fit:
-    """Draws of a NUTS run, held in one (chain, draw, column) buffer that the sampler wrote.
-
-    draws(name) / fit[name] are views shaped (chain, draw, *dims); nothing is copied.
-    """
-
-    def __init__(self, res: dict, settings: dict, bound: BoundModel | None = None):
-        counts = list(res["counts"])
-        self.interrupted = bool(res["interrupted"])
-        # With fewer threads than chains the chains run in turns: Ctrl-C found the later ones
-        # without a draw, and keeping the draws every chain has kept none of the earlier
-        # chains' (2 chains x 180,000 draws became 4 chains x 0). Those chains are left out.
-        kept = [c for c, k in enumerate(counts) if k > 0] if self.interrupted and any(counts) else []
-        self.dropped_chains = [c for c in range(len(counts)) if kept and c not in kept]
-        # Chains stopped by Ctrl-C can differ in length: keep the draws every chain has.
-        n = min(counts[c] for c in kept) if kept else (min(counts) if counts else 0)
-        nw = min(res["warmup_counts"][c] for c in kept) if kept else (min(res["warmup_counts"]) if counts else 0)
-
-        def rows(a, m):
-            return a[:, :m][kept] if self.dropped_chains else a[:, :m]
-
-        self._values = rows(res["values"], n)
-        self._stats = rows(res["stats"], n)
-        self._warmup_values = rows(res["warmup_values"], nw)
-        self._warmup_stats = rows(res["warmup_stats"], nw)
-        self.names = list(res["names"])
-        self.stat_names = list(res["stat_names"])
-        self.fixed_param = bool(res.get("fixed_param", False))
-        self._vars = [(v, tuple(s)) for v, s in res["vars"]]
-        self._gq_vars = [(v, tuple(s)) for v, s in res["gq_vars"]]
-        self._layout = _layout(self._vars + self._gq_vars)
-        if sum(int(np.prod(s)) if s else 1 for _, s in self._vars + self._gq_vars) != len(self.names):
-            raise RuntimeError("internal: variable shapes do not add up to the columns")
-        self.seed = int(res["seed"])
-        self.chains = int(self._values.shape[0])
-        self.num_draws = int(n)
-        self.num_warmup_draws = int(nw)
-        self.settings = settings
-        self.notes = list(res["notes"])
-        self.warnings = list(res["warnings"])
-        self.divergences = int(res["divergences"])
-        self.grad_evals = int(res["grad_evals"])
-        self.wall_seconds = float(res["wall_seconds"])
-        self.compile_ms = float(res["compile_ms"])
-        self.model = bound
-
-    def __repr__(self):
-        state = ", interrupted" if self.interrupted else ""
-        return f"exmc.Fit({self.chains} chains x {self.num_draws} draws, seed {self.seed}{state})"
-
-    @property
-    def variables(self) -> list:
-        """Parameters, transformed parameters, then generated quantities."""
-        return [v for v, _ in self._vars + self._gq_vars]
-
-    @property
-    def parameter_variables(self) -> list:
-        return [v for v, _ in self._vars]
-
-    @property
-    def generated_quantities_variables(self) -> list:
-        return [v for v, _ in self._gq_vars]
-
-    def _check_warmup(self, warmup) -> bool:
-        # Without save_warmup the warmup arrays are empty: draws("mu", warmup=True) gave a
-        # (chains, 0) array as if warmup had kept nothing (cmdstanpy warns; this says what to do).
-        if warmup and not self.settings.get("save_warmup", True):
-            raise ValueError("warmup=True: this fit kept no warmup draws; sample(..., save_warmup=True) keeps them")
-        return bool(warmup)
-
-    def draws_array(self, warmup: bool = False) -> np.ndarray:
-        """Every value column as (chain, draw, column), in the order of .names."""
-        return self._warmup_values if self._check_warmup(warmup) else self._values
-
-    def draws(self, name: str, warmup: bool = False) -> np.ndarray:
-        try:
-            start, shape = self._layout[name]
-        except KeyError:
-            where = (f"; {name!r} is a sampler statistic: fit.sampler_stats()[{name!r}]"
-                     if name in self.stat_names else "")
-            raise KeyError(f"no variable {name!r}{where}; the fit has {', '.join(self._layout)}") from None
-        size = int(np.prod(shape)) if shape else 1
-        src = self._warmup_values if self._check_warmup(warmup) else self._values
-        return _column_major_view(src[:, :, start:start + size], shape)
-
-    __getitem__ = draws
-
-    def __contains__(self, name) -> bool:
-        return name in self._layout
-
-    def __iter__(self):
-        # The variables' names, as a dict's keys: with only __getitem__, iter(fit) asked for
-        # fit[0], fit[1], ... and list(fit) raised KeyError("no variable 0").
-        return iter(self.variables)
-
-    def stan_variables(self, warmup: bool = False) -> dict:
-        self._check_warmup(warmup)
-        return {name: self.draws(name, warmup) for name in self._layout}
-
-    def sampler_stats(self, warmup: bool = False) -> dict:
-        src = self._warmup_stats if self._check_warmup(warmup) else self._stats
-        return {name: src[:, :, k] for k, name in enumerate(self.stat_names)}
-
-    def summary(self, percentiles=None, sig_figs: int | None = None):
-        """pandas.DataFrame of `exmc summary`'s columns (lp__ first), indexed by variable.
-
-        percentiles: more quantiles as columns after q95 (e.g. (2.5, 50, 97.5) gives q2.5,
-        q50, q97.5; R's type 7, posterior's quantile2); sig_figs: values rounded to that many
-        significant digits (cmdstanpy's arguments)."""
-        import pandas as pd
-
-        cols = _exmc.summarise(self._stats, self.stat_names, self._values, self.names,
-                               fixed_param=self.fixed_param)
-        variable = cols.pop("variable")
-        df = pd.DataFrame(cols, index=pd.Index(variable, name="variable"))
-        if percentiles is None:
-            return _summary_options(df, None, None, sig_figs)
-        # The rows' draws by name: lp__ leads the table except for fixed_param fits.
-        column = {name: k for k, name in enumerate(self.names)}
-        rows = [self._stats[:, :, self.stat_names.index("lp__")] if v == "lp__" else self._values[:, :, column[v]]
-                for v in df.index]
-        return _summary_options(df, np.stack(rows, axis=2), percentiles, sig_figs)
-
-    def summary_text(self, format: str = "table") -> str:
-        """`exmc summary`'s output (table, csv or json) for these draws."""
-        return _exmc.summary_text(self._stats, self.stat_names, self._values, self.names, format,
-                                  self.settings.get("max_depth", 10), fixed_param=self.fixed_param)
-
-    def diagnose(self) -> str:
-        return _exmc.diagnose(self._stats, self.stat_names, self._values, self.names,
-                              self.settings.get("max_depth", 10), fixed_param=self.fixed_param)
-
-    def loo(self, log_lik: str = "log_lik") -> Loo:
-        """PSIS-LOO from the pointwise log-likelihood `log_lik` (a generated quantity holding
-        log p(y[n] | parameters) for each observation n), as `exmc loo`."""
-        if self.num_draws == 0:  # before the name: a draws=0 fit has nothing to look up
-            raise ValueError(f"loo: no draws ({self.chains} chains x 0 draws)")
-        if not isinstance(log_lik, str):
-            raise TypeError(f"log_lik: expected a variable name, got {type(log_lik).__name__}")
-        if log_lik not in self._layout:
-            # It was a bare KeyError: 'log_lik'.
-            raise ValueError(f"log_lik: the fit has no variable {log_lik!r} (it has {', '.join(self._layout) or 'none'}): "
-                             "loo needs the pointwise log-likelihood, log p(y[n] | parameters) for each "
-                             "observation n, saved in generated quantities")
-        start, shape = self._layout[log_lik]
-        size = int(np.prod(shape)) if shape else 1
-        # Flat (column-major) order: the observations in the order `exmc loo` reads them.
-        out = Loo(_exmc.loo(self._values[:, :, start:start + size]))
-        # Any quantity gives numbers: say when these look unlike log p(y[n] | parameters) per
-        # observation, as `exmc loo` does (fit.loo("mu") returned its numbers without a word).
-        if size == 1:
-            _warn(f"loo: {log_lik!r} is one number per draw: LOO leaves out one observation at a time and "
-                  f"needs the log-likelihood of each ({log_lik}[1], ..., {log_lik}[N]); with one there is "
-                  "no standard error")
-        if out["p_loo"] > size:
-            _warn(f"loo: p_loo ({out['p_loo']:.1f}) exceeds the number of observations ({size}): {log_lik!r} "
-                  "looks unlike a pointwise log-likelihood (log p(y[n] | parameters) per observation n), or "
-                  "the model is badly misspecified")
-        return out
-
-    # ------------------------------------------------------------------ InferenceData
-    def to_inference_data(self, log_likelihood="log_lik", posterior_predictive=None, observed_data=None,
-                          constant_data=None, dims=None, coords=None):
-        """ArviZ-layout InferenceData (exmc.inference_data): posterior, sample_stats,
-        log_likelihood (the variable(s) named), posterior_predictive (names, or True for every
-        "*_rep"), observed_data / constant_data (default: the data dict, as constant_data)."""
-        from .inference_data import to_inference_data
-
-        def names(arg, rep=False):
-            if arg is None:
-                return []
-            if arg is True and rep:
-                return [v for v in self.variables if v.endswith("_rep")]
-            return [arg] if isinstance(arg, str) else list(arg)
-
-        # As from_cmdstan_csv: only the default "log_lik" may be absent. Another name that the fit
-        # lacks was dropped without a word, leaving the log_likelihood group out.
-        missing = [n for n in names(log_likelihood) if n not in self._layout]
-        if missing and log_likelihood != "log_lik":
-            raise KeyError(f"log_likelihood: no variable {', '.join(map(repr, missing))}; the fit has "
-                           f"{', '.join(self._layout)}")
-        ll = [n for n in names(log_likelihood) if n in self._layout]
-        pp = names(posterior_predictive, rep=True)
-        rest = [v for v in self.variables if v not in ll and v not in pp]
-        if constant_data is None and observed_data is None and self.model is not None and self.model.data:
-            constant_data = {k: np.asarray(v) for k, v in self.model.data.items()}
-
-        def group(vs, warmup=False):
-            return {v: self.draws(v, warmup) for v in vs} if vs else None
-
-        kw = {}
-        if self.num_warmup_draws:
-            kw = dict(warmup_posterior=group(rest, True), warmup_sample_stats=self.sampler_stats(True),
-                      warmup_log_likelihood=group(ll, True), warmup_posterior_predictive=group(pp, True))
-        return to_inference_data(posterior=group(rest), sample_stats=self.sampler_stats(),
-                                 log_likelihood=group(ll), posterior_predictive=group(pp),
-                                 observed_data=observed_data, constant_data=constant_data, dims=dims,
-                                 coords=coords, attrs={"seed": self.seed}, **kw)
-
-    to_xarray = to_inference_data
-
-    def to_netcdf(self, path, **kwargs) -> str:
-        return self.to_inference_data(**kwargs).to_netcdf(path)

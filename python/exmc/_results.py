@@ -132,16 +132,36 @@ class MethodResult:
 
         return pd.DataFrame(self.values, columns=self.columns)
 
-    def draws(self, name: str) -> np.ndarray:
-        """(row, *dims) for a variable (or a method column such as lp__)."""
-        shape, items = self._groups[name]
-        out = np.empty((self.values.shape[0],) + shape)
-        for col, ix in items:
-            out[(slice(None),) + ix] = self.values[:, col]
-        return out
+    def draws(self, name: str, mean: bool = False) -> np.ndarray:
+        """(row, *dims) for a variable (or a method column such as lp__).
 
-    def stan_variables(self) -> dict:
-        return {n: self.draws(n) for n in self._groups if not n.endswith("__")}
+        variational's first row is the approximation's mean, not a draw (the command's file, as
+        CmdStan's, and .table keep it): its draws are the rows after it, and mean=True gives the
+        mean, (*dims). Only variational has a mean row."""
+        if name not in self._groups:
+            raise KeyError(f"no variable {name!r}; the {self.method or 'method'} result has "
+                           f"{', '.join(self._groups)}")
+        if mean and self.method != "variational":
+            raise ValueError(f"mean=True: only variational's result has a mean row, not {self.method}'s")
+        shape, items = self._groups[name]
+        # np.mean of draws that held the mean row was pulled toward it, and their sd shrunk.
+        rows = self.values[:1] if mean else self.values[1:] if self.method == "variational" else self.values
+        out = np.empty((rows.shape[0],) + shape)
+        for col, ix in items:
+            out[(slice(None),) + ix] = rows[:, col]
+        return out[0] if mean else out
+
+    def stan_variables(self, mean: bool = False) -> dict:
+        """{name: draws(name, mean)} for every parameter, transformed parameter and generated quantity."""
+        return {n: self.draws(n, mean) for n in self._groups if not n.endswith("__")}
+
+    def stan_variable(self, name: str, mean: bool = False) -> np.ndarray:
+        """cmdstanpy's stan_variable: optimize's mode in the variable's own shape (*dims; a float
+        for a scalar), as CmdStanMLE's; for the other methods draws(name, mean), (row, *dims)."""
+        out = self.draws(name, mean)
+        if self.method == "optimize":
+            out = out[0]
+        return float(out) if out.ndim == 0 else out
 
     def diagnose(self) -> str:
         """`exmc diagnose` of this method's file: for laplace, variational and pathfinder the
