@@ -37,6 +37,7 @@ def _jsonable(value: Any) -> Any:
         except ValueError:  # ragged nested lists (numpy >= 1.24 refuses them): the reader names the shape
             return [_jsonable(v) for v in value]
         if arr.dtype == object:  # ragged or mixed: element by element
+            _refuse_missing(arr)
             return [_jsonable(v) for v in value]
         if arr.dtype.kind == "b":
             return arr.astype(np.int64).tolist()
@@ -50,6 +51,25 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
         return _jsonable(value.to_numpy())
     raise TypeError(f"cannot convert {type(value).__name__} to Stan data")
+
+
+def _is_missing(v) -> bool:
+    return v is None or type(v).__name__ in ("NAType", "NaTType")
+
+
+def _refuse_missing(arr: np.ndarray) -> None:
+    """A pandas nullable column (Int64, boolean) with pd.NA, or None in a list, said only "cannot
+    convert NAType to Stan data": say where, and that Stan data has none."""
+    if not arr.ndim:
+        return
+    missing = np.frompyfunc(_is_missing, 1, 1)(arr).astype(bool)
+    if missing.any():
+        first = np.argwhere(missing)[0]
+        what = "None" if arr[tuple(first)] is None else repr(arr[tuple(first)])
+        n = int(missing.sum())
+        raise ValueError(f"{n} missing value{'s' if n > 1 else ''} ({what}), the first at index "
+                         f"[{','.join(str(int(i) + 1) for i in first)}]: Stan data has no missing values "
+                         "(model them as parameters, or leave those observations out)")
 
 
 def to_stan_json(data: Mapping[str, Any]) -> str:

@@ -149,3 +149,20 @@ def test_help_describes_every_method():
         assert doc and words in doc, name
     for name in ("draws_pd", "draws", "stan_variables", "sampler_stats", "summary", "diagnose", "loo"):
         assert getattr(exmc.Fit, name).__doc__, name
+
+
+def test_missing_values_in_data_are_refused_saying_where():
+    # A pandas nullable column with pd.NA (or None in a list) said "cannot convert NAType to Stan data".
+    import pandas as pd
+
+    model = exmc.compile("data { int N; array[N] int y; }\nparameters { real mu; }\nmodel { mu ~ normal(0, 1); }\n")
+    for y, shown in ((pd.Series([1, None, 3], dtype="Int64"), "<NA>"), ([1, None, 3], "None")):
+        with pytest.raises(ValueError, match=f"^data variable 'y': 1 missing value \\({shown}\\), the first at index "
+                                             "\\[2\\]: Stan data has no missing values"):
+            model.bind({"N": 3, "y": y})
+    table = pd.DataFrame({"a": [1, 2, 3], "b": [True, None, None]}).astype({"b": "boolean"})
+    with pytest.raises(ValueError, match="^data variable 'X': 2 missing values \\(<NA>\\), the first at index \\[2,2\\]"):
+        exmc.to_stan_json({"X": table})
+    # Complete nullable columns are data as any other (and NaN in a float column stays NaN, as in Stan).
+    assert exmc.to_stan_json({"y": pd.Series([1, 0, 3], dtype="Int64"), "z": pd.Series([1.0, np.nan])}) == \
+        '{"y": [1, 0, 3], "z": [1.0, "NaN"]}'
