@@ -126,6 +126,47 @@ TEST_F(CliTest, AModePressedAgainstABoundIsWarnedOf) {
   EXPECT_EQ(r.err.find("pressed against"), std::string::npos) << r.err;
 }
 
+// The centred eight schools has no mode: with every theta at mu, log p grows like -8 log tau as
+// tau -> 0. L-BFGS stopped at tau = 1.2e-16 (unconstrained -36.6), lp__ 246, and said
+// "Convergence detected" with no warning (helper 41's finding), because the theta directions'
+// curvature 1/tau^2 shrank its steps below tol_obj. Seed 1 stops with log p still rising by 1.45
+// per unit of log tau; seed 13 at the rounding floor, where that gradient entry is noise (+0.7)
+// and the gradient's norm 2.2e16. Both now say "did not converge" instead. A mode far out that is
+// a mode is not warned of: a scale of 4.4e-7 fitted to data in millionths (log s = -14.6), and a
+// binomial's 50 of 50 with a flat prior (the MLE p = 1: bounded, its gradient fading like e^-x).
+TEST_F(CliTest, OptimizeSaysItDidNotConvergeWhenAScaleRunsToItsBound) {
+  const auto model = write("es.stan",
+                           "data { int<lower=0> J; vector[J] y; vector<lower=0>[J] sigma; }\n"
+                           "parameters { real mu; real<lower=0> tau; vector[J] theta; }\n"
+                           "model { mu ~ normal(0, 5); tau ~ normal(0, 5); theta ~ normal(mu, tau);\n"
+                           "  y ~ normal(theta, sigma); }\n");
+  const auto data = write("es.json", R"({"J": 8, "y": [28, 8, -3, 7, -1, 1, 18, 12],
+                                         "sigma": [15, 10, 16, 11, 9, 11, 10, 18]})");
+  for (const char* seed : {"1", "13"}) {
+    const auto r = exmc({"optimize", model, "--data", data, "--seed", seed, "--output", path("es.csv")});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("exmc optimize: warning: did not converge: the optimizer stopped after "), std::string::npos)
+        << seed << r.err;
+    EXPECT_NE(r.err.find("with 'tau' = "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("still driven toward its bound: the log density grows without end there"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("exmc optimize: Convergence detected"), std::string::npos) << r.err;
+  }
+  const auto tiny = write("tiny.stan", "data { int N; vector[N] y; }\nparameters { real mu; real<lower=0> s; }\n"
+                                       "model { y ~ normal(mu, s); }\n");
+  const auto tiny_data = write("tiny.json", R"({"N": 5, "y": [1.0e-6, 2.0e-6, 1.5e-6, 0.7e-6, 1.2e-6]})");
+  const auto binomial = write("bin.stan", "data { int n; int N; }\nparameters { real<lower=0, upper=1> p; }\n"
+                                          "model { n ~ binomial(N, p); }\n");
+  const auto all = write("bin.json", R"({"n": 50, "N": 50})");
+  for (const auto& [program, json] : {std::pair{tiny, tiny_data}, std::pair{binomial, all}})
+    for (const char* seed : {"1", "2"}) {
+      const auto r = exmc({"optimize", program, "--data", json, "--seed", seed, "--output", path("ok.csv")});
+      ASSERT_EQ(r.code, 0) << r.err;
+      EXPECT_NE(r.err.find("exmc optimize: Convergence detected"), std::string::npos) << r.err;
+      EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+    }
+}
+
 // smc's particles: diagnose computed split R-hat and ESS along the particles' order and, for a
 // run whose 100 particles sat at one point, told the user to "run longer warmup and sampling".
 // It now counts the distinct particles and repeats the evidence; laplace's poor k no longer

@@ -69,6 +69,49 @@ void warn_of_mode_at_bound(const LogDensity& ld, const std::vector<double>& x, s
       fmt::join(pressed, ", "), pressed.size() == 1 ? "is" : "are", pressed.size() == 1 ? "its" : "their"));
 }
 
+// A "converged" ascent that stopped on a bounded coordinate still being driven toward its bound:
+// beyond kFar on the unconstrained scale (a scale below e^-10 = 4.5e-5 of its own units, a
+// probability within 4.5e-5 of 0 or 1) the log density still rises by more than kPush per unit
+// of that coordinate toward the bound. At a mode the gradient is ~0, and a density bounded at its
+// bound (5 successes of 5: the MLE p = 1) flattens there, its gradient fading like e^-x (5e-12
+// when L-BFGS stops). The centred eight schools has no mode (theta = mu and tau -> 0 grows like
+// -8 log tau): L-BFGS stopped at tau = 1.2e-16, lp__ 246, gradient -8 on log tau, because the
+// theta directions' curvature 1/tau^2 made its steps too small to change log p by tol_obj, and it
+// said "Convergence detected" with exit 0 (helper 41's finding). There the gradient itself is noise
+// (theta - mu at its rounding floor over tau^2: a norm of 1e16, its log tau entry +0.7 on some seeds),
+// so a norm beyond kStalled with such a coordinate counts as well: no mode has either.
+// Returns the coordinates so found.
+std::vector<std::string> still_driven_to_bound(const LogDensity& ld, const std::vector<double>& x,
+                                               const std::vector<double>& grad) {
+  constexpr double kFar = 10, kPush = 1, kStalled = 1e8;
+  std::vector<std::string> driven;
+  const std::vector<std::string> names = ld.unconstrained_names();
+  if (names.size() != x.size() || grad.size() != x.size()) return driven;
+  const auto vars = ld.output_vars();
+  const auto flat = flat_names(vars);
+  std::vector<double> values(total_size(vars));
+  ld.constrain(x.data(), values.data());
+  std::map<std::string, size_t> at;
+  for (size_t k = 0; k < flat.size(); ++k) at.emplace(flat[k], k);
+  double norm = 0;
+  for (double g : grad) norm += g * g;
+  norm = std::sqrt(norm);
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!(std::fabs(x[i]) > kFar)) continue;
+    const bool pushed = std::copysign(1.0, x[i]) * grad[i] > kPush, stalled = !(norm < kStalled);
+    if (!pushed && !stalled) continue;
+    const auto it = at.find(names[i]);
+    if (it == at.end() || values[it->second] == x[i]) continue;
+    driven.push_back(pushed ? fmt::format("'{}' = {:.3g} (unconstrained {:.4g}, where log p still rises by {:.3g} per "
+                                          "unit toward the bound)",
+                                          names[i], values[it->second], x[i], std::fabs(grad[i]))
+                            : fmt::format("'{}' = {:.3g} (unconstrained {:.4g}, where the gradient's norm is {:.3g}: "
+                                          "the steps stopped at floating-point resolution, not at a mode)",
+                                          names[i], values[it->second], x[i], norm));
+  }
+  return driven;
+}
+
 Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   Mode m;
   const auto x0 = initial_point(ld, s.init, seed, 0, &m.warnings);
@@ -82,7 +125,17 @@ Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   }
   const auto& r = m.result;
   const std::string what = optimize::describe(r.termination);
-  if (r.converged()) {
+  const std::vector<std::string> driven = r.converged() ? still_driven_to_bound(ld, r.x, r.grad)
+                                                        : std::vector<std::string>{};
+  if (!driven.empty()) {
+    m.warnings.push_back(fmt::format(
+        "did not converge: the optimizer stopped after {1} iterations ({0}) with {2} still driven toward {3} bound: "
+        "the log density grows without end there (no mode: a hierarchical scale whose group effects can all "
+        "equal their mean, or a parameter without a proper prior that the data do not identify), so this point "
+        "is no mode and its lp__ means nothing. Sample instead, or reparameterise (non-centred) or give the "
+        "parameter a prior that keeps it off the bound",
+        what, r.iterations, fmt::join(driven, ", "), driven.size() == 1 ? "its" : "their"));
+  } else if (r.converged()) {
     m.notes.push_back(what + " (" + std::to_string(r.iterations) + " iterations, " +
                       std::to_string(r.grad_evals) + " gradient evaluations)");
     warn_of_mode_at_bound(ld, r.x, m.warnings);
