@@ -60,6 +60,10 @@ std::vector<ManifestItem> read_manifest(const std::string& path, const std::stri
       if (!j.contains("model")) throw std::invalid_argument(where + ": no 'model'");
       ManifestItem it;
       it.model = resolve(base, text_of("model"));
+      // "" or "-" (no file, as data's "-") became an empty path: the item failed later as
+      // "rank 0: : error: cannot read the model file (no such file)", naming no file or item.
+      if (it.model.empty())
+        throw std::invalid_argument(where + ": 'model' must name a Stan program, got " + j.at("model").dump());
       if (j.contains("data")) it.data = resolve(base, text_of("data"));
       if (j.contains("output")) it.output = resolve(base, text_of("output"));
       if (j.contains("seed")) {
@@ -73,7 +77,7 @@ std::vector<ManifestItem> read_manifest(const std::string& path, const std::stri
   } else {
     std::istringstream in(text);
     std::string line;
-    while (std::getline(in, line)) {
+    for (size_t number = 1; std::getline(in, line); ++number) {
       if (const auto h = line.find('#'); h != std::string::npos) line.resize(h);
       std::istringstream ls(line);
       std::vector<std::string> f;
@@ -82,6 +86,10 @@ std::vector<ManifestItem> read_manifest(const std::string& path, const std::stri
       if (f.size() > 3) throw std::invalid_argument(path + ": a line has more than MODEL DATA OUTPUT: " + line);
       ManifestItem it;
       it.model = resolve(base, f[0]);
+      if (it.model.empty())  // "-" stands for no data; a fit needs a model
+        throw std::invalid_argument(fmt::format("{}:{}: the model is '-': MODEL DATA [OUTPUT] needs a Stan program "
+                                                "first ('-' is for DATA, a program without data)",
+                                                path, number));
       if (f.size() > 1) it.data = resolve(base, f[1]);
       if (f.size() > 2) it.output = resolve(base, f[2]);
       items.push_back(std::move(it));

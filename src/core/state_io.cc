@@ -39,6 +39,13 @@ void StateReader::need(size_t n, const char* what) {
     throw std::runtime_error(std::string("sampler state: truncated (reading ") + what + ")");
 }
 
+void StateReader::need_count(uint64_t n, const char* what) {
+  // n * 8 wraps from n = 2^61 on: such a length passed need() and went to std::vector, which
+  // refused it with "cannot create std::vector larger than max_size()".
+  if (n > (data_.size() - pos_) / 8)
+    throw std::runtime_error(std::string("sampler state: truncated (reading ") + what + ")");
+}
+
 uint64_t StateReader::u64() {
   need(8, "a number");
   uint64_t v = 0;
@@ -70,7 +77,7 @@ std::string StateReader::bytes() {
 
 std::vector<double> StateReader::f64s() {
   const uint64_t n = u64();
-  need(n * 8, "a vector");
+  need_count(n, "a vector");
   std::vector<double> v(n);
   for (auto& x : v) x = f64();
   return v;
@@ -82,14 +89,14 @@ void StateReader::f64s_into(std::vector<double>& out, size_t expected, const cha
     throw std::runtime_error(std::string("sampler state: ") + what + " has " + std::to_string(n) +
                              " values, expected " + std::to_string(expected) +
                              " (a state of another model?)");
-  need(n * 8, what);
+  need_count(n, what);
   out.resize(n);
   for (auto& x : out) x = f64();
 }
 
 std::vector<uint64_t> StateReader::u64s() {
   const uint64_t n = u64();
-  need(n * 8, "a vector");
+  need_count(n, "a vector");
   std::vector<uint64_t> v(n);
   for (auto& x : v) x = u64();
   return v;

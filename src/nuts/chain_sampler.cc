@@ -181,6 +181,11 @@ void ChainSampler::load_state(StateReader& r) {
   rng_.load_state(r);
   metric_ = Metric::load_state(r);  // integ_ holds a reference to metric_: it stays valid
   const size_t d = density_.dim();
+  // A metric of another dimension (the model's checked above) was taken, and every leapfrog
+  // step read or wrote past its vectors.
+  if (metric_.dim() != d)
+    throw std::runtime_error("sampler state: the metric has dimension " + std::to_string(metric_.dim()) +
+                             ", the model " + std::to_string(d));
   for (auto* v : {&z_.q, &z_.p, &z_.g, &z_.v, &z_.mg}) r.f64s_into(*v, d, "position");
   z_.logp = r.f64();
   dual_.load_state(r);

@@ -230,9 +230,13 @@ Metric Metric::load_state(StateReader& r) {
   m.kind_ = static_cast<MetricKind>(kind);
   m.dim_ = r.u64();
   for (auto* v : {&m.inv_, &m.aux_, &m.std_, &m.u_, &m.lam_m1_, &m.lam_isqrt_m1_}) *v = r.f64s();
-  const size_t want = m.kind_ == MetricKind::Dense ? m.dim_ * m.dim_ : m.dim_;
-  if (m.inv_.size() != want || m.aux_.size() != want || m.lam_m1_.size() != m.lam_isqrt_m1_.size() ||
-      m.u_.size() != m.dim_ * m.lam_m1_.size())
+  // Every size the metric's operations index by: a low-rank metric's stds shorter than its
+  // dimension were read past their end, and a dimension of 2^32 made d * d wrap to 0 (empty
+  // vectors passed). The vectors were read whole, so d * k cannot wrap where d < 2^32.
+  const size_t d = m.dim_, k = m.lam_m1_.size();
+  if (d >= (uint64_t(1) << 32) || m.inv_.size() != (m.kind_ == MetricKind::Dense ? d * d : d) ||
+      m.aux_.size() != m.inv_.size() || m.lam_isqrt_m1_.size() != k || m.u_.size() != d * k ||
+      (m.kind_ == MetricKind::LowRank && m.std_.size() != d))
     throw std::runtime_error("sampler state: corrupt metric");
   if (m.kind_ == MetricKind::LowRank) {
     m.scratch_d_.assign(m.dim_, 0.0);

@@ -70,8 +70,13 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
       out.warmup_divergences = r.u64();
       out.warmup_grad_evals = r.u64();
       out.warmup_seconds = r.f64();
+      const double phase_seconds = r.f64();
+      // Times a run can have taken (under about 30 years): a damaged one (1e135 s, NaN) was
+      // converted to the clock's integer nanoseconds, undefined behaviour (the checkpoint fuzzer).
+      for (const double t : {out.warmup_seconds, phase_seconds})
+        if (!(t >= 0 && t < 1e9)) throw std::runtime_error("sampler state: corrupt phase time");
       // The current phase's clock continues from the time it had run.
-      t_phase -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(r.f64()));
+      t_phase -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(phase_seconds));
       if (!r.done()) throw std::runtime_error("sampler state: trailing bytes");
     } else {
       sampler->initialize();

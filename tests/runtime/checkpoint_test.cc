@@ -3,6 +3,7 @@
 // resumes from (chains of one run resumed at different iterations, one not at all).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -99,6 +100,34 @@ TEST(RunCheckpoint, StatesOfTheWrongChainOrCountAreErrors) {
   RunConfig short_list = cfg;
   short_list.resume_states = {rec.states[0][20]};
   EXPECT_THROW(run_chains(*ld, short_list, Callbacks{}), std::invalid_argument);
+}
+
+// A state's last two numbers are the warmup's seconds and the current phase's seconds so far.
+// A damaged one (what the checkpoint fuzzer in fuzz/ made: 1e135 s) was converted to the clock's
+// integer nanoseconds, undefined behaviour, and the chain went on; NaN went on too.
+TEST(RunCheckpoint, AStateWithAnImpossiblePhaseTimeIsAnError) {
+  auto ld = exmc::testing::scaled_normal(2);
+  RunConfig cfg;
+  cfg.num_chains = 1;
+  cfg.sampler.num_warmup = 30;
+  cfg.sampler.num_samples = 10;
+  cfg.checkpoint_every = 10;
+  Recorded rec;
+  run_chains(*ld, cfg, recorder(rec));
+  const std::string saved = rec.states[0][20];
+  for (const size_t from_end : {8u, 16u}) {
+    for (const double t : {1e135, -1.0, std::nan("")}) {
+      std::string state = saved;
+      std::memcpy(&state[state.size() - from_end], &t, 8);
+      RunConfig again = cfg;
+      again.resume_states = {state};
+      const RunResult r = run_chains(*ld, again, Callbacks{});
+      EXPECT_EQ(r.chains[0].error, "sampler state: corrupt phase time") << from_end << " " << t;
+    }
+  }
+  RunConfig as_saved = cfg;
+  as_saved.resume_states = {saved};
+  EXPECT_EQ(run_chains(*ld, as_saved, Callbacks{}).chains[0].error, "");
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ class StateReader {
 
  private:
   void need(size_t n, const char* what);
+  void need_count(uint64_t n, const char* what);  // n numbers of 8 bytes
   std::string_view data_;
   size_t pos_ = 0;
 };
