@@ -124,7 +124,14 @@ class MethodResult:
             _warn(w)
 
     def __repr__(self):
-        return f"exmc.MethodResult({self.values.shape[0]} rows, {len(self.columns)} columns)"
+        # "exmc.MethodResult(1 rows, 35 columns)" did not say which method gave it.
+        n = self.values.shape[0]
+        what = " draws" if self.method in ("laplace", "pathfinder", "variational") else " particles" if \
+            self.method == "smc" else ""
+        if self.method == "variational":
+            n, what = n - 1, " draws and the mean"
+        return (f"exmc.MethodResult({self.method or 'method'}: {n}{what or (' row' if n == 1 else ' rows')}, "
+                f"{len(self.columns)} columns)")
 
     @property
     def table(self):

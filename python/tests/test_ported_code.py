@@ -166,3 +166,12 @@ def test_missing_values_in_data_are_refused_saying_where():
     # Complete nullable columns are data as any other (and NaN in a float column stays NaN, as in Stan).
     assert exmc.to_stan_json({"y": pd.Series([1, 0, 3], dtype="Int64"), "z": pd.Series([1.0, np.nan])}) == \
         '{"y": [1, 0, 3], "z": [1.0, "NaN"]}'
+
+
+def test_a_method_results_repr_says_which_method_and_what_its_rows_are():
+    # It was "exmc.MethodResult(1 rows, 35 columns)" for every method.
+    bound = exmc.compile(MODEL).bind(DATA)
+    assert repr(bound.optimize(seed=1)) == "exmc.MethodResult(optimize: 1 row, 35 columns)"
+    assert repr(bound.laplace(seed=1, draws=20)) == "exmc.MethodResult(laplace: 20 draws, 36 columns)"
+    assert repr(bound.variational(seed=1, draws=20)) == "exmc.MethodResult(variational: 20 draws and the mean, 37 columns)"
+    assert repr(bound.smc(seed=1, particles=50)) == "exmc.MethodResult(smc: 50 particles, 35 columns)"
