@@ -7,11 +7,13 @@
 #include <stdexcept>
 
 #include "exmc/io/file_bytes.hpp"
+#include "exmc/io/init_values.hpp"
 #include "exmc/io/stan_json.hpp"
 #include "exmc/nuts/initializer.hpp"
 #include "exmc/stan/error.hpp"
 #include "exmc/stan/parser.hpp"
 #include "exmc/stan/semantic.hpp"
+#include "exmc/transform/transform.hpp"
 #include "program_limits.hpp"
 
 namespace exmc::services {
@@ -89,32 +91,8 @@ InitValues known_init_values(std::vector<std::pair<std::string, std::vector<doub
   return out;
 }
 
-namespace {
-
-std::string shape_text(const std::vector<size_t>& dims) {
-  std::string s;
-  for (size_t d : dims) s += (s.empty() ? "" : ",") + std::to_string(d);
-  return "[" + s + "]";
-}
-
-}  // namespace
-
 InitValues read_init_file(const std::string& path, const std::vector<VarInfo>& vars) {
-  const auto json = io::StanJsonData::from_file(path);
-  std::vector<std::pair<std::string, std::vector<double>>> values;
-  for (const auto& name : json.names()) {
-    const auto& v = json.at(name);
-    // Checked as data are: with only the element count checked later, [[1, 2], [3, 4]] for a
-    // vector[4], [[1, 2, 3, 4]] for a matrix[2, 2] or 0.5 for a vector[1] were taken as its values.
-    const auto var = std::find_if(vars.begin(), vars.end(), [&](const VarInfo& x) { return x.name == name; });
-    if (var != vars.end() && var->shape != v.dims && !(var->size() == 0 && v.values.empty()))
-      throw std::invalid_argument(
-          path + ": variable '" + name + "': expected " +
-          (var->shape.empty() ? std::string("a single number") : "shape " + shape_text(var->shape)) + ", found " +
-          (v.dims.empty() ? std::string("a single number") : (var->shape.empty() ? "shape " : "") + shape_text(v.dims)));
-    values.emplace_back(name, io::to_column_major(v.values, v.dims));
-  }
-  return known_init_values(std::move(values), vars);
+  return known_init_values(io::init_values(io::StanJsonData::from_file(path), vars, path), vars);
 }
 
 std::string describe_ignored(const std::string& source, const std::vector<std::string>& ignored) {
@@ -142,6 +120,7 @@ std::vector<double> initial_point(const LogDensity& density, const InitSpec& ini
   nuts::PhasePoint z(d);
   Rng rng(seed, kInitStream + index);
   try {
+    const transform::InteriorOnly interior;  // given values on an edge of their support are refused
     nuts::initialize_point(integ, cfg, rng, z);
   } catch (const nuts::BadInitialValues& e) {
     throw std::invalid_argument(std::string("initialisation: ") + e.what());
