@@ -63,7 +63,8 @@ ChainSampler::ChainSampler(const LogDensity& density, const SamplerConfig& cfg, 
       tree_(integ_, rng_, cfg.max_depth, cfg.max_delta_h),
       dual_(cfg.dual_averaging),
       z_(density.dim()),
-      scratch_(density.dim()) {
+      scratch_(density.dim()),
+      handoff_(density.dim()) {
   if (cfg_.warm_start) cfg_.metric = cfg_.warm_start->metric_kind;
   if ((cfg_.metric_adaptation == MetricAdaptation::Gradient ||
        cfg_.metric_adaptation == MetricAdaptation::LowRank) &&
@@ -85,6 +86,9 @@ ChainSampler::ChainSampler(const LogDensity& density, const SamplerConfig& cfg, 
     else if (cfg_.metric_adaptation == MetricAdaptation::LowRank)
       adapter_ = std::make_unique<LowRankMetricAdapter>(density.dim(), cfg_.num_warmup,
                                                         cfg_.grad_metric, cfg_.low_rank);
+    // Stan's windowed adaptation keeps Stan's hand-off (sampling starts at the last warmup
+    // draw), so that its chains stay comparable with CmdStan's.
+    guard_handoff_ = cfg_.metric_adaptation != MetricAdaptation::Windowed;
   }
 }
 
@@ -93,6 +97,7 @@ ChainSampler::~ChainSampler() = default;
 void ChainSampler::initialize() {
   initialize_point(integ_, cfg_, rng_, z_);
   iter_ = 0;
+  handoff_.reset();
   if (cfg_.fixed_param) return;
   if (cfg_.adapt && cfg_.num_warmup > 0) {
     // Stan sets mu from the user's step size before the heuristic runs.
@@ -117,6 +122,10 @@ const SampleStats& ChainSampler::iterate() {
     return stats_;
   }
   const bool warmup = in_warmup();
+  // A gradient-based warmup hands over at a draw the final step size can leave (HandoffPoint);
+  // the last warmup draw itself stays what the warmup output shows.
+  if (iter_ == cfg_.num_warmup) handoff_.take(z_);
+  const double eps_used = eps_, logp_before = z_.logp;
   stats_ = tree_.transition(z_, eps_);
   if (tree_.interrupted()) return stats_;
   // The tree allocates a depth's buffers when a trajectory first reaches it; after warmup (its
@@ -127,7 +136,12 @@ const SampleStats& ChainSampler::iterate() {
     eps_ = dual_.learn(stats_.accept_stat);
     if (adapter_) {
       const AdaptEvent ev = adapter_->observe(z_, metric_);
-      if (ev == AdaptEvent::Restart) reinit_step_size();
+      if (ev == AdaptEvent::Restart) {
+        reinit_step_size();
+        handoff_.reset();
+      } else if (guard_handoff_ && dual_.has_learned()) {
+        handoff_.observe(z_, logp_before, eps_used, dual_.final_step_size(), stats_.divergent);
+      }
     }
     // When a metric window closes on the very last warmup iteration (term_buffer = 0), dual
     // averaging was just restarted; Stan then ends with exp(0) = 1 (stan-dev/stan#3023). Keep
@@ -158,6 +172,7 @@ void ChainSampler::save_state(StateWriter& w) const {
   dual_.save_state(w);
   w.boolean(adapter_ != nullptr);
   if (adapter_) adapter_->save_state(w);
+  handoff_.save_state(w);
   w.u64(integ_.grad_evals());
   w.u64(integ_.faults());
 }
@@ -191,6 +206,7 @@ void ChainSampler::load_state(StateReader& r) {
   dual_.load_state(r);
   if (r.boolean() != (adapter_ != nullptr)) throw std::runtime_error("sampler state: adaptation differs");
   if (adapter_) adapter_->load_state(r);
+  handoff_.load_state(r);
   const uint64_t grads = r.u64(), faults = r.u64();
   integ_.restore_counters(grads, faults);
 }

@@ -63,6 +63,22 @@ class EightCentered final : public LogDensity {
   const double sigma_[8] = {15, 10, 16, 11, 9, 11, 10, 18};
 };
 
+// funnel.stan (Neal's funnel): y ~ normal(0, 3), x[1..9] ~ normal(0, exp(y / 2)).
+class Funnel final : public LogDensity {
+ public:
+  size_t dim() const override { return 10; }
+  double logp_grad(const double* x, double* g) const override {
+    const double y = x[0], iv = std::exp(-y);
+    double s = 0;
+    for (int i = 1; i < 10; ++i) {
+      s += x[i] * x[i];
+      g[i] = -x[i] * iv;
+    }
+    g[0] = -y / 9 + 0.5 * s * iv - 4.5;
+    return -y * y / 18 - 0.5 * s * iv - 4.5 * y;
+  }
+};
+
 // stress.stan: mu_pop, log sigma_pop, group[J], log noise[J]; y[j] ~ normal(group[j], noise[j]).
 class Stress final : public LogDensity {
  public:

@@ -9,6 +9,7 @@
 #include "exmc/core/rng.hpp"
 #include "exmc/nuts/adaptation_state.hpp"
 #include "exmc/nuts/dual_averaging.hpp"
+#include "exmc/nuts/handoff_point.hpp"
 #include "exmc/nuts/leapfrog.hpp"
 #include "exmc/nuts/metric.hpp"
 #include "exmc/nuts/metric_adapter.hpp"
@@ -68,6 +69,10 @@ class ChainSampler {
   DualAveraging dual_;
   std::unique_ptr<MetricAdapter> adapter_;
   PhasePoint z_, scratch_;
+  // Where sampling starts after a gradient-based warmup (HandoffPoint); unused by Stan's
+  // windowed adaptation.
+  HandoffPoint handoff_;
+  bool guard_handoff_ = false;
   SampleStats stats_;
   double eps_ = 1.0;
   unsigned iter_ = 0;
