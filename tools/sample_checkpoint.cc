@@ -46,7 +46,7 @@ void remove_stale_checkpoint_temporaries(const std::string& chain_output) {
     const std::string name = e.path().filename().string();
     if (name.size() > prefix.size() + 4 && name.compare(0, prefix.size(), prefix) == 0 &&
         name.compare(name.size() - 4, 4, ".tmp") == 0)
-      fs::remove(e.path(), ec);
+      io::remove_if_abandoned(e.path().string());  // never one a live run is writing
   }
 }
 
@@ -120,10 +120,10 @@ std::vector<std::string> remove_run_temporaries(const std::string& chain_output,
   std::vector<std::string> removed;
   if (run_id.empty()) return removed;
   const std::string kept = keep.empty() ? "" : fs::path(keep).filename().string();
-  std::error_code ec;
   for (const auto& p : csv_temporaries(chain_output)) {
     if (fs::path(p).filename().string() == kept || csv_run_id(p) != run_id) continue;
-    if (fs::remove(p, ec)) removed.push_back(p);
+    // Not one a live process holds (another process of this run, or another --resume of it).
+    if (io::remove_if_abandoned(p)) removed.push_back(p);
   }
   return removed;
 }

@@ -19,7 +19,8 @@ namespace exmc::cli {
 std::string sample_fingerprint(const SampleOptions& opts);
 
 // Removes the temporaries a checkpoint write killed half-way left (`out_1.csv.checkpoint.*.tmp`):
-// only the writer that created one ever renames it, and that writer is gone.
+// only the writer that created one ever renames it, and that writer is gone. One a live process
+// holds locked (another run of this output, saving a checkpoint) is left (io::remove_if_abandoned).
 void remove_stale_checkpoint_temporaries(const std::string& chain_output);
 
 // The CSV temporaries beside `chain_output` (`out_2.csv.<16 hex>.tmp`, as io::CmdStanCsvWriter
@@ -27,7 +28,8 @@ void remove_stale_checkpoint_temporaries(const std::string& chain_output);
 std::vector<std::string> csv_temporaries(const std::string& chain_output);
 
 // Removes the CSV temporaries of `run_id` beside `chain_output` (`out_2.csv.<16 hex>.tmp` whose
-// header says `exmc_run_id = run_id`) except `keep`, and returns the names it removed. A resumed
+// header says `exmc_run_id = run_id`) except `keep` and those a live process holds locked, and
+// returns the names it removed. A resumed
 // chain without a checkpoint (deleted, or killed before its first) starts afresh in a new
 // temporary: the interrupted one can never be continued or completed. Other runs' are left.
 std::vector<std::string> remove_run_temporaries(const std::string& chain_output, const std::string& run_id,

@@ -7,6 +7,8 @@
 #include "exmc/core/state_io.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -149,7 +151,7 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const Continue& from, const
     : path_(std::move(path)), tmp_(from.temp_path), n_stats_(stat_names.size()), n_params_(param_names.size()),
       rows_(from.rows) {
   set_precision(h.sig_figs);
-  const int fd = ::open(tmp_.c_str(), O_RDWR | O_CLOEXEC);
+  const int fd = ::open(tmp_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     const int e = errno;
     if (e == ENOENT && ::access(path_.c_str(), F_OK) == 0) {
@@ -164,6 +166,31 @@ CmdStanCsvWriter::CmdStanCsvWriter(std::string path, const Continue& from, const
                           " to start that chain afresh, or run without --resume to start the whole run afresh";
     throw std::runtime_error("cannot continue " + tmp_ + " (the interrupted run's draws for " + path_ +
                              "): " + std::strerror(e) + what_to_do);
+  }
+  // Locked as a fresh temporary is (io/temporaries.hpp), for as long as this writer holds it: a
+  // second --resume of this output at the same time cut it back and wrote its rows into it too,
+  // and a plain run's sweep took it for an abandoned one and removed it.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK)
+      throw std::runtime_error("cannot continue " + tmp_ + " (the interrupted run's draws for " + path_ +
+                               "): another process is writing it, probably another exmc sample --resume of this "
+                               "output; left as it is");
+    throw std::runtime_error("cannot lock " + tmp_ + ": " + std::strerror(e));
+  }
+  // Still the temporary (not renamed into place by a writer that finished between the open and
+  // the lock): cut back and continued, a completed file would lose its footer.
+  struct stat held{}, named{};
+  if (::fstat(fd, &held) != 0 || ::stat(tmp_.c_str(), &named) != 0 || held.st_ino != named.st_ino ||
+      held.st_dev != named.st_dev) {
+    ::close(fd);
+    if (::access(tmp_.c_str(), F_OK) != 0 && ::access(path_.c_str(), F_OK) == 0) {
+      finished_ = true;  // another process completed it meanwhile
+      return;
+    }
+    throw std::runtime_error("cannot continue " + tmp_ + " (the interrupted run's draws for " + path_ +
+                             "): it was replaced while being opened; left as it is");
   }
   const off_t size = ::lseek(fd, 0, SEEK_END);
   if (size < 0 || uint64_t(size) < from.offset) {
@@ -318,16 +345,27 @@ void CmdStanCsvWriter::finish(double seconds) {
 
 void CmdStanCsvWriter::close_and_rename() {
   check_io("writing the timing footer");
-  if (std::fclose(f_) != 0) {
-    f_ = nullptr;
+  if (std::fflush(f_) != 0) {
     io_failed_ = true;
-    throw std::runtime_error("I/O error closing " + tmp_ + ": " + std::strerror(errno));
+    throw std::runtime_error("I/O error writing " + tmp_ + ": " + std::strerror(errno));
   }
-  f_ = nullptr;
+  // Renamed while still open, so still locked: a --resume of this output that opened the
+  // temporary meanwhile gets its lock only once the name is gone, and never cuts back a
+  // completed file (cmdstan_csv_writer.hpp, Continue).
   if (rename_tracked_temporary(tmp_, path_) != 0)
     throw std::runtime_error("cannot rename " + tmp_ + " to " + path_ + ": " +
                              std::strerror(errno));
   finished_ = true;
+  const bool closed = std::fclose(f_) == 0;
+  f_ = nullptr;
+  if (!closed) {
+    // Every byte was handed to the kernel by the fflush above; a close that still fails (a
+    // network file system's late write error) leaves a file that must not pass for complete.
+    const int e = errno;
+    io_failed_ = true;
+    std::remove(path_.c_str());
+    throw std::runtime_error("I/O error closing " + path_ + ": " + std::strerror(e));
+  }
 }
 
 }  // namespace exmc::io

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "exmc/core/state_io.hpp"
+#include "exmc/io/temporaries.hpp"
 
 namespace exmc::io {
 namespace {
@@ -56,24 +57,32 @@ void RunCheckpoint::save(const std::string& path) const {
 
   std::random_device rd;
   const std::string tmp = path + "." + std::to_string(::getpid()) + "." + std::to_string(rd()) + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  // Locked from before its name appears until renamed into place, as the CSV temporaries are
+  // (io/temporaries.hpp): a sweep of stale checkpoint temporaries by another run of this output
+  // removed a live one between its creation and its rename, and this run failed.
+  const int fd = create_tracked_temporary(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
+  const auto discard = [&] {
+    ::close(fd);
+    std::remove(tmp.c_str());
+    untrack_temporary(tmp);
+  };
   try {
     for (const std::string_view piece : {std::string_view(head.data()), std::string_view(state),
                                          std::string_view(tail.data()), std::string_view(sum.data())})
       write_all(fd, piece, tmp);
     if (::fdatasync(fd) != 0) throw std::runtime_error("cannot sync " + tmp + ": " + std::strerror(errno));
   } catch (...) {
-    ::close(fd);
-    std::remove(tmp.c_str());
+    discard();
     throw;
   }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  // Renamed before it is closed: the lock lasts until the name is the checkpoint's.
+  if (rename_tracked_temporary(tmp, path) != 0) {
     const int e = errno;
-    std::remove(tmp.c_str());
+    discard();
     throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
   }
+  ::close(fd);
 }
 
 std::optional<RunCheckpoint> RunCheckpoint::load(const std::string& path) {

@@ -59,8 +59,10 @@ class CmdStanCsvWriter {
   // Continues the temporary an interrupted run left (see io::RunCheckpoint): `temp_path` is cut
   // back to `offset` bytes, what a checkpoint saw written, and rows follow them; no header is
   // written. When the temporary is gone but `path` exists, the chain was already completed and
-  // renamed: the writer is finished and writes nothing. Throws std::runtime_error when neither
-  // exists or the temporary is shorter than `offset`.
+  // renamed: the writer is finished and writes nothing. The temporary is flock(2)ed while the
+  // writer holds it, as a fresh one is (io/temporaries.hpp). Throws std::runtime_error when
+  // neither exists, the temporary is shorter than `offset`, or another process holds it locked
+  // (another --resume of the same output continuing it).
   struct Continue {
     std::string temp_path;
     uint64_t offset = 0;
