@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "method_commands.hpp"
 #include "exmc/services/gradient_test.hpp"
 
 #include <ostream>
@@ -31,9 +32,10 @@ int gradient_test(const GradientTestOptions& o, std::ostream& out, std::ostream&
                        "this epsilon (try --epsilon 1e-4 or 1e-8, or another point)\n",
                        t.failures, t.rows.size(), o.error);
     return 1;
-  } catch (const std::exception& e) {
-    err << "exmc diagnose: error: " << e.what() << "\n";
-    return 1;
+  } catch (...) {
+    // As the method commands: a Stan error's own "FILE:LINE:COL: error: ..." text, not behind a
+    // second "exmc diagnose: error: " (the program's errors read twice-prefixed before).
+    return report_method_failure("diagnose", err);
   }
 }
 

@@ -125,5 +125,20 @@ TEST_F(CliTest, GradientTestRefusals) {
   EXPECT_NE(r.err.find("--allow-mixed-runs is for CSV files"), std::string::npos) << r.err;
 }
 
+// A program's or its data's error reads as in exmc optimize: its own "FILE:LINE:COL: error:" first,
+// not behind "exmc diagnose: error: " (which made "... error: m.stan:2:21: error: ...").
+TEST_F(CliTest, GradientTestStanErrorsReadAsTheMethodCommands) {
+  const auto bad = write("bad.stan", "parameters { real mu; }\nmodel { mu ~ normal(nowhere, 1); }\n");
+  auto r = exmc({"diagnose", bad});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind(bad + ":2:21: error: undeclared identifier 'nowhere'", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.find("exmc diagnose: error:"), std::string::npos) << r.err;
+  const auto model = write("n.stan", kNormal), data = write("short.json", R"({"N": 4})");
+  r = exmc({"diagnose", model, "--data", data});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind(data + ": error: data variable 'y'", 0), 0u) << r.err;
+  EXPECT_EQ(r.err, exmc({"optimize", model, "--data", data, "--output", path("o.csv")}).err);
+}
+
 }  // namespace
 }  // namespace exmc::cli

@@ -175,7 +175,14 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                       return run_method("laplace", c, *o, out, err, [&](const services::Program& p, uint64_t seed) {
                         s->jacobian = !*no_jacobian;
                         s->optimize.init = services::InitSpec::parse(o->init);
-                        return services::laplace(p, *s, seed);
+                        auto run = services::laplace(p, *s, seed);
+                        // --init is where the optimisation starts: with --mode there is none, and
+                        // an init file given beside it was dropped without a word.
+                        if (!s->mode_file.empty() && c->count("--init"))
+                          run.warnings.insert(run.warnings.begin(),
+                                              "--init " + o->init + " is not used: --mode " + s->mode_file +
+                                                  " gives the mode, so laplace does not optimise");
+                        return run;
                       }, {{"mode", s->mode_file}});
                     }});
   }

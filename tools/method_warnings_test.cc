@@ -71,6 +71,55 @@ TEST_F(CliTest, VariationalThatDivergesIsAnErrorWithAHint) {
   EXPECT_FALSE(fs::exists(path("v.csv")));
 }
 
+// posteriordb's GLM_Poisson_model (bounded coefficients, a cubic in year) at seed 1: adaptation
+// picks eta 100, a step sends every sd to about 1e-49 with the coefficients at their bounds, and
+// the ELBO stops changing. That exited 0 with 1,000 identical draws (alpha = -20, the betas -10),
+// "converged", and "the importance ratios p/q are constant: the approximation is the posterior".
+// A scale below its mean's rounding is a scale of 0 to every draw: an error, as a scale of 0 is.
+TEST_F(CliTest, VariationalThatCollapsesToAPointIsAnError) {
+  const std::string pdb = std::string(EXMC_SHARED_DIR) + "/posteriordb-more/GLM_Poisson_Data-GLM_Poisson_model/";
+  if (!fs::exists(pdb)) {
+    if (std::getenv("CI")) FAIL() << "no " << pdb;
+    EXMC_SKIP_UNLESS_CI() << "no " << pdb;
+  }
+  const auto r = exmc({"variational", pdb + "model.stan", "--data", pdb + "data.json", "--seed", "1", "--draws",
+                       "200", "--output", path("v.csv")});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("exmc variational: error: ADVI diverged: the approximation collapsed to a point: the sd of '"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--eta"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("the approximation is the posterior"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("v.csv")));
+  // A fit that keeps its spread is not one: the Gaussian program's meanfield is exact.
+  const auto g = exmc({"variational", write("g.stan", kGaussianProgram), "--seed", "1", "--draws", "200",
+                       "--output", path("g.csv")});
+  ASSERT_EQ(g.code, 0) << g.err;
+  EXPECT_EQ(g.err.find("collapsed"), std::string::npos) << g.err;
+}
+
+// laplace --mode has no optimisation for --init to start: an init file beside it was dropped
+// without a word (smc says so of its --init; so does laplace now).
+TEST_F(CliTest, LaplaceSaysItDoesNotUseInitWithAMode) {
+  const auto model = write("g.stan", kGaussianProgram);
+  const auto mode = write("mode.json", R"({"mu": 1})");
+  const auto init = write("init.json", R"({"mu": 3})");
+  auto r = exmc({"laplace", model, "--mode", mode, "--init", init, "--seed", "1", "--draws", "10", "--output",
+                 path("l.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exmc laplace: warning: --init " + init + " is not used: --mode " + mode +
+                       " gives the mode, so laplace does not optimise\n"),
+            std::string::npos)
+      << r.err;
+  // Without --mode, --init starts the optimisation; without --init, nothing to say.
+  r = exmc({"laplace", model, "--init", init, "--seed", "1", "--draws", "10", "--output", path("l.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("is not used"), std::string::npos) << r.err;
+  r = exmc({"laplace", model, "--mode", mode, "--seed", "1", "--draws", "10", "--output", path("l.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("--init"), std::string::npos) << r.err;
+}
+
 // A reference far narrower than the posterior (--reference-scale 1e-300): every mutation was
 // rejected, the tempering still reached beta = 1 in three stages, and smc exited 0 with 100
 // identical particles and a log marginal likelihood thousands of units off, without a word.
