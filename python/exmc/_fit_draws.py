@@ -40,6 +40,7 @@ class Fit:
         self._stats = rows(res["stats"], n)
         self._warmup_values = rows(res["warmup_values"], nw)
         self._warmup_stats = rows(res["warmup_stats"], nw)
+        self._read_only()
         self.names = list(res["names"])
         self.stat_names = list(res["stat_names"])
         self.fixed_param = bool(res.get("fixed_param", False))
@@ -60,6 +61,17 @@ class Fit:
         self.wall_seconds = float(res["wall_seconds"])
         self.compile_ms = float(res["compile_ms"])
         self.model = bound
+
+    def _read_only(self):
+        # fit[name] is a view of the one buffer: `th = fit["theta"]; th -= th.mean()` changed the
+        # fit itself, and its summary() after, without a word. numpy now refuses the write
+        # ("assignment destination is read-only"); fit[name].copy() is the user's own.
+        for a in (self._values, self._stats, self._warmup_values, self._warmup_stats):
+            a.flags.writeable = False
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)  # a pickle's arrays come back writeable
+        self._read_only()
 
     def __repr__(self):
         state = ", interrupted" if self.interrupted else ""

@@ -175,3 +175,21 @@ def test_a_method_results_repr_says_which_method_and_what_its_rows_are():
     assert repr(bound.laplace(seed=1, draws=20)) == "exmc.MethodResult(laplace: 20 draws, 36 columns)"
     assert repr(bound.variational(seed=1, draws=20)) == "exmc.MethodResult(variational: 20 draws and the mean, 37 columns)"
     assert repr(bound.smc(seed=1, particles=50)) == "exmc.MethodResult(smc: 50 particles, 35 columns)"
+
+
+def test_a_fits_draws_cannot_be_changed_through_the_arrays_it_hands_out(matrix_fit, tmp_path):
+    # fit[name] is a view of the fit's one buffer: an in-place edit of it (centring the draws,
+    # say) changed the fit, and every summary after, silently. cmdstanpy hands out copies.
+    import pickle
+
+    before = matrix_fit.summary()
+    for f in (matrix_fit, pickle.loads(pickle.dumps(matrix_fit))):
+        for get in (lambda: f["B"], lambda: f.draws("mu", warmup=True), lambda: f.draws_array(),
+                    lambda: f.sampler_stats()["lp__"], lambda: f.stan_variables()["y"]):
+            a = get()
+            with pytest.raises(ValueError, match="read-only"):
+                a -= 1.0
+        own = f["B"].copy()
+        own -= 1.0  # a copy is the user's own
+        np.testing.assert_array_equal(own, f["B"] - 1.0)
+    assert matrix_fit.summary().equals(before)
