@@ -117,7 +117,7 @@ struct Inverse {
     return true;
   }
 
-  // The f32 density clamps a log-type coordinate at +-20 where the double inverse maps to +-200
+  // The f32 density clamps a log-type coordinate at +-20 where the double inverse maps to -700..200
   // (guards.hpp): a start beyond +-20 lay where the f32 density is flat (--precision f32 with
   // init sigma = 1e-12 or 0: the chain drifted and failed, "non-finite variance ... the posterior
   // may be improper"). In float the transforms' inverses use float's clamp, as the density does.
@@ -182,7 +182,7 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
 
   const graph::Graph& src = *g_;
   auto tg = std::make_unique<graph::Graph>();
-  const double clamp = transform::log_clamp_bound<T>();
+  const auto clamp = detail::LogClamp::of<T>();
 
   std::map<int, size_t> rv_of, data_of;
   for (size_t r = 0; r < ir.rvs.size(); ++r) rv_of[ir.rvs[r].placeholder] = r;
@@ -467,6 +467,20 @@ std::unique_ptr<graph::CompiledDensity> Model::compile(CompileOptions opts) cons
                         is_lower ? "lower" : "upper", b[i], is_lower ? "below +inf" : "above -inf",
                         is_lower ? "-inf" : "+inf");
           fail(r.name, msg + (nb > 1 ? " (element " + std::to_string(i + 1) + ")" : std::string()));
+        }
+      }
+      // Stan's offset must be finite, its multiplier positive and finite: a multiplier of 0 or
+      // -2 from data was floored to 1e-30 and the variable sampled as the constant offset.
+      for (const bool is_multiplier : {true, false}) {
+        const int slot = is_multiplier ? r.multiplier : r.offset_arg;
+        const double* v = known(slot);
+        if (!v) continue;
+        for (size_t i = 0, nv = inv.eval_sizes[size_t(slot)]; i < nv; ++i) {
+          if (std::isfinite(v[i]) && (!is_multiplier || v[i] > 0)) continue;
+          char msg[160];
+          std::snprintf(msg, sizeof msg, "its %s is %g; it must be %s", is_multiplier ? "multiplier" : "offset", v[i],
+                        is_multiplier ? "positive and finite" : "finite");
+          fail(r.name, msg + (nv > 1 ? " (element " + std::to_string(i + 1) + ")" : std::string()));
         }
       }
       const double* l = known(r.lower);

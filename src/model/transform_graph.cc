@@ -1,6 +1,7 @@
 // Constraint transforms as graph ops (see transform_graph.hpp).
 #include "transform_graph.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -48,6 +49,25 @@ Infinite infinite_elements(const graph::Graph& g, Expr b, double inf) {
   return k == 0 ? Infinite::kNone : k == nd->values.size() ? Infinite::kAll : Infinite::kSome;
 }
 
+// Whether bounds known before sampling (data, literals) have an upper - lower that overflows to
+// inf for some element although both are finite (-1e308 and 1e308).
+bool width_overflows(const graph::Graph& g, Expr lower, Expr upper) {
+  auto values = [&](Expr b) -> const std::vector<double>* {
+    const graph::Node* nd = &g.node(b.id());
+    if (nd->op == graph::Op::kReshape) nd = &g.node(nd->in[0]);
+    return nd->op == graph::Op::kConst && !nd->values.empty() ? &nd->values : nullptr;
+  };
+  const std::vector<double>* l = values(lower);
+  const std::vector<double>* u = values(upper);
+  if (!l || !u) return false;
+  const size_t n = std::max(l->size(), u->size());
+  for (size_t i = 0; i < n; ++i) {
+    const double a = (*l)[l->size() == 1 ? 0 : i], b = (*u)[u->size() == 1 ? 0 : i];
+    if (std::isfinite(a) && std::isfinite(b) && std::isinf(b - a)) return true;
+  }
+  return false;
+}
+
 // Sum of a log-Jacobian vector; a one-element one is already a term (saves a node).
 Expr total(Expr v) { return v.size() == 1 ? v : sum(v); }
 
@@ -62,23 +82,32 @@ Expr sum_log(graph::Graph& g, Expr w, size_t n) {
   return sum(log(w));
 }
 
+// A log-type coordinate clamped: `exp_in` for exp() (within [-floor, bound]) and `jac`, its
+// log-Jacobian (capped at bound only, so the density keeps decaying below the floor, where the
+// value no longer moves: guards.hpp's clamp_log_jacobian).
 // fmin/fmax drop a NaN, so the clamp alone turns NaN into exp(c) and +-inf into exp(+-c):
 // finite numbers that look like values. keep_non_finite lets those through (a select per
 // variable, which the JIT does not inline: not for the sampler's density).
-Expr clamp_expr(Expr e, double c, bool keep_non_finite) {
-  Expr clamped = fmax(fmin(e, c), -c);
-  if (!keep_non_finite) return clamped;
-  return select(graph::Cmp::kLt, abs(e), e.graph()->constant(INFINITY), clamped, e);
+struct Clamped {
+  Expr exp_in, jac;
+};
+Clamped clamp_expr(Expr e, LogClamp c, bool keep_non_finite) {
+  Expr capped = fmin(e, c.bound);
+  Expr clamped = fmax(capped, -c.floor);
+  if (c.jacobian_clamped) capped = clamped;
+  if (!keep_non_finite) return {clamped, capped};
+  Expr inf = e.graph()->constant(INFINITY);
+  return {select(graph::Cmp::kLt, abs(e), inf, clamped, e), select(graph::Cmp::kLt, abs(e), inf, capped, e)};
 }
 
-// Lower-triangular M x N factor with log-diagonal: returns L and the clamped log-diagonal.
-std::pair<Expr, Expr> cholesky_cov_graph(graph::Graph& g, Expr x, size_t M, size_t N, double clamp,
+// Lower-triangular M x N factor with log-diagonal: returns L and the log-diagonal's Jacobian terms.
+std::pair<Expr, Expr> cholesky_cov_graph(graph::Graph& g, Expr x, size_t M, size_t N, LogClamp clamp,
                                         bool keep_non_finite) {
   const size_t p = N * (N + 1) / 2 + (M - N) * N;
   std::vector<int> dpos(N);
   for (size_t i = 0; i < N; ++i) dpos[i] = int(i * (i + 1) / 2 + i);
-  Expr c = clamp_expr(gather(x, dpos), clamp, keep_non_finite);
-  Expr all = concat({x, exp(c), g.constant(0.0)});
+  const Clamped c = clamp_expr(gather(x, dpos), clamp, keep_non_finite);
+  Expr all = concat({x, exp(c.exp_in), g.constant(0.0)});
   std::vector<int> cell(M * N);
   for (size_t j = 0; j < N; ++j)
     for (size_t i = 0; i < M; ++i) {
@@ -88,7 +117,7 @@ std::pair<Expr, Expr> cholesky_cov_graph(graph::Graph& g, Expr x, size_t M, size
       else k = int(i < N ? i * (i + 1) / 2 + j : N * (N + 1) / 2 + (i - N) * N + j);
       cell[i + M * j] = k;
     }
-  return {reshape(gather(all, cell), {M, N}), c};
+  return {reshape(gather(all, cell), {M, N}), c.jac};
 }
 
 // Cholesky factor of a correlation matrix (see src/transform/matrix.cc for the maths).
@@ -134,7 +163,7 @@ GraphTransform cholesky_corr_graph(graph::Graph& g, Expr x, size_t K, bool to_co
 }  // namespace
 
 GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shape& shape, Expr lower, Expr upper,
-                                  Expr offset, Expr multiplier, double clamp,
+                                  Expr offset, Expr multiplier, LogClamp clamp,
                                   bool keep_non_finite) {
   const size_t n = graph::shape_size(shape);
   auto shaped = [&](Expr y) { return y.shape() == shape ? y : reshape(y, shape); };
@@ -154,12 +183,13 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
       const double inf = lo ? -INFINITY : INFINITY;
       const Infinite none = infinite_elements(g, b, inf);
       if (none == Infinite::kAll) return {shaped(x), Expr()};
-      Expr c = clamp_expr(x, clamp, keep_non_finite);
-      Expr y = !lo ? b - exp(c) : is_const(g, b, 0.0) ? exp(c) : b + exp(c);
-      if (none == Infinite::kNone) return {shaped(y), total(c)};
+      const Clamped c = clamp_expr(x, clamp, keep_non_finite);
+      Expr e = exp(c.exp_in);
+      Expr y = !lo ? b - e : is_const(g, b, 0.0) ? e : b + e;
+      if (none == Infinite::kNone) return {shaped(y), total(c.jac)};
       Expr unbounded = g.constant(inf);
       return {shaped(select(graph::Cmp::kEq, b, unbounded, x, y)),
-              sum(select(graph::Cmp::kEq, b, unbounded, g.constant(0.0), c))};
+              sum(select(graph::Cmp::kEq, b, unbounded, g.constant(0.0), c.jac))};
     }
     case Kind::kLowerUpper: {
       const Infinite lo = infinite_elements(g, lower, -INFINITY), up = infinite_elements(g, upper, INFINITY);
@@ -169,12 +199,20 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
       if (up == Infinite::kAll && lo == Infinite::kNone)
         return transform_in_graph(g, Kind::kLower, x, shape, lower, Expr(), Expr(), Expr(), clamp, keep_non_finite);
       if (lo == Infinite::kNone && up == Infinite::kNone) {
+        if (width_overflows(g, lower, upper)) {
+          // -1e308 to 1e308: in halves, y = 2 (l/2 + h inv_logit(x)) with h = u/2 - l/2, which
+          // is l + (u - l) inv_logit(x) exactly where that does not overflow (it gave inf - inf
+          // = NaN for every draw).
+          Expr h = fmax(0.5 * upper - 0.5 * lower, 0.5e-30);
+          return {shaped(2.0 * (0.5 * lower + h * inv_logit(x))),
+                  sum(log_inv_logit(x) + log1m_inv_logit(x)) + sum_log(g, h, n) + g.constant(double(n) * kLog2)};
+        }
         Expr w = fmax(upper - lower, 1e-30);
         return {shaped(lower + w * inv_logit(x)), sum(log_inv_logit(x) + log1m_inv_logit(x)) + sum_log(g, w, n)};
       }
       // Elements of four kinds (as the kernel's lower_upper_constrain): both bounds, one, none.
       using graph::Cmp;
-      Expr c = clamp_expr(x, clamp, keep_non_finite);
+      const Clamped c = clamp_expr(x, clamp, keep_non_finite);
       Expr ninf = g.constant(-INFINITY), pinf = g.constant(INFINITY), zero = g.constant(0.0);
       auto pick = [&](Expr if_no_lower, Expr if_lower_only, Expr if_upper_only, Expr if_both) {
         return select(Cmp::kEq, lower, ninf, select(Cmp::kEq, upper, pinf, if_no_lower, if_upper_only),
@@ -186,8 +224,8 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
       Expr up_f = select(Cmp::kEq, upper, pinf, lo_f + 1.0, upper);
       Expr w = fmax(up_f - lo_f, 1e-30);
       Expr lj_both = log_inv_logit(x) + log1m_inv_logit(x) + log(w);
-      return {shaped(pick(x, lower + exp(c), upper - exp(c), lo_f + w * inv_logit(x))),
-              sum(pick(zero, c, c, lj_both))};
+      return {shaped(pick(x, lower + exp(c.exp_in), upper - exp(c.exp_in), lo_f + w * inv_logit(x))),
+              sum(pick(zero, c.jac, c.jac, lj_both))};
     }
     case Kind::kOffsetMultiplier: {
       Expr y = x;
@@ -207,12 +245,12 @@ GraphTransform transform_in_graph(graph::Graph& g, Kind kind, Expr x, const Shap
     }
     case Kind::kOrdered: {
       if (n == 1) return {shaped(x), Expr()};
-      Expr tail = clamp_expr(slice(x, 1, n - 1), clamp, keep_non_finite);
-      return {shaped(cumulative_sum(concat({slice(x, 0, 1), exp(tail)}))), sum(tail)};
+      const Clamped tail = clamp_expr(slice(x, 1, n - 1), clamp, keep_non_finite);
+      return {shaped(cumulative_sum(concat({slice(x, 0, 1), exp(tail.exp_in)}))), sum(tail.jac)};
     }
     case Kind::kPositiveOrdered: {
-      Expr c = clamp_expr(x, clamp, keep_non_finite);
-      return {shaped(cumulative_sum(exp(c))), sum(c)};
+      const Clamped c = clamp_expr(x, clamp, keep_non_finite);
+      return {shaped(cumulative_sum(exp(c.exp_in))), sum(c.jac)};
     }
     case Kind::kSimplex: {
       const size_t K = n;

@@ -16,6 +16,7 @@
 #include "exmc/core/state_io.hpp"
 #include "exmc/nuts/initializer.hpp"
 #include "exmc/services/methods.hpp"
+#include "exmc/transform/transform.hpp"
 #include "output_pipeline.hpp"
 #include "timing.hpp"
 
@@ -97,10 +98,16 @@ SampleJob::SampleJob(const Program& program, SampleSettings settings, uint64_t s
   // of elements, a NaN, in every completion of what they leave out) fail here, once and before
   // anything runs, rather than in every chain with the same message. A key of its own: the
   // chains' streams stay untouched.
+  // Given values on an edge of their support (sigma = 0 for real<lower=0> sigma) are refused
+  // here (transform::InteriorOnly), as Stan's initialisation refuses them; no chain starts
+  // without this check passing.
   Rng init_check_rng(20240611, 0);
-  if (const std::string fault = nuts::given_init_values_fault(*density_, sc.init_values, sc.init_radius,
-                                                              sc.init_attempts, init_check_rng);
-      !fault.empty())
+  std::string fault;
+  {
+    const transform::InteriorOnly interior;
+    fault = nuts::given_init_values_fault(*density_, sc.init_values, sc.init_radius, sc.init_attempts, init_check_rng);
+  }
+  if (!fault.empty())
     throw std::invalid_argument("bad initial values: " + fault);
   if (s.warm_start && sc.fixed_param)
     throw std::invalid_argument(fmt::format("{}: the fixed_param sampler ({}) uses no metric",

@@ -22,6 +22,12 @@ template <class T> void add_grad(BoundArg<T> b, size_t i, T g) {
 std::string not_finite(double v, size_t i) {
   return "value " + num(v) + " at index " + std::to_string(i + 1) + " is not finite";
 }
+// "" unless InteriorOnly is active and v is on the bound.
+std::string on_bound(double v, size_t i, double bound, const char* which) {
+  if (v != bound) return "";
+  return detail::on_edge("value " + num(v) + " at index " + std::to_string(i + 1) + " is on the " + which + " bound " +
+                         num(bound));
+}
 }  // namespace
 
 // ---- lower: y = lb + exp(clamp(x)), log|J| = clamp(x); an element with lb = -inf has no
@@ -33,9 +39,8 @@ template <class T> double lower_constrain(const T* x, size_t n, BoundArg<T> lb, 
       y[i] = x[i];
       continue;
     }
-    const T c = clamp_log(x[i]);
-    y[i] = lb.at(i) + std::exp(c);
-    lj += c;
+    y[i] = lb.at(i) + std::exp(clamp_log(x[i]));
+    lj += clamp_log_jacobian(x[i]);
   }
   return lj;
 }
@@ -45,8 +50,7 @@ template <class T> void lower_vjp(const T* x, const T*, const T* gy, double glj,
       gx[i] += gy[i];
       continue;
     }
-    const T d = clamp_log_deriv(x[i]);
-    gx[i] += d * (gy[i] * std::exp(clamp_log(x[i])) + T(glj));
+    gx[i] += clamp_log_deriv(x[i]) * gy[i] * std::exp(clamp_log(x[i])) + clamp_log_jacobian_deriv(x[i]) * T(glj);
     add_grad(lb, i, gy[i]);
   }
 }
@@ -56,6 +60,7 @@ template <class T> std::string lower_unconstrain(const T* y, size_t n, BoundArg<
     if (!(y[i] >= lb.at(i)))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not above the lower bound " +
              num(lb.at(i));
+    if (std::string edge = on_bound(y[i], i, lb.at(i), "lower"); !edge.empty()) return edge;
     x[i] = lb.at(i) == -std::numeric_limits<T>::infinity() ? y[i] : detail::log_to_edge(y[i] - lb.at(i));
   }
   return "";
@@ -69,9 +74,8 @@ template <class T> double upper_constrain(const T* x, size_t n, BoundArg<T> ub, 
       y[i] = x[i];
       continue;
     }
-    const T c = clamp_log(x[i]);
-    y[i] = ub.at(i) - std::exp(c);
-    lj += c;
+    y[i] = ub.at(i) - std::exp(clamp_log(x[i]));
+    lj += clamp_log_jacobian(x[i]);
   }
   return lj;
 }
@@ -81,8 +85,7 @@ template <class T> void upper_vjp(const T* x, const T*, const T* gy, double glj,
       gx[i] += gy[i];
       continue;
     }
-    const T d = clamp_log_deriv(x[i]);
-    gx[i] += d * (-gy[i] * std::exp(clamp_log(x[i])) + T(glj));
+    gx[i] += -clamp_log_deriv(x[i]) * gy[i] * std::exp(clamp_log(x[i])) + clamp_log_jacobian_deriv(x[i]) * T(glj);
     add_grad(ub, i, gy[i]);
   }
 }
@@ -92,6 +95,7 @@ template <class T> std::string upper_unconstrain(const T* y, size_t n, BoundArg<
     if (!(y[i] <= ub.at(i)))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not below the upper bound " +
              num(ub.at(i));
+    if (std::string edge = on_bound(y[i], i, ub.at(i), "upper"); !edge.empty()) return edge;
     x[i] = ub.at(i) == std::numeric_limits<T>::infinity() ? y[i] : detail::log_to_edge(ub.at(i) - y[i]);
   }
   return "";
@@ -110,8 +114,16 @@ template <class T> double lower_upper_constrain(const T* x, size_t n, BoundArg<T
       } else {
         const T c = clamp_log(x[i]);
         y[i] = (l == -inf) ? u - std::exp(c) : l + std::exp(c);
-        lj += c;
+        lj += clamp_log_jacobian(x[i]);
       }
+      continue;
+    }
+    if (std::isinf(u - l)) {
+      // The width overflows (-1e308 to 1e308): in halves, y = 2 (l/2 + h s) with h = u/2 - l/2,
+      // which is l + (u - l) s exactly where that does not overflow.
+      const T h = u / T(2) - l / T(2);
+      y[i] = T(2) * (l / T(2) + h * inv_logit(x[i]));
+      lj += std::log(h) + std::log(2.0) + log_inv_logit(x[i]) + log_inv_logit(-x[i]);
       continue;
     }
     const T w = floor_scale(u - l);
@@ -131,14 +143,21 @@ template <class T> void lower_upper_vjp(const T* x, const T*, const T* gy, doubl
       } else {
         const T d = clamp_log_deriv(x[i]);
         const T e = std::exp(clamp_log(x[i]));
-        gx[i] += d * ((l == -inf ? -gy[i] : gy[i]) * e + T(glj));
+        gx[i] += d * (l == -inf ? -gy[i] : gy[i]) * e + clamp_log_jacobian_deriv(x[i]) * T(glj);
         if (l == -inf) add_grad(ub, i, gy[i]); else add_grad(lb, i, gy[i]);
       }
       continue;
     }
     const T raw = u - l;
-    const T w = floor_scale(raw), dw = floor_scale_deriv(raw);
     const T s = inv_logit(x[i]), sn = inv_logit(-x[i]);
+    if (std::isinf(raw)) {  // in halves, as constrain: y = l sn + u s, log|J| has log(h) + log 2
+      const T h = u / T(2) - l / T(2);
+      gx[i] += T(2) * (gy[i] * h * s * sn) + T(glj) * (sn - s);
+      add_grad(lb, i, gy[i] * sn - T(glj) / (T(2) * h));
+      add_grad(ub, i, gy[i] * s + T(glj) / (T(2) * h));
+      continue;
+    }
+    const T w = floor_scale(raw), dw = floor_scale_deriv(raw);
     gx[i] += gy[i] * w * s * sn + T(glj) * (sn - s);
     // y = l + w(u - l) s, log|J| has log w: dw/du = dw, dw/dl = -dw.
     const T gw = gy[i] * s + T(glj) / w;
@@ -156,13 +175,16 @@ template <class T> std::string lower_upper_unconstrain(const T* y, size_t n, Bou
     if (!(y[i] >= l && y[i] <= u))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is outside the interval [" + num(l) +
              ", " + num(u) + "]";
+    if (std::string edge = on_bound(y[i], i, l, "lower") + on_bound(y[i], i, u, "upper"); !edge.empty()) return edge;
     if (l == -inf && u == inf) x[i] = y[i];
     else if (l == -inf) x[i] = detail::log_to_edge(u - y[i]);
     else if (u == inf) x[i] = detail::log_to_edge(y[i] - l);
     else {
       // logit((y-l)/(u-l)) written as log(y-l) - log(u-y) keeps precision near both ends; a
       // value on a bound (inv_logit rounds to 0 or 1 beyond |x| ~ 37) goes to +-B.
-      x[i] = detail::finite_edge(std::log(y[i] - l) - std::log(u - y[i]));
+      // In halves where the width overflows (y - l can too): the same ratio.
+      x[i] = std::isinf(u - l) ? detail::finite_edge(std::log(y[i] / T(2) - l / T(2)) - std::log(u / T(2) - y[i] / T(2)))
+                               : detail::finite_edge(std::log(y[i] - l) - std::log(u - y[i]));
     }
   }
   return "";
@@ -222,6 +244,7 @@ template <class T> std::string softplus_unconstrain(const T* y, size_t n, BoundA
     if (!std::isfinite(y[i]) || !std::isfinite(z)) return not_finite(y[i], i);
     if (!(z >= T(0)))
       return "value " + num(y[i]) + " at index " + std::to_string(i + 1) + " is not above the lower bound " + num(l);
+    if (std::string edge = on_bound(y[i], i, l, "lower"); z == T(0) && !edge.empty()) return edge;
     // inverse softplus: z + log(1 - exp(-z)), exact for small and large z alike; z = 0 (y on
     // the bound: softplus rounds to 0 below x ~ -745) goes to -B.
     x[i] = detail::finite_edge(z + std::log(-std::expm1(-z)));

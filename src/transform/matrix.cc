@@ -170,9 +170,8 @@ template <class T> double cholesky_cov_constrain(const T* x, size_t M, size_t N,
     const size_t ncol = i < N ? i : N;
     for (size_t j = 0; j < ncol; ++j) y[i + M * j] = x[k++];
     if (i < N) {
-      const T c = clamp_log(x[k++]);
-      y[i + M * i] = std::exp(c);
-      lj += c;
+      y[i + M * i] = std::exp(clamp_log(x[k]));
+      lj += clamp_log_jacobian(x[k++]);
     }
   }
   return lj;
@@ -183,7 +182,8 @@ template <class T> void cholesky_cov_vjp(const T* x, const T*, const T* gy, doub
     const size_t ncol = i < N ? i : N;
     for (size_t j = 0; j < ncol; ++j) gx[k++] += gy[i + M * j];
     if (i < N) {
-      gx[k] += clamp_log_deriv(x[k]) * (gy[i + M * i] * std::exp(clamp_log(x[k])) + T(glj));
+      gx[k] += clamp_log_deriv(x[k]) * gy[i + M * i] * std::exp(clamp_log(x[k])) +
+               clamp_log_jacobian_deriv(x[k]) * T(glj);
       ++k;
     }
   }
@@ -244,7 +244,7 @@ template <class T> double cov_matrix_constrain(const T* x, size_t K, T* y, T* wo
   double lj = cholesky_cov_constrain(x, K, K, work);
   lower_outer(work, K, y);
   lj += K * kLog2;
-  for (size_t i = 0; i < K; ++i) lj += double(K - i) * clamp_log(x[i * (i + 1) / 2 + i]);
+  for (size_t i = 0; i < K; ++i) lj += double(K - i) * clamp_log_jacobian(x[i * (i + 1) / 2 + i]);
   return lj;
 }
 template <class T> void cov_matrix_vjp(const T* x, const T*, const T* gy, double glj, size_t K, T* gx, T* work) {
@@ -255,7 +255,7 @@ template <class T> void cov_matrix_vjp(const T* x, const T*, const T* gy, double
   cholesky_cov_vjp(x, L, gL, glj, K, K, gx);
   for (size_t i = 0; i < K; ++i) {
     const size_t d = i * (i + 1) / 2 + i;
-    gx[d] += T(glj * double(K - i)) * clamp_log_deriv(x[d]);
+    gx[d] += T(glj * double(K - i)) * clamp_log_jacobian_deriv(x[d]);
   }
 }
 template <class T> std::string cov_matrix_unconstrain(const T* y, size_t K, T* x) {

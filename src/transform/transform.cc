@@ -1,10 +1,25 @@
 // The Transform object: shape checks, sizes and dispatch to the kernels.
 #include "exmc/transform/transform.hpp"
 
+#include "util.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
 namespace exmc::transform {
+
+namespace {
+thread_local bool interior_only = false;
+}  // namespace
+
+std::string detail::on_edge(const std::string& what) {
+  if (!interior_only) return "";
+  return what + ": an initial value must lie strictly inside the support";
+}
+
+InteriorOnly::InteriorOnly() : previous_(interior_only) { interior_only = true; }
+InteriorOnly::~InteriorOnly() { interior_only = previous_; }
+bool InteriorOnly::active() { return interior_only; }
 
 namespace {
 

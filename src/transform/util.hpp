@@ -39,6 +39,11 @@ template <class T> T finite_edge(T x) {
   return x;
 }
 
+// Under InteriorOnly (initial values): what is wrong with a value on an edge of the support,
+// "value 0 at index 1 is on the lower bound 0: an initial value must lie strictly inside the
+// support", or "" when not InteriorOnly.
+std::string on_edge(const std::string& what);
+
 inline std::string tol_str(double tol) { return " (tolerance " + num(tol) + ")"; }
 
 }  // namespace exmc::transform::detail

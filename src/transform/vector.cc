@@ -18,7 +18,7 @@ template <class T> void ordered_tail_vjp(const T* x, const T* gy, double glj, si
   T suffix = 0;
   for (size_t k = K; k-- > 1;) {
     suffix += gy[k];
-    gx[k] += clamp_log_deriv(x[k]) * (suffix * std::exp(clamp_log(x[k])) + T(glj));
+    gx[k] += clamp_log_deriv(x[k]) * suffix * std::exp(clamp_log(x[k])) + clamp_log_jacobian_deriv(x[k]) * T(glj);
   }
   *suffix0 = suffix + gy[0];
 }
@@ -29,9 +29,8 @@ template <class T> double ordered_constrain(const T* x, size_t K, T* y) {
   double lj = 0;
   y[0] = x[0];
   for (size_t k = 1; k < K; ++k) {
-    const T c = clamp_log(x[k]);
-    y[k] = y[k - 1] + std::exp(c);
-    lj += c;
+    y[k] = y[k - 1] + std::exp(clamp_log(x[k]));
+    lj += clamp_log_jacobian(x[k]);
   }
   return lj;
 }
@@ -49,6 +48,11 @@ template <class T> std::string ordered_unconstrain(const T* y, size_t K, T* x) {
     if (k > 0 && !(y[k] >= y[k - 1]))
       return "not increasing: " + num(y[k - 1]) + " at index " + std::to_string(k) + " then " +
              num(y[k]) + " at index " + std::to_string(k + 1);
+    if (k > 0 && y[k] == y[k - 1]) {
+      std::string edge = detail::on_edge("values at index " + std::to_string(k) + " and " + std::to_string(k + 1) +
+                                         " are equal (" + num(y[k]) + "), not strictly increasing");
+      if (!edge.empty()) return edge;
+    }
     x[k] = k == 0 ? y[0] : detail::log_to_edge(y[k] - y[k - 1]);
   }
   return "";
@@ -56,13 +60,11 @@ template <class T> std::string ordered_unconstrain(const T* y, size_t K, T* x) {
 
 template <class T> double positive_ordered_constrain(const T* x, size_t K, T* y) {
   if (K == 0) return 0;
-  const T c0 = clamp_log(x[0]);
-  y[0] = std::exp(c0);
-  double lj = c0;
+  y[0] = std::exp(clamp_log(x[0]));
+  double lj = clamp_log_jacobian(x[0]);
   for (size_t k = 1; k < K; ++k) {
-    const T c = clamp_log(x[k]);
-    y[k] = y[k - 1] + std::exp(c);
-    lj += c;
+    y[k] = y[k - 1] + std::exp(clamp_log(x[k]));
+    lj += clamp_log_jacobian(x[k]);
   }
   return lj;
 }
@@ -70,10 +72,14 @@ template <class T> void positive_ordered_vjp(const T* x, const T*, const T* gy, 
   if (K == 0) return;
   T s0;
   ordered_tail_vjp(x, gy, glj, K, gx, &s0);
-  gx[0] += clamp_log_deriv(x[0]) * (s0 * std::exp(clamp_log(x[0])) + T(glj));
+  gx[0] += clamp_log_deriv(x[0]) * s0 * std::exp(clamp_log(x[0])) + clamp_log_jacobian_deriv(x[0]) * T(glj);
 }
 template <class T> std::string positive_ordered_unconstrain(const T* y, size_t K, T* x) {
   if (K > 0 && !(y[0] >= T(0))) return "value " + num(y[0]) + " at index 1 is negative";
+  if (K > 0 && y[0] == T(0)) {
+    std::string edge = detail::on_edge("value 0 at index 1 is on the lower bound 0");
+    if (!edge.empty()) return edge;
+  }
   std::string e = ordered_unconstrain(y, K, x);
   if (!e.empty()) return e;
   if (K > 0) x[0] = detail::log_to_edge(y[0]);
@@ -118,6 +124,10 @@ template <class T> std::string simplex_unconstrain(const T* y, size_t K, T* x) {
     // a Dirichlet with small concentrations puts mass there.
     if (!(y[k] >= T(0)) || !std::isfinite(y[k]))
       return "element " + num(y[k]) + " at index " + std::to_string(k + 1) + " is not a finite value >= 0";
+    if (y[k] == T(0) && K > 1) {
+      std::string edge = detail::on_edge("element 0 at index " + std::to_string(k + 1) + " is on the simplex's edge");
+      if (!edge.empty()) return edge;
+    }
     sum += y[k];
   }
   if (!(std::fabs(sum - 1.0) <= detail::constraint_tol<T>()))

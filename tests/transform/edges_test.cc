@@ -20,6 +20,7 @@ namespace exmc::transform {
 namespace {
 
 constexpr double kB = 200.0;  // log_clamp_bound<double>()
+constexpr double kF = 700.0;  // log_clamp_floor<double>(): a log-type edge below
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct Bnd {
@@ -58,7 +59,7 @@ TEST(Edges, ValuesOnTheBoundReadBack) {
     const auto y = constrain(t, {-40.0, 3.0}, b);
     ASSERT_EQ(y[0], 1.0);  // 1 + exp(-40) rounds to 1
     const auto x = round_trip(t, y, b, 1e-15, "lower");
-    EXPECT_EQ(x[0], -kB);
+    EXPECT_EQ(x[0], -kF);
     EXPECT_NEAR(x[1], 3.0, 1e-12);
   }
   {
@@ -66,7 +67,7 @@ TEST(Edges, ValuesOnTheBoundReadBack) {
     Bnd b{{}, {2.0}};
     const auto y = constrain(t, {-40.0}, b);
     ASSERT_EQ(y[0], 2.0);
-    EXPECT_EQ(round_trip(t, y, b, 0.0, "upper")[0], -kB);
+    EXPECT_EQ(round_trip(t, y, b, 0.0, "upper")[0], -kF);
   }
   {
     const Transform t = Transform::make(Kind::kLowerUpper, {3});
@@ -91,7 +92,7 @@ TEST(Edges, ValuesOnTheBoundReadBack) {
     Bnd b{{5.0}, {kInf}};
     const auto y = constrain(t, {-40.0}, b);
     ASSERT_EQ(y[0], 5.0);
-    EXPECT_EQ(round_trip(t, y, b, 0.0, "lower_upper [5, inf)")[0], -kB);
+    EXPECT_EQ(round_trip(t, y, b, 0.0, "lower_upper [5, inf)")[0], -kF);
   }
   {  // softplus underflows to its bound below x ~ -745
     const Transform t = Transform::make(Kind::kSoftplus, {1});
@@ -109,13 +110,13 @@ TEST(Edges, OrderedTiesReadBack) {
   const auto y = constrain(t, {-40.0, -40.0, 0.3, 50.0}, none);
   ASSERT_EQ(y[1], y[0]);  // -40 + exp(-40) rounds to -40
   const auto x = round_trip(t, y, none, 0.0, "ordered");
-  EXPECT_EQ(x[1], -kB);
+  EXPECT_EQ(x[1], -kF);
   EXPECT_NEAR(x[3], 50.0, 1e-9);
 
   const Transform p = Transform::make(Kind::kPositiveOrdered, {3});
   const auto xp = round_trip(p, {0.0, 0.0, 2.5}, none, 1e-80, "positive_ordered");
-  EXPECT_EQ(xp[0], -kB);
-  EXPECT_EQ(xp[1], -kB);
+  EXPECT_EQ(xp[0], -kF);
+  EXPECT_EQ(xp[1], -kF);
   std::string err;
   std::vector<double> xx(3);
   const std::vector<double> bad = {0.5, 0.25, 1.0};
@@ -171,25 +172,26 @@ TEST(Edges, NonFiniteValuesAreRefused) {
   refused(Kind::kPositiveOrdered, {2}, {}, {1.0, kInf}, "not finite");
 }
 
-// exp(clamp(x)) never goes below exp(-200) nor above exp(200), so a value beyond that maps to
-// the clamp's edge, where the gradient is alive, not to a flat region (a start at x = -690 gave
-// "step size search ran past 1e7: the posterior is improper" for sigma = 1e-300).
+// exp(clamp(x)) never goes below exp(-700) nor above exp(200), so a value beyond that maps to
+// the clamp's edge, where the gradient is alive (a start at x = -690 gave "step size search ran
+// past 1e7: the posterior is improper" for sigma = 1e-300 when the floor was -200 and the
+// density flat below it).
 TEST(Edges, ValuesBeyondTheClampMapToItsEdge) {
   const Transform t = Transform::make(Kind::kLower, {3});
   Bnd b{{0.0}, {}};
   std::vector<double> x(3);
-  const std::vector<double> y = {1e-300, 1e100, 2.0};
+  const std::vector<double> y = {1e-310, 1e100, 2.0};
   std::string err;
   ASSERT_TRUE(t.unconstrain(y.data(), b.get(), x.data(), "sigma", &err)) << err;
-  EXPECT_EQ(x[0], -kB);
+  EXPECT_EQ(x[0], -kF);
   EXPECT_EQ(x[1], kB);
   EXPECT_DOUBLE_EQ(x[2], std::log(2.0));
 
   const Transform c = Transform::make(Kind::kCholeskyCov, {2, 2});
-  const std::vector<double> L = {1e-300, 0.5, 0.0, 1.0};  // column-major
+  const std::vector<double> L = {1e-310, 0.5, 0.0, 1.0};  // column-major
   std::vector<double> xc(3);
   ASSERT_TRUE(c.unconstrain(L.data(), Bounds<double>{}, xc.data(), "L", &err)) << err;
-  EXPECT_EQ(xc[0], -kB);
+  EXPECT_EQ(xc[0], -kF);
 }
 
 // A draw printed with 6 significant digits (exmc's and CmdStan's default) reads back: the sum of
@@ -282,6 +284,35 @@ TEST(Edges, FarOutDrawsOfEveryKindReadBack) {
     }
   }
   EXPECT_EQ(checked, 4 * (8 * 5 + 4 + 2 * 4));
+}
+
+// An interval whose width overflows (-1e308 to 1e308): l + (u - l) s was inf - inf = NaN for
+// every x. In halves the value, log|J| and gradients are exact; unconstrain inverts it.
+TEST(Edges, AnIntervalWhoseWidthOverflowsIsExact) {
+  const Transform t = Transform::make(Kind::kLowerUpper, {3});
+  Bnd b{{-1e308}, {1.5e308}};
+  std::vector<double> y(3);
+  const std::vector<double> x = {0.0, 30.0, -2.0};
+  const double lj = t.constrain(x.data(), b.get(), y.data());
+  EXPECT_EQ(y[0], 0.25e308);  // the middle
+  for (size_t i = 0; i < 3; ++i) {
+    const double s = 1 / (1 + std::exp(-x[i]));
+    EXPECT_NEAR(y[i] / 1e308, -1 + 2.5 * s, 1e-15) << i;
+  }
+  double expected_lj = 0;
+  for (double xi : x) expected_lj += std::log(2.5e308 / 1e308) + std::log(1e308) - std::log1p(std::exp(-xi)) - std::log1p(std::exp(xi));
+  EXPECT_NEAR(lj, expected_lj, 1e-12 * std::fabs(expected_lj));
+  // d log|J| / dx = 1 - 2 s, and d y / dx = (u - l) s (1 - s), through vjp.
+  std::vector<double> gy = {1e-308, 0.0, 0.0}, gx(3, 0.0);
+  t.vjp(x.data(), y.data(), gy.data(), 1.0, b.get(), gx.data());
+  EXPECT_NEAR(gx[0], 2.5 * 0.25 + 0.0, 1e-15);
+  const double s1 = 1 / (1 + std::exp(-x[1])), s2 = 1 / (1 + std::exp(-x[2]));
+  EXPECT_NEAR(gx[1], 1 - 2 * s1, 1e-15);
+  EXPECT_NEAR(gx[2], 1 - 2 * s2, 1e-15);
+  // The round trip is exact to a few ulps of the width (2.5e308), as any value on this scale is.
+  const double width_ulps = 16 * std::numeric_limits<double>::epsilon() * 2.5e308;
+  const auto back = round_trip(t, {5.0, -1e308 * 0.999, 1.4e308}, b, width_ulps, "lower_upper [-1e308, 1.5e308]");
+  EXPECT_NEAR(back[0], std::log(1e308 + 5.0) - std::log(1.5e308 - 5.0), 1e-12);
 }
 
 }  // namespace

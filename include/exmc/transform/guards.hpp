@@ -6,19 +6,42 @@
 
 namespace exmc::transform {
 
-// Inputs to exp() in a log-type transform are clamped to [-kLogClamp, kLogClamp] so the
-// constrained value and its Jacobian stay finite in the precision used (Exmc's guard).
+// Inputs to exp() in a log-type transform are clamped to [-log_clamp_floor, log_clamp_bound]
+// so the constrained value and its Jacobian stay finite in the precision used (Exmc's guard).
+// The floor is far lower than the bound in double: exp(-700) ~ 1e-304 is still a normal double
+// whose log is -700 to rounding, and priors such as gamma(0.01, 1) put real mass far below the
+// old floor exp(-200) (13.6% of it there).
 template <class T> constexpr T log_clamp_bound() { return T(200); }
 template <> constexpr float log_clamp_bound<float>() { return 20.0f; }
+template <class T> constexpr T log_clamp_floor() { return T(700); }
+template <> constexpr float log_clamp_floor<float>() { return 20.0f; }
 
 template <class T> inline T clamp_log(T x) {
-  const T b = log_clamp_bound<T>();
-  return x < -b ? -b : (x > b ? b : x);
+  const T b = log_clamp_bound<T>(), f = log_clamp_floor<T>();
+  return x < -f ? -f : (x > b ? b : x);
 }
 // d clamp_log(x)/dx: 1 inside the clamp (bounds included), 0 outside.
 template <class T> inline T clamp_log_deriv(T x) {
+  return (x >= -log_clamp_floor<T>() && x <= log_clamp_bound<T>()) ? T(1) : T(0);
+}
+// The log-Jacobian of a log-type coordinate: x itself below the floor (only the upper bound
+// clamps it). Below the floor the constrained value stays exp(-floor), so the rest of the
+// density is constant there; a clamped Jacobian would make it flat, an improper tail the sampler
+// drifts along for ever (gamma(0.01, 1) failed with "non-finite variance ... improper"), while
+// exp(x) makes the tail decay and the posterior proper. In float the Jacobian is clamped as
+// exp's input is: a posterior with real mass below exp(-20) (float's floor) cannot be computed
+// there, and a flat tail fails loudly ("... improper") where a decaying one would give a wrong
+// posterior without a word.
+template <class T> constexpr bool log_jacobian_clamped() { return false; }
+template <> constexpr bool log_jacobian_clamped<float>() { return true; }
+template <class T> inline T clamp_log_jacobian(T x) {
+  if constexpr (log_jacobian_clamped<T>()) return clamp_log(x);
   const T b = log_clamp_bound<T>();
-  return (x >= -b && x <= b) ? T(1) : T(0);
+  return x > b ? b : x;
+}
+template <class T> inline T clamp_log_jacobian_deriv(T x) {
+  if constexpr (log_jacobian_clamped<T>()) return clamp_log_deriv(x);
+  return x <= log_clamp_bound<T>() ? T(1) : T(0);
 }
 
 // Scale arguments (widths, multipliers) are floored so a log or a division never sees 0.

@@ -42,6 +42,23 @@ struct Bounds {
   BoundArg<T> lower, upper, offset, multiplier;
 };
 
+// While one is alive on a thread, unconstrain (every kind's, on that thread) refuses a value on
+// an edge of its support (a bound, a tie of an ordered vector, a zero in a simplex) that it
+// otherwise accepts as the closure's: what initial values need (Stan rejects sigma = 0 for
+// real<lower=0> sigma), where a fitted draw printed with few digits must read back. Values
+// inside, however close (4.9e-324 above a bound of 0), are accepted as before.
+class InteriorOnly {
+ public:
+  InteriorOnly();
+  ~InteriorOnly();
+  InteriorOnly(const InteriorOnly&) = delete;
+  InteriorOnly& operator=(const InteriorOnly&) = delete;
+  static bool active();
+
+ private:
+  bool previous_;
+};
+
 class Transform {
  public:
   Transform() = default;  // identity on a scalar
