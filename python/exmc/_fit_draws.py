@@ -138,7 +138,8 @@ class Fit:
     def draws_pd(self, vars=None, inc_warmup: bool = False):
         """The draws as one pandas.DataFrame, a row per draw (chain 1's first), as cmdstanpy's
         draws_pd: chain__, iter__ and draw__ (from 1), the sampler statistics (lp__, ...), then
-        every variable's values under Stan's names ("theta[1]", "Sigma[2,1]": column-major).
+        every variable's values under exmc's flat names (fit.names: "theta.1", "Sigma.2.1",
+        column-major, as summary()'s index and the command's CSV; cmdstanpy writes "theta[1]").
 
         vars: a name or a list of names (variables or sampler statistics) to keep only those
         columns after chain__, iter__ and draw__. inc_warmup: the warmup draws first (needs
@@ -164,9 +165,8 @@ class Fit:
             if names is not None and v not in names:
                 continue
             for k in range(int(np.prod(shape)) if shape else 1):
-                # The fit's flat names are column-major ("theta.2.1"): Stan's brackets as cmdstanpy's.
-                base, *idx = self.names[start + k].split(".")
-                cols[f"{base}[{','.join(idx)}]" if idx else base] = values[:, :, start + k].reshape(-1)
+                # exmc's flat names, as summary()'s index and the CSV's columns (cmdstanpy's "theta[1]").
+                cols[self.names[start + k]] = values[:, :, start + k].reshape(-1)
         return pd.DataFrame(cols)
 
     # cmdstanpy's and PyMC's names for what a Fit has under another name: without a hint a user

@@ -32,30 +32,30 @@ def test_draws_pd_is_cmdstanpys_table_a_row_per_draw(matrix_fit):
     stats = f.stat_names
     assert list(df.columns[:3]) == ["chain__", "iter__", "draw__"]
     assert list(df.columns[3:3 + len(stats)]) == stats
-    # Stan's bracket names, column-major as CmdStan orders a matrix's columns.
-    assert list(df.columns[3 + len(stats):]) == ["mu", "B[1,1]", "B[2,1]", "B[1,2]", "B[2,2]", "B[1,3]", "B[2,3]",
-                                                 "y[1]", "y[2]"]
+    # exmc's flat names (summary()'s index), column-major as CmdStan orders a matrix's columns.
+    assert list(df.columns[3 + len(stats):]) == f.names == ["mu", "B.1.1", "B.2.1", "B.1.2", "B.2.2", "B.1.3",
+                                                            "B.2.3", "y.1", "y.2"]
     assert len(df) == 14
     assert df["chain__"].tolist() == [1] * 7 + [2] * 7
     assert df["iter__"].tolist() == list(range(1, 8)) * 2
     assert df["draw__"].tolist() == list(range(1, 15))
     for i in range(2):
         for j in range(3):
-            np.testing.assert_array_equal(df[f"B[{i + 1},{j + 1}]"].to_numpy(), f["B"][:, :, i, j].reshape(-1))
+            np.testing.assert_array_equal(df[f"B.{i + 1}.{j + 1}"].to_numpy(), f["B"][:, :, i, j].reshape(-1))
     np.testing.assert_array_equal(df["lp__"].to_numpy(), f.sampler_stats()["lp__"].reshape(-1))
-    np.testing.assert_array_equal(df["y[2]"].to_numpy(), f["y"][:, :, 1].reshape(-1))
+    np.testing.assert_array_equal(df["y.2"].to_numpy(), f["y"][:, :, 1].reshape(-1))
 
 
 def test_draws_pd_keeps_the_variables_named_and_the_warmup_when_asked(matrix_fit):
     f = matrix_fit
     df = f.draws_pd(vars=["B", "lp__"], inc_warmup=True)
-    assert list(df.columns) == ["chain__", "iter__", "draw__", "lp__", "B[1,1]", "B[2,1]", "B[1,2]", "B[2,2]",
-                                "B[1,3]", "B[2,3]"]
+    assert list(df.columns) == ["chain__", "iter__", "draw__", "lp__", "B.1.1", "B.2.1", "B.1.2", "B.2.2", "B.1.3",
+                                "B.2.3"]
     assert len(df) == 2 * (50 + 7)
     assert df["iter__"].tolist()[:3] == [1, 2, 3] and df["iter__"].iloc[56] == 57
     # Warmup first, then the draws, chain by chain.
-    np.testing.assert_array_equal(df["B[2,3]"].to_numpy()[:50], f.draws("B", warmup=True)[0, :, 1, 2])
-    np.testing.assert_array_equal(df["B[2,3]"].to_numpy()[50:57], f["B"][0, :, 1, 2])
+    np.testing.assert_array_equal(df["B.2.3"].to_numpy()[:50], f.draws("B", warmup=True)[0, :, 1, 2])
+    np.testing.assert_array_equal(df["B.2.3"].to_numpy()[50:57], f["B"][0, :, 1, 2])
     assert list(f.draws_pd("mu").columns) == ["chain__", "iter__", "draw__", "mu"]
     with pytest.raises(KeyError, match="vars: no variable 'nope'; the fit has lp__, .*mu, B, y"):
         f.draws_pd(["mu", "nope"])
