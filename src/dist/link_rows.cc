@@ -23,7 +23,7 @@ namespace {
 
 template <class T>
 [[gnu::always_inline]] inline void exp_body(const T* __restrict x, double* __restrict e, size_t n) {
-  for (size_t i = 0; i < n; ++i) e[i] = fast::exp_in_range(double(x[i]));
+  for (size_t i = 0; i < n; ++i) e[i] = fast::exp_in_range16(double(x[i]));
 }
 
 // Elements per stage of the staged bodies below: a stage's buffers stay in L1.
@@ -72,112 +72,139 @@ template <class T> void bernoulli_baseline(const T* eta, const T* y, T* term, T*
 }
 #if EXMC_ROWS_AVX2
 // AVX-512F has FMA instructions: the file's fp-contract=off (above) keeps every multiply and add
-// apart, as in the other builds.
-template <class T> [[gnu::target("avx512f")]] void logit_avx512(const T* eta, double* l, double* p, size_t n) {
-  logit_body(eta, l, p, n);
+// apart, as in the other builds (GCC's intrinsics are vector operators it would otherwise fuse).
+
+// The rows under AVX-512F, written out: fast::exp_in_range16 and fast::log1p_unit's operations in
+// their order (so the baseline's bits, tested), their 16-entry double tables held in registers
+// (two each) and read by one permutation (vpermt2pd) per vector instead of the one scalar load
+// per lane that the compiler makes of them (GCC emits no gathers for generic tuning).
+struct Tab16 {
+  __m512d exp2[2], hi[2], lo[2], inv[2];
+};
+[[gnu::target("avx512f"), gnu::always_inline]] inline Tab16 load_tab16() {
+  const auto& t = fast::detail::kTables16;
+  Tab16 r;
+  for (int h = 0; h < 2; ++h) {
+    r.exp2[h] = _mm512_loadu_pd(t.exp2 + 8 * h);
+    r.hi[h] = _mm512_loadu_pd(t.log1p_hi + 8 * h);
+    r.lo[h] = _mm512_loadu_pd(t.log1p_lo + 8 * h);
+    r.inv[h] = _mm512_loadu_pd(t.inv + 8 * h);
+  }
+  return r;
+}
+// entry (j & 15) of a 16-entry table
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d lut16(const __m512d* t, __m512i j) {
+  return _mm512_permutex2var_pd(t[0], j, t[1]);
 }
 
-// bernoulli_logit_rows under AVX-512F, written out: fast::exp_in_range and fast::log1p_unit's
-// operations in their order (so the baseline's bits, tested), but their table reads as
-// permutations of table rows (vpermt2pd/ps) instead of the one scalar load per lane that the
-// compiler makes of them (GCC emits no gathers for generic tuning), and in stages: 500 rows,
-// AVX2 build -> this one, 1.6 -> 0.95 us (double) and 0.8 -> 0.33 us (float) (exmc-glm-bench
-// BM_Rows, CPU time, AMD EPYC Zen 5, loaded machine).
-[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d lut64(const double* t, __m512i j) {
-  // entries 0..63 by j's low six bits: four 16-entry permutations, chosen by bits 4 and 5
-  const __m512d a = _mm512_permutex2var_pd(_mm512_loadu_pd(t), j, _mm512_loadu_pd(t + 8));
-  const __m512d b = _mm512_permutex2var_pd(_mm512_loadu_pd(t + 16), j, _mm512_loadu_pd(t + 24));
-  const __m512d c = _mm512_permutex2var_pd(_mm512_loadu_pd(t + 32), j, _mm512_loadu_pd(t + 40));
-  const __m512d d = _mm512_permutex2var_pd(_mm512_loadu_pd(t + 48), j, _mm512_loadu_pd(t + 56));
-  const __mmask8 b4 = _mm512_test_epi64_mask(j, _mm512_set1_epi64(16));
-  const __mmask8 b5 = _mm512_test_epi64_mask(j, _mm512_set1_epi64(32));
-  return _mm512_mask_blend_pd(b5, _mm512_mask_blend_pd(b4, a, b), _mm512_mask_blend_pd(b4, c, d));
-}
-[[gnu::target("avx512f"), gnu::always_inline]] inline __m512 lut64(const float* t, __m512i j) {
-  const __m512 a = _mm512_permutex2var_ps(_mm512_loadu_ps(t), j, _mm512_loadu_ps(t + 16));
-  const __m512 b = _mm512_permutex2var_ps(_mm512_loadu_ps(t + 32), j, _mm512_loadu_ps(t + 48));
-  return _mm512_mask_blend_ps(_mm512_test_epi32_mask(j, _mm512_set1_epi32(32)), a, b);
+// c0 + r c1
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d poly1(__m512d r, double c0, double c1) {
+  return _mm512_add_pd(_mm512_set1_pd(c0), _mm512_mul_pd(r, _mm512_set1_pd(c1)));
 }
 
-// fast::exp_in_range(a) for 8 doubles, its operations in order (|a| < 700).
-[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d exp512(__m512d a) {
-  const __m512d shifter = _mm512_set1_pd(0x1.8p52), one = _mm512_set1_pd(1.0);
-  const __m512d t = _mm512_add_pd(_mm512_mul_pd(a, _mm512_set1_pd(0x1.71547652b82fep+6)), shifter);
+// fast::exp_in_range16(a) for 8 doubles (|a| < 700).
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d exp16_512(__m512d a, const Tab16& tab) {
+  const __m512d shifter = _mm512_set1_pd(0x1.8p52);
+  const __m512d t = _mm512_add_pd(_mm512_mul_pd(a, _mm512_set1_pd(0x1.71547652b82fep+4)), shifter);
   const __m512d kd = _mm512_sub_pd(t, shifter);
   const __m512i kbits = _mm512_castpd_si512(t);
-  const __m512d r = _mm512_sub_pd(_mm512_sub_pd(a, _mm512_mul_pd(kd, _mm512_set1_pd(0x1.62e42fee00000p-7))),
-                                  _mm512_mul_pd(kd, _mm512_set1_pd(0x1.a39ef35793c76p-39)));
-  __m512d p = _mm512_add_pd(_mm512_set1_pd(1.0 / 24), _mm512_mul_pd(r, _mm512_set1_pd(1.0 / 120)));
-  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 6), _mm512_mul_pd(r, p));
-  p = _mm512_add_pd(_mm512_set1_pd(0.5), _mm512_mul_pd(r, p));
-  p = _mm512_add_pd(one, _mm512_mul_pd(r, p));
-  p = _mm512_add_pd(one, _mm512_mul_pd(r, p));
-  // 2^(k >> 6), k the low 32 bits of t as a signed integer
-  const __m512i k6 = _mm512_srai_epi64(_mm512_slli_epi64(kbits, 32), 38);
-  const __m512d scale = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(k6, _mm512_set1_epi64(1023)), 52));
-  const __m512i k63 = _mm512_and_si512(kbits, _mm512_set1_epi64(63));
-  return _mm512_mul_pd(_mm512_mul_pd(lut64(fast::detail::kTables<double>.exp2, k63), p), scale);
+  const __m512d r = _mm512_sub_pd(_mm512_sub_pd(a, _mm512_mul_pd(kd, _mm512_set1_pd(0x1.62e42fee00000p-5))),
+                                  _mm512_mul_pd(kd, _mm512_set1_pd(0x1.a39ef35793c76p-37)));
+  const __m512d r2 = _mm512_mul_pd(r, r);
+  const __m512d hi4 = _mm512_add_pd(poly1(r, 1.0 / 24, 1.0 / 120), _mm512_mul_pd(r2, poly1(r, 1.0 / 720, 1.0 / 5040)));
+  const __m512d p = _mm512_add_pd(
+      _mm512_set1_pd(1.0),
+      _mm512_add_pd(r, _mm512_mul_pd(r2, _mm512_add_pd(poly1(r, 0.5, 1.0 / 6), _mm512_mul_pd(r2, hi4)))));
+  // 2^(k >> 4), k the low 32 bits of t as a signed integer
+  const __m512i k4 = _mm512_srai_epi64(_mm512_slli_epi64(kbits, 32), 36);
+  const __m512d scale = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(k4, _mm512_set1_epi64(1023)), 52));
+  return _mm512_mul_pd(_mm512_mul_pd(lut16(tab.exp2, kbits), p), scale);
 }
 
-// exp_rows under AVX-512F (poisson_log's rates), the same way.
-[[gnu::target("avx512f")]] void exp_avx512(const double* x, double* e, size_t n) {
-  for (size_t i = 0; i < n; i += 8) {
-    const __mmask8 live = n - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (n - i)) - 1);
-    _mm512_mask_storeu_pd(e + i, live, exp512(_mm512_maskz_loadu_pd(live, x + i)));
-  }
+// fast::exp_nonpositive(-|e|) for 8 doubles: 0 below -700.
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d exp_neg_abs512(__m512d e, const Tab16& tab) {
+  const __m512d a =
+      _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(e), _mm512_set1_epi64(int64_t(0x8000000000000000ull))));
+  const __mmask8 low = _mm512_cmp_pd_mask(a, _mm512_set1_pd(-700.0), _CMP_LT_OQ);
+  const __m512d ea = exp16_512(_mm512_mask_blend_pd(low, a, _mm512_set1_pd(-700.0)), tab);
+  return _mm512_mul_pd(ea, _mm512_mask_blend_pd(low, _mm512_set1_pd(1.0), _mm512_setzero_pd()));
 }
-[[gnu::target("avx512f")]] void exp_avx512(const float* x, double* e, size_t n) {
+
+// fast::log1p_unit(x) for 8 doubles in [0, 1].
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d log1p16_512(__m512d x, const Tab16& tab) {
+  const __m512d shifter = _mm512_set1_pd(0x1.8p52);
+  const __m512d tj = _mm512_add_pd(_mm512_mul_pd(x, _mm512_set1_pd(15.484375)), shifter);
+  const __m512d c = _mm512_mul_pd(_mm512_sub_pd(tj, shifter), _mm512_set1_pd(1.0 / 16));
+  const __m512i j = _mm512_castpd_si512(tj);  // its low 4 bits: the permutations' index
+  const __m512d rr = _mm512_mul_pd(_mm512_sub_pd(x, c), lut16(tab.inv, j));
+  const __m512d r2 = _mm512_mul_pd(rr, rr), r4 = _mm512_mul_pd(r2, r2);
+  const __m512d t4 = _mm512_add_pd(poly1(rr, -0.25, 0.2), _mm512_mul_pd(r2, poly1(rr, -1.0 / 6, 1.0 / 7)));
+  const __m512d t8 = _mm512_add_pd(poly1(rr, -0.125, 1.0 / 9), _mm512_mul_pd(r2, poly1(rr, -0.1, 1.0 / 11)));
+  const __m512d q = _mm512_add_pd(
+      rr, _mm512_mul_pd(r2, _mm512_add_pd(poly1(rr, -0.5, 1.0 / 3),
+                                          _mm512_mul_pd(r2, _mm512_add_pd(t4, _mm512_mul_pd(r4, t8))))));
+  return _mm512_add_pd(lut16(tab.hi, j), _mm512_add_pd(lut16(tab.lo, j), q));
+}
+
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d load8(const double* x, __mmask8 live) {
+  return _mm512_maskz_loadu_pd(live, x);
+}
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512d load8(const float* x, __mmask8 live) {
+  return _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps(__mmask16(live), x)));
+}
+[[gnu::target("avx512f"), gnu::always_inline]] inline __mmask8 live8(size_t left) {
+  return left >= 8 ? __mmask8(0xff) : __mmask8((1u << left) - 1);
+}
+
+// logit_rows under AVX-512F (binomial_logit's pieces): in three passes over the block (the exps
+// into p, their log1ps into l, then p), so that many exp -> log1p -> division chains are in flight.
+template <class T> [[gnu::target("avx512f")]] void logit_avx512(const T* eta, double* l, double* p, size_t n) {
+  const Tab16 tab = load_tab16();
+  const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
   for (size_t i = 0; i < n; i += 8) {
-    const __mmask8 live = n - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (n - i)) - 1);
-    const __m512 xf = _mm512_maskz_loadu_ps(__mmask16(live), x + i);
-    _mm512_mask_storeu_pd(e + i, live, exp512(_mm512_cvtps_pd(_mm512_castps512_ps256(xf))));
+    const __mmask8 live = live8(n - i);
+    _mm512_mask_storeu_pd(p + i, live, exp_neg_abs512(load8(eta + i, live), tab));
+  }
+  for (size_t i = 0; i < n; i += 8) {
+    const __mmask8 live = live8(n - i);
+    _mm512_mask_storeu_pd(l + i, live, log1p16_512(_mm512_maskz_loadu_pd(live, p + i), tab));
+  }
+  for (size_t i = 0; i < n; i += 8) {
+    // p = (e >= 0 ? 1 : ea) / (1 + ea)
+    const __mmask8 live = live8(n - i);
+    const __m512d e = load8(eta + i, live), ea = _mm512_maskz_loadu_pd(live, p + i);
+    const __m512d num = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(e, zero, _CMP_GE_OQ), ea, one);
+    _mm512_mask_storeu_pd(p + i, live, _mm512_div_pd(num, _mm512_add_pd(one, ea)));
   }
 }
 
+// exp_rows under AVX-512F (poisson_log's rates).
+template <class T> [[gnu::target("avx512f")]] void exp_avx512(const T* x, double* e, size_t n) {
+  const Tab16 tab = load_tab16();
+  for (size_t i = 0; i < n; i += 8) {
+    const __mmask8 live = live8(n - i);
+    _mm512_mask_storeu_pd(e + i, live, exp16_512(load8(x + i, live), tab));
+  }
+}
+
+// bernoulli_logit_rows under AVX-512F in double: 500 rows (exmc-glm-bench BM_Rows, CPU time, AMD
+// EPYC Zen 5, loaded machine): the generic AVX2 build 1.6 us; 64-entry tables as four
+// permutations and Horner's chains 0.99 us; 16-entry tables in registers and short chains 0.70 us.
 [[gnu::target("avx512f")]] void bernoulli_avx512_f64(const double* eta, const double* y, double* term, double* w,
                                                     size_t n) {
-  const auto& tab = fast::detail::kTables<double>;
-  const __m512d shifter = _mm512_set1_pd(0x1.8p52), one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
-  const __m512i sign = _mm512_set1_epi64(int64_t(0x8000000000000000ull));
+  const Tab16 tab = load_tab16();
+  const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
   // In stages of 8 vectors (exps, then log1ps, then the rest), so that many of the long
   // exp -> log1p -> division chains are in flight at once.
   alignas(64) double eas[kStage], ls[kStage];
   for (size_t i0 = 0; i0 < n; i0 += kStage) {
     const size_t m = n - i0 < kStage ? n - i0 : kStage;
-    for (size_t i = 0; i < m; i += 8) {
-      const __mmask8 live = m - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (m - i)) - 1);
-      const __m512d e = _mm512_maskz_loadu_pd(live, eta + i0 + i);
-      // ea = exp_nonpositive(-|e|)
-      const __m512d a = _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(e), sign));
-      const __mmask8 low = _mm512_cmp_pd_mask(a, _mm512_set1_pd(-700.0), _CMP_LT_OQ);
-      const __m512d am = _mm512_mask_blend_pd(low, a, _mm512_set1_pd(-700.0));
-      const __m512d ea = exp512(am);
-      _mm512_store_pd(eas + i, _mm512_mul_pd(ea, _mm512_mask_blend_pd(low, one, zero)));
-    }
-    for (size_t i = 0; i < m; i += 8) {
-      // l = log1p_unit(ea)
-      const __m512d ea = _mm512_load_pd(eas + i);
-      const __m512d tj = _mm512_add_pd(_mm512_mul_pd(ea, _mm512_set1_pd(64.0)), shifter);
-      const __m512d c = _mm512_mul_pd(_mm512_sub_pd(tj, shifter), _mm512_set1_pd(1.0 / 64));
-      const __m512i j = _mm512_and_si512(_mm512_castpd_si512(tj), _mm512_set1_epi64(127));
-      const __mmask8 j64 = _mm512_cmp_epi64_mask(j, _mm512_set1_epi64(64), _MM_CMPINT_NLT);
-      const __m512d inv = _mm512_mask_blend_pd(j64, lut64(tab.inv, j), _mm512_set1_pd(tab.inv[64]));
-      const __m512d hi = _mm512_mask_blend_pd(j64, lut64(tab.log1p_hi, j), _mm512_set1_pd(tab.log1p_hi[64]));
-      const __m512d lo = _mm512_mask_blend_pd(j64, lut64(tab.log1p_lo, j), _mm512_set1_pd(tab.log1p_lo[64]));
-      const __m512d rr = _mm512_mul_pd(_mm512_sub_pd(ea, c), inv);
-      __m512d q = _mm512_add_pd(_mm512_set1_pd(1.0 / 7), _mm512_mul_pd(rr, _mm512_set1_pd(-0.125)));
-      q = _mm512_add_pd(_mm512_set1_pd(-1.0 / 6), _mm512_mul_pd(rr, q));
-      q = _mm512_add_pd(_mm512_set1_pd(0.2), _mm512_mul_pd(rr, q));
-      q = _mm512_add_pd(_mm512_set1_pd(-0.25), _mm512_mul_pd(rr, q));
-      q = _mm512_add_pd(_mm512_set1_pd(1.0 / 3), _mm512_mul_pd(rr, q));
-      q = _mm512_add_pd(_mm512_set1_pd(-0.5), _mm512_mul_pd(rr, q));
-      q = _mm512_add_pd(one, _mm512_mul_pd(rr, q));
-      q = _mm512_mul_pd(rr, q);
-      _mm512_store_pd(ls + i, _mm512_add_pd(hi, _mm512_add_pd(lo, q)));
-    }
+    for (size_t i = 0; i < m; i += 8)
+      _mm512_store_pd(eas + i, exp_neg_abs512(_mm512_maskz_loadu_pd(live8(m - i), eta + i0 + i), tab));
+    for (size_t i = 0; i < m; i += 8) _mm512_store_pd(ls + i, log1p16_512(_mm512_load_pd(eas + i), tab));
     for (size_t i = 0; i < m; i += 8) {
       // term = (y e - max(e, 0)) - l; w = y - (e >= 0 ? 1 : ea) / (1 + ea)
-      const __mmask8 live = m - i >= 8 ? __mmask8(0xff) : __mmask8((1u << (m - i)) - 1);
+      const __mmask8 live = live8(m - i);
       const __m512d e = _mm512_maskz_loadu_pd(live, eta + i0 + i), yi = _mm512_maskz_loadu_pd(live, y + i0 + i);
       const __m512d ea = _mm512_load_pd(eas + i);
       const __m512d pos = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(e, zero, _CMP_GT_OQ), zero, e);
@@ -188,6 +215,14 @@ template <class T> [[gnu::target("avx512f")]] void logit_avx512(const T* eta, do
       _mm512_mask_storeu_pd(w + i0 + i, live, _mm512_sub_pd(yi, _mm512_mul_pd(num, iv)));
     }
   }
+}
+
+// The float rows keep 64-entry tables (fast::exp_in_range and log1p_unit in float): 16 floats are
+// one register, so a 64-entry table is two permutations and a blend.
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512 lut64(const float* t, __m512i j) {
+  const __m512 a = _mm512_permutex2var_ps(_mm512_loadu_ps(t), j, _mm512_loadu_ps(t + 16));
+  const __m512 b = _mm512_permutex2var_ps(_mm512_loadu_ps(t + 32), j, _mm512_loadu_ps(t + 48));
+  return _mm512_mask_blend_ps(_mm512_test_epi32_mask(j, _mm512_set1_epi32(32)), a, b);
 }
 
 [[gnu::target("avx512f")]] void bernoulli_avx512_f32(const float* eta, const float* y, float* term, float* w,

@@ -2,9 +2,9 @@
 // poisson_log and bernoulli_logit and for the bernoulli_logit_glm kernel (src/model/glm.cc):
 // no calls and no branches (core/fast_math.hpp's inline exp and log1p, within 2 ulp of libm), so
 // the compiler vectorises them. Each is built from one source for x86-64's baseline (SSE2), for
-// AVX2 without FMA and (the arithmetic ones) for AVX-512F with fp-contract off, exp_rows and
-// bernoulli_logit_rows there written out with intrinsics whose table reads are register
-// permutations: the same operations in the same order on wider vectors, so the same bits
+// AVX2 without FMA and (the arithmetic ones) for AVX-512F with fp-contract off, exp_rows,
+// bernoulli_logit_rows and logit_rows there written out with intrinsics whose table reads are
+// register permutations: the same operations in the same order on wider vectors, so the same bits
 // (tested); callers take the widest the CPU has. Sums over the results are the caller's,
 // in a fixed order.
 #pragma once
