@@ -334,7 +334,16 @@ int run_batch(const BatchOptions& o, bool seed_given, std::ostream& out, std::os
     if (resolved % step == 0 || resolved == todo.size())
       err << fmt::format("exmc batch: {}/{} resolved\n", resolved, todo.size()) << std::flush;
   };
-  const distributed::Log log = [&](const std::string& line) { err << "exmc batch: " << line << "\n" << std::flush; };
+  const distributed::Log log = [&](const std::string& line) {
+    // The scheduler's line for an item's last failure ("item 1 failed on rank 0 (MESSAGE); not
+    // retried: ..." or "...; no attempts left") comes just before on_resolved's report of it,
+    // which lists every attempt's message: said once, there (a compile error's three lines were
+    // printed twice).
+    for (const std::string_view last : {"; not retried: an input error fails every attempt the same way",
+                                        "; no attempts left"})
+      if (line.size() >= last.size() && line.compare(line.size() - last.size(), last.size(), last) == 0) return;
+    err << "exmc batch: " << line << "\n" << std::flush;
+  };
   const auto t0 = std::chrono::steady_clock::now();
   if (rank == 0)
     err << fmt::format("exmc batch: {} {}{} ({} done earlier), {} rank{}, seed {}\n", n_items,

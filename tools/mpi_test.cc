@@ -321,18 +321,26 @@ TEST(Batch, SbcSimulationsThatFailAreNotRetried) {
 
 // The scheduler's log numbered a manifest's items from 0 and every other line from 1: the second
 // line's failure was logged as "item 1 failed on rank 0 (...)" beside "item 2 failed after 2
-// attempts" and status.tsv's item 2.
+// attempts" and status.tsv's item 2. (The second line's first attempt is made to fail, so that
+// the scheduler logs its retry; an input error is reported once, by the item report.)
 TEST(Batch, LogNumbersManifestItemsAsTheRecordsDo) {
   const auto d = fresh_dir("numbering");
   std::ofstream(d / "bad.stan") << "parameters { real mu } model { }\n";
-  std::ofstream(d / "fits.txt") << kEight << ".stan " << kEight << ".data.json\nbad.stan\n";
-  EXPECT_EQ(run_in(d, kExmc + " batch --manifest fits.txt --output runs --seed 1 --chains 1 --warmup 20 --draws 20 "
-                              "--max-attempts 2"),
+  std::ofstream(d / "fits.txt") << "bad.stan\n" << kEight << ".stan " << kEight << ".data.json\n";
+  EXPECT_EQ(run_in(d, "EXMC_BATCH_THROW=1 " + kExmc +
+                          " batch --manifest fits.txt --output runs --seed 1 --chains 1 --warmup 20 --draws 20 "
+                          "--max-attempts 2"),
             1);
   const auto log = read(d / "log.txt");
-  EXPECT_NE(log.find("exmc batch: item 2 failed on rank 0 (bad.stan:1:22"), std::string::npos) << log;
-  EXPECT_NE(log.find("exmc batch: item 2 failed (not retried"), std::string::npos) << log;
-  EXPECT_EQ(log.find("item 1 failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("exmc batch: item 2 failed on rank 0 (injected failure (EXMC_BATCH_THROW)); retrying"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("exmc batch: item 1 failed (not retried: its model or data is invalid):\n  rank 0: "
+                     "bad.stan:1:22"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("item 0 failed"), std::string::npos) << log;
+  EXPECT_EQ(log.find("item 2 failed ("), std::string::npos) << log;
 }
 
 // A fit whose model or data is invalid failed identically --max-attempts times (the same
@@ -356,11 +364,14 @@ TEST(Batch, InputErrorsFailOnceAndOtherFailuresAreRetried) {
             std::string::npos)
       << log;
   EXPECT_NE(log.find("exmc batch: item 2 failed (not retried"), std::string::npos) << log;
-  size_t said = 0;  // in the scheduler's line and in the summary: once per attempt before
+  // Said once, in the item's report: once per attempt before, then in the scheduler's line and
+  // in the report (a compile error's three lines twice, one after the other).
+  size_t said = 0;
   for (size_t at = log.find("unknown distribution 'nromal'"); at != std::string::npos;
        at = log.find("unknown distribution 'nromal'", at + 1))
     ++said;
-  EXPECT_EQ(said, 2u) << log;
+  EXPECT_EQ(said, 1u) << log;
+  EXPECT_EQ(log.find("failed on rank 0 (bad.stan"), std::string::npos) << log;
   const auto status = read(d / "runs/status.tsv");
   EXPECT_NE(status.find("1\tfailed\t1\t0\trank 0: bad.stan:1:36: error: unknown distribution"), std::string::npos)
       << status;
