@@ -150,6 +150,7 @@ class BoundModel:
         self.data = data
         self._data_json = data_json  # the Stan JSON text bound: what a pickle binds again
         self._density = None
+        self._variants = {}  # (propto, jacobian) -> the density compiled with those terms
 
     # The loaded program is C++ state that pickle cannot copy (a Fit, which keeps its BoundModel,
     # failed with "cannot pickle 'exmc._exmc.Program' object"): a pickle holds the Model and the
@@ -162,6 +163,7 @@ class BoundModel:
         self.model, self.data, self._data_json = state["model"], state["data"], state["data_json"]
         self._program = _exmc.Program.from_source(self.model.code, self.model.name, self._data_json)
         self._density = None
+        self._variants = {}
 
     def __repr__(self):
         return f"exmc.BoundModel({self.model.name!r}, dim={self.dim()})"
@@ -185,12 +187,27 @@ class BoundModel:
     def var_shapes(self) -> dict:
         return {n: tuple(s) for n, s in self.density.output_vars()}
 
-    def log_density(self, x) -> float:
-        return self.density.logp(np.asarray(x, dtype=np.float64))
+    def _density_with(self, propto, jacobian):
+        # BridgeStan's options: log_density(x, propto=False) raised "unexpected keyword argument".
+        propto, jacobian = _flag("propto", propto), _flag("jacobian", jacobian)
+        if propto and jacobian:
+            return self.density  # what the sampler runs on
+        key = (propto, jacobian)
+        if key not in self._variants:
+            self._variants[key] = self._program.compile("f64", propto, jacobian)
+        return self._variants[key]
 
-    def log_density_gradient(self, x):
-        """(log density, gradient ndarray) at the unconstrained point x."""
-        return self.density.logp_grad(np.asarray(x, dtype=np.float64))
+    def log_density(self, x, propto: bool = True, jacobian: bool = True) -> float:
+        """The log density at the unconstrained point x (length dim()), as BridgeStan's:
+        propto=False keeps the constants that `~` statements drop (the full log density),
+        jacobian=False leaves out the change of variables' log |Jacobian| (the density of the
+        constrained values, what optimize maximises by default)."""
+        return self._density_with(propto, jacobian).logp(np.asarray(x, dtype=np.float64))
+
+    def log_density_gradient(self, x, propto: bool = True, jacobian: bool = True):
+        """(log density, gradient ndarray) at the unconstrained point x; propto and jacobian as
+        log_density's."""
+        return self._density_with(propto, jacobian).logp_grad(np.asarray(x, dtype=np.float64))
 
     def constrain(self, x) -> dict:
         flat = self.density.constrain(np.asarray(x, dtype=np.float64))

@@ -120,18 +120,24 @@ PYBIND11_MODULE(_exmc, m) {
       }, py::arg("model_path"), py::arg("data_path") = "")
       .def_property_readonly("model_name", &services::Program::model_name)
       .def_property_readonly("load_ms", &services::Program::load_ms)
-      .def("compile", [](std::shared_ptr<services::Program> p, const std::string& precision) {
+      // propto / jacobian: BridgeStan's log_density options (the constants of ~ statements, the
+      // change-of-variables terms); the defaults are the density the sampler runs on.
+      .def("compile", [](std::shared_ptr<services::Program> p, const std::string& precision, bool propto,
+                         bool jacobian) {
         if (precision != "f64" && precision != "f32")
           throw std::invalid_argument("precision: expected 'f64' or 'f32', got '" + precision + "'");
         auto d = std::make_unique<Density>();
         d->program = p;
         d->precision = precision == "f32" ? services::Precision::kF32 : services::Precision::kF64;
+        model::CompileOptions options;
+        options.propto = propto;
+        options.jacobian = jacobian;
         {
           py::gil_scoped_release release;
-          d->density = p->compile({}, precision == "f32" ? services::Precision::kF32 : services::Precision::kF64);
+          d->density = p->compile(options, d->precision);
         }
         return d;
-      }, py::arg("precision") = "f64");
+      }, py::arg("precision") = "f64", py::arg("propto") = true, py::arg("jacobian") = true);
 
   py::class_<Density>(m, "Density")
       .def("dim", &Density::dim)

@@ -193,3 +193,30 @@ def test_a_fits_draws_cannot_be_changed_through_the_arrays_it_hands_out(matrix_f
         own -= 1.0  # a copy is the user's own
         np.testing.assert_array_equal(own, f["B"] - 1.0)
     assert matrix_fit.summary().equals(before)
+
+
+def test_log_density_takes_bridgestans_propto_and_jacobian():
+    # BridgeStan's log_density(x, propto=..., jacobian=...) raised "unexpected keyword argument":
+    # the full density (model comparison, a user's own importance sampler) was out of reach.
+    import math
+
+    bound = exmc.compile("data { int N; vector[N] y; }\nparameters { real mu; real<lower=0> sigma; }\n"
+                         "model { mu ~ normal(0, 10); sigma ~ exponential(1); y ~ normal(mu, sigma); }\n").bind(
+        {"N": 4, "y": [1.0, 2.5, 0.3, 1.7]})
+    x = np.array([1.0, math.log(2.0)])  # mu = 1, sigma = 2
+    ss = 0.0 + 2.25 + 0.49 + 0.49  # the residuals' squares at mu = 1
+    log_jacobian = math.log(2.0)  # sigma = exp(x[1])
+    kept = -0.005 - 2.0 - ss / 8 - 4 * math.log(2.0)  # what ~ keeps: the terms with a parameter
+    constants = -math.log(10.0) - 0.5 * math.log(2 * math.pi) + 0.0 - 4 * 0.5 * math.log(2 * math.pi)
+    expected = {(True, True): kept + log_jacobian, (True, False): kept,
+                (False, True): kept + constants + log_jacobian, (False, False): kept + constants}
+    for (propto, jacobian), value in expected.items():
+        assert bound.log_density(x, propto=propto, jacobian=jacobian) == pytest.approx(value, rel=1e-13, abs=1e-13)
+        lp, grad = bound.log_density_gradient(x, propto=propto, jacobian=jacobian)
+        assert lp == pytest.approx(value, rel=1e-13, abs=1e-13)
+        # d/dmu: -0.01 mu + sum(y - mu) / sigma^2; d/dlog(sigma): sigma (-1 + ss / sigma^3 - 4 / sigma) (+ 1).
+        assert grad.tolist() == pytest.approx([-0.01 + 1.5 / 4, 2.0 * (-1 + ss / 8 - 4 / 2.0) + (1 if jacobian else 0)],
+                                              rel=1e-12)
+    assert bound.log_density(x) == bound.log_density(x, propto=True, jacobian=True)
+    with pytest.raises(TypeError, match="propto: expected True or False"):
+        bound.log_density(x, propto="no")
