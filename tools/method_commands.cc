@@ -152,7 +152,18 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                                                               : services::OptimizeSettings::Algorithm::kLbfgs;
                         s->lbfgs.validate();
                         s->init = services::InitSpec::parse(o->init);
-                        return services::optimize(p, *s, seed);
+                        auto run = services::optimize(p, *s, seed);
+                        // Newton keeps no history and takes full steps (halved as needed): these
+                        // two L-BFGS options were dropped without a word (the --tol-* apply to both).
+                        if (*algorithm == "newton")
+                          for (const char* opt : {"--history", "--init-alpha"})
+                            if (c->count(opt))
+                              run.warnings.insert(run.warnings.begin(),
+                                                  fmt::format("{} {} is not used: it is an L-BFGS option, and "
+                                                              "--algorithm newton has no history or first line-search "
+                                                              "step",
+                                                              opt, c->get_option(opt)->as<std::string>()));
+                        return run;
                       });
                     }});
   }
@@ -277,7 +288,22 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
                                                                      : variational::AdviOptions::Family::kMeanfield;
                         s->options.adapt_engaged = !*no_adapt;
                         s->init = services::InitSpec::parse(o->init);
-                        return services::variational(p, *s, seed);
+                        auto run = services::variational(p, *s, seed);
+                        // Stan's rule, kept: adaptation picks eta and --eta serves --no-adapt only;
+                        // --adapt-iter serves adaptation only. Either given in vain was dropped
+                        // without a word.
+                        if (!*no_adapt && c->count("--eta"))
+                          run.warnings.insert(run.warnings.begin(),
+                                              fmt::format("--eta {} is not used: eta adaptation picks eta from 100, 10, "
+                                                          "1, 0.1, 0.01 (the note above says which); --no-adapt keeps "
+                                                          "--eta",
+                                                          c->get_option("--eta")->as<std::string>()));
+                        if (*no_adapt && c->count("--adapt-iter"))
+                          run.warnings.insert(run.warnings.begin(),
+                                              fmt::format("--adapt-iter {} is not used: --no-adapt turns eta "
+                                                          "adaptation off",
+                                                          c->get_option("--adapt-iter")->as<std::string>()));
+                        return run;
                       });
                     }});
   }

@@ -98,6 +98,53 @@ TEST_F(CliTest, VariationalThatCollapsesToAPointIsAnError) {
   EXPECT_EQ(g.err.find("collapsed"), std::string::npos) << g.err;
 }
 
+// Options a run does not use are said to be unused, as smc's --init is: --history and
+// --init-alpha under --algorithm newton, --eta without --no-adapt (adaptation picks eta, as in
+// Stan), --adapt-iter with --no-adapt. All four were dropped without a word.
+TEST_F(CliTest, OptimizeAndVariationalSayWhichOfTheirOptionsAreNotUsed) {
+  const auto model = write("g.stan", kGaussianProgram);
+  const auto opt = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"optimize", model, "--seed", "1", "--output", path("o.csv")};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return exmc(a);
+  };
+  auto r = opt({"--algorithm", "newton", "--history", "10", "--init-alpha", "0.1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exmc optimize: warning: --history 10 is not used: it is an L-BFGS option, and --algorithm "
+                       "newton has no history or first line-search step\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("exmc optimize: warning: --init-alpha 0.1 is not used"), std::string::npos) << r.err;
+  for (const auto& used : {std::vector<std::string>{"--history", "10", "--init-alpha", "0.1"},
+                           std::vector<std::string>{"--algorithm", "newton", "--tol-rel-grad", "1"}}) {
+    r = opt(used);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err.find("is not used"), std::string::npos) << r.err;
+  }
+  const auto vi = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"variational", model, "--seed", "1", "--draws", "10", "--output", path("v.csv")};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return exmc(a);
+  };
+  r = vi({"--eta", "0.1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exmc variational: warning: --eta 0.1 is not used: eta adaptation picks eta from 100, 10, 1, "
+                       "0.1, 0.01 (the note above says which); --no-adapt keeps --eta\n"),
+            std::string::npos)
+      << r.err;
+  r = vi({"--no-adapt", "--adapt-iter", "10"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exmc variational: warning: --adapt-iter 10 is not used: --no-adapt turns eta adaptation off\n"),
+            std::string::npos)
+      << r.err;
+  for (const auto& used : {std::vector<std::string>{"--no-adapt", "--eta", "0.1"},
+                           std::vector<std::string>{"--adapt-iter", "10"}}) {
+    r = vi(used);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err.find("is not used"), std::string::npos) << r.err;
+  }
+}
+
 // psis's +inf is "not estimated" only for a tail too short to fit. posteriordb's hmm_drive_1 at
 // seed 1: laplace's mode puts phi[2] 729 posterior sds off, its 200 draws' ratios spread over
 // 1,300 log units and PSIS's fit of their tail gives k = +inf. That was noted as "could not be
