@@ -110,9 +110,48 @@ std::string record_name(bool sbc, size_t item) {
   return sbc ? fmt::format("sim_{:06d}.json", item) : fmt::format("item_{:04d}.json", item + 1);
 }
 
+namespace {
+
+// One of the folder's own JSON files, which a user (or a full disk) may have damaged: refused
+// naming it and what to do. nlohmann's own messages named no file ("exmc batch: error:
+// [json.exception.parse_error.101] parse error at line 2, column 0: ...", "... key 'settings'
+// not found", "type must be number, but is string").
+json read_folder_json(const fs::path& path, const char* what, const char* remedy) {
+  json j;
+  try {
+    j = json::parse(read_text(path.string()));
+  } catch (const json::exception& e) {  // parse_error, or out_of_range.406 for a number like 1e400
+    const std::string m = e.what();
+    const auto at = m.find("at line "), bracket = m.find("] ");
+    throw std::invalid_argument(fmt::format(
+        "{}: not valid JSON ({}): {}", path.string(),
+        at != std::string::npos ? m.substr(at) : bracket != std::string::npos ? m.substr(bracket + 2) : m, remedy));
+  }
+  if (!j.is_object()) throw std::invalid_argument(fmt::format("{}: not {}: {}", path.string(), what, remedy));
+  return j;
+}
+
+}  // namespace
+
 json read_record(const fs::path& items_dir, bool sbc, size_t item) {
   const fs::path rec = items_dir / record_name(sbc, item);
-  return fs::exists(rec) ? json::parse(read_text(rec.string())) : json{{"status", "missing"}};
+  if (!fs::exists(rec)) return json{{"status", "missing"}};
+  const char* remedy = "remove it to run the item again";
+  json j = read_folder_json(rec, "an item's record", remedy);
+  // What the batch reads of a record without asking: the status, the counters of status.tsv, a
+  // completed fit's files and the inputs' fingerprints.
+  const auto is = [&](const char* key, bool (json::*type)() const) { return !j.contains(key) || (j[key].*type)(); };
+  bool fine = j.contains("status") && j["status"].is_string() && is("attempts", &json::is_number_integer) &&
+              is("rank", &json::is_number_integer) && is("inputs", &json::is_object);
+  if (fine && j.contains("inputs"))
+    for (const auto& [key, value] : j["inputs"].items()) fine = fine && value.is_string();
+  if (fine && !sbc && j["status"] == "ok") {
+    fine = j.contains("result") && j["result"].is_object() && j["result"].contains("files") &&
+           j["result"]["files"].is_array();
+    for (const auto& f : fine ? j["result"]["files"] : json::array()) fine = fine && f.is_string();
+  }
+  if (!fine) throw std::invalid_argument(fmt::format("{}: not an item's record as exmc batch writes it: {}", rec.string(), remedy));
+  return j;
 }
 
 void remove_fit_temporaries(const std::string& output, unsigned chains) {
@@ -138,7 +177,12 @@ BatchPlan plan_batch(const fs::path& dir, const json& settings, bool sbc, size_t
   BatchPlan plan{seed ? *seed : fresh_seed, {}, 0};
   const fs::path batch_file = dir / "batch.json";
   if (fs::exists(batch_file)) {
-    const auto earlier = json::parse(read_text(batch_file.string()));
+    const char* remedy = "remove it (the batch's settings are then those of this run), or use another --output";
+    const auto earlier = read_folder_json(batch_file, "a batch's settings", remedy);
+    if (!earlier.contains("settings") || !earlier["settings"].is_object() || !earlier.contains("seed") ||
+        !earlier["seed"].is_number_unsigned())
+      throw std::invalid_argument(fmt::format("{}: not a batch's settings (an object with \"settings\" and "
+                                              "\"seed\"): {}", batch_file.string(), remedy));
     json then = earlier.at("settings");
     then.erase("simulations");  // recorded by earlier versions; an SBC may go on with more
     if (then != settings)

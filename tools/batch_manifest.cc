@@ -41,10 +41,16 @@ std::vector<ManifestItem> read_manifest(const std::string& path, const std::stri
     json doc;
     try {
       doc = json::parse(text);
-    } catch (const json::parse_error& e) {
-      const std::string m = e.what();  // "[json.exception.parse_error.101] parse error at line L, column C: ..."
+    } catch (const json::exception& e) {
+      // "[json.exception.parse_error.101] parse error at line L, column C: ...", or (a number too
+      // large for a double, "seed": 1e400) "[json.exception.out_of_range.406] number overflow
+      // parsing '1e400'", which escaped a catch of parse_error alone and was printed as it is.
+      const std::string m = e.what();
       const auto at = m.find("at line ");
-      throw std::invalid_argument(path + ": invalid JSON " + (at == std::string::npos ? m : m.substr(at)));
+      const auto bracket = m.find("] ");
+      throw std::invalid_argument(path + ": invalid JSON " +
+                                  (at != std::string::npos ? m.substr(at)
+                                   : bracket != std::string::npos ? "(" + m.substr(bracket + 2) + ")" : m));
     }
     for (size_t i = 0; i < doc.size(); ++i) {
       const json& j = doc[i];

@@ -1,4 +1,5 @@
-// exmc batch's manifest reader (cli::read_manifest): what the batch_manifest_fuzzer (fuzz/) found.
+// exmc batch's manifest reader (cli::read_manifest): what the batch_manifest_fuzzer (fuzz/) found;
+// and the batch folder's own files read back by a re-run (batch.json, items/*.json), damaged.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -8,6 +9,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <filesystem>
+
+#include "batch_folder.hpp"
 #include "batch_manifest.hpp"
 
 namespace exmc::cli {
@@ -44,6 +48,13 @@ TEST(BatchManifest, AnItemWithoutAModelIsRefusedNamingTheLineOrItem) {
             ": item 1: 'model' must name a Stan program, got \"-\"");
 }
 
+// A number beyond a double (what the batch_manifest_fuzzer found: "42941e308") threw nlohmann's
+// out_of_range.406, which escaped the reader's catch of parse errors: "exmc batch: error:
+// [json.exception.out_of_range.406] number overflow parsing '42941e308'", naming no file.
+TEST(BatchManifest, ANumberBeyondADoubleIsInvalidJsonNamingTheFile) {
+  EXPECT_EQ(refusal(R"([{"model": "a.stan", "seed": 1e400}])"), ": invalid JSON (number overflow parsing '1e400')");
+}
+
 TEST(BatchManifest, DataGivenAsADashIsStillNoData) {
   const std::string path = testing::TempDir() + "/batch_manifest_test_ok_" + std::to_string(::getpid()) + ".txt";
   {
@@ -56,6 +67,64 @@ TEST(BatchManifest, DataGivenAsADashIsStillNoData) {
   EXPECT_EQ(items[0].data, "");
   EXPECT_EQ(items[0].output, "out/item_0001/output.csv");
   EXPECT_NE(items[1].data, "");
+}
+
+// A batch folder whose batch.json or an item's record holds `text`; what a re-run says of it.
+std::string folder_refusal(const std::string& file, const std::string& text) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(testing::TempDir()) / ("batch_folder_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "items");
+  const nlohmann::json settings = {{"mode", "manifest"}, {"chains", 1}};
+  (void)plan_batch(dir, settings, false, 2, 1, 1);  // writes batch.json
+  {
+    std::ofstream f(dir / file);
+    f << text;
+  }
+  std::string message;
+  try {
+    (void)plan_batch(dir, settings, false, 2, 1, 1);
+  } catch (const std::invalid_argument& e) {
+    message = e.what();
+  }
+  fs::remove_all(dir);
+  const std::string path = (dir / file).string();
+  if (message.empty()) return "";
+  if (message.rfind(path + ": ", 0) != 0) return "not naming the file: " + message;
+  return message.substr(path.size() + 2);
+}
+
+// Each was nlohmann's message without the file ("exmc batch: error: [json.exception.parse_error.101]
+// parse error at line 2, column 0: ...", "[json.exception.out_of_range.403] key 'settings' not
+// found", "[json.exception.type_error.302] type must be number, but is string", ...).
+TEST(BatchFolder, ADamagedBatchJsonIsRefusedNamingIt) {
+  const std::string remedy = ": remove it (the batch's settings are then those of this run), or use another --output";
+  EXPECT_EQ(folder_refusal("batch.json", "{\"broken\n"),
+            "not valid JSON (at line 2, column 0: syntax error while parsing object key - invalid string: control "
+            "character U+000A (LF) must be escaped to \\u000A or \\n; last read: '\"broken<U+000A>'; expected "
+            "string literal)" + remedy);
+  EXPECT_EQ(folder_refusal("batch.json", "[1]"), "not a batch's settings" + remedy);
+  EXPECT_EQ(folder_refusal("batch.json", R"({"seed": 1e400})"), "not valid JSON (number overflow parsing '1e400')" + remedy);
+  EXPECT_EQ(folder_refusal("batch.json", R"({"seed": 1})"),
+            "not a batch's settings (an object with \"settings\" and \"seed\")" + remedy);
+  EXPECT_EQ(folder_refusal("batch.json", R"({"settings": {"mode": "manifest", "chains": 1}, "seed": "1"})"),
+            "not a batch's settings (an object with \"settings\" and \"seed\")" + remedy);
+}
+
+TEST(BatchFolder, ADamagedRecordIsRefusedNamingIt) {
+  const std::string remedy = ": remove it to run the item again";
+  const std::string not_a_record = "not an item's record as exmc batch writes it" + remedy;
+  EXPECT_EQ(folder_refusal("items/item_0002.json", "{"),
+            "not valid JSON (at line 1, column 2: syntax error while parsing object key - unexpected end of input; "
+            "expected string literal)" + remedy);
+  EXPECT_EQ(folder_refusal("items/item_0002.json", "[]"), "not an item's record" + remedy);
+  EXPECT_EQ(folder_refusal("items/item_0002.json", R"({"status": 1})"), not_a_record);
+  EXPECT_EQ(folder_refusal("items/item_0002.json", R"({"status": "failed", "attempts": "2"})"), not_a_record);
+  EXPECT_EQ(folder_refusal("items/item_0002.json", R"({"status": "ok", "result": {"files": [1]}})"), not_a_record);
+  EXPECT_EQ(folder_refusal("items/item_0002.json", R"({"status": "ok", "inputs": {"model": 5}, "result": {"files": []}})"),
+            not_a_record);
+  // As exmc batch writes them: read.
+  EXPECT_EQ(folder_refusal("items/item_0002.json", R"({"status": "failed", "attempts": 3, "rank": 0})"), "");
 }
 
 }  // namespace
