@@ -133,6 +133,23 @@ class MethodResult:
         return (f"exmc.MethodResult({self.method or 'method'}: {n}{what or (' row' if n == 1 else ' rows')}, "
                 f"{len(self.columns)} columns)")
 
+    # cmdstanpy's names on its CmdStanMLE / CmdStanVB / CmdStanLaplace / CmdStanPathfinder: a hint
+    # of exmc's instead of a bare "'MethodResult' object has no attribute 'optimized_params_dict'".
+    _OTHER_NAMES = {
+        "optimized_params_dict": "result.stan_variable(name) is optimize's mode in the variable's shape; "
+                                 "result.table.iloc[0] the row by flat name",
+        "optimized_params_pd": "result.table", "optimized_params_np": "result.values[0]",
+        "variational_params_dict": "result.draws(name, mean=True) is the approximation's mean",
+        "variational_params_pd": "result.table.iloc[[0]] (variational's first row is the mean)",
+        "variational_sample": "result.stan_variables() (the draws, without the mean row)",
+        "draws_pd": "result.table", "column_names": "result.columns", "stan_variables_dict": "result.stan_variables()",
+        "method_variables": "result.draws('lp__') (and the table's other columns ending in __)",
+    }
+
+    def __getattr__(self, name):
+        hint = MethodResult._OTHER_NAMES.get(name)
+        raise AttributeError(f"'MethodResult' object has no attribute {name!r}" + (f": {hint}" if hint else ""))
+
     @property
     def table(self):
         import pandas as pd

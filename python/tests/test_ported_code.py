@@ -220,3 +220,16 @@ def test_log_density_takes_bridgestans_propto_and_jacobian():
     assert bound.log_density(x) == bound.log_density(x, propto=True, jacobian=True)
     with pytest.raises(TypeError, match="propto: expected True or False"):
         bound.log_density(x, propto="no")
+
+
+def test_cmdstanpys_method_attribute_names_say_what_exmc_calls_them():
+    import pickle
+
+    opt = exmc.compile(MODEL).bind(DATA).optimize(seed=1)
+    with pytest.raises(AttributeError, match=r"'optimized_params_dict': result.stan_variable\(name\) is optimize's mode"):
+        opt.optimized_params_dict
+    with pytest.raises(AttributeError, match=r"'variational_sample': result.stan_variables\(\) \(the draws, without"):
+        opt.variational_sample
+    with pytest.raises(AttributeError, match=r"^'MethodResult' object has no attribute 'nothing_like_this'$"):
+        opt.nothing_like_this
+    assert pickle.loads(pickle.dumps(opt)).stan_variable("mu") == opt.stan_variable("mu")
