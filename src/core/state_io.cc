@@ -8,7 +8,7 @@ namespace exmc {
 void StateWriter::u64(uint64_t v) {
   char b[8];
   for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);  // little endian
-  buf_.append(b, 8);
+  put(b, 8);
 }
 
 void StateWriter::f64(double v) {
@@ -19,7 +19,7 @@ void StateWriter::f64(double v) {
 
 void StateWriter::bytes(std::string_view s) {
   u64(s.size());
-  buf_.append(s.data(), s.size());
+  put(s.data(), s.size());
 }
 
 void StateWriter::f64s(const std::vector<double>& v) {
@@ -32,7 +32,7 @@ void StateWriter::u64s(const std::vector<uint64_t>& v) {
   for (uint64_t x : v) u64(x);
 }
 
-void StateWriter::tag(const char (&t)[5]) { buf_.append(t, 4); }
+void StateWriter::tag(const char (&t)[5]) { put(t, 4); }
 
 void StateReader::need(size_t n, const char* what) {
   if (data_.size() - pos_ < n)

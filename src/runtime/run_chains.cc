@@ -101,14 +101,22 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
   // dense metric at 10^4 dimensions ignored SIGTERM for over 30 s).
   if (cfg.cancel) sampler->set_cancel_flag(&cfg.cancel->flag());
   auto checkpoint = [&](unsigned done) {
+    // Counted first, then written into a buffer of that size: grown by doubling, it held up to
+    // three times the state at once (a dense metric's state holds several d x d matrices).
+    const auto write = [&](StateWriter& w) {
+      w.tag("RUNC");
+      sampler->save_state(w);
+      w.u64(out.divergences);
+      w.u64(out.warmup_divergences);
+      w.u64(out.warmup_grad_evals);
+      w.f64(out.warmup_seconds);
+      w.f64(seconds_since(t_phase));
+    };
+    StateWriter count = StateWriter::counter();
+    write(count);
     StateWriter w;
-    w.tag("RUNC");
-    sampler->save_state(w);
-    w.u64(out.divergences);
-    w.u64(out.warmup_divergences);
-    w.u64(out.warmup_grad_evals);
-    w.f64(out.warmup_seconds);
-    w.f64(seconds_since(t_phase));
+    w.reserve(count.size());
+    write(w);
     cb.on_checkpoint(c, done, w.data());
   };
 

@@ -14,6 +14,17 @@ namespace exmc {
 
 class StateWriter {
  public:
+  StateWriter() = default;
+  // A writer that keeps no bytes and only counts them (size()): a first pass over a state tells
+  // the real writer its size (reserve), whose buffer is then allocated once instead of grown by
+  // doubling (up to three times the state at once while the last growth copies).
+  static StateWriter counter() {
+    StateWriter w;
+    w.counting_ = true;
+    return w;
+  }
+  void reserve(size_t n) { buf_.reserve(n); }
+  size_t size() const { return counting_ ? counted_ : buf_.size(); }
   void u64(uint64_t v);
   void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
   void f64(double v);
@@ -27,7 +38,13 @@ class StateWriter {
   std::string take() { return std::move(buf_); }
 
  private:
+  void put(const char* p, size_t n) {
+    if (counting_) counted_ += n;
+    else buf_.append(p, n);
+  }
   std::string buf_;
+  bool counting_ = false;
+  size_t counted_ = 0;
 };
 
 // Throws std::runtime_error("... state: ...") on a short buffer, a wrong tag or a length that
