@@ -1,6 +1,7 @@
 // exmc summary | diagnose | loo: the analysis layer over CmdStan CSV files.
 #include <exception>
 #include <ostream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -54,6 +55,12 @@ int diagnose(const std::vector<std::string>& files, std::ostream& out, std::ostr
       out << analysis::diagnose_particles(run.chains).report;
       return 0;
     }
+    // log_prob's rows are the points it was given, with g_ columns: R-hat and ESS of them said
+    // "the chains have not mixed" of gradients, as if they were draws.
+    if (method == "log_prob")
+      throw std::runtime_error(run.chains.front().path + ": method = log_prob: the log density and its gradient at "
+                               "given points, not draws; diagnose checks draws (exmc sample, or the approximations "
+                               "of variational, laplace and pathfinder)");
     analysis::release_parsed_rows(run);
     const auto result =
         analysis::diagnose(analysis::summarise(run.draws), run.stats, run.draws.num_chains);

@@ -41,6 +41,16 @@ TEST_F(CliTest, DiagnoseChecksAnApproximationByItsParetoK) {
   EXPECT_EQ(opt.code, 1);
   EXPECT_NE(opt.err.find("mode.csv: method = optimize: one point (the mode), not draws"), std::string::npos)
       << opt.err;
+  // log_prob's points with their gradients are no draws either: diagnose printed R-hat and ESS of
+  // the g_ columns and "the chains have not mixed", exit 0.
+  ASSERT_EQ(exmc({"log_prob", normal, "--constrained-params", path("laplace.csv"), "--output", path("lp.csv")}).code,
+            0);
+  const auto lp = exmc({"diagnose", path("lp.csv")});
+  EXPECT_EQ(lp.code, 1);
+  EXPECT_EQ(lp.out, "");
+  EXPECT_NE(lp.err.find("lp.csv: method = log_prob: the log density and its gradient at given points, not draws"),
+            std::string::npos)
+      << lp.err;
 }
 
 // The analysis commands print read_cmdstan_run's warnings and refuse a file named twice.
@@ -174,7 +184,7 @@ TEST_F(CliTest, OptimizeSaysItDidNotConvergeWhenAScaleRunsToItsBound) {
 TEST_F(CliTest, DiagnoseOfSmcParticlesCountsCopiesInsteadOfRhat) {
   const auto model = write("n.stan", "parameters { vector[3] x; } model { x ~ normal(0, 1); }\n");
   auto run = exmc({"smc", model, "--seed", "1", "--particles", "100", "--kernel", "hmc", "--reference-scale",
-                   "1e-300", "--no-progress", "--output", path("stuck.csv")});
+                   "1e-300", "--refit-passes", "0", "--no-progress", "--output", path("stuck.csv")});
   ASSERT_EQ(run.code, 0) << run.err;
   auto d = exmc({"diagnose", path("stuck.csv")});
   ASSERT_EQ(d.code, 0) << d.err;
