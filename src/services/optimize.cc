@@ -1,5 +1,7 @@
 // optimize and laplace services: the mode of the user's parameterisation (no automatic
 // non-centring, all constants kept, Jacobian as asked), and normal draws around it.
+#include <unistd.h>
+
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -30,6 +32,26 @@ void lbfgs_block(std::vector<std::string>& b, const optimize::LbfgsOptions& o, i
   b.push_back(config_line(depth, "init_alpha", format_number(o.init_alpha), o.init_alpha == d.init_alpha));
   tolerance_lines(b, o, depth);
   b.push_back(config_line(depth, "history_size", std::to_string(o.history), o.history == d.history));
+}
+
+// Newton and the Laplace approximation hold d x d matrices of doubles (the Hessian, its negated
+// copy and factor; the eigendecomposition when the factor fails). At 300,000 dimensions that is
+// 720 GB a matrix, and the allocation surfaced as a bare std::bad_alloc (Python's MemoryError)
+// after the mode search. Refused before any work where the matrices alone exceed the machine's
+// memory, saying why and what fits.
+void require_dense_matrices_fit(size_t dim, int matrices, const char* what, const char* instead) {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return;
+  const double memory = double(pages) * double(page);
+  const double matrix = double(dim) * double(dim) * sizeof(double);
+  if (matrices * matrix <= memory) return;
+  const auto size = [](double bytes) {
+    return bytes >= 1e9 ? fmt::format("{:.1f} GB", bytes / 1e9) : fmt::format("{:.0f} MB", bytes / 1e6);
+  };
+  throw std::invalid_argument(fmt::format(
+      "{} with {} unconstrained dimensions needs at least {} matrices of {} x {} doubles ({} each, {} in all), but "
+      "this machine has {} of memory: {}",
+      what, dim, matrices, dim, dim, size(matrix), size(matrices * matrix), size(memory), instead));
 }
 
 struct Mode {
@@ -116,6 +138,8 @@ Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   Mode m;
   const auto x0 = initial_point(ld, s.init, seed, 0, &m.warnings);
   if (s.algorithm == OptimizeSettings::Algorithm::kNewton) {
+    require_dense_matrices_fit(ld.dim(), 3, "the newton algorithm (a dense Hessian a step)",
+                               "use the lbfgs algorithm (the default), which keeps a few vectors");
     optimize::NewtonOptions no;
     no.max_iterations = s.lbfgs.max_iterations;
     static_cast<optimize::ConvergenceTolerances&>(no) = s.lbfgs;  // --tol-* apply to Newton too
@@ -238,6 +262,8 @@ MethodRun run_laplace(const Program& program, const LaplaceSettings& s, uint64_t
   MethodRun run;
   const auto density = detail::compile_timed(program, mode_compile_options(s.jacobian), run);
   detail::require_parameters(program, *density);
+  require_dense_matrices_fit(density->dim(), 2, "laplace (the Hessian at the mode and its factor)",
+                             "use variational or pathfinder, which approximate without a dense Hessian, or sample");
   const runtime::CancelToken* cancel = s.optimize.cancel;
   const detail::CancellableDensity ld(*density, cancel);
   const auto t0 = Clock::now();
