@@ -345,6 +345,11 @@ std::vector<MethodCommand> add_method_commands(CLI::App& app) {
             "in [0, 1)"));
     c->add_option("--reference-scale", so.reference_scale, "sd of the N(0, s^2) reference the tempering starts from")
         ->capture_default_str()->check(positive());
+    c->add_option("--refit-passes", so.refit_passes,
+                  "temper again up to this many times, each from a normal fitted to the last particles, until "
+                  "two passes' log evidence agree within 1 (0: once from the N(0, s^2) reference)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 16));
     c->add_option("--runs", s->runs, "independent runs (for the log evidence's standard error)")
         ->capture_default_str()
         ->check(CLI::Range(1u, 1000u));

@@ -198,8 +198,9 @@ TEST_F(CliTest, LaplaceSaysItDoesNotUseInitWithAMode) {
 // identical particles and a log marginal likelihood thousands of units off, without a word.
 TEST_F(CliTest, SmcWarnsWhenItsParticlesEndAsCopiesOfAFewPoints) {
   const auto model = write("g.stan", kGaussianProgram);
+  // One tempering (--refit-passes 0): the refit passes would spread the particles out again.
   auto r = exmc({"smc", model, "--seed", "1", "--particles", "100", "--reference-scale", "1e-300", "--no-progress",
-                 "--output", path("s.csv")});
+                 "--refit-passes", "0", "--output", path("s.csv")});
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string tail = " of the 100 particles are distinct at the end";
   const size_t at = r.err.find("exmc smc: warning: only ");
@@ -292,8 +293,10 @@ TEST_F(CliTest, SmcWarnsOfStagesThatEndStillMoving) {
     EXMC_SKIP_UNLESS_CI() << "no " << pdb;
   }
   for (const char* rounds : {"2", "25"}) {
+    // One tempering (--refit-passes 0): the warning counts the last pass's stages, and a refit
+    // pass from the first's particles settles within 2 rounds here.
     const auto r = exmc({"smc", pdb + "model.stan", "--data", pdb + "data.json", "--seed", "1",
-                         "--max-mutation-steps", rounds, "--output", path("s.csv")});
+                         "--max-mutation-steps", rounds, "--refit-passes", "0", "--output", path("s.csv")});
     ASSERT_EQ(r.code, 0) << r.err;
     const bool few = std::string(rounds) == "2";
     EXPECT_EQ(r.err.find("rounds (still moving)") != std::string::npos, few) << r.err;
@@ -329,6 +332,26 @@ TEST_F(CliTest, SmcSaysItDoesNotUseInit) {
       << r.err;
   r = exmc({"smc", model, "--seed", "1", "--particles", "200", "--no-progress", "--output", path("s.csv")});
   EXPECT_EQ(r.err.find("--init"), std::string::npos) << r.err;
+}
+
+// smc tempers again from a normal fitted to its particles (--refit-passes, up to 3) until two
+// passes' log evidence agree within 1. From a reference of sd 1e-300 a 3-dimension standard
+// normal's log evidence (0) went -2069 -> -25.7 -> -17.7 -> -6.0 with 100 imh particles: still
+// moving at the last pass, which is warned of. At the default reference the passes agree.
+TEST_F(CliTest, SmcWarnsWhenItsRefitPassesStillMoveTheEvidence) {
+  const auto model = write("n3.stan", "parameters { vector[3] x; } model { x ~ normal(0, 1); }\n");
+  auto r = exmc({"smc", model, "--seed", "1", "--particles", "100", "--reference-scale", "1e-300", "--no-progress",
+                 "--output", path("s.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exmc smc: warning: the log marginal likelihood still moved from "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("in the last of 3 refit passes"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(3 refit passes; the log marginal likelihood of the passes before: -2069.22, "),
+            std::string::npos) << r.err;
+  EXPECT_EQ(io::read_cmdstan_csv(path("s.csv")).config.count("refit_passes"), 1u);
+  r = exmc({"smc", model, "--seed", "1", "--particles", "400", "--no-progress", "--output", path("s.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("still moved"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(1 refit pass; the log marginal likelihood of the passes before: "), std::string::npos) << r.err;
 }
 
 }  // namespace

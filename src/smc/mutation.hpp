@@ -16,7 +16,7 @@
 namespace exmc::smc::detail {
 
 // The stream of Rng(seed, stream) for (purpose, stage, particle); see smc.hpp.
-enum Purpose : uint64_t { kInitial = 1, kResample = 2, kMutate = 3, kRunSeed = 4 };
+enum Purpose : uint64_t { kInitial = 1, kResample = 2, kMutate = 3, kRunSeed = 4, kRefitSeed = 5 };
 inline uint64_t stream_id(Purpose purpose, uint64_t stage, uint64_t particle) {
   return (uint64_t(purpose) << 60) | (stage << 32) | particle;
 }

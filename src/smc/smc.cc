@@ -77,22 +77,21 @@ void SmcOptions::validate() const {
   if (!(reference_scale > 0) || !std::isfinite(reference_scale))
     bad("reference_scale must be positive and finite, got " + std::to_string(reference_scale));
   if (reference && reference->dim() == 0) bad("reference must have dimension at least 1");
+  if (refit_passes < 0 || refit_passes > 16)
+    bad("refit_passes must be in [0, 16], got " + std::to_string(refit_passes));
+  if (!(refit_agreement > 0) || !std::isfinite(refit_agreement))
+    bad("refit_agreement must be positive and finite, got " + std::to_string(refit_agreement));
   if (max_stages < 1 || max_stages >= (uint64_t(1) << kStageBits))
     bad("max_stages must be in [1, 2^28), got " + std::to_string(max_stages));
 }
 
-SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
-  options.validate();
+namespace {
+
+// One tempering from `reference` to the density: the whole of smc() before refit_passes.
+// first_stage numbers the stages given to on_stage (passes after the first go on counting).
+SmcResult temper(const LogDensity& ld, const SmcOptions& options, const Gaussian& reference, uint64_t seed,
+                 size_t first_stage) {
   const size_t d = ld.dim(), n = options.num_particles;
-  if (d == 0) throw std::invalid_argument("smc: the log density has dimension 0");
-  const Gaussian reference = options.reference
-                                 ? *options.reference
-                                 : Gaussian::diagonal(std::vector<double>(d, 0.0),
-                                                      std::vector<double>(d, options.reference_scale));
-  if (reference.dim() != d)
-    throw std::invalid_argument("SmcOptions: reference has dimension " +
-                                std::to_string(reference.dim()) + ", the log density " +
-                                std::to_string(d));
   const bool hmc = options.kernel == SmcOptions::Kernel::kHmc;
   // The independent-MH kernel proposes from a normal fitted to the particles, whose covariance
   // has rank n - 1 at most: with d >= n it is singular (the ridge only keeps it invertible), the
@@ -186,7 +185,7 @@ SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
     st.unsettled = m.drifting;
     st.step_size = hmc ? step_size : 0.0;
     result.stages.push_back(st);
-    if (options.on_stage) options.on_stage(result.stages.size(), st);
+    if (options.on_stage) options.on_stage(first_stage + result.stages.size(), st);
     lr = log_ratios(p);
     n_finite = n;  // resampling kept only finite particles and moves reject non-finite ones
   }
@@ -198,6 +197,87 @@ SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
   out.log_q = std::move(p.log_q);
   result.grad_evals = counts.grad;
   result.logp_evals = counts.logp;
+  return result;
+}
+
+// The normal with the particles' mean and kRefitInflation^2 times their covariance (dense up to
+// kDenseRefitMax dimensions, diagonal beyond: a dense fit costs d^3), with a ridge that keeps it
+// positive definite when the particles are few or copies in some direction.
+constexpr double kRefitInflation = 1.5;
+constexpr size_t kDenseRefitMax = 400;
+Gaussian fit_reference(const ApproxDraws& p) {
+  const size_t d = p.dim, n = p.size();
+  std::vector<double> mean(d, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < d; ++j) mean[j] += p.draw(i)[j];
+  for (double& m : mean) m /= double(n);
+  const double scale = kRefitInflation * kRefitInflation / double(n - 1);
+  std::vector<double> var(d, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < d; ++j) var[j] += (p.draw(i)[j] - mean[j]) * (p.draw(i)[j] - mean[j]) * scale;
+  double avg = 0;
+  for (double v : var) avg += v / double(d);
+  const double ridge = 1e-8 * avg + 1e-12;
+  std::vector<double> sd(d);
+  for (size_t j = 0; j < d; ++j) sd[j] = std::sqrt(var[j] + ridge);
+  if (d <= kDenseRefitMax) {
+    std::vector<double> cov(d * d, 0.0), dx(d);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < d; ++j) dx[j] = p.draw(i)[j] - mean[j];
+      for (size_t c = 0; c < d; ++c)
+        for (size_t r = c; r < d; ++r) cov[c * d + r] += dx[r] * dx[c] * scale;
+    }
+    for (size_t c = 0; c < d; ++c) {
+      cov[c * d + c] += ridge;
+      for (size_t r = c + 1; r < d; ++r) cov[r * d + c] = cov[c * d + r];
+    }
+    try {
+      return Gaussian::from_covariance(mean, cov);
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  return Gaussian::diagonal(std::move(mean), std::move(sd));
+}
+
+}  // namespace
+
+SmcResult smc(const LogDensity& ld, const SmcOptions& options, uint64_t seed) {
+  options.validate();
+  const size_t d = ld.dim();
+  if (d == 0) throw std::invalid_argument("smc: the log density has dimension 0");
+  const Gaussian reference = options.reference
+                                 ? *options.reference
+                                 : Gaussian::diagonal(std::vector<double>(d, 0.0),
+                                                      std::vector<double>(d, options.reference_scale));
+  if (reference.dim() != d)
+    throw std::invalid_argument("SmcOptions: reference has dimension " +
+                                std::to_string(reference.dim()) + ", the log density " +
+                                std::to_string(d));
+  SmcResult result = temper(ld, options, reference, seed, 0);
+  for (int pass = 1; pass <= options.refit_passes; ++pass) {
+    // Tempered again from a normal fitted to the particles: the geometric path from a reference
+    // far from the posterior crosses temperatures no kernel samples well (a narrow regression's
+    // coefficients pinned or free, with log sigma jumping between the two), every run misses
+    // the same mass and the log evidence came out 8-22 nats low with a small spread over seeds;
+    // from a reference near the posterior the path is short (2 stages there) and exact within
+    // 0.1. The new reference depends only on the earlier pass, so this pass is an SMC run in
+    // its own right, with its own unbiased evidence.
+    const Gaussian refit = fit_reference(result.particles);
+    const uint64_t pass_seed = Rng(seed, detail::stream_id(detail::kRefitSeed, 0, uint64_t(pass))).next_u64();
+    SmcResult next = temper(ld, options, refit, pass_seed, result.stages.size());
+    next.pass_log_marginal_likelihoods = std::move(result.pass_log_marginal_likelihoods);
+    next.pass_log_marginal_likelihoods.push_back(result.log_marginal_likelihood);
+    next.earlier_pass_stages = result.earlier_pass_stages + result.stages.size();
+    next.grad_evals += result.grad_evals;
+    next.logp_evals += result.logp_evals;
+    result = std::move(next);
+    const auto& z = result.pass_log_marginal_likelihoods;
+    if (std::abs(result.log_marginal_likelihood - z.back()) < options.refit_agreement) break;
+  }
+  // log_q is the given reference's, whichever pass the particles come from.
+  if (options.refit_passes > 0)
+    for (size_t i = 0; i < result.particles.size(); ++i)
+      result.particles.log_q[i] = reference.log_density(result.particles.draw(i));
   return result;
 }
 
