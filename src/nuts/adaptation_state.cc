@@ -23,6 +23,16 @@ AdaptationState AdaptationState::from(double step_size, const Metric& m) {
   return s;
 }
 
+AdaptationState AdaptationState::from(double step_size, Metric&& m) {
+  if (m.kind() == MetricKind::LowRank) return from(step_size, static_cast<const Metric&>(m));
+  AdaptationState s;
+  s.step_size = step_size;
+  s.dim = m.dim();
+  s.metric_kind = m.kind();
+  s.inv_metric = std::move(m).release_inv();
+  return s;
+}
+
 std::string AdaptationState::to_json() const {
   nlohmann::json j;
   j["stepsize"] = step_size;

@@ -192,7 +192,7 @@ void run_one(const LogDensity& density, const RunConfig& cfg, const Callbacks& c
   }
   if (sampler->iteration() >= sc.num_warmup) out.sampling_seconds = seconds_since(t_phase);
   else out.warmup_seconds = seconds_since(t_phase);
-  out.adaptation = sampler->adaptation();
+  out.adaptation = sampler->release_adaptation();  // the chain is done: moved, not copied
   out.grad_evals = sampler->grad_evals();
   out.recoveries = sampler->faults();
   if (progress) {

@@ -44,6 +44,29 @@ TEST(RunCheckpointPeak, AChainsStateIsWrittenIntoABufferSizedOnce) {
       << "heap beyond the draw's, for a state of " << state_bytes << " bytes";
 }
 
+// A finished chain's adapted metric goes to its result moved, not copied: a dense metric at 10^4
+// dimensions is 800 MB, and the copy (and its page faults) came after the last draw.
+TEST(RunChainsPeak, AFinishedChainsMetricIsMovedIntoItsResult) {
+  constexpr size_t d = 300;
+  auto ld = exmc::testing::scaled_normal(d);
+  RunConfig cfg;
+  cfg.num_chains = 1;
+  cfg.num_threads = 1;
+  cfg.seed = 4;
+  cfg.sampler.metric = nuts::MetricKind::Dense;
+  cfg.sampler.num_warmup = 0;
+  cfg.sampler.num_samples = 3;
+  long long at_draw = 0;
+  Callbacks cb;
+  cb.on_draw = [&](const DrawEvent&) { at_draw = test_support::start_peak(); };
+  const RunResult r = run_chains(*ld, cfg, cb);
+  const long long after_last_draw = test_support::peak_bytes() - at_draw;
+  ASSERT_TRUE(r.chains[0].error.empty()) << r.chains[0].error;
+  ASSERT_EQ(r.chains[0].adaptation.inv_metric.size(), d * d);
+  EXPECT_EQ(r.chains[0].adaptation.inv_metric[0], 1.0);
+  EXPECT_LE(after_last_draw, 64 << 10) << "heap taken after the last draw; the metric is " << d * d * 8 << " bytes";
+}
+
 // The counting writer's size is the bytes the real one writes, field for field.
 TEST(StateWriterCount, CountsWhatTheWriterWrites) {
   const auto write = [](StateWriter& w) {

@@ -16,6 +16,8 @@ struct AdaptationState {
 
   Metric metric() const;
   static AdaptationState from(double step_size, const Metric& m);
+  // The same, taking a diagonal or dense metric's storage instead of copying it.
+  static AdaptationState from(double step_size, Metric&& m);
 
   // {"stepsize": ..., "metric": "diag_e"|"dense_e", "inv_metric": [...] or [[row], ...]}
   // Numbers are written with round-trip precision so a restored run is bit-identical.

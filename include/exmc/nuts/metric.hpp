@@ -42,6 +42,8 @@ class Metric {
   // Diagonal: d entries of M^{-1}. Dense: d*d column-major M^{-1}. Low rank: the diagonal
   // part stds^2 only (use to_dense() for the whole matrix).
   const std::vector<double>& inv() const { return inv_; }
+  // inv()'s storage, moved out (the metric is left unusable): for a metric no longer used.
+  std::vector<double> release_inv() && { return std::move(inv_); }
 
   // v = M^{-1} p (Stan's dtau_dp, "p_sharp").
   void velocity(const double* p, double* v) const {
