@@ -399,7 +399,8 @@ class BoundModel:
 
     def smc(self, seed=None, particles: int = 2000, kernel: str = "imh", target_ess: float = 0.5,
             max_mutation_steps: int = 25, correlation_threshold: float = 0.01, reference_scale: float = 2.0,
-            runs: int = 1, threads: int = 0, progress: bool = False, on_stage=None) -> "MethodResult":
+            runs: int = 1, threads: int = 0, progress: bool = False, on_stage=None,
+            refit_passes: int = 3) -> "MethodResult":
         """Sequential Monte Carlo with tempering, as `exmc smc` with the same settings (same seed:
         the same particles): the particles at temperature 1 (result.table, one row each), and the
         log marginal likelihood (result.log_marginal_likelihood; with runs > 1 also its standard
@@ -411,7 +412,9 @@ class BoundModel:
         settled); 0 runs max_mutation_steps rounds every stage (docs/methods.md). progress=True writes a line per tempering stage to stderr, as the command does;
         on_stage(dict) is called after each stage with its stage, beta, ess, acceptance,
         mutation_steps, log_evidence_increment and step_size (an exception raised there stops
-        the run and is raised here).
+        the run and is raised here). refit_passes: temper again up to this many times, each from a
+        normal fitted to the last particles, until two passes' log evidence agree within 1 (0:
+        once from the N(0, reference_scale^2) reference), as `exmc smc --refit-passes`.
         """
         if on_stage is not None and not callable(on_stage):
             raise TypeError(f"on_stage: expected a callable taking a dict, or None, got {on_stage!r}")
@@ -440,4 +443,5 @@ class BoundModel:
                                       _text("kernel", kernel), target_ess,
                                       _count("max_mutation_steps", max_mutation_steps, 1, 2**31 - 1),
                                       correlation_threshold, reference_scale, _count("runs", runs, 1, 1000),
-                                      _count("threads", threads, 0, 1024), callback))
+                                      _count("threads", threads, 0, 1024), callback,
+                                      _count("refit_passes", refit_passes, 0, 16)))

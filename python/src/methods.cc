@@ -161,9 +161,10 @@ void bind_methods(py::module_& m) {
      py::arg("draws") = 1000, py::arg("psis_draws") = 1000, py::arg("init_values") = InitValues{});
   m.def("smc", [](ProgramPtr p, uint64_t seed, size_t particles, const std::string& kernel, double target_ess,
                   int max_mutation_steps, double correlation_threshold, double reference_scale, unsigned runs,
-                  unsigned threads, py::object on_stage) {
+                  unsigned threads, py::object on_stage, int refit_passes) {
     services::SmcSettings s;
     auto& o = s.options;
+    o.refit_passes = refit_passes;
     o.num_particles = particles;
     if (kernel == "hmc") o.kernel = smc::SmcOptions::Kernel::kHmc;
     else if (kernel != "imh") throw std::invalid_argument("kernel: expected 'imh' or 'hmc', got '" + kernel + "'");
@@ -196,7 +197,7 @@ void bind_methods(py::module_& m) {
   }, py::arg("program"), py::arg("seed"), py::arg("particles") = 2000, py::arg("kernel") = "imh",
      py::arg("target_ess") = 0.5, py::arg("max_mutation_steps") = 25,
      py::arg("correlation_threshold") = 0.01, py::arg("reference_scale") = 2.0,
-     py::arg("runs") = 1, py::arg("threads") = 0, py::arg("on_stage") = py::none());
+     py::arg("runs") = 1, py::arg("threads") = 0, py::arg("on_stage") = py::none(), py::arg("refit_passes") = 3);
   m.def("generate_quantities", [](ProgramPtr p, uint64_t seed, const std::vector<std::string>& columns,
                                   py::array_t<double, py::array::c_style | py::array::forcecast> values) {
     if (values.ndim() != 3 || size_t(values.shape(2)) != columns.size())

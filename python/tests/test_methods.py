@@ -240,8 +240,10 @@ def test_variational_and_laplace_say_how_close_their_approximation_is():
 def test_smc_warns_of_stages_that_end_still_moving_and_takes_correlation_threshold():
     # A narrow regression (sigma 0.1 against x of scale 10): with 2 mutation rounds a stage the
     # particles are still travelling when the stage ends (sigma 0.14 here, the posterior's ~0.10),
-    # which the service warns of, as the command does; 25 rounds settle. correlation_threshold is
-    # the command's --correlation-threshold, refused outside [0, 1).
+    # which the service warns of, as the command does; 25 rounds settle (one tempering,
+    # refit_passes=0: a refit pass from the particles settles in 2 rounds and the warning counts
+    # the last pass's stages). correlation_threshold is the command's --correlation-threshold,
+    # refused outside [0, 1).
     rng = np.random.default_rng(1)
     x = rng.normal(0, 10, 100)
     data = {"N": 100, "x": x, "y": 2 + 3 * x + rng.normal(0, 0.1, 100)}
@@ -250,7 +252,7 @@ def test_smc_warns_of_stages_that_end_still_moving_and_takes_correlation_thresho
     for steps, unsettled in ((2, True), (25, False)):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            r = m.smc(data=data, seed=1, particles=1000, max_mutation_steps=steps)
+            r = m.smc(data=data, seed=1, particles=1000, max_mutation_steps=steps, refit_passes=0)
         said = [str(w.message) for w in caught if "with the particles still moving" in str(w.message)]
         assert bool(said) == unsettled, [str(w.message) for w in caught]
         assert any("still moving" in w for w in r.warnings) == unsettled
@@ -260,3 +262,9 @@ def test_smc_warns_of_stages_that_end_still_moving_and_takes_correlation_thresho
     every_round = m.smc(data=data, seed=1, particles=300, correlation_threshold=0)
     default = m.smc(data=data, seed=1, particles=300)
     assert not np.array_equal(every_round.draws("s"), default.draws("s"))  # the option reaches smc
+    once = m.smc(data=data, seed=1, particles=300, refit_passes=0)
+    assert not np.array_equal(once.draws("s"), default.draws("s"))  # so does refit_passes
+    assert any("tempering stages from the reference and earlier passes" in n for n in default.notes), default.notes
+    assert not any("earlier passes" in n for n in once.notes), once.notes
+    with pytest.raises(ValueError, match="refit_passes"):
+        m.smc(data=data, seed=1, refit_passes=17)
