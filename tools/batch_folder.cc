@@ -150,6 +150,18 @@ json read_record(const fs::path& items_dir, bool sbc, size_t item) {
            j["result"]["files"].is_array();
     for (const auto& f : fine ? j["result"]["files"] : json::array()) fine = fine && f.is_string();
   }
+  if (fine && sbc && j["status"] == "ok") {
+    // A simulation's ranks, one per name: fewer were read past their end in the SBC summary.
+    const json& r = j.contains("result") ? j["result"] : json();
+    fine = r.is_object();
+    for (const char* key : {"simulation", "fit_seed", "divergences"})
+      fine = fine && r.contains(key) && r[key].is_number_unsigned();
+    fine = fine && r.contains("names") && r["names"].is_array() && r.contains("ranks") && r["ranks"].is_array() &&
+           r["ranks"].size() == r["names"].size();
+    for (const auto& n : fine ? r["names"] : json::array()) fine = fine && n.is_string();
+    for (const auto& k : fine ? r["ranks"] : json::array())
+      fine = fine && k.is_number_unsigned() && k.get<uint64_t>() <= 4294967295u;
+  }
   if (!fine) throw std::invalid_argument(fmt::format("{}: not an item's record as exmc batch writes it: {}", rec.string(), remedy));
   return j;
 }

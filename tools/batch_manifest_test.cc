@@ -70,20 +70,20 @@ TEST(BatchManifest, DataGivenAsADashIsStillNoData) {
 }
 
 // A batch folder whose batch.json or an item's record holds `text`; what a re-run says of it.
-std::string folder_refusal(const std::string& file, const std::string& text) {
+std::string folder_refusal(const std::string& file, const std::string& text, bool sbc = false) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(testing::TempDir()) / ("batch_folder_test_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "items");
-  const nlohmann::json settings = {{"mode", "manifest"}, {"chains", 1}};
-  (void)plan_batch(dir, settings, false, 2, 1, 1);  // writes batch.json
+  const nlohmann::json settings = {{"mode", sbc ? "sbc" : "manifest"}, {"chains", 1}};
+  (void)plan_batch(dir, settings, sbc, 2, 1, 1);  // writes batch.json
   {
     std::ofstream f(dir / file);
     f << text;
   }
   std::string message;
   try {
-    (void)plan_batch(dir, settings, false, 2, 1, 1);
+    (void)plan_batch(dir, settings, sbc, 2, 1, 1);
   } catch (const std::invalid_argument& e) {
     message = e.what();
   }
@@ -123,6 +123,17 @@ TEST(BatchFolder, ADamagedRecordIsRefusedNamingIt) {
   EXPECT_EQ(folder_refusal("items/item_0002.json", R"({"status": "ok", "result": {"files": [1]}})"), not_a_record);
   EXPECT_EQ(folder_refusal("items/item_0002.json", R"({"status": "ok", "inputs": {"model": 5}, "result": {"files": []}})"),
             not_a_record);
+  // An SBC simulation's record: its ranks, one per name (fewer were read past their end).
+  const std::string sim = "items/sim_000001.json";
+  const std::string sbc_ok = R"({"status": "ok", "attempts": 1, "rank": 0, "result": {"simulation": 1, "fit_seed": 5, )"
+                             R"("divergences": 0, "names": ["mu", "tau"], "ranks": [3, 97]}})";
+  EXPECT_EQ(folder_refusal(sim, sbc_ok, true), "");
+  std::string fewer = sbc_ok;
+  fewer.replace(fewer.find("[3, 97]"), 7, "[3]");
+  EXPECT_EQ(folder_refusal(sim, fewer, true), not_a_record);
+  std::string negative = sbc_ok;
+  negative.replace(negative.find("[3, 97]"), 7, "[3, -1]");
+  EXPECT_EQ(folder_refusal(sim, negative, true), not_a_record);
   // As exmc batch writes them: read.
   EXPECT_EQ(folder_refusal("items/item_0002.json", R"({"status": "failed", "attempts": 3, "rank": 0})"), "");
 }
