@@ -307,14 +307,23 @@ void CmdStanCsvWriter::write_adaptation(double step_size, bool dense,
   std::fputs(dense ? "\n# Elements of inverse mass matrix:\n"
                    : "\n# Diagonal elements of inverse mass matrix:\n",
              f_);
+  // Formatted by format_g (printf's %.{p}g text) into one line, written with one call: three
+  // stdio calls per value took 6 s for a 4,000-dimension dense metric (16 million values).
   const size_t rows = dense ? d : 1;
+  std::vector<char> line(d * (kMaxFormattedChars + 2) + 3);
   for (size_t r = 0; r < rows; ++r) {
-    std::fputs("# ", f_);
+    char* out = line.data();
+    *out++ = '#';
+    *out++ = ' ';
     for (size_t k = 0; k < d; ++k) {
-      if (k) std::fputs(", ", f_);
-      std::fprintf(f_, fmt_, dense ? inv[k * d + r] : inv[k]);
+      if (k) {
+        *out++ = ',';
+        *out++ = ' ';
+      }
+      out = format_g(out, dense ? inv[k * d + r] : inv[k], precision_);
     }
-    std::fputc('\n', f_);
+    *out++ = '\n';
+    std::fwrite(line.data(), 1, size_t(out - line.data()), f_);
   }
   check_io("writing the adaptation block");
 }

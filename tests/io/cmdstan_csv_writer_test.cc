@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -82,6 +83,45 @@ TEST(CmdStanCsvWriter, WritesHeaderAdaptationDrawsAndTimingThenRenames) {
   EXPECT_EQ(lines[hdr + 10], "#                0.015 seconds (Sampling)");
   EXPECT_EQ(lines[hdr + 11], "#                0.02 seconds (Total)");
   EXPECT_EQ(lines.size(), hdr + 13);
+  std::filesystem::remove(path);
+}
+
+// The metric block is formatted by format_g, not fprintf: the same text, value for value, at
+// every precision (values of every magnitude, negative ones, zeros, subnormals).
+TEST(CmdStanCsvWriter, MetricBlockIsPrintfsText) {
+  const std::string path = ::testing::TempDir() + "exmc_writer_metric_text.csv";
+  constexpr size_t d = 7;
+  std::vector<double> inv(d * d);
+  for (size_t i = 0; i < inv.size(); ++i)
+    inv[i] = (i % 3 == 0 ? -1.0 : 1.0) * std::ldexp(0.7071067811865476 + double(i) / 97, int(i * 37 % 200) - 100);
+  inv[5] = 0;
+  inv[11] = 4.9e-324;
+  inv[12] = 1e300;
+  for (const int sig : {-1, 1, 3, 9, 17, 18}) {
+    for (const bool dense : {false, true}) {
+      CmdStanCsvHeader h;
+      h.sig_figs = sig;
+      {
+        CmdStanCsvWriter w(path, h, kStats, {"a"});
+        w.write_adaptation(0.5, dense, inv, d);
+        w.finish(1, 2);
+      }
+      const auto lines = read_lines(path);
+      const size_t a = find_line(lines, dense ? "# Elements of inverse mass matrix:"
+                                              : "# Diagonal elements of inverse mass matrix:");
+      ASSERT_NE(a, std::string::npos);
+      const int p = sig < 0 ? 6 : std::max(sig, 1);
+      for (size_t r = 0; r < (dense ? d : 1); ++r) {
+        std::string want = "# ";
+        for (size_t k = 0; k < d; ++k) {
+          char b[64];
+          std::snprintf(b, sizeof b, "%.*g", p, dense ? inv[k * d + r] : inv[k]);
+          want += (k ? ", " : "") + std::string(b);
+        }
+        EXPECT_EQ(lines[a + 1 + r], want) << "sig_figs " << sig << " row " << r;
+      }
+    }
+  }
   std::filesystem::remove(path);
 }
 
