@@ -16,7 +16,7 @@
 
 namespace exmc::io {
 namespace {
-constexpr char kMagic[] = "EXMC-CHAIN-CHECKPOINT-2";  // 2: the temporary's content hash
+constexpr char kMagic[] = "EXMC-CHAIN-CHECKPOINT-3";  // 2: the temporary's content hash; 3: the gradient warmup's hand-off point in the chain state
 
 void write_all(int fd, std::string_view bytes, const std::string& tmp) {
   size_t done = 0;

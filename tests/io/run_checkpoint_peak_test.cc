@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <unistd.h>
@@ -21,9 +22,9 @@ namespace {
 
 // The checkpoint's bytes as the format has them: the fields, the state length-prefixed, the
 // content hash, then the FNV-1a checksum of all that.
-std::string expected_bytes(const RunCheckpoint& cp) {
+std::string expected_bytes(const RunCheckpoint& cp, const char* magic = "EXMC-CHAIN-CHECKPOINT-3") {
   StateWriter w;
-  w.bytes("EXMC-CHAIN-CHECKPOINT-2");
+  w.bytes(magic);
   w.bytes(cp.fingerprint);
   w.u64(cp.seed);
   w.bytes(cp.run_id);
@@ -73,6 +74,29 @@ TEST(RunCheckpointPeak, SavingCopiesNoState) {
   EXPECT_EQ(back->iterations, 1200u);
   EXPECT_EQ(back->content_hash, 0xfeedbeefULL);
   EXPECT_TRUE(back->state == cp.state);
+}
+
+// Version 3 added the gradient warmup's hand-off point to the chain state: a version-2 file (a
+// valid one, checksum and all) read as version 3 failed deep in the state as "corrupt (a flag is
+// neither 0 nor 1)". It is refused at its marker, saying what it is.
+TEST(RunCheckpointFormat, AFileOfTheEarlierVersionIsRefusedAsAnotherVersion) {
+  RunCheckpoint cp;
+  cp.fingerprint = "model = m.stan\n";
+  cp.state = "state";
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("exmc_ckpt_v2_" + std::to_string(::getpid()))).string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << expected_bytes(cp, "EXMC-CHAIN-CHECKPOINT-2");
+  }
+  std::string what = "(accepted)";
+  try {
+    RunCheckpoint::load(path);
+  } catch (const std::runtime_error& e) {
+    what = e.what();
+  }
+  std::remove(path.c_str());
+  EXPECT_NE(what.find("not an exmc checkpoint, or one of another version"), std::string::npos) << what;
 }
 
 }  // namespace
