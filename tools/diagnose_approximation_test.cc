@@ -134,6 +134,19 @@ TEST_F(CliTest, AModePressedAgainstABoundIsWarnedOf) {
   r = exmc({"optimize", far, "--seed", "1", "--output", path("far.csv")});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("pressed against"), std::string::npos) << r.err;
+  // A finite maximum on the boundary, which is the answer (posteriordb's Mtbh: sigma ~ uniform(0,
+  // 3) ended at 3, unconstrained 219, and was called an improper posterior): exponential(1)'s
+  // density (no Jacobian, optimize's default) is highest at s = 0, and finite there. Started at
+  // s = 1e-60 (unconstrained -138), the ascent stops at once. Said as a note, not warned of.
+  const auto expo = write("expo.stan", "parameters { real<lower=0> s; }\nmodel { s ~ exponential(1); }\n");
+  r = exmc({"optimize", expo, "--init", write("expo_init.json", R"({"s": 1e-60})"), "--seed", "1", "--output",
+            path("expo.csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exmc optimize: 's' = 1e-60 (unconstrained -138.2) lies on its bound: the density is highest "
+                       "at the edge of the support and finite there"),
+            std::string::npos)
+      << r.err;
 }
 
 // The centred eight schools has no mode: with every theta at mu, log p grows like -8 log tau as

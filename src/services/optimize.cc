@@ -60,14 +60,18 @@ struct Mode {
 };
 
 // A mode with a transformed coordinate beyond +-100 on the unconstrained scale (a scale of
-// e^-100 = 4e-44, a probability within 4e-44 of 1) is pressed against its variable's bound:
-// the density grows toward the bound without end. One observation of normal(mu, s) and no
-// prior on s gave s = 1.4e-87 and lp__ 199, "converged" (the transform's clamp at e^-200 flattens
-// the gradient there). A bounded likelihood at its bound (a binomial's 5 of 5) stops far
-// sooner: its gradient fades like e^-x. Coordinates whose constrained value is their own
-// (identity transforms: mu = 150 is no bound) are not looked at.
-void warn_of_mode_at_bound(const LogDensity& ld, const std::vector<double>& x, std::vector<std::string>& warnings) {
-  constexpr double kPressed = 100;
+// e^-100 = 4e-44, a probability within 4e-44 of 1) is pressed against its variable's bound. Either
+// the density grows toward the bound without end (one observation of normal(mu, s) and no prior
+// on s gave s = 1.4e-87, lp__ 199, "converged") or it is highest at the bound itself, a finite
+// maximum on the boundary (posteriordb's Mtbh: sigma ~ uniform(0, 3) ends at 3, unconstrained
+// 219, which is the answer, as Stan gives it). Which one is measured, not guessed from the
+// distance: log p with that coordinate moved back to +-kInside, every other coordinate kept.
+// Growth without end gains ~|x| - kInside nats over that stretch (-log s per unit); a bounded
+// density changes there by its slope times e^-kInside, nothing. Coordinates whose constrained
+// value is their own (identity transforms: mu = 150 is no bound) are not looked at.
+void warn_of_mode_at_bound(const LogDensity& ld, const std::vector<double>& x, std::vector<std::string>& notes,
+                           std::vector<std::string>& warnings) {
+  constexpr double kPressed = 100, kInside = 50, kGrowth = 1;
   const std::vector<std::string> names = ld.unconstrained_names();
   if (names.size() != x.size()) return;
   const auto vars = ld.output_vars();
@@ -76,13 +80,28 @@ void warn_of_mode_at_bound(const LogDensity& ld, const std::vector<double>& x, s
   ld.constrain(x.data(), values.data());
   std::map<std::string, size_t> at;
   for (size_t k = 0; k < flat.size(); ++k) at.emplace(flat[k], k);
-  std::vector<std::string> pressed;
+  const double logp_here = ld.logp(x.data());
+  std::vector<std::string> pressed, on_bound;
+  std::vector<double> inside = x;
   for (size_t i = 0; i < x.size(); ++i) {
     if (!(std::fabs(x[i]) > kPressed)) continue;
     const auto it = at.find(names[i]);
     if (it == at.end() || values[it->second] == x[i]) continue;
-    pressed.push_back(fmt::format("'{}' = {:.3g} (unconstrained {:.4g})", names[i], values[it->second], x[i]));
+    inside[i] = std::copysign(kInside, x[i]);
+    const double logp_inside = ld.logp(inside.data());
+    inside[i] = x[i];
+    const std::string what = fmt::format("'{}' = {:.3g} (unconstrained {:.4g})", names[i], values[it->second], x[i]);
+    if (std::isfinite(logp_here) && std::isfinite(logp_inside) && logp_here - logp_inside <= kGrowth)
+      on_bound.push_back(what);
+    else
+      pressed.push_back(what);
   }
+  if (!on_bound.empty())
+    notes.push_back(fmt::format(
+        "{} {} on {} bound: the density is highest at the edge of the support and finite there (log p changes by "
+        "less than {} between it and e^-{:g} inside), a maximum on the boundary",
+        fmt::join(on_bound, ", "), on_bound.size() == 1 ? "lies" : "lie", on_bound.size() == 1 ? "its" : "their",
+        kGrowth, kInside));
   if (pressed.empty()) return;
   warnings.push_back(fmt::format(
       "{} {} pressed against {} bound: the density keeps growing toward it (an improper or degenerate "
@@ -153,7 +172,7 @@ Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
                                                         : std::vector<std::string>{};
   if (!driven.empty()) {
     m.warnings.push_back(fmt::format(
-        "did not converge: the optimizer stopped after {1} iterations ({0}) with {2} still driven toward {3} bound: "
+        "did not converge: the optimizer stopped after {1} iterations (its test said: {0}) with {2} still driven toward {3} bound: "
         "the log density grows without end there (no mode: a hierarchical scale whose group effects can all "
         "equal their mean, or a parameter without a proper prior that the data do not identify), so this point "
         "is no mode and its lp__ means nothing. Sample instead, or reparameterise (non-centred) or give the "
@@ -162,7 +181,7 @@ Mode find_mode(const LogDensity& ld, const OptimizeSettings& s, uint64_t seed) {
   } else if (r.converged()) {
     m.notes.push_back(what + " (" + std::to_string(r.iterations) + " iterations, " +
                       std::to_string(r.grad_evals) + " gradient evaluations)");
-    warn_of_mode_at_bound(ld, r.x, m.warnings);
+    warn_of_mode_at_bound(ld, r.x, m.notes, m.warnings);
   } else if (r.termination == optimize::Termination::kMaxIterations) {
     m.warnings.push_back(what + ": the result may not be a mode");
   } else {
