@@ -5,18 +5,20 @@
 // arithmetic and table reads that the compiler can interleave and vectorise.
 //
 // exp(a) = 2^(k/T) exp(r), k = round(T a / ln 2), |r| <= ln 2 / 2T: 2^(k / T) from the exponent
-// field and a table of T entries, exp(r) by its Taylor series to the term below half an ulp.
-// exp_in_range has T = 64 (to r^5 in double, r^3 in float): the NUTS tree's leaf weights, whose
-// bits every draw depends on. exp_in_range16 (double) has T = 16 and goes to r^7: the link rows'
-// (link_rows.hpp), where a 16-entry table is two vector registers and one permutation under
-// AVX-512, a 64-entry one four permutations and eight loads.
+// field and a table of T entries, exp(r) by a polynomial whose error is below half an ulp.
+// exp_in_range has T = 64 (Taylor to r^5 in double, r^3 in float): the NUTS tree's leaf weights,
+// whose bits every draw depends on. exp_in_range16 (double) has T = 16 and the minimax
+// polynomial of degree 6: the link rows' (link_rows.hpp), where a 16-entry table is two vector
+// registers and one permutation under AVX-512, a 64-entry one four permutations and eight loads.
 // log1p(x) for x in [0, 1]: x = c + d with c = j / 16, j = round(15.484375 x) in 0..15 (the
 // factor keeps j below 16: 16 table entries), d exact (c = 0 or x / 2 <= c <= 2 x), so log1p(x) =
-// log1p(c) + log1p(d / (1 + c)), |d / (1 + c)| <= 0.0328, the first from a table (as a sum of two
-// numbers) and the second by its Taylor series (to r^11). In float: c = j / 64 (to r^4).
-// exp_in_range16's and the double log1p's series are summed in short chains (Estrin's scheme,
-// the largest terms added last) instead of Horner's one long chain: the link rows are bound by
-// these chains' latency more than by their operation count.
+// log1p(c) + log1p(d / (1 + c)), -0.0285 < d / (1 + c) < 0.0328, the first from a table (as a
+// sum of two numbers) and the second by the minimax polynomial of degree 9. In float: c = j / 64
+// (Taylor to r^4). The two minimax polynomials (bench/fit_link_rows_poly.py: relative error
+// 1.2e-17 and 1.1e-17) are the Taylor series' accuracy at fewer terms (they replaced r^7 and
+// r^11): the AVX2 and SSE2 builds, which read the tables one lane at a time, are bound by the
+// series' length. They are summed in short chains (Estrin's scheme, the largest terms added last)
+// instead of Horner's one long chain: the AVX-512 rows are bound by these chains' latency.
 #pragma once
 
 #include <cmath>
@@ -108,16 +110,20 @@ inline float round_shift(float v, int32_t& k) {
   int64_t k;
   const double kd = detail::round_shift(a * kScale, k);
   const double r = (a - kd * kLn2By16Hi) - kd * kLn2By16Lo;
-  // 1 + r + r^2/2 + ... + r^7/5040 as short chains (the terms after r in two halves, each a
-  // pair of pairs) rather than one Horner chain of 14 dependent operations: 9 deep. The small
-  // part is summed first and added to 1 last, so the one rounding at 1's scale is the last.
+  // exp(r) - 1 = r + r^2 q(r), q of degree 4: the minimax polynomial on |r| <= ln 2 / 32 (relative
+  // error 1.2e-17, a tenth of half an ulp; bench/fit_link_rows_poly.py fits it), one degree below
+  // the Taylor series to r^7 that it replaced. Short chains (7 deep; Horner's would be 10), and
+  // 2^(j/16) exp(r) = t + t (exp(r) - 1): one rounding at the result's scale (t (1 + ...) had
+  // two, 1 + ... and the product), which leaves room for the shorter polynomial's error.
   const double r2 = r * r;
-  const double hi4 = (1.0 / 24 + r * (1.0 / 120)) + r2 * (1.0 / 720 + r * (1.0 / 5040));
-  const double p = 1.0 + (r + r2 * ((0.5 + r * (1.0 / 6)) + r2 * hi4));
+  const double q = (0x1.fffffffffffb9p-2 + r * 0x1.555555548f896p-3) +
+                   r2 * ((0x1.55555558fbd6cp-5 + r * 0x1.11123aae3fd32p-7) + r2 * 0x1.6c14c77ff9075p-10);
+  const double em1 = r + r2 * q;
   const uint64_t scale_bits = uint64_t(int64_t(1023) + (k >> 4)) << 52;
   double scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
-  return detail::kTables16.exp2[k & 15] * p * scale;
+  const double t = detail::kTables16.exp2[k & 15];
+  return (t + t * em1) * scale;
 }
 
 // exp(a) for |a| < 87 (the float result stays normal).
@@ -152,12 +158,16 @@ template <class T> [[gnu::always_inline]] inline T exp_nonpositive(T a) {
   const double c = detail::round_shift(x * 15.484375, j) * (1.0 / 16);
   j &= 15;
   const double r = (x - c) * detail::kTables16.inv[j];
-  // r - r^2/2 + ... + r^11/11 as short chains (Estrin's scheme: pairs, then pairs of pairs)
-  // rather than one Horner chain of 21 dependent operations: 10 deep, r added last.
+  // r + r^2 q(r), q of degree 7: the minimax polynomial for log1p on r in [-0.0285, 0.0329]
+  // (relative error 1.1e-17; bench/fit_link_rows_poly.py), two degrees below the Taylor series to
+  // r^11 that it replaced. Short chains (Estrin's scheme: pairs, then pairs of pairs; 8 deep,
+  // Horner's would be 16), r added last.
   const double r2 = r * r, r4 = r2 * r2;
-  const double t4 = (-0.25 + r * 0.2) + r2 * (-1.0 / 6 + r * (1.0 / 7));
-  const double t8 = (-0.125 + r * (1.0 / 9)) + r2 * (-0.1 + r * (1.0 / 11));
-  const double p = r + r2 * ((-0.5 + r * (1.0 / 3)) + r2 * (t4 + r4 * t8));
+  const double q4 = (-0x1.fffffffffffe0p-2 + r * 0x1.55555555561a0p-2) +
+                    r2 * (-0x1.0000000080c44p-2 + r * 0x1.9999996bf8422p-3);
+  const double q8 = (-0x1.555544cf03bd3p-3 + r * 0x1.2493c24e62f6cp-3) +
+                    r2 * (-0x1.00645e69f3fb9p-3 + r * 0x1.c01c108b58d93p-4);
+  const double p = r + r2 * (q4 + r4 * q8);
   return detail::kTables16.log1p_hi[j] + (detail::kTables16.log1p_lo[j] + p);
 }
 
