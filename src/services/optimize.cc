@@ -59,6 +59,39 @@ struct Mode {
   std::vector<std::string> notes, warnings;
 };
 
+// The constrained value of each unconstrained coordinate at x, where the coordinate is
+// transformed (a bounded scalar or element); identity transforms (mu = 150 is no bound) and
+// coordinates without a name of their own (a simplex's, a Cholesky factor's) give none.
+class TransformedCoordinates {
+ public:
+  TransformedCoordinates(const LogDensity& ld, const std::vector<double>& x)
+      : x_(x), names_(ld.unconstrained_names()) {
+    if (names_.size() != x.size()) {
+      names_.clear();
+      return;
+    }
+    const auto vars = ld.output_vars();
+    const auto flat = flat_names(vars);
+    values_.resize(total_size(vars));
+    ld.constrain(x.data(), values_.data());
+    for (size_t k = 0; k < flat.size(); ++k) at_.emplace(flat[k], k);
+  }
+  bool known() const { return !names_.empty(); }
+  const std::string& name(size_t i) const { return names_[i]; }
+  // The constrained value of coordinate i, or nullptr where it is not a transformed one.
+  const double* value(size_t i) const {
+    const auto it = at_.find(names_[i]);
+    if (it == at_.end() || values_[it->second] == x_[i]) return nullptr;
+    return &values_[it->second];
+  }
+
+ private:
+  const std::vector<double>& x_;
+  std::vector<std::string> names_;
+  std::vector<double> values_;
+  std::map<std::string, size_t> at_;
+};
+
 // A mode with a transformed coordinate beyond +-100 on the unconstrained scale (a scale of
 // e^-100 = 4e-44, a probability within 4e-44 of 1) is pressed against its variable's bound. Either
 // the density grows toward the bound without end (one observation of normal(mu, s) and no prior
@@ -72,25 +105,19 @@ struct Mode {
 void warn_of_mode_at_bound(const LogDensity& ld, const std::vector<double>& x, std::vector<std::string>& notes,
                            std::vector<std::string>& warnings) {
   constexpr double kPressed = 100, kInside = 50, kGrowth = 1;
-  const std::vector<std::string> names = ld.unconstrained_names();
-  if (names.size() != x.size()) return;
-  const auto vars = ld.output_vars();
-  const auto flat = flat_names(vars);
-  std::vector<double> values(total_size(vars));
-  ld.constrain(x.data(), values.data());
-  std::map<std::string, size_t> at;
-  for (size_t k = 0; k < flat.size(); ++k) at.emplace(flat[k], k);
+  const TransformedCoordinates coords(ld, x);
+  if (!coords.known()) return;
   const double logp_here = ld.logp(x.data());
   std::vector<std::string> pressed, on_bound;
   std::vector<double> inside = x;
   for (size_t i = 0; i < x.size(); ++i) {
     if (!(std::fabs(x[i]) > kPressed)) continue;
-    const auto it = at.find(names[i]);
-    if (it == at.end() || values[it->second] == x[i]) continue;
+    const double* value = coords.value(i);
+    if (!value) continue;
     inside[i] = std::copysign(kInside, x[i]);
     const double logp_inside = ld.logp(inside.data());
     inside[i] = x[i];
-    const std::string what = fmt::format("'{}' = {:.3g} (unconstrained {:.4g})", names[i], values[it->second], x[i]);
+    const std::string what = fmt::format("'{}' = {:.3g} (unconstrained {:.4g})", coords.name(i), *value, x[i]);
     if (std::isfinite(logp_here) && std::isfinite(logp_inside) && logp_here - logp_inside <= kGrowth)
       on_bound.push_back(what);
     else
@@ -126,14 +153,8 @@ std::vector<std::string> still_driven_to_bound(const LogDensity& ld, const std::
                                                const std::vector<double>& grad) {
   constexpr double kFar = 10, kPush = 1, kStalled = 1e8;
   std::vector<std::string> driven;
-  const std::vector<std::string> names = ld.unconstrained_names();
-  if (names.size() != x.size() || grad.size() != x.size()) return driven;
-  const auto vars = ld.output_vars();
-  const auto flat = flat_names(vars);
-  std::vector<double> values(total_size(vars));
-  ld.constrain(x.data(), values.data());
-  std::map<std::string, size_t> at;
-  for (size_t k = 0; k < flat.size(); ++k) at.emplace(flat[k], k);
+  const TransformedCoordinates coords(ld, x);
+  if (!coords.known() || grad.size() != x.size()) return driven;
   double norm = 0;
   for (double g : grad) norm += g * g;
   norm = std::sqrt(norm);
@@ -141,14 +162,14 @@ std::vector<std::string> still_driven_to_bound(const LogDensity& ld, const std::
     if (!(std::fabs(x[i]) > kFar)) continue;
     const bool pushed = std::copysign(1.0, x[i]) * grad[i] > kPush, stalled = !(norm < kStalled);
     if (!pushed && !stalled) continue;
-    const auto it = at.find(names[i]);
-    if (it == at.end() || values[it->second] == x[i]) continue;
+    const double* value = coords.value(i);
+    if (!value) continue;
     driven.push_back(pushed ? fmt::format("'{}' = {:.3g} (unconstrained {:.4g}, where log p still rises by {:.3g} per "
                                           "unit toward the bound)",
-                                          names[i], values[it->second], x[i], std::fabs(grad[i]))
+                                          coords.name(i), *value, x[i], std::fabs(grad[i]))
                             : fmt::format("'{}' = {:.3g} (unconstrained {:.4g}, where the gradient's norm is {:.3g}: "
                                           "the steps stopped at floating-point resolution, not at a mode)",
-                                          names[i], values[it->second], x[i], norm));
+                                          coords.name(i), *value, x[i], norm));
   }
   return driven;
 }
