@@ -180,6 +180,9 @@ def test_methods_take_initial_values_as_a_dict_as_sample_does():
         # ValueError, as sample's (the methods raised RuntimeError for the same bad value).
         with pytest.raises(ValueError, match="bad initial values: variable 'tau' .*lower bound 0"):
             call({"tau": -1.0})
+        with pytest.raises(ValueError, match="bad initial values: variable 'tau' .*is on the lower bound 0: an initial "
+                                             "value must lie strictly inside the support"):
+            call({"tau": 0.0})
 
 
 def test_a_list_of_initial_values_per_chain_is_refused_saying_what_instead():

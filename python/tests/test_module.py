@@ -432,7 +432,10 @@ def test_bad_initial_values_are_refused_before_any_chain_runs(eight):
     cases = [({"tau": -1.0}, "variable 'tau' \\(lower\\): value -1 at index 1 is not above the lower bound 0"),
              ({"mu": 0.0, "theta_tilde": [1.0, 2.0]}, "variable 'theta_tilde': value has 2 elements; "
                                                       "expected 8"),
-             ({"mu": float("nan")}, "variable 'mu' \\(identity\\): value at index 1 is not finite")]
+             ({"mu": float("nan")}, "variable 'mu' \\(identity\\): value at index 1 is not finite"),
+             # On the bound itself (Stan rejects it too): the log transform's -inf, accepted before.
+             ({"tau": 0.0}, "variable 'tau' \\(lower\\): value 0 at index 1 is on the lower bound 0: an initial "
+                            "value must lie strictly inside the support")]
     for init, message in cases:
         with pytest.raises(ValueError, match="^bad initial values: " + message):
             eight.sample(init=init, **kw)
