@@ -16,7 +16,9 @@
 
 namespace exmc::io {
 namespace {
-constexpr char kMagic[] = "EXMC-CHAIN-CHECKPOINT-3";  // 2: the temporary's content hash; 3: the gradient warmup's hand-off point in the chain state
+// Versions: 2 added the temporary's content hash; 3 the gradient warmup's hand-off point in the
+// chain state (nuts::HandoffPoint).
+constexpr char kMagic[] = "EXMC-CHAIN-CHECKPOINT-3";
 
 void write_all(int fd, std::string_view bytes, const std::string& tmp) {
   size_t done = 0;
